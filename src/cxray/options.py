@@ -1,0 +1,34 @@
+"""Typed options for the analyses, with their defaults in the signature (no ``parameters`` dicts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisOptions:
+    """What the analyses of ``diagnose`` need to know besides the data.
+
+    Attributes
+    ----------
+    window_days:
+        Repeat-contact window: a customer's later contact within this many days of the previous
+        one (same reason, unless ``any_reason``) joins the same journey. Contacts ending in the
+        last ``window_days`` of the data are right-censored for resolution metrics.
+    any_reason:
+        Join contacts into journeys whatever their reason.
+    top_variants:
+        How many variants ``flow.variants`` lists (``n_variants`` always gives the total). 0 lists all.
+    """
+
+    window_days: float = 7.0
+    any_reason: bool = False
+    top_variants: int = 50
+
+    def __post_init__(self) -> None:
+        from .errors import ConfigError
+
+        if not self.window_days > 0:
+            raise ConfigError(f"window_days must be > 0, got {self.window_days}")
+        if self.top_variants < 0:
+            raise ConfigError(f"top_variants must be >= 0, got {self.top_variants}")

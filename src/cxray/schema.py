@@ -1,0 +1,119 @@
+"""The canonical event log: every column name cxray uses lives here and nowhere else.
+
+One row per event. Readers convert whatever they read into this table (``io``); every analysis reads
+only this table (and the tables derived from it in ``journeys``). See ``docs/data-contract.md``.
+
+Event order within a contact is ``(timestamp, source_row)``: ties keep the order of the source file,
+as pm4py does, so that every engine agrees on logs with equal timestamps.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- required -----------------------------------------------------------------------------------------
+CONTACT_ID: Final = "contact_id"  # one call, chat, bot session, email thread or back-office work item
+TIMESTAMP: Final = "timestamp"  # stored as UTC TIMESTAMP (naive in the engine, UTC by contract)
+ACTIVITY: Final = "activity"
+
+# --- optional -----------------------------------------------------------------------------------------
+CUSTOMER_ID: Final = "customer_id"  # needed for journeys and repeat contacts
+CHANNEL: Final = "channel"  # phone, chat, email, bot, ivr, back_office, ...
+QUEUE: Final = "queue"
+TEAM: Final = "team"  # team or vendor
+ACTOR: Final = "actor"
+ACTOR_TYPE: Final = "actor_type"  # bot, ivr, agent, back_office, system, customer
+REASON: Final = "reason"  # contact reason / intent
+OUTCOME: Final = "outcome"  # see OUTCOMES
+DURATION_S: Final = "duration_s"  # work seconds of that event
+
+# --- added by cxray -----------------------------------------------------------------------------------
+SOURCE_ROW: Final = "source_row"  # 1-based record number in the source (file order across files)
+SOURCE_FILE: Final = "source_file"  # name of the file the row came from
+
+REQUIRED: Final[tuple[str, ...]] = (CONTACT_ID, TIMESTAMP, ACTIVITY)
+OPTIONAL_TEXT: Final[tuple[str, ...]] = (
+    CUSTOMER_ID,
+    CHANNEL,
+    QUEUE,
+    TEAM,
+    ACTOR,
+    ACTOR_TYPE,
+    REASON,
+    OUTCOME,
+)
+OPTIONAL_NUMERIC: Final[tuple[str, ...]] = (DURATION_S,)
+OPTIONAL: Final[tuple[str, ...]] = OPTIONAL_TEXT + OPTIONAL_NUMERIC
+CANONICAL: Final[tuple[str, ...]] = REQUIRED + OPTIONAL
+INTERNAL: Final[tuple[str, ...]] = (SOURCE_ROW, SOURCE_FILE)
+
+# --- vocabularies -------------------------------------------------------------------------------------
+# Outcomes cxray understands. Source values are mapped onto these (io.mapping: outcome vocabulary);
+# anything else is kept as-is and treated as "no special meaning".
+RESOLVED: Final = "resolved"
+CONTAINED: Final = "contained"  # a bot/IVR's own claim that it handled the contact
+TRANSFERRED: Final = "transferred"
+ESCALATED: Final = "escalated"
+ABANDONED: Final = "abandoned"
+CLOSED: Final = "closed"
+UNRESOLVED: Final = "unresolved"
+OUTCOMES: Final[tuple[str, ...]] = (
+    RESOLVED,
+    CONTAINED,
+    TRANSFERRED,
+    ESCALATED,
+    ABANDONED,
+    CLOSED,
+    UNRESOLVED,
+)
+
+# Actor types. Self-service actors are the ones whose "containment" is measured.
+BOT: Final = "bot"
+IVR: Final = "ivr"
+AGENT: Final = "agent"
+BACK_OFFICE: Final = "back_office"
+SYSTEM: Final = "system"
+CUSTOMER: Final = "customer"
+ACTOR_TYPES: Final[tuple[str, ...]] = (BOT, IVR, AGENT, BACK_OFFICE, SYSTEM, CUSTOMER)
+SELF_SERVICE: Final[tuple[str, ...]] = (BOT, IVR)
+
+# Channels commonly seen; any other value is allowed.
+CHANNELS: Final[tuple[str, ...]] = ("phone", "chat", "email", "bot", "ivr", "back_office", "web", "social")
+
+# --- derived tables (journeys.py builds them; findings and metrics read them) -----------------------------
+EVENTS_TABLE: Final = "events"
+CONTACTS_TABLE: Final = "contacts"
+JOURNEYS_TABLE: Final = "journeys"
+
+# Contact-level columns (table ``contacts``), one row per contact_id.
+JOURNEY_ID: Final = "journey_id"
+START_TS: Final = "start_ts"
+END_TS: Final = "end_ts"
+N_EVENTS: Final = "n_events"
+HANDLE_S: Final = "handle_s"  # sum of duration_s over the contact's events (NULL when none known)
+ENTRY_CHANNEL: Final = "entry_channel"  # first non-null channel
+FINAL_OUTCOME: Final = "final_outcome"  # last non-null outcome
+FINAL_QUEUE: Final = "final_queue"  # last non-null queue
+FINAL_TEAM: Final = "final_team"  # last non-null team: the owner at close
+N_TRANSFERS: Final = "n_transfers"
+IS_TRANSFERRED: Final = "is_transferred"
+IS_PING_PONG: Final = "is_ping_pong"
+IS_ESCALATED: Final = "is_escalated"
+IS_ABANDONED: Final = "is_abandoned"
+IS_SELF_SERVICE: Final = "is_self_service"  # touched a bot or IVR
+IS_CONTAINED: Final = "is_contained"  # reported containment: self-service, outcome contained, no agent
+IS_TRUE_CONTAINED: Final = "is_true_contained"  # contained and no contact on any channel within the window
+IS_CENSORED: Final = "is_censored"  # ends within the repeat window of the end of the data
+HAS_REPEAT: Final = "has_repeat"  # another contact of the same journey follows it
+CONTACT_SEQ: Final = "contact_seq"  # 1-based position of the contact within its journey
+COST: Final = "cost"  # cost of the contact under the cost model
+
+# Journey-level columns (table ``journeys``), one row per journey_id.
+N_CONTACTS: Final = "n_contacts"
+IS_RESOLVED: Final = "is_resolved"
+IS_FCR: Final = "is_fcr"
+
+
+def is_canonical(name: str) -> bool:
+    """True when ``name`` is a canonical or cxray-internal column (not a kept attribute)."""
+    return name in CANONICAL or name in INTERNAL
