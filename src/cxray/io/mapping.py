@@ -1,0 +1,250 @@
+"""Column mappings: how a source's columns and values become the canonical event log.
+
+A mapping names, for each canonical column, the source column that holds it (or several, joined with
+``separator``: ``activity: [concept:name, lifecycle:transition]``), fixed values (``constants``) and value
+vocabularies (``outcome_values``, ``value_maps``). A *wide* layout (one row per call with a time column per
+step) lists its ``events``: each becomes one event per source row. Built-in mappings for the public logs
+cxray is tested on live in ``io/mappings/*.yaml``; ``cxray mappings`` lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .. import schema as S
+from ..errors import ConfigError
+
+Columns = dict[str, str | tuple[str, ...]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WideEvent:
+    """One event of a wide layout: each source row yields it unless its time is ``absent``.
+
+    ``timestamp`` is the source column with the time (or date-time); ``date``, when given, is a column
+    joined before it with a space, and ``formats`` are strptime formats of the joined text.
+    ``columns``/``constants`` apply to this event only (e.g. ``actor: server`` on the service step).
+    """
+
+    activity: str
+    timestamp: str
+    date: str | None = None
+    formats: tuple[str, ...] = ()
+    duration: str | None = None
+    absent: tuple[str, ...] = ()
+    columns: Columns = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_canonical(self.columns, "events[].columns")
+        _check_canonical(self.constants, "events[].constants")
+        for own in (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S):
+            if own in self.columns or own in self.constants:
+                raise ConfigError(f"events[].columns cannot set {own!r}: the event entry does")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mapping:
+    """How one source layout maps onto the canonical columns (see the module docstring).
+
+    >>> m = Mapping(columns={"contact_id": "ConversationId"}, outcome_values={"Closed": "resolved"})
+    >>> m.merged(columns={"activity": "Step"}).columns["activity"]
+    'Step'
+    """
+
+    name: str = "custom"
+    columns: Columns = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    outcome_values: dict[str, str] = field(default_factory=dict)
+    value_maps: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    missing_values: tuple[str, ...] = ()
+    separator: str = " - "
+    dayfirst: bool = False
+    time_formats: tuple[str, ...] = ()
+    tz: str | None = None
+    events: tuple[WideEvent, ...] = ()
+    auto: bool = True  # unmapped canonical columns matched by name and by XES key
+
+    def __post_init__(self) -> None:
+        _check_canonical(self.columns, "columns")
+        _check_canonical(self.constants, "constants")
+        _check_canonical(self.value_maps, "value_maps")
+        bad = sorted(v for v in self.outcome_values.values() if v not in S.OUTCOMES)
+        if bad:
+            raise ConfigError(f"outcome_values map to {bad}; allowed outcomes: {', '.join(S.OUTCOMES)}")
+        if self.events:
+            for own in (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S):
+                if own in self.columns or own in self.constants:
+                    raise ConfigError(f"a wide layout (events:) sets {own!r} per event, not in columns")
+
+    # --- building ---------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, path: str | Path | None = None) -> Mapping:
+        """Build from a YAML-shaped dict; unknown keys are a ConfigError (typos must not pass silently)."""
+        if not isinstance(data, dict):
+            raise ConfigError("a mapping must be a YAML mapping (key: value)", path=path)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown mapping keys {unknown}; known: {sorted(known)}", path=path)
+        kwargs = dict(data)
+        try:
+            kwargs["columns"] = _columns(data.get("columns") or {})
+            kwargs["constants"] = _str_dict(data.get("constants") or {})
+            kwargs["outcome_values"] = _str_dict(data.get("outcome_values") or {})
+            kwargs["value_maps"] = {
+                str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}
+                for k, v in (data.get("value_maps") or {}).items()
+            }
+            for key in ("missing_values", "time_formats"):
+                kwargs[key] = tuple(str(v) for v in data.get(key) or ())
+            kwargs["events"] = tuple(_wide_event(e) for e in data.get("events") or ())
+            return cls(**kwargs)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=path) from None
+        except (TypeError, AttributeError, ValueError) as exc:
+            raise ConfigError(f"malformed mapping: {exc}", path=path) from None
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Mapping:
+        """Read a mapping YAML file (see ``io/mappings/*.yaml`` for examples)."""
+        p = Path(path)
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read mapping: {exc.strerror}", path=p) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}", path=p) from None
+        data = data or {}
+        if isinstance(data, dict):
+            data.setdefault("name", p.stem)
+        return cls.from_dict(data, path=p)
+
+    @classmethod
+    def builtin(cls, name: str) -> Mapping:
+        """A built-in mapping by name (``cxray mappings`` lists them)."""
+        if name not in builtin_mappings():
+            raise ConfigError(f"no built-in mapping {name!r}; built-ins: {', '.join(builtin_mappings())}")
+        text = (_MAPPINGS / f"{name}.yaml").read_text(encoding="utf-8")
+        return cls.from_dict({"name": name, **(yaml.safe_load(text) or {})}, path=f"{name}.yaml")
+
+    @classmethod
+    def resolve(
+        cls,
+        spec: str | Path | None = None,
+        *,
+        columns: dict[str, str] | None = None,
+        outcomes: dict[str, str] | None = None,
+    ) -> Mapping | None:
+        """The mapping the CLI asks for: a built-in name or YAML file, overridden by ``--map``/``--outcome``.
+
+        None when nothing is asked (canonical names and XES keys are then matched automatically).
+        """
+        if spec is None and not columns and not outcomes:
+            return None
+        if spec is None:
+            base = cls()
+        elif str(spec) in builtin_mappings():
+            base = cls.builtin(str(spec))
+        elif Path(spec).is_file():
+            base = cls.from_yaml(spec)
+        else:
+            raise ConfigError(
+                f"mapping {str(spec)!r} is neither a built-in ({', '.join(builtin_mappings())}) nor a file"
+            )
+        return base.merged(columns=columns, outcomes=outcomes)
+
+    def merged(
+        self, *, columns: dict[str, str] | None = None, outcomes: dict[str, str] | None = None
+    ) -> Mapping:
+        """A copy with these column and outcome pairs added (they win over the mapping's own)."""
+        if not columns and not outcomes:
+            return self
+        constants = {k: v for k, v in self.constants.items() if k not in (columns or {})}
+        return replace(
+            self,
+            columns={**self.columns, **_columns(columns or {})},
+            constants=constants,
+            outcome_values={**self.outcome_values, **(outcomes or {})},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (for ``diagnosis.json`` options)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "events":
+                value = [{k: _plain(getattr(e, k)) for k in (g.name for g in fields(e))} for e in value]
+            out[f.name] = _plain(value)
+        return out
+
+    def value_map(self, column: str) -> dict[str, str | None]:
+        """Source value -> canonical value for ``column`` (``outcome_values`` is the outcome one)."""
+        own = dict(self.value_maps.get(column, {}))
+        if column == S.OUTCOME:
+            own.update(self.outcome_values)
+        return own
+
+
+_MAPPINGS = resources.files("cxray.io") / "mappings"
+
+
+def builtin_mappings() -> list[str]:
+    """Names of the built-in mappings, sorted."""
+    return sorted(p.name.removesuffix(".yaml") for p in _MAPPINGS.iterdir() if p.name.endswith(".yaml"))
+
+
+def _check_canonical(d: dict[str, Any], where: str) -> None:
+    bad = sorted(k for k in d if k not in S.CANONICAL)
+    if bad:
+        raise ConfigError(f"{where}: {bad} are not canonical columns; they are: {', '.join(S.CANONICAL)}")
+
+
+def _columns(d: dict[str, Any]) -> Columns:
+    out: Columns = {}
+    for k, v in d.items():
+        if isinstance(v, list | tuple):
+            if not v:
+                raise ConfigError(f"columns.{k}: an empty list names no source column")
+            out[str(k)] = tuple(str(x) for x in v)
+        elif v is None or str(v) == "":
+            raise ConfigError(f"columns.{k}: no source column given")
+        else:
+            out[str(k)] = str(v)
+    return out
+
+
+def _str_dict(d: dict[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in d.items()}
+
+
+def _wide_event(d: dict[str, Any]) -> WideEvent:
+    if not isinstance(d, dict) or "activity" not in d or "timestamp" not in d:
+        raise ConfigError(f"each entry of events needs 'activity' and 'timestamp', got {d!r}")
+    known = {f.name for f in fields(WideEvent)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"unknown keys {unknown} in events entry; known: {sorted(known)}")
+    return WideEvent(
+        activity=str(d["activity"]),
+        timestamp=str(d["timestamp"]),
+        date=None if d.get("date") is None else str(d["date"]),
+        formats=tuple(str(f) for f in d.get("formats") or ()),
+        duration=None if d.get("duration") is None else str(d["duration"]),
+        absent=tuple(str(a) for a in d.get("absent") or ()),
+        columns=_columns(d.get("columns") or {}),
+        constants=_str_dict(d.get("constants") or {}),
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

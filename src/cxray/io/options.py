@@ -1,0 +1,96 @@
+"""What the readers are told (``ReadOptions``) and what they report back (``InputSummary``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..errors import ConfigError
+from .mapping import Mapping
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadOptions:
+    """How to read event files.
+
+    Attributes
+    ----------
+    mapping:
+        Source columns -> canonical columns. None: canonical names are matched case-insensitively and
+        XES keys (``case:concept:name``, ``concept:name``, ``time:timestamp``, ``org:resource``,
+        ``org:group``) automatically.
+    tz:
+        Time zone of timestamps without an offset (a mapping's own ``tz`` applies when this is UTC).
+    dayfirst:
+        Read slash/dash dates day first (``9-9-2011 9:23`` is 9 September); otherwise month first.
+    time_format:
+        An explicit strptime format, tried before everything else.
+    delimiter, encoding:
+        Override CSV sniffing.
+    """
+
+    mapping: Mapping | None = None
+    tz: str = "UTC"
+    dayfirst: bool = False
+    time_format: str | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_tz(self.tz)
+        if self.mapping is not None and self.mapping.tz:
+            _check_tz(self.mapping.tz)
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ConfigError(f"delimiter must be one character, got {self.delimiter!r}")
+
+    @property
+    def effective_tz(self) -> str:
+        if self.tz == "UTC" and self.mapping is not None and self.mapping.tz:
+            return self.mapping.tz
+        return self.tz
+
+    @property
+    def effective_dayfirst(self) -> bool:
+        return self.dayfirst or (self.mapping is not None and self.mapping.dayfirst)
+
+    @property
+    def time_formats(self) -> tuple[str, ...]:
+        own = (self.time_format,) if self.time_format else ()
+        return own + (self.mapping.time_formats if self.mapping is not None else ())
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["mapping"] = None if self.mapping is None else self.mapping.to_dict()
+        return out
+
+
+def _check_tz(tz: str) -> None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Amsterdam)") from None
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """What reading found. Always ``rows_read == rows_kept + rows_rejected + duplicates_dropped``.
+
+    ``rows_read`` counts candidate events: source records, or for a wide layout the events its records
+    yield (``records_read`` counts the records themselves).
+    """
+
+    files: list[str]
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    duplicates_dropped: int
+    fields_present: list[str]
+    attributes: list[str]
+    time_start: str | None
+    time_end: str | None
+    records_read: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,131 @@
+"""Which source column feeds which canonical column, per file: explicit mapping, then names, then XES keys.
+
+Resolution order for a canonical column: the mapping's ``columns``, its ``constants``, then (when the
+mapping allows ``auto``) a source column of the same name (exact, then case-insensitive), then the XES
+key (``case:concept:name``...). A source column used whole by the mapping is consumed; every other
+column is kept as an attribute (renamed ``<name> (source)`` if it would clash with a canonical name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import schema as S
+from ..engine import Engine
+from ..errors import MissingColumnError
+from .mapping import Mapping
+from .readers import ROW, RawSource
+from .sql import ident
+
+XES_KEYS: dict[str, str] = {
+    S.CONTACT_ID: "case:concept:name",
+    S.ACTIVITY: "concept:name",
+    S.TIMESTAMP: "time:timestamp",
+    S.ACTOR: "org:resource",
+    S.TEAM: "org:group",
+}
+
+
+@dataclass(frozen=True)
+class Const:
+    """A fixed value for every row (a mapping's ``constants``)."""
+
+    value: str
+
+
+Spec = str | tuple[str, ...] | Const | None
+
+
+@dataclass
+class FilePlan:
+    """How one file becomes canonical rows."""
+
+    index: int
+    source: RawSource
+    types: dict[str, str]  # source column -> DuckDB type
+    specs: dict[str, Spec]  # canonical column -> where its value comes from
+    attributes: dict[str, str] = field(default_factory=dict)  # source column -> attribute name
+
+
+def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:
+    """Resolve the mapping against this file's columns; a missing required column is a MissingColumnError."""
+    described = engine.rows(f"DESCRIBE {ident(source.view)}")
+    types = {r["column_name"]: r["column_type"] for r in described if r["column_name"] != ROW}
+    m = mapping or Mapping()
+    wide = bool(m.events)
+    per_event = (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S) if wide else ()
+
+    def need(column: str, canonical: str) -> None:
+        if column not in types:
+            raise MissingColumnError(
+                f"column {column!r} (mapped to {canonical}) not found; the file has: {_listing(types)}",
+                path=source.path,
+                column=column,
+            )
+
+    explicit = {c for spec in m.columns.values() for c in ((spec,) if isinstance(spec, str) else spec)}
+    for event in m.events:
+        explicit |= {c for c in (event.timestamp, event.date, event.duration) if c}
+        explicit |= {c for s in event.columns.values() for c in ((s,) if isinstance(s, str) else s)}
+    specs: dict[str, Spec] = {}
+    for canonical in S.CANONICAL:
+        if canonical in per_event:
+            continue
+        spec: Spec = None
+        if canonical in m.columns:
+            spec = m.columns[canonical]
+            for column in (spec,) if isinstance(spec, str) else spec:
+                need(column, canonical)
+        elif canonical in m.constants:
+            spec = Const(m.constants[canonical])
+        elif m.auto:
+            spec = _auto(canonical, [c for c in types if c not in explicit])
+        specs[canonical] = spec
+    for event in m.events:
+        for column in (event.timestamp, event.date, event.duration):
+            if column:
+                need(column, f"event {event.activity!r}")
+        for canonical, spec in event.columns.items():
+            for column in (spec,) if isinstance(spec, str) else spec:
+                need(column, canonical)
+
+    for canonical in S.REQUIRED:
+        if canonical not in per_event and specs.get(canonical) is None:
+            raise MissingColumnError(
+                f"required column {canonical!r} not found; the file has: {_listing(types)}. "
+                f"Map one with --map {canonical}=<column> or a --mapping file",
+                path=source.path,
+                column=canonical,
+            )
+
+    consumed = {s for s in specs.values() if isinstance(s, str)}
+    for event in m.events:
+        consumed |= {c for c in (event.timestamp, event.date, event.duration) if c}
+        consumed |= {s for s in event.columns.values() if isinstance(s, str)}
+    taken = {n.lower() for n in S.CANONICAL + S.INTERNAL}
+    attributes: dict[str, str] = {}
+    for column in types:
+        if column in consumed:
+            continue
+        name = column
+        while name.lower() in taken:
+            name = f"{name} (source)"
+        taken.add(name.lower())
+        attributes[column] = name
+    return FilePlan(index=index, source=source, types=types, specs=specs, attributes=attributes)
+
+
+def _auto(canonical: str, columns: list[str]) -> str | None:
+    if canonical in columns:
+        return canonical
+    for c in columns:
+        if c.strip().lower() == canonical:
+            return c
+    key = XES_KEYS.get(canonical)
+    return key if key in columns else None
+
+
+def _listing(types: dict[str, str], limit: int = 40) -> str:
+    names = list(types)
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

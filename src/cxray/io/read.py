@@ -1,0 +1,157 @@
+"""``read_events``: files in, the canonical ``events`` table (and ``rejected``) out, with a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from .. import schema as S
+from ..engine import Engine
+from ..errors import InputError
+from .canonical import COLUMN, FILE, REASON, REJECTED, STAGE, VALUE, branch_sql, finish_events, stage
+from .options import InputSummary, ReadOptions
+from .plan import FilePlan, plan_file
+from .readers import RawSource, open_source, register_arrow
+from .rejected import build_rejected
+from .sql import ident
+
+_DEFAULT = ReadOptions()
+_HINTS = {
+    "bad_timestamp": " (try --dayfirst, --tz or --time-format)",
+    "missing_contact_id": " (is the right column mapped? see --map)",
+}
+
+
+def read_events(
+    paths: Sequence[str | Path], engine: Engine, *, options: ReadOptions = _DEFAULT
+) -> InputSummary:
+    """Read event files, in the given order, into the canonical ``events`` table of ``engine``.
+
+    Rows that cannot be used go to the ``rejected`` table (see :func:`write_rejected`), exact duplicates
+    are dropped; ``rows_read == rows_kept + rows_rejected + duplicates_dropped`` always. A file that
+    cannot be used at all raises :class:`~cxray.errors.InputError` naming it.
+
+    >>> from cxray.engine import Engine                                 # doctest: +SKIP
+    >>> s = read_events(["calls.csv", "chats.csv"], Engine())            # doctest: +SKIP
+    >>> s.rows_read == s.rows_kept + s.rows_rejected + s.duplicates_dropped  # doctest: +SKIP
+    True
+    """
+    if not paths:
+        raise InputError("no event files given")
+    sources = []
+    try:
+        for i, p in enumerate(paths):
+            sources.append(open_source(Path(p), engine, f"_cx_raw_{i}", options))
+        return _canonicalise(sources, engine, options)
+    finally:
+        _release(engine, sources)
+
+
+def read_table(table: pa.Table, engine: Engine, *, options: ReadOptions = _DEFAULT) -> InputSummary:
+    """Like :func:`read_events` for an Arrow table already in memory (e.g. the simulator's events).
+
+    Its ``source_row``/``source_file`` columns, if any, are replaced: rows are numbered in table order.
+    """
+    dropped = [c for c in table.column_names if c in S.INTERNAL]
+    source = register_arrow(engine, "_cx_raw_0", table.drop_columns(dropped), Path("<table>"))
+    source.path = "<table>"
+    try:
+        return _canonicalise([source], engine, options)
+    finally:
+        _release(engine, [source])
+
+
+def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions) -> InputSummary:
+    plans = [plan_file(i, s, engine, options.mapping) for i, s in enumerate(sources)]
+    attributes: list[str] = []
+    for plan in plans:
+        seen = {a.lower() for a in attributes}
+        attributes += [a for a in plan.attributes.values() if a.lower() not in seen]
+    stage(engine, [branch_sql(p, options.mapping, options, attributes) for p in plans])
+    try:
+        rows = engine.rows(
+            f"SELECT {FILE}, count(*) AS n, count({REASON}) AS rejected FROM {STAGE} GROUP BY ALL"
+        )
+        per_file = {r[FILE]: r for r in rows}
+        for plan in plans:
+            _check_usable(engine, plan, per_file.get(plan.index))
+        build_rejected(engine, plans)
+        duplicates = finish_events(engine, attributes)
+    except BaseException:
+        engine.execute(f"DROP TABLE IF EXISTS {STAGE}")  # never leave a half-built events table
+        raise
+    staged = sum(int(r["n"]) for r in rows)
+    staged_rejected = sum(int(r["rejected"]) for r in rows)
+    records = sum(int(engine.scalar(f"SELECT count(*) FROM {ident(p.source.view)}")) for p in plans)
+    return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records)
+
+
+def _check_usable(engine: Engine, plan: FilePlan, counts: dict | None) -> None:
+    path = plan.source.path
+    if counts is None or counts["n"] == 0:
+        raise InputError("no rows to read", path=path)
+    if counts["rejected"] < counts["n"]:
+        return
+    first = engine.rows(
+        f"SELECT {REASON} AS reason, {COLUMN} AS col, {VALUE} AS value, source_row, "
+        f"count(*) OVER (PARTITION BY {REASON}) AS n FROM {STAGE} WHERE {FILE} = {plan.index} "
+        f"ORDER BY n DESC, source_row LIMIT 1"
+    )[0]
+    shown = "" if first["value"] is None else f" (value {first['value']!r})"
+    raise InputError(
+        f"every row was rejected; most often {first['reason']} ({first['n']} of {counts['n']}), "
+        f"first here{shown}{_HINTS.get(first['reason'], '')}",
+        path=path,
+        row=first["source_row"],
+        column=first["col"],
+    )
+
+
+def _summary(
+    engine: Engine,
+    sources: list[RawSource],
+    attributes: list[str],
+    staged: int,
+    staged_rejected: int,
+    duplicates: int,
+    records: int,
+) -> InputSummary:
+    optional = ", ".join(f"count({ident(c)}) AS {ident(c)}" for c in S.OPTIONAL)
+    row = engine.rows(
+        f"SELECT count(*) AS kept, min({ident(S.TIMESTAMP)}) AS t0, max({ident(S.TIMESTAMP)}) AS t1, "
+        f"{optional} FROM {S.EVENTS_TABLE}"
+    )[0]
+    reasons = {
+        r["reason"]: int(r["n"])
+        for r in engine.rows(f"SELECT reason, count(*) AS n FROM {REJECTED} GROUP BY reason ORDER BY reason")
+    }
+    malformed = sum(len(s.malformed) for s in sources)
+    kept = int(row["kept"])
+    return InputSummary(
+        files=[s.path for s in sources],
+        rows_read=staged + malformed,
+        rows_kept=kept,
+        rows_rejected=staged_rejected + malformed,
+        rejected_by_reason=reasons,
+        duplicates_dropped=duplicates,
+        fields_present=[c for c in S.OPTIONAL if row[c]],
+        attributes=attributes,
+        time_start=_iso(row["t0"]),
+        time_end=_iso(row["t1"]),
+        records_read=records + malformed,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat() + "Z"
+
+
+def _release(engine: Engine, sources: list[RawSource]) -> None:
+    for s in sources:
+        if s.tables:
+            engine.con.unregister(s.view)
+        else:
+            engine.execute(f"DROP VIEW IF EXISTS {ident(s.view)}")

@@ -1,0 +1,67 @@
+"""Timestamps as SQL: every accepted text form parsed to a naive UTC TIMESTAMP, or NULL (then rejected).
+
+Tried in order: explicit formats (``--time-format``, the mapping's ``time_formats``); ISO 8601 with or
+without offset, ``T`` or space, fractional seconds (an offset converts to UTC, no offset means the
+``tz`` zone); then slash/dash/dot dates, day first with ``dayfirst`` (``9-9-2011 9:23``,
+``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``).
+"""
+
+from __future__ import annotations
+
+from .sql import lit, lit_list
+
+# An offset or Z right after a time of day (a trailing "-01" of a bare date is not an offset).
+OFFSET_RE = r"\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
+
+_TIMES = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M")
+_US_TIMES = ("%I:%M:%S %p", "%I:%M %p")
+
+
+def _dated(date_parts: tuple[str, ...], times: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{d} {t}" for d in date_parts for t in times) + date_parts
+
+
+DAYFIRST_FORMATS = _dated(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"), _TIMES)
+MONTHFIRST_FORMATS = _dated(("%m/%d/%Y",), _TIMES + _US_TIMES)
+OTHER_FORMATS = _dated(("%Y/%m/%d",), _TIMES)
+
+
+def local_to_utc(expr: str, tz: str) -> str:
+    """A naive TIMESTAMP in zone ``tz`` as naive UTC (the engine session runs in UTC)."""
+    if tz == "UTC":
+        return expr
+    return f"CAST(timezone({lit(tz)}, {expr}) AS TIMESTAMP)"
+
+
+def typed_to_utc(expr: str, duck_type: str, tz: str) -> str | None:
+    """SQL for a column that already has a time type, or None when it is text to parse."""
+    t = duck_type.upper()
+    if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"CAST({expr} AS TIMESTAMP)"
+    if t.startswith("TIMESTAMP") or t == "DATE":
+        return local_to_utc(f"CAST({expr} AS TIMESTAMP)", tz)
+    return None
+
+
+def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] = ()) -> str:
+    """SQL parsing text ``expr`` (already trimmed) to a naive UTC TIMESTAMP, NULL when nothing fits."""
+    parts = []
+    with_zone = tuple(f for f in formats if "%z" in f or "%Z" in f)
+    naive = tuple(f for f in formats if f not in with_zone)
+    if with_zone:
+        parts.append(f"CAST(try_strptime({expr}, {lit_list(with_zone)}) AS TIMESTAMP)")
+    if naive:
+        parts.append(local_to_utc(f"try_strptime({expr}, {lit_list(naive)})", tz))
+    with_offset = rf"regexp_replace({expr}, '\s+([+-]\d\d:?\d\d|Z)$', '\1')"
+    if tz == "UTC":
+        parts.append(f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)")
+        parts.append(f"CAST(TRY_CAST({with_offset} AS TIMESTAMPTZ) AS TIMESTAMP)")
+    else:
+        parts.append(
+            f"CASE WHEN regexp_matches({expr}, {lit(OFFSET_RE)}) "
+            f"THEN CAST(TRY_CAST({with_offset} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"ELSE {local_to_utc(f'TRY_CAST({expr} AS TIMESTAMP)', tz)} END"
+        )
+    fallback = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + OTHER_FORMATS
+    parts.append(local_to_utc(f"try_strptime({expr}, {lit_list(fallback)})", tz))
+    return f"COALESCE({', '.join(parts)})"

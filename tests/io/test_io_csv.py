@@ -1,0 +1,185 @@
+"""CSV reading: encodings, delimiters, quoting, line ends, missing markers — each on a file written here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from io_helpers import balanced, column, read_one, write
+
+from cxray.engine import Engine
+
+ROWS = (
+    "contact_id,timestamp,activity,actor\nc1,2024-03-01 09:00:00,Start,José\nc1,2024-03-01 09:05:00,End,Zoë\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("cp1252", b""),
+    ],
+)
+def test_encodings_are_sniffed(engine: Engine, tmp_path: Path, encoding: str, bom: bytes):
+    """UTF-8 with or without BOM, UTF-16 with BOM and cp1252 give the same names; no BOM in the header."""
+    path = tmp_path / "e.csv"
+    path.write_bytes(bom + ROWS.encode(encoding))
+    s = read_one(engine, path)
+    assert (s.rows_kept, s.rows_rejected) == (2, 0)
+    assert column(engine, "actor") == ["José", "Zoë"]
+    assert column(engine, "contact_id") == ["c1", "c1"]
+
+
+def test_cp1252_beyond_the_sniffed_sample(engine: Engine, tmp_path: Path):
+    """A legacy code page discovered only after the first 64 KiB falls back to cp1252, rows intact."""
+    filler = "".join(f"c{i},2024-03-01 09:00:00,Step,plain\n" for i in range(4000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(
+        ("contact_id,timestamp,activity,actor\n" + filler + "cX,2024-03-02,End,Renée\n").encode("cp1252")
+    )
+    s = read_one(engine, path)
+    assert s.rows_kept == 4001
+    assert engine.scalar("SELECT actor FROM events WHERE contact_id = 'cX'") == "Renée"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters_are_sniffed(engine: Engine, tmp_path: Path, delimiter: str):
+    text = ROWS.replace(",", delimiter).replace("2024-03-01 09:00:00", "2024-03-01 09:00:00")
+    s = read_one(engine, write(tmp_path, "d.txt", text))
+    assert s.rows_kept == 2 and column(engine, "activity") == ["Start", "End"]
+
+
+def test_crlf_quotes_and_newlines_inside_fields(engine: Engine, tmp_path: Path):
+    """CRLF line ends, quoted delimiters, doubled quotes and a newline inside a quoted field."""
+    text = (
+        "contact_id;timestamp;activity;note\n"
+        'c1;2024-03-01T09:00:00;"Start; then wait";"said ""hi""\nand left"\n'
+        "c1;2024-03-01T09:05:00;End;\n"
+    )
+    s = read_one(engine, write(tmp_path, "q.csv", text, newline="\r\n"))
+    assert (s.rows_read, s.rows_kept) == (2, 2)
+    assert column(engine, "activity") == ["Start; then wait", "End"]
+    assert column(engine, "note") == ['said "hi"\r\nand left', None]
+    assert column(engine, "source_row") == [1, 2]
+
+
+def test_values_stay_text(engine: Engine, tmp_path: Path):
+    """Leading zeros and numbers are not guessed into other types; empty fields are NULL."""
+    text = "contact_id,timestamp,activity,zip,queue\n0012,2024-03-01,Start,00501,\n"
+    read_one(engine, write(tmp_path, "t.csv", text))
+    assert column(engine, "contact_id") == ["0012"]
+    assert column(engine, "zip") == ["00501"]
+    assert column(engine, "queue") == [None]
+
+
+def test_bad_rows_are_rejected_and_counted(engine: Engine, tmp_path: Path):
+    text = (
+        "contact_id,timestamp,activity,duration_s\n"
+        "c1,2024-03-01 09:00,Start,12.5\n"
+        ",2024-03-01 09:01,Orphan,\n"
+        "c1,yesterday,Lost,\n"
+        "c1,2024-03-01 09:02,,\n"
+        "c1,2024-03-01 09:03,Work,ten\n"
+        "c1,,NoTime,\n"
+        'c1,2024-03-01 09:04,Work,"1,5"\n'
+        "c1,2024-03-01 09:05,End,0:02:00\n"
+    )
+    s = read_one(engine, write(tmp_path, "b.csv", text))
+    assert s.rejected_by_reason == {
+        "bad_duration_s": 1,
+        "bad_timestamp": 1,
+        "missing_activity": 1,
+        "missing_contact_id": 1,
+        "missing_timestamp": 1,
+    }
+    assert (s.rows_read, s.rows_kept, s.rows_rejected) == (8, 3, 5) and balanced(s)
+    assert column(engine, "duration_s") == [12.5, 1.5, 120.0]
+    rejected = engine.rows('SELECT source_row, reason, "column", value FROM rejected ORDER BY source_row')
+    assert rejected[1] == {
+        "source_row": 3,
+        "reason": "bad_timestamp",
+        "column": "timestamp",
+        "value": "yesterday",
+    }
+    assert rejected[3] == {
+        "source_row": 5,
+        "reason": "bad_duration_s",
+        "column": "duration_s",
+        "value": "ten",
+    }
+
+
+def test_malformed_line_is_rejected_not_lost(engine: Engine, tmp_path: Path):
+    text = "contact_id,timestamp,activity\nc1,2024-03-01,Start\nc1,2024-03-02,Oops,extra\nc1,2024-03-03,End\n"
+    s = read_one(engine, write(tmp_path, "m.csv", text))
+    assert (s.rows_read, s.rows_kept, s.rejected_by_reason) == (3, 2, {"malformed_row": 1})
+    assert engine.scalar("SELECT value FROM rejected") == "c1,2024-03-02,Oops,extra"
+
+
+def test_exact_duplicates_dropped_keeping_the_first(engine: Engine, tmp_path: Path):
+    text = (
+        "contact_id,timestamp,activity,note\n"
+        "c1,2024-03-01 09:00,A,x\n"
+        "c1,2024-03-01 09:00,A,x\n"  # duplicate
+        "c1,2024-03-01 09:00,A,y\n"  # differs in an attribute: kept
+        "c1,2024-03-01T09:00:00Z,A,x\n"  # same instant, same values: duplicate
+    )
+    s = read_one(engine, write(tmp_path, "dup.csv", text))
+    assert (s.rows_kept, s.duplicates_dropped) == (2, 2)
+    assert column(engine, "source_row") == [1, 3]
+
+
+def test_time_zones(engine: Engine, tmp_path: Path):
+    """Offsets convert to UTC; naive times are in --tz (DST aware); the stored value is naive UTC."""
+    text = (
+        "contact_id,timestamp,activity\n"
+        "c1,2024-07-01 10:00:00,Naive summer\n"
+        "c1,2024-01-15T10:00:00,Naive winter\n"
+        "c1,2024-07-01T10:00:00+02:00,Offset\n"
+        "c1,2024-07-01 10:00:00.250Z,Zulu\n"
+        "c1,2024-07-01 10:00:00 -0500,Spaced offset\n"
+    )
+    read_one(engine, write(tmp_path, "tz.csv", text), tz="Europe/Amsterdam")
+    assert column(engine, "timestamp") == [
+        datetime(2024, 7, 1, 8, 0),
+        datetime(2024, 1, 15, 9, 0),
+        datetime(2024, 7, 1, 8, 0),
+        datetime(2024, 7, 1, 10, 0, 0, 250000),
+        datetime(2024, 7, 1, 15, 0),
+    ]
+    assert engine.scalar('SELECT typeof("timestamp") FROM events LIMIT 1') == "TIMESTAMP"
+
+
+def test_dayfirst_and_monthfirst(engine: Engine, tmp_path: Path):
+    text = (
+        "contact_id,timestamp,activity\nc1,9-9-2011 9:23,A\nc1,29/2/2016 01:16,B\nc1,05/02/2012 13:32:57,C\n"
+    )
+    path = write(tmp_path, "df.csv", text)
+    read_one(engine, path, dayfirst=True)
+    assert column(engine, "timestamp") == [
+        datetime(2011, 9, 9, 9, 23),
+        datetime(2016, 2, 29, 1, 16),
+        datetime(2012, 2, 5, 13, 32, 57),
+    ]
+    s = read_one(engine, path)  # month first: 29/2 cannot be a date, 05/02 is 2 May
+    assert s.rejected_by_reason == {"bad_timestamp": 2}
+    assert column(engine, "timestamp") == [datetime(2012, 5, 2, 13, 32, 57)]
+
+
+def test_explicit_time_format(engine: Engine, tmp_path: Path):
+    text = "contact_id,timestamp,activity\nc1,20240301-0930,A\n"
+    read_one(engine, write(tmp_path, "f.csv", text), time_format="%Y%m%d-%H%M")
+    assert column(engine, "timestamp") == [datetime(2024, 3, 1, 9, 30)]
+
+
+def test_gzipped_csv(engine: Engine, tmp_path: Path):
+    import gzip
+
+    path = tmp_path / "z.csv.gz"
+    path.write_bytes(gzip.compress(ROWS.encode()))
+    assert read_one(engine, path).rows_kept == 2

@@ -1,0 +1,72 @@
+"""Files that cannot be used stop with an InputError naming the file, and the row and column where known."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from io_helpers import read_one, write
+
+from cxray.engine import Engine
+from cxray.errors import InputError, MissingColumnError
+from cxray.io import Mapping, ReadOptions, read_events, write_rejected
+
+
+def test_missing_file(engine: Engine, tmp_path: Path):
+    with pytest.raises(InputError, match="file not found") as info:
+        read_one(engine, tmp_path / "nope.csv")
+    assert info.value.path == str(tmp_path / "nope.csv")
+
+
+def test_empty_file_and_header_only(engine: Engine, tmp_path: Path):
+    with pytest.raises(InputError, match="empty"):
+        read_one(engine, write(tmp_path, "e.csv", ""))
+    with pytest.raises(InputError, match="no rows"):
+        read_one(engine, write(tmp_path, "h.csv", "contact_id,timestamp,activity\n"))
+
+
+def test_missing_required_column_lists_columns_and_suggests_map(engine: Engine, tmp_path: Path):
+    path = write(tmp_path, "m.csv", "Conversation,timestamp,activity\nk,2024-01-01,A\n")
+    with pytest.raises(MissingColumnError) as info:
+        read_one(engine, path)
+    message = str(info.value)
+    assert str(path) in message and "'Conversation'" in message and "--map contact_id=" in message
+    assert info.value.column == "contact_id"
+
+
+def test_mapped_column_absent(engine: Engine, tmp_path: Path):
+    path = write(tmp_path, "m.csv", "contact_id,timestamp,activity\nk,2024-01-01,A\n")
+    with pytest.raises(MissingColumnError, match="'Chanel'"):
+        read_one(engine, path, mapping=Mapping(columns={"channel": "Chanel"}))
+
+
+def test_every_row_rejected_names_row_column_and_hint(engine: Engine, tmp_path: Path):
+    path = write(tmp_path, "d.csv", "contact_id,when,activity\nk,29/2/2016 01:16,A\nk,30/2/2016,B\n")
+    with pytest.raises(InputError) as info:
+        read_one(engine, path, mapping=Mapping(columns={"timestamp": "when"}))
+    e = info.value
+    assert (e.path, e.row, e.column) == (str(path), 1, "when")
+    assert "bad_timestamp" in str(e) and "29/2/2016 01:16" in str(e) and "--dayfirst" in str(e)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("x.xes", "hello"), ("x.parquet", "not parquet"), ("x.jsonl", "{not json\n"), ("x.docx", "?")],
+)
+def test_unreadable_files(engine: Engine, tmp_path: Path, name: str, content: str):
+    path = write(tmp_path, name, content)
+    with pytest.raises(InputError) as info:
+        read_one(engine, path)
+    assert info.value.path == str(path)
+
+
+def test_write_rejected_has_raw_values(engine: Engine, tmp_path: Path):
+    path = write(
+        tmp_path, "r.csv", "contact_id,timestamp,activity,reason\nk,bad,A,billing\nk,2024-01-01,B,x\n"
+    )
+    read_events([path], engine, options=ReadOptions())
+    out = tmp_path / "out" / "rejected.csv"
+    assert write_rejected(engine, out) == 1
+    lines = out.read_text().splitlines()
+    assert lines[0] == "source_file,source_row,reason,column,value,contact_id,timestamp,activity,raw:reason"
+    assert lines[1].endswith(",1,bad_timestamp,timestamp,bad,k,bad,A,billing")

@@ -1,0 +1,146 @@
+"""Parquet, JSON Lines, XES and several files at once give the same canonical table as CSV."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from io_helpers import balanced, column, read_one, write
+
+from cxray import schema as S
+from cxray.engine import Engine
+from cxray.io import ReadOptions, read_events, read_table
+from cxray.testing import canonical_arrow_schema
+
+CSV = (
+    "contact_id,timestamp,activity,customer_id,outcome,duration_s,note\n"
+    "c1,2024-03-01T09:00:00+01:00,Start,u1,,,hello\n"
+    "c1,2024-03-01T09:05:00+01:00,End,u1,Resolved,30,\n"
+    "c2,2024-03-02 10:00:00,Start,u2,,,\n"
+    "c2,2024-03-02 10:00:00,Start,u2,,,\n"
+    "c2,2024-03-02 10:09:00,End,u2,ABANDONED,2.5,bye\n"
+)
+
+
+def test_events_table_has_the_canonical_schema(engine: Engine, tmp_path: Path):
+    s = read_one(engine, write(tmp_path, "a.csv", CSV))
+    table = engine.con.sql("SELECT * FROM events").to_arrow_table()
+    assert table.schema == canonical_arrow_schema(["note"])
+    assert s.attributes == ["note"]
+    assert s.fields_present == [S.CUSTOMER_ID, S.OUTCOME, S.DURATION_S]
+    assert column(engine, "outcome") == [None, "resolved", None, "abandoned"]
+    assert (s.time_start, s.time_end) == ("2024-03-01T08:00:00Z", "2024-03-02T10:09:00Z")
+
+
+def test_csv_to_parquet_round_trip(engine: Engine, tmp_path: Path):
+    """CSV -> canonical -> Parquet -> canonical is the identity (typed TIMESTAMP needs no parsing)."""
+    read_one(engine, write(tmp_path, "a.csv", CSV))
+    query = "SELECT * EXCLUDE (source_file, source_row) FROM events"
+    first = engine.con.sql(query).to_arrow_table()
+    pq.write_table(first, tmp_path / "a.parquet")
+    with Engine(threads=2) as other:
+        s = read_one(other, tmp_path / "a.parquet")
+        again = other.con.sql(query).to_arrow_table()
+    assert s.duplicates_dropped == 0 and again.equals(first)
+
+
+def test_parquet_tz_aware_and_typed_columns(engine: Engine, tmp_path: Path):
+    table = pa.table(
+        {
+            "contact_id": ["c1", "c1"],
+            "timestamp": pa.array(
+                [datetime(2024, 3, 1, 9), datetime(2024, 3, 1, 10)], pa.timestamp("ms", "UTC")
+            ),
+            "activity": ["A", "B"],
+            "duration_s": pa.array([5, None], pa.int32()),
+            "n": pa.array([1, 2], pa.int64()),
+        }
+    )
+    pq.write_table(table, tmp_path / "t.parquet")
+    s = read_one(engine, tmp_path / "t.parquet")
+    assert s.rows_kept == 2
+    assert column(engine, "timestamp") == [datetime(2024, 3, 1, 9), datetime(2024, 3, 1, 10)]
+    assert column(engine, "duration_s") == [5.0, None]
+    assert column(engine, "n") == ["1", "2"]
+
+
+def test_json_lines(engine: Engine, tmp_path: Path):
+    text = (
+        '{"contact_id": 1, "timestamp": "2024-03-01T09:00:00Z", "activity": "A", "meta": {"k": 1}}\n'
+        '{"contact_id": "c2", "timestamp": "2024-03-01T09:00:00+02:00", "activity": "B", "duration_s": 7}\n'
+    )
+    s = read_one(engine, write(tmp_path, "e.jsonl", text))
+    assert s.rows_kept == 2
+    assert column(engine, "contact_id") == ["1", "c2"]
+    assert column(engine, "timestamp") == [datetime(2024, 3, 1, 9), datetime(2024, 3, 1, 7)]
+    assert column(engine, "meta") == ['{"k":1}', None]
+
+
+def _event(name: str, time: str, extra: str = "") -> str:
+    name_tag = f'<string key="concept:name" value="{name}"/>'
+    return f'<event>{name_tag}<date key="time:timestamp" value="{time}"/>{extra}</event>'
+
+
+ORG = '<string key="org:resource" value="ann"/><string key="org:group" value="g1"/>'
+XES = f"""<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0">
+  <trace><string key="concept:name" value="t1"/><string key="channel" value="web"/>
+    {_event("a", "2024-03-01T10:00:00.000+01:00", ORG)}
+    {_event("c", "2024-03-01T10:00:00.000+01:00")}
+    {_event("b", "2024-03-01T09:30:00.000+01:00")}
+  </trace>
+  <trace><string key="concept:name" value="t2"/>{_event("a", "2024-03-02T10:00:00.000Z")}</trace>
+</log>
+"""
+
+
+@pytest.mark.parametrize("name", ["log.xes", "log.xes.gz"])
+def test_xes_keys_and_file_order(engine: Engine, tmp_path: Path, name: str):
+    """Trace/event concept:name, time, org:resource, org:group map; file order kept; case attributes kept."""
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(XES.encode()) if name.endswith(".gz") else XES.encode())
+    s = read_one(engine, path)
+    assert s.rows_kept == 4 and s.attributes == ["case:channel"]
+    assert column(engine, "activity") == ["a", "c", "b", "a"]
+    assert column(engine, "source_row") == [1, 2, 3, 4]
+    assert column(engine, "timestamp")[0] == datetime(2024, 3, 1, 9)
+    assert column(engine, "actor") == ["ann", None, None, None]
+    assert column(engine, "team") == ["g1", None, None, None]
+    assert column(engine, "case:channel") == ["web", "web", "web", None]
+
+
+def test_several_files_in_given_order(engine: Engine, tmp_path: Path):
+    """source_row restarts per file, (source_file, source_row) is unique, attributes are the union."""
+    calls = write(tmp_path, "calls.csv", "contact_id,timestamp,activity,agent_desk\nk1,2024-03-01,Ring,d1\n")
+    chats = write(
+        tmp_path,
+        "chats.csv",
+        "contact_id;timestamp;activity;bot\nh1;2024-02-01;Hello;b\nh1;2024-02-01;Bye;b\n",
+    )
+    s = read_events([chats, calls], engine)
+    assert s.files == [str(chats), str(calls)] and s.rows_kept == 3 and balanced(s)
+    assert s.attributes == ["bot", "agent_desk"]
+    rows = engine.rows("SELECT source_file, source_row, bot, agent_desk FROM events")
+    assert [(Path(r["source_file"]).name, r["source_row"]) for r in rows] == [
+        ("chats.csv", 1),
+        ("chats.csv", 2),
+        ("calls.csv", 1),
+    ]
+    assert rows[2]["bot"] is None and rows[2]["agent_desk"] == "d1"
+
+
+def test_read_table_numbers_rows_in_table_order(engine: Engine):
+    table = pa.table(
+        {
+            "contact_id": ["x", "x"],
+            "timestamp": ["2024-01-01 10:00", "2024-01-01 09:00"],
+            "activity": ["b", "a"],
+            "source_row": [7, 8],
+        }
+    )
+    s = read_table(table, engine, options=ReadOptions())
+    assert s.files == ["<table>"] and column(engine, "source_row") == [1, 2]

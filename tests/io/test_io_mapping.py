@@ -1,0 +1,162 @@
+"""Mappings: columns, constants, value vocabularies, joined columns, wide layouts, YAML and errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from io_helpers import balanced, column, read_one, write
+
+from cxray.engine import Engine
+from cxray.errors import ConfigError
+from cxray.io import Mapping, ReadOptions, builtin_mappings, read_events
+
+EXPORT = (
+    "ConversationId,When,Step,Who,Status,Team,Extra\n"
+    "k1,2024-03-01 09:00,Open,ann,,T1,?\n"
+    "k1,2024-03-01 09:05,Close,bob,Closed,T1,x\n"
+    "k2,2024-03-01 10:00,Open,?,Dropped,T2,y\n"
+)
+
+
+def test_columns_constants_and_value_maps(engine: Engine, tmp_path: Path):
+    m = Mapping(
+        columns={
+            "contact_id": "ConversationId",
+            "timestamp": "When",
+            "activity": "Step",
+            "actor": "Who",
+            "outcome": "Status",
+            "queue": ("Team", "Who"),
+        },
+        constants={"channel": "chat"},
+        outcome_values={"Dropped": "abandoned"},
+        value_maps={"actor": {"bob": "robert"}},
+        missing_values=("?",),
+    )
+    s = read_one(engine, write(tmp_path, "x.csv", EXPORT), mapping=m)
+    assert s.rows_kept == 3
+    assert s.attributes == ["Team (source)", "Extra"]  # joined parts stay; renamed off the canonical name
+    assert column(engine, "channel") == ["chat"] * 3
+    assert column(engine, "outcome") == [None, "closed", "abandoned"]  # Closed lower-cased: canonical word
+    assert column(engine, "actor") == ["ann", "robert", None]
+    assert column(engine, "queue") == ["T1 - ann", "T1 - bob", "T2"]
+    assert column(engine, "Extra") == [None, "x", "y"]
+
+
+def test_cli_pairs_override_the_mapping(tmp_path: Path):
+    path = write(tmp_path, "m.yaml", "columns:\n  contact_id: A\n  activity: B\nconstants:\n  channel: x\n")
+    m = Mapping.resolve(path, columns={"activity": "Step", "channel": "Ch"}, outcomes={"Done": "resolved"})
+    assert m is not None and m.name == "m"
+    assert m.columns == {"contact_id": "A", "activity": "Step", "channel": "Ch"}
+    assert m.constants == {} and m.outcome_values == {"Done": "resolved"}
+    assert Mapping.resolve(None) is None
+    assert Mapping.resolve("helpdesk").name == "helpdesk"
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("colums:\n  contact_id: A\n", "unknown mapping keys"),
+        ("columns:\n  contactid: A\n", "not canonical columns"),
+        ("outcome_values:\n  X: fixed\n", "allowed outcomes"),
+        ("columns: [\n", "invalid YAML"),
+        ("events:\n  - activity: A\n", "needs 'activity' and 'timestamp'"),
+    ],
+)
+def test_bad_mapping_files_are_config_errors(tmp_path: Path, yaml_text: str, message: str):
+    path = write(tmp_path, "bad.yaml", yaml_text)
+    with pytest.raises(ConfigError, match=message) as info:
+        Mapping.from_yaml(path)
+    assert str(path) in str(info.value)
+
+
+def test_unknown_mapping_name_lists_builtins():
+    with pytest.raises(ConfigError, match="helpdesk"):
+        Mapping.resolve("no-such-mapping")
+
+
+def test_every_builtin_loads():
+    names = builtin_mappings()
+    assert {"helpdesk", "running-example-xes", "bpic2013-incidents", "anonymous-bank"} <= set(names)
+    for name in names:
+        assert Mapping.builtin(name).name == name
+
+
+def test_bad_time_zone_is_config_error():
+    with pytest.raises(ConfigError, match="Mars/Olympus"):
+        ReadOptions(tz="Mars/Olympus")
+
+
+WIDE = (
+    "line\tcall\tday\tin\tq_in\tsrv_in\tivr_s\tsrv_s\tresult\tagent\n"
+    "A1\t7\t990201\t7:02:47\t0:00:00\t7:02:55\t9\t166\tAGENT\tDORIT\n"
+    "A1\t8\t990201\t8:09:16\t8:09:22\t0:00:00\t6\t0\tHANG\tNO_SERVER\n"
+)
+
+
+def test_wide_layout_yields_one_event_per_step(engine: Engine, tmp_path: Path):
+    """A record yields its present steps; source_row = (record-1)*steps + position; outcome on each."""
+    m = Mapping.from_dict(
+        {
+            "columns": {"contact_id": ["line", "call"], "outcome": "result"},
+            "separator": "-",
+            "outcome_values": {"HANG": "abandoned", "AGENT": "closed"},
+            "value_maps": {"actor": {"NO_SERVER": None}},
+            "events": [
+                {
+                    "activity": "VRU",
+                    "date": "day",
+                    "timestamp": "in",
+                    "formats": ["%y%m%d %H:%M:%S"],
+                    "duration": "ivr_s",
+                    "constants": {"actor_type": "ivr"},
+                },
+                {
+                    "activity": "Queue",
+                    "date": "day",
+                    "timestamp": "q_in",
+                    "formats": ["%y%m%d %H:%M:%S"],
+                    "absent": ["0:00:00"],
+                },
+                {
+                    "activity": "Service",
+                    "date": "day",
+                    "timestamp": "srv_in",
+                    "formats": ["%y%m%d %H:%M:%S"],
+                    "absent": ["0:00:00"],
+                    "duration": "srv_s",
+                    "columns": {"actor": "agent"},
+                    "constants": {"actor_type": "agent"},
+                },
+            ],
+        }
+    )
+    s = read_one(engine, write(tmp_path, "calls.txt", WIDE), mapping=m)
+    assert (s.records_read, s.rows_read, s.rows_kept) == (2, 4, 4) and balanced(s)
+    rows = engine.rows(
+        "SELECT contact_id, activity, source_row, actor, actor_type, duration_s, outcome, "
+        '"timestamp" FROM events'
+    )
+    assert [(r["contact_id"], r["activity"], r["source_row"]) for r in rows] == [
+        ("A1-7", "VRU", 1),
+        ("A1-7", "Service", 3),
+        ("A1-8", "VRU", 4),
+        ("A1-8", "Queue", 5),
+    ]
+    assert rows[0]["timestamp"] == datetime(1999, 2, 1, 7, 2, 47)
+    assert [r["actor"] for r in rows] == [None, "DORIT", None, None]
+    assert [r["actor_type"] for r in rows] == ["ivr", "agent", "ivr", None]
+    assert [r["duration_s"] for r in rows] == [9.0, 166.0, 6.0, None]
+    assert [r["outcome"] for r in rows] == ["closed", "closed", "abandoned", "abandoned"]
+    assert s.attributes == ["line", "call"]
+
+
+def test_auto_mapping_prefers_names_then_xes_keys(engine: Engine, tmp_path: Path):
+    text = "case:concept:name,concept:name,time:timestamp,org:resource,Activity\nc,a,2024-01-01,r,A\n"
+    read_events([write(tmp_path, "p.csv", text)], engine)
+    assert column(engine, "contact_id") == ["c"]
+    assert column(engine, "activity") == ["A"]  # a column named like the canonical one wins
+    assert column(engine, "actor") == ["r"]
+    assert column(engine, "concept:name") == ["a"]
