@@ -1,0 +1,139 @@
+"""The flow map: how work actually moves between steps (directly-follows graph, start/end, variants).
+
+This is process discovery as the field defines it, so the counts are checked against pm4py on real
+logs (``tests/process``): the DFG, its mean and median times and the variant counts must agree exactly.
+Everything is aggregated in SQL; Python only shapes the small results into the JSON document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schema as S
+from ..engine import Engine
+from ..errors import ConfigError
+from .rework import activity_stats, self_loops
+from .steps import GAP_S, IS_LAST, NEXT_ACTIVITY, POS, ordered_steps, q
+
+_C, _A, _T = q(S.CONTACT_ID), q(S.ACTIVITY), q(S.TIMESTAMP)
+
+
+def flow_map(engine: Engine, *, top_variants: int = 50) -> dict[str, Any]:
+    """Discover the flow of the canonical ``events`` table.
+
+    Parameters
+    ----------
+    engine:
+        An engine holding the ``events`` table (contact_id, activity and timestamp non-null).
+    top_variants:
+        How many variants to list, most frequent first; 0 lists all. ``n_variants`` is always the total.
+
+    Returns
+    -------
+    dict
+        ``n_events``, ``n_contacts``;
+        ``activities``: ``[{activity, count, contacts}]`` (events and contacts per activity);
+        ``start`` / ``end``: ``{activity: contacts}`` of first / last activities;
+        ``dfg``: ``[{from, to, count, mean_s, median_s}]``, one edge per pair of consecutive events of a
+        contact, with the seconds between them;
+        ``variants``: ``[{activities, count, share, mean_duration_s}]`` where a variant is the full
+        activity sequence of a contact and ``count`` counts contacts; ``n_variants``;
+        ``loops``, ``self_loops``: rework per activity, see :mod:`cxray.process.rework`;
+        ``rework_contacts``: contacts that repeat any activity.
+        Every list is sorted by its count descending, then by name, so the document is deterministic.
+
+    >>> from cxray.engine import Engine
+    >>> from cxray.testing import load_rows
+    >>> e = Engine()
+    >>> load_rows(e, [
+    ...     {"contact_id": "c1", "timestamp": "2024-01-01T09:00:00", "activity": "Start"},
+    ...     {"contact_id": "c1", "timestamp": "2024-01-01T09:05:00", "activity": "End"},
+    ... ])
+    >>> flow_map(e)["dfg"]
+    [{'from': 'Start', 'to': 'End', 'count': 1, 'mean_s': 300.0, 'median_s': 300.0}]
+    """
+    if top_variants < 0:
+        raise ConfigError(f"top_variants must be >= 0, got {top_variants}")
+    with ordered_steps(engine) as steps:
+        n_events, n_contacts = _sizes(engine, steps)
+        variants, n_variants, rework_contacts = _variants(engine, steps, top_variants, n_contacts)
+        activities, loops = activity_stats(engine, steps)
+        return {
+            "n_events": n_events,
+            "n_contacts": n_contacts,
+            "activities": activities,
+            "start": _endpoints(engine, steps, f"{POS} = 1"),
+            "end": _endpoints(engine, steps, IS_LAST),
+            "dfg": _dfg(engine, steps),
+            "variants": variants,
+            "n_variants": n_variants,
+            "loops": loops,
+            "self_loops": self_loops(engine, steps),
+            "rework_contacts": rework_contacts,
+        }
+
+
+def _sizes(engine: Engine, steps: str) -> tuple[int, int]:
+    row = engine.rows(f"SELECT count(*) AS n, count(*) FILTER (WHERE {POS} = 1) AS c FROM {steps}")[0]
+    return int(row["n"]), int(row["c"])
+
+
+def _endpoints(engine: Engine, steps: str, where: str) -> dict[str, int]:
+    rows = engine.rows(
+        f"""
+        SELECT {_A} AS activity, count(*) AS n FROM {steps} WHERE {where}
+        GROUP BY {_A} ORDER BY n DESC, activity
+        """
+    )
+    return {r["activity"]: r["n"] for r in rows}
+
+
+def _dfg(engine: Engine, steps: str) -> list[dict[str, Any]]:
+    rows = engine.rows(
+        f"""
+        SELECT {_A} AS src, {NEXT_ACTIVITY} AS dst, count(*) AS n,
+               avg({GAP_S}) AS mean_s, median({GAP_S}) AS median_s
+        FROM {steps} WHERE NOT {IS_LAST}
+        GROUP BY {_A}, {NEXT_ACTIVITY}
+        ORDER BY n DESC, src, dst
+        """
+    )
+    return [
+        {"from": r["src"], "to": r["dst"], "count": r["n"], "mean_s": r["mean_s"], "median_s": r["median_s"]}
+        for r in rows
+    ]
+
+
+def _variants(
+    engine: Engine, steps: str, top_variants: int, n_contacts: int
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The top variants, their total number, and the contacts whose variant repeats an activity
+    (rework is a property of the sequence, so it is counted per variant, not per event)."""
+    limit = f"LIMIT {int(top_variants)}" if top_variants else ""
+    rows = engine.rows(
+        f"""
+        WITH traces AS (
+            SELECT list({_A} ORDER BY {POS}) AS trace,
+                   (epoch_us(max({_T})) - epoch_us(min({_T}))) / 1e6 AS duration_s
+            FROM {steps} GROUP BY {_C}
+        )
+        SELECT trace, count(*) AS n, avg(duration_s) AS mean_duration_s,
+               count(*) OVER () AS n_variants,
+               sum(count(*)) FILTER (WHERE len(list_distinct(trace)) < len(trace)) OVER () AS rework_contacts
+        FROM traces GROUP BY trace
+        ORDER BY n DESC, trace
+        {limit}
+        """
+    )
+    variants = [
+        {
+            "activities": list(r["trace"]),
+            "count": r["n"],
+            "share": r["n"] / n_contacts,
+            "mean_duration_s": r["mean_duration_s"],
+        }
+        for r in rows
+    ]
+    if not rows:
+        return [], 0, 0
+    return variants, int(rows[0]["n_variants"]), int(rows[0]["rework_contacts"] or 0)

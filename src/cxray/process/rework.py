@@ -1,0 +1,74 @@
+"""Activities and rework: how often each step is done, and done again within the same contact.
+
+Repeated work is the cheapest breakdown signal a flow map gives: each repeat is effort the customer
+did not ask for. Two shapes are reported: any repeat of an activity within a contact (``loops``,
+whatever happened in between) and immediate repeats (``self_loops``, an edge a -> a in the DFG).
+Whether a repeat is a failure needs outcomes, which the breakdown finder judges, not this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import schema as S
+from ..engine import Engine
+from .steps import NEXT_ACTIVITY, q
+
+_C, _A = q(S.CONTACT_ID), q(S.ACTIVITY)
+
+
+def activity_stats(engine: Engine, steps: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per activity, from one pass over (contact, activity) occurrences of the steps table ``steps``.
+
+    Returns
+    -------
+    activities:
+        ``[{activity, count, contacts}]``: events, and contacts in which the activity occurs;
+        sorted by count descending, then activity.
+    loops:
+        ``[{activity, contacts, repeats, share}]`` for activities occurring 2+ times in some contact:
+        ``contacts`` with such a repeat, ``repeats`` = occurrences beyond the first summed over
+        contacts, ``share`` = ``contacts`` / contacts in which the activity occurs at all;
+        sorted by contacts descending, repeats descending, then activity.
+    """
+    rows = engine.rows(
+        f"""
+        WITH occurrences AS (
+            SELECT {_C}, {_A}, count(*) AS k FROM {steps} GROUP BY {_C}, {_A}
+        )
+        SELECT {_A} AS activity, sum(k) AS events, count(*) AS contacts,
+               count(*) FILTER (WHERE k >= 2) AS rework_contacts, sum(k - 1) AS repeats
+        FROM occurrences GROUP BY {_A}
+        ORDER BY events DESC, activity
+        """
+    )
+    activities = [
+        {"activity": r["activity"], "count": int(r["events"]), "contacts": r["contacts"]} for r in rows
+    ]
+    looped = sorted(
+        (r for r in rows if r["rework_contacts"]),
+        key=lambda r: (-r["rework_contacts"], -r["repeats"], r["activity"]),
+    )
+    loops = [
+        {
+            "activity": r["activity"],
+            "contacts": r["rework_contacts"],
+            "repeats": int(r["repeats"]),
+            "share": r["rework_contacts"] / r["contacts"],
+        }
+        for r in looped
+    ]
+    return activities, loops
+
+
+def self_loops(engine: Engine, steps: str) -> list[dict[str, Any]]:
+    """``[{activity, count, contacts}]``: DFG edges a -> a and the contacts having at least one;
+    sorted by count descending, contacts descending, then activity."""
+    rows = engine.rows(
+        f"""
+        SELECT {_A} AS activity, count(*) AS n, count(DISTINCT {_C}) AS contacts
+        FROM {steps} WHERE {_A} = {NEXT_ACTIVITY}
+        GROUP BY {_A} ORDER BY n DESC, contacts DESC, activity
+        """
+    )
+    return [{"activity": r["activity"], "count": r["n"], "contacts": r["contacts"]} for r in rows]
