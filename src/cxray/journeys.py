@@ -1,0 +1,319 @@
+"""Events → contacts → customer journeys: the tables every metric and breakdown reads.
+
+``build_journeys`` creates two tables from the canonical ``events`` table, in set-based SQL:
+
+``contacts`` (one row per ``contact_id``)
+    - ``start_ts`` / ``end_ts``: first / last event timestamp. ``n_events``: its events.
+    - ``customer_id``, ``reason``, ``entry_channel``: the first non-NULL value in event order
+      ``(timestamp, source_row)``; ``final_outcome``, ``final_queue``, ``final_team``: the last non-NULL one.
+    - ``handle_s``: sum of ``duration_s`` (NULL when no event has one).
+    - ``cost``: sum over events of ``duration_s / 60 × rate`` (team override, else actor type, else default;
+      see ``costs``) plus ``per_bot_session`` when the contact touched a bot; NULL when no duration is known
+      and no bot was touched.
+    - ``n_transfers``: changes of queue between consecutive events that have a queue (of team when the whole
+      log has no queue). ``is_transferred``: ``n_transfers > 0`` or any event's outcome is ``transferred``.
+    - ``is_ping_pong``: after collapsing consecutive repeats of the queue (team) sequence, some X→Y→X occurs
+      (an immediate return; A→B→C is not ping-pong, A→B→C→B is).
+    - ``is_escalated``: any event's outcome is ``escalated``. ``is_abandoned``: ``final_outcome`` is
+      ``abandoned``.
+    - ``is_self_service``: an event's actor type is ``bot`` or ``ivr`` (the channel stands in for a NULL actor
+      type: ``costs.effective_actor_type_sql``). ``is_contained`` (reported containment): self-service, final
+      outcome ``contained`` and no ``agent``/``back_office`` event.
+    - ``is_censored``: ``end_ts > data_end - window_days``, ``data_end`` being the last timestamp of the log:
+      a repeat could still come after the data ends.
+    - ``is_true_contained``: contained and no other contact of the same customer (any channel, any reason)
+      starts after this one started and no later than ``window_days`` after its end; FALSE when not contained,
+      NULL when contained but censored or without a customer.
+    - ``journey_id``, ``contact_seq`` (1-based, by ``start_ts`` then ``contact_id``), ``has_repeat`` (a later
+      contact of the same journey exists).
+
+``journeys`` (one row per ``journey_id``)
+    A customer's contact opens a journey; a later contact of the same customer (and the same reason, unless
+    ``any_reason`` or the log has no reasons) that starts no later than ``window_days`` after the end of the
+    contacts before it joins it (chained: each repeat extends the window; exactly ``window_days`` joins).
+    Contacts without a customer are each their own journey. ``journey_id`` is the ``contact_id`` of the
+    journey's first contact. Columns: ``customer_id``, ``reason`` and ``entry_channel`` of the first contact,
+    ``n_contacts``, ``start_ts`` / ``end_ts``, summed ``handle_s`` and ``cost``, ``is_censored`` (its last
+    contact is censored), ``is_resolved`` (not censored and the last contact's outcome is neither
+    ``abandoned`` nor ``unresolved``; NULL when censored), ``is_fcr`` (resolved with one contact; NULL when
+    censored).
+
+Window functions are partitioned by contact or by customer only, so the work can be split by customer.
+A flag whose inputs the whole log lacks is NULL (e.g. ``is_abandoned`` without any outcome): see
+``LogFacts`` and ``metrics.core_metrics``, which reports such metrics as disabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from . import schema as S
+from .costs import CostModel, contact_cost_sql, effective_actor_type_sql, event_cost_sql, sql_string
+from .engine import Engine
+from .options import AnalysisOptions
+
+_EV = "_cxray_jr_events"
+_BASE = "_cxray_jr_contacts"
+_ROUTES = "_cxray_jr_routes"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogFacts:
+    """Which optional inputs the log has at all (a column with at least one non-NULL value)."""
+
+    has_customer: bool
+    has_reason: bool
+    has_channel: bool
+    has_queue: bool
+    has_team: bool
+    has_actor_type: bool
+    has_outcome: bool
+    has_duration: bool
+    data_end: datetime | None
+
+    @property
+    def has_routing(self) -> bool:
+        return self.has_queue or self.has_team
+
+    @property
+    def has_self_service_signal(self) -> bool:
+        return self.has_actor_type or self.has_channel
+
+
+def log_facts(engine: Engine) -> LogFacts:
+    """One pass over ``events``: which optional columns carry data, and the last timestamp."""
+    cols = (S.CUSTOMER_ID, S.REASON, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR_TYPE, S.OUTCOME, S.DURATION_S)
+    counts = ", ".join(f"count({c}) > 0" for c in cols)
+    row = engine.con.execute(f'SELECT {counts}, max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}').fetchone()
+    assert row is not None  # an aggregate always returns one row
+    flags = [bool(v) for v in row[:-1]]
+    return LogFacts(
+        has_customer=flags[0],
+        has_reason=flags[1],
+        has_channel=flags[2],
+        has_queue=flags[3],
+        has_team=flags[4],
+        has_actor_type=flags[5],
+        has_outcome=flags[6],
+        has_duration=flags[7],
+        data_end=row[-1],
+    )
+
+
+def window_us(options: AnalysisOptions) -> int:
+    """The repeat window in whole microseconds (exact comparisons at the boundary)."""
+    return round(options.window_days * 86_400 * 1_000_000)
+
+
+def build_journeys(
+    engine: Engine,
+    *,
+    options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen, immutable default
+    costs: CostModel = CostModel(),  # noqa: B008 - frozen, treated as immutable
+) -> None:
+    """Create (or replace) the ``contacts`` and ``journeys`` tables from ``events``; definitions above."""
+    facts = log_facts(engine)
+    try:
+        _stage_events(engine, costs, facts)
+        _stage_contacts(engine, costs)
+        _stage_routes(engine, facts)
+        _create_contacts(engine, options, facts)
+        _create_journeys(engine)
+    finally:
+        for name in (_EV, _BASE, _ROUTES):
+            engine.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _stage_events(engine: Engine, costs: CostModel, facts: LogFacts) -> None:
+    """Events with their order within the contact, routing value, actor type and priced minutes."""
+    route = S.QUEUE if facts.has_queue else S.TEAM if facts.has_team else "CAST(NULL AS VARCHAR)"
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_EV} AS
+        SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.CUSTOMER_ID}, {S.REASON}, {S.CHANNEL}, {S.QUEUE},
+               {S.TEAM}, {S.OUTCOME}, {S.DURATION_S}, {route} AS route, eff_actor,
+               {event_cost_sql(costs, actor_type_expr="eff_actor")} AS ev_cost,
+               row_number() OVER (PARTITION BY {S.CONTACT_ID} ORDER BY "{S.TIMESTAMP}", {S.SOURCE_ROW}) AS seq
+        FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {S.EVENTS_TABLE})
+        """
+    )
+
+
+def _first(col: str) -> str:
+    return f"arg_min({col}, seq) FILTER (WHERE {col} IS NOT NULL)"
+
+
+def _last(col: str) -> str:
+    return f"arg_max({col}, seq) FILTER (WHERE {col} IS NOT NULL)"
+
+
+def _any(cond: str) -> str:
+    return f"coalesce(bool_or({cond}), false)"
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_string(v) for v in values) + ")"
+
+
+def _stage_contacts(engine: Engine, costs: CostModel) -> None:
+    """One row per contact: times, first/last values, handle time, cost and raw flags."""
+    humans = _in((S.AGENT, S.BACK_OFFICE))
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_BASE} AS
+        SELECT *, {
+            contact_cost_sql(
+                costs, minutes_cost="minutes_cost", handle_s=S.HANDLE_S, touched_bot="touched_bot"
+            )
+        } AS {S.COST}
+        FROM (
+            SELECT {S.CONTACT_ID},
+                   {_first(S.CUSTOMER_ID)} AS {S.CUSTOMER_ID},
+                   {_first(S.REASON)} AS {S.REASON},
+                   min(ts) AS {S.START_TS}, max(ts) AS {S.END_TS}, count(*) AS {S.N_EVENTS},
+                   sum({S.DURATION_S}) AS {S.HANDLE_S}, sum(ev_cost) AS minutes_cost,
+                   {_first(S.CHANNEL)} AS {S.ENTRY_CHANNEL},
+                   {_last(S.OUTCOME)} AS {S.FINAL_OUTCOME},
+                   {_last(S.QUEUE)} AS {S.FINAL_QUEUE},
+                   {_last(S.TEAM)} AS {S.FINAL_TEAM},
+                   {_any(f"{S.OUTCOME} = {sql_string(S.TRANSFERRED)}")} AS any_transferred,
+                   {_any(f"{S.OUTCOME} = {sql_string(S.ESCALATED)}")} AS any_escalated,
+                   {_any(f"eff_actor IN {_in(S.SELF_SERVICE)}")} AS self_service,
+                   {_any(f"eff_actor = {sql_string(S.BOT)}")} AS touched_bot,
+                   {_any(f"eff_actor IN {humans}")} AS touched_human
+            FROM {_EV}
+            GROUP BY {S.CONTACT_ID}
+        )
+        """
+    )
+
+
+def _stage_routes(engine: Engine, facts: LogFacts) -> None:
+    """Per contact: transfers and ping-pong from the collapsed queue (or team) sequence."""
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {_ROUTES} AS
+        WITH routed AS (
+            SELECT {S.CONTACT_ID}, seq, route,
+                   lag(route) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS prev_route
+            FROM {_EV} WHERE route IS NOT NULL
+        ), collapsed AS (
+            SELECT {S.CONTACT_ID}, route,
+                   lag(route, 2) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS route_before_last
+            FROM routed WHERE prev_route IS NULL OR prev_route <> route
+        )
+        SELECT {S.CONTACT_ID}, count(*) - 1 AS {S.N_TRANSFERS},
+               {_any("route_before_last = route")} AS {S.IS_PING_PONG}
+        FROM collapsed GROUP BY {S.CONTACT_ID}
+        """
+    )
+
+
+def _create_contacts(engine: Engine, options: AnalysisOptions, facts: LogFacts) -> None:
+    """Assign journeys (chained repeat windows per customer and reason) and the outcome flags."""
+    win = f"to_microseconds(CAST({window_us(options)} AS BIGINT))"
+    same_reason = facts.has_reason and not options.any_reason
+    # Contacts without a customer get a partition of their own (the third key), so each is its own journey.
+    alone = f"CASE WHEN {S.CUSTOMER_ID} IS NULL THEN {S.CONTACT_ID} END"
+    part = f"{S.CUSTOMER_ID}, {alone}" + (f", {S.REASON}" if same_reason else "")
+    order = f"{S.START_TS}, {S.CONTACT_ID}"
+
+    def known(flag: bool, expr: str) -> str:
+        return expr if flag else "CAST(NULL AS BOOLEAN)"
+
+    contained = known(
+        facts.has_outcome and facts.has_self_service_signal,
+        f"(self_service AND {S.FINAL_OUTCOME} = {sql_string(S.CONTAINED)} AND NOT touched_human)",
+    )
+    transferred = known(
+        facts.has_routing or facts.has_outcome,
+        f"(coalesce(r.{S.N_TRANSFERS}, 0) > 0 OR any_transferred)",
+    )
+    abandoned = f"coalesce({S.FINAL_OUTCOME} = {sql_string(S.ABANDONED)}, false)"
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TABLE {S.CONTACTS_TABLE} AS
+        WITH c AS (
+            SELECT b.*,
+                   {known(facts.has_routing, f"coalesce(r.{S.N_TRANSFERS}, 0)")} AS {S.N_TRANSFERS},
+                   {transferred} AS {S.IS_TRANSFERRED},
+                   {known(facts.has_routing, f"coalesce(r.{S.IS_PING_PONG}, false)")} AS {S.IS_PING_PONG},
+                   {known(facts.has_outcome, "any_escalated")} AS {S.IS_ESCALATED},
+                   {known(facts.has_outcome, abandoned)} AS {S.IS_ABANDONED},
+                   {known(facts.has_self_service_signal, "self_service")} AS {S.IS_SELF_SERVICE},
+                   {contained} AS {S.IS_CONTAINED},
+                   {S.END_TS} > (SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}) - {win} AS {S.IS_CENSORED}
+            FROM {_BASE} b LEFT JOIN {_ROUTES} r USING ({S.CONTACT_ID})
+        ), w1 AS (
+            SELECT *,
+                   max({S.END_TS}) OVER (PARTITION BY {part} ORDER BY {order}
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end,
+                   min(epoch_us({S.START_TS})) OVER (PARTITION BY {S.CUSTOMER_ID}, {alone}
+                       ORDER BY epoch_us({S.START_TS}) RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+                       AS next_start_us
+            FROM c
+        ), w2 AS (
+            SELECT *,
+                   sum(CASE WHEN prev_end IS NULL OR {S.START_TS} > prev_end + {win} THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY {part} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS journey_n
+            FROM w1
+        ), w3 AS (
+            SELECT *,
+                   first_value({S.CONTACT_ID}) OVER j AS {S.JOURNEY_ID},
+                   row_number() OVER j AS {S.CONTACT_SEQ},
+                   count(*) OVER (PARTITION BY {part}, journey_n) AS journey_size
+            FROM w2
+            WINDOW j AS (PARTITION BY {part}, journey_n ORDER BY {order}
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        )
+        SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.JOURNEY_ID}, {S.CONTACT_SEQ},
+               {S.START_TS}, {S.END_TS}, {S.N_EVENTS}, {S.HANDLE_S}, {S.COST}, {S.ENTRY_CHANNEL},
+               {S.FINAL_OUTCOME}, {S.FINAL_QUEUE}, {S.FINAL_TEAM}, {S.N_TRANSFERS}, {S.IS_TRANSFERRED},
+               {S.IS_PING_PONG}, {S.IS_ESCALATED}, {S.IS_ABANDONED}, {S.IS_SELF_SERVICE}, {S.IS_CONTAINED},
+               CASE WHEN {S.IS_CONTAINED} IS NULL THEN NULL
+                    WHEN NOT {S.IS_CONTAINED} THEN false
+                    WHEN {S.IS_CENSORED} OR {S.CUSTOMER_ID} IS NULL THEN NULL
+                    ELSE next_start_us IS NULL OR next_start_us > epoch_us({S.END_TS}) + {window_us(options)}
+               END AS {S.IS_TRUE_CONTAINED},
+               {S.IS_CENSORED}, {S.CONTACT_SEQ} < journey_size AS {S.HAS_REPEAT}
+        FROM w3
+        ORDER BY {S.START_TS}, {S.CONTACT_ID}
+        """
+    )
+
+
+def _create_journeys(engine: Engine) -> None:
+    """Aggregate contacts to journeys; the first contact names it, the last decides its resolution."""
+    bad_end = _in((S.ABANDONED, S.UNRESOLVED))
+    last = f"FILTER (WHERE NOT {S.HAS_REPEAT})"
+    first = f"FILTER (WHERE {S.CONTACT_SEQ} = 1)"
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TABLE {S.JOURNEYS_TABLE} AS
+        WITH j AS (
+            SELECT {S.JOURNEY_ID},
+                   any_value({S.CUSTOMER_ID}) {first} AS {S.CUSTOMER_ID},
+                   any_value({S.REASON}) {first} AS {S.REASON},
+                   count(*) AS {S.N_CONTACTS},
+                   min({S.START_TS}) AS {S.START_TS}, max({S.END_TS}) AS {S.END_TS},
+                   sum({S.HANDLE_S}) AS {S.HANDLE_S}, sum({S.COST}) AS {S.COST},
+                   bool_or({S.IS_CENSORED}) {last} AS {S.IS_CENSORED},
+                   bool_or(coalesce({S.FINAL_OUTCOME} IN {bad_end}, false)) {last} AS last_failed,
+                   any_value({S.ENTRY_CHANNEL}) {first} AS {S.ENTRY_CHANNEL}
+            FROM {S.CONTACTS_TABLE}
+            GROUP BY {S.JOURNEY_ID}
+        )
+        SELECT {S.JOURNEY_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.N_CONTACTS}, {S.START_TS}, {S.END_TS},
+               {S.HANDLE_S}, {S.COST}, {S.IS_CENSORED},
+               CASE WHEN {S.IS_CENSORED} THEN NULL ELSE NOT last_failed END AS {S.IS_RESOLVED},
+               CASE WHEN {S.IS_CENSORED} THEN NULL ELSE NOT last_failed AND {S.N_CONTACTS} = 1 END
+                   AS {S.IS_FCR},
+               {S.ENTRY_CHANNEL}
+        FROM j
+        ORDER BY {S.START_TS}, {S.JOURNEY_ID}
+        """
+    )
+
+
+__all__ = ["LogFacts", "build_journeys", "log_facts", "window_us"]
