@@ -1,0 +1,115 @@
+"""From the generator's integer codes to the canonical Arrow event table and the ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .. import schema as S
+from ..testing import canonical_arrow_schema
+from .events import ACTIVITIES, ACTOR_TYPES, OUTCOMES
+from .generate import Generator
+from .model import CHANNELS
+from .survey import verbatims
+
+SURVEY_SCORE, SURVEY_TYPE, VERBATIM = "survey_score", "survey_type", "verbatim"
+ATTRIBUTES = (SURVEY_SCORE, SURVEY_TYPE, VERBATIM)
+SOURCE_FILE = "simulated"
+SPECIAL_ACTORS = ("IVR", None, "ACD", "Survey")  # codes -2, -3 (the bot's name), -4, -5
+
+
+def _strings(codes: np.ndarray, dictionary: list[str]) -> pa.Array:
+    """Codes (−1 = NULL) as a string column, built by Arrow rather than one Python string per row."""
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, pa.string())).cast(pa.string())
+
+
+def _ids(prefix: str, n: int) -> list[str]:
+    width = max(6, len(str(n)))
+    return [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
+
+
+class Assembled:
+    """The event table plus the maps needed to name touched contacts in the ground truth."""
+
+    def __init__(self, gen: Generator, *, start_epoch_s: float) -> None:
+        cols = gen.events.columns()
+        keep = cols["t"] < gen.horizon  # the extract ends at the horizon: later events are not in it
+        emitted = np.flatnonzero(keep)
+        contact = cols["contact"][keep]
+        t = np.floor(cols["t"][keep])  # whole seconds, like most exports
+
+        # Contact ids follow start time (then creation order); events follow (contact, time, emission).
+        first = np.full(gen.n_contacts, np.inf)
+        np.minimum.at(first, contact, t)
+        present = np.isfinite(first)
+        by_start = np.lexsort((np.arange(gen.n_contacts), first))
+        by_start = by_start[present[by_start]]
+        number = np.full(gen.n_contacts, -1, dtype=np.int64)
+        number[by_start] = np.arange(by_start.size)
+        self.contact_number = number  # generator contact -> output contact position (-1: outside the extract)
+        self.contact_ids = _ids("C", by_start.size)
+        order = np.lexsort((emitted, t, number[contact]))
+        self.n_contacts = by_start.size
+
+        def col(name: str) -> np.ndarray:
+            return cols[name][keep][order]
+
+        contact = number[contact[order]]
+        attr = {name: np.concatenate(parts) for name, parts in gen.contacts.items()}
+        by_number = by_start  # output position -> generator contact
+        customer = attr["customer"][by_number][contact]
+        journey = attr["journey"][by_number]
+        self.n_journeys = int(np.unique(journey).size) if journey.size else 0
+        m = gen.m
+        scenario = m.scenario
+        n_cust = int(attr["customer"].max()) + 1 if attr["customer"].size else 0
+        teams = [tm.name for tm in scenario.teams]
+        agents = [
+            f"{tm.prefix}{j + 1:04d}"
+            for tm, size in zip(scenario.teams, m.team_agents, strict=True)
+            for j in range(size)
+        ]
+        specials = [s if s is not None else scenario.bot_name for s in SPECIAL_ACTORS]
+        actor = col("actor")
+        actor = np.where(actor >= 0, actor, np.where(actor == -1, -1, len(agents) + (-actor - 2)))
+        seconds = start_epoch_s + t[order]
+        duration = col("duration")
+        n = order.size
+
+        survey_event = np.concatenate(gen.surveys["event"]) if gen.surveys["event"] else np.empty(0, np.int64)
+        position = np.full(cols["t"].size, -1, dtype=np.int64)
+        position[emitted[order]] = np.arange(n)
+        where = position[survey_event]
+        on = where >= 0
+        score = np.full(n, -1, dtype=np.int64)
+        verbatim = np.full(n, -1, dtype=np.int64)
+        if survey_event.size:
+            score[where[on]] = np.concatenate(gen.surveys["score"])[on] - 1
+            verbatim[where[on]] = np.concatenate(gen.surveys["verbatim"])[on]
+
+        columns = {
+            S.CONTACT_ID: _strings(contact, self.contact_ids),
+            S.TIMESTAMP: pa.array((seconds * 1_000_000).astype(np.int64), pa.timestamp("us")),
+            S.ACTIVITY: _strings(col("activity"), list(ACTIVITIES)),
+            S.CUSTOMER_ID: _strings(customer, _ids("CU", n_cust)),
+            S.CHANNEL: _strings(attr["channel"][by_number][contact], list(CHANNELS)),
+            S.QUEUE: _strings(col("queue"), [q.name for q in scenario.queues]),
+            S.TEAM: _strings(col("team"), teams),
+            S.ACTOR: _strings(actor, agents + specials),
+            S.ACTOR_TYPE: _strings(col("actor_type"), list(ACTOR_TYPES)),
+            S.REASON: _strings(attr["reason"][by_number][contact], [r.name for r in scenario.reasons]),
+            S.OUTCOME: _strings(col("outcome"), list(OUTCOMES)),
+            S.DURATION_S: pa.array(np.round(duration), pa.float64(), mask=np.isnan(duration)),
+            S.SOURCE_ROW: pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            S.SOURCE_FILE: _strings(np.zeros(n, dtype=np.int64), [SOURCE_FILE]),
+            SURVEY_SCORE: _strings(score, ["1", "2", "3", "4", "5"]),
+            SURVEY_TYPE: _strings(np.where(score >= 0, 0, -1), ["csat"]),
+            VERBATIM: _strings(verbatim, verbatims([r.name for r in scenario.reasons])),
+        }
+        self.table = pa.table(columns, schema=canonical_arrow_schema(ATTRIBUTES))
+
+    def contact_names(self, generator_ids: np.ndarray) -> list[str]:
+        """Output contact ids of generator contacts, sorted, leaving out those outside the extract."""
+        numbers = np.unique(self.contact_number[generator_ids])
+        return [self.contact_ids[i] for i in numbers[numbers >= 0]]
