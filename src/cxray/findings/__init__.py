@@ -1,0 +1,40 @@
+"""The breakdown finder: the few breakdowns behind most avoidable cost, with evidence, in one currency.
+
+Detectors (one per module, each with a stable code) find candidate breakdowns; ``find_breakdowns`` prices
+them with the cost model, de-duplicates them so no contact counts twice, ranks them by avoidable cost and
+states how much of the total the top few explain. Add your own detector with ``register_detector``.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    AGENT_ABSORBED,
+    BUCKETS,
+    CUSTOMER_FELT,
+    OPERATING_MODEL,
+    TECHNOLOGY,
+    Detector,
+    Finding,
+)
+from .context import DetectorContext
+from .finder import FinderOptions, find_breakdowns
+from .registry import default_detectors, register_detector, registered_detectors, unregister_detector
+from .stats import Thresholds
+
+__all__ = [
+    "AGENT_ABSORBED",
+    "BUCKETS",
+    "CUSTOMER_FELT",
+    "OPERATING_MODEL",
+    "TECHNOLOGY",
+    "Detector",
+    "DetectorContext",
+    "FinderOptions",
+    "Finding",
+    "Thresholds",
+    "default_detectors",
+    "find_breakdowns",
+    "register_detector",
+    "registered_detectors",
+    "unregister_detector",
+]

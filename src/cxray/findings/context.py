@@ -1,0 +1,172 @@
+"""What a detector gets: the engine, the options, the cost model, and shared staged tables.
+
+The staged tables are built on first use and dropped by ``close``, so detectors that need the same
+derivation (event order, handoff legs, a customer's next contact) share one pass over ``events``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import schema as S
+from ..costs import CostModel, effective_actor_type_sql, event_cost_sql, sql_string
+from ..engine import Engine
+from ..journeys import LogFacts, log_facts, window_us
+from ..options import AnalysisOptions
+
+EVENTS: str = "_cxray_fx_events"
+LEGS: str = "_cxray_fx_legs"
+NEXT: str = "_cxray_fx_next"
+
+HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
+
+
+def in_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(sql_string(v) for v in values) + ")"
+
+
+@dataclass
+class DetectorContext:
+    """Tables in: ``events``, ``contacts`` and ``journeys`` exist; staged tables come on demand.
+
+    ``events_table()``
+        one row per event: ``contact_id, seq`` (order in the contact), ``ts, next_ts`` (the contact's next
+        event), ``activity, reason, customer_id, channel, queue, team, outcome, eff_actor`` (actor type, the
+        channel standing in), ``route`` (queue, else team when the log has no queue), ``leg_key`` (route,
+        else actor type, carried forward), ``leg_no`` (1-based handoff leg), ``minutes, cost``.
+    ``legs_table()``
+        one row per leg: ``contact_id, leg_no, leg_key, reason, is_self_service`` (only bot/IVR events),
+        ``has_route`` (the key is a queue or team, not an actor type),
+        ``team`` (last known), ``start_ts, end_ts, minutes, cost, next_key, next_self, prev_key``,
+        ``is_revisit`` (its key
+        was visited earlier in the contact).
+    ``next_table()``
+        one row per contact with a customer: ``contact_id, next_contact_id`` and whether that next contact
+        of the same customer (any channel, any reason) starts within ``window_days`` of this one's end
+        (``follows``), with ``next_minutes, next_cost``.
+    """
+
+    engine: Engine
+    options: AnalysisOptions
+    costs: CostModel
+    facts: LogFacts = field(init=False)
+    _built: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.facts = log_facts(self.engine)
+
+    @property
+    def route_dim(self) -> str:
+        """The canonical column legs are keyed by: queue, else team."""
+        return S.QUEUE if self.facts.has_queue else S.TEAM
+
+    @property
+    def window_sql(self) -> str:
+        """The repeat window as a SQL INTERVAL expression."""
+        return f"to_microseconds(CAST({window_us(self.options)} AS BIGINT))"
+
+    def events_table(self) -> str:
+        if EVENTS not in self._built:
+            self._build_events()
+        return EVENTS
+
+    def legs_table(self) -> str:
+        if LEGS not in self._built:
+            self._build_legs()
+        return LEGS
+
+    def next_table(self) -> str:
+        if NEXT not in self._built:
+            self._build_next()
+        return NEXT
+
+    def scratch(self, name: str) -> str:
+        """Reserve a temp table name for a detector (claims queries may read it); dropped by ``close``."""
+        full = f"_cxray_fx_{name}"
+        self._built.add(full)
+        return full
+
+    def close(self) -> None:
+        for name in sorted(self._built):
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+        self._built.clear()
+
+    # --- staging ------------------------------------------------------------------------------------
+    def _build_events(self) -> None:
+        f = self.facts
+        route = S.QUEUE if f.has_queue else S.TEAM if f.has_team else "CAST(NULL AS VARCHAR)"
+        order = f'ORDER BY "{S.TIMESTAMP}", {S.SOURCE_ROW}'
+        part = f"PARTITION BY {S.CONTACT_ID}"
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {EVENTS} AS
+            WITH e AS (
+                SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID},
+                       {S.CHANNEL}, {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, {route} AS route, eff_actor,
+                       {S.DURATION_S} / 60.0 AS minutes,
+                       {event_cost_sql(self.costs, actor_type_expr="eff_actor")} AS cost,
+                       row_number() OVER ({part} {order}) AS seq,
+                       lead("{S.TIMESTAMP}") OVER ({part} {order}) AS next_ts,
+                       last_value(coalesce({route}, eff_actor) IGNORE NULLS)
+                           OVER ({part} {order} ROWS UNBOUNDED PRECEDING) AS leg_key
+                FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {S.EVENTS_TABLE})
+            ), c AS (
+                SELECT *, CASE WHEN leg_key IS DISTINCT FROM lag(leg_key) OVER ({part} ORDER BY seq)
+                               THEN 1 ELSE 0 END AS new_leg
+                FROM e
+            )
+            SELECT * EXCLUDE (new_leg),
+                   sum(new_leg) OVER ({part} ORDER BY seq ROWS UNBOUNDED PRECEDING) AS leg_no
+            FROM c
+            """
+        )
+        self._built.add(EVENTS)
+
+    def _build_legs(self) -> None:
+        ev = self.events_table()
+        self_service = in_list(S.SELF_SERVICE)
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {LEGS} AS
+            WITH l AS (
+                SELECT {S.CONTACT_ID}, leg_no, any_value(leg_key) AS leg_key,
+                       arg_min({S.REASON}, seq) FILTER (WHERE {S.REASON} IS NOT NULL) AS reason_here,
+                       coalesce(bool_and(eff_actor IN {self_service}), false) AS is_self_service,
+                       bool_or(route IS NOT NULL) AS has_route,
+                       arg_max({S.TEAM}, seq) FILTER (WHERE {S.TEAM} IS NOT NULL) AS {S.TEAM},
+                       min(ts) AS start_ts, max(coalesce(next_ts, ts)) AS end_ts,
+                       sum(minutes) AS minutes, sum(cost) AS cost
+                FROM {ev} GROUP BY {S.CONTACT_ID}, leg_no
+            )
+            SELECT l.* EXCLUDE (reason_here), c.{S.REASON},
+                   lead(l.leg_key) OVER w AS next_key,
+                   lead(l.is_self_service) OVER w AS next_self,
+                   lag(l.leg_key) OVER w AS prev_key,
+                   count(*) OVER (PARTITION BY l.{S.CONTACT_ID}, l.leg_key ORDER BY l.leg_no
+                                  ROWS UNBOUNDED PRECEDING) > 1 AS is_revisit
+            FROM l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
+            WHERE l.leg_key IS NOT NULL
+            WINDOW w AS (PARTITION BY l.{S.CONTACT_ID} ORDER BY l.leg_no)
+            """
+        )
+        self._built.add(LEGS)
+
+    def _build_next(self) -> None:
+        c = S.CONTACTS_TABLE
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {NEXT} AS
+            WITH n AS (
+                SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.END_TS},
+                       lead({S.CONTACT_ID}) OVER w AS next_contact_id,
+                       lead({S.START_TS}) OVER w AS next_start
+                FROM {c} WHERE {S.CUSTOMER_ID} IS NOT NULL
+                WINDOW w AS (PARTITION BY {S.CUSTOMER_ID} ORDER BY {S.START_TS}, {S.CONTACT_ID})
+            )
+            SELECT n.{S.CONTACT_ID}, n.next_contact_id,
+                   coalesce(n.next_start <= n.{S.END_TS} + {self.window_sql}, false) AS follows,
+                   nx.{S.HANDLE_S} / 60.0 AS next_minutes, nx.{S.COST} AS next_cost
+            FROM n LEFT JOIN {c} nx ON nx.{S.CONTACT_ID} = n.next_contact_id
+            """
+        )
+        self._built.add(NEXT)

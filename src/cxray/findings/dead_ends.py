@@ -1,0 +1,99 @@
+"""DE01: dead ends, contacts that stop with no outcome at all."""
+
+from __future__ import annotations
+
+from .. import schema as S
+from ..costs import sql_string
+from .base import CUSTOMER_FELT, Detector, Finding
+from .context import DetectorContext
+from .registry import register_detector
+from .stats import Thresholds, claims, examples, rnd, significant_sql, z_sql
+
+
+@register_detector
+class DeadEnd(Detector):
+    """Contacts that end with no outcome recorded, concentrated at one last step.
+
+    **Detects**: per last activity, the share of contacts ending there without any outcome (not censored;
+    cases still with a back office are open work, aged by BO01, not dead ends); baseline: the dead-end
+    rate of contacts ending at any other activity. Avoidable contacts are the
+    customer's next contact within the window (they had to come back).
+
+    **Why it matters**: a contact that just stops (a dropped chat, a web form that leads nowhere, a ticket
+    closed by nobody) leaves the customer without an answer and is invisible to outcome-based KPIs.
+
+    **Example**: 80% of chats whose last step is "Upload document" end with no outcome (elsewhere 3%).
+    """
+
+    code = "DE01"
+    name = "dead-end"
+    bucket = CUSTOMER_FELT
+
+    def __init__(self, *, thresholds: Thresholds = Thresholds(min_lift=2.0)) -> None:  # noqa: B008 - frozen
+        self.thresholds = thresholds
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        if not ctx.facts.has_outcome:
+            return []
+        e, t, ev, c = ctx.engine, self.thresholds, ctx.events_table(), S.CONTACTS_TABLE
+        last, cells = ctx.scratch("de01_last"), ctx.scratch("de01")
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {last} AS
+            SELECT k.{S.CONTACT_ID}, l.a, k.{S.FINAL_OUTCOME} IS NULL AS dead,
+                   k.{S.HANDLE_S} / 60.0 AS minutes,
+                   k.{S.COST} AS cost
+            FROM (SELECT {S.CONTACT_ID}, arg_max({S.ACTIVITY}, seq) AS a,
+                         arg_max(eff_actor, seq) AS last_actor,
+                         arg_max({S.CHANNEL}, seq) AS last_channel
+                  FROM {ev} GROUP BY 1) l
+            JOIN {c} k USING ({S.CONTACT_ID})
+            WHERE NOT k.{S.IS_CENSORED} AND l.last_actor IS DISTINCT FROM {sql_string(S.BACK_OFFICE)}
+              AND l.last_channel IS DISTINCT FROM {sql_string(S.BACK_OFFICE)}
+            """
+        )
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {cells} AS
+            WITH cell AS (SELECT a, count(*) AS n, count(*) FILTER (WHERE dead) AS k FROM {last} GROUP BY a),
+            tot AS (SELECT sum(n) AS nn, sum(k) AS kk FROM cell)
+            SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell, tot WHERE nn > n
+            """
+        )
+        rows = e.rows(
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+                WHERE {significant_sql("k", "n", "b", t)}
+                ORDER BY k - n * b DESC, a LIMIT {int(t.max_findings)}"""
+        )
+        nxt = ctx.next_table() if ctx.facts.has_customer else None
+        out = []
+        for row in rows:
+            a = str(row["a"])
+            share = f"greatest(0.0, ({row['k']} - {row['n']} * {row['b']}) / {row['k']})"
+            dead = f"SELECT * FROM {last} WHERE dead AND a = {sql_string(a)}"
+            if nxt:
+                claims_sql = f"""SELECT n.next_contact_id AS contact_id, {share} AS share, 1 AS units,
+                                    n.next_minutes AS minutes, n.next_cost AS cost
+                             FROM ({dead}) d JOIN {nxt} n USING ({S.CONTACT_ID}) WHERE n.follows"""
+            else:
+                claims_sql = claims(dead, share=share)
+            out.append(
+                self.finding(
+                    title=f"Dead end after {a!r}: {row['rate']:.0%} of contacts ending there have no outcome",
+                    where={S.ACTIVITY: a},
+                    contacts_affected=int(row["k"]),
+                    evidence={
+                        "contacts": int(row["n"]),
+                        "no_outcome": int(row["k"]),
+                        "dead_end_rate": rnd(row["rate"]),
+                        "baseline": "no-outcome rate of contacts ending at any other activity",
+                        "baseline_rate": rnd(row["b"]),
+                        "z": rnd(row["z"], 2),
+                        "examples": examples(e, dead),
+                    },
+                    hidden_by_kpi="outcome-based KPIs (resolution, containment) skip contacts with no "
+                    "outcome",
+                    claims_sql=claims_sql,
+                )
+            )
+        return out

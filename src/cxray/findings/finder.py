@@ -1,0 +1,267 @@
+"""Run the detectors, price their claims in one currency, de-duplicate, rank, and summarise.
+
+De-duplication: every contact carrying avoidable work is allocated to exactly one finding, the one with
+the largest gross avoidable cost among those claiming it (then minutes, contacts, detector order), so the
+shares of avoidable cost sum to at most 1 and no contact is counted twice. A finding that loses more than
+``merge_ratio`` of its gross cost that way is reported as merged into the finding that took most of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from dataclasses import dataclass
+from typing import Any
+
+from .. import schema as S
+from ..costs import CostModel
+from ..engine import Engine
+from ..errors import ConfigError
+from ..options import AnalysisOptions
+from .base import Detector, Finding
+from .context import DetectorContext
+from .registry import default_detectors
+from .stats import scalar
+
+CLAIMS = "_cxray_fx_claims"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinderOptions:
+    """How findings are combined.
+
+    Attributes
+    ----------
+    merge_ratio:
+        A finding keeping less than this share of its gross avoidable cost after de-duplication is merged.
+    rare_share, severe_factor:
+        A finding touching less than ``rare_share`` of all contacts whose avoidable cost per affected
+        contact is at least ``severe_factor`` times the median of all findings is *set aside* as rare but
+        severe: ranked after the others and named in the summary with the reason. A painful journey that
+        few customers take deserves less attention than a mediocre one that creates repeats all day.
+    """
+
+    merge_ratio: float = 0.5
+    rare_share: float = 0.01
+    severe_factor: float = 3.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.merge_ratio <= 1 or not 0 <= self.rare_share <= 1 or self.severe_factor < 0:
+            raise ConfigError(f"invalid finder options: {self}")
+
+
+def find_breakdowns(
+    engine: Engine,
+    *,
+    options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen
+    costs: CostModel = CostModel(),  # noqa: B008 - frozen
+    detectors: list[Detector] | None = None,
+    top: int = 5,
+    finder: FinderOptions = FinderOptions(),
+) -> dict[str, Any]:
+    """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
+
+    Returns ``{"breakdowns": [...top findings as dicts], "summary": {...}, "all_findings": [...]}``.
+    ``detectors`` defaults to one instance of every registered detector. The tables ``contacts`` and
+    ``journeys`` must have been built (``journeys.build_journeys``) with the same options and costs.
+    """
+    if top < 1:
+        raise ConfigError(f"top must be >= 1, got {top}")
+    for table in (S.EVENTS_TABLE, S.CONTACTS_TABLE, S.JOURNEYS_TABLE):
+        if not engine.has_table(table):
+            raise ConfigError(f"table {table!r} is missing: build journeys before finding breakdowns")
+    ctx = DetectorContext(engine=engine, options=options, costs=costs)
+    try:
+        found: list[Finding] = []
+        for detector in detectors if detectors is not None else default_detectors():
+            found.extend(detector.detect(ctx))
+        priced = _price(engine, found, finder)
+    finally:
+        ctx.close()
+        engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
+    return _summarise(engine, priced, top, finder, costs)
+
+
+def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[Finding]:
+    """Fill the avoidable numbers from the claims, each contact allocated to one finding."""
+    claimed = [i for i, f in enumerate(found) if f.claims_sql]
+    if not claimed:
+        return found
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS fid, contact_id, share, units, minutes, cost FROM ({found[i].claims_sql})"
+        for i in claimed
+    )
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {CLAIMS} AS
+        WITH raw AS (
+            SELECT fid, CAST(contact_id AS VARCHAR) AS contact_id,
+                   least(greatest(coalesce(share, 0), 0), 1) AS share,
+                   least(greatest(coalesce(units, 0), 0), 1) AS units,
+                   coalesce(minutes, 0) AS minutes, coalesce(cost, 0) AS cost
+            FROM ({union})
+        ), c AS (
+            SELECT fid, contact_id, max(share * units) AS units, sum(share * minutes) AS minutes,
+                   sum(share * cost) AS cost
+            FROM raw WHERE share > 0 GROUP BY fid, contact_id
+        ), g AS (
+            SELECT fid, sum(cost) AS g_cost, sum(minutes) AS g_min, sum(units) AS g_units FROM c GROUP BY fid
+        )
+        SELECT c.*, g.g_cost, g.g_min, g.g_units,
+               row_number() OVER (PARTITION BY c.contact_id
+                                  ORDER BY g.g_cost DESC, g.g_min DESC, g.g_units DESC, c.fid) = 1 AS kept
+        FROM c JOIN g USING (fid)
+        """
+    )
+    net = {
+        r["fid"]: r
+        for r in engine.rows(
+            f"""
+            SELECT a.fid, any_value(a.g_cost) AS g_cost, any_value(a.g_min) AS g_min,
+                   any_value(a.g_units) AS g_units,
+                   coalesce(sum(a.cost) FILTER (WHERE a.kept), 0) AS cost,
+                   coalesce(sum(a.minutes) FILTER (WHERE a.kept), 0) AS minutes,
+                   coalesce(sum(a.units) FILTER (WHERE a.kept), 0) AS units,
+                   count(DISTINCT k.{S.CUSTOMER_ID}) FILTER (WHERE a.kept) AS customers
+            FROM {CLAIMS} a LEFT JOIN {S.CONTACTS_TABLE} k USING ({S.CONTACT_ID})
+            GROUP BY a.fid ORDER BY a.fid
+            """
+        )
+    }
+    # Who took each finding's lost contacts: the finding kept for those contacts, by cost taken.
+    takers = {
+        r["fid"]: r["taker"]
+        for r in engine.rows(
+            f"""
+            WITH lost AS (
+                SELECT l.fid, w.fid AS taker, sum(l.cost) AS c, sum(l.minutes) AS m, sum(l.units) AS u
+                FROM {CLAIMS} l JOIN {CLAIMS} w ON w.contact_id = l.contact_id AND w.kept
+                WHERE NOT l.kept GROUP BY l.fid, w.fid
+            ), r AS (
+                SELECT fid, taker,
+                       row_number() OVER (PARTITION BY fid ORDER BY c DESC, m DESC, u DESC, taker) AS rn
+                FROM lost
+            )
+            SELECT fid, taker FROM r WHERE rn = 1 ORDER BY fid
+            """
+        )
+    }
+    out: list[Finding] = []
+    for i, f in enumerate(found):
+        row = net.get(i)
+        if not f.claims_sql:
+            out.append(f)
+            continue
+        row = row or {
+            "g_cost": 0,
+            "g_min": 0,
+            "g_units": 0,
+            "cost": 0,
+            "minutes": 0,
+            "units": 0,
+            "customers": 0,
+        }
+        evidence = dict(f.evidence)
+        evidence["gross_avoidable"] = {
+            "contacts": round(row["g_units"], 2),
+            "minutes": round(row["g_min"], 1),
+            "cost": round(row["g_cost"], 2),
+        }
+        gross = row["g_cost"] if row["g_cost"] > 0 else row["g_min"] if row["g_min"] > 0 else row["g_units"]
+        kept = row["cost"] if row["g_cost"] > 0 else row["minutes"] if row["g_min"] > 0 else row["units"]
+        if gross > 0 and kept < finder.merge_ratio * gross and i in takers:
+            taker = found[takers[i]]
+            evidence["merged_into"] = {"code": taker.code, "title": taker.title}
+        out.append(
+            dataclasses.replace(
+                f,
+                avoidable_contacts=round(row["units"], 2),
+                avoidable_minutes=round(row["minutes"], 1),
+                avoidable_cost=round(row["cost"], 2),
+                customers_affected=int(row["customers"]),
+                evidence=evidence,
+            )
+        )
+    return out
+
+
+def _key(f: Finding) -> tuple[Any, ...]:
+    return (
+        -f.avoidable_cost,
+        -f.avoidable_minutes,
+        -f.avoidable_contacts,
+        -f.contacts_affected,
+        f.code,
+        f.title,
+    )
+
+
+def _severity(f: Finding) -> float:
+    return f.avoidable_cost / f.contacts_affected if f.contacts_affected else 0.0
+
+
+def _summarise(
+    engine: Engine, found: list[Finding], top: int, finder: FinderOptions, costs: CostModel
+) -> dict[str, Any]:
+    live = sorted((f for f in found if "merged_into" not in f.evidence), key=_key)
+    merged = sorted((f for f in found if "merged_into" in f.evidence), key=_key)
+    n_contacts = int(scalar(engine, f"SELECT count(*) FROM {S.CONTACTS_TABLE}") or 0)
+    severities = [_severity(f) for f in live if f.avoidable_cost > 0]
+    bar = finder.severe_factor * statistics.median(severities) if severities else 0.0
+    rare = [
+        f
+        for f in live
+        if n_contacts
+        and f.avoidable_cost > 0
+        and f.contacts_affected < finder.rare_share * n_contacts
+        and _severity(f) >= bar
+    ]
+    live = [f for f in live if f not in rare] + rare
+    total_cost = sum(f.avoidable_cost for f in live)
+    total_min = sum(f.avoidable_minutes for f in live)
+    total_units = sum(f.avoidable_contacts for f in live)
+    if total_cost > 0:
+        measure, total, attr = "cost", total_cost, "avoidable_cost"
+    elif total_min > 0:
+        measure, total, attr = "minutes", total_min, "avoidable_minutes"
+    else:
+        measure, total, attr = "contacts", total_units, "avoidable_contacts"
+    ranked = [
+        dataclasses.replace(
+            f, rank=i, share_of_avoidable_cost=round(getattr(f, attr) / total, 4) if total else 0.0
+        )
+        for i, f in enumerate(live, start=1)
+    ]
+    n_main = len(live) - len(rare)
+    head = ranked[: min(top, n_main)] if n_main else []
+    set_aside = [
+        {
+            "code": f.code,
+            "title": f.title,
+            "reason": (
+                f"rare but severe: touches {f.contacts_affected / n_contacts:.1%} of contacts "
+                f"({f.contacts_affected}) at {_severity(f):.2f} {costs.currency} avoidable per affected "
+                f"contact (at least {finder.severe_factor:g}x the median finding); its total "
+                f"{f.avoidable_cost:.2f} is worth a look but not before the breakdowns that touch many"
+            ),
+        }
+        for f in ranked[n_main:]
+    ]
+    summary = {
+        "measure": measure,
+        "currency": costs.currency,
+        "total_avoidable_cost": round(total_cost, 2),
+        "total_avoidable_minutes": round(total_min, 1),
+        "total_avoidable_contacts": round(total_units, 2),
+        "n_findings": len(ranked),
+        "n_merged": len(merged),
+        "top": len(head),
+        "pareto_share": round(sum(f.share_of_avoidable_cost for f in head), 4),
+        "set_aside": set_aside,
+        "contacts": n_contacts,
+    }
+    return {
+        "breakdowns": [f.to_dict() for f in head],
+        "summary": summary,
+        "all_findings": [f.to_dict() for f in ranked + merged],
+    }

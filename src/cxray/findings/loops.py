@@ -1,0 +1,84 @@
+"""LP01: loops and rework, a step done again within the same leg of a contact."""
+
+from __future__ import annotations
+
+from .. import schema as S
+from ..costs import sql_string
+from .base import AGENT_ABSORBED, Detector, Finding
+from .context import DetectorContext
+from .registry import register_detector
+from .stats import Thresholds, avoidable_share_sql, claims, examples, rnd, significant_sql, z_sql
+
+
+@register_detector
+class Rework(Detector):
+    """An activity repeated within one leg (same queue or team, no handoff between) more than elsewhere.
+
+    **Detects**: per (activity, queue or team), the share of legs doing the activity that do it twice or
+    more; baseline: the same activity's repeat rate in the other queues. Repeats across a handoff are
+    context loss (CL01).
+
+    **Why it matters**: rework is effort nobody asked for; concentrated in one place it points at a broken
+    tool, form or instruction there.
+
+    **Example**: in team Payments, 40% of legs run "Verify payment" twice (other teams 5%).
+    """
+
+    code = "LP01"
+    name = "rework"
+    bucket = AGENT_ABSORBED
+
+    def __init__(self, *, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008 - frozen
+        self.thresholds = thresholds
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
+        occ, cells = ctx.scratch("lp01_occ"), ctx.scratch("lp01")
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {occ} AS
+            SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, count(*) AS times,
+                   sum(minutes) - arg_min(minutes, seq) AS minutes, sum(cost) - arg_min(cost, seq) AS cost
+            FROM {ev} WHERE leg_key IS NOT NULL GROUP BY 1, 2, 3, 4
+            """
+        )
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {cells} AS
+            WITH cell AS (
+                SELECT a, x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k FROM {occ} GROUP BY 1, 2
+            ),
+            tot AS (SELECT a, sum(n) AS nn, sum(k) AS kk FROM cell GROUP BY a)
+            SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell JOIN tot USING (a) WHERE nn > n
+            """
+        )
+        rows = e.rows(
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+                WHERE {significant_sql("k", "n", "b", t)}
+                ORDER BY k - n * b DESC, a, x LIMIT {int(t.max_findings)}"""
+        )
+        out = []
+        for row in rows:
+            a, x = str(row["a"]), str(row["x"])
+            mine = f"SELECT * FROM {occ} WHERE times > 1 AND a = {sql_string(a)} AND x = {sql_string(x)}"
+            share = avoidable_share_sql(str(row["k"]), str(row["n"]), str(row["b"]))
+            dim = ctx.route_dim
+            out.append(
+                self.finding(
+                    title=f"Rework: {a!r} repeated within {x} ({row['rate']:.0%} of legs)",
+                    where={S.ACTIVITY: a, dim: x},
+                    contacts_affected=int(row["k"]),
+                    evidence={
+                        "legs": int(row["n"]),
+                        "with_repeat": int(row["k"]),
+                        "repeat_rate": rnd(row["rate"]),
+                        "baseline": f"rate of repeating {a!r} within a leg in other queues",
+                        "baseline_rate": rnd(row["b"]),
+                        "z": rnd(row["z"], 2),
+                        "flow": [f"{a} -> ... -> {a}"],
+                        "examples": examples(e, mine),
+                    },
+                    claims_sql=claims(mine, share=share, units=0),
+                )
+            )
+        return out

@@ -1,0 +1,112 @@
+"""WT01: parked work, a status or step where cases sit idle far longer than anywhere else."""
+
+from __future__ import annotations
+
+from .. import schema as S
+from ..costs import sql_string
+from .base import OPERATING_MODEL, Detector, Finding
+from .context import DetectorContext
+from .registry import register_detector
+from .stats import Thresholds, examples, rnd, scalar
+
+
+@register_detector
+class ParkedWork(Detector):
+    """An activity (status) after which cases wait far longer than after other activities.
+
+    **Detects**: the idle time after each event (until the contact's next event), per activity: an
+    activity whose median idle time is ``min_lift`` times the median idle time after all other activities
+    and that holds at least ``min_share`` of all idle time, with the teams that park most there. Elapsed
+    time costs no handled minutes, so its avoidable cost comes from other detectors (BO01 prices the
+    chasing contacts); this finding states the days.
+
+    **Why it matters**: cases parked "waiting for the customer" or "awaiting assignment" stop the clock of
+    nobody's KPI while the customer waits.
+
+    **Example**: incidents spend 31% of their open time in "Accepted - Wait - User" (median 2.1 days after
+    it, other statuses 0.2 days), most in teams G97 and G96.
+    """
+
+    code = "WT01"
+    name = "parked-work"
+    bucket = OPERATING_MODEL
+
+    def __init__(
+        self,
+        *,
+        min_share: float = 0.05,
+        thresholds: Thresholds = Thresholds(min_lift=3.0),  # noqa: B008 - frozen
+    ) -> None:
+        self.min_share = min_share
+        self.thresholds = thresholds
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
+        idle = ctx.scratch("wt01")
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {idle} AS
+            SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
+                   date_diff('second', ts, next_ts) / 86400.0 AS days
+            FROM {ev} WHERE next_ts IS NOT NULL
+            """
+        )
+        rows = e.rows(
+            f"""
+            WITH a AS (SELECT a, count(*) AS n, median(days) AS med, sum(days) AS total,
+                              count(DISTINCT {S.CONTACT_ID}) AS contacts FROM {idle} GROUP BY a),
+            tot AS (SELECT sum(days) AS all_days FROM {idle})
+            SELECT a.*, total / nullif(all_days, 0) AS share,
+                   (SELECT median(i.days) FROM {idle} i WHERE i.a <> a.a) AS base
+            FROM a, tot
+            WHERE total >= {float(self.min_share)} * all_days AND n >= {float(t.min_excess)}
+            ORDER BY total DESC, a.a
+            """
+        )
+        out = []
+        for row in rows:
+            base = row["base"] or 0.0
+            if row["med"] is None or row["med"] < t.min_lift * max(base, 1e-6) or row["med"] <= 0:
+                continue
+            a = str(row["a"])
+            teams = e.rows(
+                f"""SELECT team, sum(days) AS days, count(*) AS events FROM {idle}
+                    WHERE a = ? AND team IS NOT NULL GROUP BY team ORDER BY 2 DESC, 1 LIMIT 5""",
+                [a],
+            )
+            where = {S.ACTIVITY: a}
+            if teams:
+                where[S.TEAM] = str(teams[0]["team"])
+            out.append(
+                self.finding(
+                    title=f"Cases parked in {a!r}: {row['share']:.0%} of all waiting time",
+                    where=where,
+                    contacts_affected=int(row["contacts"]),
+                    evidence={
+                        "events": int(row["n"]),
+                        "median_idle_days": rnd(row["med"], 3),
+                        "total_idle_days": rnd(row["total"], 1),
+                        "share_of_idle_time": rnd(row["share"]),
+                        "baseline": "median idle time after all other activities",
+                        "baseline_days": rnd(base, 3),
+                        "teams": [
+                            {"team": r["team"], "idle_days": rnd(r["days"], 1), "events": r["events"]}
+                            for r in teams
+                        ],
+                        "excess_idle_days": rnd(
+                            scalar(
+                                e,
+                                f"SELECT sum(greatest(days - ?, 0)) FROM {idle} WHERE a = {sql_string(a)}",
+                                [base],
+                            ),
+                            1,
+                        ),
+                        "examples": examples(
+                            e, f"SELECT {S.CONTACT_ID} FROM {idle} WHERE a = {sql_string(a)}"
+                        ),
+                    },
+                    hidden_by_kpi="resolution-time SLAs are often paused in waiting statuses, so the wait is "
+                    "not seen",
+                )
+            )
+        return out[: t.max_findings]

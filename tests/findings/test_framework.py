@@ -1,0 +1,219 @@
+"""The finder's contract: one currency, no contact counted twice, a public extension point."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+from findings_golden import T0, filler, run, steps
+
+from cxray import schema as S
+from cxray.errors import ConfigError
+from cxray.findings import (
+    BUCKETS,
+    CUSTOMER_FELT,
+    TECHNOLOGY,
+    Detector,
+    FinderOptions,
+    Finding,
+    default_detectors,
+    find_breakdowns,
+    register_detector,
+    registered_detectors,
+    unregister_detector,
+)
+from cxray.findings.registry import DEFAULT_DETECTORS
+from cxray.journeys import build_journeys
+from cxray.testing import load_rows
+
+
+class Claims(Detector):
+    """Test detector: claims the contacts it is given, whole, at their own cost."""
+
+    code, name, bucket = "ZZ01", "claims", CUSTOMER_FELT
+
+    def __init__(self, *, ids: list[str], title: str, code: str = "ZZ01") -> None:
+        self.ids, self.title, self.my_code = ids, title, code
+
+    def detect(self, ctx):
+        in_list = ", ".join(f"'{i}'" for i in self.ids)
+        sql = (
+            f"SELECT {S.CONTACT_ID} AS contact_id, 1.0 AS share, 1 AS units, {S.HANDLE_S} / 60.0 AS minutes, "
+            f"{S.COST} AS cost FROM {S.CONTACTS_TABLE} WHERE {S.CONTACT_ID} IN ({in_list})"
+        )
+        return [
+            Finding(
+                code=self.my_code,
+                title=self.title,
+                bucket=self.bucket,
+                contacts_affected=len(self.ids),
+                claims_sql=sql,
+            )
+        ]
+
+
+def _ten_contacts(engine):
+    rows = []
+    for i in range(10):
+        rows += steps(f"c{i}", T0.replace(hour=9 + i), [("Q", ["Handle"])], customer=f"u{i}", minutes=i + 1)
+    load_rows(engine, rows + filler())
+    build_journeys(engine)
+
+
+def test_overlapping_findings_share_no_contact(engine):
+    """Contacts claimed twice go to the larger finding; shares sum to at most 1."""
+    _ten_contacts(engine)
+    big = Claims(ids=[f"c{i}" for i in range(6)], title="big")  # cost 1+..+6 = 21
+    small = Claims(ids=["c4", "c5", "c6", "c7"], title="small", code="ZZ02")  # 5+6+7+8 = 26 gross
+    out = find_breakdowns(engine, detectors=[big, small])
+    by = {f["title"]: f for f in out["all_findings"]}
+    # small's gross 26 > big's 21: c4, c5 go to small; big keeps c0..c3 = 10 (< half of 21: merged)
+    assert by["small"]["avoidable_cost"] == pytest.approx(26.0)
+    assert by["big"]["avoidable_cost"] == pytest.approx(10.0)
+    assert by["big"]["evidence"]["merged_into"] == {"code": "ZZ02", "title": "small"}
+    assert by["big"]["rank"] is None and [b["title"] for b in out["breakdowns"]] == ["small"]
+    assert by["big"]["evidence"]["gross_avoidable"]["cost"] == pytest.approx(21.0)
+    live = [f for f in out["all_findings"] if f["rank"]]
+    assert sum(f["share_of_avoidable_cost"] for f in live) <= 1.0 + 1e-9
+    assert out["summary"]["total_avoidable_cost"] == pytest.approx(26.0)
+    assert out["summary"]["pareto_share"] == 1.0
+
+
+def test_no_contact_counted_twice_on_a_simulated_centre(engine):
+    """Across all built-in detectors, each claimed contact is allocated once and costs add up."""
+    pytest.importorskip("cxray.simulate")
+    from cxray.findings import finder as F
+    from cxray.simulate import load_scenario, simulate
+
+    result = simulate(load_scenario("default"), seed=5, days=6)
+    engine.register("sim", result.events)
+    engine.execute("CREATE TABLE events AS SELECT * FROM sim")
+    build_journeys(engine)
+    kept: list[int] = []
+    original = F._price
+
+    def spy(engine_, found, finder):
+        priced = original(engine_, found, finder)
+        kept.append(
+            engine_.rows(f"SELECT count(*) AS n, count(DISTINCT contact_id) AS d FROM {F.CLAIMS} WHERE kept")[
+                0
+            ]
+        )
+        return priced
+
+    F._price = spy
+    try:
+        out = find_breakdowns(engine)
+    finally:
+        F._price = original
+    assert kept[0]["n"] == kept[0]["d"] > 0
+    live = [f for f in out["all_findings"] if f["rank"]]
+    assert sum(f["share_of_avoidable_cost"] for f in live) == pytest.approx(1.0, abs=1e-3)
+    assert out["summary"]["total_avoidable_cost"] == pytest.approx(
+        sum(f["avoidable_cost"] for f in live), abs=0.05
+    )
+    assert not engine.rows(
+        "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '_cxray_fx%'"
+    )
+
+
+def test_a_user_detector_plugs_in_like_the_built_ins(engine):
+    @register_detector
+    class Mine(Detector):
+        """Detects contacts handled in queue Q (an example of a user's own detector)."""
+
+        code, name, bucket = "US01", "mine", TECHNOLOGY
+
+        def detect(self, ctx):
+            return [self.finding(title="mine", contacts_affected=1, avoidable_cost=3.0, avoidable_contacts=1)]
+
+    try:
+        assert "US01" in registered_detectors()
+        _ten_contacts(engine)
+        out = find_breakdowns(engine)
+        mine = [f for f in out["all_findings"] if f["code"] == "US01"]
+        assert mine and mine[0]["avoidable_cost"] == 3.0 and mine[0]["rank"] == 1
+    finally:
+        unregister_detector("US01")
+    assert "US01" not in registered_detectors()
+
+
+def test_registration_rejects_bad_detectors():
+    class NoDoc(Detector):
+        code, name, bucket = "US02", "nodoc", TECHNOLOGY
+
+    class BadBucket(Detector):
+        """Doc."""
+
+        code, name, bucket = "US03", "bad", "misc"
+
+    class Clash(Detector):
+        """Doc."""
+
+        code, name, bucket = "RP01", "clash", TECHNOLOGY
+
+    for cls in (NoDoc, BadBucket, Clash):
+        with pytest.raises(ConfigError):
+            register_detector(cls)
+    with pytest.raises(ConfigError):
+        register_detector(object)  # type: ignore[arg-type]
+
+
+def test_built_ins_are_registered_one_per_module_with_identity():
+    detectors = registered_detectors()
+    assert len(detectors) == len(DEFAULT_DETECTORS) >= 9
+    for module in DEFAULT_DETECTORS:
+        classes = [
+            c
+            for _, c in inspect.getmembers(importlib.import_module(module), inspect.isclass)
+            if issubclass(c, Detector) and c is not Detector and c.__module__ == module
+        ]
+        assert len(classes) == 1, module
+        (cls,) = classes
+        assert detectors[cls.code] is cls
+        doc = cls.__doc__ or ""
+        assert "**Detects**" in doc and "**Why it matters**" in doc and "**Example**" in doc, cls.code
+        assert cls.bucket in BUCKETS
+    assert [d.code for d in default_detectors()] == sorted(detectors)
+
+
+def test_finding_rejects_unknown_bucket_and_serialises_without_sql():
+    with pytest.raises(ConfigError):
+        Finding(code="X", title="x", bucket="other")
+    d = Finding(code="X", title="x", bucket=CUSTOMER_FELT, claims_sql="SELECT 1").to_dict()
+    assert list(d)[:5] == ["rank", "code", "title", "bucket", "where"]
+    assert "claims_sql" not in d
+    for key in (
+        "contacts_affected",
+        "avoidable_contacts",
+        "avoidable_minutes",
+        "avoidable_cost",
+        "share_of_avoidable_cost",
+        "customers_affected",
+        "evidence",
+        "hidden_by_kpi",
+    ):
+        assert key in d
+
+
+def test_finder_needs_journeys_and_valid_options(engine):
+    load_rows(engine, steps("c", T0, [("Q", ["Handle"])]))
+    with pytest.raises(ConfigError, match="build journeys"):
+        find_breakdowns(engine)
+    build_journeys(engine)
+    with pytest.raises(ConfigError):
+        find_breakdowns(engine, top=0)
+    with pytest.raises(ConfigError):
+        FinderOptions(merge_ratio=2)
+
+
+def test_a_log_with_nothing_wrong_has_no_breakdowns(engine):
+    rows = []
+    for i in range(40):
+        rows += steps(f"c{i}", T0.replace(hour=8 + i % 10), [("Q", ["Handle"])], customer=f"u{i}")
+    out = run(engine, rows + filler(), default_detectors()[0])
+    assert out["breakdowns"] == [] and out["summary"]["total_avoidable_cost"] == 0
+    load_rows(engine, rows + filler())
+    build_journeys(engine)
+    assert find_breakdowns(engine)["breakdowns"] == []
