@@ -1,0 +1,458 @@
+"""Documented vs. actual: replay every contact against the documented process (or an inferred one).
+
+Each contact's events, in ``(timestamp, source_row)`` order and with activities mapped to steps by
+the model's aliases, form *moves* ``start -> s1 -> s2 ... -> end``. A contact **fits** when every move is
+an allowed transition (so it starts at an allowed start and ends at an allowed end) and every required
+step occurs; ``fitness`` is the share of contacts that fit. Everything that breaks the fit is reported
+with how often it happens, the contacts it touches, their cost (when ``contacts.cost`` exists, from
+:func:`cxray.journeys.build_journeys`) and a few example contact ids (sorted): undocumented transitions
+(workarounds, informal handoffs), undocumented steps, skipped required steps, loops (a step repeated in
+a contact; ``documented`` when the model has a cycle through it) and handoffs slower than their target.
+
+Without a model the happy path is inferred: per reason (or for all contacts when the log has none),
+the most frequent step sequence; a contact fits when it follows its reason's happy path exactly. The
+result says which was used (``model_source``). All of it is set-based SQL over temporary tables; only
+the model (small) and the aggregated rows pass through Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from .. import schema as S
+from ..engine import Engine
+from ..errors import ConfigError
+from .model import END, START, ProcessModel
+from .steps import q
+
+_P: Final = "_cx_conf_"  # prefix of every temporary table of this module
+_SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit separator)
+_C, _A, _T, _R = q(S.CONTACT_ID), q(S.ACTIVITY), q(S.TIMESTAMP), q(S.SOURCE_ROW)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConformanceOptions:
+    """``examples``: contact ids listed per deviation; ``top``: rows per list (0 = all)."""
+
+    examples: int = 5
+    top: int = 20
+
+    def __post_init__(self) -> None:
+        if self.examples < 0 or self.top < 0:
+            raise ConfigError("examples and top must be >= 0")
+
+
+def check_conformance(
+    engine: Engine, model: ProcessModel | None = None, *, options: ConformanceOptions = ConformanceOptions()
+) -> dict[str, Any]:
+    """Replay the ``events`` table against ``model`` (or an inferred happy path when None).
+
+    Returns
+    -------
+    dict
+        ``model_source`` ("documented" or "inferred"), ``model`` (its summary, or the happy paths),
+        ``n_contacts``, ``fitting_contacts``, ``fitness``, ``cost_nonfitting`` (None without costs),
+        ``deviations`` (contacts per kind: bad_start, bad_end, undocumented_transition,
+        undocumented_step, required_skipped), and lists ``undocumented_transitions``,
+        ``undocumented_steps``, ``required_skipped``, ``loops``, ``slow_handoffs``, ``expected_paths``,
+        ``flow`` (every observed move and every documented transition, with ``documented``).
+        Lists are sorted by contacts, then count, then name, so the document is deterministic.
+
+    >>> from cxray.engine import Engine
+    >>> from cxray.testing import load_rows
+    >>> from cxray.process.model import model_from_dict
+    >>> e = Engine()
+    >>> load_rows(e, [
+    ...     {"contact_id": "c1", "timestamp": "2024-01-01T09:00:00", "activity": "Open"},
+    ...     {"contact_id": "c1", "timestamp": "2024-01-01T09:05:00", "activity": "Close"},
+    ...     {"contact_id": "c2", "timestamp": "2024-01-01T09:00:00", "activity": "Close"},
+    ... ])
+    >>> m = model_from_dict({"transitions": {"start": ["Open"], "Open": ["Close"], "Close": ["end"]}})
+    >>> check_conformance(e, m)["fitness"]
+    0.5
+    """
+    with _tables(engine) as t:
+        inferred = model is None
+        happy: list[dict[str, Any]] = []
+        if model is None:
+            _scopes(engine, t, by_reason=True)
+            model_dict, happy = _infer(engine, t)
+        else:
+            _scopes(engine, t, by_reason=False)
+            _load_model(engine, t, model)
+            _seq(engine, t)
+            model_dict = model.to_dict()
+        _replay(engine, t)
+        out: dict[str, Any] = {"model_source": "inferred" if inferred else "documented", "model": model_dict}
+        if inferred:
+            out["happy_paths"] = happy
+        out.update(_summary(engine, t))
+        out.update(_deviation_lists(engine, t, options, model))
+        out["slow_handoffs"] = [] if model is None else _slow(engine, t, model, options)
+        out["expected_paths"] = [] if model is None else _expected(engine, t, model, options)
+        out["flow"] = _flow(engine, t, documented=not inferred)
+    return out
+
+
+# --- temporary tables ---------------------------------------------------------------------------------
+class _Names:
+    alias, trans, req, known = _P + "alias", _P + "trans", _P + "req", _P + "known"
+    scope, seq, moves, contacts = _P + "scope", _P + "seq", _P + "moves", _P + "contacts"
+    all = (alias, trans, req, known, scope, seq, moves, contacts)
+
+
+@contextmanager
+def _tables(engine: Engine) -> Iterator[type[_Names]]:
+    try:
+        yield _Names
+    finally:
+        for name in _Names.all:
+            engine.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
+    """Create temp table ``name`` of string columns from small Python lists (the model, never events).
+
+    Parallel ``unnest`` of list parameters zips them; no Arrow registration is needed.
+    """
+    cols = ", ".join(f"unnest(?::VARCHAR[]) AS {q(k)}" for k in columns)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", list(columns.values()))
+
+
+def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
+    """Each contact's scope (its first reason when inferring per reason, else one scope for all) and
+    its first reason and channel (for expected paths)."""
+    first = f"ORDER BY {_T}, {_R}, {_A}"
+    reason = f"first({q(S.REASON)} {first}) FILTER (WHERE {q(S.REASON)} IS NOT NULL)"
+    channel = f"first({q(S.CHANNEL)} {first}) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
+    scope = f"coalesce({reason}, '')" if by_reason else "''"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.scope} AS
+        SELECT {_C} AS c, {scope} AS scope, {reason} AS reason, {channel} AS channel
+        FROM {S.EVENTS_TABLE} GROUP BY {_C}"""
+    )
+
+
+def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
+    aliases = sorted(model.aliases.items())
+    _put(engine, t.alias, {"activity": [a for a, _ in aliases], "step": [s for _, s in aliases]})
+    pairs = sorted(model.transitions)
+    _put(
+        engine,
+        t.trans,
+        {"scope": [""] * len(pairs), "src": [a for a, _ in pairs], "dst": [b for _, b in pairs]},
+    )
+    _put(engine, t.req, {"scope": [""] * len(model.required), "step": list(model.required)})
+    _put(engine, t.known, {"scope": [""] * len(model.steps), "step": list(model.steps)})
+
+
+def _seq(engine: Engine, t: type[_Names]) -> None:
+    """Each contact's steps in order (aliases applied), the next step (``end`` after the last) and the
+    seconds to it."""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
+        SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS step,
+               row_number() OVER w AS pos,
+               lead(coalesce(al.step, e.{_A}), 1, '{END}') OVER w AS nxt,
+               (epoch_us(lead(e.{_T}) OVER w) - epoch_us(e.{_T})) / 1e6 AS gap_s
+        FROM {S.EVENTS_TABLE} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
+        WINDOW w AS (PARTITION BY e.{_C} ORDER BY e.{_T}, e.{_R}, e.{_A})"""
+    )
+
+
+def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Happy path per scope: the most frequent step sequence (ties: the smallest sequence text)."""
+    _put(engine, t.alias, {"activity": [], "step": []})
+    _seq(engine, t)
+    rows = engine.rows(
+        f"""WITH paths AS (
+            SELECT s.scope, string_agg(q.step, '{_SEP}' ORDER BY q.pos) AS path
+            FROM {t.seq} q JOIN {t.scope} s USING (c) GROUP BY q.c, s.scope
+        ), counted AS (
+            SELECT scope, path, count(*) AS n, sum(count(*)) OVER (PARTITION BY scope) AS total
+            FROM paths GROUP BY scope, path
+        )
+        SELECT scope, path, n, total FROM counted
+        QUALIFY row_number() OVER (PARTITION BY scope ORDER BY n DESC, path) = 1
+        ORDER BY total DESC, scope"""
+    )
+    trans: dict[str, list[str]] = {"scope": [], "src": [], "dst": []}
+    req: dict[str, list[str]] = {"scope": [], "step": []}
+    happy = []
+    for r in rows:
+        steps = r["path"].split(_SEP)
+        for a, b in zip([START, *steps], [*steps, END], strict=True):
+            trans["scope"].append(r["scope"])
+            trans["src"].append(a)
+            trans["dst"].append(b)
+        for s in dict.fromkeys(steps):
+            req["scope"].append(r["scope"])
+            req["step"].append(s)
+        happy.append(
+            {
+                "reason": r["scope"] or None,
+                "path": steps,
+                "contacts": int(r["n"]),
+                "of": int(r["total"]),
+                "share": _ratio(r["n"], r["total"]),
+            }
+        )
+    _put(engine, t.trans, trans)
+    _put(engine, t.req, req)
+    _put(engine, t.known, req)
+    name = "happy path per reason" if any(h["reason"] for h in happy) else "happy path"
+    return {"name": f"inferred {name} (most frequent variant)"}, happy
+
+
+def _replay(engine: Engine, t: type[_Names]) -> None:
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.moves} AS
+        WITH m AS (
+            SELECT c, pos, step AS src, nxt AS dst, gap_s FROM {t.seq}
+            UNION ALL SELECT c, 0, '{START}', step, NULL FROM {t.seq} WHERE pos = 1
+        )
+        SELECT m.*, s.scope, tr.src IS NOT NULL AS allowed
+        FROM m JOIN {t.scope} s USING (c)
+        LEFT JOIN {t.trans} tr ON tr.scope = s.scope AND tr.src = m.src AND tr.dst = m.dst"""
+    )
+    cost = _cost_sql(engine)
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
+        WITH mv AS (
+            SELECT c,
+                count(*) FILTER (WHERE NOT allowed AND src = '{START}') AS bad_start,
+                count(*) FILTER (WHERE NOT allowed AND dst = '{END}') AS bad_end,
+                count(*) FILTER (WHERE NOT allowed AND src <> '{START}' AND dst <> '{END}') AS bad_moves
+            FROM {t.moves} GROUP BY c
+        ), unknown AS (
+            SELECT q.c, count(*) AS n FROM {t.seq} q JOIN {t.scope} s USING (c)
+            LEFT JOIN {t.known} k ON k.scope = s.scope AND k.step = q.step
+            WHERE k.step IS NULL GROUP BY q.c
+        ), present AS (SELECT DISTINCT c, step FROM {t.seq}),
+        skipped AS (
+            SELECT s.c, count(*) AS n FROM {t.scope} s JOIN {t.req} r USING (scope)
+            LEFT JOIN present p ON p.c = s.c AND p.step = r.step
+            WHERE p.c IS NULL GROUP BY s.c
+        )
+        SELECT mv.c, mv.bad_start, mv.bad_end, mv.bad_moves,
+            coalesce(unknown.n, 0) AS unknown_steps, coalesce(skipped.n, 0) AS skipped,
+            mv.bad_start + mv.bad_end + mv.bad_moves + coalesce(skipped.n, 0) = 0 AS fits,
+            {cost} AS cost
+        FROM mv LEFT JOIN unknown USING (c) LEFT JOIN skipped USING (c) {_cost_join(engine)}"""
+    )
+
+
+def _has_cost(engine: Engine) -> bool:
+    return engine.has_table(S.CONTACTS_TABLE) and S.COST in engine.columns(S.CONTACTS_TABLE)
+
+
+def _cost_sql(engine: Engine) -> str:
+    return f"ct.{q(S.COST)}" if _has_cost(engine) else "CAST(NULL AS DOUBLE)"
+
+
+def _cost_join(engine: Engine) -> str:
+    if not _has_cost(engine):
+        return ""
+    return f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = mv.c"
+
+
+# --- results ------------------------------------------------------------------------------------------
+def _ratio(a: Any, b: Any) -> float | None:
+    return round(float(a) / float(b), 6) if b else None
+
+
+def _money(x: Any) -> float | None:
+    return None if x is None else round(float(x), 2)
+
+
+def _examples(k: int, expr: str = "c") -> str:
+    return f"list_slice(list(DISTINCT {expr} ORDER BY {expr}), 1, {k})"
+
+
+def _limit(options: ConformanceOptions) -> str:
+    return f"LIMIT {options.top}" if options.top else ""
+
+
+def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
+    r = engine.rows(
+        f"""SELECT count(*) AS n, count(*) FILTER (WHERE fits) AS fit,
+            sum(cost) FILTER (WHERE NOT fits) AS cost_nonfit,
+            count(*) FILTER (WHERE bad_start > 0) AS bad_start,
+            count(*) FILTER (WHERE bad_end > 0) AS bad_end,
+            count(*) FILTER (WHERE bad_moves > 0) AS undocumented_transition,
+            count(*) FILTER (WHERE unknown_steps > 0) AS undocumented_step,
+            count(*) FILTER (WHERE skipped > 0) AS required_skipped
+        FROM {t.contacts}"""
+    )[0]
+    kinds = ("bad_start", "bad_end", "undocumented_transition", "undocumented_step", "required_skipped")
+    return {
+        "n_contacts": int(r["n"]),
+        "fitting_contacts": int(r["fit"]),
+        "fitness": _ratio(r["fit"], r["n"]),
+        "cost_nonfitting": _money(r["cost_nonfit"]) if _has_cost(engine) else None,
+        "deviations": {k: int(r[k]) for k in kinds},
+    }
+
+
+def _deviation_lists(
+    engine: Engine, t: type[_Names], options: ConformanceOptions, model: ProcessModel | None
+) -> dict[str, list[dict[str, Any]]]:
+    n = f"(SELECT count(*) FROM {t.contacts})"
+    k, lim = options.examples, _limit(options)
+    agg = f"""count(DISTINCT x.c) AS contacts, count(DISTINCT x.c) / {n} AS share,
+              (SELECT sum(cost) FROM {t.contacts} cc WHERE cc.c IN (SELECT DISTINCT c FROM {{src}} y
+               WHERE {{match}})) AS cost, {_examples(k, "x.c")} AS examples"""
+
+    def lst(sql: str) -> list[dict[str, Any]]:
+        rows = engine.rows(sql)
+        for r in rows:
+            r["share"] = round(float(r["share"]), 6)
+            r["cost"] = _money(r["cost"]) if _has_cost(engine) else None
+            for key in ("count", "repeats"):
+                if key in r:
+                    r[key] = int(r[key])
+        return rows
+
+    transitions = lst(
+        f"""SELECT x.src AS "from", x.dst AS "to", count(*) AS count,
+            {agg.format(src=t.moves, match="y.src = x.src AND y.dst = x.dst AND NOT y.allowed")}
+        FROM {t.moves} x WHERE NOT x.allowed GROUP BY x.src, x.dst
+        ORDER BY contacts DESC, count DESC, "from", "to" {lim}"""
+    )
+    unknown = lst(
+        f"""SELECT x.step, count(*) AS count,
+            {agg.format(src=t.seq, match="y.step = x.step")}
+        FROM {t.seq} x JOIN {t.scope} s USING (c)
+        LEFT JOIN {t.known} kn ON kn.scope = s.scope AND kn.step = x.step
+        WHERE kn.step IS NULL GROUP BY x.step ORDER BY contacts DESC, count DESC, x.step {lim}"""
+    )
+    skipped = lst(
+        f"""WITH x AS (
+            SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
+            LEFT JOIN (SELECT DISTINCT c, step FROM {t.seq}) p ON p.c = s.c AND p.step = r.step
+            WHERE p.c IS NULL
+        )
+        SELECT x.step, {agg.format(src="x", match="y.step = x.step")}
+        FROM x GROUP BY x.step ORDER BY contacts DESC, x.step {lim}"""
+    )
+    looping = sorted(model.looping_steps()) if model is not None else []
+    _put(engine, _P + "looping", {"step": looping})
+    try:
+        loops = lst(
+            f"""WITH x AS (
+                SELECT c, step, count(*) - 1 AS extra FROM {t.seq} GROUP BY c, step HAVING count(*) > 1
+            )
+            SELECT x.step, sum(x.extra) AS repeats, x.step IN (SELECT step FROM {_P}looping) AS documented,
+                {agg.format(src="x", match="y.step = x.step")}
+            FROM x GROUP BY x.step ORDER BY contacts DESC, repeats DESC, x.step {lim}"""
+        )
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {_P}looping")
+    return {
+        "undocumented_transitions": transitions,
+        "undocumented_steps": unknown,
+        "required_skipped": skipped,
+        "loops": loops,
+    }
+
+
+def _slow(
+    engine: Engine, t: type[_Names], model: ProcessModel, options: ConformanceOptions
+) -> list[dict[str, Any]]:
+    out = []
+    for target in model.targets:
+        match = "src = ?" + ("" if target.to is None else " AND dst = ?")
+        params: list[Any] = [target.step] + ([] if target.to is None else [target.to])
+        r = engine.rows(
+            f"""WITH x AS (
+                SELECT c, gap_s FROM {t.moves}
+                WHERE {match} AND dst <> '{END}' AND gap_s IS NOT NULL
+            )
+            SELECT count(*) AS measured, count(*) FILTER (WHERE gap_s > {target.seconds}) AS over,
+                count(DISTINCT c) FILTER (WHERE gap_s > {target.seconds}) AS contacts,
+                median(gap_s - {target.seconds}) FILTER (WHERE gap_s > {target.seconds}) AS excess,
+                (SELECT sum(cost) FROM {t.contacts} WHERE c IN
+                    (SELECT c FROM x WHERE gap_s > {target.seconds})) AS cost,
+                list_slice(list(DISTINCT c ORDER BY c) FILTER (WHERE gap_s > {target.seconds}),
+                           1, {options.examples}) AS examples
+            FROM x""",
+            params,
+        )[0]
+        out.append(
+            {
+                "kind": target.kind,
+                "from": target.step,
+                "to": target.to,
+                "target_s": target.seconds,
+                "measured": int(r["measured"]),
+                "over_target": int(r["over"]),
+                "share_over": _ratio(r["over"], r["measured"]),
+                "contacts": int(r["contacts"]),
+                "median_excess_s": None if r["excess"] is None else round(float(r["excess"]), 1),
+                "cost": _money(r["cost"]) if _has_cost(engine) else None,
+                "examples": r["examples"] or [],
+            }
+        )
+    return sorted(out, key=lambda r: (-r["over_target"], r["from"], r["to"] or ""))
+
+
+def _expected(
+    engine: Engine, t: type[_Names], model: ProcessModel, options: ConformanceOptions
+) -> list[dict[str, Any]]:
+    out = []
+    for p in model.paths:
+        col = "reason" if p.by == "reason" else "channel"
+        r = engine.rows(
+            f"""WITH x AS (
+                SELECT q.c, string_agg(q.step, '{_SEP}' ORDER BY q.pos) = ? AS on_path
+                FROM {t.seq} q JOIN {t.scope} s USING (c) WHERE s.{col} = ? GROUP BY q.c
+            )
+            SELECT count(*) AS n, count(*) FILTER (WHERE on_path) AS on_path,
+                list_slice(list(c ORDER BY c) FILTER (WHERE NOT on_path), 1, {options.examples}) AS ex
+            FROM x""",
+            [_SEP.join(p.steps), p.value],
+        )[0]
+        out.append(
+            {
+                "by": p.by,
+                "value": p.value,
+                "path": list(p.steps),
+                "contacts": int(r["n"]),
+                "on_path": int(r["on_path"]),
+                "share_on_path": _ratio(r["on_path"], r["n"]),
+                "examples_off_path": r["ex"] or [],
+            }
+        )
+    return out
+
+
+def _flow(engine: Engine, t: type[_Names], *, documented: bool) -> list[dict[str, Any]]:
+    """Observed moves (``conforming`` = moves allowed for their contact) beside documented transitions."""
+    unseen = (
+        f"""UNION ALL SELECT src, dst, 0, 0, 0 FROM {t.trans} tr
+            WHERE NOT EXISTS (SELECT 1 FROM {t.moves} m WHERE m.src = tr.src AND m.dst = tr.dst)"""
+        if documented
+        else ""
+    )
+    rows = engine.rows(
+        f"""WITH f AS (
+            SELECT src, dst, count(*) AS n, count(DISTINCT c) AS contacts,
+                count(*) FILTER (WHERE allowed) AS ok
+            FROM {t.moves} GROUP BY src, dst {unseen}
+        )
+        SELECT src, dst, n, contacts, ok FROM f ORDER BY n DESC, src, dst"""
+    )
+    return [
+        {
+            "from": r["src"],
+            "to": r["dst"],
+            "count": int(r["n"]),
+            "contacts": int(r["contacts"]),
+            "conforming": int(r["ok"]),
+            "documented": bool(documented and (r["ok"] > 0 or r["n"] == 0)),
+        }
+        for r in rows
+    ]
