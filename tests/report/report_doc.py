@@ -1,0 +1,243 @@
+# ruff: noqa: E501 - a data fixture, laid out as rows for reading
+"""A realistic, hand-written diagnosis document (the shape of ``Diagnosis.to_dict()``) for report tests.
+
+It also carries the two aggregates the report can use but the pipeline does not emit yet:
+``flow["by"]`` (the flow map per dimension) and ``metrics["journey_paths"]`` (see cxray.report.view).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_EDGES = [  # from, to, count, median seconds
+    ("IVR menu", "Bot: intent", 5200, 20),
+    ("Bot: intent", "Bot: authenticate", 4100, 35),
+    ("Bot: authenticate", "Agent: authenticate", 2300, 140),
+    ("Bot: authenticate", "Bot: self-service", 1500, 15),
+    ("Bot: self-service", "Contained", 1300, 5),
+    ("Bot: intent", "Tier 1", 900, 160),
+    ("Agent: authenticate", "Tier 1", 2250, 60),
+    ("Tier 1", "Resolved", 1800, 10),
+    ("Tier 1", "Transfer", 1100, 30),
+    ("Transfer", "Tier 2", 1000, 300),
+    ("Tier 2", "Transfer", 240, 40),
+    ("Transfer", "Tier 1", 180, 280),
+    ("Tier 2", "Resolved", 520, 15),
+    ("Tier 2", "Vendor review", 260, 3600),
+    ("Vendor review", "Back office case", 210, 86400),
+    ("Back office case", "Status chase", 140, 172800),
+    ("Status chase", "Back office case", 90, 7200),
+    ("Back office case", "Resolved", 160, 3600),
+    ("Tier 1", "Back office case", 310, 120),
+    ("Tier 1", "Callback", 120, 1800),
+    ("Callback", "Tier 1", 95, 60),
+    ("IVR menu", "Abandoned", 420, 95),
+    ("Bot: intent", "Abandoned", 260, 45),
+    ("Transfer", "Abandoned", 150, 420),
+    ("Tier 2", "Tier 2", 60, 300),
+    ("Vendor review", "Resolved", 40, 900),
+    ("Status chase", "Abandoned", 12, 60),
+    ("Callback", "Abandoned", 9, 30),
+]
+_START = {"IVR menu": 5820, "Tier 1": 300, "Status chase": 62}
+_END = {"Resolved": 2520, "Contained": 1300, "Abandoned": 851, "Back office case": 30, "Tier 1": 4}
+
+
+def _dfg(scale: float, drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out = []
+    for src, dst, n, med in _EDGES:
+        if src in drop or dst in drop or round(n * scale) == 0:
+            continue
+        out.append(
+            {"from": src, "to": dst, "count": round(n * scale), "mean_s": med * 1.4, "median_s": float(med)}
+        )
+    return sorted(out, key=lambda e: (-e["count"], e["from"], e["to"]))
+
+
+def _metric_row(**kw: Any) -> dict[str, Any]:
+    row = {
+        "contacts": 1000, "journeys": 800, "contacts_per_journey": 1.25, "fcr": 0.71, "repeat_contact_rate": 0.22,
+        "transfer_rate": 0.18, "ping_pong_rate": 0.04, "escalation_rate": 0.05, "abandonment_rate": 0.09,
+        "containment_rate": 0.32, "true_containment_rate": 0.21, "handle_time_mean_s": 412.0,
+        "handle_time_median_s": 300.0, "cost_total": 6400.0, "cost_per_contact": 6.4,
+        "cost_per_resolved_journey": 9.1, "censored_contacts": 40,
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def make_doc() -> dict[str, Any]:
+    """A fresh copy each call (tests may poke payloads into it)."""
+    breakdowns = [
+        {
+            "rank": 1,
+            "code": "FC01",
+            "title": "False containment in the billing bot",
+            "bucket": "technology design",
+            "where": {"channel": "bot", "reason": "billing"},
+            "contacts_affected": 1300,
+            "avoidable_contacts": 610,
+            "avoidable_minutes": 5490.0,
+            "avoidable_cost": 5490.0,
+            "share_of_avoidable_cost": 0.34,
+            "customers_affected": 590,
+            "evidence": {
+                "contained": 1300,
+                "came_back_within_7_days": 610,
+                "repeat_rate": 0.47,
+                "baseline": {
+                    "metric": "repeat rate after containment",
+                    "value": 0.12,
+                    "scope": "other reasons",
+                },
+                "example_contacts": ["C-10023", "C-10458", "C-11902"],
+                "flow_fragment": [
+                    {"from": "Bot: self-service", "to": "Contained", "count": 1300},
+                    {"from": "Contained", "to": "Tier 1", "count": 610},
+                ],
+            },
+            "hidden_by_kpi": "bot containment rate counts them as successes",
+        },
+        {
+            "rank": 2,
+            "code": "TR01",
+            "title": "Tier 1 transfers billing disputes to Tier 2 and back",
+            "bucket": "operating-model choice",
+            "where": {"queue": "Tier 1", "from": "Tier 1", "to": "Tier 2"},
+            "contacts_affected": 1100,
+            "avoidable_contacts": 420,
+            "avoidable_minutes": 3800.0,
+            "avoidable_cost": 4100.0,
+            "share_of_avoidable_cost": 0.254,
+            "customers_affected": 400,
+            "evidence": {
+                "transfer_rate": 0.38,
+                "ping_pong_contacts": 180,
+                "baseline": 0.11,
+                "example_contacts": ["C-20001", "C-20417"],
+                "flow_fragment": [
+                    {"from": "Tier 1", "to": "Transfer", "count": 1100},
+                    {"from": "Transfer", "to": "Tier 2", "count": 1000},
+                    {"from": "Tier 2", "to": "Transfer", "count": 240},
+                    {"from": "Transfer", "to": "Tier 1", "count": 180},
+                ],
+            },
+            "hidden_by_kpi": {"kpi": "average handle time", "why": "each leg is short, so AHT looks good"},
+        },
+        {
+            "rank": 3,
+            "code": "BO01",
+            "title": "Customers chase back-office cases parked at the vendor",
+            "bucket": "customer-felt friction",
+            "where": {"team": "Vendor B", "activity": "Status chase"},
+            "contacts_affected": 210,
+            "avoidable_contacts": 140,
+            "avoidable_minutes": 1680.0,
+            "avoidable_cost": 2200.0,
+            "share_of_avoidable_cost": 0.136,
+            "customers_affected": 130,
+            "evidence": {
+                "median_age_days": 4.2,
+                "status_chases": 140,
+                "by_vendor": {"Vendor A": 20, "Vendor B": 120},
+                "example_contacts": ["C-30077"],
+            },
+            "hidden_by_kpi": None,
+        },
+        {
+            "rank": 4,
+            "code": "AB01",
+            "title": "Abandonment after transfer",
+            "bucket": "customer-felt friction",
+            "where": {"activity": "Transfer"},
+            "contacts_affected": 150,
+            "avoidable_contacts": 150,
+            "avoidable_minutes": 900.0,
+            "avoidable_cost": 1300.0,
+            "share_of_avoidable_cost": 0.08,
+            "customers_affected": 150,
+            "evidence": {
+                "abandon_rate_after_transfer": 0.14,
+                "baseline": {"value": 0.05, "scope": "all queues"},
+            },
+            "hidden_by_kpi": "service level counts only the first queue",
+        },
+    ]
+    by_channel = [
+        _metric_row(channel="phone", contacts=4200),
+        _metric_row(channel="chat", contacts=1900, fcr=0.64),
+    ]
+    by_team = [
+        _metric_row(team="Tier 1", contacts=3200),
+        _metric_row(team="Vendor B", contacts=410, fcr=0.52),
+    ]
+    by_reason = [
+        _metric_row(reason="billing", contacts=2600, repeat_contact_rate=0.31),
+        _metric_row(reason="move"),
+    ]
+    doc = {
+        "cxray_version": "0.1.0",
+        "options": {"analysis": {"window_days": 7.0, "any_reason": False, "top_variants": 50},
+                    "costs": {"currency": "EUR"}, "read": {"mapping": None}},
+        "input": {
+            "rows_read": 61234, "rows_kept": 60990, "rows_rejected": 200, "duplicates_dropped": 44,
+            "rejected_by_reason": {"timestamp unreadable": 150, "contact_id missing": 50},
+            "files": ["events-2024-q1.csv"], "time_start": "2024-01-01T00:02:11Z", "time_end": "2024-03-31T23:58:40Z",
+            "fields_present": ["customer_id", "channel", "queue", "team", "actor_type", "reason", "outcome", "duration_s"],
+            "attributes": ["verbatim"],
+        },
+        "breakdowns": breakdowns,
+        "breakdown_summary": {
+            "top_share": 0.81, "total_avoidable_cost": 16150.0,
+            "set_aside": [{"title": "Fraud escalations wait 3 days", "reason": "touches 0.4% of contacts"}],
+        },
+        "metrics": {
+            "overall": _metric_row(contacts=6182, journeys=4975),
+            "by_channel": by_channel, "by_team": by_team, "by_reason": by_reason, "by_queue": [],
+            "definitions": {"fcr": "journeys resolved with one contact / journeys not censored",
+                            "repeat_contact_rate": "uncensored contacts followed by another within 7 days",
+                            "contacts": "number of contacts"},
+            "disabled": {"ping_pong_rate": "needs queue or team"},
+            "journey_paths": [
+                {"path": ["phone", "IVR", "bot", "tier 1"], "outcome": "resolved", "journeys": 1500},
+                {"path": ["phone", "IVR", "bot"], "outcome": "repeat", "journeys": 610},
+                {"path": ["phone", "IVR", "bot"], "outcome": "resolved", "journeys": 690},
+                {"path": ["phone", "tier 1", "tier 2"], "outcome": "resolved", "journeys": 520},
+                {"path": ["chat", "bot", "tier 1", "back office"], "outcome": "repeat", "journeys": 140},
+                {"path": ["chat", "bot", "tier 1"], "outcome": "resolved", "journeys": 700},
+                {"path": ["phone", "tier 1", "tier 2", "vendor", "back office"], "outcome": "resolved", "journeys": 160},
+                {"path": ["phone", "IVR"], "outcome": "abandoned", "journeys": 420},
+                {"path": ["chat", "bot"], "outcome": "abandoned", "journeys": 260},
+            ],
+        },
+        "flow": {
+            "n_events": 60990, "n_contacts": 6182, "dfg": _dfg(1.0), "start": dict(_START), "end": dict(_END),
+            "variants": [
+                {"activities": ["IVR menu", "Bot: intent", "Bot: authenticate", "Bot: self-service", "Contained"],
+                 "count": 1300, "share": 0.21, "mean_duration_s": 70.0},
+                {"activities": ["IVR menu", "Bot: intent", "Bot: authenticate", "Agent: authenticate", "Tier 1",
+                                "Resolved"], "count": 1200, "share": 0.19, "mean_duration_s": 600.0},
+            ],
+            "n_variants": 212,
+            "by": {
+                "channel": {
+                    "phone": {"n_contacts": 4200, "dfg": _dfg(0.7), "start": {"IVR menu": 4074, "Tier 1": 126},
+                              "end": {"Resolved": 1800, "Contained": 910, "Abandoned": 600}},
+                    "chat": {"n_contacts": 1900, "dfg": _dfg(0.3, drop=("IVR menu",)),
+                             "start": {"Bot: intent": 1560, "Tier 1": 90}, "end": {"Resolved": 720, "Contained": 390}},
+                },
+                "reason": {
+                    "billing": {"n_contacts": 2600, "dfg": _dfg(0.45), "start": {"IVR menu": 2500, "Tier 1": 100},
+                                "end": {"Resolved": 1100, "Contained": 600}},
+                    "move": {"n_contacts": 900, "dfg": _dfg(0.15, drop=("Vendor review", "Status chase")),
+                             "start": {"IVR menu": 900}, "end": {"Resolved": 400}},
+                },
+                "team": {
+                    "Tier 1": {"n_contacts": 3200, "dfg": _dfg(0.5, drop=("Vendor review",)),
+                               "start": {"IVR menu": 3000}, "end": {"Resolved": 1500}},
+                },
+            },
+        },
+    }  # fmt: skip
+    return copy.deepcopy(doc)

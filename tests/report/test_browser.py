@@ -1,0 +1,95 @@
+"""The report in a real browser (headless Chromium): it loads cleanly, draws, filters, and never runs data."""
+
+from __future__ import annotations
+
+import pytest
+from report_doc import make_doc
+
+from cxray.report import render_html
+
+pytestmark = pytest.mark.browser
+
+# Each payload sets window.__pwned or opens a dialog if it ever runs, in HTML, attribute or SVG context.
+PAYLOAD = '<img src=x onerror="window.__pwned=1;alert(1)"><script>window.__pwned=2</script>'
+SVG_PAYLOAD = '"></text><script>window.__pwned=3</script><svg onload="window.__pwned=4">'
+
+
+def _poisoned() -> dict:
+    doc = make_doc()
+    for e in doc["flow"]["dfg"]:  # an activity name everywhere it appears
+        e["from"] = PAYLOAD if e["from"] == "Tier 2" else e["from"]
+        e["to"] = SVG_PAYLOAD if e["to"] == "Resolved" else e["to"]
+    doc["flow"]["by"]["channel"][PAYLOAD] = doc["flow"]["by"]["channel"].pop("chat")
+    b = doc["breakdowns"][0]
+    b["title"] = PAYLOAD
+    b["evidence"]["verbatim"] = "customer wrote: " + SVG_PAYLOAD
+    b["evidence"]["example_contacts"] = [PAYLOAD]
+    b["where"] = {"reason": SVG_PAYLOAD}
+    doc["metrics"]["journey_paths"][0]["path"][2] = PAYLOAD
+    return doc
+
+
+def _show_all_tips(page, chart_id: str, n: int) -> None:
+    for i in range(n):
+        page.evaluate(
+            "([id, i]) => echarts.getInstanceByDom(document.getElementById(id))"
+            ".dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: i})",
+            [chart_id, i],
+        )
+
+
+def test_loads_offline_without_errors_and_draws(open_report, artifacts):
+    opened = open_report(render_html(make_doc()))
+    page = opened.page
+    assert opened.errors == [] and opened.dialogs == []
+    assert all(url.startswith("file://") for url in opened.requests)  # nothing from the network
+    assert page.get_attribute("html", "data-charts-ready") == "3"  # flow map, Sankey, Pareto
+    assert page.locator("#summary ol.summary li").count() == 4
+    assert "False containment in the billing bot" in page.locator("#summary").inner_text()
+    flow_text = page.locator("#flowmap svg").text_content()
+    assert "IVR menu" in flow_text and "5,820" in flow_text
+    assert "resolved" in page.locator("#sankey svg").text_content()
+    page.screenshot(path=str(artifacts / "report-full.png"), full_page=True)
+    page.locator("#flow").screenshot(path=str(artifacts / "report-flow.png"))
+
+
+def test_filter_slider_and_time_view_change_the_map(open_report):
+    page = open_report(render_html(make_doc())).page
+    note = page.locator("#flow-note")
+    assert (
+        "Showing 20 of 36 connections" in note.inner_text()
+    )  # default detail hides 16 rare ones, and says so
+    page.select_option("#flow-dim", "channel")
+    page.select_option("#flow-value", label="chat (1,900)")
+    assert "Contacts in this view: 1,900" in note.inner_text()
+    assert "IVR menu" not in page.locator("#flowmap svg").text_content()  # chat never passes the IVR
+    page.select_option("#flow-dim", "")
+    page.locator("#flow-keep").fill("1")
+    assert "Showing 1 of 36 connections" in note.inner_text()
+    assert "35 rarer connections are hidden" in note.inner_text()
+    page.locator("#flow-keep").fill("36")
+    assert "Nothing is hidden." in note.inner_text()
+    page.locator("#flow-keep").fill("20")
+    page.check("input[name=flow-mode][value=time]")
+    assert "5.0 min" in page.locator("#flowmap svg").text_content()  # Transfer → Tier 2, median 300 s
+
+
+def test_payloads_in_names_and_verbatims_show_as_text_and_never_run(open_report):
+    opened = open_report(render_html(_poisoned()))
+    page = opened.page
+    page.select_option("#flow-dim", "channel")
+    page.select_option("#flow-value", index=1)
+    assert any(PAYLOAD in o for o in page.locator("#flow-value option").all_text_contents())
+    page.select_option("#flow-dim", "")
+    _show_all_tips(page, "flowmap", 20)
+    _show_all_tips(page, "sankey", 12)
+    _show_all_tips(page, "pareto", 4)
+    page.wait_for_timeout(100)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert opened.dialogs == [] and opened.errors == []
+    assert PAYLOAD in page.locator("#summary").inner_text()
+    assert SVG_PAYLOAD in page.locator("#breakdowns").inner_text()
+    assert page.locator("main img, main iframe, svg script").count() == 0
+    assert (
+        "<img src=x onerror=" in page.locator("#flowmap svg").text_content()
+    )  # the name, as (truncated) text

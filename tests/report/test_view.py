@@ -1,0 +1,108 @@
+"""The report's chart data: hand-checked layout, conservation laws, and flow_map's own counts as oracle."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from report_doc import make_doc
+
+from cxray.report import render_html
+from cxray.report.layout import layered_layout
+from cxray.report.view import executive_summary, flow_view, journey_sankey, pareto
+
+
+def test_layout_layers_follow_the_flow_and_loops_do_not_push_steps_down():
+    edges = [("s", "a", 9), ("a", "b", 5), ("b", "a", 4), ("b", "c", 5), ("a", "c", 1), ("c", "c", 2)]
+    pos = layered_layout(["s", "a", "b", "c", "lonely"], edges, starts={"s": 1})
+    assert {n: p.layer for n, p in pos.items()} == {"s": 0, "a": 1, "b": 2, "c": 3, "lonely": 0}
+    by_layer = defaultdict(list)
+    for p in pos.values():
+        by_layer[p.layer].append(p.order)
+    assert all(sorted(v) == list(range(len(v))) for v in by_layer.values())  # orders are a permutation
+
+
+def test_flow_view_sizes_are_events_and_slices_are_kept():
+    doc = make_doc()
+    v = flow_view(doc["flow"])
+    names = [n["name"] for n in v["nodes"]]
+    size = {names[int(k)]: n for k, n in v["all"]["size"].items()}
+    # every event either starts its contact or follows another: IVR menu starts 5820 and is never re-entered
+    assert size["IVR menu"] == 5820
+    assert size["Tier 1"] == 300 + 900 + 2250 + 180 + 95
+    assert size["end"] == sum(doc["flow"]["end"].values())
+    assert len(v["all"]["edges"]) == len(doc["flow"]["dfg"]) + len(doc["flow"]["start"]) + len(
+        doc["flow"]["end"]
+    )
+    counts = [e[2] for e in v["all"]["edges"]]
+    assert counts == sorted(counts, reverse=True)  # the slider hides from the tail
+    assert [x["value"] for x in v["dims"]["channel"]] == ["phone", "chat"]  # most contacts first
+    assert set(v["dims"]) == {"channel", "reason", "team"}
+    assert flow_view(doc["flow"]) == v  # deterministic
+    assert flow_view({}) is None and flow_view(None) is None
+
+
+def test_sankey_conserves_journeys():
+    doc = make_doc()
+    s = journey_sankey(doc["metrics"])
+    inflow, outflow = defaultdict(float), defaultdict(float)
+    for a, b, n in s["links"]:
+        outflow[a] += n
+        inflow[b] += n
+    total = sum(p["journeys"] for p in doc["metrics"]["journey_paths"])
+    sinks = [i for i, n in enumerate(s["nodes"]) if n["outcome"]]
+    assert sum(inflow[i] for i in sinks) == total
+    assert sum(outflow[i] for i in range(len(s["nodes"])) if i not in inflow) == total
+    for i in range(len(s["nodes"])):
+        if i in inflow and i not in sinks:
+            assert inflow[i] >= outflow[i]  # a journey may end at a stage only if it has an outcome
+    assert journey_sankey({}) is None
+
+
+def test_summary_sentences_carry_cost_share_bucket_and_kpi():
+    s = executive_summary(make_doc())
+    first = s["sentences"][0]["text"]
+    for part in ("False containment in the billing bot", "5,490 EUR", "34.0%", "technology design",
+                 "hidden by bot containment rate"):  # fmt: skip
+        assert part in first
+    assert "hidden by average handle time — each leg is short" in s["sentences"][1]["text"]
+    assert "no party KPI hides it" in s["sentences"][2]["text"]
+    assert s["top_share"] == 0.81 and s["n_shown"] == 4
+    assert executive_summary({}) is None
+
+
+def test_pareto_is_sorted_and_cumulates_to_the_explained_share():
+    p = pareto(make_doc())
+    assert p["cost"] == sorted(p["cost"], reverse=True)
+    assert p["cum_share"] == sorted(p["cum_share"])
+    assert p["cum_share"][-1] == pytest.approx((5490 + 4100 + 2200 + 1300) / 16150)
+
+
+@pytest.mark.parametrize("drop", ["flow", "metrics", "breakdowns", "input", "options", "breakdown_summary"])
+def test_a_missing_section_renders_a_note_not_a_crash(drop):
+    doc = make_doc()
+    del doc[drop]
+    html = render_html(doc)
+    assert "</html>" in html
+    assert render_html({}).count('class="note"') >= 4
+
+
+def test_redacted_report_pseudonymises_example_contacts():
+    html = render_html(make_doc(), redact=True)
+    assert "C-10023" not in html and "(pseudonymised)" in html
+
+
+@pytest.mark.slow
+def test_node_sizes_match_flow_map_activity_counts_on_a_real_log(shared_data, engine):
+    from cxray.io import read_events
+    from cxray.process import flow_map
+
+    read_events([shared_data / "helpdesk" / "helpdesk.xes"], engine)
+    flow = flow_map(engine)
+    v = flow_view(flow)
+    names = [n["name"] for n in v["nodes"]]
+    size = {names[int(k)]: n for k, n in v["all"]["size"].items()}
+    assert {a["activity"]: size[a["activity"]] for a in flow["activities"]} == {
+        a["activity"]: a["count"] for a in flow["activities"]
+    }
+    assert size["end"] == flow["n_contacts"]
