@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` and `make test`. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.cxray-installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cxray demo --out demo-out
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 --doctest-modules --ignore=src/cxray/__main__.py src tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_flow.py --events 1000000
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .mypy_cache

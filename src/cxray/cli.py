@@ -1,0 +1,232 @@
+"""The command line: parse, call the public API, turn errors into one line and an exit code.
+
+Exit codes (also in ``docs/cli.md``):
+
+====  ===================================================================
+0     success
+1     internal error (a bug: please report it with the traceback shown)
+2     usage error (unknown option, missing argument)
+3     input error: a file cannot be used (the message names file, row, column)
+4     configuration error: a mapping, cost model, scenario or option is wrong
+5     engine error: the SQL engine failed on valid input
+====  ===================================================================
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import ConfigError, CxrayError, EngineError, InputError
+from .progress import Silent, StderrProgress
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_CONFIG = 4
+EXIT_ENGINE = 5
+
+app = typer.Typer(
+    name="cxray",
+    help="X-ray a customer-service operation from its own event data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _exit_code(exc: CxrayError) -> int:
+    if isinstance(exc, InputError):
+        return EXIT_INPUT
+    if isinstance(exc, ConfigError):
+        return EXIT_CONFIG
+    if isinstance(exc, EngineError):
+        return EXIT_ENGINE
+    return EXIT_INTERNAL
+
+
+def _fail(exc: CxrayError) -> typer.Exit:
+    print(f"cxray: error: {exc}", file=sys.stderr)
+    return typer.Exit(_exit_code(exc))
+
+
+def _progress(quiet: bool) -> StderrProgress | Silent:
+    return StderrProgress() if (not quiet and sys.stderr.isatty()) else Silent()
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{option} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+WindowOpt = Annotated[
+    float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
+]
+
+
+@app.command()
+def diagnose(
+    events: Annotated[
+        list[Path], typer.Argument(help="Event files: CSV/TSV, Parquet, JSON Lines, XES(.gz).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder for diagnosis.json and report.html.")
+    ],
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
+    ] = None,
+    outcome_map: Annotated[
+        list[str] | None,
+        typer.Option("--outcome", help="Map an outcome value: SourceValue=canonical (repeatable)."),
+    ] = None,
+    tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
+    dayfirst: Annotated[
+        bool, typer.Option(help="Read ambiguous dates day first (9-10-2011 = 9 Oct).")
+    ] = False,
+    time_format: Annotated[str | None, typer.Option(help="Explicit strptime format of timestamps.")] = None,
+    window_days: WindowOpt = 7.0,
+    any_reason: Annotated[
+        bool, typer.Option(help="Join a customer's contacts into journeys whatever their reason.")
+    ] = False,
+    costs: Annotated[Path | None, typer.Option(help="Cost model YAML (see docs/costs.md).")] = None,
+    top_variants: Annotated[int, typer.Option(help="Variants listed in the flow map (0 = all).")] = 50,
+    redact: Annotated[
+        bool, typer.Option(help="Pseudonymise customer ids and mask emails/phone numbers in the report.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Also print diagnosis.json to stdout.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
+) -> None:
+    """Read events, reconstruct journeys, map the flow, measure, find breakdowns; write the report."""
+    from . import AnalysisOptions, CostModel, Engine, Mapping, ReadOptions, write_outputs
+    from . import diagnose as run_diagnose
+
+    try:
+        m = Mapping.resolve(mapping, columns=_pairs(map_, "--map"), outcomes=_pairs(outcome_map, "--outcome"))
+        read = ReadOptions(mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format)
+        analysis = AnalysisOptions(window_days=window_days, any_reason=any_reason, top_variants=top_variants)
+        cost_model = CostModel.from_yaml(costs) if costs else CostModel()
+        with Engine() as engine:
+            result = run_diagnose(
+                events,
+                read=read,
+                analysis=analysis,
+                costs=cost_model,
+                engine=engine,
+                progress=_progress(quiet),
+            )
+            paths = write_outputs(result, out, engine=engine, redact=redact)
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    if json_:
+        print(result.to_json())
+    if not quiet:
+        i = result.input
+        print(
+            f"cxray: read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
+            f"duplicates dropped {i.duplicates_dropped}",
+            file=sys.stderr,
+        )
+        for b in result.breakdowns[:5]:
+            print(f"cxray:   #{b['rank']} {b['title']}", file=sys.stderr)
+        for name, path in paths.items():
+            print(f"cxray: wrote {name}: {path}", file=sys.stderr)
+
+
+@app.command()
+def simulate(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the events file and ground_truth.json.")
+    ],
+    scenario: Annotated[
+        str, typer.Option(help="A built-in scenario name or a scenario YAML file.")
+    ] = "default",
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
+    days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's).")] = None,
+    customers: Annotated[int | None, typer.Option(help="Customers (default: the scenario's).")] = None,
+    format_: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Simulate a contact centre with planted breakdowns; write its event log and the ground truth."""
+    from .simulate import load_scenario
+    from .simulate import simulate as run_simulation
+
+    try:
+        if format_ not in ("csv", "parquet"):
+            raise ConfigError(f"--format must be csv or parquet, got {format_!r}")
+        result = run_simulation(load_scenario(scenario), seed=seed, days=days, customers=customers)
+        written = result.write(out, fmt=format_)
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        print(f"cxray: simulated {result.events.num_rows} events", file=sys.stderr)
+        for path in written:
+            print(f"cxray: wrote {path}", file=sys.stderr)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("demo-out"),
+    scenario: Annotated[
+        str, typer.Option(help="A built-in scenario name or a scenario YAML file.")
+    ] = "default",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Simulate a default centre, diagnose it, and write the report: cxray on data you can trust."""
+    from . import Engine, diagnose, write_outputs
+    from .simulate import load_scenario
+    from .simulate import simulate as run_simulation
+
+    progress = _progress(quiet)
+    try:
+        progress.step("simulating a contact centre")
+        sim = run_simulation(load_scenario(scenario), seed=seed)
+        sim.write(out / "simulated", fmt="parquet")
+        with Engine() as engine:
+            result = diagnose(sim.events, engine=engine, progress=progress)
+            paths = write_outputs(result, out, engine=engine)
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        print(f"cxray: simulated and diagnosed {result.input.rows_kept} events", file=sys.stderr)
+        for b in result.breakdowns[:5]:
+            print(f"cxray:   #{b['rank']} {b['title']}", file=sys.stderr)
+        print(f"cxray: report: {paths['html'].resolve()}", file=sys.stderr)
+        truth = (out / "simulated" / "ground_truth.json").resolve()
+        print(f"cxray: planted breakdowns (ground truth): {truth}", file=sys.stderr)
+
+
+@app.command()
+def mappings() -> None:
+    """List the built-in column mappings (for the public logs cxray is tested on)."""
+    from .io import builtin_mappings
+
+    for name in builtin_mappings():
+        print(name)
+
+
+def main() -> None:
+    """Entry point of the ``cxray`` script."""
+    try:
+        app()
+    except CxrayError as exc:  # pragma: no cover - commands catch their own
+        print(f"cxray: error: {exc}", file=sys.stderr)
+        sys.exit(_exit_code(exc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

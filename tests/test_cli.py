@@ -1,0 +1,128 @@
+"""The command line: outputs written, errors as one line with the documented exit code, determinism."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxray.cli import EXIT_CONFIG, EXIT_INPUT, EXIT_OK, app
+
+runner = CliRunner()
+
+GOOD_CSV = """contact_id,timestamp,activity,customer_id,channel,queue,team,outcome,duration_s
+c1,2024-03-01T09:00:00,Call start,u1,phone,billing,tier1,,
+c1,2024-03-01T09:01:00,Agent handling,u1,phone,billing,tier1,,240
+c1,2024-03-01T09:05:00,Call end,u1,phone,billing,tier1,resolved,
+c2,2024-03-02T10:00:00,Call start,u1,phone,billing,tier1,,
+c2,not a time,Agent handling,u1,phone,billing,tier1,,120
+c2,2024-03-02T10:04:00,Call end,u1,phone,billing,tier1,resolved,
+c3,2024-03-20T11:00:00,Chat start,u2,chat,tech,vendor,,
+c3,2024-03-20T11:03:00,Agent handling,u2,chat,tech,vendor,,90
+c3,2024-03-20T11:03:00,Agent handling,u2,chat,tech,vendor,,90
+c3,2024-03-20T11:06:00,Chat end,u2,chat,tech,vendor,resolved,
+"""
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def good_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "events.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    return path
+
+
+def test_diagnose_writes_json_html_and_rejected_rows(good_csv: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    result = _run("diagnose", str(good_csv), "--out", str(out), "--quiet")
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads((out / "diagnosis.json").read_text())
+    i = doc["input"]
+    assert (i["rows_read"], i["rows_kept"], i["rows_rejected"], i["duplicates_dropped"]) == (10, 8, 1, 1)
+    assert i["rows_read"] == i["rows_kept"] + i["rows_rejected"] + i["duplicates_dropped"]
+    assert doc["metrics"]["overall"]["contacts"] == 3
+    assert "<html" in (out / "report.html").read_text()
+    rejected = (out / "rejected.csv").read_text()
+    assert "not a time" in rejected and rejected.count("\n") == 2  # header + the one bad row
+
+
+def test_diagnose_is_deterministic(good_csv: Path, tmp_path: Path):
+    docs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert _run("diagnose", str(good_csv), "--out", str(out), "-q").exit_code == EXIT_OK
+        docs.append((out / "diagnosis.json").read_bytes())
+    assert docs[0] == docs[1]
+
+
+def test_json_flag_prints_the_diagnosis(good_csv: Path, tmp_path: Path):
+    result = _run("diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--json", "-q")
+    assert result.exit_code == EXIT_OK
+    assert json.loads(result.stdout)["input"]["rows_kept"] == 8
+
+
+def test_missing_file_is_one_line_input_error(tmp_path: Path):
+    missing = tmp_path / "nope.csv"
+    result = _run("diagnose", str(missing), "--out", str(tmp_path / "o"))
+    assert result.exit_code == EXIT_INPUT
+    assert "nope.csv" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_required_column_names_it_and_suggests_map(tmp_path: Path):
+    path = tmp_path / "calls.csv"
+    path.write_text("ConversationId,Start,Step\nx,2024-01-01T00:00:00,a\n")
+    result = _run("diagnose", str(path), "--out", str(tmp_path / "o"))
+    assert result.exit_code == EXIT_INPUT
+    assert "calls.csv" in result.stderr and "contact_id" in result.stderr and "--map" in result.stderr
+
+
+def test_map_option_maps_source_columns(tmp_path: Path):
+    path = tmp_path / "calls.csv"
+    path.write_text("ConversationId,Start,Step\nx,2024-01-01T00:00:00,a\nx,2024-01-01T00:01:00,b\n")
+    out = tmp_path / "o"
+    result = _run(
+        "diagnose",
+        str(path),
+        "--out",
+        str(out),
+        "-q",
+        "--map",
+        "contact_id=ConversationId",
+        "--map",
+        "timestamp=Start",
+        "--map",
+        "activity=Step",
+    )
+    assert result.exit_code == EXIT_OK, result.stderr
+    doc = json.loads((out / "diagnosis.json").read_text())
+    assert doc["flow"]["dfg"][0]["from"] == "a" and doc["flow"]["dfg"][0]["to"] == "b"
+
+
+def test_malformed_map_is_config_error(good_csv: Path, tmp_path: Path):
+    result = _run("diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--map", "contact_id")
+    assert result.exit_code == EXIT_CONFIG
+    assert "KEY=VALUE" in result.stderr
+
+
+def test_mappings_lists_builtins():
+    result = _run("mappings")
+    assert result.exit_code == EXIT_OK
+    assert "helpdesk" in result.stdout.split()
+
+
+@pytest.mark.slow
+def test_diagnose_real_xes_with_builtin_mapping(shared_data: Path, tmp_path: Path):
+    out = tmp_path / "o"
+    log = shared_data / "pm4py-testlogs" / "running-example.xes"
+    result = _run("diagnose", str(log), "--mapping", "running-example-xes", "--out", str(out), "-q")
+    assert result.exit_code == EXIT_OK, result.stderr
+    doc = json.loads((out / "diagnosis.json").read_text())
+    assert doc["input"]["rows_kept"] == 42
+    assert doc["flow"]["n_contacts"] == 6
