@@ -126,3 +126,56 @@ def test_diagnose_real_xes_with_builtin_mapping(shared_data: Path, tmp_path: Pat
     doc = json.loads((out / "diagnosis.json").read_text())
     assert doc["input"]["rows_kept"] == 42
     assert doc["flow"]["n_contacts"] == 6
+
+
+def test_model_and_parties_reach_the_diagnosis(good_csv: Path, tmp_path: Path):
+    model = tmp_path / "model.yaml"
+    model.write_text(
+        "transitions:\n  start: [Call start]\n  Call start: [Agent handling]\n"
+        "  Agent handling: [Call end]\n  Call end: [end]\n",
+        encoding="utf-8",
+    )
+    parties = tmp_path / "parties.yaml"
+    parties.write_text("parties:\n  - {name: tier1, kpi: speed_to_close, target: 600}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = (
+        "diagnose",
+        str(good_csv),
+        "--out",
+        str(out),
+        "-q",
+        "--model",
+        str(model),
+        "--parties",
+        str(parties),
+    )
+    assert _run(*args).exit_code == EXIT_OK
+    doc = json.loads((out / "diagnosis.json").read_text())
+    conf = doc["conformance"]
+    # c1 follows the model; c2 lost its bad-timestamp "Agent handling" row (start -> end skips a step),
+    # c3 starts with "Chat start"
+    assert (conf["model_source"], conf["n_contacts"], conf["fitting_contacts"]) == ("documented", 3, 1)
+    tier1 = next(p for p in doc["incentives"]["parties"] if p["party"] == "tier1")
+    assert (tier1["kpi"], tier1["kpi_target"], doc["incentives"]["kpi_source"]) == (
+        "speed_to_close",
+        600,
+        "declared",
+    )
+
+
+def test_without_a_model_conformance_says_it_inferred_the_happy_path(good_csv: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    assert _run("diagnose", str(good_csv), "--out", str(out), "-q").exit_code == EXIT_OK
+    doc = json.loads((out / "diagnosis.json").read_text())
+    assert doc["conformance"]["model_source"] == "inferred"
+    assert doc["incentives"]["kpi_source"] == "default"
+
+
+def test_bad_model_file_is_config_error_naming_it(good_csv: Path, tmp_path: Path):
+    model = tmp_path / "model.yaml"
+    model.write_text("transitions: [oops\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--model", str(model)]
+    )
+    assert result.exit_code == EXIT_CONFIG
+    assert "model.yaml" in result.output and "Traceback" not in result.output

@@ -91,7 +91,10 @@ def test_fast_vendor_and_false_containment_are_flagged_healthy_parties_are_not(
     ]
     assert v["evidence"]["examples"] == ["v00", "v02", "v04", "v06", "v08"]
     b = found[("IN02", "bot")]
-    assert (b["avoidable_contacts"], b["contacts_affected"], b["customers_affected"]) == (15.0, 15, 15)
+    # 15 of the bot's 30 contained sessions came back; avoidable beyond the human parties' pooled repeat
+    # rate: 20 + 2 + 0 repeats of 40 + 55 + 22 uncensored closes (VendorFast, TeamGood, Tier2)
+    assert (b["contacts_affected"], b["customers_affected"]) == (15, 15)
+    assert b["avoidable_contacts"] == round(15 - 30 * 22 / 117, 1)
     assert b["evidence"]["migrates_to"][0]["party"] == "TeamGood"
     assert [f["code"] for f in map(_as_dict, assessed["findings"])] == ["IN01", "IN02"]  # by avoidable cost
 

@@ -104,22 +104,44 @@ def diagnose(
     ] = False,
     costs: Annotated[Path | None, typer.Option(help="Cost model YAML (see docs/costs.md).")] = None,
     top_variants: Annotated[int, typer.Option(help="Variants listed in the flow map (0 = all).")] = 50,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="The documented process: YAML or BPMN 2.0 XML (see docs/conformance.md)."),
+    ] = None,
+    parties: Annotated[
+        Path | None,
+        typer.Option(help="Parties and the KPI each is paid on, YAML (see docs/incentives.md)."),
+    ] = None,
     redact: Annotated[
         bool, typer.Option(help="Pseudonymise customer ids and mask emails/phone numbers in the report.")
     ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="DuckDB memory limit, e.g. 3GB: larger work spills to disk. Default: $CXRAY_MEMORY_LIMIT, "
+            "else DuckDB's (80% of RAM)."
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="DuckDB threads. Default: $CXRAY_THREADS, else all cores.")
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Also print diagnosis.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
 ) -> None:
     """Read events, reconstruct journeys, map the flow, measure, find breakdowns; write the report."""
     from . import AnalysisOptions, CostModel, Engine, Mapping, ReadOptions, write_outputs
     from . import diagnose as run_diagnose
+    from .incentives import load_parties
+    from .process.model import load_model
 
     try:
         m = Mapping.resolve(mapping, columns=_pairs(map_, "--map"), outcomes=_pairs(outcome_map, "--outcome"))
         read = ReadOptions(mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format)
         analysis = AnalysisOptions(window_days=window_days, any_reason=any_reason, top_variants=top_variants)
         cost_model = CostModel.from_yaml(costs) if costs else CostModel()
-        with Engine() as engine:
+        documented = load_model(model) if model else None
+        declared = load_parties(parties) if parties else None
+        with Engine(memory_limit=memory_limit, threads=threads) as engine:
             result = run_diagnose(
                 events,
                 read=read,
@@ -127,6 +149,8 @@ def diagnose(
                 costs=cost_model,
                 engine=engine,
                 progress=_progress(quiet),
+                model=documented,
+                parties=declared,
             )
             paths = write_outputs(result, out, engine=engine, redact=redact)
     except CxrayError as exc:

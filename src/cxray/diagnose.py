@@ -1,4 +1,5 @@
-"""The main job: events in, a diagnosis out (input quality, metrics, flow map, breakdowns).
+"""The main job: events in, a diagnosis out (input quality, metrics, flow map, conformance, incentives,
+breakdowns).
 
 This module orchestrates; each step lives in its own module. ``cli.py`` only parses arguments and
 calls :func:`diagnose` and :func:`write_outputs`.
@@ -17,11 +18,14 @@ import pyarrow as pa
 from ._version import __version__
 from .costs import CostModel
 from .engine import Engine
+from .incentives import Party
 from .io import InputSummary, ReadOptions, read_events, read_table, write_rejected
 from .journeys import build_journeys
 from .metrics import core_metrics
 from .options import AnalysisOptions
 from .process import flow_map
+from .process.conformance import check_conformance
+from .process.model import ProcessModel
 from .progress import Progress, Silent
 
 
@@ -34,7 +38,10 @@ class Diagnosis:
     flow: dict[str, Any]
     breakdowns: list[dict[str, Any]] = field(default_factory=list)
     breakdown_summary: dict[str, Any] = field(default_factory=dict)
+    incentives: dict[str, Any] = field(default_factory=dict)
+    conformance: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    all_findings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,8 +50,11 @@ class Diagnosis:
             "input": self.input.to_dict(),
             "breakdowns": self.breakdowns,
             "breakdown_summary": self.breakdown_summary,
+            "incentives": self.incentives,
+            "conformance": self.conformance,
             "metrics": self.metrics,
             "flow": self.flow,
+            "all_findings": self.all_findings,
         }
 
     def to_json(self) -> str:
@@ -59,6 +69,8 @@ def diagnose(
     costs: CostModel | None = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    model: ProcessModel | None = None,
+    parties: tuple[Party, ...] | None = None,
 ) -> Diagnosis:
     """Diagnose a contact centre from its events.
 
@@ -72,6 +84,12 @@ def diagnose(
     engine:
         An open engine to work in (its tables stay available afterwards, e.g. for ``write_outputs``);
         a new in-memory DuckDB engine when None.
+    model:
+        The documented process (``cxray.process.model.load_model`` reads YAML or BPMN); without it,
+        conformance compares each reason's contacts with the happy path inferred from the data.
+    parties:
+        The parties and the KPI each is measured on (``cxray.incentives.load_parties``); without them,
+        the bot and IVR are measured on containment and every team on handle time.
 
     >>> from cxray.simulate import load_scenario, simulate          # doctest: +SKIP
     >>> d = diagnose(simulate(load_scenario("default"), seed=1).events)  # doctest: +SKIP
@@ -99,27 +117,56 @@ def diagnose(
     progress.step("mapping the flow")
     flow = flow_map(engine, top_variants=analysis.top_variants)
 
-    progress.step("finding breakdowns")
-    breakdowns, breakdown_summary = _breakdowns(engine, analysis, costs)
+    progress.step("checking conformance")
+    conformance = check_conformance(engine, model)
+
+    progress.step("finding breakdowns and misaligned incentives")
+    found, incentives = _breakdowns(engine, analysis, costs, parties)
     progress.done()
 
     return Diagnosis(
         input=summary,
         metrics=metrics,
         flow=flow,
-        breakdowns=breakdowns,
-        breakdown_summary=breakdown_summary,
-        options={"analysis": asdict(analysis), "costs": costs.to_dict(), "read": read.to_dict()},
+        breakdowns=found["breakdowns"],
+        breakdown_summary=found["summary"],
+        incentives=incentives,
+        conformance=conformance,
+        all_findings=found["all_findings"],
+        options={
+            "analysis": asdict(analysis),
+            "costs": costs.to_dict(),
+            "read": read.to_dict(),
+            "model": model.name if model else None,
+            "parties": [asdict(p) for p in parties] if parties else None,
+        },
     )
 
 
 def _breakdowns(
-    engine: Engine, analysis: AnalysisOptions, costs: CostModel
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    from .findings import find_breakdowns
+    engine: Engine, analysis: AnalysisOptions, costs: CostModel, parties: tuple[Party, ...] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run every registered detector, the incentives one with the declared parties.
 
-    result = find_breakdowns(engine, options=analysis, costs=costs)
-    return result["breakdowns"], result["summary"]
+    The incentive findings compete in the same ranking (one currency, de-duplicated against the repeat
+    and containment detectors); the incentives section lists them as priced there, beside the parties.
+    """
+    from .findings import default_detectors, find_breakdowns
+    from .findings.incentives import IncentiveMisalignment
+
+    detectors = default_detectors()
+    lens = next((d for d in detectors if isinstance(d, IncentiveMisalignment)), None)
+    if lens is not None:
+        lens.parties = parties
+    found = find_breakdowns(engine, options=analysis, costs=costs, detectors=detectors)
+    incentives: dict[str, Any] = {}
+    if lens is not None and lens.assessment is not None:
+        codes = {f.code for f in lens.assessment["findings"]}
+        incentives = {
+            **{k: v for k, v in lens.assessment.items() if k != "findings"},
+            "findings": [f for f in found["all_findings"] if f["code"] in codes],
+        }
+    return found, incentives
 
 
 def write_outputs(

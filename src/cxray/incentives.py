@@ -20,8 +20,12 @@ For every party, its own KPI beside the outcomes its work leads to:
 Findings (one currency with the breakdown finder: avoidable contacts, minutes and cost):
 
 * ``IN01`` KPI at target (or at least as good as the peer median) while the repeat rate is worse than the
-  other parties' pooled rate; avoidable = the excess repeats; minutes and cost = of the repeat contacts.
-* ``IN02`` reported containment above true containment: contacts the bot "contained" that came back.
+  other parties' rate for the same reasons (weighted by the party's reason mix, significant at ``min_z``);
+  avoidable = the excess repeats; minutes and cost = of the repeat contacts.
+* ``IN02`` reported containment above true containment: contacts the bot "contained" that came back;
+  avoidable = those beyond the rate at which the human parties' closes are followed by a contact on any
+  channel within the window (customers come back for new reasons too). The customer and the system are
+  never parties: their events do not make a closer.
 * ``IN03`` KPI improving while the outcome worsens: second half of the party's weeks vs the first.
 
 Each finding's evidence says where the repeats land (``migrates_to``: the parties that closed them and
@@ -38,9 +42,10 @@ from typing import Any, Final
 import yaml
 
 from . import schema as S
-from .costs import CostModel
+from .costs import CostModel, sql_string
 from .engine import Engine
 from .errors import ConfigError
+from .findings.base import Finding
 from .options import AnalysisOptions
 
 KPIS: Final = {  # kpi -> True when higher is better
@@ -70,12 +75,12 @@ class Party:
 @dataclass(frozen=True, kw_only=True)
 class IncentiveOptions:
     """Thresholds for flagging: ``min_contacts`` uncensored closes, ``min_excess`` absolute repeat-rate
-    excess over peers (and at least ``min_ratio`` times their rate), ``min_gap`` containment minus true
+    excess over peers for the same reasons (significant at ``min_z``), ``min_gap`` containment minus true
     containment, ``examples`` contact ids per finding."""
 
     min_contacts: int = 20
     min_excess: float = 0.05
-    min_ratio: float = 1.5
+    min_z: float = 3.0
     min_gap: float = 0.10
     examples: int = 5
 
@@ -110,11 +115,16 @@ def assess_incentives(
     options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen
     costs: CostModel = CostModel(),  # noqa: B008 - frozen
     thresholds: IncentiveOptions = IncentiveOptions(),
+    claims_table: str | None = None,
 ) -> dict[str, Any]:
     """A table per party (KPI beside outcomes) and the misalignment findings; see the module docstring.
 
     Returns ``{"currency", "parties": [...], "findings": [...], "kpi_source": "declared"|"default"}``;
     parties sorted by contacts closed descending, then name; findings by avoidable cost descending.
+    With ``claims_table``, the findings' claims (the follow-up contacts each one counts as avoidable, in
+    the breakdown finder's ``contact_id, share, units, minutes, cost`` form) are written to that temp
+    table and each finding's ``claims_sql`` reads them, so the finder can de-duplicate them against the
+    other detectors' claims; the caller drops the table.
     """
     if not engine.has_table(S.CONTACTS_TABLE):
         from .journeys import build_journeys
@@ -124,7 +134,8 @@ def assess_incentives(
         _stage(engine, options)
         table = _party_table(engine, parties)
         weekly = _weekly(engine)
-        findings = _findings(engine, table, weekly, thresholds, costs.currency)
+        found = _findings(engine, table, weekly, thresholds, costs.currency)
+        findings = _with_claims(engine, found, claims_table)
     finally:
         for name in ("pev", "cc"):
             engine.execute(f"DROP TABLE IF EXISTS {_P}{name}")
@@ -139,10 +150,13 @@ def assess_incentives(
 # --- staging ------------------------------------------------------------------------------------------
 def _party_expr() -> str:
     ss = ", ".join(f"'{v}'" for v in S.SELF_SERVICE)
+    # The customer and the system are not parties anyone pays: their events never make a closer.
+    not_parties = ", ".join(f"'{v}'" for v in (S.CUSTOMER, S.SYSTEM))
     return (
         f"CASE WHEN lower({S.ACTOR_TYPE}) IN ({ss}) THEN lower({S.ACTOR_TYPE}) "
         f"WHEN lower({S.CHANNEL}) IN ({ss}) AND {S.ACTOR_TYPE} IS NULL THEN lower({S.CHANNEL}) "
-        f"ELSE coalesce({S.TEAM}, {S.ACTOR_TYPE}) END"
+        f"WHEN {S.TEAM} IS NOT NULL THEN {S.TEAM} "
+        f"WHEN lower({S.ACTOR_TYPE}) IN ({not_parties}) THEN NULL ELSE {S.ACTOR_TYPE} END"
     )
 
 
@@ -293,20 +307,19 @@ def _findings(
 ) -> list[Any]:
     out: list[dict[str, Any]] = []
     humans = [p for p in table if not p["self_service"]]
+    expected = _expected_repeats(engine, [p["party"] for p in humans])
     for p in humans:
-        if p["uncensored_closed"] < th.min_contacts or p["repeat_rate"] is None:
+        e = expected.get(p["party"])
+        if p["uncensored_closed"] < th.min_contacts or p["repeat_rate"] is None or not e or not e["n"]:
             continue
         peers = [q for q in humans if q["party"] != p["party"]]
-        n_peer = sum(q["uncensored_closed"] for q in peers)
-        if not n_peer:
+        base = e["expected"] / e["n"]  # the peers' repeat rate for this party's mix of reasons
+        rate = e["reps"] / e["n"]
+        excess = rate - base
+        z = (e["reps"] - e["expected"]) / max(e["n"] * base * (1 - base), 1e-9) ** 0.5
+        if excess < th.min_excess or z < th.min_z or not _kpi_looks_good(p, peers):
             continue
-        base = sum(q["repeats_caused"] for q in peers) / n_peer
-        excess = p["repeat_rate"] - base
-        if excess < th.min_excess or p["repeat_rate"] < th.min_ratio * base:
-            continue
-        if not _kpi_looks_good(p, peers):
-            continue
-        avoidable = excess * p["uncensored_closed"]
+        avoidable = e["reps"] - e["expected"]
         out.append(
             _finding(
                 engine, "IN01", p, avoidable, th, currency,
@@ -315,29 +328,41 @@ def _findings(
                 bucket="operating-model choice",
                 hidden=f"{p['party']} is measured on {p['kpi']}, which counts a quick close as success",
                 evidence={"kpi_value": p["kpi_value"], "peer_kpi_median": _median(peers, p["kpi"]),
-                          "repeat_rate": p["repeat_rate"], "baseline_repeat_rate": round(base, 6)},
+                          "repeat_rate": p["repeat_rate"], "baseline_repeat_rate": round(base, 6),
+                          "baseline": "other parties' repeat rate for the same reasons, weighted by this "
+                          "party's reason mix", "compared_closes": int(e["n"]), "z": round(z, 2)},
                 match="c.followed",
             )
         )  # fmt: skip
+    # A contained contact that comes back is avoidable only beyond the rate at which humans' closes are
+    # followed by another contact: customers return for new reasons too.
+    # True containment counts a contact on any channel for any reason, so the baseline does too.
+    human_rate = engine.scalar(
+        f"SELECT coalesce(avg(CAST(followed AS DOUBLE)), 0) FROM {_P}cc "
+        f"WHERE NOT {S.IS_CENSORED} AND closer IN (SELECT unnest(?))",
+        [[q["party"] for q in humans]],
+    )
     for p in table:
         if not p["self_service"] or p["containment"] is None or p["true_containment"] is None:
             continue
         gap = p["containment"] - p["true_containment"]
-        false_n = engine.scalar(
-            f"SELECT count(*) FROM {_P}cc "
-            f"WHERE closer = ? AND {S.IS_CONTAINED} AND NOT {S.IS_TRUE_CONTAINED}",
+        false_n, known = engine.rows(
+            f"SELECT count(*) FILTER (WHERE NOT {S.IS_TRUE_CONTAINED}) AS f, "
+            f"count({S.IS_TRUE_CONTAINED}) AS k FROM {_P}cc WHERE closer = ? AND {S.IS_CONTAINED}",
             [p["party"]],
-        )
+        )[0].values()
         if gap < th.min_gap or false_n < th.min_contacts * th.min_gap:
             continue
+        excess = max(0.0, false_n - human_rate * known)
         out.append(
             _finding(
-                engine, "IN02", p, float(false_n), th, currency,
+                engine, "IN02", p, excess, th, currency,
                 title=f"{p['party']}: containment {p['containment']:.0%} reported, "
                 f"{p['true_containment']:.0%} true",
                 bucket="technology design",
                 hidden=f"{p['party']} containment counts contacts that came back within the window",
-                evidence={"containment": p["containment"], "true_containment": p["true_containment"]},
+                evidence={"containment": p["containment"], "true_containment": p["true_containment"],
+                          "came_back": int(false_n), "baseline_repeat_rate": round(human_rate, 6)},
                 match=f"c.{S.IS_CONTAINED} AND NOT c.{S.IS_TRUE_CONTAINED} AND c.followed",
             )
         )  # fmt: skip
@@ -363,7 +388,42 @@ def _findings(
             )
         )  # fmt: skip
     out.sort(key=lambda f: (-(f["avoidable_cost"] or 0), -f["avoidable_contacts"], f["code"], f["title"]))
-    return [_as_finding(f) for f in out]
+    return out
+
+
+def _with_claims(engine: Engine, found: list[dict[str, Any]], claims_table: str | None) -> list[Finding]:
+    """Materialise the claims (the staged tables are dropped next) and point each finding at its own."""
+    claims = [f.pop("_claims") for f in found]
+    if claims_table is None:
+        return [_as_finding(f) for f in found]
+    union = " UNION ALL ".join(f"SELECT {i} AS finding, * FROM ({sql})" for i, sql in enumerate(claims))
+    empty = "SELECT 0 AS finding, NULL AS contact_id, 0.0 AS share, 0 AS units, 0.0 AS minutes, 0.0 AS cost"
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE {claims_table} AS " + (union if claims else f"{empty} WHERE false")
+    )
+    for i, f in enumerate(found):
+        f["claims_sql"] = (
+            f"SELECT contact_id, share, units, minutes, cost FROM {claims_table} WHERE finding = {i}"
+        )
+    return [_as_finding(f) for f in found]
+
+
+def _expected_repeats(engine: Engine, humans: list[str]) -> dict[str, dict[str, float]]:
+    """Per human party: its uncensored closes and repeats in reasons that other parties also close, and
+    the repeats expected there at the other parties' rate for each reason (indirect standardisation, so a
+    team given the hard reasons is not blamed for them)."""
+    rows = engine.rows(
+        f"""WITH b AS (
+            SELECT closer, coalesce({S.REASON}, '') AS r, count(*) AS n,
+                   count(*) FILTER (WHERE {S.HAS_REPEAT}) AS reps
+            FROM {_P}cc WHERE NOT {S.IS_CENSORED} AND closer IN (SELECT unnest(?)) GROUP BY ALL
+        ), t AS (SELECT r, sum(n) AS n, sum(reps) AS reps FROM b GROUP BY r)
+        SELECT b.closer, sum(b.n) AS n, sum(b.reps) AS reps,
+               sum(b.n * (t.reps - b.reps) / (t.n - b.n)) AS expected
+        FROM b JOIN t USING (r) WHERE t.n > b.n GROUP BY b.closer ORDER BY b.closer""",
+        [humans],
+    )
+    return {r["closer"]: {k: float(r[k] or 0) for k in ("n", "reps", "expected")} for r in rows}
 
 
 def _kpi_looks_good(p: dict[str, Any], peers: list[dict[str, Any]]) -> bool:
@@ -430,6 +490,13 @@ def _finding(
     ]  # fmt: skip
     minutes = avoidable * (r["next_h"] or 0) / 60
     cost = avoidable * r["next_cost"] if r["next_cost"] is not None else None
+    # The follow-ups are the avoidable work; each carries the avoidable fraction of them (the excess).
+    share = min(1.0, avoidable / r["n"]) if r["n"] else 0.0
+    claims = (
+        f"SELECT c.next_id AS contact_id, {share!r} AS share, 1 AS units, "
+        f"c.next_handle / 60.0 AS minutes, c.next_cost AS cost FROM {_P}cc c "
+        f"WHERE c.closer = {sql_string(p['party'])} AND c.next_id IS NOT NULL AND {match}"
+    )
     return {
         "rank": None,
         "code": code,
@@ -444,19 +511,12 @@ def _finding(
         "customers_affected": int(r["customers"]),
         "evidence": {**evidence, "currency": currency, "migrates_to": migrates, "examples": r["examples"]},
         "hidden_by_kpi": hidden,
+        "_claims": claims,
     }
 
 
-def _as_finding(f: dict[str, Any]) -> Any:
-    """A ``cxray.findings.base.Finding`` when that module exists with matching fields, else the dict."""
-    try:
-        from .findings.base import Finding  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return f
-    try:
-        return Finding(**f)
-    except TypeError:
-        return f
+def _as_finding(f: dict[str, Any]) -> Finding:
+    return Finding(**f)
 
 
 def _ratio(a: Any, b: Any) -> float | None:

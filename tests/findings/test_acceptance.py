@@ -27,7 +27,8 @@ def _matches(kind: str, entities: dict[str, str], f: dict[str, Any]) -> bool:
     """Whether finding ``f`` names the planted breakdown of ``kind`` with ``entities``."""
     w, code = f["where"], f["code"]
     if kind == "vendor_pressure":
-        return code == "RP01" and w.get(S.TEAM) == entities[S.TEAM]
+        # the repeat detector or the incentives lens (a vendor fast on handle time, its closes come back)
+        return code in ("RP01", "IN01", "IN03") and w.get(S.TEAM) == entities[S.TEAM]
     if kind == "false_containment":
         return code == "FC01" and w.get(S.REASON) == entities[S.REASON]
     if kind == "misrouted_handoff":

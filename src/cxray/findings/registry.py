@@ -35,6 +35,7 @@ DEFAULT_DETECTORS: tuple[str, ...] = (
     "cxray.findings.abandonment",
     "cxray.findings.loops",
     "cxray.findings.dead_ends",
+    "cxray.findings.incentives",
 )
 _loaded = False
 
