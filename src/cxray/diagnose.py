@@ -20,10 +20,11 @@ from .costs import CostModel
 from .engine import Engine
 from .incentives import Party
 from .io import InputSummary, ReadOptions, read_events, read_table, write_rejected
+from .journey_paths import journey_paths
 from .journeys import build_journeys
 from .metrics import core_metrics
 from .options import AnalysisOptions
-from .process import flow_map
+from .process import flow_by, flow_map
 from .process.conformance import check_conformance
 from .process.model import ProcessModel
 from .progress import Progress, Silent
@@ -113,9 +114,11 @@ def diagnose(
 
     progress.step("measuring")
     metrics = core_metrics(engine, options=analysis)
+    metrics["journey_paths"] = journey_paths(engine)
 
     progress.step("mapping the flow")
     flow = flow_map(engine, top_variants=analysis.top_variants)
+    flow["by"] = flow_by(engine)
 
     progress.step("checking conformance")
     conformance = check_conformance(engine, model)

@@ -93,3 +93,39 @@ def test_payloads_in_names_and_verbatims_show_as_text_and_never_run(open_report)
     assert (
         "<img src=x onerror=" in page.locator("#flowmap svg").text_content()
     )  # the name, as (truncated) text
+
+
+def test_overlay_toggle_highlights_the_undocumented_hand_offs(open_report, artifacts):
+    """Ticking the overlay draws exactly the hand-offs the documented model lacks in red, says how many,
+    and points at those the detail slider hides; payloads in the new sections stay text."""
+    from sim_doc import sim_doc
+
+    from cxray.report.conformance_view import overlay
+    from cxray.report.view import flow_view
+
+    doc = sim_doc(documented=True)
+    doc["incentives"]["parties"][0]["party"] = PAYLOAD
+    doc["conformance"]["undocumented_transitions"][0]["to"] = SVG_PAYLOAD
+    n_off = len(overlay(doc, flow_view(doc["flow"]))["edges"])
+    opened = open_report(render_html(doc))
+    page = opened.page
+    red = "#flowmap svg path[stroke='#d32f2f']"
+    assert page.locator(red).count() == 0
+    page.check("#flow-overlay")
+    note = page.locator("#flow-note").inner_text()
+    assert "outside the documented process" in note
+    assert page.locator(red).count() > 0
+    n_edges = len(flow_view(doc["flow"])["all"]["edges"])
+    page.locator("#flow-keep").fill(str(n_edges))
+    note = page.locator("#flow-note").inner_text()
+    assert f"Highlighted in red: {n_off} hand-offs outside the documented process." in note
+    assert "among the hidden" not in note
+    page.locator("#flow").screenshot(path=str(artifacts / "report-flow-overlay.png"))
+    page.locator("#conformance").screenshot(path=str(artifacts / "report-conformance.png"))
+    page.locator("#incentives").screenshot(path=str(artifacts / "report-incentives.png"))
+    page.uncheck("#flow-overlay")
+    assert page.locator(red).count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert opened.errors == [] and opened.dialogs == []
+    assert PAYLOAD in page.locator("#incentives").inner_text()
+    assert SVG_PAYLOAD in page.locator("#conformance").inner_text()

@@ -16,8 +16,11 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined, select_autoescape
 
 from .. import schema as S
-from . import view
+from ..errors import ConfigError
+from . import evidence, view
+from .conformance_view import conformance_view
 from .fmt import fmt
+from .incentives_view import incentives_view
 from .redact import redact_document
 
 _env = Environment(
@@ -34,7 +37,7 @@ def _fmt(value: Any, kind: str = "") -> str:
 
 
 _env.filters["fmt"] = _fmt
-_env.globals["view"] = view
+_env.globals.update(view=view, evidence=evidence)
 _CLOSES_SCRIPT = re.compile(r"</script|<!--", re.IGNORECASE)
 
 
@@ -53,6 +56,22 @@ def _static(name: str) -> str:
     return text
 
 
+def _definitions(doc: dict[str, Any]) -> dict[str, str]:
+    """Each metric's definition: the document's own, else cxray's for the document's repeat window."""
+    metrics = doc["metrics"] if isinstance(doc.get("metrics"), dict) else {}
+    given = metrics.get("definitions")
+    if isinstance(given, dict) and given:
+        return {str(k): str(v) for k, v in given.items()}
+    from ..metrics import definitions
+    from ..options import AnalysisOptions
+
+    window = ((doc.get("options") or {}).get("analysis") or {}).get("window_days")
+    try:
+        return definitions(AnalysisOptions(window_days=float(window)) if window else AnalysisOptions())
+    except (TypeError, ValueError, ConfigError):
+        return definitions()
+
+
 def render_html(doc: dict[str, Any], *, redact: bool = False) -> str:
     """Render the diagnosis document (``Diagnosis.to_dict()``) as a self-contained HTML page.
 
@@ -67,6 +86,9 @@ def render_html(doc: dict[str, Any], *, redact: bool = False) -> str:
         data_json=_script_json(doc),
         view_json=_script_json(view.report_view(doc)),
         summary=view.executive_summary(doc),
+        incentives=incentives_view(doc),
+        conformance=conformance_view(doc),
+        definitions=_definitions(doc),
         missing_fields=view.missing_fields(doc, S.OPTIONAL),
         echarts_js=_static("echarts.min.js"),
         report_js=_static("report.js"),

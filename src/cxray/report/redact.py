@@ -17,7 +17,18 @@ _PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{5,}\d(?![\w])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
 
 # Keys whose values identify a customer or contact and are pseudonymised rather than masked.
-ID_KEYS = frozenset({"customer_id", "contact_id", "example_contacts", "example_contact_ids", "contact_ids"})
+# Detectors and conformance list example contacts under ``examples`` (and ``examples_off_path``).
+ID_KEYS = frozenset(
+    {
+        "customer_id",
+        "contact_id",
+        "example_contacts",
+        "example_contact_ids",
+        "contact_ids",
+        "examples",
+        "examples_off_path",
+    }
+)
 
 
 def mask_text(text: str) -> str:

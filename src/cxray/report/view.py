@@ -20,10 +20,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from .. import schema as S
+from .conformance_view import overlay
 from .fmt import fmt
 from .layout import layered_layout
 
-FLOW_DIMENSIONS = ("reason", "channel", "team", "queue")
+FLOW_DIMENSIONS = (S.REASON, S.CHANNEL, S.TEAM, S.QUEUE)
 _START, _END = "s:", "e:"  # namespaces keep the synthetic start/end nodes apart from any activity name
 
 
@@ -52,13 +54,19 @@ def hidden_by(breakdown: Mapping[str, Any]) -> str | None:
     return str(kpi) if kpi else None
 
 
+def contacts_text(value: Any) -> str:
+    """Avoidable contacts as a whole number, or "" when there are none (ping-pong costs minutes only)."""
+    n = round(_num(value))
+    return f"{n:,} avoidable contact{'s' if n != 1 else ''}" if n else ""
+
+
 def summary_sentence(b: Mapping[str, Any], cur: str) -> str:
     """One sentence a leader can repeat: what, how much, which share, what kind, which KPI hides it."""
     title = str(b.get("title") or b.get("code") or "A breakdown").rstrip(".")
+    contacts = contacts_text(b.get("avoidable_contacts"))
     text = (
         f"{title}: {fmt(b.get('avoidable_cost'), 'money')} {cur} of avoidable cost "
-        f"({fmt(b.get('share_of_avoidable_cost'), 'pct')} of the total, "
-        f"{fmt(b.get('avoidable_contacts'))} avoidable contacts)"
+        f"({fmt(b.get('share_of_avoidable_cost'), 'pct')} of the total{', ' + contacts if contacts else ''})"
     )
     if b.get("bucket"):
         text += f", {b['bucket']}"
@@ -74,8 +82,8 @@ def executive_summary(doc: Mapping[str, Any], *, top: int = 5) -> dict[str, Any]
         return None
     shown = sorted(breakdowns, key=lambda b: (_num(b.get("rank")) or 1e9, str(b.get("code"))))[:top]
     summary = _dict(doc.get("breakdown_summary"))
-    share = summary.get("top_share")
-    if not isinstance(share, int | float):
+    share = summary.get("top_share", summary.get("pareto_share"))
+    if summary.get("top") not in (None, len(shown)) or not isinstance(share, int | float):
         share = sum(_num(b.get("share_of_avoidable_cost")) for b in shown)
     total = summary.get("total_avoidable_cost")
     cur = currency(doc)
@@ -185,11 +193,12 @@ def flow_view(flow: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def journey_sankey(metrics: Mapping[str, Any] | None, *, max_paths: int = 200) -> dict[str, Any] | None:
+def journey_sankey(metrics: Mapping[str, Any] | None, *, max_paths: int = 40) -> dict[str, Any] | None:
     """Journeys from entry channel through the parties they touched to their outcome, as Sankey links.
 
     A node is a (stage, name) pair so the graph is acyclic even when a journey returns to a party;
-    the outcomes are one column of sinks.
+    the outcomes are one column of sinks. Only the ``max_paths`` busiest paths are drawn (more is
+    unreadable); ``n_shown``, ``n_paths`` and the journeys left out say so on the page.
     """
     paths = [
         p for p in _list(_dict(metrics).get("journey_paths")) if isinstance(p, dict) and _list(p.get("path"))
@@ -218,106 +227,40 @@ def journey_sankey(metrics: Mapping[str, Any] | None, *, max_paths: int = 200) -
         ],
         "n_paths": len(paths),
         "n_shown": min(len(paths), max_paths),
+        "journeys_shown": sum(_num(p.get("journeys")) for p in paths[:max_paths]),
+        "journeys": sum(_num(p.get("journeys")) for p in paths),
     }
 
 
 def report_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the page's scripts draw, in one small JSON object."""
+    flow = flow_view(doc.get("flow"))
     return {
         "currency": currency(doc),
-        "flow": flow_view(doc.get("flow")),
+        "flow": flow,
+        "overlay": overlay(doc, flow),
         "sankey": journey_sankey(doc.get("metrics")),
         "pareto": pareto(doc),
-        "fragments": [
-            {"id": f"fragment-{i}", "edges": fragment_edges(b)}
-            for i, b in enumerate(_list(doc.get("breakdowns")))
-            if isinstance(b, dict) and fragment_edges(b)
-        ],
     }
 
 
-def fragment_edges(b: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The flow fragment of a breakdown as edges ``{from, to, count}`` (empty when it has none)."""
-    ev = _dict(b.get("evidence"))
-    for key in ("flow_fragment", "fragment", "flow"):
-        raw = ev.get(key)
-        if isinstance(raw, dict):
-            raw = raw.get("dfg") or raw.get("edges")
-        edges = [
-            {"from": str(e["from"]), "to": str(e["to"]), "count": e.get("count")}
-            for e in _list(raw)
-            if isinstance(e, dict) and e.get("from") is not None and e.get("to") is not None
-        ]
-        if edges:
-            return edges
-    return []
+def value_text(value: Any) -> str:
+    """A dimension's value in a table: a missing team or queue reads "(none)", not "None"."""
+    return "(none)" if value is None or value == "" else str(value)
 
 
-_NOT_EVIDENCE = frozenset(
-    {"example_contacts", "example_contact_ids", "flow_fragment", "fragment", "flow", "baseline", "fix"}
-)
+IN_MEMORY = "<table>"  # what ``read_table`` records as the file of an in-memory table
 
 
-def evidence_rows(b: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The evidence numbers as (label, value) rows; nested dicts become dotted labels."""
-    rows: list[tuple[str, Any]] = []
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(f"{prefix} · {k}" if prefix else str(k), v)
-        elif isinstance(value, list):
-            if all(not isinstance(v, dict | list) for v in value):
-                rows.append((prefix, ", ".join(fmt(v) for v in value)))
-            else:
-                rows.append((prefix, f"{len(value)} items"))
-        else:
-            rows.append((prefix, value))
-
-    for k, v in _dict(b.get("evidence")).items():
-        if k not in _NOT_EVIDENCE:
-            walk(str(k), v)
-    return rows
-
-
-def baseline_rows(b: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    base = _dict(b.get("evidence")).get("baseline", b.get("baseline"))
-    if base is None:
-        return []
-    if isinstance(base, dict):
-        return [(str(k), v) for k, v in base.items()]
-    return [("baseline", base)]
-
-
-def example_contacts(b: Mapping[str, Any]) -> list[str]:
-    ev = _dict(b.get("evidence"))
-    raw = ev.get("example_contacts") or ev.get("example_contact_ids") or b.get("example_contacts")
-    return [str(x) for x in _list(raw)][:10]
-
-
-def fix_sentence(b: Mapping[str, Any], cur: str) -> str:
-    """What the fix would need to move: the finder's own words when it gives them, else the numbers."""
-    for source in (b, _dict(b.get("evidence"))):
-        if source.get("fix"):
-            return str(source["fix"])
-    base = _dict(b.get("evidence")).get("baseline", b.get("baseline"))
-    target = ""
-    if isinstance(base, dict) and base.get("value") is not None:
-        what = base.get("metric") or "the rate"
-        scope = f" ({base['scope']})" if base.get("scope") else ""
-        value = fmt(base["value"], "pct" if _is_share(base["value"]) else "")
-        target = f"Bring {what} down to the baseline of {value}{scope}; that "
-    elif isinstance(base, int | float) and not isinstance(base, bool):
-        target = f"Bring it down to the baseline of {fmt(base, 'pct' if _is_share(base) else '')}; that "
-    return (
-        f"{target or 'Removing it '}would avoid {fmt(b.get('avoidable_contacts'))} contacts, "
-        f"{fmt(b.get('avoidable_minutes'), 'money')} handle minutes and "
-        f"{fmt(b.get('avoidable_cost'), 'money')} {cur}."
-    )
-
-
-def _is_share(x: Any) -> bool:
-    return isinstance(x, float) and 0.0 <= x <= 1.0
+def source_text(doc: Mapping[str, Any]) -> str:
+    """Where the events came from: the input's ``source`` label, its files, or an in-memory table."""
+    inp = _dict(doc.get("input"))
+    if inp.get("source"):
+        return str(inp["source"])
+    files = [str(f) for f in _list(inp.get("files")) if f is not None and f != IN_MEMORY]
+    if files:
+        return f"{len(files)} file{'s' if len(files) > 1 else ''}: " + ", ".join(files)
+    return "an in-memory table"
 
 
 def missing_fields(doc: Mapping[str, Any], optional: tuple[str, ...]) -> list[str]:

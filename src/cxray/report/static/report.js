@@ -38,7 +38,11 @@
     var F = V.flow, el = byId('flowmap');
     if (!F || !el) return;
     var chart = make(el);
-    var state = { mode: 'freq', dim: '', idx: 0, keep: 0, zoom: 1 };
+    var state = { mode: 'freq', dim: '', idx: 0, keep: 0, zoom: 1, overlay: false };
+    /* Hand-offs the (documented or inferred) process has for no contact: "from-to" -> [from, to, moves, contacts]. */
+    var off = {};
+    ((V.overlay && V.overlay.edges) || []).forEach(function (e) { off[e[0] + '-' + e[1]] = e; });
+    var offOf = function (e) { return state.overlay ? off[e[0] + '-' + e[1]] : undefined; };
     var layerSize = {};
     F.nodes.forEach(function (n) { layerSize[n.layer] = Math.max(layerSize[n.layer] || 0, n.order + 1); });
     /* Top to bottom: one row per layer, so the map grows downwards instead of squeezing steps. */
@@ -84,7 +88,8 @@
         (hidden.length ? hidden.length + ' rarer connections are hidden by the slider; together they carry ' +
           nf.format(hiddenSum) + ' transitions (' + pct(total ? hiddenSum / total : 0) + ').' :
           'Nothing is hidden.') +
-        (s.contacts !== null && s.contacts !== undefined ? ' Contacts in this view: ' + nf.format(s.contacts) + '.' : ''));
+        (s.contacts !== null && s.contacts !== undefined ? ' Contacts in this view: ' + nf.format(s.contacts) + '.' : '') +
+        overlayNote(shown, hidden));
       var maxSize = 1;
       Object.keys(s.size).forEach(function (k) { maxSize = Math.max(maxSize, s.size[k]); });
       var maxEdge = edges.length ? edges[0][2] : 1;
@@ -125,11 +130,17 @@
           source: String(e[0]), target: String(e[1]), value: e[2],
           lineStyle: {
             width: 1 + 7 * Math.sqrt(e[2] / maxEdge),
-            color: timed ? timeColor(e[3]) : '#5b7fa6', opacity: 0.85, curveness: e[0] === e[1] ? 0.6 : 0.15
+            color: offOf(e) ? '#d32f2f' : timed ? timeColor(e[3]) : '#5b7fa6',
+            opacity: state.overlay && !offOf(e) ? 0.35 : 0.85, curveness: e[0] === e[1] ? 0.6 : 0.15,
+            type: offOf(e) ? 'dashed' : 'solid'
           },
           label: {
-            show: shown.length <= 25, fontSize: 10, color: '#33404d',
-            formatter: function () { return timed ? secs(e[3]) : nf.format(e[2]); }
+            show: shown.length <= 25 || !!offOf(e), fontSize: 10, color: offOf(e) ? '#b3261e' : '#33404d',
+            formatter: function () {
+              var o = offOf(e);
+              if (o) return nf.format(o[2]) + (timed ? ' · ' + secs(e[3]) : '');
+              return timed ? secs(e[3]) : nf.format(e[2]);
+            }
           },
           _e: e
         };
@@ -141,8 +152,11 @@
           formatter: function (p) {
             if (p.dataType === 'edge') {
               var e = p.data._e;
-              return tip([F.nodes[e[0]].name + ' → ' + F.nodes[e[1]].name, nf.format(e[2]) + ' transitions',
-                'median ' + secs(e[3]) + ', mean ' + secs(e[4])]);
+              var lines = [F.nodes[e[0]].name + ' → ' + F.nodes[e[1]].name, nf.format(e[2]) + ' transitions',
+                'median ' + secs(e[3]) + ', mean ' + secs(e[4])];
+              var o = off[e[0] + '-' + e[1]];
+              if (o) lines.push(nf.format(o[3]) + ' contacts (over all contacts) took it: ' + offWhat);
+              return tip(lines);
             }
             var n = F.nodes[+p.data.id];
             if (!n) return '';
@@ -159,6 +173,21 @@
       }, { replaceMerge: ['series'] });
     }
 
+    var offWhat = V.overlay && V.overlay.documented ? 'outside the documented process' : 'off the inferred happy paths';
+    function overlayNote(shown, hidden) {
+      if (!state.overlay) return '';
+      var n = function (list) { return list.filter(function (e) { return off[e[0] + '-' + e[1]]; }).length; };
+      var on = n(shown), away = n(hidden), unplaced = V.overlay.unplaced || 0;
+      return ' Highlighted in red: ' + on + ' hand-off' + (on === 1 ? '' : 's') + ' ' + offWhat +
+        (state.dim ? ' (marked from all contacts)' : '') + '.' +
+        (away ? ' ' + away + ' more ' + (away === 1 ? 'is' : 'are') + ' among the hidden rarer connections: move the detail slider to see ' + (away === 1 ? 'it' : 'them') + '.' : '') +
+        (unplaced ? ' ' + unplaced + ' involve process steps not named as activities in the log, so they cannot be drawn.' : '');
+    }
+    var overlayBox = byId('flow-overlay');
+    if (overlayBox) {
+      if (!V.overlay) { byId('flow-overlay-label').hidden = true; }
+      overlayBox.addEventListener('change', function () { state.overlay = overlayBox.checked; draw(); });
+    }
     var dimSel = byId('flow-dim'), valSel = byId('flow-value');
     var dims = Object.keys(F.dims || {});
     if (!dims.length) {
