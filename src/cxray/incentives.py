@@ -54,6 +54,7 @@ KPIS: Final = {  # kpi -> True when higher is better
     "cost_per_contact": False,
     "speed_to_close": False,
 }
+_KPI_LABEL: Final = {k: k.replace("_", " ") for k in KPIS}
 SURVEY_COLUMNS: Final = ("survey_score", "csat", "nps")
 _P: Final = "_cx_inc_"
 _FAILED = (S.ABANDONED, S.UNRESOLVED)
@@ -323,10 +324,11 @@ def _findings(
         out.append(
             _finding(
                 engine, "IN01", p, avoidable, th, currency,
-                title=f"{p['party']}: {p['kpi']} looks good while its closes come back "
+                title=f"{p['party']}: {_KPI_LABEL[p['kpi']]} looks good while its closes come back "
                 f"({p['repeat_rate']:.0%} repeat vs {base:.0%} elsewhere)",
                 bucket="operating-model choice",
-                hidden=f"{p['party']} is measured on {p['kpi']}, which counts a quick close as success",
+                hidden=f"{p['party']} is measured on {_KPI_LABEL[p['kpi']]}, which counts a quick close "
+                "as success",
                 evidence={"kpi_value": p["kpi_value"], "peer_kpi_median": _median(peers, p["kpi"]),
                           "repeat_rate": p["repeat_rate"], "baseline_repeat_rate": round(base, 6),
                           "baseline": "other parties' repeat rate for the same reasons, weighted by this "

@@ -205,14 +205,30 @@ def test_inferred_happy_path_per_reason(engine: Engine) -> None:
     load_rows(engine, rows)
     r = check_conformance(engine)
     assert r["model_source"] == "inferred"
-    assert [(h["reason"], h["path"], h["contacts"], h["of"]) for h in r["happy_paths"]] == [
-        ("A", ["x", "y"], 3, 4),
-        ("B", ["p", "q"], 2, 4),
-        (None, ["x"], 1, 1),
+    assert [(h["reason"], h["channel"], h["path"], h["contacts"], h["of"]) for h in r["happy_paths"]] == [
+        ("A", None, ["x", "y"], 3, 4),
+        ("B", None, ["p", "q"], 2, 4),
+        (None, None, ["x"], 1, 1),
     ]
     assert r["fitting_contacts"] == 6 and r["fitness"] == round(6 / 9, 6)
     assert ("x", "z") in {(t["from"], t["to"]) for t in r["undocumented_transitions"]}
     assert r["slow_handoffs"] == [] and r["expected_paths"] == []
+
+
+def test_inferred_happy_path_per_reason_and_entry_channel(engine: Engine) -> None:
+    """The same reason entering by bot and by phone has two happy paths: neither is a deviation."""
+    rows = []
+    for i in range(3):
+        rows += _contact(f"b{i}", [("bot", 0), ("agent", 1)], reason="A", channel="chat")
+        rows += _contact(f"p{i}", [("ivr", 0), ("agent", 1)], reason="A", channel="phone")
+    rows += _contact("p9", [("ivr", 0), ("agent", 1), ("agent", 2)], reason="A", channel="phone")
+    load_rows(engine, rows)
+    r = check_conformance(engine)
+    paths = {(h["reason"], h["channel"]): h["path"] for h in r["happy_paths"]}
+    assert paths == {("A", "chat"): ["bot", "agent"], ("A", "phone"): ["ivr", "agent"]}
+    assert r["fitting_contacts"] == 6 and r["model"]["name"].startswith(
+        "inferred happy path per reason and channel"
+    )
 
 
 # --- pm4py as the oracle --------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ with how often it happens, the contacts it touches, their cost (when ``contacts.
 (workarounds, informal handoffs), undocumented steps, skipped required steps, loops (a step repeated in
 a contact; ``documented`` when the model has a cycle through it) and handoffs slower than their target.
 
-Without a model the happy path is inferred: per reason (or for all contacts when the log has none),
-the most frequent step sequence; a contact fits when it follows its reason's happy path exactly. The
+Without a model the happy path is inferred: per reason and entry channel (or for all contacts when the
+log has neither), the most frequent step sequence; a contact fits when it follows its scope's happy path
+exactly. The
 result says which was used (``model_source``). All of it is set-based SQL over temporary tables; only
 the model (small) and the aggregated rows pass through Python.
 """
@@ -123,12 +124,14 @@ def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
 
 
 def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
-    """Each contact's scope (its first reason when inferring per reason, else one scope for all) and
+    """Each contact's scope (its first reason and channel when inferring, else one scope for all) and
     its first reason and channel (for expected paths)."""
     first = f"ORDER BY {_T}, {_R}, {_A}"
     reason = f"first({q(S.REASON)} {first}) FILTER (WHERE {q(S.REASON)} IS NOT NULL)"
     channel = f"first({q(S.CHANNEL)} {first}) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
-    scope = f"coalesce({reason}, '')" if by_reason else "''"
+    # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
+    # inferred happy path belongs to a reason and an entry channel.
+    scope = f"coalesce({reason}, '') || '{_SEP}' || coalesce({channel}, '')" if by_reason else "''"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.scope} AS
         SELECT {_C} AS c, {scope} AS scope, {reason} AS reason, {channel} AS channel
@@ -191,9 +194,11 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
         for s in dict.fromkeys(steps):
             req["scope"].append(r["scope"])
             req["step"].append(s)
+        reason, _, channel = r["scope"].partition(_SEP)
         happy.append(
             {
-                "reason": r["scope"] or None,
+                "reason": reason or None,
+                "channel": channel or None,
                 "path": steps,
                 "contacts": int(r["n"]),
                 "of": int(r["total"]),
@@ -203,7 +208,8 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
     _put(engine, t.trans, trans)
     _put(engine, t.req, req)
     _put(engine, t.known, req)
-    name = "happy path per reason" if any(h["reason"] for h in happy) else "happy path"
+    keys = [k for k in ("reason", "channel") if any(h[k] for h in happy)]
+    name = f"happy path per {' and '.join(keys)}" if keys else "happy path"
     return {"name": f"inferred {name} (most frequent variant)"}, happy
 
 
