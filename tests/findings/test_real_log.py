@@ -37,3 +37,21 @@ def test_bpic2013_ping_pong_between_teams_and_wait_user_parking(engine, shared_d
     # No handle times in this log: nothing can be priced, and the summary says which measure ranks.
     assert out["summary"]["total_avoidable_cost"] == 0
     assert out["summary"]["measure"] == "contacts"
+
+
+@pytest.mark.slow
+def test_waiting_after_resolution_is_not_parked_work(engine, shared_data):
+    """Helpdesk: "Resolve ticket" -> "Closed" is the customer's confirmation period, not work waiting.
+
+    The builtin mapping gives the resolving and closing activities their outcomes; WT01 then never
+    names them, while the waits inside the work still count.
+    """
+    path = shared_data / "helpdesk" / "helpdesk.xes"
+    read_events([path], engine, options=ReadOptions(mapping=Mapping.builtin("helpdesk")))
+    build_journeys(engine)
+    done = {
+        r["activity"] for r in engine.rows("SELECT DISTINCT activity FROM events WHERE outcome IS NOT NULL")
+    }
+    assert {"Resolve ticket", "Closed"} <= done
+    parked = [f for f in find_breakdowns(engine)["all_findings"] if f["code"] == "WT01"]
+    assert parked and not {f["where"]["activity"] for f in parked} & done

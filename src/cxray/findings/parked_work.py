@@ -14,7 +14,8 @@ from .stats import Thresholds, examples, rnd, scalar
 class ParkedWork(Detector):
     """An activity (status) after which cases wait far longer than after other activities.
 
-    **Detects**: the idle time after each event (until the contact's next event), per activity: an
+    **Detects**: the idle time after each event (until the contact's next event; none after an event
+    that resolved or closed the case, which only waits for confirmation), per activity: an
     activity whose median idle time is ``min_lift`` times the median idle time after all other activities
     and that holds at least ``min_share`` of all idle time, with the teams that park most there. Elapsed
     time costs no handled minutes, so its avoidable cost comes from other detectors (BO01 prices the
@@ -43,12 +44,14 @@ class ParkedWork(Detector):
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
         idle = ctx.scratch("wt01")
+        # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked.
+        done = f"('{S.RESOLVED}', '{S.CLOSED}')"
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {idle} AS
             SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
                    date_diff('second', ts, next_ts) / 86400.0 AS days
-            FROM {ev} WHERE next_ts IS NOT NULL
+            FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
             """
         )
         rows = e.rows(
