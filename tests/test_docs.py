@@ -178,3 +178,12 @@ def test_cost_defaults_table_matches_the_code():
     for key in ("per_bot_session", "default_per_minute"):
         row = re.search(rf"^\| `{key}` \| ([\d.]+) \|", doc, re.M)
         assert row and float(row.group(1)) == getattr(defaults, key), key
+
+
+def test_example_parties_file_loads_and_names_parties_of_the_helpdesk_log():
+    """docs/examples/parties.yaml (used in the README) is valid and declares KPIs the code knows."""
+    from cxray.incentives import KPIS, load_parties
+
+    parties = load_parties(DOCS / "examples" / "parties.yaml")
+    assert parties and all(p.kpi in KPIS for p in parties)
+    assert "docs/examples/parties.yaml" in (DOCS.parent / "README.md").read_text(encoding="utf-8")
