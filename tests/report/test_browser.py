@@ -129,3 +129,22 @@ def test_overlay_toggle_highlights_the_undocumented_hand_offs(open_report, artif
     assert opened.errors == [] and opened.dialogs == []
     assert PAYLOAD in page.locator("#incentives").inner_text()
     assert SVG_PAYLOAD in page.locator("#conformance").inner_text()
+
+
+def test_prints_to_a4_without_cutting_tables(open_report, artifacts):
+    """Printed (A4, 10 mm margins: 718 CSS px), no table or chart runs past the page edge, and the PDF
+    starts with the executive summary."""
+    from sim_doc import sim_doc
+
+    page = open_report(render_html(sim_doc(documented=True))).page
+    page.set_viewport_size({"width": 718, "height": 1000})
+    page.emulate_media(media="print")
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('table, .chart')]
+            .filter(e => e.offsetParent !== null && e.getBoundingClientRect().right > 718 + 1)
+            .map(e => (e.closest('section') || {}).id + ':' + e.tagName)"""
+    )
+    assert too_wide == []
+    pdf = page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 5
+    (artifacts / "report.pdf").write_bytes(pdf)
