@@ -74,7 +74,9 @@ class Engine:
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a query and return an Arrow table."""
         with self._errors(sql):
-            return self.con.execute(sql, params or []).fetch_arrow_table()
+            # A relation converts without the extra copy a DB-API cursor makes (DuckDB 2.0 warns on it).
+            rel = self.con.sql(sql, params=list(params) if params else None)
+            return rel.to_arrow_table() if rel is not None else pa.table({})
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (for small, aggregated results)."""

@@ -1,0 +1,31 @@
+"""The engine: results come back whole and typed, whatever the DuckDB version."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from cxray.engine import Engine
+from cxray.errors import EngineError
+
+
+def test_arrow_returns_a_table_with_parameters_and_no_warning():
+    """DuckDB 2.0 removed fetch_arrow_table and warns on cursor-to-Arrow copies: neither may surface."""
+    with Engine() as e, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = e.arrow("SELECT range AS i, ? AS tag FROM range(3)", ["x"])
+        assert t.to_pydict() == {"i": [0, 1, 2], "tag": ["x", "x", "x"]}
+        assert e.arrow("SELECT 1 AS a WHERE false").num_rows == 0
+
+
+def test_scalar_reads_the_whole_result_so_the_next_query_runs():
+    with Engine() as e:
+        e.execute("CREATE TABLE t AS SELECT range AS i FROM range(5000)")
+        assert e.scalar("SELECT i FROM t ORDER BY i") == 0
+        assert e.rows("SELECT count(*) AS n FROM t") == [{"n": 5000}]
+
+
+def test_sql_errors_become_engine_errors_quoting_the_statement():
+    with Engine() as e, pytest.raises(EngineError, match="no_such_table"):
+        e.rows("SELECT * FROM no_such_table")
