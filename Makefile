@@ -6,11 +6,18 @@ STAMP := $(VENV)/.cxray-installed
 
 .PHONY: demo test lint bench clean
 
+SPARK_STAMP := $(VENV)/.cxray-spark-installed
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The tests also check that the Spark engine gives the same diagnosis (PySpark runs on Java 17+).
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cxray demo --out demo-out
@@ -19,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-test: $(STAMP) lint
+test: $(SPARK_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --doctest-modules --ignore=src/cxray/__main__.py src tests
 
 bench: $(STAMP)

@@ -76,7 +76,11 @@ WindowOpt = Annotated[
 @app.command()
 def diagnose(
     events: Annotated[
-        list[Path], typer.Argument(help="Event files: CSV/TSV, Parquet, JSON Lines, XES(.gz).")
+        list[str],
+        typer.Argument(
+            help="Event files: CSV/TSV, Parquet, JSON Lines, XES(.gz); with --engine spark, Parquet files, "
+            "folders or URIs."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder for diagnosis.json and report.html.")
@@ -125,6 +129,17 @@ def diagnose(
     threads: Annotated[
         int | None, typer.Option(help="DuckDB threads. Default: $CXRAY_THREADS, else all cores.")
     ] = None,
+    engine_name: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="duckdb (embedded, the default) or spark (Parquet files or URIs; needs cxray[spark] and "
+            "Java; see docs/scale-out.md).",
+        ),
+    ] = "duckdb",
+    partitions: Annotated[
+        int | None, typer.Option(help="Spark only: partitions of customers (default: one per 2M events).")
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Also print diagnosis.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
 ) -> None:
@@ -141,17 +156,19 @@ def diagnose(
         cost_model = CostModel.from_yaml(costs) if costs else CostModel()
         documented = load_model(model) if model else None
         declared = load_parties(parties) if parties else None
+        if engine_name not in ("duckdb", "spark"):
+            raise ConfigError(f"--engine must be duckdb or spark, got {engine_name!r}")
+        if partitions is not None and engine_name != "spark":
+            raise ConfigError("--partitions applies to --engine spark only")
         with Engine(memory_limit=memory_limit, threads=threads) as engine:
-            result = run_diagnose(
-                events,
-                read=read,
-                analysis=analysis,
-                costs=cost_model,
-                engine=engine,
-                progress=_progress(quiet),
-                model=documented,
-                parties=declared,
-            )
+            steps = {"read": read, "analysis": analysis, "costs": cost_model, "engine": engine}
+            steps |= {"progress": _progress(quiet), "model": documented, "parties": declared}
+            if engine_name == "spark":
+                from .spark import diagnose_spark
+
+                result = diagnose_spark(events, partitions=partitions, **steps)
+            else:
+                result = run_diagnose([Path(e) for e in events], **steps)
             paths = write_outputs(result, out, engine=engine, redact=redact)
     except CxrayError as exc:
         raise _fail(exc) from None

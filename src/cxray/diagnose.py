@@ -92,10 +92,13 @@ def diagnose(
         The parties and the KPI each is measured on (``cxray.incentives.load_parties``); without them,
         the bot and IVR are measured on containment and every team on handle time.
 
-    >>> from cxray.simulate import load_scenario, simulate          # doctest: +SKIP
-    >>> d = diagnose(simulate(load_scenario("default"), seed=1).events)  # doctest: +SKIP
-    >>> d.metrics["overall"]["fcr"]                                  # doctest: +SKIP
-    0.71
+    >>> from cxray.simulate import load_scenario, simulate
+    >>> sim = simulate(load_scenario("default"), seed=1, days=14, customers=300)
+    >>> d = diagnose(sim.events)
+    >>> d.input.rows_read == d.input.rows_kept + d.input.rows_rejected + d.input.duplicates_dropped
+    True
+    >>> 0 <= d.metrics["overall"]["fcr"] <= 1
+    True
     """
     read = read or ReadOptions()
     analysis = analysis or AnalysisOptions()
@@ -111,13 +114,33 @@ def diagnose(
 
     progress.step("reconstructing contacts and journeys")
     build_journeys(engine, options=analysis, costs=costs)
+    steps = {"read": read, "analysis": analysis, "costs": costs, "progress": progress}
+    return diagnose_tables(engine, summary, **steps, model=model, parties=parties)
 
+
+def diagnose_tables(
+    engine: Engine,
+    summary: InputSummary,
+    *,
+    read: ReadOptions,
+    analysis: AnalysisOptions,
+    costs: CostModel,
+    progress: Progress,
+    model: ProcessModel | None = None,
+    parties: tuple[Party, ...] | None = None,
+    flow: dict[str, Any] | None = None,
+) -> Diagnosis:
+    """Every step after the journeys, over the engine's ``events``, ``contacts`` and ``journeys``.
+
+    Shared by :func:`diagnose` and the Spark engine (``cxray.spark``), which builds those tables (and
+    the flow map, passed as ``flow``) on its executors: one list of steps for both engines.
+    """
     progress.step("measuring")
     metrics = core_metrics(engine, options=analysis)
     metrics["journey_paths"] = journey_paths(engine)
 
     progress.step("mapping the flow")
-    flow = flow_map(engine, top_variants=analysis.top_variants)
+    flow = dict(flow) if flow is not None else flow_map(engine, top_variants=analysis.top_variants)
     flow["by"] = flow_by(engine)
 
     progress.step("checking conformance")
@@ -191,4 +214,4 @@ def write_outputs(
     return paths
 
 
-__all__ = ["Diagnosis", "diagnose", "write_outputs"]
+__all__ = ["Diagnosis", "diagnose", "diagnose_tables", "write_outputs"]

@@ -1,0 +1,36 @@
+"""The same diagnosis on Apache Spark, for logs too big for one machine (``pip install 'cxray[spark]'``).
+
+Design: one implementation of every analysis. Spark moves data; DuckDB runs cxray's own SQL modules
+inside each Spark task (``mapInArrow``), and the driver merges what the tasks return.
+
+1. **Read** (``_stage``): Spark reads Parquet (paths or any Hadoop-compatible URI); each Arrow batch goes
+   through the reader's canonicalisation SQL (``io.canonical.branch_sql``) with a mapping planned once on
+   the driver. Counts per file, rejected rows and the *facts of the whole log* (which optional columns
+   carry data, the last timestamp, needed for right-censoring) are small and come to the driver.
+2. **Per partition of customers** (``_partition``): rows are keyed by their contact's customer (a contact
+   without one by its own id), repartitioned, and each partition runs ``finish_events`` (duplicates),
+   ``build_journeys`` (given the global facts) and ``flow_map``. Journeys and repeats are per customer,
+   so ``contacts`` and ``journeys`` come back **exact**, row for row.
+3. **Merge on the driver** (``_gather``, ``_flow``): the tables are concatenated in the order a laptop run
+   creates them; flow counts and sums add up exactly; DFG medians come from a mergeable log-bucket
+   sketch, **within 0.5% relative** (``_sketch.ACCURACY``); means agree to float rounding.
+4. **On the driver, unchanged**: ``core_metrics`` over the gathered ``contacts``/``journeys`` (exact,
+   medians included: contacts are ~10x fewer than events), conformance and the breakdown detectors over
+   the gathered ``events`` (exact, the same ranked breakdowns).
+
+What scales and what does not: reading, parsing, de-duplication, journeys and the flow map are spread
+over the executors. Detectors compare each group with a baseline over the whole population (medians of
+idle time, rates of every other team...), so they run on the driver's DuckDB over the merged events: that
+step is bounded by the driver's disk (DuckDB spills), not its memory, but it is not distributed. Splitting
+it would mean rewriting each detector as mergeable aggregates: a second implementation this design avoids.
+
+>>> from cxray.spark import diagnose_spark                       # doctest: +SKIP
+>>> d = diagnose_spark(["s3a://lake/contact_events/"])            # doctest: +SKIP
+>>> d.metrics["overall"]["contacts"]                              # doctest: +SKIP
+"""
+
+from ._session import INSTALL_HINT, local_session, require_pyspark
+from ._sketch import ACCURACY as MEDIAN_ACCURACY
+from .diagnose import diagnose_spark
+
+__all__ = ["INSTALL_HINT", "MEDIAN_ACCURACY", "diagnose_spark", "local_session", "require_pyspark"]

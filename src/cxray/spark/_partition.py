@@ -1,0 +1,134 @@
+"""Per partition of customers: de-duplicate, build journeys and discover the flow, in DuckDB, unchanged.
+
+Journeys and repeat contacts are per customer, so every event of a customer must land in one
+partition. A contact's customer is its first non-NULL ``customer_id`` in event order (as
+``journeys.build_journeys`` takes it), so the key is computed per contact first; a contact without a
+customer is keyed by its own id (it is its own journey). Exact duplicates share every value, the key
+included, so ``io.canonical.finish_events`` drops them inside the partition exactly as the reader does.
+
+Each partition runs the same modules a laptop runs (``finish_events``, ``build_journeys`` with the facts
+of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, one row per table:
+
+``events``     the partition's kept events (as ``events`` on a laptop, attributes included), for the
+               driver-side steps that read events (conformance, flow slices, breakdown detectors);
+``contacts``, ``journeys``  exact: each contact and journey lies in one partition;
+``flow``       ``flow_map`` of the partition with every variant (JSON), merged by ``_flow``;
+``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
+``stats``      duplicates dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, Final
+
+import pyarrow as pa
+
+from .. import schema as S
+from ..costs import CostModel
+from ..engine import Engine
+from ..io.canonical import FILE, REASON, finish_events
+from ..io.sql import ident
+from ..journeys import LogFacts, build_journeys
+from ..options import AnalysisOptions
+from ..process import flow_map
+from ..process.steps import GAP_S, IS_LAST, NEXT_ACTIVITY, ordered_steps, q
+from ._duck import arrow
+from ._sketch import bucket_sql
+
+PKEY: Final = "__cx_pkey"
+FILENO: Final = "__cx_fileno"  # the source's position, kept past finish_events to restore file order
+KINDS: Final = ("events", "contacts", "journeys", "flow", "sketch", "stats")
+
+
+def keyed(staged: Any) -> Any:
+    """The kept staged rows with their partition key: the contact's first customer, else the contact."""
+    from pyspark.sql import functions as F
+
+    kept = staged.where(F.col(REASON).isNull())
+    first = (
+        kept.where(F.col(S.CUSTOMER_ID).isNotNull())
+        .groupBy(S.CONTACT_ID)
+        .agg(F.min_by(S.CUSTOMER_ID, F.struct(S.TIMESTAMP, S.SOURCE_ROW)).alias("__cx_first"))
+    )
+    key = F.coalesce(F.concat(F.lit("u"), "__cx_first"), F.concat(F.lit("c"), S.CONTACT_ID))
+    return kept.join(first, S.CONTACT_ID, "left").withColumn(PKEY, key).drop("__cx_first")
+
+
+def analyse(
+    frame: Any,
+    partitions: int,
+    *,
+    options: AnalysisOptions,
+    costs: CostModel,
+    facts: LogFacts,
+    attributes: list[str],
+    attr_columns: list[str],
+) -> Any:
+    """Repartition ``frame`` by key and run the per-partition task; a DataFrame ``(kind, payload)``."""
+    task = _task(options, costs, facts, attributes, attr_columns)
+    return frame.repartition(partitions, PKEY).mapInArrow(task, "kind string, payload binary")
+
+
+def _task(
+    options: AnalysisOptions,
+    costs: CostModel,
+    facts: LogFacts,
+    attributes: list[str],
+    attr_columns: list[str],
+) -> Any:
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        kept = [b for b in batches if b.num_rows]
+        if not kept:
+            return
+        table = pa.Table.from_batches(kept).drop_columns([PKEY])
+        del kept
+        with Engine(threads=1) as engine:
+            engine.register("_cx_in", table)
+            engine.execute(
+                f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {FILE} AS {FILENO} FROM _cx_in "
+                f"ORDER BY {FILE}, {S.SOURCE_ROW}"
+            )
+            engine.con.unregister("_cx_in")
+            del table
+            duplicates = finish_events(engine, attr_columns)
+            for c, name in zip(attr_columns, attributes, strict=True):
+                engine.execute(f"ALTER TABLE {S.EVENTS_TABLE} RENAME COLUMN {c} TO {ident(name)}")
+            build_journeys(engine, options=options, costs=costs, facts=facts)
+            flow = flow_map(engine, top_variants=0)
+            with ordered_steps(engine) as steps:
+                sketch = arrow(
+                    engine,
+                    f"SELECT {q(S.ACTIVITY)} AS src, {NEXT_ACTIVITY} AS dst, {bucket_sql(GAP_S)} AS bucket, "
+                    f"count(*) AS n FROM {steps} WHERE NOT {IS_LAST} GROUP BY ALL",
+                )
+            yield _row("events", _ipc(arrow(engine, f"SELECT * FROM {S.EVENTS_TABLE}")))
+            yield _row("contacts", _ipc(arrow(engine, f"SELECT * FROM {S.CONTACTS_TABLE}")))
+            yield _row("journeys", _ipc(arrow(engine, f"SELECT * FROM {S.JOURNEYS_TABLE}")))
+            yield _row("sketch", _ipc(sketch))
+            yield _row("flow", json.dumps(flow).encode())
+            yield _row("stats", json.dumps({"duplicates": duplicates}).encode())
+
+    return task
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def read_ipc(payload: bytes) -> pa.Table:
+    with pa.ipc.open_stream(pa.py_buffer(payload)) as reader:
+        return reader.read_all()
+
+
+def _row(kind: str, payload: bytes) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(
+        {"kind": pa.array([kind]), "payload": pa.array([payload], type=pa.binary())}
+    )
+
+
+__all__ = ["FILENO", "KINDS", "PKEY", "analyse", "keyed", "read_ipc"]

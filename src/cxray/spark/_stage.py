@@ -1,0 +1,242 @@
+"""Reading on Spark: Parquet in, staged canonical rows out, by the reader's own SQL run per Arrow batch.
+
+Each input path is one *source*, numbered by its position as ``read_events`` numbers files. Spark reads
+it (a file, a directory of part files or any Hadoop-compatible URI) and its records are numbered 1..n in
+(file path, row within file) order, part files sorted by path, so a single file gets the record numbers
+the DuckDB reader gives it. The mapping is planned once on the driver (``io.plan.plan_file`` against
+the Spark schema); every batch then goes through ``io.canonical.branch_sql`` in a DuckDB of its own:
+mapping, parsing, rejection reasons and the duplicate hash are the reader's, not a copy of them.
+
+What stays on the driver: the per-file counts (for the file checks and the input summary), the
+rejected rows (their reason, column and value; not their raw values) and the facts of the whole log
+(which optional columns carry data, the last timestamp) that every partition must agree on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import schema as S
+from ..engine import Engine
+from ..errors import InputError
+from ..io.canonical import COLUMN, FILE, HASH, REASON, RECORD, VALUE, branch_sql
+from ..io.options import ReadOptions
+from ..io.plan import FilePlan, plan_file
+from ..io.readers import ROW, register_arrow
+from ..io.sql import ident
+from ..journeys import LogFacts
+from ._duck import arrow
+
+_PATH, _INDEX = "__cx_path", "__cx_row_index"
+#: Attributes travel under positional names: Spark resolves column names case-insensitively and with dots.
+ATTR = "__cx_a{}"
+_SHIFT = 9223372036854775808  # DuckDB's hash is unsigned; Spark has no unsigned type: shift it into BIGINT
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input path: its position, its records and how they map to canonical columns."""
+
+    index: int
+    path: str
+    records: int
+    plan: FilePlan
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Every candidate event of every source (a Spark DataFrame), with its rejection reason."""
+
+    frame: Any
+    sources: list[Source]
+    attributes: list[str]  # attribute names, as the DuckDB reader names them
+    attr_columns: list[str]  # their positional names in ``frame``
+
+
+@dataclass(frozen=True)
+class StageCounts:
+    """Counts over the staged rows: per source, and the facts of the kept rows."""
+
+    rows: dict[int, int]
+    rejected: dict[int, int]
+    facts: LogFacts
+
+
+def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Staged:
+    """Plan every source on the driver and return the lazily staged rows of all of them."""
+    if not paths:
+        raise InputError("no event files given")
+    raw = [_open(spark, str(p)) for p in paths]
+    sources = [_plan(i, str(p), frame, options) for i, (p, frame) in enumerate(zip(paths, raw, strict=True))]
+    attributes: list[str] = []
+    for s in sources:
+        seen = {a.lower() for a in attributes}
+        attributes += [a for a in s.plan.attributes.values() if a.lower() not in seen]
+    attr_columns = [ATTR.format(j) for j in range(len(attributes))]
+    schema = _staged_schema(attr_columns)
+    frames = []
+    for k, (s, frame) in enumerate(zip(sources, raw, strict=True)):
+        offsets = _offsets(frame)
+        if offsets[""] == 0:
+            raise InputError("no rows to read", path=s.path)
+        sources[k] = dataclasses.replace(s, records=offsets[""])
+        frames.append(frame.mapInArrow(_stage_task(s.plan, options, attributes, offsets), schema))
+    staged = frames[0]
+    for f in frames[1:]:
+        staged = staged.unionByName(f)
+    return Staged(frame=staged, sources=sources, attributes=attributes, attr_columns=attr_columns)
+
+
+def count_staged(staged: Staged) -> StageCounts:
+    """One Spark aggregation: rows and rejections per source, and the facts of the kept rows."""
+    from pyspark.sql import functions as F
+
+    kept = F.col(REASON).isNull()
+    optional = (S.CUSTOMER_ID, S.REASON, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR_TYPE, S.OUTCOME, S.DURATION_S)
+    rows = (
+        staged.frame.groupBy(FILE)
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.count(F.col(REASON)).alias("rejected"),
+            *[F.count(F.when(kept, F.col(c))).alias(c) for c in optional],
+            F.max(F.when(kept, F.col(S.TIMESTAMP))).alias("data_end"),
+        )
+        .collect()
+    )
+    flags = [any(r[c] for r in rows) for c in optional]
+    ends = [r["data_end"] for r in rows if r["data_end"] is not None]
+    facts = LogFacts(
+        has_customer=flags[0],
+        has_reason=flags[1],
+        has_channel=flags[2],
+        has_queue=flags[3],
+        has_team=flags[4],
+        has_actor_type=flags[5],
+        has_outcome=flags[6],
+        has_duration=flags[7],
+        data_end=max(ends) if ends else None,
+    )
+    return StageCounts(
+        rows={int(r[FILE]): int(r["n"]) for r in rows},
+        rejected={int(r[FILE]): int(r["rejected"]) for r in rows},
+        facts=facts,
+    )
+
+
+def rejected_rows(staged: Staged) -> pa.Table:
+    """The rejected rows (file, source_file, source_row, reason, column, value), collected to the driver."""
+    from pyspark.sql import functions as F
+
+    cols = [FILE, S.SOURCE_FILE, S.SOURCE_ROW, REASON, COLUMN, VALUE]
+    return staged.frame.where(F.col(REASON).isNotNull()).select(*cols).toArrow()
+
+
+# --- per source -------------------------------------------------------------------------------------------
+def _open(spark: Any, path: str) -> Any:
+    from pyspark.errors import PySparkException
+
+    try:
+        frame = spark.read.parquet(path)
+    except PySparkException as exc:
+        raise InputError(f"cannot read as Parquet: {_first_line(exc)}", path=path) from None
+    if _PATH in frame.columns or _INDEX in frame.columns:
+        raise InputError(f"columns {_PATH!r} and {_INDEX!r} are reserved", path=path)
+    from pyspark.sql import functions as F
+
+    return frame.select(
+        *[F.col(f"`{c}`") for c in frame.columns],
+        F.col("_metadata.file_path").alias(_PATH),
+        F.col("_metadata.row_index").alias(_INDEX),
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def _plan(index: int, path: str, frame: Any, options: ReadOptions) -> Source:
+    """Resolve the mapping against the Spark schema, as the DuckDB reader resolves it against the file."""
+    empty = frame.drop(_PATH, _INDEX).limit(0).toArrow()
+    with Engine(threads=1) as engine:
+        source = register_arrow(engine, f"_cx_raw_{index}", empty, Path(path))
+        source.path = path
+        plan = plan_file(index, source, engine, options.mapping)
+    plan = dataclasses.replace(plan, source=dataclasses.replace(plan.source, tables=[]))
+    return Source(index=index, path=path, records=0, plan=plan)
+
+
+def _offsets(frame: Any) -> dict[str, int]:
+    """Record number of the first row of each part file, minus one: part files in path order."""
+    counts = sorted((r[_PATH], int(r["count"])) for r in frame.groupBy(_PATH).count().collect())
+    offsets, total = {}, 0
+    for path, n in counts:
+        offsets[path] = total
+        total += n
+    offsets[""] = total  # the source's record count, under a key no file has
+    return offsets
+
+
+def _staged_schema(attr_columns: list[str]) -> Any:
+    from pyspark.sql import types as T
+
+    fields = [T.StructField(S.CONTACT_ID, T.StringType()), T.StructField(S.TIMESTAMP, T.TimestampNTZType())]
+    fields.append(T.StructField(S.ACTIVITY, T.StringType()))
+    fields += [T.StructField(c, T.StringType()) for c in S.OPTIONAL_TEXT]
+    fields += [T.StructField(c, T.DoubleType()) for c in S.OPTIONAL_NUMERIC]
+    fields += [T.StructField(S.SOURCE_ROW, T.LongType()), T.StructField(S.SOURCE_FILE, T.StringType())]
+    fields += [T.StructField(c, T.StringType()) for c in attr_columns]
+    fields += [T.StructField(FILE, T.IntegerType()), T.StructField(RECORD, T.LongType())]
+    fields += [T.StructField(c, T.StringType()) for c in (REASON, COLUMN, VALUE)]
+    fields.append(T.StructField(HASH, T.LongType()))
+    return T.StructType(fields)
+
+
+def _staged_select(attributes: list[str]) -> str:
+    cols = [ident(c) for c in S.CANONICAL] + [S.SOURCE_ROW, S.SOURCE_FILE]
+    cols += [f"{ident(a)} AS {ATTR.format(j)}" for j, a in enumerate(attributes)]
+    cols += [
+        FILE,
+        RECORD,
+        REASON,
+        COLUMN,
+        VALUE,
+        f"CAST(CAST({HASH} AS HUGEINT) - {_SHIFT} AS BIGINT) AS {HASH}",
+    ]
+    return ", ".join(cols)
+
+
+def _stage_task(plan: FilePlan, options: ReadOptions, attributes: list[str], offsets: dict[str, int]) -> Any:
+    """The function Spark runs on each partition of one source's raw rows."""
+    sql = (
+        f"SELECT {_staged_select(attributes)} FROM ({branch_sql(plan, options.mapping, options, attributes)})"
+    )
+    view = plan.source.view
+    files = pa.array(list(offsets))
+    starts = np.array(list(offsets.values()), dtype=np.int64)
+
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        with Engine(threads=1) as engine:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                table = pa.Table.from_batches([batch])
+                which = pc.index_in(table.column(_PATH), value_set=files).to_numpy(zero_copy_only=False)
+                row = starts[which] + table.column(_INDEX).to_numpy() + 1
+                table = table.drop_columns([_PATH, _INDEX]).append_column(ROW, pa.array(row))
+                engine.register(view, table)
+                out = arrow(engine, sql)
+                engine.con.unregister(view)
+                yield from out.to_batches()
+
+    return task
+
+
+__all__ = ["ATTR", "Source", "StageCounts", "Staged", "count_staged", "rejected_rows", "stage"]

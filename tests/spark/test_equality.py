@@ -1,0 +1,91 @@
+"""``diagnose_spark`` equals the DuckDB ``diagnose`` on the same Parquet files: every count exactly, DFG
+medians within the sketch's bound, the same ranked breakdowns (the laptop run is the oracle)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from spark_helpers import DATA, assert_same_diagnosis
+
+from cxray import schema as S
+from cxray.diagnose import diagnose
+from cxray.io.readers.xes import read_xes
+
+
+def _both(spark: Any, paths: list[Path], partitions: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    from cxray.spark import diagnose_spark
+
+    laptop = diagnose(paths).to_dict()
+    scaled = diagnose_spark(paths, spark=spark, partitions=partitions).to_dict()
+    return laptop, scaled
+
+
+def _simulated_centre(tmp: Path) -> list[Path]:
+    """A simulated centre in two files, with anonymous contacts, exact duplicates and a rejected row."""
+    from cxray.simulate import load_scenario, simulate
+
+    events = simulate(load_scenario("default"), seed=7, days=10, customers=3000).events
+    events = events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE])
+    # One contact in seven (by first appearance) loses its customer: each is its own journey.
+    codes = pc.dictionary_encode(events[S.CONTACT_ID]).combine_chunks().indices.to_numpy()
+    customer = np.where(codes % 7 == 0, None, events[S.CUSTOMER_ID].to_numpy(zero_copy_only=False))
+    events = events.set_column(
+        events.schema.get_field_index(S.CUSTOMER_ID), S.CUSTOMER_ID, pa.array(customer)
+    )
+    half = events.num_rows // 2
+    first = pa.concat_tables([events.slice(0, half), events.slice(10, 5)])  # five exact duplicates
+    second = events.slice(half)
+    bad = second.slice(0, 1).set_column(1, S.TIMESTAMP, pa.array([None], pa.timestamp("us")))
+    second = pa.concat_tables([second, bad])  # one row without a timestamp: rejected
+    paths = [tmp / "a.parquet", tmp / "b.parquet"]
+    pq.write_table(first, paths[0])
+    pq.write_table(second, paths[1])
+    return paths
+
+
+def test_simulated_centre(spark: Any, tmp_path: Path) -> None:
+    """Two files, anonymous contacts, duplicates, a rejected row, 5 partitions: the same diagnosis."""
+    from cxray.spark import MEDIAN_ACCURACY
+
+    laptop, scaled = _both(spark, _simulated_centre(tmp_path), partitions=5)
+    assert laptop["input"]["duplicates_dropped"] == 5 and laptop["input"]["rows_rejected"] == 1
+    assert laptop["metrics"]["overall"]["journeys"] < laptop["metrics"]["overall"]["contacts"]
+    assert len(laptop["breakdowns"]) >= 3  # the planted breakdowns are found, so ranking is compared
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+def _xes_as_parquet(xes: Path, tmp: Path) -> Path:
+    """The raw XES columns (``case:concept:name``...) as Parquet: Spark maps them as the reader does."""
+    if not xes.is_file():
+        pytest.skip(f"{xes} not available")
+    out = tmp / (xes.stem + ".parquet")
+    pq.write_table(read_xes(xes), out)
+    return out
+
+
+@pytest.mark.slow
+def test_helpdesk(spark: Any, tmp_path: Path) -> None:
+    """Helpdesk (4,580 cases, no customer_id: every contact is its own journey): the same diagnosis."""
+    from cxray.spark import MEDIAN_ACCURACY
+
+    path = _xes_as_parquet(DATA / "helpdesk" / "helpdesk.xes", tmp_path)
+    laptop, scaled = _both(spark, [path], partitions=3)
+    assert laptop["input"]["rows_kept"] > 20_000
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+@pytest.mark.slow
+def test_bpic2013_incidents(spark: Any, tmp_path: Path) -> None:
+    """BPIC 2013 incidents (65,533 events, ping-pong between teams): the same diagnosis."""
+    from cxray.spark import MEDIAN_ACCURACY
+
+    path = _xes_as_parquet(DATA / "bpic2013" / "BPI_Challenge_2013_incidents.xes", tmp_path)
+    laptop, scaled = _both(spark, [path], partitions=4)
+    assert laptop["metrics"]["overall"]["ping_pong_rate"] > 0
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
