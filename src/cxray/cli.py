@@ -123,7 +123,7 @@ def diagnose(
         str | None,
         typer.Option(
             help="DuckDB memory limit, e.g. 3GB: larger work spills to disk. Default: $CXRAY_MEMORY_LIMIT, "
-            "else DuckDB's (80% of RAM)."
+            "else 3GB or half the RAM, whichever is less."
         ),
     ] = None,
     threads: Annotated[

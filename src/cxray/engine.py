@@ -6,7 +6,11 @@ so that the same statements can later run per partition of customers on a distri
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,9 +26,11 @@ class Engine:
 
     The session time zone is UTC, so TIMESTAMPTZ values convert to UTC and naive timestamps are read
     as UTC unless a reader says otherwise. ``threads`` and ``memory_limit`` default to the
-    ``CXRAY_THREADS`` and ``CXRAY_MEMORY_LIMIT`` environment variables, then to DuckDB's own (all
-    cores, 80% of RAM). A limit such as ``"3GB"`` makes DuckDB spill large joins to disk instead of
-    holding them in memory.
+    ``CXRAY_THREADS`` and ``CXRAY_MEMORY_LIMIT`` environment variables, then to all cores and
+    :func:`default_memory_limit` (3 GB, or half the RAM when that is less), not DuckDB's 80% of RAM:
+    past the limit DuckDB spills sorts, joins and temporary tables to ``temp_directory`` (by default a
+    private folder under the system temp dir, removed on close) instead of taking the machine's
+    memory; 10M events diagnose within it at nearly the same speed (``bench/README.md``).
 
     >>> with Engine() as e:
     ...     e.scalar("SELECT 41 + 1")
@@ -43,13 +49,15 @@ class Engine:
     ) -> None:
         config: dict[str, Any] = {}
         threads = threads or _env_int("CXRAY_THREADS")
-        memory_limit = memory_limit or os.environ.get("CXRAY_MEMORY_LIMIT")
+        memory_limit = memory_limit or os.environ.get("CXRAY_MEMORY_LIMIT") or default_memory_limit()
         if threads:
             config["threads"] = threads
-        if memory_limit:
-            config["memory_limit"] = memory_limit
-        if temp_directory:
-            config["temp_directory"] = temp_directory
+        config["memory_limit"] = memory_limit
+        if not temp_directory:
+            # DuckDB's default is ".tmp" in the working directory: spill files do not belong there.
+            temp_directory = tempfile.mkdtemp(prefix="cxray-duckdb-")
+            self._cleanup = weakref.finalize(self, shutil.rmtree, temp_directory, ignore_errors=True)
+        config["temp_directory"] = temp_directory
         self.con = duckdb.connect(database, config=config)
         self.con.execute("SET TimeZone = 'UTC'")
         # Deterministic results: keep insertion order where DuckDB can, and never guess row order.
@@ -58,6 +66,9 @@ class Engine:
     # --- lifecycle ----------------------------------------------------------------------------------
     def close(self) -> None:
         self.con.close()
+        cleanup = getattr(self, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
 
     def __enter__(self) -> Engine:
         return self
@@ -115,6 +126,22 @@ class Engine:
         except duckdb.Error as exc:
             head = " ".join(sql.split())[:160]
             raise EngineError(f"DuckDB failed: {exc} (in: {head}...)") from exc
+
+
+#: The most memory DuckDB takes by default: enough for 10M events with sorts spilled to disk.
+MEMORY_CAP_BYTES = 3_000_000_000
+
+
+def default_memory_limit() -> str:
+    """DuckDB's memory limit when none is given: 3 GB, or half the physical RAM when that is less.
+
+    A fixed cap rather than DuckDB's 80% of RAM: cxray runs beside other work (a laptop, a shared
+    runner), and past the cap DuckDB spills to disk rather than failing.
+    """
+    cap = MEMORY_CAP_BYTES
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # not POSIX: keep the cap
+        cap = min(cap, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+    return f"{max(cap // 1_000_000, 256)}MB"
 
 
 def default_threads() -> int:

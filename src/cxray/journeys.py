@@ -49,11 +49,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import schema as S
-from .costs import CostModel, contact_cost_sql, effective_actor_type_sql, event_cost_sql, sql_string
+from .costs import CostModel, contact_cost_sql, event_cost_sql, sql_string
 from .engine import Engine
 from .options import AnalysisOptions
+from .process.steps import ordered_events
 
-_EV = "_cxray_jr_events"
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
 
@@ -101,6 +101,11 @@ def log_facts(engine: Engine) -> LogFacts:
     )
 
 
+def route_column(facts: LogFacts) -> str | None:
+    """The column transfers are counted on: queue, else team; None when the log has neither."""
+    return S.QUEUE if facts.has_queue else S.TEAM if facts.has_team else None
+
+
 def window_us(options: AnalysisOptions) -> int:
     """The repeat window in whole microseconds (exact comparisons at the boundary)."""
     return round(options.window_days * 86_400 * 1_000_000)
@@ -111,33 +116,24 @@ def build_journeys(
     *,
     options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen, immutable default
     costs: CostModel = CostModel(),  # noqa: B008 - frozen, treated as immutable
+    facts: LogFacts | None = None,
 ) -> None:
-    """Create (or replace) the ``contacts`` and ``journeys`` tables from ``events``; definitions above."""
-    facts = log_facts(engine)
+    """Create (or replace) the ``contacts`` and ``journeys`` tables from ``events``; definitions above.
+
+    ``facts``: those of the whole log when ``events`` holds one partition of customers (``cxray.spark``),
+    so that routing choices and censoring (``data_end``) agree across partitions; None reads ``events``.
+    """
+    data_end = None if facts is None else facts.data_end
+    facts = facts or log_facts(engine)
+    ordered = ordered_events(engine, route=route_column(facts))
     try:
-        _stage_events(engine, costs, facts)
-        _stage_contacts(engine, costs)
-        _stage_routes(engine, facts)
-        _create_contacts(engine, options, facts)
+        _stage_contacts(engine, costs, ordered)
+        _stage_routes(engine, ordered)
+        _create_contacts(engine, options, facts, data_end)
         _create_journeys(engine)
     finally:
-        for name in (_EV, _BASE, _ROUTES):
+        for name in (_BASE, _ROUTES):
             engine.execute(f"DROP TABLE IF EXISTS {name}")
-
-
-def _stage_events(engine: Engine, costs: CostModel, facts: LogFacts) -> None:
-    """Events with their order within the contact, routing value, actor type and priced minutes."""
-    route = S.QUEUE if facts.has_queue else S.TEAM if facts.has_team else "CAST(NULL AS VARCHAR)"
-    engine.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {_EV} AS
-        SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.CUSTOMER_ID}, {S.REASON}, {S.CHANNEL}, {S.QUEUE},
-               {S.TEAM}, {S.OUTCOME}, {S.DURATION_S}, {route} AS route, eff_actor,
-               {event_cost_sql(costs, actor_type_expr="eff_actor")} AS ev_cost,
-               row_number() OVER (PARTITION BY {S.CONTACT_ID} ORDER BY "{S.TIMESTAMP}", {S.SOURCE_ROW}) AS seq
-        FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {S.EVENTS_TABLE})
-        """
-    )
 
 
 def _first(col: str) -> str:
@@ -156,7 +152,7 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
-def _stage_contacts(engine: Engine, costs: CostModel) -> None:
+def _stage_contacts(engine: Engine, costs: CostModel, ordered: str) -> None:
     """One row per contact: times, first/last values, handle time, cost and raw flags."""
     humans = _in((S.AGENT, S.BACK_OFFICE))
     engine.execute(
@@ -172,7 +168,8 @@ def _stage_contacts(engine: Engine, costs: CostModel) -> None:
                    {_first(S.CUSTOMER_ID)} AS {S.CUSTOMER_ID},
                    {_first(S.REASON)} AS {S.REASON},
                    min(ts) AS {S.START_TS}, max(ts) AS {S.END_TS}, count(*) AS {S.N_EVENTS},
-                   sum({S.DURATION_S}) AS {S.HANDLE_S}, sum(ev_cost) AS minutes_cost,
+                   sum({S.DURATION_S}) AS {S.HANDLE_S},
+                   sum({event_cost_sql(costs, actor_type_expr="eff_actor")}) AS minutes_cost,
                    {_first(S.CHANNEL)} AS {S.ENTRY_CHANNEL},
                    {_last(S.OUTCOME)} AS {S.FINAL_OUTCOME},
                    {_last(S.QUEUE)} AS {S.FINAL_QUEUE},
@@ -182,14 +179,14 @@ def _stage_contacts(engine: Engine, costs: CostModel) -> None:
                    {_any(f"eff_actor IN {_in(S.SELF_SERVICE)}")} AS self_service,
                    {_any(f"eff_actor = {sql_string(S.BOT)}")} AS touched_bot,
                    {_any(f"eff_actor IN {humans}")} AS touched_human
-            FROM {_EV}
+            FROM {ordered}
             GROUP BY {S.CONTACT_ID}
         )
         """
     )
 
 
-def _stage_routes(engine: Engine, facts: LogFacts) -> None:
+def _stage_routes(engine: Engine, ordered: str) -> None:
     """Per contact: transfers and ping-pong from the collapsed queue (or team) sequence."""
     engine.execute(
         f"""
@@ -197,7 +194,7 @@ def _stage_routes(engine: Engine, facts: LogFacts) -> None:
         WITH routed AS (
             SELECT {S.CONTACT_ID}, seq, route,
                    lag(route) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS prev_route
-            FROM {_EV} WHERE route IS NOT NULL
+            FROM {ordered} WHERE route IS NOT NULL
         ), collapsed AS (
             SELECT {S.CONTACT_ID}, route,
                    lag(route, 2) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS route_before_last
@@ -210,14 +207,20 @@ def _stage_routes(engine: Engine, facts: LogFacts) -> None:
     )
 
 
-def _create_contacts(engine: Engine, options: AnalysisOptions, facts: LogFacts) -> None:
+def _create_contacts(
+    engine: Engine, options: AnalysisOptions, facts: LogFacts, data_end: datetime | None = None
+) -> None:
     """Assign journeys (chained repeat windows per customer and reason) and the outcome flags."""
     win = f"to_microseconds(CAST({window_us(options)} AS BIGINT))"
+    end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
+    if data_end is not None:
+        end = f"TIMESTAMP '{data_end.isoformat(sep=' ')}'"
     same_reason = facts.has_reason and not options.any_reason
     # Contacts without a customer get a partition of their own (the third key), so each is its own journey.
     alone = f"CASE WHEN {S.CUSTOMER_ID} IS NULL THEN {S.CONTACT_ID} END"
     part = f"{S.CUSTOMER_ID}, {alone}" + (f", {S.REASON}" if same_reason else "")
     order = f"{S.START_TS}, {S.CONTACT_ID}"
+    opens = f"(prev_end IS NULL OR {S.START_TS} > prev_end + {win})"  # starts a new journey
 
     def known(flag: bool, expr: str) -> str:
         return expr if flag else "CAST(NULL AS BOOLEAN)"
@@ -243,29 +246,27 @@ def _create_contacts(engine: Engine, options: AnalysisOptions, facts: LogFacts) 
                    {known(facts.has_outcome, abandoned)} AS {S.IS_ABANDONED},
                    {known(facts.has_self_service_signal, "self_service")} AS {S.IS_SELF_SERVICE},
                    {contained} AS {S.IS_CONTAINED},
-                   {S.END_TS} > (SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}) - {win} AS {S.IS_CENSORED}
+                   {S.END_TS} > {end} - {win} AS {S.IS_CENSORED}
             FROM {_BASE} b LEFT JOIN {_ROUTES} r USING ({S.CONTACT_ID})
         ), w1 AS (
             SELECT *,
                    max({S.END_TS}) OVER (PARTITION BY {part} ORDER BY {order}
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_end,
+                   row_number() OVER (PARTITION BY {part} ORDER BY {order}) AS rn,
                    min(epoch_us({S.START_TS})) OVER (PARTITION BY {S.CUSTOMER_ID}, {alone}
                        ORDER BY epoch_us({S.START_TS}) RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
                        AS next_start_us
             FROM c
         ), w2 AS (
+            -- One more sort, same window: a contact opening a journey names it and numbers from it;
+            -- a contact has a repeat when the next one in the partition does not open a new journey.
             SELECT *,
-                   sum(CASE WHEN prev_end IS NULL OR {S.START_TS} > prev_end + {win} THEN 1 ELSE 0 END)
-                       OVER (PARTITION BY {part} ORDER BY {order} ROWS UNBOUNDED PRECEDING) AS journey_n
+                   last_value(CASE WHEN {opens} THEN {S.CONTACT_ID} END IGNORE NULLS) OVER a
+                       AS {S.JOURNEY_ID},
+                   rn - last_value(CASE WHEN {opens} THEN rn END IGNORE NULLS) OVER a + 1 AS {S.CONTACT_SEQ},
+                   coalesce(NOT lead({opens}) OVER a, false) AS {S.HAS_REPEAT}
             FROM w1
-        ), w3 AS (
-            SELECT *,
-                   first_value({S.CONTACT_ID}) OVER j AS {S.JOURNEY_ID},
-                   row_number() OVER j AS {S.CONTACT_SEQ},
-                   count(*) OVER (PARTITION BY {part}, journey_n) AS journey_size
-            FROM w2
-            WINDOW j AS (PARTITION BY {part}, journey_n ORDER BY {order}
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+            WINDOW a AS (PARTITION BY {part} ORDER BY {order} ROWS UNBOUNDED PRECEDING)
         )
         SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.JOURNEY_ID}, {S.CONTACT_SEQ},
                {S.START_TS}, {S.END_TS}, {S.N_EVENTS}, {S.HANDLE_S}, {S.COST}, {S.ENTRY_CHANNEL},
@@ -276,8 +277,8 @@ def _create_contacts(engine: Engine, options: AnalysisOptions, facts: LogFacts) 
                     WHEN {S.IS_CENSORED} OR {S.CUSTOMER_ID} IS NULL THEN NULL
                     ELSE next_start_us IS NULL OR next_start_us > epoch_us({S.END_TS}) + {window_us(options)}
                END AS {S.IS_TRUE_CONTAINED},
-               {S.IS_CENSORED}, {S.CONTACT_SEQ} < journey_size AS {S.HAS_REPEAT}
-        FROM w3
+               {S.IS_CENSORED}, {S.HAS_REPEAT}
+        FROM w2
         ORDER BY {S.START_TS}, {S.CONTACT_ID}
         """
     )
@@ -316,4 +317,4 @@ def _create_journeys(engine: Engine) -> None:
     )
 
 
-__all__ = ["LogFacts", "build_journeys", "log_facts", "window_us"]
+__all__ = ["LogFacts", "build_journeys", "log_facts", "route_column", "window_us"]

@@ -124,15 +124,6 @@ def test_empty_log(engine):
     assert flow["start"] == flow["end"] == {}
 
 
-def test_steps_table_is_dropped(engine):
-    """The temporary steps table does not outlive the call."""
-    load_rows(engine, [ev("c", 0, "A"), ev("c", 1, "B")])
-    before = set(r["name"] for r in engine.rows("SELECT table_name AS name FROM information_schema.tables"))
-    flow_map(engine)
-    after = set(r["name"] for r in engine.rows("SELECT table_name AS name FROM information_schema.tables"))
-    assert after == before
-
-
 # --- property: equal to a straightforward Python reading of the definition --------------------------
 
 _events = st.lists(

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from ..costs import CostModel, effective_actor_type_sql, event_cost_sql, sql_string
+from ..costs import CostModel, event_cost_sql, sql_string
 from ..engine import Engine
-from ..journeys import LogFacts, log_facts, window_us
+from ..journeys import LogFacts, log_facts, route_column, window_us
 from ..options import AnalysisOptions
+from ..process.steps import ordered_events
 
 EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
+LEG_ACTIVITIES: str = "_cxray_fx_leg_activities"
 NEXT: str = "_cxray_fx_next"
 
 HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
@@ -40,6 +42,10 @@ class DetectorContext:
         ``team`` (last known), ``start_ts, end_ts, minutes, cost, next_key, next_self, prev_key``,
         ``is_revisit`` (its key
         was visited earlier in the contact).
+    ``leg_activities_table()``
+        one row per (``contact_id, leg_no, activity``): ``leg_key``, ``times`` (events), ``minutes, cost``
+        (summed) and ``first_minutes, first_cost`` (of its first event), so that detectors counting an
+        activity's repeats per leg or per contact aggregate this instead of every event again.
     ``next_table()``
         one row per contact with a customer: ``contact_id, next_contact_id`` and whether that next contact
         of the same customer (any channel, any reason) starts within ``window_days`` of this one's end
@@ -75,6 +81,11 @@ class DetectorContext:
             self._build_legs()
         return LEGS
 
+    def leg_activities_table(self) -> str:
+        if LEG_ACTIVITIES not in self._built:
+            self._build_leg_activities()
+        return LEG_ACTIVITIES
+
     def next_table(self) -> str:
         if NEXT not in self._built:
             self._build_next()
@@ -88,39 +99,38 @@ class DetectorContext:
 
     def close(self) -> None:
         for name in sorted(self._built):
-            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+            kind = "VIEW" if name == EVENTS else "TABLE"
+            self.engine.execute(f"DROP {kind} IF EXISTS {name}")
         self._built.clear()
 
     # --- staging ------------------------------------------------------------------------------------
     def _build_events(self) -> None:
-        f = self.facts
-        route = S.QUEUE if f.has_queue else S.TEAM if f.has_team else "CAST(NULL AS VARCHAR)"
-        order = f'ORDER BY "{S.TIMESTAMP}", {S.SOURCE_ROW}'
-        part = f"PARTITION BY {S.CONTACT_ID}"
+        # A view: the ordering is shared with journeys and the flow map; only the prices are the finder's.
+        ordered = ordered_events(self.engine, route=route_column(self.facts))
         self.engine.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {EVENTS} AS
-            WITH e AS (
-                SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID},
-                       {S.CHANNEL}, {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, {route} AS route, eff_actor,
-                       {S.DURATION_S} / 60.0 AS minutes,
-                       {event_cost_sql(self.costs, actor_type_expr="eff_actor")} AS cost,
-                       row_number() OVER ({part} {order}) AS seq,
-                       lead("{S.TIMESTAMP}") OVER ({part} {order}) AS next_ts,
-                       last_value(coalesce({route}, eff_actor) IGNORE NULLS)
-                           OVER ({part} {order} ROWS UNBOUNDED PRECEDING) AS leg_key
-                FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {S.EVENTS_TABLE})
-            ), c AS (
-                SELECT *, CASE WHEN leg_key IS DISTINCT FROM lag(leg_key) OVER ({part} ORDER BY seq)
-                               THEN 1 ELSE 0 END AS new_leg
-                FROM e
-            )
-            SELECT * EXCLUDE (new_leg),
-                   sum(new_leg) OVER ({part} ORDER BY seq ROWS UNBOUNDED PRECEDING) AS leg_no
-            FROM c
+            CREATE OR REPLACE TEMP VIEW {EVENTS} AS
+            SELECT {S.CONTACT_ID}, seq, ts, next_ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID}, {S.CHANNEL},
+                   {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, route, eff_actor, leg_key, leg_no,
+                   {S.DURATION_S} / 60.0 AS minutes,
+                   {event_cost_sql(self.costs, actor_type_expr="eff_actor")} AS cost
+            FROM {ordered}
             """
         )
         self._built.add(EVENTS)
+
+    def _build_leg_activities(self) -> None:
+        ev = self.events_table()
+        self.engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {LEG_ACTIVITIES} AS
+            SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY}, any_value(leg_key) AS leg_key, count(*) AS times,
+                   sum(minutes) AS minutes, sum(cost) AS cost,
+                   arg_min(minutes, seq) AS first_minutes, arg_min(cost, seq) AS first_cost
+            FROM {ev} GROUP BY {S.CONTACT_ID}, leg_no, {S.ACTIVITY}
+            """
+        )
+        self._built.add(LEG_ACTIVITIES)
 
     def _build_legs(self) -> None:
         ev = self.events_table()
@@ -130,7 +140,6 @@ class DetectorContext:
             CREATE OR REPLACE TEMP TABLE {LEGS} AS
             WITH l AS (
                 SELECT {S.CONTACT_ID}, leg_no, any_value(leg_key) AS leg_key,
-                       arg_min({S.REASON}, seq) FILTER (WHERE {S.REASON} IS NOT NULL) AS reason_here,
                        coalesce(bool_and(eff_actor IN {self_service}), false) AS is_self_service,
                        bool_or(route IS NOT NULL) AS has_route,
                        arg_max({S.TEAM}, seq) FILTER (WHERE {S.TEAM} IS NOT NULL) AS {S.TEAM},
@@ -138,12 +147,12 @@ class DetectorContext:
                        sum(minutes) AS minutes, sum(cost) AS cost
                 FROM {ev} GROUP BY {S.CONTACT_ID}, leg_no
             )
-            SELECT l.* EXCLUDE (reason_here), c.{S.REASON},
+            SELECT l.*, c.{S.REASON},
                    lead(l.leg_key) OVER w AS next_key,
                    lead(l.is_self_service) OVER w AS next_self,
                    lag(l.leg_key) OVER w AS prev_key,
-                   count(*) OVER (PARTITION BY l.{S.CONTACT_ID}, l.leg_key ORDER BY l.leg_no
-                                  ROWS UNBOUNDED PRECEDING) > 1 AS is_revisit
+                   -- leg numbers are unique in a contact: later than the key's first leg is a revisit
+                   l.leg_no > min(l.leg_no) OVER (PARTITION BY l.{S.CONTACT_ID}, l.leg_key) AS is_revisit
             FROM l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
             WHERE l.leg_key IS NOT NULL
             WINDOW w AS (PARTITION BY l.{S.CONTACT_ID} ORDER BY l.leg_no)

@@ -39,24 +39,24 @@ class ContextLoss(Detector):
         self.thresholds = thresholds
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
-        e, t, ev, legs = ctx.engine, self.thresholds, ctx.events_table(), ctx.legs_table()
+        e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
         cells, dups = ctx.scratch("cl01"), ctx.scratch("cl01_dups")
+        # ``la`` has one row per (contact, leg, activity): counting its rows counts distinct legs.
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {dups} AS
             WITH occ AS (
-                SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, min(leg_no) AS first_leg FROM {ev} GROUP BY 1, 2
+                SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, min(leg_no) AS first_leg FROM {la} GROUP BY 1, 2
             ), per_leg AS (
                 -- Steps most human legs do anyway (queue wait, handling) are the leg's work.
                 SELECT a FROM (
-                    SELECT e.{S.ACTIVITY} AS a, count(DISTINCT (e.{S.CONTACT_ID}, e.leg_no)) AS legs_with
-                    FROM {ev} e JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
+                    SELECT x.{S.ACTIVITY} AS a, count(*) AS legs_with
+                    FROM {la} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
                     WHERE NOT l.is_self_service GROUP BY 1
                 ) WHERE legs_with >= {float(self.per_leg_share)}
                         * (SELECT count(*) FROM {legs} WHERE NOT is_self_service)
             ), d AS (
-                SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY} AS a, sum(minutes) AS minutes, sum(cost) AS cost
-                FROM {ev} GROUP BY 1, 2, 3
+                SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY} AS a, minutes, cost FROM {la}
             )
             SELECT l.{S.CONTACT_ID}, l.leg_no, l.leg_key AS x, l.prev_key, o.a,
                    d.a IS NOT NULL AS again, d.minutes, d.cost

@@ -32,14 +32,14 @@ class Rework(Detector):
         self.thresholds = thresholds
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
-        e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
+        e, t, la = ctx.engine, self.thresholds, ctx.leg_activities_table()
         occ, cells = ctx.scratch("lp01_occ"), ctx.scratch("lp01")
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {occ} AS
-            SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, count(*) AS times,
-                   sum(minutes) - arg_min(minutes, seq) AS minutes, sum(cost) - arg_min(cost, seq) AS cost
-            FROM {ev} WHERE leg_key IS NOT NULL GROUP BY 1, 2, 3, 4
+            SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, times,
+                   minutes - first_minutes AS minutes, cost - first_cost AS cost
+            FROM {la} WHERE leg_key IS NOT NULL
             """
         )
         e.execute(

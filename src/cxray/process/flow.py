@@ -108,19 +108,31 @@ def _variants(
     engine: Engine, steps: str, top_variants: int, n_contacts: int
 ) -> tuple[list[dict[str, Any]], int, int]:
     """The top variants, their total number, and the contacts whose variant repeats an activity
-    (rework is a property of the sequence, so it is counted per variant, not per event)."""
+    (rework is a property of the sequence, so it is counted per variant, not per event).
+
+    Contacts are grouped by a key of their sequence, not by the sequence itself: its length and the
+    sum of ``hash(position, activity)`` over its events (a set of (position, activity) pairs is the
+    sequence; two different variants share a 64-bit-hash sum with odds of about 1e-19 per pair). Only
+    one contact per variant has its activity list built, for the listed variants' names and order.
+    """
     limit = f"LIMIT {int(top_variants)}" if top_variants else ""
     rows = engine.rows(
         f"""
         WITH traces AS (
-            SELECT list({_A} ORDER BY {POS}) AS trace,
+            SELECT {_C}, count(*) AS len, sum(hash({POS}, {_A})) AS h,
                    (epoch_us(max({_T})) - epoch_us(min({_T}))) / 1e6 AS duration_s
             FROM {steps} GROUP BY {_C}
+        ), v AS (
+            SELECT len, h, count(*) AS n, avg(duration_s) AS mean_duration_s, min({_C}) AS rep
+            FROM traces GROUP BY len, h
+        ), named AS (
+            SELECT {_C} AS rep, list({_A} ORDER BY {POS}) AS trace
+            FROM {steps} WHERE {_C} IN (SELECT rep FROM v) GROUP BY {_C}
         )
-        SELECT trace, count(*) AS n, avg(duration_s) AS mean_duration_s,
+        SELECT trace, n, mean_duration_s,
                count(*) OVER () AS n_variants,
-               sum(count(*)) FILTER (WHERE len(list_distinct(trace)) < len(trace)) OVER () AS rework_contacts
-        FROM traces GROUP BY trace
+               sum(n) FILTER (WHERE len(list_distinct(trace)) < len(trace)) OVER () AS rework_contacts
+        FROM v JOIN named USING (rep)
         ORDER BY n DESC, trace
         {limit}
         """

@@ -1,0 +1,73 @@
+"""The shared ordered events table: built once, reused while ``events`` is unchanged, rebuilt otherwise."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cxray import schema as S
+from cxray.process import flow_map
+from cxray.process.steps import ORDERED_TABLE, ordered_events, release_ordered_events
+from cxray.testing import load_rows
+
+T0 = datetime(2024, 1, 1, 9)
+
+
+def ev(c: str, minute: int, activity: str, queue: str | None = None) -> dict:
+    return {
+        S.CONTACT_ID: c,
+        S.TIMESTAMP: T0 + timedelta(minutes=minute),
+        S.ACTIVITY: activity,
+        S.QUEUE: queue,
+    }
+
+
+def _tables(engine) -> set[str]:
+    return {r["name"] for r in engine.rows("SELECT table_name AS name FROM information_schema.tables")}
+
+
+def test_flow_map_leaves_only_the_shared_table(engine):
+    """flow_map drops its view; the ordered table stays for the next analysis until released."""
+    load_rows(engine, [ev("c", 0, "A"), ev("c", 1, "B")])
+    before = _tables(engine)
+    flow_map(engine)
+    assert _tables(engine) == before | {ORDERED_TABLE}
+    release_ordered_events(engine)
+    assert _tables(engine) == before
+
+
+def test_reused_while_events_unchanged(engine):
+    """A second call does not rebuild: a marker row put into the table survives."""
+    load_rows(engine, [ev("c", 0, "A"), ev("c", 1, "B")])
+    name = ordered_events(engine)
+    engine.execute(f"UPDATE {name} SET {S.ACTIVITY} = 'marker' WHERE seq = 1")
+    ordered_events(engine)
+    assert engine.scalar(f"SELECT count(*) FROM {name} WHERE {S.ACTIVITY} = 'marker'") == 1
+
+
+def test_rebuilt_when_events_replaced_or_resized(engine):
+    """A new events table, or rows inserted/deleted in place, give a fresh ordering."""
+    load_rows(engine, [ev("c", 0, "A"), ev("c", 1, "B")])
+    assert flow_map(engine)["n_events"] == 2
+    load_rows(engine, [ev("d", 0, "X"), ev("d", 1, "Y"), ev("d", 2, "Z")])
+    flow = flow_map(engine)
+    assert flow["n_events"] == 3 and flow["dfg"][0]["from"] in ("X", "Y")
+    engine.execute(f"DELETE FROM {S.EVENTS_TABLE} WHERE {S.ACTIVITY} = 'Z'")
+    assert flow_map(engine)["n_events"] == 2
+
+
+def test_legs_follow_the_route_carried_over_gaps(engine):
+    """leg_no grows where the (carried-forward) queue changes, not where it is merely missing."""
+    load_rows(
+        engine,
+        [
+            ev("c", 0, "a", "Q1"),
+            ev("c", 1, "b"),
+            ev("c", 2, "c", "Q1"),
+            ev("c", 3, "d", "Q2"),
+            ev("c", 4, "e"),
+        ],
+    )
+    rows = engine.rows(f"SELECT leg_key, leg_no FROM {ordered_events(engine)} ORDER BY seq")
+    assert [(r["leg_key"], r["leg_no"]) for r in rows] == [
+        ("Q1", 1), ("Q1", 1), ("Q1", 1), ("Q2", 2), ("Q2", 2)
+    ]  # fmt: skip
