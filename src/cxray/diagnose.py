@@ -27,6 +27,7 @@ from .options import AnalysisOptions
 from .process import flow_by, flow_map
 from .process.conformance import check_conformance
 from .process.model import ProcessModel
+from .process.steps import release_ordered_events
 from .progress import Progress, Silent
 
 
@@ -148,6 +149,7 @@ def diagnose_tables(
 
     progress.step("finding breakdowns and misaligned incentives")
     found, incentives = _breakdowns(engine, analysis, costs, parties)
+    release_ordered_events(engine)  # the shared sort of the events: its memory goes back
     progress.done()
 
     return Diagnosis(

@@ -27,11 +27,11 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError
 from .model import END, START, ProcessModel
-from .steps import q
+from .steps import IS_LAST, NEXT_ACTIVITY, ordered_events, q
 
 _P: Final = "_cx_conf_"  # prefix of every temporary table of this module
 _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit separator)
-_C, _A, _T, _R = q(S.CONTACT_ID), q(S.ACTIVITY), q(S.TIMESTAMP), q(S.SOURCE_ROW)
+_C, _A = q(S.CONTACT_ID), q(S.ACTIVITY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,16 +126,16 @@ def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
 def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
     """Each contact's scope (its first reason and channel when inferring, else one scope for all) and
     its first reason and channel (for expected paths)."""
-    first = f"ORDER BY {_T}, {_R}, {_A}"
-    reason = f"first({q(S.REASON)} {first}) FILTER (WHERE {q(S.REASON)} IS NOT NULL)"
-    channel = f"first({q(S.CHANNEL)} {first}) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
+    ordered = ordered_events(engine)
+    reason = f"arg_min({q(S.REASON)}, seq) FILTER (WHERE {q(S.REASON)} IS NOT NULL)"
+    channel = f"arg_min({q(S.CHANNEL)}, seq) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
     # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
     # inferred happy path belongs to a reason and an entry channel.
     scope = f"coalesce({reason}, '') || '{_SEP}' || coalesce({channel}, '')" if by_reason else "''"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.scope} AS
         SELECT {_C} AS c, {scope} AS scope, {reason} AS reason, {channel} AS channel
-        FROM {S.EVENTS_TABLE} GROUP BY {_C}"""
+        FROM {ordered} GROUP BY {_C}"""
     )
 
 
@@ -154,15 +154,15 @@ def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
 
 def _seq(engine: Engine, t: type[_Names]) -> None:
     """Each contact's steps in order (aliases applied), the next step (``end`` after the last) and the
-    seconds to it."""
+    seconds to it, from the events already ordered by :func:`~cxray.process.steps.ordered_events`."""
+    ordered = ordered_events(engine)
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
-        SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS step,
-               row_number() OVER w AS pos,
-               lead(coalesce(al.step, e.{_A}), 1, '{END}') OVER w AS nxt,
-               (epoch_us(lead(e.{_T}) OVER w) - epoch_us(e.{_T})) / 1e6 AS gap_s
-        FROM {S.EVENTS_TABLE} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
-        WINDOW w AS (PARTITION BY e.{_C} ORDER BY e.{_T}, e.{_R}, e.{_A})"""
+        SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS step, e.seq AS pos,
+               CASE WHEN e.{IS_LAST} THEN '{END}' ELSE coalesce(an.step, e.{NEXT_ACTIVITY}) END AS nxt,
+               (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
+        FROM {ordered} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
+        LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}"""
     )
 
 
@@ -170,15 +170,21 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
     """Happy path per scope: the most frequent step sequence (ties: the smallest sequence text)."""
     _put(engine, t.alias, {"activity": [], "step": []})
     _seq(engine, t)
+    # Contacts are grouped by a key of their sequence (length and the sum of hash(position, step), as
+    # the flow map's variants are), and only the most frequent sequences of each scope are spelled out.
     rows = engine.rows(
-        f"""WITH paths AS (
-            SELECT s.scope, string_agg(q.step, '{_SEP}' ORDER BY q.pos) AS path
-            FROM {t.seq} q JOIN {t.scope} s USING (c) GROUP BY q.c, s.scope
+        f"""WITH traces AS (
+            SELECT c, count(*) AS len, sum(hash(pos, step)) AS h FROM {t.seq} GROUP BY c
         ), counted AS (
-            SELECT scope, path, count(*) AS n, sum(count(*)) OVER (PARTITION BY scope) AS total
-            FROM paths GROUP BY scope, path
+            SELECT s.scope, len, h, count(*) AS n, min(c) AS rep,
+                   sum(count(*)) OVER (PARTITION BY s.scope) AS total
+            FROM traces JOIN {t.scope} s USING (c) GROUP BY s.scope, len, h
+            QUALIFY rank() OVER (PARTITION BY s.scope ORDER BY count(*) DESC) = 1
+        ), named AS (
+            SELECT c AS rep, string_agg(step, '{_SEP}' ORDER BY pos) AS path
+            FROM {t.seq} WHERE c IN (SELECT rep FROM counted) GROUP BY c
         )
-        SELECT scope, path, n, total FROM counted
+        SELECT scope, path, n, total FROM counted JOIN named USING (rep)
         QUALIFY row_number() OVER (PARTITION BY scope ORDER BY n DESC, path) = 1
         ORDER BY total DESC, scope"""
     )
@@ -306,57 +312,58 @@ def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
 def _deviation_lists(
     engine: Engine, t: type[_Names], options: ConformanceOptions, model: ProcessModel | None
 ) -> dict[str, list[dict[str, Any]]]:
-    n = f"(SELECT count(*) FROM {t.contacts})"
-    k, lim = options.examples, _limit(options)
-    agg = f"""count(DISTINCT x.c) AS contacts, count(DISTINCT x.c) / {n} AS share,
-              (SELECT sum(cost) FROM {t.contacts} cc WHERE cc.c IN (SELECT DISTINCT c FROM {{src}} y
-               WHERE {{match}})) AS cost, {_examples(k, "x.c")} AS examples"""
-
-    def lst(sql: str) -> list[dict[str, Any]]:
-        rows = engine.rows(sql)
+    def lst(
+        keys: str, per_contact: str, extra: str = "", order: str = "contacts DESC"
+    ) -> list[dict[str, Any]]:
+        """Aggregate ``per_contact`` (one row per key and contact: ``keys, c, n``) to one row per key:
+        occurrences, contacts, their share and cost, the smallest ``examples`` contact ids. Two plain
+        GROUP BYs: no DISTINCT and no correlated subquery, which cost seconds per list at 10M events."""
+        rows = engine.rows(
+            f"""WITH g AS ({per_contact}), tot AS (SELECT count(*) AS n FROM {t.contacts})
+            SELECT {keys}, sum(g.n) AS count, count(*) AS contacts,
+                count(*) / any_value(tot.n) AS share, sum(ct.cost) AS cost,
+                min(g.c, {max(options.examples, 1)}) AS examples {extra}
+            FROM g JOIN {t.contacts} ct USING (c), tot
+            GROUP BY {keys} ORDER BY {order}, {keys} {_limit(options)}"""
+        )
         for r in rows:
             r["share"] = round(float(r["share"]), 6)
             r["cost"] = _money(r["cost"]) if _has_cost(engine) else None
+            r["examples"] = sorted(r["examples"] or [])[: options.examples]
             for key in ("count", "repeats"):
                 if key in r:
                     r[key] = int(r[key])
         return rows
 
     transitions = lst(
-        f"""SELECT x.src AS "from", x.dst AS "to", count(*) AS count,
-            {agg.format(src=t.moves, match="y.src = x.src AND y.dst = x.dst AND NOT y.allowed")}
-        FROM {t.moves} x WHERE NOT x.allowed GROUP BY x.src, x.dst
-        ORDER BY contacts DESC, count DESC, "from", "to" {lim}"""
+        '"from", "to"',
+        f"""SELECT src AS "from", dst AS "to", c, count(*) AS n FROM {t.moves}
+            WHERE NOT allowed GROUP BY ALL""",
+        order="contacts DESC, count DESC",
     )
     unknown = lst(
-        f"""SELECT x.step, count(*) AS count,
-            {agg.format(src=t.seq, match="y.step = x.step")}
-        FROM {t.seq} x JOIN {t.scope} s USING (c)
-        LEFT JOIN {t.known} kn ON kn.scope = s.scope AND kn.step = x.step
-        WHERE kn.step IS NULL GROUP BY x.step ORDER BY contacts DESC, count DESC, x.step {lim}"""
+        "step",
+        f"""SELECT x.step, x.c, count(*) AS n FROM {t.seq} x JOIN {t.scope} s USING (c)
+            LEFT JOIN {t.known} kn ON kn.scope = s.scope AND kn.step = x.step
+            WHERE kn.step IS NULL GROUP BY ALL""",
+        order="contacts DESC, count DESC",
     )
     skipped = lst(
-        f"""WITH x AS (
-            SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
-            LEFT JOIN (SELECT DISTINCT c, step FROM {t.seq}) p ON p.c = s.c AND p.step = r.step
-            WHERE p.c IS NULL
-        )
-        SELECT x.step, {agg.format(src="x", match="y.step = x.step")}
-        FROM x GROUP BY x.step ORDER BY contacts DESC, x.step {lim}"""
+        "step",
+        f"""SELECT r.step, s.c, 1 AS n FROM {t.scope} s JOIN {t.req} r USING (scope)
+            ANTI JOIN (SELECT DISTINCT c, step FROM {t.seq}) p ON p.c = s.c AND p.step = r.step""",
     )
+    for r in skipped:
+        r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
-    _put(engine, _P + "looping", {"step": looping})
-    try:
-        loops = lst(
-            f"""WITH x AS (
-                SELECT c, step, count(*) - 1 AS extra FROM {t.seq} GROUP BY c, step HAVING count(*) > 1
-            )
-            SELECT x.step, sum(x.extra) AS repeats, x.step IN (SELECT step FROM {_P}looping) AS documented,
-                {agg.format(src="x", match="y.step = x.step")}
-            FROM x GROUP BY x.step ORDER BY contacts DESC, repeats DESC, x.step {lim}"""
-        )
-    finally:
-        engine.execute(f"DROP TABLE IF EXISTS {_P}looping")
+    loops = lst(
+        "step",
+        f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1",
+        order="contacts DESC, count DESC",
+    )
+    for r in loops:
+        r["repeats"] = r.pop("count")
+        r["documented"] = r["step"] in looping
     return {
         "undocumented_transitions": transitions,
         "undocumented_steps": unknown,
