@@ -102,7 +102,8 @@ def check_conformance(
 class _Names:
     alias, trans, req, known = _P + "alias", _P + "trans", _P + "req", _P + "known"
     scope, seq, moves, contacts = _P + "scope", _P + "seq", _P + "moves", _P + "contacts"
-    all = (alias, trans, req, known, scope, seq, moves, contacts)
+    unknown, skipped = _P + "unknown", _P + "skipped"
+    all = (alias, trans, req, known, scope, seq, moves, contacts, unknown, skipped)
 
 
 @contextmanager
@@ -153,15 +154,17 @@ def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
 
 
 def _seq(engine: Engine, t: type[_Names]) -> None:
-    """Each contact's steps in order (aliases applied), the next step (``end`` after the last) and the
-    seconds to it, from the events already ordered by :func:`~cxray.process.steps.ordered_events`."""
+    """Each contact's steps in order (aliases applied) with its scope, the next step (``end`` after the
+    last) and the seconds to it, from the events already ordered by
+    :func:`~cxray.process.steps.ordered_events` (the scope is joined once here, not in every query)."""
     ordered = ordered_events(engine)
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
-        SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS step, e.seq AS pos,
+        SELECT e.{_C} AS c, sc.scope, coalesce(al.step, e.{_A}) AS step, e.seq AS pos,
                CASE WHEN e.{IS_LAST} THEN '{END}' ELSE coalesce(an.step, e.{NEXT_ACTIVITY}) END AS nxt,
                (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
-        FROM {ordered} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
+        FROM {ordered} e JOIN {t.scope} sc ON sc.c = e.{_C}
+        LEFT JOIN {t.alias} al ON al.activity = e.{_A}
         LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}"""
     )
 
@@ -220,15 +223,27 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
 
 
 def _replay(engine: Engine, t: type[_Names]) -> None:
+    """Moves with ``allowed``; the (contact, step) pairs off the model and the required steps skipped,
+    each materialised once for the per-contact verdict and the deviation lists."""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.moves} AS
         WITH m AS (
-            SELECT c, pos, step AS src, nxt AS dst, gap_s FROM {t.seq}
-            UNION ALL SELECT c, 0, '{START}', step, NULL FROM {t.seq} WHERE pos = 1
+            SELECT c, scope, pos, step AS src, nxt AS dst, gap_s FROM {t.seq}
+            UNION ALL SELECT c, scope, 0, '{START}', step, NULL FROM {t.seq} WHERE pos = 1
         )
-        SELECT m.*, s.scope, tr.src IS NOT NULL AS allowed
-        FROM m JOIN {t.scope} s USING (c)
-        LEFT JOIN {t.trans} tr ON tr.scope = s.scope AND tr.src = m.src AND tr.dst = m.dst"""
+        SELECT m.*, tr.src IS NOT NULL AS allowed
+        FROM m LEFT JOIN {t.trans} tr ON tr.scope = m.scope AND tr.src = m.src AND tr.dst = m.dst"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.unknown} AS
+        SELECT q.c, q.step, count(*) AS n FROM {t.seq} q
+        ANTI JOIN {t.known} k ON k.scope = q.scope AND k.step = q.step GROUP BY q.c, q.step"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
+        SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
+        ANTI JOIN (SELECT DISTINCT q.c, q.step FROM {t.seq} q SEMI JOIN {t.req} rr ON rr.step = q.step) p
+            ON p.c = s.c AND p.step = r.step"""
     )
     cost = _cost_sql(engine)
     engine.execute(
@@ -239,16 +254,8 @@ def _replay(engine: Engine, t: type[_Names]) -> None:
                 count(*) FILTER (WHERE NOT allowed AND dst = '{END}') AS bad_end,
                 count(*) FILTER (WHERE NOT allowed AND src <> '{START}' AND dst <> '{END}') AS bad_moves
             FROM {t.moves} GROUP BY c
-        ), unknown AS (
-            SELECT q.c, count(*) AS n FROM {t.seq} q JOIN {t.scope} s USING (c)
-            LEFT JOIN {t.known} k ON k.scope = s.scope AND k.step = q.step
-            WHERE k.step IS NULL GROUP BY q.c
-        ), present AS (SELECT DISTINCT c, step FROM {t.seq}),
-        skipped AS (
-            SELECT s.c, count(*) AS n FROM {t.scope} s JOIN {t.req} r USING (scope)
-            LEFT JOIN present p ON p.c = s.c AND p.step = r.step
-            WHERE p.c IS NULL GROUP BY s.c
-        )
+        ), unknown AS (SELECT c, sum(n) AS n FROM {t.unknown} GROUP BY c),
+        skipped AS (SELECT c, count(*) AS n FROM {t.skipped} GROUP BY c)
         SELECT mv.c, mv.bad_start, mv.bad_end, mv.bad_moves,
             coalesce(unknown.n, 0) AS unknown_steps, coalesce(skipped.n, 0) AS skipped,
             mv.bad_start + mv.bad_end + mv.bad_moves + coalesce(skipped.n, 0) = 0 AS fits,
@@ -341,18 +348,8 @@ def _deviation_lists(
             WHERE NOT allowed GROUP BY ALL""",
         order="contacts DESC, count DESC",
     )
-    unknown = lst(
-        "step",
-        f"""SELECT x.step, x.c, count(*) AS n FROM {t.seq} x JOIN {t.scope} s USING (c)
-            LEFT JOIN {t.known} kn ON kn.scope = s.scope AND kn.step = x.step
-            WHERE kn.step IS NULL GROUP BY ALL""",
-        order="contacts DESC, count DESC",
-    )
-    skipped = lst(
-        "step",
-        f"""SELECT r.step, s.c, 1 AS n FROM {t.scope} s JOIN {t.req} r USING (scope)
-            ANTI JOIN (SELECT DISTINCT c, step FROM {t.seq}) p ON p.c = s.c AND p.step = r.step""",
-    )
+    unknown = lst("step", f"SELECT step, c, n FROM {t.unknown}", order="contacts DESC, count DESC")
+    skipped = lst("step", f"SELECT step, c, 1 AS n FROM {t.skipped}")
     for r in skipped:
         r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
