@@ -58,6 +58,12 @@ _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
 
 
+#: The optional columns whose presence :class:`LogFacts` records, in its field order.
+FACT_COLUMNS: tuple[str, ...] = (
+    S.CUSTOMER_ID, S.REASON, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR_TYPE, S.OUTCOME, S.DURATION_S,
+)  # fmt: skip
+
+
 @dataclass(frozen=True, kw_only=True)
 class LogFacts:
     """Which optional inputs the log has at all (a column with at least one non-NULL value)."""
@@ -76,6 +82,12 @@ class LogFacts:
     def has_routing(self) -> bool:
         return self.has_queue or self.has_team
 
+    @classmethod
+    def from_flags(cls, flags: list[bool], data_end: datetime | None) -> LogFacts:
+        """Facts from one flag per :data:`FACT_COLUMNS` (in that order) and the data's last timestamp."""
+        names = ("customer", "reason", "channel", "queue", "team", "actor_type", "outcome", "duration")
+        return cls(**{f"has_{n}": bool(f) for n, f in zip(names, flags, strict=True)}, data_end=data_end)
+
     @property
     def has_self_service_signal(self) -> bool:
         return self.has_actor_type or self.has_channel
@@ -83,22 +95,10 @@ class LogFacts:
 
 def log_facts(engine: Engine) -> LogFacts:
     """One pass over ``events``: which optional columns carry data, and the last timestamp."""
-    cols = (S.CUSTOMER_ID, S.REASON, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR_TYPE, S.OUTCOME, S.DURATION_S)
-    counts = ", ".join(f"count({c}) > 0" for c in cols)
+    counts = ", ".join(f"count({c}) > 0" for c in FACT_COLUMNS)
     row = engine.con.execute(f'SELECT {counts}, max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}').fetchone()
     assert row is not None  # an aggregate always returns one row
-    flags = [bool(v) for v in row[:-1]]
-    return LogFacts(
-        has_customer=flags[0],
-        has_reason=flags[1],
-        has_channel=flags[2],
-        has_queue=flags[3],
-        has_team=flags[4],
-        has_actor_type=flags[5],
-        has_outcome=flags[6],
-        has_duration=flags[7],
-        data_end=row[-1],
-    )
+    return LogFacts.from_flags(list(row[:-1]), row[-1])
 
 
 def route_column(facts: LogFacts) -> str | None:

@@ -46,7 +46,7 @@ def gather(engine: Engine, result: Any) -> Gathered:
 
     out = Gathered()
     created: set[str] = set()
-    result = result.persist(StorageLevel.MEMORY_AND_DISK)
+    result = result.persist(StorageLevel.DISK_ONLY)  # a large log's payloads exceed the heap
     try:
         result.count()  # computes every partition, in parallel, before streaming them one by one
         for row in result.toLocalIterator():

@@ -32,7 +32,7 @@ from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
 from ..io.readers import ROW, register_arrow
 from ..io.sql import ident
-from ..journeys import LogFacts
+from ..journeys import FACT_COLUMNS, LogFacts
 from ._duck import arrow
 
 _PATH, _INDEX = "__cx_path", "__cx_row_index"
@@ -100,7 +100,7 @@ def count_staged(staged: Staged) -> StageCounts:
     from pyspark.sql import functions as F
 
     kept = F.col(REASON).isNull()
-    optional = (S.CUSTOMER_ID, S.REASON, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR_TYPE, S.OUTCOME, S.DURATION_S)
+    optional = FACT_COLUMNS
     rows = (
         staged.frame.groupBy(FILE)
         .agg(
@@ -113,17 +113,7 @@ def count_staged(staged: Staged) -> StageCounts:
     )
     flags = [any(r[c] for r in rows) for c in optional]
     ends = [r["data_end"] for r in rows if r["data_end"] is not None]
-    facts = LogFacts(
-        has_customer=flags[0],
-        has_reason=flags[1],
-        has_channel=flags[2],
-        has_queue=flags[3],
-        has_team=flags[4],
-        has_actor_type=flags[5],
-        has_outcome=flags[6],
-        has_duration=flags[7],
-        data_end=max(ends) if ends else None,
-    )
+    facts = LogFacts.from_flags(flags, max(ends) if ends else None)
     return StageCounts(
         rows={int(r[FILE]): int(r["n"]) for r in rows},
         rejected={int(r[FILE]): int(r["rejected"]) for r in rows},

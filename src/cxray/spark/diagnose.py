@@ -67,6 +67,8 @@ def diagnose_spark(
     the ``rejected`` table keeps each rejected row's reason, column and value but not its raw values.
     """
     require_pyspark()
+    from pyspark import StorageLevel
+
     if partitions is not None and partitions < 1:
         raise ConfigError(f"partitions must be >= 1, got {partitions}")
     read = read or ReadOptions()
@@ -81,7 +83,9 @@ def diagnose_spark(
         spark = spark or local_session()
         progress.step("reading events (Spark)")
         staged = stage(spark, names, read)
-        frame = staged.frame.persist()
+        # On disk, not the heap: the staged events of a large log do not fit a driver's default 4g
+        # (10M events ran out of Java heap in local mode when persisted in memory).
+        frame = staged.frame.persist(StorageLevel.DISK_ONLY)
         try:
             counts = count_staged(Staged(frame, staged.sources, staged.attributes, staged.attr_columns))
             _rejected(engine, rejected_rows(Staged(frame, [], [], [])))
