@@ -25,6 +25,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src
 
 test: $(SPARK_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --doctest-modules --ignore=src/cxray/__main__.py src tests

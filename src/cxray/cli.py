@@ -15,6 +15,7 @@ Exit codes (also in ``docs/cli.md``):
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -161,14 +162,21 @@ def diagnose(
         if partitions is not None and engine_name != "spark":
             raise ConfigError("--partitions applies to --engine spark only")
         with Engine(memory_limit=memory_limit, threads=threads) as engine:
-            steps = {"read": read, "analysis": analysis, "costs": cost_model, "engine": engine}
-            steps |= {"progress": _progress(quiet), "model": documented, "parties": declared}
+            run = run_diagnose
             if engine_name == "spark":
                 from .spark import diagnose_spark
 
-                result = diagnose_spark(events, partitions=partitions, **steps)
-            else:
-                result = run_diagnose([Path(e) for e in events], **steps)
+                run = partial(diagnose_spark, partitions=partitions)
+            result = run(
+                [e if engine_name == "spark" else Path(e) for e in events],
+                read=read,
+                analysis=analysis,
+                costs=cost_model,
+                engine=engine,
+                progress=_progress(quiet),
+                model=documented,
+                parties=declared,
+            )
             paths = write_outputs(result, out, engine=engine, redact=redact)
     except CxrayError as exc:
         raise _fail(exc) from None

@@ -115,8 +115,16 @@ def diagnose(
 
     progress.step("reconstructing contacts and journeys")
     build_journeys(engine, options=analysis, costs=costs)
-    steps = {"read": read, "analysis": analysis, "costs": costs, "progress": progress}
-    return diagnose_tables(engine, summary, **steps, model=model, parties=parties)
+    return diagnose_tables(
+        engine,
+        summary,
+        read=read,
+        analysis=analysis,
+        costs=costs,
+        progress=progress,
+        model=model,
+        parties=parties,
+    )
 
 
 def diagnose_tables(

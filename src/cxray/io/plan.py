@@ -82,9 +82,9 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
             spec = _auto(canonical, [c for c in types if c not in explicit])
         specs[canonical] = spec
     for event in m.events:
-        for column in (event.timestamp, event.date, event.duration):
-            if column:
-                need(column, f"event {event.activity!r}")
+        for optional in (event.timestamp, event.date, event.duration):
+            if optional:
+                need(optional, f"event {event.activity!r}")
         for canonical, spec in event.columns.items():
             for column in (spec,) if isinstance(spec, str) else spec:
                 need(column, canonical)
