@@ -101,8 +101,10 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
                    coalesce(minutes, 0) AS minutes, coalesce(cost, 0) AS cost
             FROM ({union})
         ), c AS (
-            SELECT fid, contact_id, max(share * units) AS units, sum(share * minutes) AS minutes,
-                   sum(share * cost) AS cost
+            -- Summed as decimals: exact, so the totals (and which finding keeps a contact) do not
+            -- depend on the order rows arrive in, which varies with threads and engines.
+            SELECT fid, contact_id, max({_dec("share * units")}) AS units,
+                   sum({_dec("share * minutes")}) AS minutes, sum({_dec("share * cost")}) AS cost
             FROM raw WHERE share > 0 GROUP BY fid, contact_id
         ), g AS (
             SELECT fid, sum(cost) AS g_cost, sum(minutes) AS g_min, sum(units) AS g_units FROM c GROUP BY fid
@@ -117,11 +119,12 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
         r["fid"]: r
         for r in engine.rows(
             f"""
-            SELECT a.fid, any_value(a.g_cost) AS g_cost, any_value(a.g_min) AS g_min,
-                   any_value(a.g_units) AS g_units,
-                   coalesce(sum(a.cost) FILTER (WHERE a.kept), 0) AS cost,
-                   coalesce(sum(a.minutes) FILTER (WHERE a.kept), 0) AS minutes,
-                   coalesce(sum(a.units) FILTER (WHERE a.kept), 0) AS units,
+            SELECT a.fid, CAST(any_value(a.g_cost) AS DOUBLE) AS g_cost,
+                   CAST(any_value(a.g_min) AS DOUBLE) AS g_min,
+                   CAST(any_value(a.g_units) AS DOUBLE) AS g_units,
+                   CAST(coalesce(sum(a.cost) FILTER (WHERE a.kept), 0) AS DOUBLE) AS cost,
+                   CAST(coalesce(sum(a.minutes) FILTER (WHERE a.kept), 0) AS DOUBLE) AS minutes,
+                   CAST(coalesce(sum(a.units) FILTER (WHERE a.kept), 0) AS DOUBLE) AS units,
                    count(DISTINCT k.{S.CUSTOMER_ID}) FILTER (WHERE a.kept) AS customers
             FROM {CLAIMS} a LEFT JOIN {S.CONTACTS_TABLE} k USING ({S.CONTACT_ID})
             GROUP BY a.fid ORDER BY a.fid
@@ -183,6 +186,11 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
             )
         )
     return out
+
+
+def _dec(expr: str) -> str:
+    """``expr`` (a product of claim values in [0, 1] and minutes or money) as an exact decimal."""
+    return f"CAST({expr} AS DECIMAL(24, 9))"
 
 
 def _key(f: Finding) -> tuple[Any, ...]:
