@@ -71,6 +71,28 @@ def test_summary_sentences_carry_cost_share_bucket_and_kpi():
     assert executive_summary({}) is None
 
 
+def test_without_handle_times_the_summary_speaks_of_contacts_not_zero_money():
+    """A log with no durations (BPIC 2013, helpdesk) prices nothing: no "0.00 EUR" sentences."""
+    doc = make_doc()
+    for b in doc["breakdowns"]:
+        b.update(
+            avoidable_cost=0.0, avoidable_minutes=0.0, avoidable_contacts=0.0, share_of_avoidable_cost=0.0
+        )
+    doc["breakdown_summary"].update(
+        measure="contacts",
+        total_avoidable_cost=0.0,
+        total_avoidable_minutes=0.0,
+        total_avoidable_contacts=0.0,
+    )
+    s = executive_summary(doc)
+    assert "no handle times" in s["lead"] and "ranked by the contacts they touch" in s["lead"]
+    first = doc["breakdowns"][0]
+    assert f"touches {first['contacts_affected']:,} contacts" in s["sentences"][0]["text"]
+    assert not any("EUR" in x["text"] for x in s["sentences"])
+    doc["breakdown_summary"]["measure"] = "minutes"
+    assert "ranked by avoidable handle minutes" in executive_summary(doc)["lead"]
+
+
 def test_pareto_is_sorted_and_cumulates_to_the_explained_share():
     p = pareto(make_doc())
     assert p["cost"] == sorted(p["cost"], reverse=True)
@@ -106,3 +128,13 @@ def test_node_sizes_match_flow_map_activity_counts_on_a_real_log(shared_data, en
         a["activity"]: a["count"] for a in flow["activities"]
     }
     assert size["end"] == flow["n_contacts"]
+
+
+def test_an_unpriced_breakdown_states_its_target_not_zero_savings():
+    from cxray.report.evidence import fix_sentence
+
+    b = {"avoidable_contacts": 0.0, "avoidable_minutes": 0.0, "avoidable_cost": 0.0,
+         "evidence": {"median_idle_days": 2.1, "baseline_median_idle_days": 0.2}}  # fmt: skip
+    text = fix_sentence(b, "EUR")
+    assert text.startswith("Bring") and "0.2" in text and "EUR" not in text and "would avoid" not in text
+    assert "would avoid" in fix_sentence(dict(b, avoidable_minutes=12.0), "EUR")

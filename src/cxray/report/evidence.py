@@ -170,6 +170,13 @@ def fix_sentence(b: Mapping[str, Any], cur: str) -> str:
             return str(source["fix"])
     n = b.get("avoidable_contacts")
     contacts = f"{round(n):,} contacts, " if isinstance(n, int | float) and round(n) else ""
+    if not contacts and not b.get("avoidable_minutes") and not b.get("avoidable_cost"):
+        target = _target(_evidence(b))
+        if target:  # nothing priced (no handle times): the baseline alone says what must move
+            return target.removesuffix("; that ") + "."
+        return (
+            "Remove the pattern the evidence describes; with handle times in the data cxray would price it."
+        )
     return (
         f"{_target(_evidence(b)) or 'Removing it '}would avoid {contacts}"
         f"{fmt(b.get('avoidable_minutes'), 'money')} handle minutes and "

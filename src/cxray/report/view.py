@@ -60,14 +60,26 @@ def contacts_text(value: Any) -> str:
     return f"{n:,} avoidable contact{'s' if n != 1 else ''}" if n else ""
 
 
-def summary_sentence(b: Mapping[str, Any], cur: str) -> str:
-    """One sentence a leader can repeat: what, how much, which share, what kind, which KPI hides it."""
+def summary_sentence(b: Mapping[str, Any], cur: str, measure: str = "cost") -> str:
+    """One sentence a leader can repeat: what, how much, which share, what kind, which KPI hides it.
+
+    ``measure`` is the finder's ranking measure (``breakdown_summary.measure``): cost, or minutes when
+    nothing could be priced, or contacts when the log has no handle times at all.
+    """
     title = str(b.get("title") or b.get("code") or "A breakdown").rstrip(".")
     contacts = contacts_text(b.get("avoidable_contacts"))
-    text = (
-        f"{title}: {fmt(b.get('avoidable_cost'), 'money')} {cur} of avoidable cost "
-        f"({fmt(b.get('share_of_avoidable_cost'), 'pct')} of the total{', ' + contacts if contacts else ''})"
-    )
+    share = fmt(b.get("share_of_avoidable_cost"), "pct")
+    if measure == "minutes":
+        text = f"{title}: {fmt(b.get('avoidable_minutes'))} avoidable handle minutes ({share} of the total)"
+    elif measure == "contacts" and not contacts:
+        text = f"{title}: touches {fmt(b.get('contacts_affected'))} contacts"
+    elif measure == "contacts":
+        text = f"{title}: {contacts} ({share} of the total)"
+    else:
+        text = (
+            f"{title}: {fmt(b.get('avoidable_cost'), 'money')} {cur} of avoidable cost "
+            f"({share} of the total{', ' + contacts if contacts else ''})"
+        )
     if b.get("bucket"):
         text += f", {b['bucket']}"
     kpi = hidden_by(b)
@@ -87,11 +99,37 @@ def executive_summary(doc: Mapping[str, Any], *, top: int = 5) -> dict[str, Any]
         share = sum(_num(b.get("share_of_avoidable_cost")) for b in shown)
     total = summary.get("total_avoidable_cost")
     cur = currency(doc)
+    measure = str(summary.get("measure") or "cost")
+    n = len(shown)
+    if measure == "cost":
+        lead = f"The top {n} breakdowns explain {fmt(share, 'pct')} of the avoidable cost found" + (
+            f" ({fmt(total, 'money')} {cur})." if total is not None else "."
+        )
+    elif measure == "minutes":
+        lead = (
+            f"Nothing could be priced (the cost model has no rate for this work), so the top {n} "
+            f"breakdowns are ranked by avoidable handle minutes: they explain {fmt(share, 'pct')} of "
+            f"the {fmt(summary.get('total_avoidable_minutes'))} found."
+        )
+    elif _num(summary.get("total_avoidable_contacts")):
+        lead = (
+            f"The data carries no handle times, so the top {n} breakdowns are ranked by avoidable "
+            f"contacts: they explain {fmt(share, 'pct')} of the "
+            f"{fmt(summary.get('total_avoidable_contacts'))} found."
+        )
+    else:
+        lead = (
+            f"The data carries no handle times (duration_s), so nothing could be priced or counted as "
+            f"avoidable work: the top {n} breakdowns are ranked by the contacts they touch. Map a "
+            f"duration column to see their cost."
+        )
     return {
-        "sentences": [{"rank": b.get("rank"), "text": summary_sentence(b, cur)} for b in shown],
+        "sentences": [{"rank": b.get("rank"), "text": summary_sentence(b, cur, measure)} for b in shown],
         "top_share": share,
         "total": total,
-        "n_shown": len(shown),
+        "lead": lead,
+        "measure": measure,
+        "n_shown": n,
         "n_all": len(breakdowns),
     }
 
