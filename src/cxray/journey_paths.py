@@ -19,8 +19,8 @@ A journey without an entry channel starts with ``(unknown channel)``. Its **outc
 - ``repeat``: resolved, but the customer had to come back (two or more contacts);
 - ``resolved``: resolved at the first contact.
 
-All of it is SQL over ``events``, ``contacts`` and ``journeys`` (from
-:func:`cxray.journeys.build_journeys`); only the aggregated paths reach Python.
+All of it is SQL over the ordered events (:func:`cxray.process.steps.ordered_events`), ``contacts`` and
+``journeys`` (from :func:`cxray.journeys.build_journeys`); only the aggregated paths reach Python.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from . import schema as S
-from .costs import effective_actor_type_sql, sql_string
+from .costs import sql_string
 from .engine import Engine
 from .errors import ConfigError, InputError
+from .process.steps import ordered_events
 
 OPEN: Final = "open"
 ABANDONED: Final = "abandoned"
@@ -94,35 +95,32 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[dict[str, Any
         raise InputError(
             f"journey_paths needs the {' and '.join(missing)} table(s): run build_journeys first"
         )
-    actor = effective_actor_type_sql(actor_type=f"e.{S.ACTOR_TYPE}", channel=f"e.{S.CHANNEL}")
+    party = _party_sql("e.eff_actor")
     limit = f"LIMIT {int(max_paths)}" if max_paths else ""
+    # Each contact's parties come from the events already in order (process.steps: one shared sort);
+    # a journey's path is its contacts' lists in contact order, consecutive repeats dropped.
+    ordered = ordered_events(engine)
     rows = engine.rows(
         f"""
-        WITH stages AS (
-            SELECT {S.JOURNEY_ID}, 0 AS seq, 0 AS ts_us, 0 AS row_n,
-                   coalesce({S.ENTRY_CHANNEL}, {sql_string(UNKNOWN_CHANNEL)}) AS stage
-            FROM {S.JOURNEYS_TABLE}
-            UNION ALL
-            SELECT c.{S.JOURNEY_ID}, c.{S.CONTACT_SEQ}, epoch_us(e."{S.TIMESTAMP}"), e.{S.SOURCE_ROW},
-                   {_party_sql(actor)}
-            FROM {S.EVENTS_TABLE} e JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
-        ), ordered AS (
-            SELECT *, lag(stage) OVER (PARTITION BY {S.JOURNEY_ID} ORDER BY seq, ts_us, row_n) AS prev
-            FROM stages WHERE stage IS NOT NULL
-        ), paths AS (
-            SELECT {S.JOURNEY_ID}, list(stage ORDER BY seq, ts_us, row_n) AS path
-            FROM ordered WHERE prev IS NULL OR prev <> stage
-            GROUP BY {S.JOURNEY_ID}
+        WITH cp AS (
+            SELECT e.{S.CONTACT_ID}, list(p ORDER BY e.seq) FILTER (WHERE p IS NOT NULL) AS parties
+            FROM (SELECT e.*, {party} AS p FROM {ordered} e) e GROUP BY e.{S.CONTACT_ID}
+        ), jp AS (
+            SELECT c.{S.JOURNEY_ID}, flatten(list(coalesce(cp.parties, []) ORDER BY c.{S.CONTACT_SEQ})) AS l
+            FROM {S.CONTACTS_TABLE} c LEFT JOIN cp USING ({S.CONTACT_ID}) GROUP BY c.{S.JOURNEY_ID}
+        ), full_path AS (
+            SELECT list_prepend(coalesce(j.{S.ENTRY_CHANNEL}, {sql_string(UNKNOWN_CHANNEL)}),
+                                coalesce(jp.l, [])) AS l,
+                   CASE WHEN j.{S.IS_RESOLVED} IS NULL THEN {sql_string(OPEN)}
+                        WHEN NOT j.{S.IS_RESOLVED} THEN {sql_string(ABANDONED)}
+                        WHEN j.{S.N_CONTACTS} > 1 THEN {sql_string(REPEAT)}
+                        ELSE {sql_string(RESOLVED)} END AS outcome
+            FROM {S.JOURNEYS_TABLE} j LEFT JOIN jp USING ({S.JOURNEY_ID})
         )
-        SELECT p.path,
-               CASE WHEN j.{S.IS_RESOLVED} IS NULL THEN {sql_string(OPEN)}
-                    WHEN NOT j.{S.IS_RESOLVED} THEN {sql_string(ABANDONED)}
-                    WHEN j.{S.N_CONTACTS} > 1 THEN {sql_string(REPEAT)}
-                    ELSE {sql_string(RESOLVED)} END AS outcome,
-               count(*) AS journeys
-        FROM paths p JOIN {S.JOURNEYS_TABLE} j USING ({S.JOURNEY_ID})
-        GROUP BY p.path, outcome
-        ORDER BY journeys DESC, p.path, outcome
+        SELECT list_filter(l, lambda x, i: i = 1 OR x <> l[i - 1]) AS path, outcome, count(*) AS journeys
+        FROM full_path
+        GROUP BY ALL
+        ORDER BY journeys DESC, path, outcome
         {limit}
         """
     )
