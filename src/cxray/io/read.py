@@ -100,9 +100,16 @@ def _check_usable(engine: Engine, plan: FilePlan, counts: dict | None) -> None:
         f"count(*) OVER (PARTITION BY {REASON}) AS n FROM {STAGE} WHERE {FILE} = {plan.index} "
         f"ORDER BY n DESC, source_row LIMIT 1"
     )[0]
+    raise all_rejected(path, first, counts["n"])
+
+
+def all_rejected(path: str, first: dict, n: int) -> InputError:
+    """The error for a source whose every row was rejected; ``first`` is its most frequent reason's
+    first rejected row (``reason, col, value, source_row`` and ``n``, how often the reason occurs).
+    Shared with the Spark engine so both say the same."""
     shown = "" if first["value"] is None else f" (value {first['value']!r})"
-    raise InputError(
-        f"every row was rejected; most often {first['reason']} ({first['n']} of {counts['n']}), "
+    return InputError(
+        f"every row was rejected; most often {first['reason']} ({first['n']} of {n}), "
         f"first here{shown}{_HINTS.get(first['reason'], '')}",
         path=path,
         row=first["source_row"],
@@ -119,6 +126,30 @@ def _summary(
     duplicates: int,
     records: int,
 ) -> InputSummary:
+    malformed = sum(len(s.malformed) for s in sources)
+    return summarise(
+        engine,
+        files=[s.path for s in sources],
+        attributes=attributes,
+        rows_read=staged + malformed,
+        rows_rejected=staged_rejected + malformed,
+        duplicates=duplicates,
+        records=records + malformed,
+    )
+
+
+def summarise(
+    engine: Engine,
+    *,
+    files: list[str],
+    attributes: list[str],
+    rows_read: int,
+    rows_rejected: int,
+    duplicates: int,
+    records: int,
+) -> InputSummary:
+    """The input summary from the finished ``events`` and ``rejected`` tables and the counts only the
+    reader knows (shared with the Spark engine, which counts on its executors)."""
     optional = ", ".join(f"count({ident(c)}) AS {ident(c)}" for c in S.OPTIONAL)
     row = engine.rows(
         f"SELECT count(*) AS kept, min({ident(S.TIMESTAMP)}) AS t0, max({ident(S.TIMESTAMP)}) AS t1, "
@@ -128,20 +159,18 @@ def _summary(
         r["reason"]: int(r["n"])
         for r in engine.rows(f"SELECT reason, count(*) AS n FROM {REJECTED} GROUP BY reason ORDER BY reason")
     }
-    malformed = sum(len(s.malformed) for s in sources)
-    kept = int(row["kept"])
     return InputSummary(
-        files=[s.path for s in sources],
-        rows_read=staged + malformed,
-        rows_kept=kept,
-        rows_rejected=staged_rejected + malformed,
+        files=files,
+        rows_read=rows_read,
+        rows_kept=int(row["kept"]),
+        rows_rejected=rows_rejected,
         rejected_by_reason=reasons,
         duplicates_dropped=duplicates,
         fields_present=[c for c in S.OPTIONAL if row[c]],
         attributes=attributes,
         time_start=_iso(row["t0"]),
         time_end=_iso(row["t1"]),
-        records_read=records + malformed,
+        records_read=records,
     )
 
 

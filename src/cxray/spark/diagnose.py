@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..errors import ConfigError, InputError
 from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
+from ..io.read import all_rejected, summarise
 from ..io.sql import ident
 from ..options import AnalysisOptions
 from ..process.model import ProcessModel
@@ -157,42 +157,19 @@ def _check_usable(engine: Engine, staged: Staged, counts: StageCounts) -> None:
             f"ORDER BY n DESC, {S.SOURCE_ROW} LIMIT 1",
             [s.path],
         )[0]
-        shown = "" if first["value"] is None else f" (value {first['value']!r})"
-        raise InputError(
-            f"every row was rejected; most often {first['reason']} ({first['n']} of {n}), first here{shown}",
-            path=s.path,
-            row=first[S.SOURCE_ROW],
-            column=first["col"],
-        )
+        raise all_rejected(s.path, first, n)
 
 
 def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: int) -> InputSummary:
-    optional = ", ".join(f"count({ident(c)}) AS {ident(c)}" for c in S.OPTIONAL)
-    row = engine.rows(
-        f"SELECT count(*) AS kept, min({ident(S.TIMESTAMP)}) AS t0, max({ident(S.TIMESTAMP)}) AS t1, "
-        f"{optional} FROM {S.EVENTS_TABLE}"
-    )[0]
-    reasons = {
-        r["reason"]: int(r["n"])
-        for r in engine.rows(f"SELECT reason, count(*) AS n FROM {REJECTED} GROUP BY reason ORDER BY reason")
-    }
-    return InputSummary(
+    return summarise(
+        engine,
         files=[s.path for s in staged.sources],
-        rows_read=sum(counts.rows.values()),
-        rows_kept=int(row["kept"]),
-        rows_rejected=sum(counts.rejected.values()),
-        rejected_by_reason=reasons,
-        duplicates_dropped=duplicates,
-        fields_present=[c for c in S.OPTIONAL if row[c]],
         attributes=staged.attributes,
-        time_start=_iso(row["t0"]),
-        time_end=_iso(row["t1"]),
-        records_read=sum(s.records for s in staged.sources),
+        rows_read=sum(counts.rows.values()),
+        rows_rejected=sum(counts.rejected.values()),
+        duplicates=duplicates,
+        records=sum(s.records for s in staged.sources),
     )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat() + "Z"
 
 
 __all__ = ["diagnose_spark"]
