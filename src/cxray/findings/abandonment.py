@@ -7,7 +7,7 @@ from ..costs import sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, claims, examples, rnd, scalar
+from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, scalar
 
 
 @register_detector
@@ -38,17 +38,11 @@ class AbandonmentHotSpot(Detector):
         e, t, c = ctx.engine, self.thresholds, S.CONTACTS_TABLE
         cells = ctx.scratch("ab01")
         q = S.FINAL_QUEUE if ctx.facts.has_queue else S.FINAL_TEAM
-        e.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {cells} AS
-            WITH cell AS (
-                SELECT {q} AS v, hour({S.START_TS}) AS h, count(*) AS n,
-                       count(*) FILTER (WHERE {S.IS_ABANDONED}) AS k
-                FROM {c} WHERE {q} IS NOT NULL GROUP BY 1, 2
-            ), tot AS (SELECT v, sum(n) AS nn, sum(k) AS kk FROM cell GROUP BY v)
-            SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell JOIN tot USING (v) WHERE nn > n
-            """
-        )
+        cell = f"""
+            SELECT {q} AS v, hour({S.START_TS}) AS h, count(*) AS n,
+                   count(*) FILTER (WHERE {S.IS_ABANDONED}) AS k
+            FROM {c} WHERE {q} IS NOT NULL GROUP BY 1, 2"""
+        e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='v')}")
         # A cell passes on lift and z; the excess threshold applies to the queue's significant hours together.
         lift = float(t.min_lift)
         fb = "least(greatest(coalesce(b, 0), 0.001), 0.999)"

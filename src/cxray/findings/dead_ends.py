@@ -7,7 +7,7 @@ from ..costs import sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, claims, examples, rnd, significant_sql, z_sql
+from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, significant_sql, z_sql
 
 
 @register_detector
@@ -52,14 +52,8 @@ class DeadEnd(Detector):
               AND l.last_channel IS DISTINCT FROM {sql_string(S.BACK_OFFICE)}
             """
         )
-        e.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {cells} AS
-            WITH cell AS (SELECT a, count(*) AS n, count(*) FILTER (WHERE dead) AS k FROM {last} GROUP BY a),
-            tot AS (SELECT sum(n) AS nn, sum(k) AS kk FROM cell)
-            SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell, tot WHERE nn > n
-            """
-        )
+        cell = f"SELECT a, count(*) AS n, count(*) FILTER (WHERE dead) AS k FROM {last} GROUP BY a"
+        e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell)}")
         rows = e.rows(
             f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}

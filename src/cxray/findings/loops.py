@@ -7,7 +7,16 @@ from ..costs import sql_string
 from .base import AGENT_ABSORBED, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, avoidable_share_sql, claims, examples, rnd, significant_sql, z_sql
+from .stats import (
+    Thresholds,
+    avoidable_share_sql,
+    baseline_cells_sql,
+    claims,
+    examples,
+    rnd,
+    significant_sql,
+    z_sql,
+)
 
 
 @register_detector
@@ -42,16 +51,8 @@ class Rework(Detector):
             FROM {la} WHERE leg_key IS NOT NULL
             """
         )
-        e.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {cells} AS
-            WITH cell AS (
-                SELECT a, x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k FROM {occ} GROUP BY 1, 2
-            ),
-            tot AS (SELECT a, sum(n) AS nn, sum(k) AS kk FROM cell GROUP BY a)
-            SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell JOIN tot USING (a) WHERE nn > n
-            """
-        )
+        cell = f"SELECT a, x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k FROM {occ} GROUP BY 1, 2"
+        e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
         rows = e.rows(
             f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}

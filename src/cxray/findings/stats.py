@@ -63,6 +63,21 @@ def significant_sql(k: str, n: str, b: str, t: Thresholds) -> str:
     )
 
 
+def baseline_cells_sql(cells: str, within: str | None = None) -> str:
+    """SQL: every cell of ``cells`` (a query with grouping columns, ``n`` cases and ``k`` hits) with ``b``,
+    the hit rate of all *other* cells (of the same ``within`` column when given): the leave-one-out
+    baseline a segment is compared with. Cells with no other cell to compare with are left out."""
+    if within:
+        tot = f"SELECT {within}, sum(n) AS nn, sum(k) AS kk FROM cell GROUP BY {within}"
+        source = f"cell JOIN tot USING ({within})"
+    else:
+        tot, source = "SELECT sum(n) AS nn, sum(k) AS kk FROM cell", "cell, tot"
+    return (
+        f"WITH cell AS ({cells}), tot AS ({tot}) "
+        f"SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM {source} WHERE nn > n"
+    )
+
+
 def avoidable_share_sql(k: str, n: str, b: str) -> str:
     """SQL: the share of each symptomatic contact that is avoidable, ``max(0, (k - n·b) / k)``."""
     return f"greatest(0.0, {excess_sql(k, n, b)} / nullif({k}, 0))"
