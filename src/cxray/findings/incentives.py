@@ -1,26 +1,9 @@
 """IN: a party's KPI looks good while the outcomes it should serve get worse (incentive misalignment).
 
-**Anti-pattern.** Each party is paid or praised on its own KPI: the bot on containment, a vendor on handle
-time, a team on speed to close. A party can meet that KPI by pushing work onto the customer and onto other
-parties: quick closes that come back, "contained" sessions that reappear as longer agent calls.
-
-**Best practice.** Put each party's KPI beside the outcomes its work leads to (repeats it causes on any
-channel, true resolution, true containment, cost per resolved journey) and pay on those.
-
-This detector wraps :func:`cxray.incentives.assess_incentives`, which emits three kinds of finding:
-
-* ``IN01`` KPI at target (or at least as good as the peer median) while the party's closes come back more
-  than the other parties' (excess repeats against the pooled peer rate);
-* ``IN02`` reported containment above true containment (the bot's "contained" sessions that came back);
-* ``IN03`` KPI improving (handle time down 10%+) while repeats rise, second half of the weeks vs the first.
-
-Each claims the follow-up contacts it counts as avoidable, so the finder de-duplicates them against the
-repeat and false-containment detectors: the same repeats are never priced twice; the finding that keeps
-fewer of them is reported as merged into the other. The whole assessment (the parties table) stays on the
-detector as ``assessment`` for the report's incentives table.
-
-Example: a vendor with the lowest handle time (6.9 min vs 10 min) whose closes come back 41% of the time
-against 21% elsewhere: ``IN01``, avoidable = the excess repeats, hidden by the handle-time KPI.
+The detector wraps :func:`cxray.incentives.assess_incentives` (whose docstring defines IN01-IN03 and their
+baselines). Each finding claims the follow-up contacts it counts as avoidable, so the finder de-duplicates
+them against the repeat and false-containment detectors: the same repeats are never priced twice. The whole
+assessment (the parties table) stays on the detector as ``assessment`` for the report's incentives table.
 """
 
 from __future__ import annotations
