@@ -179,3 +179,11 @@ def test_bad_model_file_is_config_error_naming_it(good_csv: Path, tmp_path: Path
     )
     assert result.exit_code == EXIT_CONFIG
     assert "model.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_bad_memory_limit_is_a_one_line_config_error(good_csv: Path, tmp_path: Path):
+    result = runner.invoke(
+        app, ["diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--memory-limit", "lots"]
+    )
+    assert result.exit_code == EXIT_CONFIG
+    assert "memory_limit" in result.output and "Traceback" not in result.output

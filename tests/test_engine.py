@@ -29,3 +29,11 @@ def test_scalar_reads_the_whole_result_so_the_next_query_runs():
 def test_sql_errors_become_engine_errors_quoting_the_statement():
     with Engine() as e, pytest.raises(EngineError, match="no_such_table"):
         e.rows("SELECT * FROM no_such_table")
+
+
+@pytest.mark.parametrize("kwargs", [{"memory_limit": "lots"}, {"threads": -1}])
+def test_bad_engine_settings_are_config_errors_not_duckdb_tracebacks(kwargs):
+    from cxray.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="cannot start DuckDB"):
+        Engine(**kwargs)

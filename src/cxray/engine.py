@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from .errors import EngineError
+from .errors import ConfigError, EngineError
 
 
 class Engine:
@@ -58,7 +58,11 @@ class Engine:
             temp_directory = tempfile.mkdtemp(prefix="cxray-duckdb-")
             self._cleanup = weakref.finalize(self, shutil.rmtree, temp_directory, ignore_errors=True)
         config["temp_directory"] = temp_directory
-        self.con = duckdb.connect(database, config=config)
+        try:
+            self.con = duckdb.connect(database, config=config)
+        except (duckdb.Error, ValueError) as exc:  # a bad memory limit or thread count, an unusable database
+            shown = {k: v for k, v in config.items() if k != "temp_directory"}
+            raise ConfigError(f"cannot start DuckDB with {shown}: {exc}") from None
         self.con.execute("SET TimeZone = 'UTC'")
         # Deterministic results: keep insertion order where DuckDB can, and never guess row order.
         self.con.execute("SET preserve_insertion_order = true")

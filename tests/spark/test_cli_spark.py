@@ -39,3 +39,15 @@ def test_unknown_engine_and_stray_partitions_are_config_errors(tmp_path: Path) -
     for extra in (["--engine", "flink"], ["--partitions", "2"]):
         result = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "o"), *extra])
         assert result.exit_code == EXIT_CONFIG, result.output
+
+
+def test_a_csv_file_on_the_spark_engine_is_a_clear_input_error(spark: Any, tmp_path: Path) -> None:
+    from cxray.cli import EXIT_INPUT
+
+    path = tmp_path / "e.csv"
+    path.write_text("contact_id,timestamp,activity\nc1,2024-01-01T00:00:00,a\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["diagnose", str(path), "--out", str(tmp_path / "o"), "--engine", "spark"]
+    )
+    assert result.exit_code == EXIT_INPUT
+    assert "reads Parquet" in result.output and "e.csv" in result.output

@@ -78,6 +78,13 @@ def diagnose_spark(
     engine = engine or Engine()
     paths = [paths_or_uri] if isinstance(paths_or_uri, str | Path) else list(paths_or_uri)
     names = [_name(p) for p in paths]
+    for name in names:  # a local file Spark would choke on deep in the JVM: say so here
+        if "://" not in name and Path(name).is_file() and not name.lower().endswith((".parquet", ".parq")):
+            raise InputError(
+                "the Spark engine reads Parquet (files, folders or URIs); convert this file or use the "
+                "default engine",
+                path=name,
+            )
 
     with quiet_pyspark():
         spark = spark or local_session()
