@@ -80,6 +80,28 @@ SELF_SERVICE: Final[tuple[str, ...]] = (BOT, IVR)
 # Channels commonly seen; any other value is allowed.
 CHANNELS: Final[tuple[str, ...]] = ("phone", "chat", "email", "bot", "ivr", "back_office", "web", "social")
 
+# Text that exports write where a value is missing. Read as NULL in every text column (canonical and
+# attribute), compared case-insensitively after trimming; a mapping's ``missing_values`` add to them.
+# Left as text they become a team called "EMPTY" (receipt), an actor "-" (BPIC 2013) or a customer
+# "#N/B" (BPIC 2014: Dutch Excel's #N/A) that findings would count as real. The empty string is always
+# missing; the others are counted in ``InputSummary.missing_markers``.
+MISSING_MARKERS: Final[tuple[str, ...]] = (
+    "",
+    "EMPTY",
+    "NULL",
+    "N/A",
+    "n.a.",
+    "NA",
+    "#N/A",
+    "#N/B",
+    "-",
+    "?",
+    "(none)",
+    "none",
+    "unknown",
+    "nan",
+)
+
 # --- derived tables (journeys.py builds them; findings and metrics read them) -----------------------------
 EVENTS_TABLE: Final = "events"
 CONTACTS_TABLE: Final = "contacts"

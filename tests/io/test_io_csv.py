@@ -134,6 +134,14 @@ def test_exact_duplicates_dropped_keeping_the_first(engine: Engine, tmp_path: Pa
     assert column(engine, "source_row") == [1, 3]
 
 
+def test_keep_duplicates_keeps_them(engine: Engine, tmp_path: Path):
+    """With ``keep_duplicates`` every exact duplicate stays, in source order, and none is counted."""
+    text = "contact_id,timestamp,activity\nc1,2024-03-01 09:00,A\nc1,2024-03-01 09:00,A\nc1,2024-03-01,B\n"
+    s = read_one(engine, write(tmp_path, "dup.csv", text), keep_duplicates=True)
+    assert (s.rows_read, s.rows_kept, s.duplicates_dropped) == (3, 3, 0) and balanced(s)
+    assert column(engine, "source_row") == [1, 2, 3]
+
+
 def test_time_zones(engine: Engine, tmp_path: Path):
     """Offsets convert to UTC; naive times are in --tz (DST aware); the stored value is naive UTC."""
     text = (

@@ -84,6 +84,26 @@ def test_every_builtin_loads():
         assert Mapping.builtin(name).name == name
 
 
+def test_read_options_take_a_mapping_name_or_file(engine: Engine, tmp_path: Path):
+    """``mapping="helpdesk"`` is the built-in, a path its YAML file; reading then uses the Mapping."""
+    assert ReadOptions(mapping="helpdesk").mapping == Mapping.builtin("helpdesk")
+    path = write(tmp_path, "mine.yaml", "columns:\n  contact_id: ConversationId\n  timestamp: When\n")
+    for spec in (path, str(path)):
+        options = ReadOptions(mapping=spec, dayfirst=True)
+        assert options.mapping is not None and options.mapping.name == "mine"
+    export = write(tmp_path, "x.csv", "ConversationId,When,activity\nk1,2/3/2024,Open\n")
+    read_events([export], engine, options=options)
+    assert column(engine, "timestamp") == [datetime(2024, 3, 2)]
+    assert ReadOptions(mapping=None).mapping is None
+
+
+def test_read_options_bad_mapping_name_lists_builtins():
+    with pytest.raises(ConfigError, match=r"neither a built-in \(.*helpdesk.*\) nor a file"):
+        ReadOptions(mapping="helpdsek")
+    with pytest.raises(ConfigError, match="must be a Mapping"):
+        ReadOptions(mapping={"columns": {}})  # type: ignore[arg-type]
+
+
 def test_bad_time_zone_is_config_error():
     with pytest.raises(ConfigError, match="Mars/Olympus"):
         ReadOptions(tz="Mars/Olympus")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from flow_pm4py_log import CASE, NAME, TIME
+from flow_pm4py_log import CASE, NAME, TIME, read_pm4py
 
+from cxray.io import ReadOptions, read_events
 from cxray.process import flow_map
 
 pm4py = pytest.importorskip("pm4py")
@@ -77,3 +78,24 @@ def test_helpdesk_rework_counts(engine, load_xes):
     assert {s["activity"]: s["count"] for s in flow["self_loops"]} == {
         a: n for (a, b), n in dfg.items() if a == b
     }
+
+
+@pytest.mark.slow
+@pytest.mark.oracle
+def test_flow_map_keeping_duplicates_matches_pm4py(engine, shared_data):
+    """Read by cxray with ``keep_duplicates``, helpdesk's flow map is pm4py's DFG, start/end activities
+    and variants of pm4py's own reading, its 127 exact duplicates included (they are self-loops)."""
+    path = shared_data / "helpdesk/helpdesk.xes"
+    df = read_pm4py(path)
+    s = read_events([path], engine, options=ReadOptions(keep_duplicates=True))
+    assert (s.rows_kept, s.duplicates_dropped) == (len(df), 0)
+    assert len(df) - len(df.drop_duplicates()) == 127
+    flow = flow_map(engine, top_variants=0)
+
+    dfg, start, end = pm4py.discover_dfg(df)
+    assert {(e["from"], e["to"]): e["count"] for e in flow["dfg"]} == dict(dfg)
+    assert flow["start"] == dict(start)
+    assert flow["end"] == dict(end)
+    variants = pm4py.get_variants(df)
+    assert {tuple(v["activities"]): v["count"] for v in flow["variants"]} == dict(variants)
+    assert flow["n_events"] == len(df)

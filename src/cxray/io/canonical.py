@@ -1,12 +1,17 @@
 """The one canonicalisation step, in SQL: map, clean, parse, reject, de-duplicate -> ``events``.
 
 Every file (and, in a wide layout, every event of the layout) is one SELECT over the file's raw view;
-their UNION ALL is staged once with a rejection reason per row. Kept rows minus exact duplicates
-become ``events`` in source order (file order, then ``source_row``); rejected rows, joined back to their
-raw values, become ``rejected``. Nothing is dropped without being counted.
+their UNION ALL is staged once with a rejection reason per row, and the list of source columns whose
+value was a missing-value marker (``schema.MISSING_MARKERS``), so markers are counted without another
+scan. Kept rows minus exact duplicates (unless ``keep_duplicates``) become ``events`` in source order
+(file order, then ``source_row``); rejected rows, joined back to their raw values, become ``rejected``.
+Nothing is dropped without being counted.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
 
 from .. import schema as S
 from ..engine import Engine
@@ -22,8 +27,11 @@ REJECTED = "rejected"
 FILE, RECORD = "__cx_file", "__cx_record"
 REASON, COLUMN, VALUE, HASH = "__cx_reason", "__cx_column", "__cx_value", "__cx_hash"
 TS_VAL, TS_TXT, DUR_VAL, DUR_TXT = "__cx_ts_val", "__cx_ts_txt", "__cx_dur_val", "__cx_dur_txt"
+MARKERS = "__cx_markers"  # source columns whose value on the row was a missing-value marker; NULL: none
 TEXT = (S.CONTACT_ID, S.ACTIVITY, *S.OPTIONAL_TEXT)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "U")
+NOT_BLANK = lit(r"\S")  # a pattern: some character other than white space
+MARKED_TYPES = ("VARCHAR", "FLOAT", "DOUBLE")  # types whose text can be a marker (a float NaN reads "nan")
 VOCABULARIES = {S.OUTCOME: S.OUTCOMES, S.ACTOR_TYPE: S.ACTOR_TYPES}
 
 
@@ -31,14 +39,14 @@ def branch_sql(plan: FilePlan, mapping: Mapping | None, options: ReadOptions, at
     """The canonical rows of one file in source order, each with its rejection reason (NULL when kept).
 
     Columns: the canonical ones, ``source_row``, ``source_file``, ``attributes``, then the internal
-    ``__cx_*`` ones (file index, record, reason, column, value, row hash).
+    ``__cx_*`` ones (file index, record, reason, column, value, row hash, list of marker columns).
     """
     m = mapping or Mapping()
     canonical = [ident(c) for c in S.CANONICAL]
     attrs = [ident(a) for a in attributes]
     order = [*canonical, S.SOURCE_ROW, S.SOURCE_FILE, *attrs]
     row_hash = f"hash({', '.join(canonical + attrs)}) AS {HASH}"
-    columns = ", ".join([*order, FILE, RECORD, REASON, COLUMN, VALUE, row_hash])
+    columns = ", ".join([*order, FILE, RECORD, REASON, COLUMN, VALUE, row_hash, MARKERS])
     if not m.events:
         return f"SELECT {columns} FROM ({_branch(plan, m, options, attributes, None, 0, 1)})"
     n = len(m.events)
@@ -58,6 +66,7 @@ def _branch(
     n: int,
 ) -> str:
     tz, dayfirst = options.effective_tz, options.effective_dayfirst
+    text = _Text(plan, m)
     specs = dict(plan.specs)
     where = "TRUE"
     formats = options.time_formats
@@ -66,17 +75,17 @@ def _branch(
         specs.update({c: Const(v) for c, v in event.constants.items()})
         specs.update(event.columns)
         specs[S.DURATION_S] = event.duration
-        time = _clean(plan, event.timestamp, m)
+        time = text.clean(event.timestamp)
         absent = f"{time} IS NULL"
         if event.absent:
             absent += f" OR {time} IN ({', '.join(lit(a) for a in event.absent)})"
         where = f"NOT ({absent})"
-        ts_txt = time if event.date is None else f"{_clean(plan, event.date, m)} || ' ' || {time}"
+        ts_txt = time if event.date is None else f"{text.clean(event.date)} || ' ' || {time}"
         ts_val, ts_typed = ts_txt, None
         formats = event.formats + formats
     else:
-        ts_txt, ts_val, ts_typed = _timestamp_source(plan, specs[S.TIMESTAMP], m)
-    dur_txt, dur_val, dur_numeric = _duration_source(plan, specs.get(S.DURATION_S), m)
+        ts_txt, ts_val, ts_typed = _timestamp_source(text, specs[S.TIMESTAMP])
+    dur_txt, dur_val, dur_numeric = _duration_source(text, specs.get(S.DURATION_S), m)
 
     select = [
         f"{plan.index} AS {FILE}",
@@ -84,15 +93,16 @@ def _branch(
         f"CAST(({ROW} - 1) * {n} + {k + 1} AS BIGINT) AS {S.SOURCE_ROW}",
         f"{lit(plan.source.path)} AS {S.SOURCE_FILE}",
     ]
-    select += [f"{_text(plan, c, specs.get(c), m)} AS {ident(c)}" for c in TEXT]
+    select += [f"{_text(text, c, specs.get(c), m)} AS {ident(c)}" for c in TEXT]
     select += [f"{ts_val} AS {TS_VAL}", f"{ts_txt} AS {TS_TXT}", f"{dur_val} AS {DUR_VAL}"]
     select += [f"{dur_txt} AS {DUR_TXT}"]
     own = {name: column for column, name in plan.attributes.items()}
     for name in attributes:
         column = own.get(name)
-        value = _attribute(plan, column, m) if column is not None else "CAST(NULL AS VARCHAR)"
+        value = text.attribute(column) if column is not None else "CAST(NULL AS VARCHAR)"
         select.append(f"{value} AS {ident(name)}")
-    inner = f"SELECT {', '.join(select)} FROM {ident(plan.source.view)} WHERE {where}"
+    select.append(f"{text.markers()} AS {MARKERS}")
+    inner = f"SELECT {', '.join(select)} FROM {text.source()} WHERE {where}"
 
     if ts_typed is not None:
         ts = typed_to_utc(TS_VAL, ts_typed, tz)
@@ -136,28 +146,95 @@ def _describe(spec: Spec) -> str | None:
     return None
 
 
-def _clean(plan: FilePlan, column: str, m: Mapping) -> str:
-    """Trimmed text of a source column; empty and the mapping's missing markers are NULL."""
-    ref = ident(column)
-    if plan.types.get(column, "VARCHAR") != "VARCHAR":
-        ref = f"CAST({ref} AS VARCHAR)"
-    value = f"NULLIF(trim({ref}), '')"
-    if m.missing_values:
-        markers = ", ".join(lit(v) for v in m.missing_values)
-        value = f"CASE WHEN {value} IN ({markers}) THEN NULL ELSE {value} END"
-    return value
+@dataclass
+class _Text:
+    """Source columns of one branch as text, blanks and missing-value markers NULL.
+
+    A marker is one of ``schema.MISSING_MARKERS`` or the mapping's ``missing_values``, compared
+    case-insensitively, surrounding white space ignored. Each column is tested once, in a projection
+    under the branch (``source``), by one regular expression matching a marker or a blank: a flag that
+    the cleaned value and the row's ``__cx_markers`` list both read. That list is how markers are
+    counted in the one staging pass rather than by another scan of the source. (A long ``IN`` list
+    would be planned by DuckDB as a join per column: it more than doubled the time to stage a log.)
+    """
+
+    plan: FilePlan
+    m: Mapping
+    # (source column, words kept as data) -> (flag alias, SQL: "blank or a marker")
+    flags: dict[tuple[str, frozenset[str]], tuple[str, str]] = field(default_factory=dict)
+
+    def clean(self, column: str, keep: frozenset[str] = frozenset()) -> str:
+        """Trimmed text of a source column; blanks and markers (but those in ``keep``) are NULL."""
+        ref, flag = self._flag(column, keep)
+        if flag is None:
+            return f"NULLIF(trim({ref}), '')"
+        return f"CASE WHEN {flag} THEN NULL ELSE trim({ref}) END"
+
+    def attribute(self, column: str) -> str:
+        """A kept attribute as it is in the source (untrimmed), NULL when blank or a marker."""
+        ref, flag = self._flag(column, frozenset())
+        return ref if flag is None else f"CASE WHEN {flag} THEN NULL ELSE {ref} END"
+
+    def markers(self) -> str:
+        """The row's list of source columns whose value was a marker, not a blank (NULL when none)."""
+        if not self.flags:
+            return "CAST(NULL AS VARCHAR[])"
+        flags = [(c, flag) for (c, _), (flag, _) in self.flags.items()]
+        # a blank matches a flag too, but is not a marker: it is missing already
+        names = ", ".join(
+            f"CASE WHEN {flag} AND regexp_matches({_ref(self.plan, c)}, {NOT_BLANK}) THEN {lit(c)} END"
+            for c, flag in flags
+        )
+        # built only on rows with a flag (one list per row costs as much as the tests); list_distinct
+        # drops the NULLs (columns without a marker) and a column tested twice
+        listed = f"NULLIF(list_distinct([{names}]), [])"
+        return f"CASE WHEN {' OR '.join(flag for _, flag in flags)} THEN {listed} END"
+
+    def source(self) -> str:
+        """The branch's source view with the flags of every column tested (call after the others)."""
+        view = ident(self.plan.source.view)
+        if not self.flags:
+            return view
+        tests = ", ".join(f"{test} AS {flag}" for flag, test in self.flags.values())
+        return f"(SELECT *, {tests} FROM {view})"
+
+    def _flag(self, column: str, keep: frozenset[str]) -> tuple[str, str | None]:
+        ref = _ref(self.plan, column)
+        if not self.plan.types.get(column, "VARCHAR").startswith(MARKED_TYPES):
+            return ref, None
+        if (column, keep) not in self.flags:
+            words = "|".join(re.escape(w) for w in sorted(_marker_words(self.m) - keep))
+            pattern = rf"(?i)\s*(?:{words})?\s*"  # a marker or a blank (NULL stays NULL)
+            test = f"regexp_full_match({ref}, {lit(pattern)})"
+            self.flags[column, keep] = (f"__cx_marker_{len(self.flags)}", test)
+        return ref, self.flags[column, keep][0]
 
 
-def _text(plan: FilePlan, canonical: str, spec: Spec, m: Mapping) -> str:
+def _ref(plan: FilePlan, column: str) -> str:
+    """A source column as VARCHAR."""
+    if plan.types.get(column, "VARCHAR") == "VARCHAR":
+        return ident(column)
+    return f"CAST({ident(column)} AS VARCHAR)"
+
+
+def _marker_words(m: Mapping) -> frozenset[str]:
+    """The markers of a mapping, lower-case and trimmed; the empty string is missing but not a marker."""
+    return frozenset(w.strip().lower() for w in (*S.MISSING_MARKERS, *m.missing_values)) - {""}
+
+
+def _text(text: _Text, canonical: str, spec: Spec, m: Mapping) -> str:
     if spec is None:
         return "CAST(NULL AS VARCHAR)"
+    mapped = m.value_map(canonical)
+    # a value the mapping maps explicitly ("Unknown: unresolved") is data for this column, not a marker
+    keep = frozenset(str(v).strip().lower() for v in mapped)
     if isinstance(spec, Const):
         value = lit(spec.value)
     elif isinstance(spec, str):
-        value = _clean(plan, spec, m)
+        value = text.clean(spec, keep)
     else:
-        value = f"NULLIF(concat_ws({lit(m.separator)}, {', '.join(_clean(plan, c, m) for c in spec)}), '')"
-    mapped = m.value_map(canonical)
+        parts = ", ".join(text.clean(c, keep) for c in spec)
+        value = f"NULLIF(concat_ws({lit(m.separator)}, {parts}), '')"
     if mapped:
         whens = " ".join(f"WHEN {lit(a)} THEN {lit(b)}" for a, b in mapped.items())
         value = f"CASE {value} {whens} ELSE {value} END"
@@ -168,39 +245,29 @@ def _text(plan: FilePlan, canonical: str, spec: Spec, m: Mapping) -> str:
     return value
 
 
-def _timestamp_source(plan: FilePlan, spec: Spec, m: Mapping) -> tuple[str, str, str | None]:
+def _timestamp_source(text: _Text, spec: Spec) -> tuple[str, str, str | None]:
     """(raw text, value to parse, DuckDB type when already a time type)."""
     if isinstance(spec, str):
-        duck_type = plan.types[spec]
+        duck_type = text.plan.types[spec]
         if typed_to_utc("x", duck_type, "UTC") is not None:
             return f"CAST({ident(spec)} AS VARCHAR)", ident(spec), duck_type
-        text = _clean(plan, spec, m)
-        return text, text, None
+        value = text.clean(spec)
+        return value, value, None
     if isinstance(spec, tuple):
-        text = f"NULLIF(concat_ws(' ', {', '.join(_clean(plan, c, m) for c in spec)}), '')"
-        return text, text, None
+        value = f"NULLIF(concat_ws(' ', {', '.join(text.clean(c) for c in spec)}), '')"
+        return value, value, None
     assert isinstance(spec, Const)  # REQUIRED checked in plan_file
     return lit(spec.value), lit(spec.value), None
 
 
-def _duration_source(plan: FilePlan, spec: Spec, m: Mapping) -> tuple[str, str, bool]:
+def _duration_source(text: _Text, spec: Spec, m: Mapping) -> tuple[str, str, bool]:
     """(raw text, value, whether the value is already a number)."""
     if spec is None:
         return "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)", False
-    if isinstance(spec, str) and plan.types[spec].startswith(NUMERIC_TYPES):
+    if isinstance(spec, str) and text.plan.types[spec].startswith(NUMERIC_TYPES):
         return f"CAST({ident(spec)} AS VARCHAR)", ident(spec), True
-    text = _text(plan, S.DURATION_S, spec, m)
-    return text, text, False
-
-
-def _attribute(plan: FilePlan, column: str, m: Mapping) -> str:
-    ref = ident(column)
-    if plan.types[column] != "VARCHAR":
-        ref = f"CAST({ref} AS VARCHAR)"
-    if m.missing_values:
-        markers = ", ".join(lit(v) for v in m.missing_values)
-        ref = f"CASE WHEN trim({ref}) IN ({markers}) THEN NULL ELSE {ref} END"
-    return ref
+    value = _text(text, S.DURATION_S, spec, m)
+    return value, value, False
 
 
 def stage(engine: Engine, branches: list[str]) -> None:
@@ -215,14 +282,37 @@ def stage(engine: Engine, branches: list[str]) -> None:
             engine.execute(f"INSERT INTO {STAGE} {sql}")
 
 
-def finish_events(engine: Engine, attributes: list[str]) -> int:
+def count_markers(engine: Engine) -> dict[str, int]:
+    """Source column -> how many of its values were missing-value markers, over the staged rows.
+
+    A source value counts once even when a wide layout copies it onto several events of its record.
+    """
+    rows = engine.rows(
+        f"SELECT col, count(DISTINCT ({FILE}, {RECORD})) AS n FROM (SELECT {FILE}, {RECORD}, "
+        f"unnest({MARKERS}) AS col FROM {STAGE} WHERE {MARKERS} IS NOT NULL) GROUP BY col ORDER BY col"
+    )
+    return {r["col"]: int(r["n"]) for r in rows}
+
+
+def finish_events(engine: Engine, attributes: list[str], *, keep_duplicates: bool = False) -> int:
     """Delete rejected rows and exact duplicates (keeping the first), drop the internal columns.
 
     Duplicates are found cheaply: only rows whose hash repeats are compared on every value.
-    Returns the number of duplicates dropped.
+    Returns the number of duplicates dropped (0 with ``keep_duplicates``, which keeps them as pm4py,
+    ProM and Disco do).
     """
-    values = ", ".join([ident(c) for c in S.CANONICAL] + [ident(a) for a in attributes])
     engine.execute(f"DELETE FROM {STAGE} WHERE {REASON} IS NOT NULL")
+    duplicates = 0 if keep_duplicates else _drop_duplicates(engine, attributes)
+    for internal in (FILE, RECORD, REASON, COLUMN, VALUE, HASH):
+        engine.execute(f"ALTER TABLE {STAGE} DROP COLUMN {internal}")
+    # the Spark engine stages without the marker list (it does not count markers)
+    engine.execute(f"ALTER TABLE {STAGE} DROP COLUMN IF EXISTS {MARKERS}")
+    return duplicates
+
+
+def _drop_duplicates(engine: Engine, attributes: list[str]) -> int:
+    """Delete every exact duplicate of an earlier staged row; return how many."""
+    values = ", ".join([ident(c) for c in S.CANONICAL] + [ident(a) for a in attributes])
     engine.execute(
         f"CREATE OR REPLACE TEMP TABLE _cx_dups AS SELECT {FILE}, {S.SOURCE_ROW} FROM ("
         f"SELECT {FILE}, {S.SOURCE_ROW}, row_number() OVER (PARTITION BY {values} "
@@ -236,6 +326,4 @@ def finish_events(engine: Engine, attributes: list[str]) -> int:
             f"AND e.{S.SOURCE_ROW} = d.{S.SOURCE_ROW}"
         )
     engine.execute("DROP TABLE _cx_dups")
-    for internal in (FILE, RECORD, REASON, COLUMN, VALUE, HASH):
-        engine.execute(f"ALTER TABLE {STAGE} DROP COLUMN {internal}")
     return duplicates

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
 from .mapping import Mapping
+
+
+class _MappingField:
+    """``ReadOptions.mapping``: set from a Mapping, a built-in name or a YAML path; read as a Mapping.
+
+    A descriptor rather than a ``Mapping | str`` field so that everything reading ``options.mapping``
+    gets a resolved :class:`Mapping` (or None), while the constructor, and mypy, accept a name.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._attr = f"_{name}"
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> None: ...
+    @overload
+    def __get__(self, obj: object, owner: Any) -> Mapping | None: ...
+    def __get__(self, obj: object | None, owner: Any) -> Mapping | None:
+        # on the class (obj None) this is the field's default
+        return None if obj is None else getattr(obj, self._attr)
+
+    def __set__(self, obj: object, value: Mapping | str | Path | None) -> None:
+        if isinstance(value, str | Path):
+            value = Mapping.resolve(value)  # a ConfigError naming the built-ins when neither
+        elif value is not None and not isinstance(value, Mapping):
+            raise ConfigError(f"mapping must be a Mapping, a built-in name or a YAML path, got {value!r}")
+        object.__setattr__(obj, self._attr, value)  # the options are frozen
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -17,9 +44,10 @@ class ReadOptions:
     Attributes
     ----------
     mapping:
-        Source columns -> canonical columns. None: canonical names are matched case-insensitively and
-        XES keys (``case:concept:name``, ``concept:name``, ``time:timestamp``, ``org:resource``,
-        ``org:group``) automatically.
+        Source columns -> canonical columns: a :class:`Mapping`, a built-in mapping's name
+        (``"helpdesk"``) or a mapping YAML file's path. None: canonical names are matched
+        case-insensitively and XES keys (``case:concept:name``, ``concept:name``, ``time:timestamp``,
+        ``org:resource``, ``org:group``) automatically.
     tz:
         Time zone of timestamps without an offset (a mapping's own ``tz`` applies when this is UTC).
     dayfirst:
@@ -28,14 +56,17 @@ class ReadOptions:
         An explicit strptime format, tried before everything else.
     delimiter, encoding:
         Override CSV sniffing.
+    keep_duplicates:
+        Keep exact duplicate rows (as pm4py, ProM and Disco do). By default they are dropped and counted.
     """
 
-    mapping: Mapping | None = None
+    mapping: _MappingField = _MappingField()
     tz: str = "UTC"
     dayfirst: bool = False
     time_format: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    keep_duplicates: bool = False
 
     def __post_init__(self) -> None:
         _check_tz(self.tz)
@@ -77,7 +108,9 @@ class InputSummary:
     """What reading found. Always ``rows_read == rows_kept + rows_rejected + duplicates_dropped``.
 
     ``rows_read`` counts candidate events: source records, or for a wide layout the events its records
-    yield (``records_read`` counts the records themselves).
+    yield (``records_read`` counts the records themselves). ``missing_markers`` counts, per source
+    column, the values read as missing because they were a marker (``EMPTY``, ``N/A``, ``?``...; see
+    ``schema.MISSING_MARKERS``), not the values that were empty already; only columns with any, sorted.
     """
 
     files: list[str]
@@ -91,6 +124,7 @@ class InputSummary:
     time_start: str | None
     time_end: str | None
     records_read: int = 0
+    missing_markers: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

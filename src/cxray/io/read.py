@@ -11,7 +11,18 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import InputError
-from .canonical import COLUMN, FILE, REASON, REJECTED, STAGE, VALUE, branch_sql, finish_events, stage
+from .canonical import (
+    COLUMN,
+    FILE,
+    REASON,
+    REJECTED,
+    STAGE,
+    VALUE,
+    branch_sql,
+    count_markers,
+    finish_events,
+    stage,
+)
 from .options import InputSummary, ReadOptions
 from .plan import FilePlan, plan_file
 from .readers import RawSource, open_source, register_arrow
@@ -79,14 +90,15 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         for plan in plans:
             _check_usable(engine, plan, per_file.get(plan.index))
         build_rejected(engine, plans)
-        duplicates = finish_events(engine, attributes)
+        markers = count_markers(engine)
+        duplicates = finish_events(engine, attributes, keep_duplicates=options.keep_duplicates)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {STAGE}")  # never leave a half-built events table
         raise
     staged = sum(int(r["n"]) for r in rows)
     staged_rejected = sum(int(r["rejected"]) for r in rows)
     records = sum(int(engine.scalar(f"SELECT count(*) FROM {ident(p.source.view)}")) for p in plans)
-    return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records)
+    return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records, markers)
 
 
 def _check_usable(engine: Engine, plan: FilePlan, counts: dict | None) -> None:
@@ -125,6 +137,7 @@ def _summary(
     staged_rejected: int,
     duplicates: int,
     records: int,
+    markers: dict[str, int],
 ) -> InputSummary:
     malformed = sum(len(s.malformed) for s in sources)
     return summarise(
@@ -135,6 +148,7 @@ def _summary(
         rows_rejected=staged_rejected + malformed,
         duplicates=duplicates,
         records=records + malformed,
+        missing_markers=markers,
     )
 
 
@@ -147,6 +161,7 @@ def summarise(
     rows_rejected: int,
     duplicates: int,
     records: int,
+    missing_markers: dict[str, int] | None = None,
 ) -> InputSummary:
     """The input summary from the finished ``events`` and ``rejected`` tables and the counts only the
     reader knows (shared with the Spark engine, which counts on its executors)."""
@@ -171,6 +186,7 @@ def summarise(
         time_start=_iso(row["t0"]),
         time_end=_iso(row["t1"]),
         records_read=records,
+        missing_markers=dict(sorted((missing_markers or {}).items())),
     )
 
 

@@ -1,0 +1,116 @@
+"""Missing-value markers (``EMPTY``, ``N/A``, ``?``...) are missing in every text column, and counted."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+from io_helpers import balanced, column, read_one, write
+
+from cxray import schema as S
+from cxray.engine import Engine
+from cxray.io import Mapping, read_table
+
+EXPORT = (
+    "contact_id,timestamp,activity,team,actor,channel,note\n"
+    "c1,2024-03-01 09:00,Start,EMPTY,ann,phone,x\n"
+    "c1,2024-03-01 09:01,Work,empty,N/A,phone, ? \n"
+    "c2,2024-03-01 09:02,Start, ? ,bob,n/a,EMPTY\n"
+    "N/A,2024-03-01 09:03,Start,T1,bob,phone,y\n"
+    "c3,2024-03-01 09:04,-,T1,bob,phone,\n"
+    "c3,2024-03-01 09:05,End,  ,Unknown,(none),null\n"
+    "c4,n/a,Start,T1,bob,phone,z\n"
+)
+
+
+def test_markers_are_null_in_every_text_column_and_counted(engine: Engine, tmp_path: Path):
+    """Markers of any case, padded or not, are NULL; blanks are NULL too but are not counted."""
+    s = read_one(engine, write(tmp_path, "m.csv", EXPORT))
+    assert balanced(s) and s.rows_kept == 4
+    assert s.rejected_by_reason == {"missing_activity": 1, "missing_contact_id": 1, "missing_timestamp": 1}
+    assert column(engine, "team") == [None, None, None, None]
+    assert column(engine, "actor") == ["ann", None, "bob", None]
+    assert column(engine, "channel") == ["phone", "phone", None, None]
+    assert column(engine, "note") == ["x", None, None, None]
+    assert s.missing_markers == {
+        "activity": 1,  # "-": a rejected row's markers count too
+        "actor": 2,
+        "channel": 2,
+        "contact_id": 1,
+        "note": 3,
+        "team": 3,  # the blank is not a marker
+        "timestamp": 1,
+    }
+    assert list(s.missing_markers) == sorted(s.missing_markers)
+    assert s.to_dict()["missing_markers"] == s.missing_markers
+
+
+def test_no_markers_no_counts(engine: Engine, tmp_path: Path):
+    """Values that merely contain a marker ("N/A-east", "unknown caller") are data."""
+    text = "contact_id,timestamp,activity,team\nc1,2024-03-01,Start,N/A-east\nc1,2024-03-02,unknown caller,\n"
+    s = read_one(engine, write(tmp_path, "n.csv", text))
+    assert column(engine, "team") == ["N/A-east", None]
+    assert column(engine, "activity") == ["Start", "unknown caller"]
+    assert s.missing_markers == {}
+
+
+def test_mapping_missing_values_add_to_the_markers(engine: Engine, tmp_path: Path):
+    """A mapping's own markers are matched case-insensitively and counted under the source column."""
+    text = "Id,When,Step,Caller\nk1,2024-03-01,Open,ANON\nk1,2024-03-02,Close,anon \nk2,2024-03-01,Open,?\n"
+    m = Mapping(
+        columns={"contact_id": "Id", "timestamp": "When", "activity": "Step", "customer_id": "Caller"},
+        missing_values=("Anon",),
+    )
+    s = read_one(engine, write(tmp_path, "a.csv", text), mapping=m)
+    assert column(engine, "customer_id") == [None, None, None]
+    assert s.missing_markers == {"Caller": 3}
+
+
+def test_a_value_the_mapping_maps_is_data(engine: Engine, tmp_path: Path):
+    """``Unknown`` mapped explicitly for a column is not read as a marker there."""
+    text = "contact_id,timestamp,activity,outcome\nc1,2024-03-01,End,Unknown\nc2,2024-03-01,End,N/A\n"
+    m = Mapping(value_maps={"outcome": {"Unknown": "unresolved"}})
+    s = read_one(engine, write(tmp_path, "v.csv", text), mapping=m)
+    assert column(engine, "outcome") == ["unresolved", None]
+    assert s.missing_markers == {"outcome": 1}
+
+
+def test_wide_layout_counts_a_source_value_once(engine: Engine, tmp_path: Path):
+    """A marker copied onto every event of a wide record is one missing source value."""
+    text = "id,caller,start,end\nx1,?,2024-03-01 09:00,2024-03-01 09:05\nx2,c9,2024-03-01 10:00,-\n"
+    m = Mapping.from_dict(
+        {
+            "columns": {"contact_id": "id", "customer_id": "caller"},
+            "events": [{"activity": "Start", "timestamp": "start"}, {"activity": "End", "timestamp": "end"}],
+        }
+    )
+    s = read_one(engine, write(tmp_path, "w.csv", text), mapping=m)
+    assert column(engine, "customer_id") == [None, None, "c9"]  # x2's End is absent: its time is "-"
+    assert s.missing_markers == {"caller": 1}
+
+
+def test_float_nan_and_typed_columns(engine: Engine):
+    """A float NaN attribute reads as the marker "nan"; other typed columns are never markers."""
+    table = pa.table(
+        {
+            S.CONTACT_ID: ["c1", "c2"],
+            S.TIMESTAMP: ["2024-03-01", "2024-03-02"],
+            S.ACTIVITY: ["A", "B"],
+            "score": pa.array([float("nan"), 2.5]),
+            "n": pa.array([0, 1]),
+        }
+    )
+    s = read_table(table, engine)
+    assert column(engine, "score") == [None, "2.5"]
+    assert column(engine, "n") == ["0", "1"]
+    assert s.missing_markers == {"score": 1}
+
+
+def test_the_data_contract_lists_every_marker():
+    """docs/data-contract.md's section on missing values names each marker of the vocabulary."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Missing values$(.*?)^## ", doc, re.M | re.S)
+    assert section, "no section 'Missing values'"
+    for marker in S.MISSING_MARKERS:
+        assert not marker or f"`{marker}`" in section.group(1), marker
