@@ -7,8 +7,11 @@
 
 See ``docs/simulator.md``. Scenarios are YAML (``scenarios/*.yaml``); :func:`erlang_a` and
 :func:`simulate_queue` are the queueing model the waits come from and the check it is held to.
+``simulate(..., artefacts=Artefacts())`` adds the lies of real exports (bulk callers, missing-value markers,
+night calls into a closed centre, a mistyped year, unidentified contacts) with their ground truth.
 """
 
+from .artefacts import Artefacts
 from .breakdowns import (
     AbandonmentHotSpot,
     BackOfficeBlackHole,
@@ -28,6 +31,7 @@ from .scenario import Behaviour, Queue, Reason, Scenario, Team
 
 __all__ = [
     "AbandonmentHotSpot",
+    "Artefacts",
     "BackOfficeBlackHole",
     "Behaviour",
     "Breakdown",

@@ -44,15 +44,23 @@ from .events import (
     EventBuffer,
 )
 from .model import BACK_OFFICE, CHAT, EMAIL, PHONE, Model
+from .opening import is_closed, next_open
 from .routes import ESCALATE, FINAL, MAX_HOPS, TRANSFER, plan_routes
 from .survey import survey_scores, verbatim_index
 from .waits import DAY, HOUR, Waits
 
 
 class Generator:
-    """One pass of the simulation. ``waits`` in pilot mode makes every queue instant and records the load."""
+    """One pass of the simulation. ``waits`` in pilot mode makes every queue instant and records the load.
 
-    def __init__(self, model: Model, *, days: int, seed: int, waits: Waits) -> None:
+    ``closed_hours`` (None: open around the clock) closes the centre: no call or chat starts then (the
+    customer tries again in the hour after opening) and no agent or back-office step starts then (it waits
+    for opening). It is only set by the night-call artefact, so the scenarios' own logs do not change.
+    """
+
+    def __init__(
+        self, model: Model, *, days: int, seed: int, waits: Waits, closed_hours: tuple[int, int] | None = None
+    ) -> None:
         self.m = model
         self.b = model.scenario.behaviour
         self.days = days
@@ -65,6 +73,7 @@ class Generator:
         self.n_journeys = 0
         self.touched: dict[str, list[np.ndarray]] = defaultdict(list)
         self.surveys: dict[str, list[np.ndarray]] = defaultdict(list)  # event, score, verbatim code, reason
+        self.closed = closed_hours
 
     # --- arrivals ---------------------------------------------------------------------------------------
     def issues(self, *, customers: int, start_weekday: int) -> Batch:
@@ -111,6 +120,18 @@ class Generator:
         for name in ("customer", "channel", "reason", "journey"):
             self.contacts[name].append(getattr(batch, name))
         return cid
+
+    def _open(self, t: np.ndarray) -> np.ndarray:
+        """``t``, moved to the next opening where it falls in the closed hours."""
+        return t if self.closed is None else next_open(t, self.closed)
+
+    def _defer_realtime(self, t: np.ndarray, ch: np.ndarray) -> np.ndarray:
+        """Calls and chats that would start while closed start in the hour after opening instead."""
+        if self.closed is None:
+            return t
+        late = np.flatnonzero(((ch == PHONE) | (ch == CHAT)) & is_closed(t, self.closed))
+        t[late] = next_open(t[late], self.closed) + self.rng.random(late.size) * HOUR
+        return t
 
     def _touch(self, name: str, cid: np.ndarray) -> None:
         self.touched[name].append(cid)
@@ -169,6 +190,8 @@ class Generator:
     ) -> None:
         """One agent step for the hop's ``rows`` selected by ``mask``; advances their clocks."""
         j = rows[mask]
+        if self.closed is not None:
+            t[j] = self._open(t[j])
         outcome = outcome[mask] if isinstance(outcome, np.ndarray) else outcome
         self.events.add(
             cid[j], t[j], activity, actor_type=actor_type[mask], actor=agent[mask], queue=queue[mask],
@@ -187,8 +210,8 @@ class Generator:
             self._touch(bh.name, cid[(batch.kind == CHASER) & (batch.case_queue == m.queue(bh.queue))])
         for hv in m.active(HealthyVolume):
             self._touch(hv.name, cid[(batch.kind == NORMAL) & (batch.reason == m.reason(hv.reason))])
-        t = batch.t.copy()
         ch, r, kind = batch.channel, batch.reason, batch.kind
+        t = self._defer_realtime(batch.t.copy(), ch)
         authed = np.zeros(n, dtype=bool)
         after_bot = np.zeros(n, dtype=bool)
         friction = Friction.empty(n)
@@ -433,7 +456,7 @@ class Generator:
         wait = self.waits.draw(rng, q, t).wait
         team, agent = self._pick_agent(q)
         ev.add(cid, t, A["Case queued"], actor_type=T_SYSTEM, actor=ACD_ACTOR, queue=q)
-        start = t + wait
+        start = self._open(t + wait)
         d = self._lognormal(b.back_office_handle_median_s, 0.6, n)
         ev.add(
             cid,
@@ -446,7 +469,7 @@ class Generator:
             duration=d,
         )
         ok = rng.random(n) < b.back_office_resolve_p
-        end = start + d
+        end = self._open(start + d)
         ev.add(
             cid,
             end,

@@ -16,6 +16,9 @@ import pyarrow.parquet as pq
 
 from .. import schema as S
 from ..errors import ConfigError
+from .artefact_contacts import add_contacts
+from .artefact_values import mark_missing, mistype_years, unidentify
+from .artefacts import Artefacts
 from .assemble import Assembled
 from .generate import Generator
 from .model import build_model
@@ -37,7 +40,7 @@ class SimulationResult:
         """Write ``events.csv`` (or ``events.parquet``) and ``ground_truth.json``; returns the paths written.
 
         Breakdowns that touched more than 2,000 contacts list their contact ids in
-        ``touched_<name>.txt`` (one per line) instead of inline.
+        ``touched_<name>.txt`` (one per line) instead of inline; so do artefacts, in ``artefact_<name>.txt``.
         """
         if fmt not in FORMATS:
             raise ConfigError(f"format must be csv or parquet, got {fmt!r}")
@@ -56,26 +59,43 @@ class SimulationResult:
         written = [events]
         truth = json.loads(json.dumps(self.ground_truth))
         for b in truth["breakdowns"]:
-            ids = b.pop("contact_ids")
-            if len(ids) > INLINE_IDS:
-                path = out / f"touched_{b['name']}.txt"
-                path.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
-                b["contact_ids_file"] = path.name
-                written.append(path)
-            else:
-                b["contact_ids"] = ids
+            written += _spill(b, out / f"touched_{b['name']}.txt")
+        if "artefacts" in truth:
+            art = truth["artefacts"]
+            for b in art["bulk_identities"]:
+                written += _spill(b, out / f"artefact_bulk_{b['customer_id']}.txt")
+            written += _spill(art["night_calls"], out / "artefact_night_calls.txt")
+            written += _spill(art["unidentified"], out / "artefact_unidentified.txt")
         gt = out / "ground_truth.json"
         gt.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return [*written, gt]
 
 
+def _spill(record: dict[str, Any], path: Path) -> list[Path]:
+    """Move a record's ``contact_ids`` to ``path`` (one per line) when there are more than 2,000."""
+    ids = record.pop("contact_ids")
+    if len(ids) <= INLINE_IDS:
+        record["contact_ids"] = ids
+        return []
+    path.write_text("".join(f"{i}\n" for i in ids), encoding="utf-8")
+    record["contact_ids_file"] = path.name
+    return [path]
+
+
 def simulate(
-    scenario: Scenario, *, seed: int = 0, days: int | None = None, customers: int | None = None
+    scenario: Scenario,
+    *,
+    seed: int = 0,
+    days: int | None = None,
+    customers: int | None = None,
+    artefacts: Artefacts | None = None,
 ) -> SimulationResult:
     """Simulate ``scenario`` (``days`` and ``customers`` override its own); one seed, one output.
 
     Volume scales with customers. Two passes: a pilot without waits measures each queue's load, queues are
-    staffed from it, then the real pass samples waits and abandonment (see ``waits``).
+    staffed from it, then the real pass samples waits and abandonment (see ``waits``). ``artefacts`` adds
+    the lies of real exports (``Artefacts``), recorded under ``ground_truth["artefacts"]``; without them
+    (None or ``Artefacts.none()``) the log is the scenario's own, unchanged.
 
     >>> from cxray.simulate import load_scenario
     >>> result = simulate(load_scenario("default"), seed=1, days=2, customers=2000)
@@ -89,16 +109,29 @@ def simulate(
     model = build_model(scenario, customers=customers)
     start_weekday = scenario.start.weekday()
     waits = Waits(model, days=days, start_weekday=start_weekday)
-    pilot = Generator(model, days=days, seed=seed, waits=waits)
+    art = artefacts if artefacts is not None and artefacts.active else None
+    closed = art.closed_hours if art is not None else None
+    pilot = Generator(model, days=days, seed=seed, waits=waits, closed_hours=closed)
     pilot.run(pilot.issues(customers=customers, start_weekday=start_weekday))
     waits.plan()
-    gen = Generator(model, days=days, seed=seed, waits=waits)
+    gen = Generator(model, days=days, seed=seed, waits=waits, closed_hours=closed)
     gen.run(gen.issues(customers=customers, start_weekday=start_weekday))
+    # Each artefact draws from a stream of its own: turning one off leaves the others' draws as they were.
+    rng = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 20260401]).spawn(5)]
+    added = add_contacts(gen, art, rng[0], rng[1], customers=customers) if art is not None else None
     start = datetime(scenario.start.year, scenario.start.month, scenario.start.day)
     out = Assembled(gen, start_epoch_s=(start - datetime(1970, 1, 1)).total_seconds())
-    return SimulationResult(
-        events=out.table, ground_truth=_ground_truth(scenario, gen, out, seed, days, customers)
-    )
+    truth = _ground_truth(scenario, gen, out, seed, days, customers)
+    events = out.table
+    if art is not None and added is not None:
+        options = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(art).items()}
+        record = {"options": options, **added.truth(out, scenario, art)}
+        bulk = {i for b in record["bulk_identities"] for i in b["contact_ids"]}
+        events, record["unidentified"] = unidentify(events, rng[2], art.unidentified_share, keep=bulk)
+        events, record["missing_markers"] = mark_missing(events, rng[3], art)
+        events, record["mistyped_years"] = mistype_years(events, rng[4], art.mistyped_years)
+        truth["artefacts"] = record
+    return SimulationResult(events=events, ground_truth=truth)
 
 
 def _ground_truth(
