@@ -55,6 +55,8 @@ def test_overall_metrics_by_hand(measured):
         "journeys": 5,
         "contacts_per_journey": 1.4,
         "fcr": pytest.approx(0.3333),  # of uncensored journeys c1, c3, c5 only c5
+        "reported_fcr": 0.5,  # of the 6 contacts with an outcome, c1, c2 and c6 end resolved
+        "unidentified_share": pytest.approx(0.1429),  # c7 has no customer
         "repeat_contact_rate": 0.4,  # c1 and c3 of uncensored c1..c5
         "transfer_rate": pytest.approx(0.2857),  # c1 (Q1→Q2), c6 (A→B→A)
         "ping_pong_rate": pytest.approx(0.1429),  # c6
@@ -116,9 +118,16 @@ def test_metrics_without_optional_inputs_are_disabled(engine):
     assert disabled["transfer_rate"] == "needs queue, team or outcome"
     assert disabled["ping_pong_rate"] == "needs queue or team"
     assert disabled["handle_time_mean_s"] == "needs duration_s"
-    assert disabled["cost_per_resolved_journey"] == "needs customer_id; needs duration_s"
-    assert set(disabled) == set(METRICS) - {"contacts", "censored_contacts"}
-    assert m["overall"] == {name: None for name in disabled} | {"contacts": 2, "censored_contacts": 1}
+    assert disabled["cost_per_resolved_journey"] == "needs customer_id"  # costs are estimated from touches
+    assert "cost_total" not in disabled and m["cost_basis"] == "estimated_from_touches"
+    assert set(disabled) == set(METRICS) - {"contacts", "censored_contacts", "cost_total", "cost_per_contact"}
+    # Three events of unknown actor type: 3 touches x 5 minutes x EUR 1.00, over 2 contacts.
+    assert m["overall"] == {name: None for name in disabled} | {
+        "contacts": 2,
+        "censored_contacts": 1,
+        "cost_total": 15.0,
+        "cost_per_contact": 7.5,
+    }
     assert all(m[f"by_{d}"] == [] for d in ("channel", "team", "reason", "queue"))
 
 

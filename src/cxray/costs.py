@@ -41,12 +41,28 @@ DEFAULT_PER_MINUTE_BY_ACTOR_TYPE: dict[str, float] = {
     S.CUSTOMER: 0.0,
 }
 
+#: Built-in minutes of work per event ("touch") by actor type, for logs without handle times: an agent's
+#: status change or note stands for a few minutes of work, a back-office step for more; self-service and
+#: system steps for none. Stated assumptions (docs/costs.md), overridable like the rates.
+DEFAULT_MINUTES_PER_TOUCH_BY_ACTOR_TYPE: dict[str, float] = {
+    S.AGENT: 5.0,
+    S.BACK_OFFICE: 10.0,
+    S.IVR: 0.0,
+    S.BOT: 0.0,
+    S.SYSTEM: 0.0,
+    S.CUSTOMER: 0.0,
+}
+
 # Channels that name the actor when actor_type is unknown (a "bot" channel is served by a bot).
 _ACTOR_CHANNELS: tuple[str, ...] = (S.BOT, S.IVR, S.BACK_OFFICE)
 
 
 def _default_rates() -> dict[str, float]:
     return dict(DEFAULT_PER_MINUTE_BY_ACTOR_TYPE)
+
+
+def _default_touches() -> dict[str, float]:
+    return dict(DEFAULT_MINUTES_PER_TOUCH_BY_ACTOR_TYPE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +82,10 @@ class CostModel:
         Flat cost of a contact that touched a bot (once per contact).
     default_per_minute:
         Rate when neither the team nor the actor type has one.
+    minutes_per_touch_by_actor_type, default_minutes_per_touch:
+        For a log without handle times (no ``duration_s`` at all): the minutes of work each event stands
+        for, by actor type (merged over ``DEFAULT_MINUTES_PER_TOUCH_BY_ACTOR_TYPE``), else the default.
+        Costs are then *estimated from touches* and labelled so (``metrics.cost_basis``).
 
     >>> CostModel(per_minute_by_team={"Vendor A": 0.5}).per_minute_by_team
     {'Vendor A': 0.5}
@@ -76,6 +96,8 @@ class CostModel:
     per_minute_by_team: dict[str, float] = field(default_factory=dict)
     per_bot_session: float = 0.50
     default_per_minute: float = 1.00
+    minutes_per_touch_by_actor_type: dict[str, float] = field(default_factory=_default_touches)
+    default_minutes_per_touch: float = 5.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.currency, str) or not self.currency.strip():
@@ -88,7 +110,17 @@ class CostModel:
             str(k): _rate(f"per_minute_by_team.{k}", v)
             for k, v in _items("per_minute_by_team", self.per_minute_by_team)
         }
+        touches = _default_touches() | {
+            str(k).lower(): _rate(f"minutes_per_touch_by_actor_type.{k}", v)
+            for k, v in _items("minutes_per_touch_by_actor_type", self.minutes_per_touch_by_actor_type)
+        }
         # Frozen: normalised copies are set once here, so callers' dicts are never shared or mutated.
+        object.__setattr__(self, "minutes_per_touch_by_actor_type", touches)
+        object.__setattr__(
+            self,
+            "default_minutes_per_touch",
+            _rate("default_minutes_per_touch", self.default_minutes_per_touch),
+        )
         object.__setattr__(self, "per_minute_by_actor_type", by_type)
         object.__setattr__(self, "per_minute_by_team", by_team)
         object.__setattr__(self, "per_bot_session", _rate("per_bot_session", self.per_bot_session))
@@ -131,6 +163,8 @@ class CostModel:
             "per_minute_by_team": dict(sorted(self.per_minute_by_team.items())),
             "per_bot_session": self.per_bot_session,
             "default_per_minute": self.default_per_minute,
+            "minutes_per_touch_by_actor_type": dict(sorted(self.minutes_per_touch_by_actor_type.items())),
+            "default_minutes_per_touch": self.default_minutes_per_touch,
         }
 
 
@@ -184,6 +218,21 @@ def rate_sql(costs: CostModel, *, team: str = S.TEAM, actor_type_expr: str | Non
     return f"(CASE {' '.join(whens)} ELSE {_num(costs.default_per_minute)} END)"
 
 
+def work_seconds_sql(
+    costs: CostModel, *, estimated: bool, duration: str = S.DURATION_S, actor_type_expr: str | None = None
+) -> str:
+    """SQL for an event's seconds of work: its ``duration_s``, or, when the log has no handle times at all
+    (``estimated``), the minutes its actor type's touch stands for (``minutes_per_touch_by_actor_type``)."""
+    if not estimated:
+        return duration
+    actor = actor_type_expr or effective_actor_type_sql()
+    whens = " ".join(
+        f"WHEN {actor} = {sql_string(k)} THEN {_num(v * 60)}"
+        for k, v in sorted(costs.minutes_per_touch_by_actor_type.items())
+    )
+    return f"(CASE {whens} ELSE {_num(costs.default_minutes_per_touch * 60)} END)"
+
+
 def event_cost_sql(
     costs: CostModel, *, duration: str = S.DURATION_S, team: str = S.TEAM, actor_type_expr: str | None = None
 ) -> str:
@@ -206,6 +255,7 @@ def contact_cost_sql(costs: CostModel, *, minutes_cost: str, handle_s: str, touc
 
 
 __all__ = [
+    "DEFAULT_MINUTES_PER_TOUCH_BY_ACTOR_TYPE",
     "DEFAULT_PER_MINUTE_BY_ACTOR_TYPE",
     "CostModel",
     "contact_cost_sql",
@@ -213,4 +263,5 @@ __all__ = [
     "event_cost_sql",
     "rate_sql",
     "sql_string",
+    "work_seconds_sql",
 ]

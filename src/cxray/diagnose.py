@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from . import schema as S
 from ._version import __version__
 from .costs import CostModel
 from .engine import Engine
+from .errors import CxrayError
+from .exports import capture, redact_ids, write_parquet
 from .incentives import Party
 from .io import InputSummary, ReadOptions, read_events, read_table, write_rejected
 from .journey_paths import journey_paths
@@ -29,6 +33,7 @@ from .process.conformance import check_conformance
 from .process.model import ProcessModel
 from .process.steps import release_ordered_events
 from .progress import Progress, Silent
+from .quality import DataQuality, review_journeys, screen_events
 
 
 @dataclass
@@ -44,12 +49,29 @@ class Diagnosis:
     conformance: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     all_findings: list[dict[str, Any]] = field(default_factory=list)
+    data_quality: DataQuality = field(default_factory=DataQuality)
+    # The rows behind the numbers (``cxray.exports``), captured before the engine may close. Private:
+    # not in ``to_dict`` (the JSON holds aggregates) nor in the repr (millions of rows).
+    _contacts: pa.Table | None = field(default=None, repr=False, compare=False)
+    _journeys: pa.Table | None = field(default=None, repr=False, compare=False)
+
+    def contacts(self) -> pa.Table:
+        """One row per contact: the engine's ``contacts`` table, sorted by ``start_ts``, ``contact_id``.
+
+        Raises ``CxrayError`` on a diagnosis not made by ``diagnose`` (e.g. built by hand).
+        """
+        return _rows(self._contacts, "contacts")
+
+    def journeys(self) -> pa.Table:
+        """One row per journey: the engine's ``journeys`` table, sorted by ``start_ts``, ``journey_id``."""
+        return _rows(self._journeys, "journeys")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cxray_version": __version__,
             "options": self.options,
             "input": self.input.to_dict(),
+            "data_quality": self.data_quality.to_dict(),
             "breakdowns": self.breakdowns,
             "breakdown_summary": self.breakdown_summary,
             "incentives": self.incentives,
@@ -64,7 +86,7 @@ class Diagnosis:
 
 
 def diagnose(
-    source: Sequence[str | Path] | pa.Table,
+    source: str | Path | Sequence[str | Path] | pa.Table,
     *,
     read: ReadOptions | None = None,
     analysis: AnalysisOptions | None = None,
@@ -79,8 +101,9 @@ def diagnose(
     Parameters
     ----------
     source:
-        Event files (CSV/TSV, Parquet, JSON Lines, XES) read in order into one log, or an Arrow table
-        that already has the canonical columns (e.g. from the simulator).
+        An event file or several (CSV/TSV, Parquet, JSON Lines, XES) read in order into one log, or an
+        Arrow table that already has the canonical columns (e.g. from the simulator). A single ``str`` or
+        ``Path`` is one file (a string is not read as a sequence of one-letter paths).
     read, analysis, costs:
         Reading/mapping options, analysis options (repeat window...), cost model; defaults when None.
     engine:
@@ -111,10 +134,20 @@ def diagnose(
     if isinstance(source, pa.Table):
         summary = read_table(source, engine, options=read)
     else:
-        summary = read_events([Path(p) for p in source], engine, options=read)
+        files = [source] if isinstance(source, str | PathLike) else list(source)
+        summary = read_events([Path(p) for p in files], engine, options=read)
+
+    progress.step("checking data quality")
+    quality = screen_events(
+        engine,
+        window_days=analysis.window_days,
+        keep_bulk=analysis.keep_bulk,
+        options=analysis.quality,
+        tz=read.effective_tz,
+    )
 
     progress.step("reconstructing contacts and journeys")
-    build_journeys(engine, options=analysis, costs=costs)
+    build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
     return diagnose_tables(
         engine,
         summary,
@@ -124,6 +157,7 @@ def diagnose(
         progress=progress,
         model=model,
         parties=parties,
+        quality=quality,
     )
 
 
@@ -138,12 +172,22 @@ def diagnose_tables(
     model: ProcessModel | None = None,
     parties: tuple[Party, ...] | None = None,
     flow: dict[str, Any] | None = None,
+    quality: DataQuality | None = None,
 ) -> Diagnosis:
     """Every step after the journeys, over the engine's ``events``, ``contacts`` and ``journeys``.
 
     Shared by :func:`diagnose` and the Spark engine (``cxray.spark``), which builds those tables (and
     the flow map, passed as ``flow``) on its executors: one list of steps for both engines.
+    ``quality``: what ``quality.screen_events`` found before the journeys were built.
     """
+    progress.step("checking journeys for data quality")
+    quality = review_journeys(
+        engine,
+        quality or DataQuality(),
+        missing_markers=summary.missing_markers,
+        options=analysis.quality,
+        max_journey_days=analysis.max_journey_days,
+    )
     progress.step("measuring")
     metrics = core_metrics(engine, options=analysis)
     metrics["journey_paths"] = journey_paths(engine)
@@ -156,8 +200,11 @@ def diagnose_tables(
     conformance = check_conformance(engine, model)
 
     progress.step("finding breakdowns and misaligned incentives")
-    found, incentives = _breakdowns(engine, analysis, costs, parties)
+    found, incentives = _breakdowns(engine, analysis, costs, parties, quality)
     release_ordered_events(engine)  # the shared sort of the events: its memory goes back
+
+    progress.step("collecting contacts and journeys")
+    contacts, journeys = (capture(engine, t) for t in (S.CONTACTS_TABLE, S.JOURNEYS_TABLE))
     progress.done()
 
     return Diagnosis(
@@ -169,6 +216,7 @@ def diagnose_tables(
         incentives=incentives,
         conformance=conformance,
         all_findings=found["all_findings"],
+        data_quality=quality,
         options={
             "analysis": asdict(analysis),
             "costs": costs.to_dict(),
@@ -176,11 +224,17 @@ def diagnose_tables(
             "model": model.name if model else None,
             "parties": [asdict(p) for p in parties] if parties else None,
         },
+        _contacts=contacts,
+        _journeys=journeys,
     )
 
 
 def _breakdowns(
-    engine: Engine, analysis: AnalysisOptions, costs: CostModel, parties: tuple[Party, ...] | None
+    engine: Engine,
+    analysis: AnalysisOptions,
+    costs: CostModel,
+    parties: tuple[Party, ...] | None,
+    quality: DataQuality,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run every registered detector, the incentives one with the declared parties.
 
@@ -194,7 +248,7 @@ def _breakdowns(
     lens = next((d for d in detectors if isinstance(d, IncentiveMisalignment)), None)
     if lens is not None:
         lens.parties = parties
-    found = find_breakdowns(engine, options=analysis, costs=costs, detectors=detectors)
+    found = find_breakdowns(engine, options=analysis, costs=costs, detectors=detectors, quality=quality)
     incentives: dict[str, Any] = {}
     if lens is not None and lens.assessment is not None:
         codes = {f.code for f in lens.assessment["findings"]}
@@ -205,22 +259,49 @@ def _breakdowns(
     return found, incentives
 
 
+def _rows(table: pa.Table | None, name: str) -> pa.Table:
+    if table is None:
+        raise CxrayError(
+            f"this diagnosis holds no {name} table: only one made by cxray.diagnose (or diagnose_spark) does"
+        )
+    return table
+
+
 def write_outputs(
-    diagnosis: Diagnosis, out_dir: Path, *, engine: Engine, redact: bool = False
+    diagnosis: Diagnosis,
+    out_dir: Path,
+    *,
+    engine: Engine,
+    redact: bool = False,
+    progress: Progress | None = None,
 ) -> dict[str, Path]:
-    """Write ``diagnosis.json``, ``report.html`` and ``rejected.csv`` (only when rows were rejected)."""
+    """Write ``diagnosis.json``, ``report.html``, ``contacts.parquet``, ``journeys.parquet`` and
+    ``rejected.csv`` (only when rows were rejected).
+
+    ``redact`` pseudonymises ids and masks personal data in the report, and pseudonymises the id columns
+    of the two Parquet files with the same function and salt (``cxray.exports.redact_ids``), so a contact
+    named in the report can be found in them. Returns each output's path by name. ``progress`` hears one
+    step, ``writing outputs`` (a large log's Parquet files take seconds).
+    """
     from .report import render_html
+
+    progress = progress or Silent()
+    progress.step("writing outputs")
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"json": out_dir / "diagnosis.json", "html": out_dir / "report.html"}
     paths["json"].write_text(diagnosis.to_json() + "\n", encoding="utf-8")
     paths["html"].write_text(render_html(diagnosis.to_dict(), redact=redact), encoding="utf-8")
+    rows = [diagnosis.contacts(), diagnosis.journeys()]
+    for name, table in zip(("contacts", "journeys"), redact_ids(rows) if redact else rows, strict=True):
+        paths[name] = write_parquet(table, out_dir / f"{name}.parquet")
     rejected = out_dir / "rejected.csv"
     if diagnosis.input.rows_rejected:
         write_rejected(engine, rejected)
         paths["rejected"] = rejected
     elif rejected.exists():
         rejected.unlink()  # a stale file from an earlier run would mislead
+    progress.done()
     return paths
 
 

@@ -5,9 +5,11 @@
 ``contacts`` (one row per ``contact_id``)
     - ``start_ts`` / ``end_ts``: first / last event timestamp. ``n_events``: its events.
     - ``customer_id``, ``reason``, ``entry_channel``: the first non-NULL value in event order
-      ``(timestamp, source_row)``; ``final_outcome``, ``final_queue``, ``final_team``: the last non-NULL one.
-    - ``handle_s``: sum of ``duration_s`` (NULL when no event has one).
-    - ``cost``: sum over events of ``duration_s / 60 × rate`` (team override, else actor type, else default;
+      ``(timestamp, source_row)``; ``final_outcome``, ``final_queue``, ``final_team``: the last non-NULL one;
+      ``first_queue``, ``first_team``: the first.
+    - ``handle_s``: sum of ``duration_s`` (NULL when no event has one). ``work_s``: the same, or, in a log
+      without any ``duration_s``, the minutes each event's touch stands for (``costs``: estimated).
+    - ``cost``: sum over events of ``work seconds / 60 × rate`` (team override, else actor type, else default;
       see ``costs``) plus ``per_bot_session`` when the contact touched a bot; NULL when no duration is known
       and no bot was touched.
     - ``n_transfers``: changes of queue between consecutive events that have a queue (of team when the whole
@@ -18,7 +20,8 @@
       ``abandoned``.
     - ``is_self_service``: an event's actor type is ``bot`` or ``ivr`` (the channel stands in for a NULL actor
       type: ``costs.effective_actor_type_sql``). ``is_contained`` (reported containment): self-service, final
-      outcome ``contained`` and no ``agent``/``back_office`` event.
+      outcome ``contained`` and no ``agent``/``back_office`` event. ``is_human_handled``: an ``agent`` or
+      ``back_office`` event (NULL when the log has neither actor type nor channel).
     - ``is_censored``: ``end_ts > data_end - window_days``, ``data_end`` being the last timestamp of the log:
       a repeat could still come after the data ends.
     - ``is_true_contained``: contained and no other contact of the same customer (any channel, any reason)
@@ -31,6 +34,8 @@
     A customer's contact opens a journey; a later contact of the same customer (and the same reason, unless
     ``any_reason`` or the log has no reasons) that starts no later than ``window_days`` after the end of the
     contacts before it joins it (chained: each repeat extends the window; exactly ``window_days`` joins).
+    A journey is cut every ``max_journey_days`` from its first contact (a contact starting later opens the
+    next span's journey), so a customer id that never stops calling cannot chain one endless journey.
     Contacts without a customer are each their own journey. ``journey_id`` is the ``contact_id`` of the
     journey's first contact. Columns: ``customer_id``, ``reason`` and ``entry_channel`` of the first contact,
     ``n_contacts``, ``start_ts`` / ``end_ts``, summed ``handle_s`` and ``cost``, ``is_censored`` (its last
@@ -49,7 +54,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import schema as S
-from .costs import CostModel, contact_cost_sql, event_cost_sql, sql_string
+from .costs import CostModel, contact_cost_sql, event_cost_sql, sql_string, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
 from .process.steps import ordered_events
@@ -117,19 +122,24 @@ def build_journeys(
     options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen, immutable default
     costs: CostModel = CostModel(),  # noqa: B008 - frozen, treated as immutable
     facts: LogFacts | None = None,
+    data_end: datetime | None = None,
 ) -> None:
     """Create (or replace) the ``contacts`` and ``journeys`` tables from ``events``; definitions above.
 
     ``facts``: those of the whole log when ``events`` holds one partition of customers (``cxray.spark``),
     so that routing choices and censoring (``data_end``) agree across partitions; None reads ``events``.
+    ``data_end``: the end of the data for censoring when it is not the last timestamp (the data-quality
+    guards move it before outliers and a truncated tail, see ``cxray.quality``); wins over ``facts``.
     """
-    data_end = None if facts is None else facts.data_end
+    if data_end is None and facts is not None:
+        data_end = facts.data_end
     facts = facts or log_facts(engine)
     ordered = ordered_events(engine, route=route_column(facts))
     try:
-        _stage_contacts(engine, costs, ordered)
+        _stage_contacts(engine, costs, ordered, estimated=not facts.has_duration)
         _stage_routes(engine, ordered)
         _create_contacts(engine, options, facts, data_end)
+        _bound_journeys(engine, options)
         _create_journeys(engine)
     finally:
         for name in (_BASE, _ROUTES):
@@ -152,16 +162,18 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
-def _stage_contacts(engine: Engine, costs: CostModel, ordered: str) -> None:
-    """One row per contact: times, first/last values, handle time, cost and raw flags."""
+def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated: bool) -> None:
+    """One row per contact: times, first/last values, handle time, work, cost and raw flags.
+
+    ``estimated``: the log has no handle times, so work and cost are estimated from touches (``costs``).
+    """
     humans = _in((S.AGENT, S.BACK_OFFICE))
+    work = work_seconds_sql(costs, estimated=estimated, actor_type_expr="eff_actor")
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_BASE} AS
         SELECT *, {
-            contact_cost_sql(
-                costs, minutes_cost="minutes_cost", handle_s=S.HANDLE_S, touched_bot="touched_bot"
-            )
+            contact_cost_sql(costs, minutes_cost="minutes_cost", handle_s=S.WORK_S, touched_bot="touched_bot")
         } AS {S.COST}
         FROM (
             SELECT {S.CONTACT_ID},
@@ -169,11 +181,14 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str) -> None:
                    {_first(S.REASON)} AS {S.REASON},
                    min(ts) AS {S.START_TS}, max(ts) AS {S.END_TS}, count(*) AS {S.N_EVENTS},
                    sum({S.DURATION_S}) AS {S.HANDLE_S},
-                   sum({event_cost_sql(costs, actor_type_expr="eff_actor")}) AS minutes_cost,
+                   sum({work}) AS {S.WORK_S},
+                   sum({event_cost_sql(costs, duration=work, actor_type_expr="eff_actor")}) AS minutes_cost,
                    {_first(S.CHANNEL)} AS {S.ENTRY_CHANNEL},
                    {_last(S.OUTCOME)} AS {S.FINAL_OUTCOME},
                    {_last(S.QUEUE)} AS {S.FINAL_QUEUE},
                    {_last(S.TEAM)} AS {S.FINAL_TEAM},
+                   {_first(S.QUEUE)} AS {S.FIRST_QUEUE},
+                   {_first(S.TEAM)} AS {S.FIRST_TEAM},
                    {_any(f"{S.OUTCOME} = {sql_string(S.TRANSFERRED)}")} AS any_transferred,
                    {_any(f"{S.OUTCOME} = {sql_string(S.ESCALATED)}")} AS any_escalated,
                    {_any(f"eff_actor IN {_in(S.SELF_SERVICE)}")} AS self_service,
@@ -245,6 +260,7 @@ def _create_contacts(
                    {known(facts.has_outcome, "any_escalated")} AS {S.IS_ESCALATED},
                    {known(facts.has_outcome, abandoned)} AS {S.IS_ABANDONED},
                    {known(facts.has_self_service_signal, "self_service")} AS {S.IS_SELF_SERVICE},
+                   {known(facts.has_self_service_signal, "touched_human")} AS {S.IS_HUMAN_HANDLED},
                    {contained} AS {S.IS_CONTAINED},
                    {S.END_TS} > {end} - {win} AS {S.IS_CENSORED}
             FROM {_BASE} b LEFT JOIN {_ROUTES} r USING ({S.CONTACT_ID})
@@ -269,9 +285,11 @@ def _create_contacts(
             WINDOW a AS (PARTITION BY {part} ORDER BY {order} ROWS UNBOUNDED PRECEDING)
         )
         SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.JOURNEY_ID}, {S.CONTACT_SEQ},
-               {S.START_TS}, {S.END_TS}, {S.N_EVENTS}, {S.HANDLE_S}, {S.COST}, {S.ENTRY_CHANNEL},
+               {S.START_TS}, {S.END_TS}, {S.N_EVENTS}, {S.HANDLE_S}, {S.WORK_S}, {S.COST}, {S.ENTRY_CHANNEL},
+               {S.FIRST_QUEUE}, {S.FIRST_TEAM},
                {S.FINAL_OUTCOME}, {S.FINAL_QUEUE}, {S.FINAL_TEAM}, {S.N_TRANSFERS}, {S.IS_TRANSFERRED},
-               {S.IS_PING_PONG}, {S.IS_ESCALATED}, {S.IS_ABANDONED}, {S.IS_SELF_SERVICE}, {S.IS_CONTAINED},
+               {S.IS_PING_PONG}, {S.IS_ESCALATED}, {S.IS_ABANDONED}, {S.IS_SELF_SERVICE},
+               {S.IS_HUMAN_HANDLED}, {S.IS_CONTAINED},
                CASE WHEN {S.IS_CONTAINED} IS NULL THEN NULL
                     WHEN NOT {S.IS_CONTAINED} THEN false
                     WHEN {S.IS_CENSORED} OR {S.CUSTOMER_ID} IS NULL THEN NULL
@@ -282,6 +300,47 @@ def _create_contacts(
         ORDER BY {S.START_TS}, {S.CONTACT_ID}
         """
     )
+
+
+def _bound_journeys(engine: Engine, options: AnalysisOptions) -> None:
+    """Cut journeys that run longer than ``max_journey_days``: their contacts are split into consecutive
+    spans of that length from the journey's first contact, each span a journey of its own.
+
+    Only the (rare) contacts of journeys that long are rewritten, so the common case costs one aggregate.
+    """
+    cap = round(options.max_journey_days * 86_400 * 1_000_000)
+    long = f"""
+        SELECT {S.JOURNEY_ID} FROM {S.CONTACTS_TABLE} GROUP BY {S.JOURNEY_ID}
+        HAVING epoch_us(max({S.START_TS})) - epoch_us(min({S.START_TS})) > {cap}"""
+    if not engine.scalar(f"SELECT count(*) FROM ({long})"):
+        return
+    order = f"{S.START_TS}, {S.CONTACT_ID}"
+    engine.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cxray_jr_cut AS
+        WITH k AS (
+            SELECT {S.CONTACT_ID}, {S.JOURNEY_ID}, {S.START_TS},
+                   (epoch_us({S.START_TS}) - epoch_us(min({S.START_TS}) OVER (PARTITION BY {S.JOURNEY_ID})))
+                       // {cap} AS span_no
+            FROM {S.CONTACTS_TABLE} WHERE {S.JOURNEY_ID} IN ({long})
+        )
+        SELECT {S.CONTACT_ID},
+               first_value({S.CONTACT_ID}) OVER s AS new_journey,
+               row_number() OVER s AS new_seq,
+               lead({S.CONTACT_ID}) OVER s IS NOT NULL AS new_repeat
+        FROM k
+        WINDOW s AS (PARTITION BY {S.JOURNEY_ID}, span_no ORDER BY {order}
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        """
+    )
+    try:
+        engine.execute(
+            f"""UPDATE {S.CONTACTS_TABLE} AS c
+                SET {S.JOURNEY_ID} = x.new_journey, {S.CONTACT_SEQ} = x.new_seq, {S.HAS_REPEAT} = x.new_repeat
+                FROM _cxray_jr_cut x WHERE c.{S.CONTACT_ID} = x.{S.CONTACT_ID}"""
+        )
+    finally:
+        engine.execute("DROP TABLE IF EXISTS _cxray_jr_cut")
 
 
 def _create_journeys(engine: Engine) -> None:

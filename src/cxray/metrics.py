@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import schema as S
+from .costs import sql_string
 from .engine import Engine
 from .errors import EngineError
 from .journeys import LogFacts, log_facts
@@ -30,11 +31,21 @@ _DIMENSIONS: tuple[tuple[str, str, str], ...] = (
     ("queue", S.FINAL_QUEUE, "has_queue"),
 )
 
+# FCR and repeats are measured over contacts with a customer id: a contact without one is its own
+# journey and would always look resolved first time (the unidentified share is shown beside them).
+_IDENTIFIED = f"{S.CUSTOMER_ID} IS NOT NULL"
+
 _CONTACT_SQL: dict[str, str] = {
     "contacts": "count(*)",
     "repeat_contact_rate": (
-        f"count_if({S.HAS_REPEAT} AND NOT {S.IS_CENSORED}) / nullif(count_if(NOT {S.IS_CENSORED}), 0)"
+        f"count_if({S.HAS_REPEAT} AND NOT {S.IS_CENSORED} AND {_IDENTIFIED}) "
+        f"/ nullif(count_if(NOT {S.IS_CENSORED} AND {_IDENTIFIED}), 0)"
     ),
+    "reported_fcr": (
+        f"count_if({S.FINAL_OUTCOME} = {sql_string(S.RESOLVED)}) "
+        f"/ nullif(count_if({S.FINAL_OUTCOME} IS NOT NULL), 0)"
+    ),
+    "unidentified_share": f"count_if({S.CUSTOMER_ID} IS NULL) / count(*)",
     "transfer_rate": f"avg(CAST({S.IS_TRANSFERRED} AS INTEGER))",
     "ping_pong_rate": f"avg(CAST({S.IS_PING_PONG} AS INTEGER))",
     "escalation_rate": f"avg(CAST({S.IS_ESCALATED} AS INTEGER))",
@@ -54,7 +65,9 @@ _CONTACT_SQL: dict[str, str] = {
 _JOURNEY_SQL: dict[str, str] = {
     "journeys": "count(*)",
     "contacts_per_journey": f"avg({S.N_CONTACTS})",
-    "fcr": f"count_if({S.IS_FCR}) / nullif(count_if(NOT {S.IS_CENSORED}), 0)",
+    "fcr": (
+        f"count_if({S.IS_FCR} AND {_IDENTIFIED}) / nullif(count_if(NOT {S.IS_CENSORED} AND {_IDENTIFIED}), 0)"
+    ),
     "cost_per_resolved_journey": (
         f"sum({S.COST}) FILTER (WHERE NOT {S.IS_CENSORED}) / nullif(count_if({S.IS_RESOLVED}), 0)"
     ),
@@ -66,7 +79,9 @@ METRICS: tuple[str, ...] = (
     "journeys",
     "contacts_per_journey",
     "fcr",
+    "reported_fcr",
     "repeat_contact_rate",
+    "unidentified_share",
     "transfer_rate",
     "ping_pong_rate",
     "escalation_rate",
@@ -83,7 +98,7 @@ METRICS: tuple[str, ...] = (
 
 # Decimal places per metric kind: shares 4, seconds 1, money 2, ratios 3.
 _DIGITS: dict[str, int] = {
-    **{m: 4 for m in METRICS if m.endswith("_rate") or m == "fcr"},
+    **{m: 4 for m in METRICS if m.endswith(("_rate", "_share", "fcr"))},
     "handle_time_mean_s": 1,
     "handle_time_median_s": 1,
     "cost_total": 2,
@@ -100,10 +115,13 @@ def definitions(options: AnalysisOptions = AnalysisOptions()) -> dict[str, str]:
         "contacts": "number of contacts (distinct contact_id)",
         "journeys": f"number of journeys: a customer's contacts (same reason) chained within {w}",
         "contacts_per_journey": "contacts / journeys",
-        "fcr": f"journeys resolved with one contact / journeys not censored "
+        "fcr": f"journeys of identified customers resolved with one contact / their journeys not censored "
         f"(ending > {w} before the data ends)",
-        "repeat_contact_rate": f"uncensored contacts followed by another contact in their journey "
-        f"(within {w}) / uncensored contacts",
+        "reported_fcr": "contacts whose own final outcome is 'resolved' / contacts with an outcome (what the "
+        "systems' dispositions report, whether or not the customer came back; beside the measured fcr)",
+        "repeat_contact_rate": f"uncensored contacts of identified customers followed by another contact in "
+        f"their journey (within {w}) / those contacts",
+        "unidentified_share": "contacts without a customer id / contacts (left out of fcr and repeat rate)",
         "transfer_rate": "contacts whose queue (or team) changed, or with an outcome 'transferred' "
         "/ contacts",
         "ping_pong_rate": "contacts whose collapsed queue (or team) sequence returns X→Y→X / contacts",
@@ -115,24 +133,35 @@ def definitions(options: AnalysisOptions = AnalysisOptions()) -> dict[str, str]:
         f"channel within {w} / uncensored self-service contacts with a customer",
         "handle_time_mean_s": "mean over contacts of the sum of duration_s",
         "handle_time_median_s": "median over contacts of the sum of duration_s",
-        "cost_total": "sum of contact costs (handled minutes × rate + bot session fee)",
+        "cost_total": "sum of contact costs (handled minutes × rate + bot session fee; without handle times, "
+        "minutes estimated per touch by actor type: see cost_basis)",
         "cost_per_contact": "cost_total / contacts with a known cost",
         "cost_per_resolved_journey": "cost of uncensored journeys / resolved journeys",
         "censored_contacts": f"contacts ending within {w} of the end of the data (their repeats are unknown)",
     }
 
 
-def disabled_metrics(facts: LogFacts) -> dict[str, str]:
-    """Metric → why it cannot be computed from this log (absent when it can)."""
+def cost_basis(facts: LogFacts) -> str:
+    """``handle_time`` when the log records work durations, else ``estimated_from_touches`` (costs.py)."""
+    return "handle_time" if facts.has_duration else "estimated_from_touches"
+
+
+def disabled_metrics(facts: LogFacts, *, has_resolved: bool = True) -> dict[str, str]:
+    """Metric → why it cannot be computed from this log (absent when it can).
+
+    ``has_resolved``: some contact's final outcome is ``resolved`` (a reported FCR needs the label).
+    """
     needs: dict[str, list[str]] = {}
 
     def need(reason: str, *metrics: str) -> None:
         for m in metrics:
             needs.setdefault(m, []).append(reason)
 
-    journey_metrics = ("journeys", "contacts_per_journey", "fcr", "repeat_contact_rate")
+    journey_metrics = ("journeys", "contacts_per_journey", "fcr", "repeat_contact_rate", "unidentified_share")
     if not facts.has_customer:
         need("needs customer_id", *journey_metrics, "true_containment_rate", "cost_per_resolved_journey")
+    if not (facts.has_outcome and has_resolved):
+        need("needs an outcome 'resolved'", "reported_fcr")
     if not facts.has_outcome:
         need(
             "needs outcome",
@@ -148,14 +177,8 @@ def disabled_metrics(facts: LogFacts) -> dict[str, str]:
     if not facts.has_routing:
         need("needs queue or team", "ping_pong_rate")
     if not facts.has_duration:
-        need(
-            "needs duration_s",
-            "handle_time_mean_s",
-            "handle_time_median_s",
-            "cost_total",
-            "cost_per_contact",
-            "cost_per_resolved_journey",
-        )
+        # Costs are still estimated from touches (``metrics.cost_basis`` says so); handle times are not.
+        need("needs duration_s", "handle_time_mean_s", "handle_time_median_s")
     return {m: "; ".join(needs[m]) for m in METRICS if m in needs}
 
 
@@ -176,12 +199,18 @@ def core_metrics(
         if not engine.has_table(table):
             raise EngineError(f"table {table!r} is missing: run journeys.build_journeys first")
     facts = log_facts(engine)
-    disabled = disabled_metrics(facts)
+    has_resolved = bool(
+        engine.scalar(
+            f"SELECT count(*) > 0 FROM {S.CONTACTS_TABLE} WHERE {S.FINAL_OUTCOME} = {sql_string(S.RESOLVED)}"
+        )
+    )
+    disabled = disabled_metrics(facts, has_resolved=has_resolved)
     result: dict[str, Any] = {"overall": _measure(engine, "1", None, disabled)[0]}
     for name, column, flag in _DIMENSIONS:
         result[f"by_{name}"] = _measure(engine, column, name, disabled) if getattr(facts, flag) else []
     result["definitions"] = definitions(options)
     result["disabled"] = disabled
+    result["cost_basis"] = cost_basis(facts)
     return result
 
 
@@ -233,4 +262,4 @@ def _clean(metric: str, value: Any) -> Any:
     return number
 
 
-__all__ = ["METRICS", "core_metrics", "definitions", "disabled_metrics"]
+__all__ = ["METRICS", "core_metrics", "cost_basis", "definitions", "disabled_metrics"]

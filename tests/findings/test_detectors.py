@@ -256,7 +256,7 @@ def _abandon_log(peak_abandoned: int) -> list[dict]:
 def test_ab01_peak_hour_against_the_same_queue_other_hours(engine):
     (f,) = run(engine, _abandon_log(10), AbandonmentHotSpot(thresholds=LOW))["all_findings"]
     assert f["where"] == {S.QUEUE: "Q"}
-    assert f["evidence"]["hours_utc"] == [10]
+    assert f["evidence"]["hours"] == [10]
     assert f["contacts_affected"] == 10
     # Retries at 15:00 sit in a clean hour; baseline = 1 abandon / (60 + 10 retries) contacts at other hours.
     assert f["evidence"]["baseline_rate"] == pytest.approx(1 / 70, abs=1e-4)

@@ -34,9 +34,11 @@ def test_bpic2013_ping_pong_between_teams_and_wait_user_parking(engine, shared_d
     assert wait["where"]["team"] == teams[0] == "G97"
     assert len(teams) >= 3
 
-    # No handle times in this log: nothing can be priced, and the summary says which measure ranks.
-    assert out["summary"]["total_avoidable_cost"] == 0
-    assert out["summary"]["measure"] == "contacts"
+    # No handle times in this log: the work is priced from touches, and the summary says so.
+    assert out["summary"]["total_avoidable_cost"] > 0
+    assert out["summary"]["measure"] == "cost"
+    assert out["summary"]["cost_basis"] == "estimated_from_touches"
+    assert abs(sum(f["share_of_avoidable_cost"] for f in found) - 1) < 0.01  # a share of cost, always
 
 
 @pytest.mark.slow

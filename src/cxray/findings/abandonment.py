@@ -14,9 +14,11 @@ from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, scalar
 class AbandonmentHotSpot(Detector):
     """A queue whose abandonment rate at some hours of the day is far above its own rate at other hours.
 
-    **Detects**: per (queue, hour of day of the contact's start, UTC), the share of contacts abandoned,
-    against the same queue's rate at all other hours (so a queue's usual level is not blamed). The
-    significant hours of a queue form one finding.
+    **Detects**: per (queue, hour of day of the contact's start, in the data's own clock), the share of
+    contacts abandoned, against the same queue's rate at all other open hours (so a queue's usual level is
+    not blamed). The significant hours of a queue form one finding. Contacts that start while the centre
+    is closed (opening hours inferred by ``cxray.quality``) are left out: a call into a closed centre is
+    not a staffing problem.
 
     **Why it matters**: abandoned customers call back (each retry is a contact) or give up unserved; a peak
     under-staffed by a few agents drives both.
@@ -38,10 +40,16 @@ class AbandonmentHotSpot(Detector):
         e, t, c = ctx.engine, self.thresholds, S.CONTACTS_TABLE
         cells = ctx.scratch("ab01")
         q = S.FINAL_QUEUE if ctx.facts.has_queue else S.FINAL_TEAM
+        zone = ctx.quality.clock_zone
+
+        def hour(ts: str) -> str:  # hour of day in the data's own clock
+            return f"hour(timezone({sql_string(zone)}, {ts} AT TIME ZONE 'UTC'))"
+
+        open_ = f"NOT {ctx.quality.out_of_hours_sql()}"
         cell = f"""
-            SELECT {q} AS v, hour({S.START_TS}) AS h, count(*) AS n,
+            SELECT {q} AS v, {hour(S.START_TS)} AS h, count(*) AS n,
                    count(*) FILTER (WHERE {S.IS_ABANDONED}) AS k
-            FROM {c} WHERE {q} IS NOT NULL GROUP BY 1, 2"""
+            FROM {c} WHERE {q} IS NOT NULL AND {open_} GROUP BY 1, 2"""
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='v')}")
         # A cell passes on lift and z; the excess threshold applies to the queue's significant hours together.
         lift = float(t.min_lift)
@@ -63,8 +71,9 @@ class AbandonmentHotSpot(Detector):
             v = str(row["v"])
             abandoned = f"""
                 SELECT k.{S.CONTACT_ID}, greatest(0.0, (x.k - x.n * x.b) / nullif(x.k, 0)) AS share,
-                       k.{S.HANDLE_S} / 60.0 AS minutes, k.{S.COST} AS cost
-                FROM {c} k JOIN {cells} x ON x.v = k.{q} AND x.h = hour(k.{S.START_TS})
+                       k.{S.WORK_S} / 60.0 AS minutes, k.{S.COST} AS cost
+                FROM (SELECT * FROM {c} WHERE {open_}) k
+                JOIN {cells} x ON x.v = k.{q} AND x.h = {hour("k." + S.START_TS)}
                 WHERE x.hot AND k.{S.IS_ABANDONED} AND k.{q} = {sql_string(v)}
             """
             if nxt:
@@ -81,12 +90,13 @@ class AbandonmentHotSpot(Detector):
             dim = S.QUEUE if ctx.facts.has_queue else S.TEAM
             out.append(
                 self.finding(
-                    title=f"Abandonment hot spot: {dim} {v} at {span} UTC "
+                    title=f"Abandonment hot spot: {dim} {v} at {span} ({ctx.quality.clock_label}) "
                     f"({row['k'] / row['n']:.0%} abandoned)",
                     where={dim: v},
                     contacts_affected=int(row["k"]),
                     evidence={
-                        "hours_utc": hours,
+                        "hours": hours,
+                        "clock": ctx.quality.clock_label,
                         "contacts": int(row["n"]),
                         "abandoned": int(row["k"]),
                         "abandon_rate": rnd(row["k"] / row["n"]),

@@ -86,7 +86,7 @@ class BackOfficeAging(Detector):
             CREATE OR REPLACE TEMP TABLE {chases} AS
             SELECT i.q, i.{S.CONTACT_ID} AS case_id, x.{S.CONTACT_ID},
                    date_diff('second', i.{S.START_TS}, x.{S.START_TS}) / 86400.0 AS after_days,
-                   x.{S.HANDLE_S} / 60.0 AS minutes, x.{S.COST} AS cost
+                   x.{S.WORK_S} / 60.0 AS minutes, x.{S.COST} AS cost
             FROM {items} i JOIN {c} x ON x.{S.CUSTOMER_ID} = i.{S.CUSTOMER_ID}
              AND x.{S.START_TS} > i.{S.START_TS} AND x.{S.START_TS} < i.{S.END_TS}
              AND x.{S.CONTACT_ID} <> i.{S.CONTACT_ID}

@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from ..costs import CostModel, event_cost_sql, sql_string
+from ..costs import CostModel, event_cost_sql, sql_string, work_seconds_sql
 from ..engine import Engine
 from ..journeys import LogFacts, log_facts, route_column, window_us
 from ..options import AnalysisOptions
 from ..process.steps import ordered_events
+from ..quality import DataQuality
 
 EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
@@ -55,6 +56,7 @@ class DetectorContext:
     engine: Engine
     options: AnalysisOptions
     costs: CostModel
+    quality: DataQuality = field(default_factory=DataQuality)
     facts: LogFacts = field(init=False)
     _built: set[str] = field(default_factory=set, init=False)
 
@@ -107,13 +109,16 @@ class DetectorContext:
     def _build_events(self) -> None:
         # A view: the ordering is shared with journeys and the flow map; only the prices are the finder's.
         ordered = ordered_events(self.engine, route=route_column(self.facts))
+        work = work_seconds_sql(
+            self.costs, estimated=not self.facts.has_duration, actor_type_expr="eff_actor"
+        )
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP VIEW {EVENTS} AS
             SELECT {S.CONTACT_ID}, seq, ts, next_ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID}, {S.CHANNEL},
                    {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, route, eff_actor, leg_key, leg_no,
-                   {S.DURATION_S} / 60.0 AS minutes,
-                   {event_cost_sql(self.costs, actor_type_expr="eff_actor")} AS cost
+                   {work} / 60.0 AS minutes,
+                   {event_cost_sql(self.costs, duration=work, actor_type_expr="eff_actor")} AS cost
             FROM {ordered}
             """
         )
@@ -174,7 +179,7 @@ class DetectorContext:
             )
             SELECT n.{S.CONTACT_ID}, n.next_contact_id,
                    coalesce(n.next_start <= n.{S.END_TS} + {self.window_sql}, false) AS follows,
-                   nx.{S.HANDLE_S} / 60.0 AS next_minutes, nx.{S.COST} AS next_cost
+                   nx.{S.WORK_S} / 60.0 AS next_minutes, nx.{S.COST} AS next_cost
             FROM n LEFT JOIN {c} nx ON nx.{S.CONTACT_ID} = n.next_contact_id
             """
         )

@@ -7,7 +7,7 @@ from ..costs import sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, significant_sql, z_sql
+from .stats import Thresholds, baseline_cells_sql, claims, examples, num, rnd, significant_sql, z_sql
 
 
 @register_detector
@@ -41,7 +41,7 @@ class DeadEnd(Detector):
             f"""
             CREATE OR REPLACE TEMP TABLE {last} AS
             SELECT k.{S.CONTACT_ID}, l.a, k.{S.FINAL_OUTCOME} IS NULL AS dead,
-                   k.{S.HANDLE_S} / 60.0 AS minutes,
+                   k.{S.WORK_S} / 60.0 AS minutes,
                    k.{S.COST} AS cost
             FROM (SELECT {S.CONTACT_ID}, arg_max({S.ACTIVITY}, seq) AS a,
                          arg_max(eff_actor, seq) AS last_actor,
@@ -63,7 +63,7 @@ class DeadEnd(Detector):
         out = []
         for row in rows:
             a = str(row["a"])
-            share = f"greatest(0.0, ({row['k']} - {row['n']} * {row['b']}) / {row['k']})"
+            share = f"greatest(0.0, ({num(row['k'])} - {num(row['n'])} * {num(row['b'])}) / {num(row['k'])})"
             dead = f"SELECT * FROM {last} WHERE dead AND a = {sql_string(a)}"
             if nxt:
                 claims_sql = f"""SELECT n.next_contact_id AS contact_id, {share} AS share, 1 AS units,

@@ -18,6 +18,7 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..errors import ConfigError
 from ..options import AnalysisOptions
+from ..quality import DataQuality
 from .base import Detector, Finding
 from .context import DetectorContext
 from .registry import default_detectors
@@ -58,19 +59,22 @@ def find_breakdowns(
     detectors: list[Detector] | None = None,
     top: int = 5,
     finder: FinderOptions = FinderOptions(),
+    quality: DataQuality | None = None,
 ) -> dict[str, Any]:
     """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
 
     Returns ``{"breakdowns": [...top findings as dicts], "summary": {...}, "all_findings": [...]}``.
     ``detectors`` defaults to one instance of every registered detector. The tables ``contacts`` and
     ``journeys`` must have been built (``journeys.build_journeys``) with the same options and costs.
+    ``quality``: what the data-quality guards found (opening hours keep closed-hour contacts out of the
+    abandonment hot spots).
     """
     if top < 1:
         raise ConfigError(f"top must be >= 1, got {top}")
     for table in (S.EVENTS_TABLE, S.CONTACTS_TABLE, S.JOURNEYS_TABLE):
         if not engine.has_table(table):
             raise ConfigError(f"table {table!r} is missing: build journeys before finding breakdowns")
-    ctx = DetectorContext(engine=engine, options=options, costs=costs)
+    ctx = DetectorContext(engine=engine, options=options, costs=costs, quality=quality or DataQuality())
     try:
         found: list[Finding] = []
         for detector in detectors if detectors is not None else default_detectors():
@@ -79,7 +83,8 @@ def find_breakdowns(
     finally:
         ctx.close()
         engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
-    return _summarise(engine, priced, top, finder, costs)
+    basis = "handle_time" if ctx.facts.has_duration else "estimated_from_touches"
+    return _summarise(engine, priced, top, finder, costs, basis)
 
 
 def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[Finding]:
@@ -96,9 +101,9 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
         CREATE OR REPLACE TEMP TABLE {CLAIMS} AS
         WITH raw AS (
             SELECT fid, CAST(contact_id AS VARCHAR) AS contact_id,
-                   least(greatest(coalesce(share, 0), 0), 1) AS share,
-                   least(greatest(coalesce(units, 0), 0), 1) AS units,
-                   coalesce(minutes, 0) AS minutes, coalesce(cost, 0) AS cost
+                   least(greatest(coalesce(CAST(share AS DOUBLE), 0), 0), 1) AS share,
+                   least(greatest(coalesce(CAST(units AS DOUBLE), 0), 0), 1) AS units,
+                   coalesce(CAST(minutes AS DOUBLE), 0) AS minutes, coalesce(CAST(cost AS DOUBLE), 0) AS cost
             FROM ({union})
         ), c AS (
             -- Summed as decimals: exact, so the totals (and which finding keeps a contact) do not
@@ -190,7 +195,7 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
 
 def _dec(expr: str) -> str:
     """``expr`` (a product of claim values in [0, 1] and minutes or money) as an exact decimal."""
-    return f"CAST({expr} AS DECIMAL(24, 9))"
+    return f"CAST({expr} AS DECIMAL(38, 9))"
 
 
 def _key(f: Finding) -> tuple[Any, ...]:
@@ -209,7 +214,7 @@ def _severity(f: Finding) -> float:
 
 
 def _summarise(
-    engine: Engine, found: list[Finding], top: int, finder: FinderOptions, costs: CostModel
+    engine: Engine, found: list[Finding], top: int, finder: FinderOptions, costs: CostModel, basis: str
 ) -> dict[str, Any]:
     live = sorted((f for f in found if "merged_into" not in f.evidence), key=_key)
     merged = sorted((f for f in found if "merged_into" in f.evidence), key=_key)
@@ -228,15 +233,12 @@ def _summarise(
     total_cost = sum(f.avoidable_cost for f in live)
     total_min = sum(f.avoidable_minutes for f in live)
     total_units = sum(f.avoidable_contacts for f in live)
-    if total_cost > 0:
-        measure, total, attr = "cost", total_cost, "avoidable_cost"
-    elif total_min > 0:
-        measure, total, attr = "minutes", total_min, "avoidable_minutes"
-    else:
-        measure, total, attr = "contacts", total_units, "avoidable_contacts"
+    measure = "cost" if total_cost > 0 else "minutes" if total_min > 0 else "contacts"
+    # The share is always a share of cost; a log nothing can be priced in (no work at all) ranks by the
+    # measure the summary names, and its shares stay 0.
     ranked = [
         dataclasses.replace(
-            f, rank=i, share_of_avoidable_cost=round(getattr(f, attr) / total, 4) if total else 0.0
+            f, rank=i, share_of_avoidable_cost=round(f.avoidable_cost / total_cost, 4) if total_cost else 0.0
         )
         for i, f in enumerate(live, start=1)
     ]
@@ -257,6 +259,7 @@ def _summarise(
     ]
     summary = {
         "measure": measure,
+        "cost_basis": basis,
         "currency": costs.currency,
         "total_avoidable_cost": round(total_cost, 2),
         "total_avoidable_minutes": round(total_min, 1),

@@ -117,7 +117,7 @@ class RepeatConcentration(Detector):
         """
         claims = f"""
             SELECT nx.{S.CONTACT_ID} AS contact_id, rp.share, 1 AS units,
-                   nx.{S.HANDLE_S} / 60.0 AS minutes, nx.{S.COST} AS cost
+                   nx.{S.WORK_S} / 60.0 AS minutes, nx.{S.COST} AS cost
             FROM ({repeating}) rp JOIN {n} nx
               ON nx.{S.JOURNEY_ID} = rp.{S.JOURNEY_ID} AND nx.{S.CONTACT_SEQ} = rp.{S.CONTACT_SEQ} + 1
         """

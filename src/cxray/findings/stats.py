@@ -7,6 +7,7 @@ what fixing it would avoid; each symptomatic contact is avoidable with probabili
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,15 @@ def baseline_cells_sql(cells: str, within: str | None = None) -> str:
         f"WITH cell AS ({cells}), tot AS ({tot}) "
         f"SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM {source} WHERE nn > n"
     )
+
+
+def num(value: Any) -> str:
+    """A SQL DOUBLE literal for a Python number. Pasted as plain text, ``0.035714285714285715`` is a
+    DECIMAL(18, 18) to DuckDB, and multiplying it overflows; None or NaN is a bug, never the SQL word."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return f"CAST({number!r} AS DOUBLE)"
 
 
 def avoidable_share_sql(k: str, n: str, b: str) -> str:

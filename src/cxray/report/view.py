@@ -123,6 +123,11 @@ def executive_summary(doc: Mapping[str, Any], *, top: int = 5) -> dict[str, Any]
             f"avoidable work: the top {n} breakdowns are ranked by the contacts they touch. Map a "
             f"duration column to see their cost."
         )
+    if summary.get("cost_basis") == "estimated_from_touches" and measure == "cost":
+        lead += (
+            " The data carries no handle times: costs are estimated from touches (minutes per event by "
+            "actor type, docs/costs.md), so read them as orders of magnitude."
+        )
     return {
         "sentences": [{"rank": b.get("rank"), "text": summary_sentence(b, cur, measure)} for b in shown],
         "top_share": share,

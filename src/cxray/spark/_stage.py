@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from .. import schema as S
 from ..engine import Engine
 from ..errors import InputError
-from ..io.canonical import COLUMN, FILE, HASH, REASON, RECORD, VALUE, branch_sql
+from ..io.canonical import COLUMN, FILE, HASH, MARKERS, REASON, RECORD, VALUE, branch_sql
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
 from ..io.readers import ROW, register_arrow
@@ -68,6 +68,7 @@ class StageCounts:
     rows: dict[int, int]
     rejected: dict[int, int]
     facts: LogFacts
+    markers: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Staged:
@@ -114,10 +115,21 @@ def count_staged(staged: Staged) -> StageCounts:
     flags = [any(r[c] for r in rows) for c in optional]
     ends = [r["data_end"] for r in rows if r["data_end"] is not None]
     facts = LogFacts.from_flags(flags, max(ends) if ends else None)
+    # As ``io.canonical.count_markers``: a source value counts once per record, however many events of a
+    # wide layout carry it.
+    markers = (
+        staged.frame.where(F.col(MARKERS).isNotNull())
+        .select(FILE, RECORD, F.explode(MARKERS).alias("col"))
+        .distinct()
+        .groupBy("col")
+        .count()
+        .collect()
+    )
     return StageCounts(
         rows={int(r[FILE]): int(r["n"]) for r in rows},
         rejected={int(r[FILE]): int(r["rejected"]) for r in rows},
         facts=facts,
+        markers={str(r["col"]): int(r["count"]) for r in markers},
     )
 
 
@@ -186,6 +198,7 @@ def _staged_schema(attr_columns: list[str]) -> Any:
     fields += [T.StructField(FILE, T.IntegerType()), T.StructField(RECORD, T.LongType())]
     fields += [T.StructField(c, T.StringType()) for c in (REASON, COLUMN, VALUE)]
     fields.append(T.StructField(HASH, T.LongType()))
+    fields.append(T.StructField(MARKERS, T.ArrayType(T.StringType())))
     return T.StructType(fields)
 
 
@@ -199,6 +212,7 @@ def _staged_select(attributes: list[str]) -> str:
         COLUMN,
         VALUE,
         f"CAST(CAST({HASH} AS HUGEINT) - {_SHIFT} AS BIGINT) AS {HASH}",
+        MARKERS,
     ]
     return ", ".join(cols)
 

@@ -19,9 +19,11 @@ from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
 from ..io.read import all_rejected, summarise
 from ..io.sql import ident
+from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..process.model import ProcessModel
 from ..progress import Progress, Silent
+from ..quality import screen_events
 from ._flow import merge_flow
 from ._gather import SKETCH, gather
 from ._partition import analyse, keyed
@@ -71,6 +73,8 @@ def diagnose_spark(
 
     if partitions is not None and partitions < 1:
         raise ConfigError(f"partitions must be >= 1, got {partitions}")
+    if read is not None and read.keep_duplicates:
+        raise ConfigError("the Spark engine always drops exact duplicates; keep them with the default engine")
     read = read or ReadOptions()
     analysis = analysis or AnalysisOptions()
     costs = costs or CostModel()
@@ -116,8 +120,25 @@ def diagnose_spark(
             frame.unpersist()
 
     summary = _summary(engine, staged, counts, gathered.duplicates)
-    flow = merge_flow(engine, gathered.flows, SKETCH, top_variants=analysis.top_variants)
+    flow: dict[str, Any] | None = merge_flow(
+        engine, gathered.flows, SKETCH, top_variants=analysis.top_variants
+    )
     engine.execute(f"DROP TABLE IF EXISTS {SKETCH}")
+    # The guards need the whole population (percentiles of customers' contacts, the days of the data), so
+    # they run on the driver's gathered events. When they change what the journeys stand on (bulk
+    # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
+    progress.step("checking data quality")
+    quality = screen_events(
+        engine,
+        window_days=analysis.window_days,
+        keep_bulk=analysis.keep_bulk,
+        options=analysis.quality,
+        tz=read.effective_tz,
+    )
+    if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
+        progress.step("rebuilding journeys after the data-quality guards")
+        build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
+        flow = None
     return diagnose_tables(
         engine,
         summary,
@@ -128,6 +149,7 @@ def diagnose_spark(
         model=model,
         parties=parties,
         flow=flow,
+        quality=quality,
     )
 
 
@@ -176,6 +198,7 @@ def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: in
         rows_rejected=sum(counts.rejected.values()),
         duplicates=duplicates,
         records=sum(s.records for s in staged.sources),
+        missing_markers=counts.markers,
     )
 
 

@@ -1,0 +1,530 @@
+"""Data-quality guards: the ways real exports lie, found, counted, and kept out of the findings.
+
+A diagnosis is believed on its first page or not at all, and the first page of a real export is where its
+artefacts surface: a monitoring system that raises hundreds of tickets under one caller id, one
+mistyped year that moves the end of the data, calls into a closed centre read as a staffing problem.
+Each guard here is a documented rule; what it finds is a :class:`QualityWarning` in
+``diagnosis.json`` (``data_quality.warnings``) and in the report. None acts silently.
+
+Two passes around the journeys (``diagnose`` calls them in this order):
+
+:func:`screen_events` (on ``events``, before ``journeys.build_journeys``)
+    - **bulk identities**: a customer whose peak number of contacts starting within any repeat window
+      is at least ``bulk_min_contacts`` and at least ``bulk_factor`` times the 99th percentile of all
+      customers' peaks. Their contacts leave ``events`` for ``excluded_events`` (listed per contact in
+      ``excluded_contacts``) unless ``AnalysisOptions.keep_bulk``: they would otherwise read as repeat
+      contacts and concentrate in whichever team serves them.
+    - **timestamp outliers**: an event more than ``max(outlier_margin_days, half the central span)``
+      outside the central 99% of event times (0.5th to 99.5th percentile). It stays in its contact but
+      does not set the analysed period.
+    - **truncated tail**: the days after the last day on which at least ``tail_level`` times the mean
+      daily number of contacts started, when they are ``tail_min_days`` or more. New contacts stopped
+      arriving there (an export cut by rows, a snapshot of open cases): repeats are unknown from that day
+      on, so censoring ends there.
+
+:func:`review_journeys` (on ``contacts`` and ``journeys``)
+    - **opening hours** per entry channel, inferred from the hours of day (in the data's own clock,
+      ``ReadOptions.tz``) at which contacts start: an hour is closed when fewer contacts reach a person
+      (agent or back office) in it than ``closed_share`` of the busiest hour's. Contacts starting in a
+      closed hour are counted apart and never make an abandonment hot spot.
+    - **unidentified contacts**: contacts without a customer id are their own journeys, so they would
+      count as resolved first time; FCR and repeat rate are computed over identified contacts and the
+      unidentified share is shown beside them.
+    - **long journeys**: journeys of more than ``long_journey_contacts`` contacts (journeys themselves are
+      cut at ``AnalysisOptions.max_journey_days``, see ``journeys``).
+    - **missing-value markers** read by the reader (``InputSummary.missing_markers``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from . import schema as S
+from .engine import Engine
+from .errors import ConfigError
+from .io.sql import ident, lit
+
+EXCLUDED_EVENTS_TABLE = "excluded_events"
+EXCLUDED_CONTACTS_TABLE = "excluded_contacts"
+_STARTS = "_cxray_q_starts"
+
+#: The column of contacts.parquet saying why a contact is left out of the analysis (NULL: it is not).
+EXCLUDED = "excluded"
+#: Reason recorded for the contacts of a bulk identity.
+BULK_IDENTITY = "bulk_identity"
+#: The key standing for contacts without a channel in ``DataQuality.opening_hours``.
+ANY_CHANNEL = "*"
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityOptions:
+    """The guards' thresholds (see the module docstring for each rule).
+
+    >>> QualityOptions().bulk_min_contacts
+    20
+    """
+
+    bulk_min_contacts: int = 20
+    bulk_factor: float = 3.0
+    outlier_margin_days: float = 30.0
+    tail_level: float = 0.2
+    tail_min_days: float = 7.0
+    closed_share: float = 0.02
+    min_served_per_hour: int = 20
+    long_journey_contacts: int = 20
+
+    def __post_init__(self) -> None:
+        checks = {
+            "bulk_min_contacts": self.bulk_min_contacts >= 2,
+            "bulk_factor": self.bulk_factor >= 1,
+            "outlier_margin_days": self.outlier_margin_days > 0,
+            "tail_level": 0 <= self.tail_level < 1,
+            "tail_min_days": self.tail_min_days > 0,
+            "closed_share": 0 <= self.closed_share < 1,
+            "min_served_per_hour": self.min_served_per_hour >= 1,
+            "long_journey_contacts": self.long_journey_contacts >= 2,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ConfigError(
+                f"invalid data-quality option(s): {', '.join(f'{b}={getattr(self, b)}' for b in bad)}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityWarning:
+    """One thing the data got wrong: a stable ``code``, a sentence, how often, and a few examples."""
+
+    code: str
+    message: str
+    count: int
+    examples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "count": self.count,
+            "examples": list(self.examples),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkIdentity:
+    customer_id: str
+    contacts: int
+    peak_in_window: int
+
+
+@dataclass(kw_only=True)
+class DataQuality:
+    """What the guards found (``data_quality`` in ``diagnosis.json``)."""
+
+    warnings: list[QualityWarning] = field(default_factory=list)
+    bulk_identities: list[BulkIdentity] = field(default_factory=list)
+    bulk_kept: bool = False
+    excluded_contacts: int = 0
+    excluded_events: int = 0
+    data_start: datetime | None = None
+    data_end: datetime | None = None
+    analysed_end: datetime | None = None
+    censor_end: datetime | None = None
+    tail_start: datetime | None = None
+    outlier_events: int = 0
+    clock: str = "UTC"
+    opening_hours: dict[str, list[int]] = field(default_factory=dict)
+    out_of_hours_contacts: int = 0
+    unidentified_contacts: int = 0
+    unidentified_share: float | None = None
+    long_journeys: int = 0
+
+    def warn(self, code: str, message: str, count: int, examples: list[str] | tuple[str, ...] = ()) -> None:
+        self.warnings.append(
+            QualityWarning(code=code, message=message, count=count, examples=tuple(examples))
+        )
+
+    def out_of_hours_sql(self, *, start: str = S.START_TS, channel: str = S.ENTRY_CHANNEL) -> str:
+        """SQL: whether a contact (its start and entry channel) falls in a closed hour; FALSE when the
+        hours were not inferred."""
+        closed = {ch: [h for h in range(24) if h not in hours] for ch, hours in self.opening_hours.items()}
+        closed = {ch: hs for ch, hs in closed.items() if hs}
+        if not closed:
+            return "false"
+        hour = f"hour(timezone({lit(self.clock_zone)}, {start} AT TIME ZONE 'UTC'))"
+        whens = " ".join(
+            f"WHEN coalesce({channel}, {lit(ANY_CHANNEL)}) = {lit(ch)} "
+            f"THEN {hour} IN ({', '.join(map(str, hs))})"
+            for ch, hs in sorted(closed.items())
+        )
+        return f"coalesce(CASE {whens} ELSE false END, false)"
+
+    @property
+    def clock_zone(self) -> str:
+        """The IANA zone hours of day are read in (the reader's time zone)."""
+        return self.clock
+
+    @property
+    def clock_label(self) -> str:
+        """How hours are labelled: the zone the user gave, else "data clock" (hours as recorded; UTC only
+        for timestamps that carried an offset), never "UTC" on the data's behalf."""
+        return "data clock" if self.clock == "UTC" else self.clock
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(t: datetime | None) -> str | None:
+            return None if t is None else t.isoformat()
+
+        return {
+            "warnings": [w.to_dict() for w in self.warnings],
+            "period": {
+                "data_start": iso(self.data_start),
+                "data_end": iso(self.data_end),
+                "analysed_end": iso(self.analysed_end),
+                "censor_end": iso(self.censor_end),
+                "tail_start": iso(self.tail_start),
+                "outlier_events": self.outlier_events,
+            },
+            "bulk_identities": [
+                {"customer_id": b.customer_id, "contacts": b.contacts, "peak_in_window": b.peak_in_window}
+                for b in self.bulk_identities
+            ],
+            "bulk_kept": self.bulk_kept,
+            "excluded_contacts": self.excluded_contacts,
+            "excluded_events": self.excluded_events,
+            "clock": self.clock_label,
+            "opening_hours": {k: v for k, v in sorted(self.opening_hours.items())},
+            "out_of_hours_contacts": self.out_of_hours_contacts,
+            "unidentified_contacts": self.unidentified_contacts,
+            "unidentified_share": self.unidentified_share,
+            "long_journeys": self.long_journeys,
+        }
+
+
+def screen_events(
+    engine: Engine,
+    *,
+    window_days: float,
+    keep_bulk: bool = False,
+    options: QualityOptions | None = None,
+    tz: str = "UTC",
+) -> DataQuality:
+    """Find bulk identities (and move their contacts out of ``events``), outliers and a truncated tail.
+
+    Returns the :class:`DataQuality` so far; its ``censor_end`` is the end of the data for censoring
+    (pass it to ``journeys.build_journeys``).
+    """
+    options = options or QualityOptions()
+    dq = DataQuality(clock=tz)
+    dq.bulk_kept = keep_bulk
+    has_customer = bool(engine.scalar(f"SELECT count({S.CUSTOMER_ID}) > 0 FROM {S.EVENTS_TABLE}"))
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
+            SELECT {S.CONTACT_ID}, min({ident(S.TIMESTAMP)}) AS start_ts,
+                   arg_min({S.CUSTOMER_ID}, ({ident(S.TIMESTAMP)}, {S.SOURCE_ROW}))
+                       FILTER (WHERE {S.CUSTOMER_ID} IS NOT NULL) AS {S.CUSTOMER_ID}
+            FROM {S.EVENTS_TABLE} GROUP BY {S.CONTACT_ID}"""
+    )
+    try:
+        if has_customer:
+            _bulk(engine, dq, window_days, keep_bulk, options)
+        _period(engine, dq, options)
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {_STARTS}")
+    return dq
+
+
+def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: QualityOptions) -> None:
+    win = f"to_microseconds(CAST({round(window_days * 86_400 * 1_000_000)} AS BIGINT))"
+    rows = engine.rows(
+        f"""WITH w AS (
+                SELECT {S.CUSTOMER_ID},
+                       count(*) OVER (PARTITION BY {S.CUSTOMER_ID} ORDER BY start_ts
+                                      RANGE BETWEEN {win} PRECEDING AND CURRENT ROW) AS k
+                FROM {_STARTS} WHERE {S.CUSTOMER_ID} IS NOT NULL
+            ), p AS (
+                SELECT {S.CUSTOMER_ID}, max(k) AS peak, count(*) AS n FROM w GROUP BY 1
+            ), bar AS (
+                SELECT greatest({int(o.bulk_min_contacts)},
+                                {float(o.bulk_factor)} * quantile_cont(peak, 0.99)) AS bar
+                FROM p
+            )
+            SELECT {S.CUSTOMER_ID} AS customer_id, n, peak FROM p, bar WHERE peak >= bar.bar
+            ORDER BY n DESC, customer_id"""
+    )
+    if not rows:
+        return
+    dq.bulk_identities = [
+        BulkIdentity(customer_id=str(r["customer_id"]), contacts=int(r["n"]), peak_in_window=int(r["peak"]))
+        for r in rows
+    ]
+    n_contacts = sum(b.contacts for b in dq.bulk_identities)
+    examples = [
+        f"{b.customer_id} ({b.contacts} contacts, {b.peak_in_window} in one window)"
+        for b in dq.bulk_identities[:5]
+    ]
+    if keep:
+        dq.warn(
+            "bulk_identities",
+            f"{len(rows)} customer id(s) raised {n_contacts} contacts, far more than any customer does "
+            f"(at least {o.bulk_min_contacts} within {window_days:g} days); kept in the analysis because "
+            "bulk identities are kept on request: their repeats may dominate the findings",
+            n_contacts,
+            examples,
+        )
+        return
+    ids = "(" + ", ".join(lit(b.customer_id) for b in dq.bulk_identities) + ")"
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {EXCLUDED_CONTACTS_TABLE} AS
+            SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, start_ts AS {S.START_TS},
+                   {lit(BULK_IDENTITY)} AS {EXCLUDED}
+            FROM {_STARTS} WHERE {S.CUSTOMER_ID} IN {ids} ORDER BY {S.START_TS}, {S.CONTACT_ID}"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TABLE {EXCLUDED_EVENTS_TABLE} AS
+            SELECT * FROM {S.EVENTS_TABLE}
+            WHERE {S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {EXCLUDED_CONTACTS_TABLE})
+            ORDER BY {S.SOURCE_ROW}"""
+    )
+    engine.execute(
+        f"DELETE FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN "
+        f"(SELECT {S.CONTACT_ID} FROM {EXCLUDED_CONTACTS_TABLE})"
+    )
+    engine.execute(f"DELETE FROM {_STARTS} WHERE {S.CUSTOMER_ID} IN {ids}")
+    dq.excluded_contacts = int(engine.scalar(f"SELECT count(*) FROM {EXCLUDED_CONTACTS_TABLE}"))
+    dq.excluded_events = int(engine.scalar(f"SELECT count(*) FROM {EXCLUDED_EVENTS_TABLE}"))
+    dq.warn(
+        "bulk_identities",
+        f"{len(rows)} customer id(s) raised {n_contacts} contacts, far more than any customer does (at "
+        f"least {o.bulk_min_contacts} within {window_days:g} days and {o.bulk_factor:g}x the 99th "
+        "percentile): a bulk caller, a shared or system id. Their contacts are left out of journeys, "
+        "metrics and findings (--keep-bulk keeps them)",
+        n_contacts,
+        examples,
+    )
+
+
+def _period(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
+    ts = ident(S.TIMESTAMP)
+    days = engine.rows(
+        f"SELECT CAST({ts} AS DATE) AS d, count(*) AS n FROM {S.EVENTS_TABLE} GROUP BY 1 ORDER BY 1"
+    )
+    if not days:
+        return
+    dq.data_start = engine.scalar(f"SELECT min({ts}) FROM {S.EVENTS_TABLE}")
+    dq.data_end = engine.scalar(f"SELECT max({ts}) FROM {S.EVENTS_TABLE}")
+    lo, hi = _isolated_ends(days, o)
+    outside = f"(CAST({ts} AS DATE) < ? OR CAST({ts} AS DATE) > ?)"
+    bounds = [lo, hi]
+    dq.outlier_events = int(engine.scalar(f"SELECT count(*) FROM {S.EVENTS_TABLE} WHERE {outside}", bounds))
+    if dq.outlier_events:
+        inside = engine.rows(
+            f"SELECT min({ts}) AS t0, max({ts}) AS t1 FROM {S.EVENTS_TABLE} WHERE NOT {outside}", bounds
+        )[0]
+        dq.data_start, dq.analysed_end = inside["t0"], inside["t1"]
+        shown = engine.rows(
+            f"""SELECT {S.CONTACT_ID} AS c, {ts} AS t FROM {S.EVENTS_TABLE} WHERE {outside}
+                ORDER BY {S.SOURCE_ROW} LIMIT 5""",
+            bounds,
+        )
+        dq.warn(
+            "timestamp_outliers",
+            f"{dq.outlier_events} event(s) lie far outside the period of the rest of the data "
+            f"({dq.data_start:%Y-%m-%d} to {dq.analysed_end:%Y-%m-%d}), e.g. a mistyped year; they stay in "
+            "their contacts but do not set the analysed period",
+            dq.outlier_events,
+            [f"contact {r['c']} at {r['t']:%Y-%m-%d %H:%M}" for r in shown],
+        )
+    else:
+        dq.analysed_end = dq.data_end
+    dq.censor_end = dq.analysed_end
+    _tail(engine, dq, o)
+
+
+def _isolated_ends(days: list[dict[str, Any]], o: QualityOptions) -> tuple[date, date]:
+    """The first and last day of the body of the data: days cut off from it by a gap with no events of at
+    least ``max(outlier_margin_days, a quarter of the central span)`` and holding under 1% of the events
+    are outliers (a mistyped year sits alone, years away; a thinning tail of late updates does not)."""
+    counts = [int(r["n"]) for r in days]
+    total = sum(counts)
+    cum, qa, qb = 0, None, None
+    for r, n in zip(days, counts, strict=True):
+        cum += n
+        if qa is None and cum >= 0.005 * total:
+            qa = r["d"]
+        if qb is None and cum >= 0.995 * total:
+            qb = r["d"]
+    assert qa is not None and qb is not None
+    gap = max(o.outlier_margin_days, 0.25 * (qb - qa).days)
+    first, last = 0, len(days) - 1
+    for i in range(1, len(days)):  # from the start: the last big gap before the body
+        if days[i]["d"] > qa:
+            break
+        if (days[i]["d"] - days[i - 1]["d"]).days > gap and sum(counts[:i]) < 0.01 * total:
+            first = i
+    for i in range(len(days) - 1, 0, -1):  # from the end: the last big gap after the body
+        if days[i - 1]["d"] < qb:
+            break
+        if (days[i]["d"] - days[i - 1]["d"]).days > gap and sum(counts[i:]) < 0.01 * total:
+            last = i - 1
+    return days[first]["d"], days[last]["d"]
+
+
+def _tail(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
+    """A truncated tail: new contacts stop arriving while events of older ones go on."""
+    assert dq.data_start is not None and dq.analysed_end is not None
+    days = engine.rows(
+        f"""SELECT CAST(start_ts AS DATE) AS d, count(*) AS n FROM {_STARTS}
+            WHERE start_ts BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""",
+        [dq.data_start, dq.analysed_end],
+    )
+    if not days:
+        return
+    first, last = days[0]["d"], days[-1]["d"]
+    span = (last - first).days + 1
+    mean = sum(int(r["n"]) for r in days) / span
+    normal = [r["d"] for r in days if int(r["n"]) >= o.tail_level * mean]
+    if not normal:
+        return
+    tail_start = datetime.combine(normal[-1] + timedelta(days=1), datetime.min.time())
+    tail_days = (dq.analysed_end - tail_start).total_seconds() / 86_400
+    if tail_days < o.tail_min_days:
+        return
+    dq.tail_start = dq.censor_end = tail_start
+    late = int(
+        engine.scalar(
+            f"SELECT count(*) FROM {_STARTS} WHERE start_ts >= ? AND start_ts <= ?",
+            [tail_start, dq.analysed_end],
+        )
+    )
+    dq.warn(
+        "truncated_tail",
+        f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while events go on for {tail_days:.0f} more "
+        f"days (only {late} contact(s) start then, against about {mean:.0f} a day before): the export looks "
+        "cut; repeats after that day are unknown, so contacts ending within the repeat window of it are "
+        "censored",
+        late,
+        [f"last normal day {normal[-1]:%Y-%m-%d}", f"data ends {dq.analysed_end:%Y-%m-%d}"],
+    )
+
+
+def review_journeys(
+    engine: Engine,
+    dq: DataQuality,
+    *,
+    missing_markers: dict[str, int] | None = None,
+    options: QualityOptions | None = None,
+    max_journey_days: float = 30.0,
+) -> DataQuality:
+    """Opening hours, unidentified contacts, long journeys and missing-value markers, into ``dq``."""
+    options = options or QualityOptions()
+    _opening_hours(engine, dq, options)
+    _unidentified(engine, dq)
+    _long_journeys(engine, dq, options, max_journey_days)
+    if missing_markers:
+        total = sum(missing_markers.values())
+        dq.warn(
+            "missing_markers",
+            f"{total} value(s) such as 'EMPTY', '?' or 'N/A' were read as missing, not as names",
+            total,
+            [f"{column}: {n}" for column, n in sorted(missing_markers.items())],
+        )
+    return dq
+
+
+def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
+    hour = f"hour(timezone({lit(dq.clock_zone)}, {S.START_TS} AT TIME ZONE 'UTC'))"
+    rows = engine.rows(
+        f"""SELECT coalesce({S.ENTRY_CHANNEL}, {lit(ANY_CHANNEL)}) AS ch, {hour} AS h,
+                   count(*) AS n, count(*) FILTER (WHERE {S.IS_HUMAN_HANDLED}) AS served
+            FROM {S.CONTACTS_TABLE} GROUP BY ALL ORDER BY ch, h"""
+    )
+    by_channel: dict[str, dict[int, tuple[int, int]]] = {}
+    for r in rows:
+        by_channel.setdefault(str(r["ch"]), {})[int(r["h"])] = (int(r["n"]), int(r["served"]))
+    for ch, hours in by_channel.items():
+        peak = max(served for _, served in hours.values())
+        if peak < o.min_served_per_hour:
+            continue  # too few served contacts (or none: no agent signal) to tell open from closed
+        dq.opening_hours[ch] = [h for h in range(24) if hours.get(h, (0, 0))[1] >= o.closed_share * peak]
+    closed = dq.out_of_hours_sql()
+    if closed == "false":
+        return
+    row = engine.rows(
+        f"""SELECT count(*) AS n, count_if({S.IS_ABANDONED}) AS ab FROM {S.CONTACTS_TABLE} WHERE {closed}"""
+    )[0]
+    dq.out_of_hours_contacts = int(row["n"])
+    if dq.out_of_hours_contacts:
+        spans = [
+            f"{ch}: open {_spans(hs)} ({dq.clock_label})"
+            for ch, hs in sorted(dq.opening_hours.items())
+            if len(hs) < 24
+        ]
+        dq.warn(
+            "out_of_hours",
+            f"{dq.out_of_hours_contacts} contact(s) started while the centre was closed (hours inferred from "
+            f"when contacts reach a person; {int(row['ab'] or 0)} of them abandoned): counted apart, never "
+            "read as a staffing hot spot",
+            dq.out_of_hours_contacts,
+            spans,
+        )
+
+
+def _spans(hours: list[int]) -> str:
+    """``[7, 8, 9, 20, 21]`` -> ``07:00-10:00, 20:00-22:00``."""
+    out, start = [], None
+    for h in range(25):
+        inside = h in hours
+        if inside and start is None:
+            start = h
+        elif not inside and start is not None:
+            out.append(f"{start:02d}:00-{h:02d}:00")
+            start = None
+    return ", ".join(out) or "never"
+
+
+def _unidentified(engine: Engine, dq: DataQuality) -> None:
+    row = engine.rows(f"SELECT count(*) AS n, count({S.CUSTOMER_ID}) AS known FROM {S.CONTACTS_TABLE}")[0]
+    n, known = int(row["n"]), int(row["known"])
+    if not n or not known:
+        return  # no customer ids at all: the metrics needing them are disabled instead
+    dq.unidentified_contacts = n - known
+    dq.unidentified_share = round((n - known) / n, 4)
+    if dq.unidentified_contacts:
+        dq.warn(
+            "unidentified_contacts",
+            f"{dq.unidentified_contacts} contact(s) ({dq.unidentified_share:.1%}) have no customer id: "
+            "their repeats cannot be seen, so FCR and repeat rate are measured over identified contacts only",
+            dq.unidentified_contacts,
+        )
+
+
+def _long_journeys(engine: Engine, dq: DataQuality, o: QualityOptions, max_days: float) -> None:
+    rows = engine.rows(
+        f"""SELECT {S.JOURNEY_ID} AS j, {S.N_CONTACTS} AS n FROM {S.JOURNEYS_TABLE}
+            WHERE {S.N_CONTACTS} > {int(o.long_journey_contacts)} ORDER BY n DESC, j"""
+    )
+    dq.long_journeys = len(rows)
+    if rows:
+        dq.warn(
+            "long_journeys",
+            f"{len(rows)} journey(s) have more than {o.long_journey_contacts} contacts within "
+            f"{max_days:g} days: a customer id shared by several people, or one stuck case",
+            len(rows),
+            [f"journey {r['j']}: {r['n']} contacts" for r in rows[:5]],
+        )
+
+
+__all__ = [
+    "ANY_CHANNEL",
+    "BULK_IDENTITY",
+    "EXCLUDED",
+    "EXCLUDED_CONTACTS_TABLE",
+    "EXCLUDED_EVENTS_TABLE",
+    "BulkIdentity",
+    "DataQuality",
+    "QualityOptions",
+    "QualityWarning",
+    "review_journeys",
+    "screen_events",
+]

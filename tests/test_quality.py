@@ -1,0 +1,249 @@
+"""Data-quality guards (cxray.quality) on hand-made logs whose artefacts are known exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from cxray import AnalysisOptions, diagnose
+from cxray import schema as S
+from cxray.costs import CostModel
+from cxray.quality import QualityOptions, screen_events
+from cxray.testing import events_table, load_rows
+
+T0 = datetime(2024, 3, 4, 9, 0)  # a Monday
+
+
+def ev(contact: str, ts: datetime, activity: str = "Handle", **cols):
+    return {S.CONTACT_ID: contact, S.TIMESTAMP: ts, S.ACTIVITY: activity, **cols}
+
+
+def ordinary(days: int = 60, per_day: int = 10, *, start: datetime = T0) -> list[dict]:
+    """``per_day`` customers a day, each one short agent contact that is resolved."""
+    rows = []
+    for d in range(days):
+        for i in range(per_day):
+            t = start + timedelta(days=d, minutes=37 * i)
+            c = f"c{d:03d}-{i}"
+            rows.append(
+                ev(c, t, "Answer", customer_id=f"cust{d:03d}-{i}", actor_type="agent", channel="phone")
+            )
+            rows.append(
+                ev(c, t + timedelta(minutes=6), "Close", customer_id=f"cust{d:03d}-{i}", actor_type="agent",
+                   channel="phone", outcome="resolved")
+            )  # fmt: skip
+    return rows
+
+
+def warnings(d) -> dict[str, object]:
+    return {w.code: w for w in d.data_quality.warnings}
+
+
+def test_bulk_identity_is_excluded_counted_and_listed():
+    """Two ids raising 40 contacts a week each leave journeys, metrics and findings; the rest stay."""
+    rows = ordinary()
+    for bulk in ("MONITOR-1", "MONITOR-2"):
+        for k in range(40):
+            t = T0 + timedelta(days=10, hours=k % 8, minutes=k)
+            rows.append(ev(f"{bulk}-{k}", t, "Answer", customer_id=bulk, actor_type="agent", channel="phone"))
+    d = diagnose(events_table(rows))
+    w = warnings(d)["bulk_identities"]
+    assert w.count == 80
+    assert {b.customer_id for b in d.data_quality.bulk_identities} == {"MONITOR-1", "MONITOR-2"}
+    assert d.data_quality.excluded_contacts == 80 and d.data_quality.excluded_events == 80
+    assert d.metrics["overall"]["contacts"] == 600
+    assert d.metrics["overall"]["repeat_contact_rate"] == 0  # the bulk repeats are not the centre's
+    assert d.input.rows_kept == 1280  # still read and counted: only left out of the analysis
+
+    kept = diagnose(events_table(rows), analysis=AnalysisOptions(keep_bulk=True))
+    assert kept.metrics["overall"]["contacts"] == 680
+    assert kept.metrics["overall"]["repeat_contact_rate"] > 0
+    assert warnings(kept)["bulk_identities"].count == 80 and kept.data_quality.excluded_contacts == 0
+
+
+def test_heavy_but_ordinary_customers_are_not_bulk():
+    """A customer with 15 contacts in a week is below the 20 floor: nothing is excluded."""
+    rows = ordinary(days=20)
+    rows += [
+        ev(f"h{k}", T0 + timedelta(days=3, hours=k), customer_id="heavy", actor_type="agent")
+        for k in range(15)
+    ]
+    d = diagnose(events_table(rows))
+    assert "bulk_identities" not in warnings(d)
+    assert d.data_quality.excluded_contacts == 0
+
+
+def test_one_mistyped_year_does_not_move_the_period():
+    """An event in 2034 is an outlier: the analysed period and censoring end with the real data."""
+    rows = ordinary(days=30)
+    rows.append(
+        ev("c010-1", datetime(2034, 3, 14, 9, 0), "Note", customer_id="cust010-1", actor_type="agent")
+    )
+    d = diagnose(events_table(rows))
+    dq = d.data_quality
+    assert warnings(d)["timestamp_outliers"].count == 1
+    assert dq.outlier_events == 1
+    assert dq.data_end == datetime(2034, 3, 14, 9, 0)
+    assert dq.analysed_end == T0 + timedelta(days=29, minutes=37 * 9 + 6)
+    # Censoring still works: the last week's contacts are censored (not every contact as "resolved").
+    assert d.metrics["overall"]["censored_contacts"] >= 70
+
+
+def test_a_thinning_tail_of_late_updates_is_not_an_outlier():
+    """Late events spread over weeks (no empty gap) are a tail, not outliers."""
+    rows = ordinary(days=30)
+    for k in range(12):
+        rows.append(ev(f"c00{k % 10}-0", T0 + timedelta(days=30 + 4 * k), "Update", actor_type="agent"))
+    with_tail = diagnose(events_table(rows))
+    assert "timestamp_outliers" not in warnings(with_tail)
+
+
+def test_truncated_tail_ends_censoring_where_new_contacts_stop():
+    """Contacts stop starting after day 29 while updates go on 3 weeks: the tail is flagged and censors."""
+    rows = ordinary(days=30)
+    for k in range(21):
+        rows.append(ev(f"c0{20 + k % 9:02d}-1", T0 + timedelta(days=30 + k), "Update", actor_type="agent"))
+    d = diagnose(events_table(rows))
+    w = warnings(d)["truncated_tail"]
+    assert w.count == 0  # no contact starts in the tail
+    assert d.data_quality.tail_start == datetime(2024, 4, 3)  # the day after the last normal day
+    assert d.data_quality.censor_end == d.data_quality.tail_start
+
+
+def test_no_tail_in_a_log_that_ends_normally():
+    d = diagnose(events_table(ordinary(days=30)))
+    assert d.data_quality.tail_start is None
+    assert d.data_quality.censor_end == d.data_quality.analysed_end == d.data_quality.data_end
+
+
+def _night_calls() -> list[dict]:
+    """Open 08:00-20:00 with agents; 3 calls an hour at night reach only the IVR and hang up."""
+    rows = []
+    for d in range(14):
+        day = datetime(2024, 3, 4) + timedelta(days=d)
+        for h in range(8, 20):
+            for i in range(6):
+                c = f"d{d}-{h}-{i}"
+                t = day + timedelta(hours=h, minutes=9 * i)
+                rows.append(
+                    ev(c, t, "IVR", actor_type="ivr", channel="phone", queue="Sales", customer_id=f"u{c}")
+                )
+                if i == 0:  # one abandon an hour while open: a normal 17%
+                    rows.append(ev(c, t + timedelta(minutes=2), "Hang up", channel="phone", queue="Sales",
+                                   customer_id=f"u{c}", outcome="abandoned"))  # fmt: skip
+                else:
+                    rows.append(ev(c, t + timedelta(minutes=2), "Talk", actor_type="agent", channel="phone",
+                                   queue="Sales", customer_id=f"u{c}", outcome="resolved"))  # fmt: skip
+        for h in (0, 1, 2, 3, 4, 5):
+            for i in range(3):
+                c = f"n{d}-{h}-{i}"
+                t = day + timedelta(hours=h, minutes=15 * i)
+                rows.append(
+                    ev(c, t, "IVR", actor_type="ivr", channel="phone", queue="Sales", customer_id=f"u{c}")
+                )
+                rows.append(ev(c, t + timedelta(minutes=1), "Hang up", channel="phone", queue="Sales",
+                               customer_id=f"u{c}", outcome="abandoned"))  # fmt: skip
+    return rows
+
+
+def test_calls_into_a_closed_centre_are_counted_apart_not_a_hot_spot():
+    d = diagnose(events_table(_night_calls()))
+    dq = d.data_quality
+    assert dq.opening_hours == {"phone": list(range(8, 20))}
+    assert dq.out_of_hours_contacts == 14 * 6 * 3
+    assert warnings(d)["out_of_hours"].count == 252
+    assert not [f for f in d.all_findings if f["code"] == "AB01"]
+    assert dq.clock_label == "data clock"  # naive times are never labelled UTC on the data's behalf
+
+
+def test_hours_are_read_in_the_given_zone():
+    """The same calls read as Europe/Amsterdam local time (UTC+1 in March): the open hours stay 08-20."""
+    from cxray import ReadOptions
+
+    table = events_table(_night_calls())
+    d = diagnose(table, read=ReadOptions(tz="Europe/Amsterdam"))
+    assert d.data_quality.opening_hours == {"phone": list(range(8, 20))}
+    assert d.data_quality.clock_label == "Europe/Amsterdam"
+
+
+def test_fcr_is_measured_over_identified_contacts_with_the_unidentified_share_beside_it():
+    """4 identified customers, 2 of them call back; 6 contacts without an id would otherwise be 'FCR'."""
+    rows = []
+    for i in range(4):
+        rows.append(ev(f"a{i}", T0 + timedelta(hours=i), customer_id=f"k{i}", outcome="resolved"))
+    rows.append(ev("b0", T0 + timedelta(days=1), customer_id="k0", outcome="resolved"))
+    rows.append(ev("b1", T0 + timedelta(days=2), customer_id="k1", outcome="resolved"))
+    rows += [ev(f"anon{i}", T0 + timedelta(hours=3 + i), outcome="resolved") for i in range(6)]
+    rows.append(ev("zz", T0 + timedelta(days=40), customer_id="late"))  # ends the data far after
+    d = diagnose(events_table(rows))
+    o = d.metrics["overall"]
+    assert o["fcr"] == 0.5  # k2, k3 of k0..k3 (the late contact is censored)
+    assert o["unidentified_share"] == round(6 / 13, 4)
+    assert warnings(d)["unidentified_contacts"].count == 6
+
+
+def test_reported_fcr_is_each_contacts_own_label_and_needs_no_customer():
+    rows = [
+        ev(f"x{i}", T0 + timedelta(hours=i), outcome="resolved" if i < 3 else "escalated") for i in range(5)
+    ]
+    d = diagnose(events_table(rows))
+    assert d.metrics["overall"]["reported_fcr"] == 0.6
+    assert d.metrics["overall"]["fcr"] is None  # needs customer_id
+    no_label = diagnose(events_table([ev("x", T0, outcome="closed")]))
+    assert no_label.metrics["overall"]["reported_fcr"] is None
+    assert "reported_fcr" in no_label.metrics["disabled"]
+
+
+def test_journeys_are_cut_at_max_journey_days():
+    """A customer calling every 5 days for 100 days chains one journey without the cap; with it, 4."""
+    rows = [
+        ev(f"k{i}", T0 + timedelta(days=5 * i), customer_id="same", outcome="resolved") for i in range(20)
+    ]
+    rows.append(ev("zz", T0 + timedelta(days=300), customer_id="other"))
+    d = diagnose(events_table(rows))
+    j = d.journeys().to_pylist()
+    mine = sorted((r[S.START_TS], r[S.N_CONTACTS]) for r in j if r[S.CUSTOMER_ID] == "same")
+    assert [n for _, n in mine] == [6, 6, 6, 2]  # days 0-25, 30-55, 60-85, 90-95 (spans of 30 days)
+    assert all((r[S.END_TS] - r[S.START_TS]).days <= 30 for r in j)
+    wide = diagnose(events_table(rows), analysis=AnalysisOptions(max_journey_days=1000))
+    assert max(r[S.N_CONTACTS] for r in wide.journeys().to_pylist()) == 20
+
+
+def test_a_log_without_handle_times_is_priced_from_touches():
+    """3 agent touches (5 min each) and 2 back-office ones (10 min) at EUR 1.00 and 0.80 a minute."""
+    rows = [
+        ev("c1", T0, actor_type="agent"),
+        ev("c1", T0 + timedelta(minutes=1), actor_type="agent"),
+        ev("c1", T0 + timedelta(minutes=2), actor_type="bot"),
+        ev("c2", T0 + timedelta(hours=1), actor_type="agent"),
+        ev("c2", T0 + timedelta(hours=2), actor_type="back_office"),
+        ev("c2", T0 + timedelta(hours=3), actor_type="back_office"),
+    ]
+    d = diagnose(events_table(rows))
+    assert d.metrics["cost_basis"] == "estimated_from_touches"
+    assert d.metrics["overall"]["cost_total"] == pytest.approx(3 * 5 * 1.0 + 2 * 10 * 0.8 + 0.5)
+    assert d.metrics["overall"]["handle_time_mean_s"] is None  # handle time itself is not invented
+    own = CostModel(minutes_per_touch_by_actor_type={"agent": 2}, per_bot_session=0)
+    assert diagnose(events_table(rows), costs=own).metrics["overall"]["cost_total"] == pytest.approx(6 + 16)
+    timed = diagnose(events_table([{**r, S.DURATION_S: 60.0} for r in rows]))
+    assert timed.metrics["cost_basis"] == "handle_time"
+
+
+def test_screen_events_on_an_engine_directly():
+    from cxray.engine import Engine
+
+    with Engine() as e:
+        load_rows(e, ordinary(days=10))
+        dq = screen_events(e, window_days=7, options=QualityOptions(bulk_min_contacts=2, bulk_factor=1))
+        # Every customer has 2 events but 1 contact: contacts are counted, not events.
+        assert dq.bulk_identities == []
+
+
+def test_options_are_checked():
+    from cxray.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bulk_factor"):
+        QualityOptions(bulk_factor=0.5)
+    with pytest.raises(ConfigError, match="max_journey_days"):
+        AnalysisOptions(window_days=7, max_journey_days=3)
