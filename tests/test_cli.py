@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,42 @@ def test_bad_memory_limit_is_a_one_line_config_error(good_csv: Path, tmp_path: P
     )
     assert result.exit_code == EXIT_CONFIG
     assert "memory_limit" in result.output and "Traceback" not in result.output
+
+
+def test_diagnose_prints_the_headline_kpis_and_what_it_wrote(good_csv: Path, tmp_path: Path):
+    """Without --quiet, stderr has the rows, the headline KPIs, the breakdowns (or why none) and the files."""
+    out = tmp_path / "out"
+    result = _run("diagnose", str(good_csv), "--out", str(out))
+    assert result.exit_code == EXIT_OK, result.stderr
+    err = result.stderr
+    assert "cxray: read 10 rows: kept 8, rejected 1, duplicates dropped 1" in err
+    assert re.search(r"^cxray: contacts +3$", err, re.M), err
+    for label in ("FCR", "reported FCR", "repeat contact rate", "true containment", "cost per resolution"):
+        assert re.search(rf"^cxray: {label}  +\S", err, re.M), (label, err)
+    assert "cxray: top breakdowns:" in err or "cxray: no breakdown stood out: " in err
+    for name in ("contacts", "journeys"):
+        assert f"cxray: wrote {name}: {out / f'{name}.parquet'}" in err
+    assert "\x1b[" not in err  # not a terminal: no live display
+
+
+def test_quiet_diagnose_prints_nothing(good_csv: Path, tmp_path: Path):
+    result = _run("diagnose", str(good_csv), "--out", str(tmp_path / "o"), "-q")
+    assert result.exit_code == EXIT_OK and result.stderr == ""
+
+
+def test_keep_duplicates_keeps_the_exact_duplicate_row(good_csv: Path, tmp_path: Path):
+    """--keep-duplicates reaches the reader: the duplicated event is kept, none is dropped."""
+    out = tmp_path / "out"
+    assert _run("diagnose", str(good_csv), "--out", str(out), "-q", "--keep-duplicates").exit_code == EXIT_OK
+    i = json.loads((out / "diagnosis.json").read_text())["input"]
+    assert (i["rows_kept"], i["duplicates_dropped"]) == (9, 0)
+
+
+def test_keep_bulk_reaches_the_analysis_options(good_csv: Path, tmp_path: Path):
+    """--keep-bulk sets AnalysisOptions.keep_bulk, recorded in diagnosis.json; the default excludes them."""
+    kept = []
+    for flag in ((), ("--keep-bulk",)):
+        out = tmp_path / ("kept" if flag else "default")
+        assert _run("diagnose", str(good_csv), "--out", str(out), "-q", *flag).exit_code == EXIT_OK
+        kept.append(json.loads((out / "diagnosis.json").read_text())["options"]["analysis"]["keep_bulk"])
+    assert kept == [False, True]

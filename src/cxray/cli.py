@@ -22,7 +22,7 @@ from typing import Annotated
 import typer
 
 from .errors import ConfigError, CxrayError, EngineError, InputError
-from .progress import Silent, StderrProgress
+from .progress import RichProgress, Silent
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -55,8 +55,14 @@ def _fail(exc: CxrayError) -> typer.Exit:
     return typer.Exit(_exit_code(exc))
 
 
-def _progress(quiet: bool) -> StderrProgress | Silent:
-    return StderrProgress() if (not quiet and sys.stderr.isatty()) else Silent()
+def _progress(quiet: bool) -> RichProgress | Silent:
+    """A live display of the steps on a terminal; nothing when piped or logged (no control codes there)."""
+    return RichProgress() if (not quiet and sys.stderr.isatty()) else Silent()
+
+
+def _say(lines: list[str]) -> None:
+    for line in lines:
+        print(f"cxray: {line}", file=sys.stderr)
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -99,6 +105,19 @@ def diagnose(
         typer.Option("--outcome", help="Map an outcome value: SourceValue=canonical (repeatable)."),
     ] = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
+    keep_duplicates: Annotated[
+        bool,
+        typer.Option(
+            help="Keep exact duplicate rows (as pm4py, ProM and Disco do) instead of dropping them."
+        ),
+    ] = False,
+    keep_bulk: Annotated[
+        bool,
+        typer.Option(
+            help="Keep bulk identities (a customer id with far more contacts than anyone else) in journeys, "
+            "repeats, FCR and findings instead of excluding them."
+        ),
+    ] = False,
     dayfirst: Annotated[
         bool, typer.Option(help="Read ambiguous dates day first (9-10-2011 = 9 Oct).")
     ] = False,
@@ -149,11 +168,16 @@ def diagnose(
     from . import diagnose as run_diagnose
     from .incentives import load_parties
     from .process.model import load_model
+    from .summary import headline
 
     try:
         m = Mapping.resolve(mapping, columns=_pairs(map_, "--map"), outcomes=_pairs(outcome_map, "--outcome"))
-        read = ReadOptions(mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format)
-        analysis = AnalysisOptions(window_days=window_days, any_reason=any_reason, top_variants=top_variants)
+        read = ReadOptions(
+            mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
+        )
+        analysis = AnalysisOptions(
+            window_days=window_days, any_reason=any_reason, top_variants=top_variants, keep_bulk=keep_bulk
+        )
         cost_model = CostModel.from_yaml(costs) if costs else CostModel()
         documented = load_model(model) if model else None
         declared = load_parties(parties) if parties else None
@@ -161,7 +185,7 @@ def diagnose(
             raise ConfigError(f"--engine must be duckdb or spark, got {engine_name!r}")
         if partitions is not None and engine_name != "spark":
             raise ConfigError("--partitions applies to --engine spark only")
-        with Engine(memory_limit=memory_limit, threads=threads) as engine:
+        with Engine(memory_limit=memory_limit, threads=threads) as engine, _progress(quiet) as progress:
             run = run_diagnose
             if engine_name == "spark":
                 from .spark import diagnose_spark
@@ -173,24 +197,17 @@ def diagnose(
                 analysis=analysis,
                 costs=cost_model,
                 engine=engine,
-                progress=_progress(quiet),
+                progress=progress,
                 model=documented,
                 parties=declared,
             )
-            paths = write_outputs(result, out, engine=engine, redact=redact)
+            paths = write_outputs(result, out, engine=engine, redact=redact, progress=progress)
     except CxrayError as exc:
         raise _fail(exc) from None
     if json_:
         print(result.to_json())
     if not quiet:
-        i = result.input
-        print(
-            f"cxray: read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
-            f"duplicates dropped {i.duplicates_dropped}",
-            file=sys.stderr,
-        )
-        for b in result.breakdowns[:5]:
-            print(f"cxray:   #{b['rank']} {b['title']}", file=sys.stderr)
+        _say(headline(result))
         for name, path in paths.items():
             print(f"cxray: wrote {name}: {path}", file=sys.stderr)
 
@@ -207,16 +224,30 @@ def simulate(
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's).")] = None,
     customers: Annotated[int | None, typer.Option(help="Customers (default: the scenario's).")] = None,
     format_: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    artefacts: Annotated[
+        bool,
+        typer.Option(
+            "--artefacts",
+            help="Add real-export artefacts (bulk callers, missing-value markers, night calls, a mistyped "
+            "year, unidentified contacts) at their default sizes; see docs/simulator.md.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Simulate a contact centre with planted breakdowns; write its event log and the ground truth."""
-    from .simulate import load_scenario
+    from .simulate import Artefacts, load_scenario
     from .simulate import simulate as run_simulation
 
     try:
         if format_ not in ("csv", "parquet"):
             raise ConfigError(f"--format must be csv or parquet, got {format_!r}")
-        result = run_simulation(load_scenario(scenario), seed=seed, days=days, customers=customers)
+        result = run_simulation(
+            load_scenario(scenario),
+            seed=seed,
+            days=days,
+            customers=customers,
+            artefacts=Artefacts() if artefacts else None,
+        )
         written = result.write(out, fmt=format_)
     except CxrayError as exc:
         raise _fail(exc) from None
@@ -239,21 +270,20 @@ def demo(
     from . import Engine, diagnose, write_outputs
     from .simulate import load_scenario
     from .simulate import simulate as run_simulation
+    from .summary import headline
 
-    progress = _progress(quiet)
     try:
-        progress.step("simulating a contact centre")
-        sim = run_simulation(load_scenario(scenario), seed=seed)
-        sim.write(out / "simulated", fmt="parquet")
-        with Engine() as engine:
-            result = diagnose(sim.events, engine=engine, progress=progress)
-            paths = write_outputs(result, out, engine=engine)
+        with _progress(quiet) as progress:
+            progress.step("simulating a contact centre")
+            sim = run_simulation(load_scenario(scenario), seed=seed)
+            sim.write(out / "simulated", fmt="parquet")
+            with Engine() as engine:
+                result = diagnose(sim.events, engine=engine, progress=progress)
+                paths = write_outputs(result, out, engine=engine, progress=progress)
     except CxrayError as exc:
         raise _fail(exc) from None
     if not quiet:
-        print(f"cxray: simulated and diagnosed {result.input.rows_kept} events", file=sys.stderr)
-        for b in result.breakdowns[:5]:
-            print(f"cxray:   #{b['rank']} {b['title']}", file=sys.stderr)
+        _say(headline(result))
         print(f"cxray: report: {paths['html'].resolve()}", file=sys.stderr)
         truth = (out / "simulated" / "ground_truth.json").resolve()
         print(f"cxray: planted breakdowns (ground truth): {truth}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 
 class Progress(Protocol):
@@ -16,7 +16,13 @@ class Progress(Protocol):
 
 
 class Silent:
-    """The default: report nothing."""
+    """The default: report nothing. A context manager, like ``RichProgress``, so callers need no branch."""
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
     def step(self, name: str) -> None:
         pass
@@ -44,3 +50,73 @@ class StderrProgress:
     def done(self) -> None:
         self._finish()
         self._name = None
+
+
+class RichProgress:
+    """A live display for a terminal: a spinner on the running step, each finished step with its time.
+
+    ``rich`` redraws the lines in place, so a long run shows which step it is in and how long each took
+    (``✓ measuring  2.4 s``). Use it as a context manager so that an error stops the display (and gives
+    the terminal its cursor back) before the error is printed; a step that did not finish shows ``✗``.
+    """
+
+    def __init__(self, console: Any = None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> RichProgress:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._finish(ok=exc_type is None)
+        self._stop()
+
+    def step(self, name: str) -> None:
+        if self._bar is None:
+            self._bar = _rich_bar(self.console)
+            self._bar.start()
+        self._finish(ok=True)
+        self._task = self._bar.add_task(name, total=1, status="")
+
+    def done(self) -> None:
+        self._finish(ok=True)
+        self._stop()
+
+    def _finish(self, *, ok: bool) -> None:
+        if self._task is not None:
+            self._bar.update(self._task, completed=1 if ok else 0, status="" if ok else "✗")
+            self._bar.stop_task(self._task)
+            self._task = None
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _rich_bar(console: Any) -> Any:
+    """A ``rich.progress.Progress`` with a state mark, the step name and its elapsed seconds."""
+    from rich.progress import Progress as Bar
+    from rich.progress import ProgressColumn, SpinnerColumn, TextColumn
+    from rich.text import Text
+
+    class Mark(SpinnerColumn):
+        def render(self, task: Any) -> Any:
+            if task.fields.get("status"):
+                return Text(task.fields["status"], style="red")
+            return super().render(task)
+
+    class Seconds(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text(f"{task.elapsed or 0.0:.1f} s", style="progress.elapsed")
+
+    return Bar(
+        Mark(finished_text=Text("✓", style="green")),
+        TextColumn("{task.description}"),
+        Seconds(),
+        console=console,
+        transient=False,
+    )

@@ -89,3 +89,17 @@ def test_bpic2013_incidents(spark: Any, tmp_path: Path) -> None:
     laptop, scaled = _both(spark, [path], partitions=4)
     assert laptop["metrics"]["overall"]["ping_pong_rate"] > 0
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+def test_contacts_and_journeys_tables_are_the_same(spark: Any, tmp_path: Path) -> None:
+    """``Diagnosis.contacts()`` and ``journeys()`` (the rows of contacts/journeys.parquet) are equal."""
+    from cxray.simulate import load_scenario, simulate
+    from cxray.spark import diagnose_spark
+
+    events = simulate(load_scenario("default"), seed=7, days=10, customers=1000).events
+    path = tmp_path / "events.parquet"
+    pq.write_table(events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE]), path)
+    laptop, scaled = diagnose([path]), diagnose_spark([path], spark=spark, partitions=3)
+    assert laptop.contacts().num_rows > laptop.journeys().num_rows > 0
+    assert scaled.contacts().equals(laptop.contacts())
+    assert scaled.journeys().equals(laptop.journeys())

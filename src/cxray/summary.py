@@ -1,0 +1,91 @@
+"""The few lines a person reads after a run: rows accounted for, headline KPIs, the top breakdowns.
+
+A library function, not CLI code, so ``cxray diagnose`` and ``cxray demo`` say the same thing and a notebook
+can print it too. Every number comes from the diagnosis as written to ``diagnosis.json``; a metric the log
+cannot support says why (``n/a (needs customer_id)``) rather than showing a blank or a zero.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .diagnose import Diagnosis
+
+#: The headline KPIs: label, key of ``metrics["overall"]`` and how the value reads.
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    ("contacts", "contacts", "count"),
+    ("FCR", "fcr", "share"),
+    ("reported FCR", "reported_fcr", "share"),
+    ("repeat contact rate", "repeat_contact_rate", "share"),
+    ("true containment", "true_containment_rate", "share"),
+    ("cost per resolution", "cost_per_resolved_journey", "money"),
+)
+
+
+def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
+    """Lines summing up a diagnosis: the input rows, the headline KPIs, the top ``top`` breakdowns.
+
+    For example (``cxray diagnose`` prints each line after ``cxray: ``)::
+
+        read 10 rows: kept 9, rejected 1, duplicates dropped 0
+        contacts               1,234
+        FCR                    61.1%
+        reported FCR           72.0%
+        repeat contact rate    n/a (needs customer_id)
+        ...
+        top breakdowns:
+          #1 Billing disputes come back within 7 days
+    """
+    i = diagnosis.input
+    lines = [
+        f"read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
+        f"duplicates dropped {i.duplicates_dropped}"
+    ]
+    overall: dict[str, Any] = diagnosis.metrics.get("overall", {})
+    disabled: dict[str, str] = diagnosis.metrics.get("disabled", {})
+    currency = (diagnosis.options.get("costs") or {}).get("currency", "")
+    width = max(len(label) for label, _, _ in HEADLINE) + 3
+    for label, key, kind in HEADLINE:
+        value = overall.get(key)
+        shown = _value(value, kind, currency) if value is not None else _missing(disabled.get(key))
+        lines.append(f"{label:<{width}}{shown}")
+    if diagnosis.metrics.get("cost_basis") == "estimated_from_touches":
+        lines.append("(no handle times in the data: costs are estimated from touches)")
+    warnings = diagnosis.data_quality.warnings
+    if warnings:
+        codes = ", ".join(f"{w.code} ({w.count:,})" for w in warnings)
+        lines.append(f"data quality: {len(warnings)} warning(s), handled as the report explains: {codes}")
+    return lines + _breakdowns(diagnosis, top)
+
+
+def _value(value: float, kind: str, currency: str) -> str:
+    if kind == "count":
+        return f"{value:,}"
+    if kind == "share":
+        return f"{value:.1%}"
+    return f"{value:,.2f} {currency}".rstrip()
+
+
+def _missing(reason: str | None) -> str:
+    return f"n/a ({reason})" if reason else "n/a"
+
+
+def _breakdowns(diagnosis: Diagnosis, top: int) -> list[str]:
+    """The top breakdowns, or why there are none: a silent list reads like a failed run."""
+    shown = diagnosis.breakdowns[:top]
+    if shown:
+        return ["top breakdowns:", *(f"  #{b['rank']} {b['title']}" for b in shown)]
+    s = diagnosis.breakdown_summary
+    set_aside = s.get("set_aside") or []
+    if set_aside:
+        titles = "; ".join(f["title"] for f in set_aside)
+        why = f"only rare but severe findings, set aside: {titles}"
+    elif s.get("n_findings"):
+        why = f"{s['n_findings']} finding(s), none ranked above the others"
+    else:
+        why = "no detector found a pattern above its baseline"
+    return [f"no breakdown stood out: {why}"]
+
+
+__all__ = ["HEADLINE", "headline"]

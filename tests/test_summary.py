@@ -1,0 +1,117 @@
+"""The headline printed after a run, and the progress display on a terminal."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from cxray.diagnose import Diagnosis
+from cxray.io import InputSummary
+from cxray.progress import RichProgress
+from cxray.summary import headline
+
+OVERALL = {
+    "contacts": 12345,
+    "fcr": 0.61137,
+    "reported_fcr": 0.72,
+    "repeat_contact_rate": 0.1834,
+    "true_containment_rate": 0.4,
+    "cost_per_resolved_journey": 1234.5,
+}
+
+
+def _diagnosis(overall: dict[str, Any], disabled: dict[str, str] | None = None, **kw: Any) -> Diagnosis:
+    summary = InputSummary(
+        files=["calls.csv"],
+        rows_read=10,
+        rows_kept=8,
+        rows_rejected=1,
+        rejected_by_reason={"bad timestamp": 1},
+        duplicates_dropped=1,
+        fields_present=[],
+        attributes=[],
+        time_start=None,
+        time_end=None,
+    )
+    return Diagnosis(
+        input=summary,
+        metrics={"overall": overall, "disabled": disabled or {}},
+        flow={},
+        options={"costs": {"currency": "GBP"}},
+        **kw,
+    )
+
+
+def _kpis(lines: list[str]) -> dict[str, str]:
+    return {m.group(1): m.group(2) for line in lines if (m := re.match(r"(\S.*?)\s{2,}(\S.*)$", line))}
+
+
+def test_headline_shows_rows_then_each_kpi_formatted():
+    """Counts with thousands separators, shares as 61.1%, cost with the model's currency."""
+    lines = headline(_diagnosis(OVERALL))
+    assert lines[0] == "read 10 rows: kept 8, rejected 1, duplicates dropped 1"
+    assert _kpis(lines) == {
+        "contacts": "12,345",
+        "FCR": "61.1%",
+        "reported FCR": "72.0%",
+        "repeat contact rate": "18.3%",
+        "true containment": "40.0%",
+        "cost per resolution": "1,234.50 GBP",
+    }
+
+
+def test_a_disabled_metric_says_why_and_a_missing_one_says_na():
+    """A metric the log cannot support reads 'n/a (reason)'; one absent from the metrics reads 'n/a'."""
+    overall = {**OVERALL, "fcr": None, "repeat_contact_rate": None}
+    del overall["reported_fcr"]
+    kpis = _kpis(headline(_diagnosis(overall, {"fcr": "needs customer_id"})))
+    assert kpis["FCR"] == "n/a (needs customer_id)"
+    assert kpis["reported FCR"] == "n/a"
+    assert kpis["repeat contact rate"] == "n/a"
+
+
+def test_top_breakdowns_are_listed_in_rank_order_up_to_top():
+    """The top breakdowns follow the KPIs, '#rank title', at most ``top`` of them."""
+    found = [{"rank": i, "title": f"finding {i}"} for i in range(1, 8)]
+    lines = headline(_diagnosis(OVERALL, breakdowns=found), top=3)
+    assert lines[-4:] == ["top breakdowns:", "  #1 finding 1", "  #2 finding 2", "  #3 finding 3"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "why"),
+    [
+        ({"n_findings": 0, "set_aside": []}, "no detector found a pattern above its baseline"),
+        ({"n_findings": 1, "set_aside": [{"title": "Rare loop"}]}, "set aside: Rare loop"),
+    ],
+)
+def test_no_breakdown_says_so_plainly(summary, why):
+    """Without breakdowns the last line says none stood out, and why, instead of saying nothing."""
+    last = headline(_diagnosis(OVERALL, breakdown_summary=summary))[-1]
+    assert last.startswith("no breakdown stood out: ") and why in last
+
+
+def test_rich_progress_writes_each_step_with_its_time():
+    """Each step appears with a done mark and its seconds; the display stops at done()."""
+    out = io.StringIO()
+    progress = RichProgress(Console(file=out, width=80, color_system=None))
+    progress.step("reading events")
+    time.sleep(0.2)
+    progress.step("measuring")
+    progress.done()
+    lines = out.getvalue().splitlines()
+    assert re.fullmatch(r"✓ reading events\s+0\.[2-9] s", lines[0].rstrip()), lines
+    assert re.fullmatch(r"✓ measuring\s+0\.\d s", lines[1].rstrip()), lines
+
+
+def test_rich_progress_marks_the_step_an_error_interrupted():
+    """Leaving the context on an error stops the display and marks the running step as failed."""
+    out = io.StringIO()
+    with pytest.raises(RuntimeError), RichProgress(Console(file=out, width=80, color_system=None)) as p:
+        p.step("reading events")
+        raise RuntimeError("boom")
+    assert out.getvalue().startswith("✗ reading events")
