@@ -227,3 +227,34 @@ def test_keep_bulk_reaches_the_analysis_options(good_csv: Path, tmp_path: Path):
         assert _run("diagnose", str(good_csv), "--out", str(out), "-q", *flag).exit_code == EXIT_OK
         kept.append(json.loads((out / "diagnosis.json").read_text())["options"]["analysis"]["keep_bulk"])
     assert kept == [False, True]
+
+
+def test_opening_hours_option_reaches_the_guards(tmp_path):
+    """--opening-hours phone=7-22 is used instead of inference; a malformed span is a config error."""
+    import json
+
+    from cxray.testing import events_table
+
+    rows = [
+        {
+            "contact_id": f"c{i}",
+            "timestamp": f"2024-03-04T{h:02d}:10:00",
+            "activity": "Talk",
+            "channel": "phone",
+        }
+        for i, h in enumerate((3, 9, 12, 23))
+    ]
+    log = tmp_path / "calls.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(events_table(rows).drop_columns(["source_row", "source_file"]), log)
+    out = tmp_path / "out"
+    ok = CliRunner().invoke(
+        app, ["diagnose", str(log), "--out", str(out), "-q", "--opening-hours", "phone=7-22"]
+    )
+    assert ok.exit_code == 0, ok.output
+    dq = json.loads((out / "diagnosis.json").read_text())["data_quality"]
+    assert dq["opening_hours"] == {"phone": list(range(7, 22))}
+    assert dq["out_of_hours_contacts"] == 2
+    bad = CliRunner().invoke(app, ["diagnose", str(log), "--out", str(out), "--opening-hours", "phone=7am"])
+    assert bad.exit_code == 4 and "HH-HH" in bad.output

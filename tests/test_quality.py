@@ -106,7 +106,7 @@ def test_truncated_tail_ends_censoring_where_new_contacts_stop():
         rows.append(ev(f"c0{20 + k % 9:02d}-1", T0 + timedelta(days=30 + k), "Update", actor_type="agent"))
     d = diagnose(events_table(rows))
     w = warnings(d)["truncated_tail"]
-    assert w.count == 0  # no contact starts in the tail
+    assert w.count == 21  # the events after new contacts stopped
     assert d.data_quality.tail_start == datetime(2024, 4, 3)  # the day after the last normal day
     assert d.data_quality.censor_end == d.data_quality.tail_start
 
@@ -240,10 +240,20 @@ def test_screen_events_on_an_engine_directly():
         assert dq.bulk_identities == []
 
 
+def test_given_opening_hours_win_over_inference():
+    """Declared 06:00-22:00 for phone: 05:xx calls are out of hours, even where inference says nothing."""
+    q = QualityOptions(opening_hours={"phone": (6, 22)})
+    d = diagnose(events_table(_night_calls()), analysis=AnalysisOptions(quality=q))
+    assert d.data_quality.opening_hours == {"phone": list(range(6, 22))}
+    assert d.data_quality.out_of_hours_contacts == 14 * 6 * 3  # 00:00-05:59 (nothing starts 20-22)
+
+
 def test_options_are_checked():
     from cxray.errors import ConfigError
 
     with pytest.raises(ConfigError, match="bulk_factor"):
         QualityOptions(bulk_factor=0.5)
+    with pytest.raises(ConfigError, match="opening hours"):
+        QualityOptions(opening_hours={"phone": (7, 7)})
     with pytest.raises(ConfigError, match="max_journey_days"):
         AnalysisOptions(window_days=7, max_journey_days=3)

@@ -32,6 +32,25 @@ LOGS = [
     ("bpic2016-complaints", "bpic2016-complaints/BPI2016_Complaints.csv"),
     ("anonymous-bank", "anonymous-bank-callcenter/data_anonymous_bank_february.txt"),
 ]
+# The public logs no built-in mapping is made for, with the columns a user would map by hand.
+UNMAPPED = {
+    "bpic2012/BPI_Challenge_2012.xes.gz": [],  # standard XES keys are found on their own
+    "helpdesk/helpdesk_verenich_ids.csv": [
+        "--map", "contact_id=CaseID", "--map", "activity=ActivityID", "--map", "timestamp=CompleteTimestamp",
+    ],
+    "bpic2013/ibm_VINST-new_incidents.csv": [
+        "--map", "contact_id=SR Number", "--map", "timestamp=Change Date+Time", "--map", "activity=Activity",
+        "--map", "team=Involved ST",
+    ],
+    "bpic2014/Detail_Incident.csv": [
+        "--map", "contact_id=Incident ID", "--map", "activity=Status", "--map", "timestamp=Open Time",
+        "--dayfirst",
+    ],
+    "bpic2014/Detail_Change.csv": [
+        "--map", "contact_id=Change ID", "--map", "activity=Change Type",
+        "--map", "timestamp=Change record Open Time", "--dayfirst",
+    ],
+}  # fmt: skip
 MARKERS = re.compile(r"(?<![\w-])(EMPTY|NULL|N/A|\?|\(none\)|unknown)(?![\w-])", re.IGNORECASE)
 
 _cache: dict[str, dict] = {}
@@ -72,6 +91,25 @@ def test_every_public_log_diagnoses_and_names_no_marker(shared_data, tmp_path_fa
     out = Path(d["_out"])
     assert (out / "report.html").stat().st_size > 0
     assert (out / "contacts.parquet").exists() and (out / "journeys.parquet").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("file", sorted(UNMAPPED))
+def test_every_other_public_log_diagnoses_with_columns_mapped_by_hand(shared_data, tmp_path, file):
+    result = CliRunner().invoke(
+        app, ["diagnose", str(shared_data / file), *UNMAPPED[file], "--out", str(tmp_path), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    d = json.loads((tmp_path / "diagnosis.json").read_text(encoding="utf-8"))
+    i = d["input"]
+    assert i["rows_read"] == i["rows_kept"] + i["rows_rejected"] + i["duplicates_dropped"] > 0
+    assert d["metrics"]["cost_basis"] == "estimated_from_touches"  # none of them records handle times
+
+
+def test_every_public_file_is_exercised(shared_data):
+    files = {str(p.relative_to(shared_data)) for p in shared_data.rglob("*") if p.is_file()}
+    files -= {"README.md"}
+    assert files == {f for _, f in LOGS} | set(UNMAPPED)
 
 
 @pytest.mark.slow

@@ -75,6 +75,17 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def _hours(pairs: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """``{"phone": "7-22"}`` -> ``{"phone": (7, 22)}``; a bad span is a ConfigError naming it."""
+    out = {}
+    for channel, span in pairs.items():
+        start, sep, end = span.partition("-")
+        if not (sep and start.strip().isdigit() and end.strip().isdigit()):
+            raise ConfigError(f"--opening-hours expects CHANNEL=HH-HH (e.g. phone=7-22), got {span!r}")
+        out[channel] = (int(start), int(end))
+    return out
+
+
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -118,6 +129,14 @@ def diagnose(
             "repeats, FCR and findings instead of excluding them."
         ),
     ] = False,
+    opening_hours: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--opening-hours",
+            help="Opening hours of a channel, CHANNEL=HH-HH (e.g. phone=7-22; * for every channel), instead "
+            "of inferring them; repeatable.",
+        ),
+    ] = None,
     dayfirst: Annotated[
         bool, typer.Option(help="Read ambiguous dates day first (9-10-2011 = 9 Oct).")
     ] = False,
@@ -168,6 +187,7 @@ def diagnose(
     from . import diagnose as run_diagnose
     from .incentives import load_parties
     from .process.model import load_model
+    from .quality import QualityOptions
     from .summary import headline
 
     try:
@@ -176,7 +196,11 @@ def diagnose(
             mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
         )
         analysis = AnalysisOptions(
-            window_days=window_days, any_reason=any_reason, top_variants=top_variants, keep_bulk=keep_bulk
+            window_days=window_days,
+            any_reason=any_reason,
+            top_variants=top_variants,
+            keep_bulk=keep_bulk,
+            quality=QualityOptions(opening_hours=_hours(_pairs(opening_hours, "--opening-hours"))),
         )
         cost_model = CostModel.from_yaml(costs) if costs else CostModel()
         documented = load_model(model) if model else None

@@ -23,9 +23,10 @@ Two passes around the journeys (``diagnose`` calls them in this order):
       on, so censoring ends there.
 
 :func:`review_journeys` (on ``contacts`` and ``journeys``)
-    - **opening hours** per entry channel, inferred from the hours of day (in the data's own clock,
-      ``ReadOptions.tz``) at which contacts start: an hour is closed when fewer contacts reach a person
-      (agent or back office) in it than ``closed_share`` of the busiest hour's. Contacts starting in a
+    - **opening hours** per entry channel, given (``opening_hours``: channel or ``*`` -> (open, close)) or
+      inferred from the hours of day (in the data's own clock, ``ReadOptions.tz``) at which contacts start:
+      an hour is closed when fewer contacts reach a person (agent or back office) in it than
+      ``closed_share`` of the busiest hour's. Contacts starting in a
       closed hour are counted apart and never make an abandonment hot spot.
     - **unidentified contacts**: contacts without a customer id are their own journeys, so they would
       count as resolved first time; FCR and repeat rate are computed over identified contacts and the
@@ -74,6 +75,7 @@ class QualityOptions:
     closed_share: float = 0.02
     min_served_per_hour: int = 20
     long_journey_contacts: int = 20
+    opening_hours: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
@@ -86,6 +88,13 @@ class QualityOptions:
             "min_served_per_hour": self.min_served_per_hour >= 1,
             "long_journey_contacts": self.long_journey_contacts >= 2,
         }
+        for ch, span in self.opening_hours.items():
+            if (
+                len(span) != 2
+                or not all(isinstance(h, int) and 0 <= h <= 24 for h in span)
+                or span[0] == span[1]
+            ):
+                raise ConfigError(f"opening hours of {ch!r} must be two different hours 0-24, got {span!r}")
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ConfigError(
@@ -397,13 +406,19 @@ def _tail(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
             [tail_start, dq.analysed_end],
         )
     )
+    events = int(
+        engine.scalar(
+            f"SELECT count(*) FROM {S.EVENTS_TABLE} WHERE {ident(S.TIMESTAMP)} BETWEEN ? AND ?",
+            [tail_start, dq.analysed_end],
+        )
+    )
     dq.warn(
         "truncated_tail",
-        f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while events go on for {tail_days:.0f} more "
-        f"days (only {late} contact(s) start then, against about {mean:.0f} a day before): the export looks "
-        "cut; repeats after that day are unknown, so contacts ending within the repeat window of it are "
-        "censored",
-        late,
+        f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while {events} events of older ones "
+        f"go on for {tail_days:.0f} more days (only {late} contact(s) start then, against about "
+        f"{mean:.0f} a day before): the export looks cut. Repeats after that day are unknown, so "
+        "contacts ending within the repeat window of it are censored",
+        events,
         [f"last normal day {normal[-1]:%Y-%m-%d}", f"data ends {dq.analysed_end:%Y-%m-%d}"],
     )
 
@@ -443,6 +458,10 @@ def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
     for r in rows:
         by_channel.setdefault(str(r["ch"]), {})[int(r["h"])] = (int(r["n"]), int(r["served"]))
     for ch, hours in by_channel.items():
+        given = o.opening_hours.get(ch, o.opening_hours.get(ANY_CHANNEL))
+        if given is not None:  # the user's own hours win over inference
+            dq.opening_hours[ch] = open_hours(*given)
+            continue
         peak = max(served for _, served in hours.values())
         if peak < o.min_served_per_hour:
             continue  # too few served contacts (or none: no agent signal) to tell open from closed
@@ -468,6 +487,15 @@ def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
             dq.out_of_hours_contacts,
             spans,
         )
+
+
+def open_hours(start: int, end: int) -> list[int]:
+    """The hours of day from ``start`` to ``end`` (exclusive), across midnight when ``end < start``.
+
+    >>> open_hours(7, 22)[:2], open_hours(22, 2)
+    ([7, 8], [0, 1, 22, 23])
+    """
+    return sorted(range(start, end) if start < end else [*range(start, 24), *range(0, end)])
 
 
 def _spans(hours: list[int]) -> str:
