@@ -257,3 +257,21 @@ def test_options_are_checked():
         QualityOptions(opening_hours={"phone": (7, 7)})
     with pytest.raises(ConfigError, match="max_journey_days"):
         AnalysisOptions(window_days=7, max_journey_days=3)
+
+
+def test_waiting_is_a_measure_of_its_own_never_cost():
+    """Cases parked 5 days in 'Wait - customer' (others 1 hour): days waited are counted, not priced."""
+    rows = []
+    for i in range(40):
+        t = T0 + timedelta(hours=3 * i)
+        rows.append(ev(f"w{i}", t, "Open", actor_type="agent"))
+        rows.append(ev(f"w{i}", t + timedelta(hours=1), "Wait - customer", actor_type="agent"))
+        rows.append(ev(f"w{i}", t + timedelta(days=5, hours=1), "Update", actor_type="agent"))
+        rows.append(
+            ev(f"w{i}", t + timedelta(days=5, hours=2), "Close", actor_type="agent", outcome="resolved")
+        )
+    d = diagnose(events_table(rows))
+    (wt,) = [f for f in d.all_findings if f["code"] == "WT01"]
+    assert wt["customer_days_waited"] == pytest.approx(40 * (5 - 1 / 24), rel=0.01)
+    assert wt["avoidable_cost"] == 0
+    assert d.breakdown_summary["total_customer_days_waited"] >= wt["customer_days_waited"]

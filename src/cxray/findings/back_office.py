@@ -105,12 +105,14 @@ class BackOfficeAging(Detector):
             n_avoid = int(scalar(e, f"SELECT count(*) FROM ({mine})") or 0)
             if n_avoid < t.min_excess or med < t.min_lift * base:
                 continue
+            waited = scalar(e, f"SELECT sum(greatest(days - ?, 0)) FROM {items} WHERE q = ?", [base, q])
             dim = ctx.route_dim
             out.append(
                 self.finding(
                     title=f"Back-office {dim} {q}: cases take {med:.1f} days, customers chase",
                     where={dim: q, S.ACTIVITY: str(qrow["activity"])},
                     contacts_affected=n_chase,
+                    customer_days_waited=round(float(waited or 0.0), 1),
                     evidence={
                         "cases": int(qrow["n"]),
                         "still_open": int(qrow["still_open"]),

@@ -39,6 +39,10 @@ class Finding:
     contact is avoidable (``units`` 1) or only part of its work (0, e.g. a misrouted leg), and the minutes
     and cost of that work. A detector without claims may fill the avoidable numbers itself; such a finding
     is ranked but cannot be de-duplicated against others.
+
+    ``customer_days_waited`` is a second, separate measure: the days customers' cases waited beyond the
+    detector's baseline (parked work, slow back offices). Elapsed time is felt by the customer but paid by
+    no one, so it is never mixed into the cost.
     """
 
     code: str
@@ -51,6 +55,7 @@ class Finding:
     avoidable_cost: float = 0.0
     share_of_avoidable_cost: float = 0.0
     customers_affected: int = 0
+    customer_days_waited: float = 0.0
     evidence: dict[str, Any] = field(default_factory=dict)
     hidden_by_kpi: str | None = None
     rank: int | None = None

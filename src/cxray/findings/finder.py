@@ -264,6 +264,8 @@ def _summarise(
         "total_avoidable_cost": round(total_cost, 2),
         "total_avoidable_minutes": round(total_min, 1),
         "total_avoidable_contacts": round(total_units, 2),
+        # Elapsed waiting is felt by customers and paid by no one: a measure of its own, never cost.
+        "total_customer_days_waited": round(sum(f.customer_days_waited for f in live), 1),
         "n_findings": len(ranked),
         "n_merged": len(merged),
         "top": len(head),

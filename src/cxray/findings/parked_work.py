@@ -77,6 +77,9 @@ class ParkedWork(Detector):
                     WHERE a = ? AND team IS NOT NULL GROUP BY team ORDER BY 2 DESC, 1 LIMIT 5""",
                 [a],
             )
+            excess_days = scalar(
+                e, f"SELECT sum(greatest(days - ?, 0)) FROM {idle} WHERE a = {sql_string(a)}", [base]
+            )
             where = {S.ACTIVITY: a}
             if teams:
                 where[S.TEAM] = str(teams[0]["team"])
@@ -85,6 +88,7 @@ class ParkedWork(Detector):
                     title=f"Cases parked in {a!r}: {row['share']:.0%} of all waiting time",
                     where=where,
                     contacts_affected=int(row["contacts"]),
+                    customer_days_waited=round(float(excess_days or 0.0), 1),
                     evidence={
                         "events": int(row["n"]),
                         "median_idle_days": rnd(row["med"], 3),
@@ -96,14 +100,7 @@ class ParkedWork(Detector):
                             {"team": r["team"], "idle_days": rnd(r["days"], 1), "events": r["events"]}
                             for r in teams
                         ],
-                        "excess_idle_days": rnd(
-                            scalar(
-                                e,
-                                f"SELECT sum(greatest(days - ?, 0)) FROM {idle} WHERE a = {sql_string(a)}",
-                                [base],
-                            ),
-                            1,
-                        ),
+                        "excess_idle_days": rnd(excess_days, 1),
                         "examples": examples(
                             e, f"SELECT {S.CONTACT_ID} FROM {idle} WHERE a = {sql_string(a)}"
                         ),

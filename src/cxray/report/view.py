@@ -80,6 +80,9 @@ def summary_sentence(b: Mapping[str, Any], cur: str, measure: str = "cost") -> s
             f"{title}: {fmt(b.get('avoidable_cost'), 'money')} {cur} of avoidable cost "
             f"({share} of the total{', ' + contacts if contacts else ''})"
         )
+    waited = _num(b.get("customer_days_waited"))
+    if waited:
+        text += f"; customers waited {fmt(waited)} days beyond the baseline (not priced)"
     if b.get("bucket"):
         text += f", {b['bucket']}"
     kpi = hidden_by(b)
