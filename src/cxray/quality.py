@@ -275,7 +275,7 @@ def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: Qu
     if keep:
         dq.warn(
             "bulk_identities",
-            f"{len(rows)} customer id(s) raised {n_contacts} contacts, far more than any customer does "
+            f"{len(rows):,} customer id(s) raised {n_contacts:,} contacts, far more than any customer does "
             f"(at least {o.bulk_min_contacts} within {window_days:g} days); kept in the analysis because "
             "bulk identities are kept on request: their repeats may dominate the findings",
             n_contacts,
@@ -304,7 +304,7 @@ def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: Qu
     dq.excluded_events = int(engine.scalar(f"SELECT count(*) FROM {EXCLUDED_EVENTS_TABLE}"))
     dq.warn(
         "bulk_identities",
-        f"{len(rows)} customer id(s) raised {n_contacts} contacts, far more than any customer does (at "
+        f"{len(rows):,} customer id(s) raised {n_contacts:,} contacts, far more than any customer does (at "
         f"least {o.bulk_min_contacts} within {window_days:g} days and {o.bulk_factor:g}x the 99th "
         "percentile): a bulk caller, a shared or system id. Their contacts are left out of journeys, "
         "metrics and findings (--keep-bulk keeps them)",
@@ -338,7 +338,7 @@ def _period(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
         )
         dq.warn(
             "timestamp_outliers",
-            f"{dq.outlier_events} event(s) lie far outside the period of the rest of the data "
+            f"{dq.outlier_events:,} event(s) lie far outside the period of the rest of the data "
             f"({dq.data_start:%Y-%m-%d} to {dq.analysed_end:%Y-%m-%d}), e.g. a mistyped year; they stay in "
             "their contacts but do not set the analysed period",
             dq.outlier_events,
@@ -414,8 +414,8 @@ def _tail(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
     )
     dq.warn(
         "truncated_tail",
-        f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while {events} events of older ones "
-        f"go on for {tail_days:.0f} more days (only {late} contact(s) start then, against about "
+        f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while {events:,} events of older ones "
+        f"go on for {tail_days:.0f} more days (only {late:,} contact(s) start then, against about "
         f"{mean:.0f} a day before): the export looks cut. Repeats after that day are unknown, so "
         "contacts ending within the repeat window of it are censored",
         events,
@@ -440,7 +440,7 @@ def review_journeys(
         total = sum(missing_markers.values())
         dq.warn(
             "missing_markers",
-            f"{total} value(s) such as 'EMPTY', '?' or 'N/A' were read as missing, not as names",
+            f"{total:,} value(s) such as 'EMPTY', '?' or 'N/A' were read as missing, not as names",
             total,
             [f"{column}: {n}" for column, n in sorted(missing_markers.items())],
         )
@@ -481,9 +481,9 @@ def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
         ]
         dq.warn(
             "out_of_hours",
-            f"{dq.out_of_hours_contacts} contact(s) started while the centre was closed (hours inferred from "
-            f"when contacts reach a person; {int(row['ab'] or 0)} of them abandoned): counted apart, never "
-            "read as a staffing hot spot",
+            f"{dq.out_of_hours_contacts:,} contact(s) started while the centre was closed (hours inferred "
+            f"from when contacts reach a person; {int(row['ab'] or 0):,} of them abandoned): counted apart, "
+            "never read as a staffing hot spot",
             dq.out_of_hours_contacts,
             spans,
         )
@@ -518,10 +518,10 @@ def _unidentified(engine: Engine, dq: DataQuality) -> None:
         return  # no customer ids at all: the metrics needing them are disabled instead
     dq.unidentified_contacts = n - known
     dq.unidentified_share = round((n - known) / n, 4)
-    if dq.unidentified_contacts:
+    if dq.unidentified_share >= 0.01:  # below 1% the count stays in data_quality, off the first page
         dq.warn(
             "unidentified_contacts",
-            f"{dq.unidentified_contacts} contact(s) ({dq.unidentified_share:.1%}) have no customer id: "
+            f"{dq.unidentified_contacts:,} contact(s) ({dq.unidentified_share:.1%}) have no customer id: "
             "their repeats cannot be seen, so FCR and repeat rate are measured over identified contacts only",
             dq.unidentified_contacts,
         )
@@ -536,7 +536,7 @@ def _long_journeys(engine: Engine, dq: DataQuality, o: QualityOptions, max_days:
     if rows:
         dq.warn(
             "long_journeys",
-            f"{len(rows)} journey(s) have more than {o.long_journey_contacts} contacts within "
+            f"{len(rows):,} journey(s) have more than {o.long_journey_contacts} contacts within "
             f"{max_days:g} days: a customer id shared by several people, or one stuck case",
             len(rows),
             [f"journey {r['j']}: {r['n']} contacts" for r in rows[:5]],

@@ -309,6 +309,28 @@ def source_text(doc: Mapping[str, Any]) -> str:
     return "an in-memory table"
 
 
+def period_text(doc: Mapping[str, Any]) -> str:
+    """The span of the events, in the data's clock: ``2016-02-29 01:23 to 2017-02-15 15:00 (data clock)``.
+
+    Never labelled UTC on the data's behalf: the clock is the ``--tz`` zone, or the data's own (UTC only
+    for timestamps that carried an offset); empty when the input has no times.
+
+    >>> period_text({"input": {"time_start": "2024-01-01T09:00:00Z", "time_end": "2024-01-31T17:30:00Z"},
+    ...              "data_quality": {"clock": "data clock"}})
+    '2024-01-01 09:00 to 2024-01-31 17:30 (data clock)'
+    """
+    inp = _dict(doc.get("input"))
+    start, end = inp.get("time_start"), inp.get("time_end")
+    if not start or not end:
+        return ""
+
+    def short(t: Any) -> str:
+        return str(t).removesuffix("Z").replace("T", " ")[:16]
+
+    clock = _dict(doc.get("data_quality")).get("clock") or "data clock"
+    return f"{short(start)} to {short(end)} ({clock})"
+
+
 def missing_fields(doc: Mapping[str, Any], optional: tuple[str, ...]) -> list[str]:
     present = set(_list(_dict(doc.get("input")).get("fields_present")))
     return [f for f in optional if f not in present]
