@@ -138,13 +138,7 @@ def diagnose(
         summary = read_events([Path(p) for p in files], engine, options=read)
 
     progress.step("checking data quality")
-    quality = screen_events(
-        engine,
-        window_days=analysis.window_days,
-        keep_bulk=analysis.keep_bulk,
-        options=analysis.quality,
-        tz=read.effective_tz,
-    )
+    quality = screen(engine, read=read, analysis=analysis)
 
     progress.step("reconstructing contacts and journeys")
     build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
@@ -158,6 +152,18 @@ def diagnose(
         model=model,
         parties=parties,
         quality=quality,
+    )
+
+
+def screen(engine: Engine, *, read: ReadOptions, analysis: AnalysisOptions) -> DataQuality:
+    """The data-quality guards that run on ``events`` before journeys (``quality.screen_events``) with
+    the options of this run; shared by both engines."""
+    return screen_events(
+        engine,
+        window_days=analysis.window_days,
+        keep_bulk=analysis.keep_bulk,
+        options=analysis.quality,
+        tz=read.effective_tz,
     )
 
 
@@ -305,4 +311,4 @@ def write_outputs(
     return paths
 
 
-__all__ = ["Diagnosis", "diagnose", "diagnose_tables", "write_outputs"]
+__all__ = ["Diagnosis", "diagnose", "diagnose_tables", "screen", "write_outputs"]

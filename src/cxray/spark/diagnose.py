@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..costs import CostModel
-from ..diagnose import Diagnosis, diagnose_tables
+from ..diagnose import Diagnosis, diagnose_tables, screen
 from ..engine import Engine
 from ..errors import ConfigError, InputError
 from ..incentives import Party
@@ -23,7 +23,6 @@ from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..process.model import ProcessModel
 from ..progress import Progress, Silent
-from ..quality import screen_events
 from ._flow import merge_flow
 from ._gather import SKETCH, gather
 from ._partition import analyse, keyed
@@ -128,13 +127,7 @@ def diagnose_spark(
     # they run on the driver's gathered events. When they change what the journeys stand on (bulk
     # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
     progress.step("checking data quality")
-    quality = screen_events(
-        engine,
-        window_days=analysis.window_days,
-        keep_bulk=analysis.keep_bulk,
-        options=analysis.quality,
-        tz=read.effective_tz,
-    )
+    quality = screen(engine, read=read, analysis=analysis)
     if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
         progress.step("rebuilding journeys after the data-quality guards")
         build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
