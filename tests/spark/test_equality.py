@@ -103,3 +103,18 @@ def test_contacts_and_journeys_tables_are_the_same(spark: Any, tmp_path: Path) -
     assert laptop.contacts().num_rows > laptop.journeys().num_rows > 0
     assert scaled.contacts().equals(laptop.contacts())
     assert scaled.journeys().equals(laptop.journeys())
+
+
+def test_simulated_centre_with_real_export_artefacts(spark: Any, tmp_path: Path) -> None:
+    """Bulk ids, markers, night calls, a mistyped year: the driver's guards rebuild journeys and the flow,
+    and the diagnosis still equals the embedded engine's."""
+    from cxray.simulate import Artefacts, load_scenario, simulate
+    from cxray.spark import MEDIAN_ACCURACY
+
+    sim = simulate(load_scenario("default"), seed=3, days=10, customers=15000, artefacts=Artefacts())
+    path = tmp_path / "artefacts.parquet"
+    pq.write_table(sim.events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE]), path)
+    laptop, scaled = _both(spark, [path], partitions=3)
+    dq = laptop["data_quality"]
+    assert dq["bulk_identities"] and dq["excluded_contacts"] > 0 and dq["period"]["outlier_events"] >= 1
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
