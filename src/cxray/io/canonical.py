@@ -27,6 +27,9 @@ REJECTED = "rejected"
 FILE, RECORD = "__cx_file", "__cx_record"
 REASON, COLUMN, VALUE, HASH = "__cx_reason", "__cx_column", "__cx_value", "__cx_hash"
 TS_VAL, TS_TXT, DUR_VAL, DUR_TXT = "__cx_ts_val", "__cx_ts_txt", "__cx_dur_val", "__cx_dur_txt"
+TS_RAW = "__cx_ts_raw"  # the parsed timestamp before the range check
+TS_MIN, TS_MAX = "TIMESTAMP '0001-01-01'", "TIMESTAMP '10000-01-01'"  # the years a timestamp may have, in UTC
+MAX_DURATION_S = 1e9  # about 31.7 years: a longer (or negative) duration_s is rejected, bad_duration_s
 MARKERS = "__cx_markers"  # source columns whose value on the row was a missing-value marker; NULL: none
 TEXT = (S.CONTACT_ID, S.ACTIVITY, *S.OPTIONAL_TEXT)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "U")
@@ -115,9 +118,13 @@ def _branch(
             f"COALESCE(TRY_CAST({DUR_VAL} AS DOUBLE), TRY_CAST(replace({DUR_VAL}, ',', '.') AS DOUBLE), "
             f"epoch(TRY_CAST({DUR_VAL} AS INTERVAL)))"
         )
+    # out of range is unparsable: a year outside 1-9999 (once in UTC) or infinity has no ISO text and no
+    # Python datetime; a duration outside 0..MAX_DURATION_S is no work time (the checks below reject both)
     middle = (
-        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}), {ts} AS {ident(S.TIMESTAMP)}, "
-        f"CASE WHEN isfinite({dur}) THEN {dur} END AS {S.DURATION_S} FROM ({inner})"
+        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}, {TS_RAW}), CASE WHEN isfinite({TS_RAW}) "
+        f"AND {TS_RAW} >= {TS_MIN} AND {TS_RAW} < {TS_MAX} THEN {TS_RAW} END AS {ident(S.TIMESTAMP)}, "
+        f"CASE WHEN {dur} BETWEEN 0 AND {MAX_DURATION_S} THEN {dur} END AS {S.DURATION_S} "
+        f"FROM (SELECT *, {ts} AS {TS_RAW} FROM ({inner}))"
     )
 
     ts_col = event.timestamp if event is not None else _describe(specs[S.TIMESTAMP])
@@ -206,7 +213,10 @@ class _Text:
             words = "|".join(re.escape(w) for w in sorted(_marker_words(self.m) - keep))
             pattern = rf"(?i)\s*(?:{words})?\s*"  # a marker or a blank (NULL stays NULL)
             test = f"regexp_full_match({ref}, {lit(pattern)})"
-            self.flags[column, keep] = (f"__cx_marker_{len(self.flags)}", test)
+            flag, taken = f"__cx_marker_{len(self.flags)}", {c.lower() for c in self.plan.types}
+            while flag in taken:  # a source column of that name (it is kept, as an attribute renamed)
+                flag += "_"
+            self.flags[column, keep] = (flag, test)
         return ref, self.flags[column, keep][0]
 
 

@@ -111,6 +111,8 @@ class InputSummary:
     yield (``records_read`` counts the records themselves). ``missing_markers`` counts, per source
     column, the values read as missing because they were a marker (``EMPTY``, ``N/A``, ``?``...; see
     ``schema.MISSING_MARKERS``), not the values that were empty already; only columns with any, sorted.
+    ``encoding_repairs`` counts the bytes (sequences) of delimited files that did not decode and were
+    replaced by U+FFFD, ``nul_bytes_stripped`` the NUL bytes removed from them (docs/data-contract.md).
     """
 
     files: list[str]
@@ -125,6 +127,8 @@ class InputSummary:
     time_end: str | None
     records_read: int = 0
     missing_markers: dict[str, int] = field(default_factory=dict)
+    encoding_repairs: int = 0
+    nul_bytes_stripped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,8 @@
 Resolution order for a canonical column: the mapping's ``columns``, its ``constants``, then (when the
 mapping allows ``auto``) a source column of the same name (exact, then case-insensitive), then the XES
 key (``case:concept:name``...). A source column used whole by the mapping is consumed; every other
-column is kept as an attribute (renamed ``<name> (source)`` if it would clash with a canonical name).
+column is kept as an attribute (renamed ``<name> (source)`` if it would clash with a canonical name or
+be in the internal ``__cx_*`` namespace).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import MissingColumnError
 from .mapping import Mapping
-from .readers import ROW, RawSource
+from .readers import ROW, RawSource, reserved
 from .sql import ident
 
 XES_KEYS: dict[str, str] = {
@@ -108,7 +109,7 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
         if column in consumed:
             continue
         name = column
-        while name.lower() in taken:
+        while name.lower() in taken or reserved(name):
             name = f"{name} (source)"
         taken.add(name.lower())
         attributes[column] = name

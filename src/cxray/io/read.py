@@ -149,6 +149,8 @@ def _summary(
         duplicates=duplicates,
         records=records + malformed,
         missing_markers=markers,
+        encoding_repairs=sum(s.encoding_repairs for s in sources),
+        nul_bytes_stripped=sum(s.nul_bytes_stripped for s in sources),
     )
 
 
@@ -162,6 +164,8 @@ def summarise(
     duplicates: int,
     records: int,
     missing_markers: dict[str, int] | None = None,
+    encoding_repairs: int = 0,
+    nul_bytes_stripped: int = 0,
 ) -> InputSummary:
     """The input summary from the finished ``events`` and ``rejected`` tables and the counts only the
     reader knows (shared with the Spark engine, which counts on its executors)."""
@@ -187,6 +191,8 @@ def summarise(
         time_end=_iso(row["t1"]),
         records_read=records,
         missing_markers=dict(sorted((missing_markers or {}).items())),
+        encoding_repairs=encoding_repairs,
+        nul_bytes_stripped=nul_bytes_stripped,
     )
 
 
@@ -197,6 +203,6 @@ def _iso(value: datetime | None) -> str | None:
 def _release(engine: Engine, sources: list[RawSource]) -> None:
     for s in sources:
         if s.tables:
-            engine.con.unregister(s.view)
+            engine.unregister(s.view)
         else:
             engine.execute(f"DROP VIEW IF EXISTS {ident(s.view)}")

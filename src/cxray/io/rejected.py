@@ -8,7 +8,7 @@ from .. import schema as S
 from ..engine import Engine
 from .canonical import COLUMN, FILE, REASON, RECORD, REJECTED, STAGE, VALUE
 from .plan import FilePlan
-from .readers import ROW
+from .readers import ROW, reserved
 from .sql import ident, lit
 
 FIXED = (S.SOURCE_FILE, S.SOURCE_ROW, "reason", "column", "value")
@@ -40,7 +40,7 @@ def build_rejected(engine: Engine, plans: list[FilePlan]) -> None:
 
 
 def _raw_name(column: str) -> str:
-    return f"raw:{column}" if column.lower() in FIXED else column
+    return f"raw:{column}" if column.lower() in FIXED or reserved(column) else column
 
 
 def write_rejected(engine: Engine, path: Path) -> int:

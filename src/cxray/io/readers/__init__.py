@@ -7,6 +7,7 @@ and de-duplication happen once, in SQL, in ``canonical.py``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,20 @@ from ...errors import InputError
 from ..options import ReadOptions
 
 ROW = "__cx_row"
+#: Internal column names are ``__cx_`` + ASCII letters, digits and underscores (any case, in SQL). A source
+#: column so named is renamed ``<name> (source)`` (the row number, here) or kept under that name as an
+#: attribute (``plan.py``), so no source column can take the place of an internal one.
+_RESERVED = re.compile(r"__cx_\w*", re.ASCII | re.IGNORECASE)
+
+
+def reserved(name: str) -> bool:
+    """Whether ``name`` is in the internal namespace (``__cx_*``, any case)."""
+    return _RESERVED.fullmatch(name) is not None
+
+
+def source_name(name: str) -> str:
+    """The name a source column keeps when it would clash with an internal one."""
+    return f"{name} (source)" if reserved(name) else name
 
 
 @dataclass
@@ -28,6 +43,8 @@ class RawSource:
     view: str
     malformed: list[tuple[int | None, str]] = field(default_factory=list)
     tables: list[pa.Table] = field(default_factory=list)  # keeps registered Arrow data alive
+    encoding_repairs: int = 0  # undecodable bytes (sequences) replaced by U+FFFD
+    nul_bytes_stripped: int = 0
 
 
 def file_format(path: Path) -> str:
@@ -67,8 +84,8 @@ def open_source(path: Path, engine: Engine, view: str, options: ReadOptions) -> 
 
 def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> RawSource:
     """Register an Arrow table of source columns, numbering its rows 1..n as ``ROW``."""
-    if ROW in table.column_names:
-        table = table.drop_columns([ROW])
+    if any(c.lower() == ROW for c in table.column_names):  # a source column, not ours: keep it, renamed
+        table = table.rename_columns([source_name(c) if c.lower() == ROW else c for c in table.column_names])
     table = table.append_column(ROW, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
     # DuckDB refuses register() while a result is half-fetched (Engine.scalar leaves one): finish it.
     engine.rows("SELECT 1")

@@ -1,4 +1,9 @@
-"""CSV/TSV/.txt: encoding, delimiter and header sniffed on a sample, then one fast pyarrow pass, all strings.
+"""CSV/TSV/.txt: decoded to UTF-8 (``decode_file``), delimiter and header sniffed on a sample, then one fast
+pyarrow pass, all strings.
+
+Encoding: UTF-8 (BOM or not), UTF-16 with a BOM, or cp1252 for a file without any valid non-ASCII UTF-8;
+a byte that does not decode is replaced (U+FFFD) and counted, a NUL byte removed and counted, row by row:
+one bad byte never fails the file nor changes how the rest of it is decoded.
 
 Every value is read as text (nothing guessed: ``0012`` stays ``0012``, dates are parsed later in SQL);
 empty fields are NULL. Quoted fields may hold delimiters, quotes (doubled) and newlines. Lines that do
@@ -12,6 +17,9 @@ import codecs
 import csv
 import gzip
 import io
+import re
+import threading
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,9 +35,11 @@ DELIMITERS = (",", ";", "\t", "|")
 
 
 def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
-    raw = _sample(path)
-    encoding = options.encoding or sniff_encoding(raw)
-    text = _decode_sample(raw, encoding)
+    try:
+        data, repairs, nuls = decode_file(read_bytes(path), options.encoding)
+    except LookupError as exc:  # an unknown --encoding
+        raise InputError(f"cannot read as CSV: {exc}", path=path) from None
+    text = _decode_sample(data[:SAMPLE_BYTES], "utf-8")
     delimiter = options.delimiter or sniff_delimiter(text)
     header = _header(text, delimiter, path)
     malformed: list[tuple[int | None, str]] = []
@@ -38,11 +48,11 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         malformed.append((row.number, row.text))
         return "skip"
 
-    def read(enc: str) -> pa.Table:
+    def read() -> pa.Table:
         return pacsv.read_csv(
-            path,
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
-                encoding=enc, column_names=header, skip_rows=1, block_size=1 << 24
+                encoding="utf-8", column_names=header, skip_rows=1, block_size=1 << 24
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -60,41 +70,83 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         )
 
     try:
-        try:
-            table = read(encoding)
-        except pa.ArrowInvalid as exc:
-            if options.encoding or encoding != "utf-8" or "UTF8" not in str(exc).upper():
-                raise
-            malformed.clear()  # invalid UTF-8 past the sample: the file is in a legacy code page
-            table = read("cp1252")
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, LookupError) as exc:
+        table = read()
+    except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"cannot read as CSV: {exc}", path=path) from None
     source = register_arrow(engine, view, table, path)
     source.malformed = malformed
+    source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
     return source
 
 
-def _sample(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """The whole file, decompressed when it ends in .gz; an unreadable one is an InputError naming it."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            return f.read(SAMPLE_BYTES)
-    except OSError as exc:
+            return f.read()
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read: {exc}", path=path) from None
 
 
-def sniff_encoding(raw: bytes) -> str:
-    """utf-8 (BOM or not), utf-16 with BOM, else cp1252 when the sample is not valid UTF-8."""
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3:  # not just a character cut at the end of the sample
-            return "cp1252"
-    return "utf-8"
+def decode_file(raw: bytes, encoding: str | None = None) -> tuple[bytes, int, int]:
+    """The file as UTF-8 without BOM or NUL: ``(data, bytes replaced, NULs stripped)``.
+
+    Decoded per character, never by switching the whole file silently: a byte (sequence) that does not
+    decode is replaced by U+FFFD and counted, a NUL is removed and counted. Without ``encoding`` the file
+    is UTF-8 (or UTF-16 with a BOM) unless it holds no valid non-ASCII UTF-8 at all but some bytes that
+    are not UTF-8: then it is in a legacy code page, read as cp1252 (its rare undefined bytes replaced).
+    """
+    sniffed = encoding is None
+    if encoding is None:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+            encoding = "utf-8"
+    if codecs.lookup(encoding).name == "utf-8":
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+        nuls = raw.count(b"\0") if b"\0" in raw else 0  # ``in`` is a memchr: far faster than count
+        if nuls:
+            raw = raw.replace(b"\0", b"")
+        if raw.isascii():
+            return raw, 0, nuls
+        try:
+            raw.decode("utf-8")
+            return raw, 0, nuls
+        except UnicodeDecodeError:
+            pass
+        text, repairs = _decode(raw, "utf-8")
+        if sniffed and not _NON_ASCII.search(text):  # nothing but invalid bytes: a code page
+            text, repairs = _decode(raw, "cp1252")
+        return text.encode("utf-8"), repairs, nuls
+    text, repairs = _decode(raw, encoding)
+    nuls = text.count("\0")
+    return text.replace("\0", "").removeprefix("\ufeff").encode("utf-8"), repairs, nuls
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")  # a character that only valid non-ASCII UTF-8 gives
+
+
+def _decode(raw: bytes, encoding: str) -> tuple[str, int]:
+    """``raw`` decoded, each undecodable byte (sequence) replaced by U+FFFD: (text, replacements)."""
+    _ERRORS.n = 0
+    text = raw.decode(encoding, errors=_REPLACE)
+    return text, _ERRORS.n
+
+
+_ERRORS = threading.local()  # replacements counted by the error handler, per thread
+_REPLACE = "cxray-count-replace"
+
+
+def _count_replace(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _ERRORS.n += 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_REPLACE, _count_replace)
 
 
 def _decode_sample(raw: bytes, encoding: str) -> str:

@@ -2,11 +2,15 @@
 
 rustxes converts ``time:timestamp`` to naive UTC. Columns come back in no fixed order, so they are
 sorted here (determinism). rustxes panics (a ``BaseException``) on a malformed file: that becomes an
-InputError naming the file.
+InputError naming the file. Before rustxes, one streaming scan (``check_xes``) refuses entity
+declarations and list/container nesting deeper than ``MAX_NESTING`` (deep nesting crashes rustxes).
 """
 
 from __future__ import annotations
 
+import gzip
+import re
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,9 +21,60 @@ from ...errors import InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
 
+#: Deepest nesting of list/container/values elements accepted. rustxes parses them recursively and a few
+#: thousand levels overflow its stack (the process dies, signal 11); real logs nest one or two.
+MAX_NESTING = 64
+_CHUNK = 1 << 22
+# the start or end tag of a nesting element (any case: counted rather than missed; rustxes itself nests
+# only lower-case, unprefixed ones),
+# or an entity declaration; attribute values are skipped whole, so a quoted ">" or "/>" cannot end a tag
+_TAG = re.compile(
+    rb"""<(/?)(?:list|container|values)(?=[\s/>])(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>|<!ENTITY""",
+    re.IGNORECASE,
+)
+
+
+def check_xes(path: Path) -> None:
+    """Refuse, before rustxes sees it, an XES file nested deeper than ``MAX_NESTING`` list/container levels
+    or declaring entities (entity expansion, external entities): an InputError naming the file.
+
+    One streaming byte scan (``.xes.gz`` decompressed on the fly); only the rare nesting tags are looked at.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    depth, carry = 0, b""
+    try:
+        with opener(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                data = carry + chunk
+                # a tag cut by the chunk's end is scanned with the next chunk (unless longer than 64 KiB:
+                # at most one tag per 4 MiB chunk could go unseen, far too few to reach a harmful depth)
+                cut = data.rfind(b"<", max(0, len(data) - (1 << 16)))
+                data, carry = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
+                depth = _scan(data, depth, path)
+            _scan(carry, depth, path)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read as XES: {exc}", path=path) from None
+
+
+def _scan(data: bytes, depth: int, path: Path) -> int:
+    for m in _TAG.finditer(data):
+        closing, empty = m.group(1, 2)
+        if closing is None:
+            raise InputError("entity declarations are not allowed in an XES file", path=path)
+        if closing:
+            depth = max(0, depth - 1)
+        elif not empty:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(
+                    f"list/container elements nested deeper than {MAX_NESTING} levels", path=path
+                )
+    return depth
+
 
 def read_xes(path: Path) -> pa.Table:
     """The events of an XES file as an Arrow table (columns sorted by name, timestamps in microseconds)."""
+    check_xes(path)
     try:
         frame, _meta = rustxes.import_xes(str(path))
     except (KeyboardInterrupt, SystemExit):
