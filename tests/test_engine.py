@@ -37,3 +37,17 @@ def test_bad_engine_settings_are_config_errors_not_duckdb_tracebacks(kwargs):
 
     with pytest.raises(ConfigError, match="cannot start DuckDB"):
         Engine(**kwargs)
+
+
+def test_fetchall_and_unregister_cover_what_callers_reached_around_the_engine_for():
+    """``fetchall`` returns tuples read whole, ``unregister`` forgets a registered table (twice is fine)."""
+    import pyarrow as pa
+
+    with Engine() as e:
+        e.register("_t", pa.table({"a": [1, 2]}))
+        assert e.fetchall("SELECT a, ? FROM _t ORDER BY a", ["x"]) == [(1, "x"), (2, "x")]
+        assert e.columns("_t") == ["a"]
+        e.unregister("_t")
+        e.unregister("_t")
+        with pytest.raises(EngineError, match="_t"):
+            e.fetchall("SELECT * FROM _t")

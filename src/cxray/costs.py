@@ -30,6 +30,8 @@ import yaml
 
 from . import schema as S
 from .errors import ConfigError
+from .sql import num, sql_string
+from .yamlio import load_yaml
 
 #: Built-in per-minute rates by actor type (EUR, Western Europe, fully loaded). See the module docstring.
 DEFAULT_PER_MINUTE_BY_ACTOR_TYPE: dict[str, float] = {
@@ -135,7 +137,7 @@ class CostModel:
         """
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"), path=path)
         except OSError as exc:
             raise ConfigError(f"cannot read cost model: {exc.strerror or exc}", path=path) from exc
         except yaml.YAMLError as exc:
@@ -186,15 +188,6 @@ def _rate(name: str, value: Any) -> float:
 # --- SQL ------------------------------------------------------------------------------------------------
 
 
-def sql_string(value: str) -> str:
-    """A SQL string literal (quotes doubled), for names that come from configuration."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _num(value: float) -> str:
-    return f"CAST({float(value)!r} AS DOUBLE)"
-
-
 def effective_actor_type_sql(*, actor_type: str = S.ACTOR_TYPE, channel: str = S.CHANNEL) -> str:
     """SQL for an event's actor type: ``actor_type`` lower-cased, else a channel that names one, else NULL."""
     channels = ", ".join(sql_string(c) for c in _ACTOR_CHANNELS)
@@ -207,15 +200,15 @@ def rate_sql(costs: CostModel, *, team: str = S.TEAM, actor_type_expr: str | Non
     """SQL for an event's rate per minute: team override, else actor type's rate, else the default."""
     actor = actor_type_expr or effective_actor_type_sql()
     whens = [
-        f"WHEN {team} = {sql_string(k)} THEN {_num(v)}" for k, v in sorted(costs.per_minute_by_team.items())
+        f"WHEN {team} = {sql_string(k)} THEN {num(v)}" for k, v in sorted(costs.per_minute_by_team.items())
     ]
     whens += [
-        f"WHEN {actor} = {sql_string(k)} THEN {_num(v)}"
+        f"WHEN {actor} = {sql_string(k)} THEN {num(v)}"
         for k, v in sorted(costs.per_minute_by_actor_type.items())
     ]
     if not whens:
-        return _num(costs.default_per_minute)
-    return f"(CASE {' '.join(whens)} ELSE {_num(costs.default_per_minute)} END)"
+        return num(costs.default_per_minute)
+    return f"(CASE {' '.join(whens)} ELSE {num(costs.default_per_minute)} END)"
 
 
 def work_seconds_sql(
@@ -227,10 +220,10 @@ def work_seconds_sql(
         return duration
     actor = actor_type_expr or effective_actor_type_sql()
     whens = " ".join(
-        f"WHEN {actor} = {sql_string(k)} THEN {_num(v * 60)}"
+        f"WHEN {actor} = {sql_string(k)} THEN {num(v * 60)}"
         for k, v in sorted(costs.minutes_per_touch_by_actor_type.items())
     )
-    return f"(CASE {whens} ELSE {_num(costs.default_minutes_per_touch * 60)} END)"
+    return f"(CASE {whens} ELSE {num(costs.default_minutes_per_touch * 60)} END)"
 
 
 def event_cost_sql(
@@ -250,7 +243,7 @@ def contact_cost_sql(costs: CostModel, *, minutes_cost: str, handle_s: str, touc
     return (
         f"CASE WHEN {handle_s} IS NULL AND NOT coalesce({touched_bot}, false) THEN NULL "
         f"ELSE coalesce({minutes_cost}, 0.0) + "
-        f"CASE WHEN coalesce({touched_bot}, false) THEN {_num(costs.per_bot_session)} ELSE 0.0 END END"
+        f"CASE WHEN coalesce({touched_bot}, false) THEN {num(costs.per_bot_session)} ELSE 0.0 END END"
     )
 
 
@@ -262,6 +255,5 @@ __all__ = [
     "effective_actor_type_sql",
     "event_cost_sql",
     "rate_sql",
-    "sql_string",
     "work_seconds_sql",
 ]

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from .errors import ConfigError, EngineError
+from .sql import ident
 
 
 class Engine:
@@ -100,6 +101,11 @@ class Engine:
             names = [d[0] for d in cur.description or []]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def fetchall(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and return all its rows as tuples, read completely (the connection is free after)."""
+        with self._errors(sql):
+            return self.con.execute(sql, params or []).fetchall()
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query returning one value."""
         with self._errors(sql):
@@ -109,11 +115,17 @@ class Engine:
 
     def register(self, name: str, table: pa.Table) -> None:
         """Expose an Arrow table to SQL under ``name`` (zero-copy)."""
-        self.con.register(name, table)
+        with self._errors(f"register {name}"):
+            self.con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        """Forget a table exposed with :meth:`register` (nothing happens when there is none)."""
+        with self._errors(f"unregister {name}"):
+            self.con.unregister(name)
 
     def columns(self, table: str) -> list[str]:
         """Column names of a table or view, in order."""
-        return [r[0] for r in self.con.execute(f'DESCRIBE "{table}"').fetchall()]
+        return [r[0] for r in self.fetchall(f"DESCRIBE {ident(table)}")]
 
     def has_table(self, name: str) -> bool:
         return bool(

@@ -42,11 +42,13 @@ from typing import Any, Final
 import yaml
 
 from . import schema as S
-from .costs import CostModel, sql_string
+from .costs import CostModel
 from .engine import Engine
 from .errors import ConfigError
 from .findings.base import Finding
 from .options import AnalysisOptions
+from .sql import ident, in_list, integer, sql_string
+from .yamlio import load_yaml
 
 KPIS: Final = {  # kpi -> True when higher is better
     "containment": True,
@@ -90,7 +92,7 @@ def load_parties(path: str | Path) -> tuple[Party, ...]:
     """Read ``parties: [{name, kpi, target}]`` from YAML; ConfigError naming the file and key."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"), path=p)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read parties: {exc}", path=p) from exc
     if not isinstance(data, dict) or set(data) != {"parties"} or not isinstance(data["parties"], list):
@@ -150,14 +152,14 @@ def assess_incentives(
 
 # --- staging ------------------------------------------------------------------------------------------
 def _party_expr() -> str:
-    ss = ", ".join(f"'{v}'" for v in S.SELF_SERVICE)
+    ss = in_list(S.SELF_SERVICE)
     # The customer and the system are not parties anyone pays: their events never make a closer.
-    not_parties = ", ".join(f"'{v}'" for v in (S.CUSTOMER, S.SYSTEM))
+    not_parties = in_list((S.CUSTOMER, S.SYSTEM))
     return (
-        f"CASE WHEN lower({S.ACTOR_TYPE}) IN ({ss}) THEN lower({S.ACTOR_TYPE}) "
-        f"WHEN lower({S.CHANNEL}) IN ({ss}) AND {S.ACTOR_TYPE} IS NULL THEN lower({S.CHANNEL}) "
+        f"CASE WHEN lower({S.ACTOR_TYPE}) IN {ss} THEN lower({S.ACTOR_TYPE}) "
+        f"WHEN lower({S.CHANNEL}) IN {ss} AND {S.ACTOR_TYPE} IS NULL THEN lower({S.CHANNEL}) "
         f"WHEN {S.TEAM} IS NOT NULL THEN {S.TEAM} "
-        f"WHEN lower({S.ACTOR_TYPE}) IN ({not_parties}) THEN NULL ELSE {S.ACTOR_TYPE} END"
+        f"WHEN lower({S.ACTOR_TYPE}) IN {not_parties} THEN NULL ELSE {S.ACTOR_TYPE} END"
     )
 
 
@@ -170,14 +172,14 @@ def _stage(engine: Engine, options: AnalysisOptions) -> None:
     """``pev``: events with their party; ``cc``: one row per contact with its closer, survey score and the
     customer's next contact (any channel or reason) within the window: its closer, handle and cost."""
     survey = _survey_column(engine)
-    score = f'TRY_CAST("{survey}" AS DOUBLE)' if survey else "CAST(NULL AS DOUBLE)"
+    score = f"TRY_CAST({ident(survey)} AS DOUBLE)" if survey else "CAST(NULL AS DOUBLE)"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_P}pev AS
         SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.SOURCE_ROW} AS r, {_party_expr()} AS party,
                {S.DURATION_S} AS dur, {score} AS score
         FROM {S.EVENTS_TABLE}"""
     )
-    win = round(options.window_days * 86_400 * 1_000_000)
+    win = integer(round(options.window_days * 86_400 * 1_000_000))
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_P}cc AS
         WITH closer AS (
@@ -199,7 +201,7 @@ def _stage(engine: Engine, options: AnalysisOptions) -> None:
 
 
 def _party_table(engine: Engine, parties: tuple[Party, ...] | None) -> list[dict[str, Any]]:
-    failed = ", ".join(f"'{v}'" for v in _FAILED)
+    failed = in_list(_FAILED)
     rows = engine.rows(
         f"""WITH touch AS (
             SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(c.closer) AS closer,
@@ -218,7 +220,7 @@ def _party_table(engine: Engine, parties: tuple[Party, ...] | None) -> list[dict
                    count(*) FILTER (WHERE NOT {S.IS_CENSORED}) AS uncensored,
                    count(*) FILTER (WHERE NOT {S.IS_CENSORED} AND {S.HAS_REPEAT}) AS repeats,
                    count(*) FILTER (WHERE NOT {S.IS_CENSORED} AND NOT {S.HAS_REPEAT}
-                                    AND coalesce({S.FINAL_OUTCOME}, '') NOT IN ({failed})) AS resolved,
+                                    AND coalesce({S.FINAL_OUTCOME}, '') NOT IN {failed}) AS resolved,
                    sum({S.COST}) AS cost, sum(next_cost) FILTER (WHERE {S.HAS_REPEAT}) AS repeat_cost,
                    avg(epoch({S.END_TS}) - epoch({S.START_TS})) AS close_s, avg(score) AS survey,
                    avg(next_handle) FILTER (WHERE followed) AS next_handle_s,

@@ -28,10 +28,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from . import schema as S
-from .costs import sql_string
 from .engine import Engine
 from .errors import ConfigError, InputError
 from .process.steps import ordered_events
+from .sql import sql_string
 
 OPEN: Final = "open"
 ABANDONED: Final = "abandoned"

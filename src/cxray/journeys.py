@@ -54,10 +54,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import schema as S
-from .costs import CostModel, contact_cost_sql, event_cost_sql, sql_string, work_seconds_sql
+from .costs import CostModel, contact_cost_sql, event_cost_sql, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
 from .process.steps import ordered_events
+from .sql import in_list, sql_string
 
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
@@ -101,8 +102,7 @@ class LogFacts:
 def log_facts(engine: Engine) -> LogFacts:
     """One pass over ``events``: which optional columns carry data, and the last timestamp."""
     counts = ", ".join(f"count({c}) > 0" for c in FACT_COLUMNS)
-    row = engine.con.execute(f'SELECT {counts}, max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}').fetchone()
-    assert row is not None  # an aggregate always returns one row
+    row = engine.fetchall(f'SELECT {counts}, max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}')[0]  # one row
     return LogFacts.from_flags(list(row[:-1]), row[-1])
 
 
@@ -158,16 +158,12 @@ def _any(cond: str) -> str:
     return f"coalesce(bool_or({cond}), false)"
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(sql_string(v) for v in values) + ")"
-
-
 def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated: bool) -> None:
     """One row per contact: times, first/last values, handle time, work, cost and raw flags.
 
     ``estimated``: the log has no handle times, so work and cost are estimated from touches (``costs``).
     """
-    humans = _in((S.AGENT, S.BACK_OFFICE))
+    humans = in_list((S.AGENT, S.BACK_OFFICE))
     work = work_seconds_sql(costs, estimated=estimated, actor_type_expr="eff_actor")
     engine.execute(
         f"""
@@ -191,7 +187,7 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
                    {_first(S.TEAM)} AS {S.FIRST_TEAM},
                    {_any(f"{S.OUTCOME} = {sql_string(S.TRANSFERRED)}")} AS any_transferred,
                    {_any(f"{S.OUTCOME} = {sql_string(S.ESCALATED)}")} AS any_escalated,
-                   {_any(f"eff_actor IN {_in(S.SELF_SERVICE)}")} AS self_service,
+                   {_any(f"eff_actor IN {in_list(S.SELF_SERVICE)}")} AS self_service,
                    {_any(f"eff_actor = {sql_string(S.BOT)}")} AS touched_bot,
                    {_any(f"eff_actor IN {humans}")} AS touched_human
             FROM {ordered}
@@ -345,7 +341,7 @@ def _bound_journeys(engine: Engine, options: AnalysisOptions) -> None:
 
 def _create_journeys(engine: Engine) -> None:
     """Aggregate contacts to journeys; the first contact names it, the last decides its resolution."""
-    bad_end = _in((S.ABANDONED, S.UNRESOLVED))
+    bad_end = in_list((S.ABANDONED, S.UNRESOLVED))
     last = f"FILTER (WHERE NOT {S.HAS_REPEAT})"
     first = f"FILTER (WHERE {S.CONTACT_SEQ} = 1)"
     engine.execute(

@@ -17,11 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 from . import schema as S
-from .costs import sql_string
 from .engine import Engine
 from .errors import EngineError
 from .journeys import LogFacts, log_facts
 from .options import AnalysisOptions
+from .sql import sql_string
 
 # Breakdown name → contact-level column, and the LogFacts flag saying the column carries data.
 _DIMENSIONS: tuple[tuple[str, str, str], ...] = (

@@ -68,4 +68,4 @@ def load_rows(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> None:
     """Create the canonical ``events`` table in ``engine`` from dicts (replacing any existing one)."""
     engine.register("_cxray_rows", events_table(rows))
     engine.execute(f"CREATE OR REPLACE TABLE {S.EVENTS_TABLE} AS SELECT * FROM _cxray_rows")
-    engine.con.unregister("_cxray_rows")
+    engine.unregister("_cxray_rows")

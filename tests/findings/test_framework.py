@@ -217,3 +217,33 @@ def test_a_log_with_nothing_wrong_has_no_breakdowns(engine):
     load_rows(engine, rows + filler())
     build_journeys(engine)
     assert find_breakdowns(engine)["breakdowns"] == []
+
+
+def test_a_failing_detector_is_named_in_the_engine_error(engine):
+    """A detector whose SQL fails, or whose claims query fails when priced, is named in the EngineError."""
+    from cxray.errors import EngineError
+
+    class Broken(Detector):
+        """Runs SQL that does not bind (an example of a detector bug)."""
+
+        code, name, bucket = "US02", "broken", TECHNOLOGY
+
+        def detect(self, ctx):
+            ctx.engine.rows("SELECT no_such_column FROM contacts")
+            return []
+
+    class BadClaims(Detector):
+        """Returns a finding whose claims query does not bind (pasted Python ``None``)."""
+
+        code, name, bucket = "US03", "bad-claims", TECHNOLOGY
+
+        def detect(self, ctx):
+            sql = "SELECT contact_id, coalesce(None, 0) AS share, 0 AS units, 0 AS minutes, 0 AS cost "
+            sql += "FROM contacts"
+            return [self.finding(title="bad", contacts_affected=1, claims_sql=sql)]
+
+    _ten_contacts(engine)
+    with pytest.raises(EngineError, match=r"detector US02 \(broken\) failed: .*no_such_column"):
+        find_breakdowns(engine, detectors=[Broken()])
+    with pytest.raises(EngineError, match=r"detector US03: claims of 'bad' failed: .*None"):
+        find_breakdowns(engine, detectors=[BadClaims()])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -57,12 +57,12 @@ class AbandonmentHotSpot(Detector):
         e.execute(
             f"""ALTER TABLE {cells} ADD COLUMN hot BOOLEAN;
                 UPDATE {cells} SET hot = k - n * coalesce(b, 0) > 0 AND k >= {lift} * n * {fb}
-                   AND (k - n * {fb}) / sqrt(greatest(n * {fb} * (1 - {fb}), 1e-9)) >= {float(t.min_z)}"""
+                   AND (k - n * {fb}) / sqrt(greatest(n * {fb} * (1 - {fb}), 1e-9)) >= {num(t.min_z)}"""
         )
         rows = e.rows(
             f"""SELECT v, list(h ORDER BY h) AS hours, sum(n) AS n, sum(k) AS k, sum(n * b) AS expected,
                        sum(k - n * b) AS excess
-                FROM {cells} WHERE hot GROUP BY v HAVING sum(k - n * b) >= {float(t.min_excess)}
+                FROM {cells} WHERE hot GROUP BY v HAVING sum(k - n * b) >= {num(t.min_excess)}
                 ORDER BY excess DESC, v LIMIT {int(t.max_findings)}"""
         )
         nxt = ctx.next_table() if ctx.facts.has_customer else None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
 from ..errors import ConfigError
+from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -100,7 +100,7 @@ class BackOfficeAging(Detector):
             base = sorted(others)[len(others) // 2] if others else self.target_days
             base = max(base, 1e-6)
             med = qrow["med"] or 0.0
-            mine = f"SELECT * FROM {chases} WHERE q = {sql_string(q)} AND after_days > {float(base)}"
+            mine = f"SELECT * FROM {chases} WHERE q = {sql_string(q)} AND after_days > {num(base)}"
             n_chase = int(scalar(e, f"SELECT count(*) FROM {chases} WHERE q = ?", [q]) or 0)
             n_avoid = int(scalar(e, f"SELECT count(*) FROM ({mine})") or 0)
             if n_avoid < t.min_excess or med < t.min_lift * base:

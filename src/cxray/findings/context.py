@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from ..costs import CostModel, event_cost_sql, sql_string, work_seconds_sql
+from ..costs import CostModel, event_cost_sql, work_seconds_sql
 from ..engine import Engine
 from ..journeys import LogFacts, log_facts, route_column, window_us
 from ..options import AnalysisOptions
 from ..process.steps import ordered_events
 from ..quality import DataQuality
+from ..sql import in_list
 
 EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
@@ -22,10 +23,6 @@ LEG_ACTIVITIES: str = "_cxray_fx_leg_activities"
 NEXT: str = "_cxray_fx_next"
 
 HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
-
-
-def in_list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(sql_string(v) for v in values) + ")"
 
 
 @dataclass

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import TECHNOLOGY, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import (
     Thresholds,
-    avoidable_share_sql,
     baseline_cells_sql,
     claims,
     examples,
     rnd,
+    share_column,
     significant_sql,
     z_sql,
 )
@@ -62,7 +62,7 @@ class ContextLoss(Detector):
                     SELECT x.{S.ACTIVITY} AS a, count(*) AS legs_with
                     FROM {la} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
                     WHERE NOT l.is_self_service GROUP BY 1
-                ) WHERE legs_with >= {float(self.per_leg_share)}
+                ) WHERE legs_with >= {num(self.per_leg_share)}
                         * (SELECT count(*) FROM {legs} WHERE NOT is_self_service)
             ), d AS (
                 SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY} AS a, minutes, cost FROM {la}
@@ -78,7 +78,7 @@ class ContextLoss(Detector):
         cell = f"SELECT a, x, count(*) AS n, count(*) FILTER (WHERE again) AS k FROM {dups} GROUP BY 1, 2"
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
         rows = e.rows(
-            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, a, x LIMIT {int(t.max_findings)}"""
         )
@@ -94,7 +94,7 @@ class ContextLoss(Detector):
             where = {S.ACTIVITY: a, dim: x, "to": x}
             if froms:
                 where["from"] = str(froms[0]["from"])
-            share = avoidable_share_sql(str(row["k"]), str(row["n"]), str(row["b"]))
+            share = num(row["share"])
             out.append(
                 self.finding(
                     title=f"Context lost on handoff into {x}: {a!r} repeated ({row['rate']:.0%})",

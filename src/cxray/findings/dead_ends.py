@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, baseline_cells_sql, claims, examples, num, rnd, significant_sql, z_sql
+from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, share_column, significant_sql, z_sql
 
 
 @register_detector
@@ -55,7 +55,7 @@ class DeadEnd(Detector):
         cell = f"SELECT a, count(*) AS n, count(*) FILTER (WHERE dead) AS k FROM {last} GROUP BY a"
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell)}")
         rows = e.rows(
-            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, a LIMIT {int(t.max_findings)}"""
         )
@@ -63,7 +63,7 @@ class DeadEnd(Detector):
         out = []
         for row in rows:
             a = str(row["a"])
-            share = f"greatest(0.0, ({num(row['k'])} - {num(row['n'])} * {num(row['b'])}) / {num(row['k'])})"
+            share = num(row["share"])
             dead = f"SELECT * FROM {last} WHERE dead AND a = {sql_string(a)}"
             if nxt:
                 claims_sql = f"""SELECT n.next_contact_id AS contact_id, {share} AS share, 1 AS units,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import TECHNOLOGY, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, avoidable_share_sql, examples, rnd, significant_sql, z_sql
+from .stats import Thresholds, examples, rnd, share_column, significant_sql, z_sql
 
 
 @register_detector
@@ -62,7 +62,7 @@ class FalseContainment(Detector):
             """
         )
         rows = e.rows(
-            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, ch, r LIMIT {int(t.max_findings)}"""
         )
@@ -86,7 +86,7 @@ class FalseContainment(Detector):
             where = {S.CHANNEL: str(ch)} if ch is not None else {}
             if r:
                 where[S.REASON] = r
-            share = avoidable_share_sql(str(row["k"]), str(row["n"]), str(row["b"]))
+            share = num(row["share"])
             out.append(
                 self.finding(
                     title=f"False containment: {row['rate']:.0%} of contained {r or 'self-service'} "

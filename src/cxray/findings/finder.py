@@ -13,10 +13,12 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
-from ..errors import ConfigError
+from ..errors import ConfigError, EngineError
 from ..options import AnalysisOptions
 from ..quality import DataQuality
 from .base import Detector, Finding
@@ -78,13 +80,37 @@ def find_breakdowns(
     try:
         found: list[Finding] = []
         for detector in detectors if detectors is not None else default_detectors():
-            found.extend(detector.detect(ctx))
-        priced = _price(engine, found, finder)
+            found.extend(_detect(detector, ctx))
+        try:
+            priced = _price(engine, found, finder)
+        except EngineError as exc:
+            raise _claims_error(engine, found, exc) from exc
     finally:
         ctx.close()
         engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
     basis = "handle_time" if ctx.facts.has_duration else "estimated_from_touches"
     return _summarise(engine, priced, top, finder, costs, basis)
+
+
+def _detect(detector: Detector, ctx: DetectorContext) -> list[Finding]:
+    """``detector.detect(ctx)``; an engine failure, or a value a SQL helper refused, names the detector."""
+    try:
+        return detector.detect(ctx)
+    except (EngineError, duckdb.Error, ValueError, TypeError, ArithmeticError) as exc:
+        label = f"{detector.code or type(detector).__name__} ({detector.name or 'unnamed'})"
+        raise EngineError(f"detector {label} failed: {exc}") from exc
+
+
+def _claims_error(engine: Engine, found: list[Finding], exc: EngineError) -> EngineError:
+    """The pricing step failed: name the first finding whose claims query does not run on its own."""
+    for f in found:
+        if not f.claims_sql:
+            continue
+        try:
+            engine.fetchall(f"SELECT * FROM ({f.claims_sql}) LIMIT 0")
+        except EngineError as own:
+            return EngineError(f"detector {f.code}: claims of {f.title!r} failed: {own}")
+    return EngineError(f"pricing the findings' claims failed: {exc}")
 
 
 def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[Finding]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import AGENT_ABSORBED, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import (
     Thresholds,
-    avoidable_share_sql,
     baseline_cells_sql,
     claims,
     examples,
     rnd,
+    share_column,
     significant_sql,
     z_sql,
 )
@@ -54,7 +54,7 @@ class Rework(Detector):
         cell = f"SELECT a, x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k FROM {occ} GROUP BY 1, 2"
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
         rows = e.rows(
-            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
+            f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, a, x LIMIT {int(t.max_findings)}"""
         )
@@ -62,7 +62,7 @@ class Rework(Detector):
         for row in rows:
             a, x = str(row["a"]), str(row["x"])
             mine = f"SELECT * FROM {occ} WHERE times > 1 AND a = {sql_string(a)} AND x = {sql_string(x)}"
-            share = avoidable_share_sql(str(row["k"]), str(row["n"]), str(row["b"]))
+            share = num(row["share"])
             dim = ctx.route_dim
             out.append(
                 self.finding(

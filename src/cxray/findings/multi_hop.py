@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
 from ..errors import ConfigError
+from ..sql import num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -58,7 +58,7 @@ class MultiHop(Detector):
         )
         rows = e.rows(
             f"""SELECT r, count(*) AS k, sum(minutes) AS minutes, sum(cost) AS cost, mode(path) AS path
-                FROM {chains} GROUP BY r HAVING count(*) >= {float(t.min_excess)}
+                FROM {chains} GROUP BY r HAVING count(*) >= {num(t.min_excess)}
                 ORDER BY coalesce(sum(cost), 0) DESC, k DESC, r LIMIT {int(t.max_findings)}"""
         )
         out = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -62,7 +62,7 @@ class ParkedWork(Detector):
             SELECT a.*, total / nullif(all_days, 0) AS share,
                    (SELECT median(i.days) FROM {idle} i WHERE i.a <> a.a) AS base
             FROM a, tot
-            WHERE total >= {float(self.min_share)} * all_days AND n >= {float(t.min_excess)}
+            WHERE total >= {num(self.min_share)} * all_days AND n >= {num(t.min_excess)}
             ORDER BY total DESC, a.a
             """
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -58,7 +58,7 @@ class PingPong(Detector):
             SELECT a, b, count(*) AS k, sum(revisits) AS revisits, sum(minutes) AS minutes,
                    arg_max(r, n_r) AS top_reason, max(n_r) AS top_n
             FROM (SELECT *, count(*) OVER (PARTITION BY a, b, r) AS n_r FROM {pairs})
-            GROUP BY a, b HAVING count(*) >= {float(t.min_excess)}
+            GROUP BY a, b HAVING count(*) >= {num(t.min_excess)}
             ORDER BY coalesce(sum(cost), 0) DESC, coalesce(sum(minutes), 0) DESC, k DESC, a, b
             LIMIT {int(t.max_findings)}
             """

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
 from ..errors import ConfigError
+from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -89,9 +89,9 @@ class RepeatConcentration(Detector):
                 FROM {cells} GROUP BY v
             )
             SELECT *, k - expected AS excess, (k - expected) / sqrt(greatest(var, 1e-9)) AS z FROM v
-            WHERE k - expected >= {float(t.min_excess)}
-              AND k >= {float(t.min_lift)} * greatest(expected, 1e-9)
-              AND (k - expected) / sqrt(greatest(var, 1e-9)) >= {float(t.min_z)}
+            WHERE k - expected >= {num(t.min_excess)}
+              AND k >= {num(t.min_lift)} * greatest(expected, 1e-9)
+              AND (k - expected) / sqrt(greatest(var, 1e-9)) >= {num(t.min_z)}
             ORDER BY excess DESC, v LIMIT {int(t.max_findings)}
             """
         )

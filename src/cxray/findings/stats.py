@@ -7,13 +7,13 @@ what fixing it would avoid; each symptomatic contact is avoidable with probabili
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError
+from ..sql import num
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,9 +58,9 @@ def z_sql(k: str, n: str, b: str) -> str:
 def significant_sql(k: str, n: str, b: str, t: Thresholds) -> str:
     """SQL boolean: the segment's excess passes all three thresholds."""
     return (
-        f"({excess_sql(k, n, b)} >= {float(t.min_excess)} "
-        f"AND {k} >= {float(t.min_lift)} * {n} * {floor_rate(b)} "
-        f"AND {z_sql(k, n, b)} >= {float(t.min_z)})"
+        f"({excess_sql(k, n, b)} >= {num(t.min_excess)} "
+        f"AND {k} >= {num(t.min_lift)} * {n} * {floor_rate(b)} "
+        f"AND {z_sql(k, n, b)} >= {num(t.min_z)})"
     )
 
 
@@ -79,18 +79,16 @@ def baseline_cells_sql(cells: str, within: str | None = None) -> str:
     )
 
 
-def num(value: Any) -> str:
-    """A SQL DOUBLE literal for a Python number. Pasted as plain text, ``0.035714285714285715`` is a
-    DECIMAL(18, 18) to DuckDB, and multiplying it overflows; None or NaN is a bug, never the SQL word."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"not a finite number: {value!r}")
-    return f"CAST({number!r} AS DOUBLE)"
-
-
 def avoidable_share_sql(k: str, n: str, b: str) -> str:
     """SQL: the share of each symptomatic contact that is avoidable, ``max(0, (k - n·b) / k)``."""
     return f"greatest(0.0, {excess_sql(k, n, b)} / nullif({k}, 0))"
+
+
+def share_column() -> str:
+    """SQL select item ``share`` over a cells table (``k``, ``n``, ``b``): the avoidable share of each
+    symptomatic contact, 0 for a cell without any. Computed in SQL, where a missing baseline (a cell with
+    nothing to compare with) counts as 0, then pasted into the claims with :func:`cxray.sql.num`."""
+    return f"coalesce({avoidable_share_sql('k', 'n', 'b')}, 0.0) AS share"
 
 
 def examples(engine: Engine, sql: str, params: list[Any] | None = None, *, n: int = 3) -> list[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..costs import sql_string
+from ..sql import num, sql_string
 from .base import TECHNOLOGY, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, avoidable_share_sql, claims, examples, rnd, significant_sql, z_sql
+from .stats import Thresholds, claims, examples, rnd, share_column, significant_sql, z_sql
 
 
 @register_detector
@@ -61,8 +61,8 @@ class TransferHotSpot(Detector):
         )
         rows = e.rows(
             f"""
-            SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z FROM {cells}
-            WHERE k >= {float(self.min_rate)} * n AND {significant_sql("k", "n", "b", t)}
+            SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
+            WHERE k >= {num(self.min_rate)} * n AND {significant_sql("k", "n", "b", t)}
             ORDER BY k - n * b DESC, v, r LIMIT {int(t.max_findings)}
             """
         )
@@ -70,7 +70,7 @@ class TransferHotSpot(Detector):
 
     def _finding(self, ctx: DetectorContext, legs: str, row: dict) -> Finding:
         e, v, r = ctx.engine, str(row["v"]), str(row["r"])
-        share = avoidable_share_sql(str(row["k"]), str(row["n"]), str(row["b"]))
+        share = num(row["share"])
         symptomatic = f"""
             SELECT l.{S.CONTACT_ID}, l.minutes, l.cost, l.next_key, c.{S.ENTRY_CHANNEL}
             FROM {legs} l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})

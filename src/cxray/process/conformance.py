@@ -26,6 +26,7 @@ from typing import Any, Final
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError
+from ..sql import integer, sql_string
 from .model import END, START, ProcessModel
 from .steps import IS_LAST, NEXT_ACTIVITY, ordered_events, q
 
@@ -135,7 +136,7 @@ def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
     channel = f"arg_min({q(S.CHANNEL)}, seq) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
     # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
     # inferred happy path belongs to a reason and an entry channel.
-    scope = f"coalesce({reason}, '') || '{_SEP}' || coalesce({channel}, '')" if by_reason else "''"
+    scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')" if by_reason else "''"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.scope} AS
         SELECT {_C} AS c, {scope} AS scope, {reason} AS reason, {channel} AS channel
@@ -164,7 +165,8 @@ def _seq(engine: Engine, t: type[_Names]) -> None:
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
         SELECT e.{_C} AS c, sc.scope, coalesce(al.step, e.{_A}) AS step, e.seq AS pos,
-               CASE WHEN e.{IS_LAST} THEN '{END}' ELSE coalesce(an.step, e.{NEXT_ACTIVITY}) END AS nxt,
+               CASE WHEN e.{IS_LAST} THEN {sql_string(END)}
+                    ELSE coalesce(an.step, e.{NEXT_ACTIVITY}) END AS nxt,
                (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
         FROM {ordered} e JOIN {t.scope} sc ON sc.c = e.{_C}
         LEFT JOIN {t.alias} al ON al.activity = e.{_A}
@@ -187,7 +189,7 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
             FROM traces JOIN {t.scope} s USING (c) GROUP BY s.scope, len, h
             QUALIFY rank() OVER (PARTITION BY s.scope ORDER BY count(*) DESC) = 1
         ), named AS (
-            SELECT c AS rep, string_agg(step, '{_SEP}' ORDER BY pos) AS path
+            SELECT c AS rep, string_agg(step, {sql_string(_SEP)} ORDER BY pos) AS path
             FROM {t.seq} WHERE c IN (SELECT rep FROM counted) GROUP BY c
         )
         SELECT scope, path, n, total FROM counted JOIN named USING (rep)
@@ -232,7 +234,7 @@ def _replay(engine: Engine, t: type[_Names]) -> None:
         f"""CREATE OR REPLACE TEMP TABLE {t.moves} AS
         WITH m AS (
             SELECT c, scope, pos, step AS src, nxt AS dst, gap_s FROM {t.seq}
-            UNION ALL SELECT c, scope, 0, '{START}', step, NULL FROM {t.seq} WHERE pos = 1
+            UNION ALL SELECT c, scope, 0, {sql_string(START)}, step, NULL FROM {t.seq} WHERE pos = 1
         )
         SELECT m.*, tr.src IS NOT NULL AS allowed
         FROM m LEFT JOIN {t.trans} tr ON tr.scope = m.scope AND tr.src = m.src AND tr.dst = m.dst"""
@@ -253,9 +255,10 @@ def _replay(engine: Engine, t: type[_Names]) -> None:
         f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
         WITH mv AS (
             SELECT c,
-                count(*) FILTER (WHERE NOT allowed AND src = '{START}') AS bad_start,
-                count(*) FILTER (WHERE NOT allowed AND dst = '{END}') AS bad_end,
-                count(*) FILTER (WHERE NOT allowed AND src <> '{START}' AND dst <> '{END}') AS bad_moves
+                count(*) FILTER (WHERE NOT allowed AND src = {sql_string(START)}) AS bad_start,
+                count(*) FILTER (WHERE NOT allowed AND dst = {sql_string(END)}) AS bad_end,
+                count(*) FILTER (WHERE NOT allowed AND src <> {sql_string(START)}
+                                 AND dst <> {sql_string(END)}) AS bad_moves
             FROM {t.moves} GROUP BY c
         ), unknown AS (SELECT c, sum(n) AS n FROM {t.unknown} GROUP BY c),
         skipped AS (SELECT c, count(*) AS n FROM {t.skipped} GROUP BY c)
@@ -295,7 +298,7 @@ def _examples(k: int, expr: str = "c") -> str:
 
 
 def _limit(options: ConformanceOptions) -> str:
-    return f"LIMIT {options.top}" if options.top else ""
+    return f"LIMIT {integer(options.top)}" if options.top else ""
 
 
 def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
@@ -382,7 +385,7 @@ def _slow(
         r = engine.rows(
             f"""WITH x AS (
                 SELECT c, gap_s FROM {t.moves}
-                WHERE {match} AND dst <> '{END}' AND gap_s IS NOT NULL
+                WHERE {match} AND dst <> {sql_string(END)} AND gap_s IS NOT NULL
             )
             SELECT count(*) AS measured, count(*) FILTER (WHERE gap_s > {target.seconds}) AS over,
                 count(DISTINCT c) FILTER (WHERE gap_s > {target.seconds}) AS contacts,
@@ -420,7 +423,7 @@ def _expected(
         col = "reason" if p.by == "reason" else "channel"
         r = engine.rows(
             f"""WITH x AS (
-                SELECT q.c, string_agg(q.step, '{_SEP}' ORDER BY q.pos) = ? AS on_path
+                SELECT q.c, string_agg(q.step, {sql_string(_SEP)} ORDER BY q.pos) = ? AS on_path
                 FROM {t.seq} q JOIN {t.scope} s USING (c) WHERE s.{col} = ? GROUP BY q.c
             )
             SELECT count(*) AS n, count(*) FILTER (WHERE on_path) AS on_path,

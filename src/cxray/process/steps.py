@@ -43,12 +43,12 @@ def _fingerprint(engine: Engine) -> tuple[int, int] | None:
     """The events table's catalog oid (new when it is replaced) and live row count (changes on
     INSERT/DELETE; ``estimated_size`` does not see deletes). An UPDATE in place is not seen: readers
     write ``events`` once, and whoever changes it in place calls :func:`release_ordered_events`."""
-    rows = engine.con.execute(
+    rows = engine.fetchall(
         "SELECT table_oid FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [S.EVENTS_TABLE]
-    ).fetchall()
+    )
     if len(rows) != 1:
         return None
-    count = engine.con.execute(f"SELECT count(*) FROM {q(S.EVENTS_TABLE)}").fetchall()[0][0]
+    count = engine.fetchall(f"SELECT count(*) FROM {q(S.EVENTS_TABLE)}")[0][0]
     return int(rows[0][0]), int(count)
 
 
@@ -94,9 +94,7 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     leg: it grows where the key changes; 0 before the first key).
     """
     if route == "auto":
-        has = engine.con.execute(
-            f"SELECT count({S.QUEUE}) > 0, count({S.TEAM}) > 0 FROM {q(S.EVENTS_TABLE)}"
-        ).fetchall()[0]
+        has = engine.fetchall(f"SELECT count({S.QUEUE}) > 0, count({S.TEAM}) > 0 FROM {q(S.EVENTS_TABLE)}")[0]
         route = S.QUEUE if has[0] else S.TEAM if has[1] else None
     events = _fingerprint(engine)
     key = None if events is None else (*events, route)

@@ -54,7 +54,7 @@ def merge_flow(
         return _merge(engine, partials, sketch, top_variants)
     finally:
         for name in _SCHEMAS:
-            engine.con.unregister(_P + name)
+            engine.unregister(_P + name)
 
 
 def _merge(engine: Engine, partials: list[dict[str, Any]], sketch: str, top_variants: int) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def _append(engine: Engine, name: str, table: Any, created: set[str]) -> None:
             engine.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _cx_sp_in")
             created.add(name)
     finally:
-        engine.con.unregister("_cx_sp_in")
+        engine.unregister("_cx_sp_in")
 
 
 __all__ = ["SKETCH", "Gathered", "gather"]

@@ -90,7 +90,7 @@ def _task(
                 f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {FILE} AS {FILENO} FROM _cx_in "
                 f"ORDER BY {FILE}, {S.SOURCE_ROW}"
             )
-            engine.con.unregister("_cx_in")
+            engine.unregister("_cx_in")
             del table
             duplicates = finish_events(engine, attr_columns)
             for c, name in zip(attr_columns, attributes, strict=True):

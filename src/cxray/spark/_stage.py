@@ -237,7 +237,7 @@ def _stage_task(plan: FilePlan, options: ReadOptions, attributes: list[str], off
                 table = table.drop_columns([_PATH, _INDEX]).append_column(ROW, pa.array(row))
                 engine.register(view, table)
                 out = arrow(engine, sql)
-                engine.con.unregister(view)
+                engine.unregister(view)
                 yield from out.to_batches()
 
     return task

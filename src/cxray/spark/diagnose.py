@@ -162,7 +162,7 @@ def _rejected(engine: Engine, rows: pa.Table) -> None:
             f"ORDER BY {FILE}, {S.SOURCE_ROW} NULLS LAST, reason"
         )
     finally:
-        engine.con.unregister("_cx_sp_rejected")
+        engine.unregister("_cx_sp_rejected")
 
 
 def _check_usable(engine: Engine, staged: Staged, counts: StageCounts) -> None:

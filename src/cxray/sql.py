@@ -1,0 +1,73 @@
+"""The one place SQL text is written from Python values: identifiers quoted, literals that refuse bad values.
+
+Data-dependent values travel as parameters (``engine.rows(sql, [value])``) or through staged tables.
+Where a value must be part of the SQL text (a claims query kept for later, a name from configuration),
+it goes through one of these helpers, never ``f"{value}"``: a Python ``None`` pasted as text becomes the
+SQL word ``None`` (a column reference), and ``0.035714285714285715`` becomes a DECIMAL that overflows.
+
+>>> ident('time:timestamp'), sql_string("O'Brien"), num(0.5), lit(None)
+('"time:timestamp"', "'O''Brien'", 'CAST(0.5 AS DOUBLE)', 'NULL')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier (any source column name, even ``time:timestamp`` or ``vru+line``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"an SQL identifier must be a string, got {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal (quotes doubled). ``None`` is a bug here, never the text ``'None'``."""
+    if not isinstance(value, str):
+        raise TypeError(f"an SQL string literal needs a string, got {value!r}")
+    return "'" + value.replace("'", "''") + "'"
+
+
+def lit(value: str | None) -> str:
+    """A SQL string literal, or ``NULL`` for None (where a missing value is meant)."""
+    return "NULL" if value is None else sql_string(value)
+
+
+def lit_list(values: Iterable[str]) -> str:
+    """A SQL list literal ``['a', 'b']``."""
+    return "[" + ", ".join(lit(v) for v in values) + "]"
+
+
+def in_list(values: Iterable[str]) -> str:
+    """The right-hand side of ``x IN (...)``: ``('a', 'b')``; an empty list matches nothing."""
+    items = [sql_string(v) for v in values]
+    return "(" + ", ".join(items) + ")" if items else "(NULL)"
+
+
+def num(value: Any) -> str:
+    """A SQL DOUBLE literal for a Python number.
+
+    Pasted as plain text, ``0.035714285714285715`` is a DECIMAL(18, 18) to DuckDB, and multiplying it
+    overflows; None, NaN, infinity or a bool is a bug, never the SQL word.
+    """
+    if value is None or isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return f"CAST({number!r} AS DOUBLE)"
+
+
+def integer(value: Any) -> str:
+    """A SQL integer literal (LIMIT, a count); refuses None, bools and non-integral numbers."""
+    if value is None or isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    number = int(value)
+    if number != value:
+        raise ValueError(f"not an integer: {value!r}")
+    return str(number)
+
+
+__all__ = ["ident", "in_list", "integer", "lit", "lit_list", "num", "sql_string"]
