@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -258,3 +260,91 @@ def test_opening_hours_option_reaches_the_guards(tmp_path):
     assert dq["out_of_hours_contacts"] == 2
     bad = CliRunner().invoke(app, ["diagnose", str(log), "--out", str(out), "--opening-hours", "phone=7am"])
     assert bad.exit_code == 4 and "HH-HH" in bad.output
+
+
+def test_out_naming_a_file_fails_at_once_with_one_line(good_csv: Path, tmp_path: Path):
+    """--out is checked before the analysis: a file, or a folder under a file, is a config error."""
+    a_file = tmp_path / "taken"
+    a_file.write_text("keep me")
+    for out in (a_file, a_file / "sub"):
+        result = _run("diagnose", str(good_csv), "--out", str(out))
+        assert result.exit_code == EXIT_CONFIG
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+        assert "read " not in result.stderr  # no analysis summary: it failed before the work
+    assert a_file.read_text() == "keep me"
+
+
+def test_read_only_out_folder_is_a_one_line_error(good_csv: Path, tmp_path: Path):
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        if os.access(out, os.W_OK):
+            pytest.skip("running as a user who can write to a read-only folder (root)")
+        result = _run("diagnose", str(good_csv), "--out", str(out))
+        assert result.exit_code == EXIT_CONFIG and "cannot write" in result.stderr
+    finally:
+        out.chmod(0o700)
+
+
+def test_a_failed_run_leaves_the_previous_results_untouched(
+    good_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Writing fails half way: the old files stay byte for byte, the message says so, no temp folder stays."""
+    out = tmp_path / "out"
+    assert _run("diagnose", str(good_csv), "--out", str(out), "-q").exit_code == EXIT_OK
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(importlib.import_module("cxray.diagnose"), "write_parquet", fail)
+    result = _run("diagnose", str(good_csv), "--out", str(out), "--redact", "-q")
+    assert result.exit_code != EXIT_OK and "untouched" in result.stderr and "Traceback" not in result.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv", "out"]
+
+
+def test_a_new_run_replaces_the_whole_set(good_csv: Path, tmp_path: Path):
+    """A run without rejected rows removes the earlier rejected.csv; no temporary folder is left behind."""
+    out = tmp_path / "out"
+    assert _run("diagnose", str(good_csv), "--out", str(out), "-q").exit_code == EXIT_OK
+    assert (out / "rejected.csv").exists()
+    clean = tmp_path / "clean.csv"
+    clean.write_text("\n".join(line for line in GOOD_CSV.splitlines() if "not a time" not in line) + "\n")
+    assert _run("diagnose", str(clean), "--out", str(out), "-q").exit_code == EXIT_OK
+    assert not (out / "rejected.csv").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean.csv", "events.csv", "out"]
+    assert not [p for p in out.iterdir() if ".tmp-" in p.name]
+
+
+def test_concurrent_runs_into_one_folder_do_not_mix_files(good_csv: Path, tmp_path: Path):
+    """Two runs writing into one folder at once: the folder holds one run's set, never a mix."""
+    import threading
+
+    import pyarrow.parquet as pq
+
+    import cxray
+
+    clean = tmp_path / "clean.csv"
+    kept = [line for line in GOOD_CSV.splitlines() if "not a time" not in line and not line.startswith("c3")]
+    clean.write_text("\n".join(kept) + "\n")  # fewer contacts, no rejected rows: the two sets differ
+    out = tmp_path / "out"
+    engines = [cxray.Engine(threads=1), cxray.Engine(threads=1)]
+    try:
+        runs = [(cxray.diagnose(p, engine=e), e) for p, e in zip((good_csv, clean), engines, strict=True)]
+        for _ in range(5):
+            threads = [
+                threading.Thread(target=cxray.write_outputs, args=(d, out), kwargs={"engine": e})
+                for d, e in runs
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            doc = json.loads((out / "diagnosis.json").read_text())
+            assert (out / "rejected.csv").exists() == bool(doc["input"]["rows_rejected"])
+            assert pq.read_table(out / "contacts.parquet").num_rows == doc["metrics"]["overall"]["contacts"]
+    finally:
+        for e in engines:
+            e.close()

@@ -275,3 +275,18 @@ def test_waiting_is_a_measure_of_its_own_never_cost():
     assert wt["customer_days_waited"] == pytest.approx(40 * (5 - 1 / 24), rel=0.01)
     assert wt["avoidable_cost"] == 0
     assert d.breakdown_summary["total_customer_days_waited"] >= wt["customer_days_waited"]
+
+
+def test_encoding_repairs_are_a_warning(tmp_path):
+    """A UTF-8 file with one stray Latin-1 byte and a NUL: both counted, in data_quality, no row lost."""
+    path = tmp_path / "calls.csv"
+    path.write_bytes(
+        b"contact_id,timestamp,activity,team\n"
+        b"c1,2024-03-04 09:00,Answer,Caf\xc3\xa9 team\n"
+        b"c2,2024-03-04 09:03,Answer,Caf\xe9 team\n"
+        b"c3,2024-03-04 09:05,Ans\x00wer,Sales\n"
+    )
+    d = diagnose(str(path))
+    (w,) = [w for w in d.data_quality.warnings if w.code == "encoding_repairs"]
+    assert (d.input.encoding_repairs, d.input.nul_bytes_stripped) == (1, 1)
+    assert w.count == 2 and d.input.rows_kept == 3

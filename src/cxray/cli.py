@@ -156,8 +156,19 @@ def diagnose(
         typer.Option(help="Parties and the KPI each is paid on, YAML (see docs/incentives.md)."),
     ] = None,
     redact: Annotated[
-        bool, typer.Option(help="Pseudonymise customer ids and mask emails/phone numbers in the report.")
+        bool,
+        typer.Option(
+            help="Redact every output and this command's summary: pseudonymise ids, mask emails and phone "
+            "numbers (keyed with a random salt per run unless --redact-salt is given)."
+        ),
     ] = False,
+    redact_salt: Annotated[
+        str | None,
+        typer.Option(
+            help="The salt of --redact's pseudonyms: the same salt gives the same pseudonyms, so runs "
+            "compare. Keep it secret: with it an id can be checked against its pseudonym."
+        ),
+    ] = None,
     memory_limit: Annotated[
         str | None,
         typer.Option(
@@ -185,11 +196,21 @@ def diagnose(
     """Read events, reconstruct journeys, map the flow, measure, find breakdowns; write the report."""
     from . import AnalysisOptions, CostModel, Engine, Mapping, ReadOptions, write_outputs
     from . import diagnose as run_diagnose
+    from .diagnose import OUTPUT_FILES, check_out_dir
     from .incentives import load_parties
     from .process.model import load_model
     from .quality import QualityOptions
-    from .summary import headline
+    from .report.redact import mask_text, new_salt
+    from .summary import headline, redacted_headline
 
+    if redact_salt is not None and not redact:
+        raise _fail(ConfigError("--redact-salt applies with --redact only"))
+    salt = (redact_salt or new_salt()) if redact else None
+    try:
+        check_out_dir(out)  # before the work: a bad --out fails in a second, not after the analysis
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    previous = [n for n in OUTPUT_FILES.values() if (out / n).exists()]
     try:
         m = Mapping.resolve(mapping, columns=_pairs(map_, "--map"), outcomes=_pairs(outcome_map, "--outcome"))
         read = ReadOptions(
@@ -225,13 +246,17 @@ def diagnose(
                 model=documented,
                 parties=declared,
             )
-            paths = write_outputs(result, out, engine=engine, redact=redact, progress=progress)
+            paths = write_outputs(result, out, engine=engine, redact=redact, salt=salt, progress=progress)
     except CxrayError as exc:
-        raise _fail(exc) from None
+        message = mask_text(str(exc)) if redact else str(exc)
+        if previous and "untouched" not in message:
+            message += f" (the previous results in {out} are untouched)"
+        print(f"cxray: error: {message}", file=sys.stderr)
+        raise typer.Exit(_exit_code(exc)) from None
     if json_:
-        print(result.to_json())
+        print(paths["json"].read_text(encoding="utf-8").rstrip("\n") if redact else result.to_json())
     if not quiet:
-        _say(headline(result))
+        _say(headline(result) if salt is None else redacted_headline(result, salt=salt))
         for name, path in paths.items():
             print(f"cxray: wrote {name}: {path}", file=sys.stderr)
 

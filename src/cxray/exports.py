@@ -16,17 +16,22 @@ With ``redact`` the id columns are pseudonymised with the report's function and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from . import schema as S
 from .engine import Engine
 from .io.sql import ident
 from .quality import EXCLUDED, EXCLUDED_CONTACTS_TABLE
+
+if TYPE_CHECKING:
+    from .report.redact import Redactor
 
 #: The columns that identify a contact, a customer or a journey: pseudonymised by ``redact_ids``.
 ID_COLUMNS: tuple[str, ...] = (S.CONTACT_ID, S.CUSTOMER_ID, S.JOURNEY_ID)
@@ -91,10 +96,135 @@ def redact_ids(tables: Sequence[pa.Table], *, salt: str = "cxray") -> list[pa.Ta
     return out
 
 
+def mask_text_columns(tables: Sequence[pa.Table], text: Callable[[str], str]) -> list[pa.Table]:
+    """The tables with every string column but the ids passed through ``text`` (a ``Redactor``'s).
+
+    Queues, teams and reasons are free text a person typed, where an email or a phone number can hide;
+    each distinct value is masked once (``dictionary_encode``), NULL stays NULL.
+
+    >>> t = pa.table({"contact_id": ["a@b.example"], "queue": ["mail a@b.example"], "n": [1]})
+    >>> [r] = mask_text_columns([t], lambda v: v.upper())
+    >>> r.to_pylist()
+    [{'contact_id': 'a@b.example', 'queue': 'MAIL A@B.EXAMPLE', 'n': 1}]
+    """
+    out = []
+    for table in tables:
+        for i, field in enumerate(table.schema):
+            if field.name in ID_COLUMNS or not pa.types.is_string(field.type):
+                continue
+            encoded = pc.dictionary_encode(table.column(i).combine_chunks())
+            masked = pa.array([text(v) for v in encoded.dictionary.to_pylist()], pa.string())
+            table = table.set_column(i, field, masked.take(encoded.indices))
+        out.append(table)
+    return out
+
+
 def write_parquet(table: pa.Table, path: Path) -> Path:
     """Write ``table`` as Parquet (zstd), byte-identical for the same table; returns ``path``."""
     pq.write_table(table.combine_chunks(), path, compression="zstd")
     return path
 
 
-__all__ = ["ID_COLUMNS", "TABLE_KEYS", "capture", "redact_ids", "write_parquet"]
+def known_ids(tables: Sequence[pa.Table], candidates: Iterable[str]) -> set[str]:
+    """The ``candidates`` that are ids (a value of an ``ID_COLUMNS`` column) in ``tables``.
+
+    The candidates are the strings of a small document (``diagnosis.json``, the CLI's summary), the tables
+    may hold millions of rows: Arrow checks membership, so no Python set of every id is built.
+
+    >>> t = pa.table({"contact_id": ["c1", "c2"], "customer_id": ["k1", None]})
+    >>> sorted(known_ids([t], ["c2", "k1", "fcr"]))
+    ['c2', 'k1']
+    """
+    wanted = pa.array(sorted(set(candidates)), pa.string())
+    found: set[str] = set()
+    for table in tables:
+        for column in ID_COLUMNS:
+            if column in table.column_names and len(wanted):
+                values = pc.unique(table.column(column).cast(pa.string()))
+                found.update(wanted.filter(pc.is_in(wanted, value_set=values)).to_pylist())
+    return found
+
+
+#: Source columns that name a contact or customer even without a mapping (XES case ids).
+_ID_SOURCES = frozenset({*ID_COLUMNS, "case:concept:name", "case_id", "caseid"})
+
+
+def id_sources(mapping: dict[str, Any] | None) -> frozenset[str]:
+    """Lower-cased source column names holding ids: canonical names, XES keys, and the mapping's sources.
+
+    >>> sorted(id_sources({"columns": {"contact_id": "ConvId", "queue": "Q"}}))[:2]
+    ['case:concept:name', 'case_id']
+    >>> "convid" in id_sources({"columns": {"contact_id": "ConvId"}})
+    True
+    """
+    names = set(_ID_SOURCES)
+    layouts = [mapping or {}, *((mapping or {}).get("events") or [])]
+    for layout in layouts:
+        for canonical, source in (layout.get("columns") or {}).items():
+            if canonical in ID_COLUMNS:
+                names.update([source] if isinstance(source, str) else list(source))
+    return frozenset(n.lower() for n in names)
+
+
+def _is_id(column: str | None, ids: Collection[str]) -> bool:
+    return column is not None and column.lower().removeprefix("raw:") in ids
+
+
+#: Columns of ``rejected.csv`` that say where and why, never holding a source value.
+_REJECTED_FIXED = (S.SOURCE_FILE, S.SOURCE_ROW, "reason", "column")
+
+
+def rejected_ids(rejected: pa.Table, ids: Collection[str]) -> set[str]:
+    """Every raw value of the rejected rows' id columns (``ids`` from ``id_sources``)."""
+    found: set[str] = set()
+    for name in rejected.column_names:
+        if name not in _REJECTED_FIXED and _is_id(name, ids):
+            found.update(v for v in rejected.column(name).cast(pa.string()).to_pylist() if v)
+    if "value" in rejected.column_names and "column" in rejected.column_names:
+        pairs = zip(rejected.column("column").to_pylist(), rejected.column("value").to_pylist(), strict=True)
+        found.update(str(v) for c, v in pairs if v and _is_id(c, ids))
+    return found
+
+
+def write_rejected_redacted(rejected: pa.Table, path: Path, redactor: Redactor, ids: Collection[str]) -> Path:
+    """Write ``rejected.csv`` with every raw value redacted: id columns pseudonymised, the rest masked.
+
+    ``value`` (the bad value) is an id when ``column`` names an id column; a malformed line's text is
+    masked and its id tokens pseudonymised (the redactor knows the rejected rows' ids).
+    """
+    columns = []
+    for name in rejected.column_names:
+        col = rejected.column(name)
+        if name in _REJECTED_FIXED:
+            columns.append(col)
+            continue
+        values = col.cast(pa.string()).to_pylist()
+        if name == "value" and "column" in rejected.column_names:
+            where = rejected.column("column").to_pylist()
+        else:
+            where = [name] * len(values)
+        columns.append(
+            pa.array(
+                [
+                    None if v is None else redactor.pseudonym(v) if _is_id(w, ids) else redactor.text(v)
+                    for v, w in zip(values, where, strict=True)
+                ],
+                pa.string(),
+            )
+        )
+    pcsv.write_csv(pa.table(columns, names=rejected.column_names), path)
+    return path
+
+
+__all__ = [
+    "ID_COLUMNS",
+    "TABLE_KEYS",
+    "capture",
+    "id_sources",
+    "known_ids",
+    "mask_text_columns",
+    "redact_ids",
+    "rejected_ids",
+    "write_parquet",
+    "write_rejected_redacted",
+]

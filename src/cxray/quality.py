@@ -45,7 +45,7 @@ from typing import Any
 from . import schema as S
 from .engine import Engine
 from .errors import ConfigError
-from .io.sql import ident, lit
+from .sql import ident, lit
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
 EXCLUDED_CONTACTS_TABLE = "excluded_contacts"
@@ -430,6 +430,8 @@ def review_journeys(
     missing_markers: dict[str, int] | None = None,
     options: QualityOptions | None = None,
     max_journey_days: float = 30.0,
+    encoding_repairs: int = 0,
+    nul_bytes_stripped: int = 0,
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys and missing-value markers, into ``dq``."""
     options = options or QualityOptions()
@@ -443,6 +445,13 @@ def review_journeys(
             f"{total:,} value(s) such as 'EMPTY', '?' or 'N/A' were read as missing, not as names",
             total,
             [f"{column}: {n}" for column, n in sorted(missing_markers.items())],
+        )
+    if encoding_repairs or nul_bytes_stripped:
+        dq.warn(
+            "encoding_repairs",
+            f"{encoding_repairs:,} byte(s) that were not valid text in the file's encoding were replaced by "
+            f"U+FFFD and {nul_bytes_stripped:,} NUL byte(s) removed; no row was lost for it",
+            encoding_repairs + nul_bytes_stripped,
         )
     return dq
 

@@ -88,4 +88,16 @@ def _breakdowns(diagnosis: Diagnosis, top: int) -> list[str]:
     return [f"no breakdown stood out: {why}"]
 
 
-__all__ = ["HEADLINE", "headline"]
+def redacted_headline(diagnosis: Diagnosis, *, salt: str, top: int = 5) -> list[str]:
+    """``headline`` as ``--redact`` prints it: breakdown titles name queues, reasons or customers, so ids
+    are pseudonymised (with the run's ``salt``, as in its files) and emails and phone numbers masked."""
+    from .exports import known_ids
+    from .report.redact import Redactor, strings
+
+    lines = headline(diagnosis, top=top)
+    ids = known_ids([diagnosis.contacts(), diagnosis.journeys()], strings(lines))
+    redactor = Redactor(salt, ids)
+    return [redactor.text(line) for line in lines]
+
+
+__all__ = ["HEADLINE", "headline", "redacted_headline"]

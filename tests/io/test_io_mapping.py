@@ -61,7 +61,7 @@ def test_cli_pairs_override_the_mapping(tmp_path: Path):
         ("colums:\n  contact_id: A\n", "unknown mapping keys"),
         ("columns:\n  contactid: A\n", "not canonical columns"),
         ("outcome_values:\n  X: fixed\n", "allowed outcomes"),
-        ("columns: [\n", "invalid YAML"),
+        ("columns: [\n", "not valid YAML"),
         ("events:\n  - activity: A\n", "needs 'activity' and 'timestamp'"),
     ],
 )

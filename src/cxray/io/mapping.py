@@ -14,10 +14,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import schema as S
 from ..errors import ConfigError
+from ..yamlio import load_yaml
 
 Columns = dict[str, str | tuple[str, ...]]
 
@@ -115,11 +114,9 @@ class Mapping:
         """Read a mapping YAML file (see ``io/mappings/*.yaml`` for examples)."""
         p = Path(path)
         try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+            data = load_yaml(p.read_text(encoding="utf-8"), path=p)
         except OSError as exc:
             raise ConfigError(f"cannot read mapping: {exc.strerror}", path=p) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"invalid YAML: {exc}", path=p) from None
         data = data or {}
         if isinstance(data, dict):
             data.setdefault("name", p.stem)
@@ -131,7 +128,9 @@ class Mapping:
         if name not in builtin_mappings():
             raise ConfigError(f"no built-in mapping {name!r}; built-ins: {', '.join(builtin_mappings())}")
         text = (_MAPPINGS / f"{name}.yaml").read_text(encoding="utf-8")
-        return cls.from_dict({"name": name, **(yaml.safe_load(text) or {})}, path=f"{name}.yaml")
+        return cls.from_dict(
+            {"name": name, **(load_yaml(text, path=f"{name}.yaml") or {})}, path=f"{name}.yaml"
+        )
 
     @classmethod
     def resolve(

@@ -39,6 +39,7 @@ from typing import Any, Final
 import yaml
 
 from ..errors import ConfigError
+from ..yamlio import load_yaml
 
 START: Final = "start"  # pseudo-step before the first event of a contact
 END: Final = "end"  # pseudo-step after the last event
@@ -133,7 +134,7 @@ def load_model(path: str | Path) -> ProcessModel:
 
         return load_bpmn(p)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"), path=p)
     except OSError as exc:
         raise ConfigError(f"cannot read process model: {exc}", path=p) from exc
     except yaml.YAMLError as exc:

@@ -21,7 +21,7 @@ from . import evidence, view
 from .conformance_view import conformance_view
 from .fmt import fmt
 from .incentives_view import incentives_view
-from .redact import redact_document
+from .redact import Redactor, redact_document
 
 _env = Environment(
     loader=PackageLoader("cxray.report", "templates"),
@@ -72,13 +72,16 @@ def _definitions(doc: dict[str, Any]) -> dict[str, str]:
         return definitions()
 
 
-def render_html(doc: dict[str, Any], *, redact: bool = False) -> str:
+def render_html(doc: dict[str, Any], *, redact: bool | Redactor = False) -> str:
     """Render the diagnosis document (``Diagnosis.to_dict()``) as a self-contained HTML page.
 
     Sections whose data the document lacks are replaced by a note; nothing in ``doc`` is required
-    beyond it being a mapping.
+    beyond it being a mapping. ``redact`` is a ``Redactor`` (the run's salt and known ids, so the page
+    names contacts as the other outputs do), or True for ``redact_document``'s key-based redaction.
     """
-    if redact:
+    if isinstance(redact, Redactor):
+        doc = redact.document(doc)
+    elif redact:
         doc = redact_document(doc)
     template = _env.get_template("report.html.j2")
     return template.render(
@@ -92,5 +95,5 @@ def render_html(doc: dict[str, Any], *, redact: bool = False) -> str:
         missing_fields=view.missing_fields(doc, S.OPTIONAL),
         echarts_js=_static("echarts.min.js"),
         report_js=_static("report.js"),
-        redacted=redact,
+        redacted=bool(redact),
     )

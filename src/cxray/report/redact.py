@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
+from collections.abc import Iterable
 from typing import Any
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -71,3 +73,79 @@ def redact_document(doc: Any, *, salt: str = "cxray", _key: str | None = None) -
             return pseudonymise(doc, salt=salt)
         return mask_text(doc)
     return doc
+
+
+# A token of free text that may be an id: anything between spaces, quotes, brackets and separators.
+_TOKEN = re.compile(r"[^\s,;()\[\]{}'\"<>|]+")
+
+
+def new_salt() -> str:
+    """A random salt for one run: without it a pseudonym cannot be recomputed from a guessed id."""
+    return secrets.token_hex(16)
+
+
+class Redactor:
+    """Everything one run redacts, under one salt: ids become pseudonyms, emails and phones are masked.
+
+    ``ids`` are the raw identifiers (contact, customer, journey) known to the run: a string equal to one,
+    or a token of free text equal to one, is pseudonymised wherever it appears, in values and in keys
+    (a queue or reason used as a key is masked as well). Strings under ``ID_KEYS`` are pseudonymised
+    whatever they hold.
+
+    >>> r = Redactor(salt="s", ids={"C-1"})
+    >>> r.text("C-1 rang") == f"{pseudonymise('C-1', salt='s')} rang"
+    True
+    >>> r.text("q a@example.com") == r.text("q a@example.com") != r.text("q b@example.com")
+    True
+    >>> r.text("billing a.b@example.com").startswith("billing [email] #")
+    True
+    >>> r.document({"k": ["C-1"]}) == {"k": [pseudonymise("C-1", salt="s")]}
+    True
+    """
+
+    def __init__(self, salt: str | None = None, ids: Iterable[str] = ()) -> None:
+        self.salt = new_salt() if salt is None else salt
+        self.ids: set[str] = set(ids)
+
+    def pseudonym(self, value: str) -> str:
+        return pseudonymise(value, salt=self.salt)
+
+    def text(self, text: str) -> str:
+        if text in self.ids:
+            return self.pseudonym(text)
+        masked = mask_text(text)
+        if masked != text:
+            # Two queues differing only in a masked email would read the same, and as keys (``flow.by``)
+            # one would overwrite the other: a keyed tag of the raw text keeps them apart, the same in
+            # every file of the run.
+            masked = f"{masked} #{self.pseudonym(text)[3:]}"
+        if not self.ids:
+            return masked
+        return _TOKEN.sub(lambda m: self.pseudonym(m[0]) if m[0] in self.ids else m[0], masked)
+
+    def document(self, doc: Any, *, _key: str | None = None) -> Any:
+        """A copy of a JSON-like document with its keys and values redacted."""
+        if isinstance(doc, dict):
+            return {self._key(k): self.document(v, _key=k) for k, v in doc.items()}
+        if isinstance(doc, list | tuple):
+            return [self.document(v, _key=_key) for v in doc]
+        if isinstance(doc, str):
+            return self.pseudonym(doc) if _key in ID_KEYS else self.text(doc)
+        return doc
+
+    def _key(self, key: Any) -> Any:
+        return self.text(key) if isinstance(key, str) else key
+
+
+def strings(doc: Any) -> Iterable[str]:
+    """Every string of a JSON-like document, keys included, and each token of them: the candidate ids."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from strings(k)
+            yield from strings(v)
+    elif isinstance(doc, list | tuple):
+        for v in doc:
+            yield from strings(v)
+    elif isinstance(doc, str):
+        yield doc
+        yield from _TOKEN.findall(doc)

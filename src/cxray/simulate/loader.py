@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..yamlio import load_yaml
 from .breakdowns import KINDS, Breakdown
 from .scenario import ENTRY_CHANNELS, TEAM_KINDS, Behaviour, Queue, Reason, Scenario, Team
 
@@ -47,7 +48,7 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
 
 def _parse(text: str, where: str | Path) -> Scenario:
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text, path=where)
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=where) from None
     if not isinstance(raw, dict):
