@@ -24,7 +24,7 @@ from . import schema as S
 from ._version import __version__
 from .costs import CostModel
 from .engine import Engine
-from .errors import ConfigError, CxrayError
+from .errors import ConfigError, CxrayError, EngineError
 from .exports import capture, redact_ids, write_parquet
 from .incentives import Party
 from .io import InputSummary, ReadOptions, read_events, read_table, write_rejected
@@ -135,9 +135,24 @@ def diagnose(
     read = read or ReadOptions()
     analysis = analysis or AnalysisOptions()
     costs = costs or CostModel()
-    progress = progress or Silent()
+    named = _NamedSteps(progress or Silent())
     engine = engine or Engine()
+    try:
+        return _diagnose(source, named, engine, read, analysis, costs, model, parties)
+    except EngineError as exc:
+        raise named.error(exc) from exc
 
+
+def _diagnose(
+    source: str | Path | Sequence[str | Path] | pa.Table,
+    progress: Progress,
+    engine: Engine,
+    read: ReadOptions,
+    analysis: AnalysisOptions,
+    costs: CostModel,
+    model: ProcessModel | None,
+    parties: tuple[Party, ...] | None,
+) -> Diagnosis:
     progress.step("reading events")
     if isinstance(source, pa.Table):
         summary = read_table(source, engine, options=read)
@@ -161,6 +176,27 @@ def diagnose(
         parties=parties,
         quality=quality,
     )
+
+
+class _NamedSteps:
+    """A progress that remembers the step under way, so an engine failure can say where it happened."""
+
+    def __init__(self, inner: Progress) -> None:
+        self.inner, self.current = inner, ""
+
+    def step(self, name: str) -> None:
+        self.current = name
+        self.inner.step(name)
+
+    def done(self) -> None:
+        self.inner.done()
+
+    def error(self, exc: EngineError) -> EngineError:
+        """``exc`` with the step named (once: a step inside a step keeps the innermost name)."""
+        text = str(exc)
+        if not self.current or text.startswith("while "):
+            return exc
+        return EngineError(f"while {self.current}: {text}")
 
 
 def screen(engine: Engine, *, read: ReadOptions, analysis: AnalysisOptions) -> DataQuality:
