@@ -23,7 +23,7 @@ def test_an_engine_failure_names_its_step(monkeypatch):
 
 
 def test_a_step_is_named_once():
-    named = D._NamedSteps(D.Silent())
+    named = D.NamedSteps(D.Silent())
     named.step("mapping the flow")
     once = named.error(EngineError("boom"))
     assert str(named.error(once)) == str(once) == "while mapping the flow: boom"

@@ -135,7 +135,7 @@ def diagnose(
     read = read or ReadOptions()
     analysis = analysis or AnalysisOptions()
     costs = costs or CostModel()
-    named = _NamedSteps(progress or Silent())
+    named = NamedSteps(progress or Silent())
     engine = engine or Engine()
     try:
         return _diagnose(source, named, engine, read, analysis, costs, model, parties)
@@ -178,7 +178,7 @@ def _diagnose(
     )
 
 
-class _NamedSteps:
+class NamedSteps:
     """A progress that remembers the step under way, so an engine failure can say where it happened."""
 
     def __init__(self, inner: Progress) -> None:
@@ -479,6 +479,7 @@ def redacted_json(doc: dict[str, Any], redactor: Redactor) -> str:
 __all__ = [
     "OUTPUT_FILES",
     "Diagnosis",
+    "NamedSteps",
     "check_out_dir",
     "diagnose",
     "diagnose_tables",

@@ -118,3 +118,22 @@ def test_simulated_centre_with_real_export_artefacts(spark: Any, tmp_path: Path)
     dq = laptop["data_quality"]
     assert dq["bulk_identities"] and dq["excluded_contacts"] > 0 and dq["period"]["outlier_events"] >= 1
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+def test_a_source_column_named_like_an_internal_one(spark: Any, tmp_path: Path) -> None:
+    """A Parquet column called __cx_row (or __CX_REASON) is kept as '<name> (source)' by both engines."""
+    from cxray.testing import events_table
+
+    rows = [
+        {"contact_id": f"c{i}", "timestamp": f"2024-03-04T09:{i:02d}:00", "activity": "Answer"}
+        for i in range(6)
+    ]
+    table = events_table(rows).drop_columns([S.SOURCE_ROW, S.SOURCE_FILE])
+    table = table.append_column("__cx_row", pa.array([str(i) for i in range(6)]))
+    table = table.append_column("__CX_REASON", pa.array(["x"] * 6))
+    path = tmp_path / "reserved.parquet"
+    pq.write_table(table, path)
+    laptop, scaled = _both(spark, [path], partitions=2)
+    assert {"__cx_row (source)", "__CX_REASON (source)"} <= set(laptop["input"]["attributes"])
+    assert laptop["input"]["rows_kept"] == 6
+    assert laptop["input"] == scaled["input"]

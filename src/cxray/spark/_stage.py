@@ -30,7 +30,7 @@ from ..errors import InputError
 from ..io.canonical import COLUMN, FILE, HASH, MARKERS, REASON, RECORD, VALUE, branch_sql
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
-from ..io.readers import ROW, register_arrow
+from ..io.readers import ROW, register_arrow, source_name
 from ..io.sql import ident
 from ..journeys import FACT_COLUMNS, LogFacts
 from ._duck import arrow
@@ -149,12 +149,12 @@ def _open(spark: Any, path: str) -> Any:
         frame = spark.read.parquet(path)
     except PySparkException as exc:
         raise InputError(f"cannot read as Parquet: {_first_line(exc)}", path=path) from None
-    if _PATH in frame.columns or _INDEX in frame.columns:
-        raise InputError(f"columns {_PATH!r} and {_INDEX!r} are reserved", path=path)
     from pyspark.sql import functions as F
 
+    # A source column in cxray's internal namespace (``__cx_*``) keeps its data under "<name> (source)",
+    # as the DuckDB reader names it, so it can clash with none of the staging columns.
     return frame.select(
-        *[F.col(f"`{c}`") for c in frame.columns],
+        *[F.col(f"`{c}`").alias(source_name(c)) for c in frame.columns],
         F.col("_metadata.file_path").alias(_PATH),
         F.col("_metadata.row_index").alias(_INDEX),
     )

@@ -11,9 +11,9 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..costs import CostModel
-from ..diagnose import Diagnosis, diagnose_tables, screen
+from ..diagnose import Diagnosis, NamedSteps, diagnose_tables, screen
 from ..engine import Engine
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, EngineError, InputError
 from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
@@ -126,24 +126,28 @@ def diagnose_spark(
     # The guards need the whole population (percentiles of customers' contacts, the days of the data), so
     # they run on the driver's gathered events. When they change what the journeys stand on (bulk
     # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
-    progress.step("checking data quality")
-    quality = screen(engine, read=read, analysis=analysis)
-    if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
-        progress.step("rebuilding journeys after the data-quality guards")
-        build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
-        flow = None
-    return diagnose_tables(
-        engine,
-        summary,
-        read=read,
-        analysis=analysis,
-        costs=costs,
-        progress=progress,
-        model=model,
-        parties=parties,
-        flow=flow,
-        quality=quality,
-    )
+    named = NamedSteps(progress)
+    try:
+        named.step("checking data quality")
+        quality = screen(engine, read=read, analysis=analysis)
+        if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
+            named.step("rebuilding journeys after the data-quality guards")
+            build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
+            flow = None
+        return diagnose_tables(
+            engine,
+            summary,
+            read=read,
+            analysis=analysis,
+            costs=costs,
+            progress=named,
+            model=model,
+            parties=parties,
+            flow=flow,
+            quality=quality,
+        )
+    except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
+        raise named.error(exc) from exc
 
 
 def _name(path: str | Path) -> str:
