@@ -269,3 +269,28 @@ def test_reading_several_hostile_files_keeps_the_invariant(engine: Engine, tmp_p
     assert (s.rows_kept, s.rejected_by_reason) == (2, {"bad_timestamp": 1})
     assert (s.nul_bytes_stripped, s.encoding_repairs) == (1, 0)  # b is all cp1252: no repair
     assert column(engine, "activity") == ["A", "café"]
+
+
+def test_an_escaped_nul_in_json_lines_is_removed_and_counted(tmp_path):
+    """``\\u0000`` inside a JSON string is no NUL byte in the file, but would reach the log: stripped too."""
+    import json as _json
+
+    from cxray.engine import Engine
+    from cxray.io import read_events
+
+    path = tmp_path / "events.jsonl"
+    lines = [
+        {"contact_id": "c1", "timestamp": "2024-03-04 09:00", "activity": "Ans\u0000wer"},
+        {
+            "contact_id": "c2",
+            "timestamp": "2024-03-04 09:01",
+            "activity": "Answer",
+            "team": "\u0000Sales\u0000",
+        },
+    ]
+    path.write_text("\n".join(_json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    with Engine() as e:
+        s = read_events([path], e)
+        assert s.nul_bytes_stripped == 3
+        assert e.scalar("SELECT count(*) FROM events WHERE activity LIKE '%' || chr(0) || '%'") == 0
+        assert sorted(r["activity"] for r in e.rows("SELECT activity FROM events")) == ["Answer", "Answer"]

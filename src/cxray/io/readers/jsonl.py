@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ...engine import Engine
 from ...errors import EngineError, InputError
@@ -30,7 +32,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             repaired.write_bytes(data)
             del data
             source = _load(repaired, path, engine, view)
-    source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
+    source.encoding_repairs = repairs
+    source.nul_bytes_stripped += nuls
     return source
 
 
@@ -46,4 +49,15 @@ def _load(file: Path, path: Path, engine: Engine, view: str) -> RawSource:
         raise InputError(f"cannot read as JSON Lines: {exc.__cause__ or exc}", path=path) from None
     except duckdb.Error as exc:
         raise InputError(f"cannot read as JSON Lines: {exc}", path=path) from None
-    return register_arrow(engine, view, table, path)
+    # A JSON string may hold an escaped NUL (\u0000) that no byte scan sees: removed and counted too,
+    # so none reaches the canonical log or the report.
+    nuls, columns = 0, []
+    for col in table.columns:
+        n = int(pc.sum(pc.count_substring(col, "\x00")).as_py() or 0)
+        columns.append(pc.replace_substring(col, "\x00", "") if n else col)
+        nuls += n
+    if nuls:
+        table = pa.table(columns, names=table.column_names)
+    raw = register_arrow(engine, view, table, path)
+    raw.nul_bytes_stripped = nuls
+    return raw
