@@ -68,7 +68,9 @@ class ParkedWork(Detector):
         )
         out = []
         for row in rows:
-            base = row["base"] or 0.0
+            if row["base"] is None:
+                continue  # the only status anyone waits in: nothing to compare it with, not a finding
+            base = row["base"]
             if row["med"] is None or row["med"] < t.min_lift * max(base, 1e-6) or row["med"] <= 0:
                 continue
             a = str(row["a"])
