@@ -290,3 +290,23 @@ def test_encoding_repairs_are_a_warning(tmp_path):
     (w,) = [w for w in d.data_quality.warnings if w.code == "encoding_repairs"]
     assert (d.input.encoding_repairs, d.input.nul_bytes_stripped) == (1, 1)
     assert w.count == 2 and d.input.rows_kept == 3
+
+
+def test_a_ticket_resolved_then_closed_is_reported_resolved():
+    """Helpdesk-style: 'Resolve ticket' (resolved) then 'Closed' (closed) counts in reported_fcr."""
+    rows = []
+    for i in range(4):
+        t = T0 + timedelta(hours=i)
+        rows.append(ev(f"t{i}", t, "Resolve ticket", outcome="resolved" if i < 3 else None))
+        rows.append(ev(f"t{i}", t + timedelta(hours=1), "Closed", outcome="closed"))
+    assert diagnose(events_table(rows)).metrics["overall"]["reported_fcr"] == 0.75
+
+
+def test_the_only_waiting_status_is_not_parked_work():
+    """Open -> Close interactions (BPIC 2014 style): all waiting follows Open, nothing to compare with."""
+    rows = []
+    for i in range(40):
+        t = T0 + timedelta(hours=i)
+        rows.append(ev(f"i{i}", t, "Open", actor_type="agent", duration_s=60.0))
+        rows.append(ev(f"i{i}", t + timedelta(days=3), "Close", duration_s=0.0))
+    assert not [f for f in diagnose(events_table(rows)).all_findings if f["code"] == "WT01"]

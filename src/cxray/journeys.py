@@ -16,8 +16,9 @@
       log has no queue). ``is_transferred``: ``n_transfers > 0`` or any event's outcome is ``transferred``.
     - ``is_ping_pong``: after collapsing consecutive repeats of the queue (team) sequence, some X→Y→X occurs
       (an immediate return; A→B→C is not ping-pong, A→B→C→B is).
-    - ``is_escalated``: any event's outcome is ``escalated``. ``is_abandoned``: ``final_outcome`` is
-      ``abandoned``.
+    - ``is_escalated``: any event's outcome is ``escalated``. ``is_reported_resolved``: any event's
+      outcome is ``resolved`` (the systems' own claim, even when a later event closes the case).
+      ``is_abandoned``: ``final_outcome`` is ``abandoned``.
     - ``is_self_service``: an event's actor type is ``bot`` or ``ivr`` (the channel stands in for a NULL actor
       type: ``costs.effective_actor_type_sql``). ``is_contained`` (reported containment): self-service, final
       outcome ``contained`` and no ``agent``/``back_office`` event. ``is_human_handled``: an ``agent`` or
@@ -187,6 +188,7 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
                    {_first(S.TEAM)} AS {S.FIRST_TEAM},
                    {_any(f"{S.OUTCOME} = {sql_string(S.TRANSFERRED)}")} AS any_transferred,
                    {_any(f"{S.OUTCOME} = {sql_string(S.ESCALATED)}")} AS any_escalated,
+                   {_any(f"{S.OUTCOME} = {sql_string(S.RESOLVED)}")} AS any_resolved,
                    {_any(f"eff_actor IN {in_list(S.SELF_SERVICE)}")} AS self_service,
                    {_any(f"eff_actor = {sql_string(S.BOT)}")} AS touched_bot,
                    {_any(f"eff_actor IN {humans}")} AS touched_human
@@ -254,6 +256,7 @@ def _create_contacts(
                    {transferred} AS {S.IS_TRANSFERRED},
                    {known(facts.has_routing, f"coalesce(r.{S.IS_PING_PONG}, false)")} AS {S.IS_PING_PONG},
                    {known(facts.has_outcome, "any_escalated")} AS {S.IS_ESCALATED},
+                   {known(facts.has_outcome, "any_resolved")} AS {S.IS_REPORTED_RESOLVED},
                    {known(facts.has_outcome, abandoned)} AS {S.IS_ABANDONED},
                    {known(facts.has_self_service_signal, "self_service")} AS {S.IS_SELF_SERVICE},
                    {known(facts.has_self_service_signal, "touched_human")} AS {S.IS_HUMAN_HANDLED},
@@ -284,7 +287,8 @@ def _create_contacts(
                {S.START_TS}, {S.END_TS}, {S.N_EVENTS}, {S.HANDLE_S}, {S.WORK_S}, {S.COST}, {S.ENTRY_CHANNEL},
                {S.FIRST_QUEUE}, {S.FIRST_TEAM},
                {S.FINAL_OUTCOME}, {S.FINAL_QUEUE}, {S.FINAL_TEAM}, {S.N_TRANSFERS}, {S.IS_TRANSFERRED},
-               {S.IS_PING_PONG}, {S.IS_ESCALATED}, {S.IS_ABANDONED}, {S.IS_SELF_SERVICE},
+               {S.IS_PING_PONG}, {S.IS_ESCALATED}, {S.IS_REPORTED_RESOLVED}, {S.IS_ABANDONED},
+               {S.IS_SELF_SERVICE},
                {S.IS_HUMAN_HANDLED}, {S.IS_CONTAINED},
                CASE WHEN {S.IS_CONTAINED} IS NULL THEN NULL
                     WHEN NOT {S.IS_CONTAINED} THEN false

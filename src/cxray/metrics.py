@@ -21,7 +21,6 @@ from .engine import Engine
 from .errors import EngineError
 from .journeys import LogFacts, log_facts
 from .options import AnalysisOptions
-from .sql import sql_string
 
 # Breakdown name → contact-level column, and the LogFacts flag saying the column carries data.
 _DIMENSIONS: tuple[tuple[str, str, str], ...] = (
@@ -42,8 +41,7 @@ _CONTACT_SQL: dict[str, str] = {
         f"/ nullif(count_if(NOT {S.IS_CENSORED} AND {_IDENTIFIED}), 0)"
     ),
     "reported_fcr": (
-        f"count_if({S.FINAL_OUTCOME} = {sql_string(S.RESOLVED)}) "
-        f"/ nullif(count_if({S.FINAL_OUTCOME} IS NOT NULL), 0)"
+        f"count_if({S.IS_REPORTED_RESOLVED}) / nullif(count_if({S.FINAL_OUTCOME} IS NOT NULL), 0)"
     ),
     "unidentified_share": f"count_if({S.CUSTOMER_ID} IS NULL) / count(*)",
     "transfer_rate": f"avg(CAST({S.IS_TRANSFERRED} AS INTEGER))",
@@ -117,8 +115,8 @@ def definitions(options: AnalysisOptions = AnalysisOptions()) -> dict[str, str]:
         "contacts_per_journey": "contacts / journeys",
         "fcr": f"journeys of identified customers resolved with one contact / their journeys not censored "
         f"(ending > {w} before the data ends)",
-        "reported_fcr": "contacts whose own final outcome is 'resolved' / contacts with an outcome (what the "
-        "systems' dispositions report, whether or not the customer came back; beside the measured fcr)",
+        "reported_fcr": "contacts with an event whose outcome is 'resolved' / contacts with an outcome (what "
+        "the systems' dispositions report, whether or not the customer came back; beside the measured fcr)",
         "repeat_contact_rate": f"uncensored contacts of identified customers followed by another contact in "
         f"their journey (within {w}) / those contacts",
         "unidentified_share": "contacts without a customer id / contacts (left out of fcr and repeat rate)",
@@ -200,9 +198,7 @@ def core_metrics(
             raise EngineError(f"table {table!r} is missing: run journeys.build_journeys first")
     facts = log_facts(engine)
     has_resolved = bool(
-        engine.scalar(
-            f"SELECT count(*) > 0 FROM {S.CONTACTS_TABLE} WHERE {S.FINAL_OUTCOME} = {sql_string(S.RESOLVED)}"
-        )
+        engine.scalar(f"SELECT count(*) > 0 FROM {S.CONTACTS_TABLE} WHERE {S.IS_REPORTED_RESOLVED}")
     )
     disabled = disabled_metrics(facts, has_resolved=has_resolved)
     result: dict[str, Any] = {"overall": _measure(engine, "1", None, disabled)[0]}

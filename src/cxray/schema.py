@@ -124,6 +124,7 @@ N_TRANSFERS: Final = "n_transfers"
 IS_TRANSFERRED: Final = "is_transferred"
 IS_PING_PONG: Final = "is_ping_pong"
 IS_ESCALATED: Final = "is_escalated"
+IS_REPORTED_RESOLVED: Final = "is_reported_resolved"  # an event's outcome says resolved (NULL: no outcomes)
 IS_ABANDONED: Final = "is_abandoned"
 IS_SELF_SERVICE: Final = "is_self_service"  # touched a bot or IVR
 IS_HUMAN_HANDLED: Final = "is_human_handled"  # an agent or back-office event (NULL: no actor signal)
