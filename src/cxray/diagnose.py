@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from . import schema as S
-from ._version import __version__
 from .costs import CostModel
+from .diagnosis import Diagnosis
 from .engine import Engine
 from .errors import ConfigError, CxrayError, EngineError
 from .exports import capture, redact_ids, write_parquet
@@ -42,55 +42,6 @@ from .quality import DataQuality, review_journeys, screen_events
 
 if TYPE_CHECKING:
     from .report.redact import Redactor
-
-
-@dataclass
-class Diagnosis:
-    """Everything ``cxray diagnose`` found. ``to_dict()`` is the ``diagnosis.json`` document."""
-
-    input: InputSummary
-    metrics: dict[str, Any]
-    flow: dict[str, Any]
-    breakdowns: list[dict[str, Any]] = field(default_factory=list)
-    breakdown_summary: dict[str, Any] = field(default_factory=dict)
-    incentives: dict[str, Any] = field(default_factory=dict)
-    conformance: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    all_findings: list[dict[str, Any]] = field(default_factory=list)
-    data_quality: DataQuality = field(default_factory=DataQuality)
-    # The rows behind the numbers (``cxray.exports``), captured before the engine may close. Private:
-    # not in ``to_dict`` (the JSON holds aggregates) nor in the repr (millions of rows).
-    _contacts: pa.Table | None = field(default=None, repr=False, compare=False)
-    _journeys: pa.Table | None = field(default=None, repr=False, compare=False)
-
-    def contacts(self) -> pa.Table:
-        """One row per contact: the engine's ``contacts`` table, sorted by ``start_ts``, ``contact_id``.
-
-        Raises ``CxrayError`` on a diagnosis not made by ``diagnose`` (e.g. built by hand).
-        """
-        return _rows(self._contacts, "contacts")
-
-    def journeys(self) -> pa.Table:
-        """One row per journey: the engine's ``journeys`` table, sorted by ``start_ts``, ``journey_id``."""
-        return _rows(self._journeys, "journeys")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "cxray_version": __version__,
-            "options": self.options,
-            "input": self.input.to_dict(),
-            "data_quality": self.data_quality.to_dict(),
-            "breakdowns": self.breakdowns,
-            "breakdown_summary": self.breakdown_summary,
-            "incentives": self.incentives,
-            "conformance": self.conformance,
-            "metrics": self.metrics,
-            "flow": self.flow,
-            "all_findings": self.all_findings,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False, ensure_ascii=False, default=str)
 
 
 def diagnose(
@@ -311,14 +262,6 @@ def _breakdowns(
     return found, incentives
 
 
-def _rows(table: pa.Table | None, name: str) -> pa.Table:
-    if table is None:
-        raise CxrayError(
-            f"this diagnosis holds no {name} table: only one made by cxray.diagnose (or diagnose_spark) does"
-        )
-    return table
-
-
 #: Every file ``write_outputs`` may leave in the output folder: a run replaces all of them or none.
 OUTPUT_FILES: dict[str, str] = {
     "json": "diagnosis.json",
@@ -478,7 +421,7 @@ def redacted_json(doc: dict[str, Any], redactor: Redactor) -> str:
 
 __all__ = [
     "OUTPUT_FILES",
-    "Diagnosis",
+    "Diagnosis",  # re-exported: defined in cxray.diagnosis
     "NamedSteps",
     "check_out_dir",
     "diagnose",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .diagnose import Diagnosis
+    from .diagnosis import Diagnosis
 
 #: The headline KPIs: label, key of ``metrics["overall"]`` and how the value reads.
 HEADLINE: tuple[tuple[str, str, str], ...] = (

@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..costs import CostModel
-from ..diagnose import Diagnosis, NamedSteps, diagnose_tables, screen
+from ..diagnose import NamedSteps, diagnose_tables, screen
+from ..diagnosis import Diagnosis
 from ..engine import Engine
 from ..errors import ConfigError, EngineError, InputError
 from ..incentives import Party
