@@ -298,7 +298,7 @@ def test_a_failed_run_leaves_the_previous_results_untouched(
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(importlib.import_module("cxray.diagnose"), "write_parquet", fail)
+    monkeypatch.setattr(importlib.import_module("cxray.outputs"), "write_parquet", fail)
     result = _run("diagnose", str(good_csv), "--out", str(out), "--redact", "-q")
     assert result.exit_code != EXIT_OK and "untouched" in result.stderr and "Traceback" not in result.stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -348,3 +348,33 @@ def test_concurrent_runs_into_one_folder_do_not_mix_files(good_csv: Path, tmp_pa
     finally:
         for e in engines:
             e.close()
+
+
+def test_config_file_sets_the_options_and_flags_override_it(good_csv: Path, tmp_path: Path):
+    """``--config`` reads every setting from YAML; a flag given on the command line wins over the file."""
+    config = tmp_path / "options.yaml"
+    config.write_text(
+        "analysis: {window_days: 3, any_reason: true}\ntop: 2\nincentives: {min_z: 2.5}\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    result = _run(
+        "diagnose", str(good_csv), "--out", str(out), "--config", str(config), "--window-days", "5", "--quiet"
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    options = json.loads((out / "diagnosis.json").read_text())["options"]
+    assert options["analysis"]["window_days"] == 5 and options["analysis"]["any_reason"] is True
+    assert options["top"] == 2 and options["incentives"]["min_z"] == 2.5
+
+
+def test_top_flag_limits_the_breakdowns(good_csv: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    assert _run("diagnose", str(good_csv), "--out", str(out), "--top", "1", "--quiet").exit_code == EXIT_OK
+    assert json.loads((out / "diagnosis.json").read_text())["options"]["top"] == 1
+
+
+def test_bad_config_is_one_line_naming_file_and_key(good_csv: Path, tmp_path: Path):
+    config = tmp_path / "options.yaml"
+    config.write_text("detectors: {MH01: {hops: 3}}\n", encoding="utf-8")
+    result = _run("diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--config", str(config))
+    assert result.exit_code == EXIT_CONFIG
+    assert f"{config}: detectors.MH01: unknown setting 'hops'" in result.output

@@ -13,7 +13,7 @@ import pytest
 import cxray
 from cxray import schema as S
 from cxray.diagnose import Diagnosis
-from cxray.report.redact import pseudonymise
+from cxray.redact import pseudonymise
 from cxray.simulate import load_scenario, simulate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def test_parquet_files_hold_one_row_per_contact_and_journey(diagnosed):
     journeys = pq.read_table(out / "journeys.parquet")
     assert contacts.num_rows == len(set(contacts[S.CONTACT_ID].to_pylist())) > 0
     assert journeys.num_rows == len(set(journeys[S.JOURNEY_ID].to_pylist())) > 0
-    assert _kept(contacts).num_rows == d.metrics["overall"]["contacts"]
+    assert _kept(contacts).num_rows == d.metrics.overall["contacts"]
     assert set(journeys[S.JOURNEY_ID].to_pylist()) == set(contacts[S.JOURNEY_ID].to_pylist())
     assert contacts.equals(d.contacts()) and journeys.equals(d.journeys())
 
@@ -62,8 +62,8 @@ def test_fcr_rederived_from_journeys_parquet_matches_the_metric(diagnosed):
     d, out, _, _ = diagnosed
     j = _kept(pq.read_table(out / "journeys.parquet")).to_pylist()
     fcr = sum(r[S.IS_FCR] is True for r in j) / sum(r[S.IS_CENSORED] is False for r in j)
-    assert d.metrics["overall"]["fcr"] is not None
-    assert round(fcr, 4) == d.metrics["overall"]["fcr"]
+    assert d.metrics.overall["fcr"] is not None
+    assert round(fcr, 4) == d.metrics.overall["fcr"]
 
 
 def test_rows_are_sorted_by_start_then_id(diagnosed):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+import cxray
 from cxray.engine import Engine
-from cxray.io import sql as io_sql
 from cxray.sql import ident, in_list, integer, lit, lit_list, num, sql_string
 
 
@@ -49,6 +50,7 @@ def test_string_and_ident_refuse_non_strings(bad: object) -> None:
         ident(bad)  # type: ignore[arg-type]
 
 
-def test_io_sql_re_exports_the_same_helpers() -> None:
-    """cxray.io.sql is the same module's functions, not a second copy."""
-    assert (io_sql.ident, io_sql.lit, io_sql.lit_list) == (ident, lit, lit_list)
+def test_there_is_one_sql_helper_module() -> None:
+    """SQL text is written by cxray.sql alone: no second copy or re-export elsewhere in the package."""
+    src = Path(cxray.__file__).parent
+    assert [p.relative_to(src).as_posix() for p in src.rglob("sql.py")] == ["sql.py"]

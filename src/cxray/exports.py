@@ -10,7 +10,7 @@ own order, one contiguous chunk per column (page boundaries then do not depend o
 split the result), so two runs on the same input give byte-identical files.
 
 With ``redact`` the id columns are pseudonymised with the report's function and salt
-(:func:`cxray.report.redact.pseudonymise`), so a contact named in the report's examples can be found in
+(:func:`cxray.redact.pseudonymise`), so a contact named in the report's examples can be found in
 ``contacts.parquet`` by its pseudonym.
 """
 
@@ -27,11 +27,11 @@ import pyarrow.parquet as pq
 
 from . import schema as S
 from .engine import Engine
-from .io.sql import ident
 from .quality import EXCLUDED, EXCLUDED_CONTACTS_TABLE
+from .sql import ident
 
 if TYPE_CHECKING:
-    from .report.redact import Redactor
+    from .redact import Redactor
 
 #: The columns that identify a contact, a customer or a journey: pseudonymised by ``redact_ids``.
 ID_COLUMNS: tuple[str, ...] = (S.CONTACT_ID, S.CUSTOMER_ID, S.JOURNEY_ID)
@@ -68,7 +68,7 @@ def redact_ids(tables: Sequence[pa.Table], *, salt: str = "cxray") -> list[pa.Ta
     contact's id): the hash is a Python call, so it runs over the dictionary of one ``dictionary_encode``
     of all the id columns together, and Arrow's ``take`` maps the rows back.
 
-    >>> from cxray.report.redact import pseudonymise
+    >>> from cxray.redact import pseudonymise
     >>> t = pa.table({"contact_id": ["c1", "c2"], "journey_id": ["c1", "c1"], "n": [1, 2]})
     >>> [r] = redact_ids([t])
     >>> r.column("journey_id").to_pylist() == [pseudonymise("c1")] * 2
@@ -76,7 +76,7 @@ def redact_ids(tables: Sequence[pa.Table], *, salt: str = "cxray") -> list[pa.Ta
     >>> r.column("n").to_pylist()
     [1, 2]
     """
-    from .report.redact import pseudonymise  # here: importing the report package loads jinja2
+    from .redact import pseudonymise
 
     where = [(i, c) for i, t in enumerate(tables) for c in ID_COLUMNS if c in t.column_names]
     if not where:

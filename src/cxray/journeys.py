@@ -58,8 +58,8 @@ from . import schema as S
 from .costs import CostModel, contact_cost_sql, event_cost_sql, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
-from .process.steps import ordered_events
-from .sql import in_list, sql_string
+from .ordered import ordered_events
+from .sql import days_interval, days_us, in_list, sql_string
 
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
@@ -109,12 +109,7 @@ def log_facts(engine: Engine) -> LogFacts:
 
 def route_column(facts: LogFacts) -> str | None:
     """The column transfers are counted on: queue, else team; None when the log has neither."""
-    return S.QUEUE if facts.has_queue else S.TEAM if facts.has_team else None
-
-
-def window_us(options: AnalysisOptions) -> int:
-    """The repeat window in whole microseconds (exact comparisons at the boundary)."""
-    return round(options.window_days * 86_400 * 1_000_000)
+    return S.route_column(has_queue=facts.has_queue, has_team=facts.has_team)
 
 
 def build_journeys(
@@ -224,7 +219,7 @@ def _create_contacts(
     engine: Engine, options: AnalysisOptions, facts: LogFacts, data_end: datetime | None = None
 ) -> None:
     """Assign journeys (chained repeat windows per customer and reason) and the outcome flags."""
-    win = f"to_microseconds(CAST({window_us(options)} AS BIGINT))"
+    win, win_us = days_interval(options.window_days), days_us(options.window_days)
     end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
     if data_end is not None:
         end = f"TIMESTAMP '{data_end.isoformat(sep=' ')}'"
@@ -293,7 +288,7 @@ def _create_contacts(
                CASE WHEN {S.IS_CONTAINED} IS NULL THEN NULL
                     WHEN NOT {S.IS_CONTAINED} THEN false
                     WHEN {S.IS_CENSORED} OR {S.CUSTOMER_ID} IS NULL THEN NULL
-                    ELSE next_start_us IS NULL OR next_start_us > epoch_us({S.END_TS}) + {window_us(options)}
+                    ELSE next_start_us IS NULL OR next_start_us > epoch_us({S.END_TS}) + {win_us}
                END AS {S.IS_TRUE_CONTAINED},
                {S.IS_CENSORED}, {S.HAS_REPEAT}
         FROM w2
@@ -308,7 +303,7 @@ def _bound_journeys(engine: Engine, options: AnalysisOptions) -> None:
 
     Only the (rare) contacts of journeys that long are rewritten, so the common case costs one aggregate.
     """
-    cap = round(options.max_journey_days * 86_400 * 1_000_000)
+    cap = days_us(options.max_journey_days)
     long = f"""
         SELECT {S.JOURNEY_ID} FROM {S.CONTACTS_TABLE} GROUP BY {S.JOURNEY_ID}
         HAVING epoch_us(max({S.START_TS})) - epoch_us(min({S.START_TS})) > {cap}"""
@@ -376,4 +371,4 @@ def _create_journeys(engine: Engine) -> None:
     )
 
 
-__all__ = ["LogFacts", "build_journeys", "log_facts", "route_column", "window_us"]
+__all__ = ["LogFacts", "build_journeys", "log_facts", "route_column"]

@@ -9,7 +9,10 @@ as pm4py does, so that every engine agrees on logs with equal timestamps.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
+
+import pyarrow as pa
 
 # --- required -----------------------------------------------------------------------------------------
 CONTACT_ID: Final = "contact_id"  # one call, chat, bot session, email thread or back-office work item
@@ -46,6 +49,16 @@ OPTIONAL_NUMERIC: Final[tuple[str, ...]] = (DURATION_S,)
 OPTIONAL: Final[tuple[str, ...]] = OPTIONAL_TEXT + OPTIONAL_NUMERIC
 CANONICAL: Final[tuple[str, ...]] = REQUIRED + OPTIONAL
 INTERNAL: Final[tuple[str, ...]] = (SOURCE_ROW, SOURCE_FILE)
+
+# --- survey attributes ---------------------------------------------------------------------------------
+# Not canonical: kept attributes of the event rows that carry a post-contact survey (the simulator writes
+# them; incentives read whichever the log has).
+SURVEY_SCORE: Final = "survey_score"  # the score given, on the survey's own scale
+SURVEY_TYPE: Final = "survey_type"  # which survey: CSAT or NPS
+VERBATIM: Final = "verbatim"  # the customer's free-text comment
+CSAT: Final = "csat"
+NPS: Final = "nps"
+SURVEY_COLUMNS: Final[tuple[str, ...]] = (SURVEY_SCORE, CSAT, NPS)  # a score column, in order of preference
 
 # --- vocabularies -------------------------------------------------------------------------------------
 # Outcomes cxray understands. Source values are mapped onto these (io.mapping: outcome vocabulary);
@@ -144,3 +157,23 @@ IS_FCR: Final = "is_fcr"
 def is_canonical(name: str) -> bool:
     """True when ``name`` is a canonical or cxray-internal column (not a kept attribute)."""
     return name in CANONICAL or name in INTERNAL
+
+
+def route_column(*, has_queue: bool, has_team: bool) -> str | None:
+    """The routing entity transfers and handoffs are counted on: queue, else team; None with neither.
+
+    >>> route_column(has_queue=False, has_team=True)
+    'team'
+    """
+    return QUEUE if has_queue else TEAM if has_team else None
+
+
+def canonical_arrow_schema(attributes: Iterable[str] = ()) -> pa.Schema:
+    """The Arrow schema of the canonical ``events`` table (attributes are strings)."""
+    fields = [pa.field(CONTACT_ID, pa.string()), pa.field(TIMESTAMP, pa.timestamp("us"))]
+    fields.append(pa.field(ACTIVITY, pa.string()))
+    fields += [pa.field(name, pa.string()) for name in OPTIONAL_TEXT]
+    fields += [pa.field(name, pa.float64()) for name in OPTIONAL_NUMERIC]
+    fields += [pa.field(SOURCE_ROW, pa.int64()), pa.field(SOURCE_FILE, pa.string())]
+    fields += [pa.field(name, pa.string()) for name in attributes]
+    return pa.schema(fields)

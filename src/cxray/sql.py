@@ -70,4 +70,35 @@ def integer(value: Any) -> str:
     return str(number)
 
 
-__all__ = ["ident", "in_list", "integer", "lit", "lit_list", "num", "sql_string"]
+def days_us(days: float) -> int:
+    """A span of days (the repeat window, the longest journey) in whole microseconds.
+
+    Whole microseconds make comparisons at the boundary exact: a contact exactly ``window_days`` after
+    the last one's end is within the window on every engine.
+
+    >>> days_us(0.5)
+    43200000000
+    """
+    return round(days * 86_400 * 1_000_000)
+
+
+def days_interval(days: float) -> str:
+    """A span of days as a SQL INTERVAL expression of whole microseconds (see :func:`days_us`).
+
+    >>> days_interval(7)
+    'to_microseconds(CAST(604800000000 AS BIGINT))'
+    """
+    return f"to_microseconds(CAST({integer(days_us(days))} AS BIGINT))"
+
+
+__all__ = [
+    "days_interval",
+    "days_us",
+    "ident",
+    "in_list",
+    "integer",
+    "lit",
+    "lit_list",
+    "num",
+    "sql_string",
+]

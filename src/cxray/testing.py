@@ -21,17 +21,7 @@ import pyarrow as pa
 
 from . import schema as S
 from .engine import Engine
-
-
-def canonical_arrow_schema(attributes: Iterable[str] = ()) -> pa.Schema:
-    """The Arrow schema of the canonical ``events`` table (attributes are strings)."""
-    fields = [pa.field(S.CONTACT_ID, pa.string()), pa.field(S.TIMESTAMP, pa.timestamp("us"))]
-    fields.append(pa.field(S.ACTIVITY, pa.string()))
-    fields += [pa.field(name, pa.string()) for name in S.OPTIONAL_TEXT]
-    fields += [pa.field(name, pa.float64()) for name in S.OPTIONAL_NUMERIC]
-    fields += [pa.field(S.SOURCE_ROW, pa.int64()), pa.field(S.SOURCE_FILE, pa.string())]
-    fields += [pa.field(name, pa.string()) for name in attributes]
-    return pa.schema(fields)
+from .schema import canonical_arrow_schema
 
 
 def _ts(value: Any) -> datetime | None:

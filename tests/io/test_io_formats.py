@@ -14,7 +14,7 @@ from io_helpers import balanced, column, read_one, write
 from cxray import schema as S
 from cxray.engine import Engine
 from cxray.io import ReadOptions, read_events, read_table
-from cxray.testing import canonical_arrow_schema
+from cxray.schema import canonical_arrow_schema
 
 CSV = (
     "contact_id,timestamp,activity,customer_id,outcome,duration_s,note\n"

@@ -16,7 +16,7 @@ import pytest
 
 from cxray import schema as S
 from cxray.engine import Engine
-from cxray.testing import canonical_arrow_schema
+from cxray.schema import canonical_arrow_schema
 
 CASE, NAME, TIME = "case:concept:name", "concept:name", "time:timestamp"
 

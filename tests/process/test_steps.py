@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cxray import schema as S
+from cxray.ordered import ORDERED_TABLE, ordered_events, release_ordered_events
 from cxray.process import flow_map
-from cxray.process.steps import ORDERED_TABLE, ordered_events, release_ordered_events
 from cxray.testing import load_rows
 
 T0 = datetime(2024, 1, 1, 9)

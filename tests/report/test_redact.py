@@ -1,6 +1,6 @@
 """Redaction: ids become stable pseudonyms, emails and phone numbers in free text are masked."""
 
-from cxray.report.redact import mask_text, pseudonymise, redact_document
+from cxray.redact import mask_text, pseudonymise, redact_document
 
 
 def test_mask_text_masks_emails_and_phones_but_not_short_numbers():
@@ -20,16 +20,20 @@ def test_pseudonyms_are_stable_distinct_and_salted():
     assert pseudonymise("C1", salt="a") != pseudonymise("C1", salt="b")
 
 
-def test_redact_document_walks_nested_structures():
+def test_redact_document_pseudonymises_where_the_types_mark_identifiers():
+    """Identifiers are found by the document's types (findings' examples, bulk customer ids), not by
+    key names: a key named like an id elsewhere is free text, masked but not pseudonymised."""
     doc = {
-        "breakdowns": [{"evidence": {"example_contacts": ["C-1", "C-2"], "note": "mail a@b.com"}}],
-        "customer_id": "cust-42",
+        "breakdowns": [{"evidence": {"examples": ["C-1", "C-2"], "note": "mail a@b.com"}}],
+        "data_quality": {"bulk_identities": [{"customer_id": "cust-42", "contacts": 900}]},
+        "flow": {"customer_id": "a step called customer_id"},
         "count": 3,
     }
     out = redact_document(doc)
     ex = out["breakdowns"][0]["evidence"]
-    assert ex["example_contacts"] == [pseudonymise("C-1"), pseudonymise("C-2")]
+    assert ex["examples"] == [pseudonymise("C-1"), pseudonymise("C-2")]
     assert ex["note"] == "mail [email]"
-    assert out["customer_id"] == pseudonymise("cust-42")
+    assert out["data_quality"]["bulk_identities"][0]["customer_id"] == pseudonymise("cust-42")
+    assert out["flow"]["customer_id"] == "a step called customer_id"
     assert out["count"] == 3
-    assert doc["customer_id"] == "cust-42"  # the input is not modified
+    assert doc["data_quality"]["bulk_identities"][0]["customer_id"] == "cust-42"  # input not modified

@@ -14,8 +14,8 @@ from sim_signals import run
 from cxray import schema as S
 from cxray.engine import Engine
 from cxray.io import read_events
+from cxray.schema import canonical_arrow_schema
 from cxray.simulate import load_scenario, simulate
-from cxray.testing import canonical_arrow_schema
 
 ATTRIBUTES = ("survey_score", "survey_type", "verbatim")
 

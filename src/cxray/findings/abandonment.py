@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..sql import num, sql_string
-from .base import OPERATING_MODEL, Detector, Finding
+from .base import OPERATING_MODEL, Detector, Finding, claims_select
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, scalar
+from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd
 
 
 @register_detector
@@ -39,7 +39,8 @@ class AbandonmentHotSpot(Detector):
             return []
         e, t, c = ctx.engine, self.thresholds, S.CONTACTS_TABLE
         cells = ctx.scratch("ab01")
-        q = S.FINAL_QUEUE if ctx.facts.has_queue else S.FINAL_TEAM
+        dim = ctx.route_dim
+        q = S.FINAL_QUEUE if dim == S.QUEUE else S.FINAL_TEAM
         zone = ctx.quality.clock_zone
 
         def hour(ts: str) -> str:  # hour of day in the data's own clock
@@ -78,16 +79,15 @@ class AbandonmentHotSpot(Detector):
             """
             if nxt:
                 # The avoidable contact is the retry; an abandon with no retry is a lost customer, no cost.
-                claims_sql = f"""SELECT n.next_contact_id AS contact_id, a.share, 1 AS units,
-                                    n.next_minutes AS minutes, n.next_cost AS cost
+                cols = claims_select("n.next_contact_id", "a.share", "1", "n.next_minutes", "n.next_cost")
+                claims_sql = f"""SELECT {cols}
                              FROM ({abandoned}) a JOIN {nxt} n USING ({S.CONTACT_ID}) WHERE n.follows"""
-                retries = int(scalar(e, f"SELECT count(*) FROM ({claims_sql})") or 0)
+                retries = int(e.scalar(f"SELECT count(*) FROM ({claims_sql})") or 0)
             else:
                 claims_sql = claims(abandoned, share="share")
                 retries = None
             hours = [int(h) for h in row["hours"]]
             span = ", ".join(f"{h:02d}:00" for h in hours)
-            dim = S.QUEUE if ctx.facts.has_queue else S.TEAM
             out.append(
                 self.finding(
                     title=f"Abandonment hot spot: {dim} {v} at {span} ({ctx.quality.clock_label}) "

@@ -8,7 +8,7 @@ from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, claims, examples, rnd, scalar
+from .stats import Thresholds, claims, examples, rnd
 
 
 @register_detector
@@ -101,11 +101,11 @@ class BackOfficeAging(Detector):
             base = max(base, 1e-6)
             med = qrow["med"] or 0.0
             mine = f"SELECT * FROM {chases} WHERE q = {sql_string(q)} AND after_days > {num(base)}"
-            n_chase = int(scalar(e, f"SELECT count(*) FROM {chases} WHERE q = ?", [q]) or 0)
-            n_avoid = int(scalar(e, f"SELECT count(*) FROM ({mine})") or 0)
+            n_chase = int(e.scalar(f"SELECT count(*) FROM {chases} WHERE q = ?", [q]) or 0)
+            n_avoid = int(e.scalar(f"SELECT count(*) FROM ({mine})") or 0)
             if n_avoid < t.min_excess or med < t.min_lift * base:
                 continue
-            waited = scalar(e, f"SELECT sum(greatest(days - ?, 0)) FROM {items} WHERE q = ?", [base, q])
+            waited = e.scalar(f"SELECT sum(greatest(days - ?, 0)) FROM {items} WHERE q = ?", [base, q])
             dim = ctx.route_dim
             out.append(
                 self.finding(

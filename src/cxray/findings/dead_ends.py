@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..sql import num, sql_string
-from .base import CUSTOMER_FELT, Detector, Finding
+from .base import CUSTOMER_FELT, Detector, Finding, claims_select
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, share_column, significant_sql, z_sql
@@ -66,8 +66,8 @@ class DeadEnd(Detector):
             share = num(row["share"])
             dead = f"SELECT * FROM {last} WHERE dead AND a = {sql_string(a)}"
             if nxt:
-                claims_sql = f"""SELECT n.next_contact_id AS contact_id, {share} AS share, 1 AS units,
-                                    n.next_minutes AS minutes, n.next_cost AS cost
+                cols = claims_select("n.next_contact_id", share, "1", "n.next_minutes", "n.next_cost")
+                claims_sql = f"""SELECT {cols}
                              FROM ({dead}) d JOIN {nxt} n USING ({S.CONTACT_ID}) WHERE n.follows"""
             else:
                 claims_sql = claims(dead, share=share)

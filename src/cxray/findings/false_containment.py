@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..sql import num, sql_string
-from .base import TECHNOLOGY, Detector, Finding
+from .base import TECHNOLOGY, Detector, Finding, claims_select
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import Thresholds, examples, rnd, share_column, significant_sql, z_sql
@@ -87,6 +87,7 @@ class FalseContainment(Detector):
             if r:
                 where[S.REASON] = r
             share = num(row["share"])
+            cols = claims_select("next_contact_id", share, "1", "next_minutes", "next_cost")
             out.append(
                 self.finding(
                     title=f"False containment: {row['rate']:.0%} of contained {r or 'self-service'} "
@@ -108,8 +109,7 @@ class FalseContainment(Detector):
                     },
                     hidden_by_kpi=f"bot/IVR containment counts these {int(row['k'])} contacts as contained "
                     "(success)",
-                    claims_sql=f"SELECT next_contact_id AS contact_id, {share} AS share, 1 AS units, "
-                    f"next_minutes AS minutes, next_cost AS cost FROM ({symptomatic})",
+                    claims_sql=f"SELECT {cols} FROM ({symptomatic})",
                 )
             )
         return out

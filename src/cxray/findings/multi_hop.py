@@ -8,7 +8,7 @@ from ..sql import num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, claims, examples, rnd, scalar
+from .stats import Thresholds, claims, examples, rnd
 
 
 @register_detector
@@ -65,8 +65,8 @@ class MultiHop(Detector):
         for row in rows:
             r = str(row["r"])
             mine = f"SELECT * FROM {chains} WHERE r = {sql_string(r)}"
-            top_path = scalar(
-                e, f"SELECT path FROM ({mine}) GROUP BY path ORDER BY count(*) DESC, path LIMIT 1"
+            top_path = e.scalar(
+                f"SELECT path FROM ({mine}) GROUP BY path ORDER BY count(*) DESC, path LIMIT 1"
             )
             out.append(
                 self.finding(

@@ -7,7 +7,7 @@ from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, examples, rnd, scalar
+from .stats import Thresholds, examples, rnd
 
 
 @register_detector
@@ -79,8 +79,8 @@ class ParkedWork(Detector):
                     WHERE a = ? AND team IS NOT NULL GROUP BY team ORDER BY 2 DESC, 1 LIMIT 5""",
                 [a],
             )
-            excess_days = scalar(
-                e, f"SELECT sum(greatest(days - ?, 0)) FROM {idle} WHERE a = {sql_string(a)}", [base]
+            excess_days = e.scalar(
+                f"SELECT sum(greatest(days - ?, 0)) FROM {idle} WHERE a = {sql_string(a)}", [base]
             )
             where = {S.ACTIVITY: a}
             if teams:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from .. import schema as S
 from ..errors import ConfigError
 from ..sql import num, sql_string
-from .base import OPERATING_MODEL, Detector, Finding
+from .base import OPERATING_MODEL, Detector, Finding, claims_select
 from .context import DetectorContext
 from .registry import register_detector
-from .stats import Thresholds, examples, floor_rate, rnd, scalar
+from .stats import Thresholds, examples, floor_rate, rnd
 
 # The contact-level column that places a contact in each dimension.
 _COLUMN = {S.TEAM: S.FINAL_TEAM, S.QUEUE: S.FINAL_QUEUE, S.CHANNEL: S.ENTRY_CHANNEL}
@@ -115,14 +115,13 @@ class RepeatConcentration(Detector):
             WHERE c.{col} = {sql_string(value)} AND c.{S.HAS_REPEAT} AND NOT c.{S.IS_CENSORED}
               AND c.{S.CUSTOMER_ID} IS NOT NULL AND {_OWN}
         """
+        nx_cost = f"nx.{S.COST}"
         claims = f"""
-            SELECT nx.{S.CONTACT_ID} AS contact_id, rp.share, 1 AS units,
-                   nx.{S.WORK_S} / 60.0 AS minutes, nx.{S.COST} AS cost
+            SELECT {claims_select(f"nx.{S.CONTACT_ID}", "rp.share", "1", f"nx.{S.WORK_S} / 60.0", nx_cost)}
             FROM ({repeating}) rp JOIN {n} nx
               ON nx.{S.JOURNEY_ID} = rp.{S.JOURNEY_ID} AND nx.{S.CONTACT_SEQ} = rp.{S.CONTACT_SEQ} + 1
         """
-        resolved = scalar(
-            e,
+        resolved = e.scalar(
             f"SELECT avg(CASE WHEN {S.FINAL_OUTCOME} = ? THEN 1.0 ELSE 0.0 END) FROM ({repeating})",
             [S.RESOLVED],
         )

@@ -14,6 +14,7 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError
 from ..sql import num
+from .base import claims_select
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,14 +100,8 @@ def examples(engine: Engine, sql: str, params: list[Any] | None = None, *, n: in
 
 def claims(source: str, *, share: str = "1.0", units: int = 0) -> str:
     """A claims query over ``source`` (with ``contact_id, minutes, cost``); see ``Finding.claims_sql``."""
-    cols = f"{S.CONTACT_ID} AS contact_id, {share} AS share, {int(units)} AS units, minutes, cost"
+    cols = claims_select(S.CONTACT_ID, share, str(int(units)), "minutes", "cost")
     return f"SELECT {cols} FROM ({source})"
-
-
-def scalar(engine: Engine, sql: str, params: list[Any] | None = None) -> Any:
-    """One value, fetched completely (``Engine.scalar`` leaves the result open, which blocks ``register``)."""
-    rows = engine.rows(sql, params)
-    return next(iter(rows[0].values())) if rows else None
 
 
 def rnd(value: Any, digits: int = 4) -> float | None:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from .. import schema as S
 from ..engine import Engine
+from ..sql import ident, lit
 from .mapping import Mapping, WideEvent
 from .options import ReadOptions
 from .plan import Const, FilePlan, Spec
 from .readers import ROW
-from .sql import ident, lit
 from .timeparse import parse_text, typed_to_utc
 
 STAGE = S.EVENTS_TABLE  # staged in place: rejected and duplicate rows are deleted, __cx_* columns dropped

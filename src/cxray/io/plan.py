@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from .. import schema as S
 from ..engine import Engine
 from ..errors import MissingColumnError
+from ..sql import ident
 from .mapping import Mapping
 from .readers import ROW, RawSource, reserved
-from .sql import ident
 
 XES_KEYS: dict[str, str] = {
     S.CONTACT_ID: "case:concept:name",

@@ -11,6 +11,7 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import InputError
+from ..sql import ident
 from .canonical import (
     COLUMN,
     FILE,
@@ -27,7 +28,6 @@ from .options import InputSummary, ReadOptions
 from .plan import FilePlan, plan_file
 from .readers import RawSource, open_source, register_arrow
 from .rejected import build_rejected
-from .sql import ident
 
 _DEFAULT = ReadOptions()
 _HINTS = {

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from .. import schema as S
 from ..engine import Engine
+from ..sql import ident, lit
 from .canonical import COLUMN, FILE, REASON, RECORD, REJECTED, STAGE, VALUE
 from .plan import FilePlan
 from .readers import ROW, reserved
-from .sql import ident, lit
 
 FIXED = (S.SOURCE_FILE, S.SOURCE_ROW, "reason", "column", "value")
 

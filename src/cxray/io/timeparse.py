@@ -8,7 +8,7 @@ without offset, ``T`` or space, fractional seconds (an offset converts to UTC, n
 
 from __future__ import annotations
 
-from .sql import lit, lit_list
+from ..sql import lit, lit_list
 
 # An offset or Z right after a time of day (a trailing "-01" of a bare date is not an offset).
 OFFSET_RE = r"\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"

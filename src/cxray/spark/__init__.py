@@ -26,7 +26,7 @@ it would mean rewriting each detector as mergeable aggregates: a second implemen
 
 >>> from cxray.spark import diagnose_spark                       # doctest: +SKIP
 >>> d = diagnose_spark(["s3a://lake/contact_events/"])            # doctest: +SKIP
->>> d.metrics["overall"]["contacts"]                              # doctest: +SKIP
+>>> d.metrics.overall["contacts"]                              # doctest: +SKIP
 """
 
 from ._session import INSTALL_HINT, local_session, require_pyspark

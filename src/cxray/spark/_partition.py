@@ -29,12 +29,12 @@ from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
 from ..io.canonical import FILE, REASON, finish_events
-from ..io.sql import ident
 from ..journeys import LogFacts, build_journeys
 from ..options import AnalysisOptions
+from ..ordered import IS_LAST, NEXT_ACTIVITY
 from ..process import flow_map
-from ..process.steps import GAP_S, IS_LAST, NEXT_ACTIVITY, ordered_steps, q
-from ._duck import arrow
+from ..process.steps import GAP_S, ordered_steps
+from ..sql import ident
 from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
@@ -98,14 +98,14 @@ def _task(
             build_journeys(engine, options=options, costs=costs, facts=facts)
             flow = flow_map(engine, top_variants=0)
             with ordered_steps(engine) as steps:
-                sketch = arrow(
-                    engine,
-                    f"SELECT {q(S.ACTIVITY)} AS src, {NEXT_ACTIVITY} AS dst, {bucket_sql(GAP_S)} AS bucket, "
-                    f"count(*) AS n FROM {steps} WHERE NOT {IS_LAST} GROUP BY ALL",
+                sketch = engine.arrow(
+                    f"SELECT {ident(S.ACTIVITY)} AS src, {NEXT_ACTIVITY} AS dst, "
+                    f"{bucket_sql(GAP_S)} AS bucket, count(*) AS n "
+                    f"FROM {steps} WHERE NOT {IS_LAST} GROUP BY ALL",
                 )
-            yield _row("events", _ipc(arrow(engine, f"SELECT * FROM {S.EVENTS_TABLE}")))
-            yield _row("contacts", _ipc(arrow(engine, f"SELECT * FROM {S.CONTACTS_TABLE}")))
-            yield _row("journeys", _ipc(arrow(engine, f"SELECT * FROM {S.JOURNEYS_TABLE}")))
+            yield _row("events", _ipc(engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE}")))
+            yield _row("contacts", _ipc(engine.arrow(f"SELECT * FROM {S.CONTACTS_TABLE}")))
+            yield _row("journeys", _ipc(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", _ipc(sketch))
             yield _row("flow", json.dumps(flow).encode())
             yield _row("stats", json.dumps({"duplicates": duplicates}).encode())

@@ -31,9 +31,8 @@ from ..io.canonical import COLUMN, FILE, HASH, MARKERS, REASON, RECORD, VALUE, b
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
 from ..io.readers import ROW, register_arrow, source_name
-from ..io.sql import ident
 from ..journeys import FACT_COLUMNS, LogFacts
-from ._duck import arrow
+from ..sql import ident
 
 _PATH, _INDEX = "__cx_path", "__cx_row_index"
 #: Attributes travel under positional names: Spark resolves column names case-insensitively and with dots.
@@ -236,7 +235,7 @@ def _stage_task(plan: FilePlan, options: ReadOptions, attributes: list[str], off
                 row = starts[which] + table.column(_INDEX).to_numpy() + 1
                 table = table.drop_columns([_PATH, _INDEX]).append_column(ROW, pa.array(row))
                 engine.register(view, table)
-                out = arrow(engine, sql)
+                out = engine.arrow(sql)
                 engine.unregister(view)
                 yield from out.to_batches()
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ...engine import Engine
 from ...errors import EngineError, InputError
+from ...sql import ident
 from ..options import ReadOptions
-from ..sql import ident
 from . import ROW, RawSource, source_name
 
 

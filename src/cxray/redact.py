@@ -9,28 +9,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from .contract import Path, matches
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Phone numbers: 7+ digits, optionally with +, spaces, dots, dashes or brackets between them.
 _PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().-]{5,}\d(?![\w])")
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
-
-# Keys whose values identify a customer or contact and are pseudonymised rather than masked.
-# Detectors and conformance list example contacts under ``examples`` (and ``examples_off_path``).
-ID_KEYS = frozenset(
-    {
-        "customer_id",
-        "contact_id",
-        "example_contacts",
-        "example_contact_ids",
-        "contact_ids",
-        "examples",
-        "examples_off_path",
-    }
-)
 
 
 def mask_text(text: str) -> str:
@@ -62,16 +50,38 @@ def pseudonymise(value: str, *, salt: str = "cxray", prefix: str = "id") -> str:
     return f"{prefix}-{digest}"
 
 
-def redact_document(doc: Any, *, salt: str = "cxray", _key: str | None = None) -> Any:
-    """A copy of a JSON-like document with ids pseudonymised and free text masked."""
+def redact_document(doc: Any, *, salt: str = "cxray", identifiers: frozenset[Path] | None = None) -> Any:
+    """A copy of a ``diagnosis.json``-like document: identifiers pseudonymised, free text masked.
+
+    ``identifiers``: the paths holding identifiers, by default where ``DiagnosisDocument``'s types mark
+    them (``cxray.contract``); the strings there are pseudonymised, every other string masked.
+    """
+    return _walk(doc, (), _paths(identifiers), lambda s: pseudonymise(s, salt=salt), mask_text, lambda k: k)
+
+
+def _paths(identifiers: frozenset[Path] | None) -> frozenset[Path]:
+    if identifiers is not None:
+        return identifiers
+    from .diagnosis import IDENTIFIER_PATHS
+
+    return IDENTIFIER_PATHS
+
+
+def _walk(
+    doc: Any,
+    path: Path,
+    ids: frozenset[Path],
+    pseudonym: Callable[[str], str],
+    text: Callable[[str], str],
+    key: Callable[[Any], Any],
+) -> Any:
+    """``doc`` with each string at an identifier path pseudonymised, other strings (and keys) as text."""
     if isinstance(doc, dict):
-        return {k: redact_document(v, salt=salt, _key=k) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [redact_document(v, salt=salt, _key=_key) for v in doc]
+        return {key(k): _walk(v, (*path, str(k)), ids, pseudonym, text, key) for k, v in doc.items()}
+    if isinstance(doc, list | tuple):
+        return [_walk(v, path, ids, pseudonym, text, key) for v in doc]
     if isinstance(doc, str):
-        if _key in ID_KEYS:
-            return pseudonymise(doc, salt=salt)
-        return mask_text(doc)
+        return pseudonym(doc) if matches(path, ids) else text(doc)
     return doc
 
 
@@ -89,8 +99,8 @@ class Redactor:
 
     ``ids`` are the raw identifiers (contact, customer, journey) known to the run: a string equal to one,
     or a token of free text equal to one, is pseudonymised wherever it appears, in values and in keys
-    (a queue or reason used as a key is masked as well). Strings under ``ID_KEYS`` are pseudonymised
-    whatever they hold.
+    (a queue or reason used as a key is masked as well). Strings where the document's types mark an
+    identifier (``cxray.contract``) are pseudonymised whatever they hold.
 
     >>> r = Redactor(salt="s", ids={"C-1"})
     >>> r.text("C-1 rang") == f"{pseudonymise('C-1', salt='s')} rang"
@@ -100,6 +110,9 @@ class Redactor:
     >>> r.text("billing a.b@example.com").startswith("billing [email] #")
     True
     >>> r.document({"k": ["C-1"]}) == {"k": [pseudonymise("C-1", salt="s")]}
+    True
+    >>> doc = r.document({"k": {"who": "X-9"}}, identifiers=frozenset({("k", "who")}))
+    >>> doc["k"]["who"] == r.pseudonym("X-9")
     True
     """
 
@@ -123,15 +136,10 @@ class Redactor:
             return masked
         return _TOKEN.sub(lambda m: self.pseudonym(m[0]) if m[0] in self.ids else m[0], masked)
 
-    def document(self, doc: Any, *, _key: str | None = None) -> Any:
-        """A copy of a JSON-like document with its keys and values redacted."""
-        if isinstance(doc, dict):
-            return {self._key(k): self.document(v, _key=k) for k, v in doc.items()}
-        if isinstance(doc, list | tuple):
-            return [self.document(v, _key=_key) for v in doc]
-        if isinstance(doc, str):
-            return self.pseudonym(doc) if _key in ID_KEYS else self.text(doc)
-        return doc
+    def document(self, doc: Any, *, identifiers: frozenset[Path] | None = None) -> Any:
+        """A copy of a JSON-like document with its keys and values redacted; ``identifiers`` as in
+        :func:`redact_document`."""
+        return _walk(doc, (), _paths(identifiers), self.pseudonym, self.text, self._key)
 
     def _key(self, key: Any) -> Any:
         return self.text(key) if isinstance(key, str) else key

@@ -1,0 +1,188 @@
+"""The outputs of a run: ``diagnosis.json``, ``report.html``, the Parquet rows and ``rejected.csv``,
+written whole or not at all, redacted on request.
+
+Above the report (it renders the page) and below the CLI, which calls :func:`check_out_dir` before the
+work and :func:`write_outputs` after it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .diagnosis import Diagnosis
+from .engine import Engine
+from .errors import ConfigError, CxrayError
+from .exports import redact_ids, write_parquet
+from .io import write_rejected
+from .io.canonical import REJECTED
+from .progress import Progress, Silent
+from .redact import Redactor, strings
+from .report import render_html
+
+if TYPE_CHECKING:
+    from .diagnosis import DiagnosisDocument
+
+
+#: Every file ``write_outputs`` may leave in the output folder: a run replaces all of them or none.
+OUTPUT_FILES: dict[str, str] = {
+    "json": "diagnosis.json",
+    "html": "report.html",
+    "contacts": "contacts.parquet",
+    "journeys": "journeys.parquet",
+    "rejected": "rejected.csv",
+}
+
+
+def check_out_dir(out_dir: str | PathLike[str]) -> Path:
+    """Make sure ``out_dir`` can take a run's outputs, before any work is done; returns it as a Path.
+
+    It must be a folder (created if absent) in which, or beside which, a temporary folder can be made:
+    a file of that name, or a folder that cannot be created or written, is a ``ConfigError`` now rather
+    than a failure after the whole analysis.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out names a file, not a folder", path=out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(_staging(out))
+    except OSError as exc:
+        raise ConfigError(f"cannot write the output folder: {exc.strerror or exc}", path=out) from None
+    return out
+
+
+def _staging(out: Path) -> Path:
+    """A new temporary folder beside ``out`` (same file system), else inside it (a read-only parent)."""
+    error: OSError | None = None
+    for parent in (out.parent, out):
+        try:
+            return Path(tempfile.mkdtemp(prefix=f".{out.name or 'cxray'}.tmp-", dir=parent))
+        except OSError as exc:
+            error = exc
+    assert error is not None
+    raise error
+
+
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Lock the folder itself (no lock file left behind): two runs finishing together move their sets
+    one after the other. Where folders cannot be locked (Windows), each move is still atomic."""
+    try:
+        import fcntl
+
+        fd = os.open(out, os.O_RDONLY)
+    except (ImportError, OSError):  # pragma: no cover - no flock, or a folder that cannot be opened
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def write_outputs(
+    diagnosis: Diagnosis,
+    out_dir: Path,
+    *,
+    engine: Engine,
+    redact: bool = False,
+    salt: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Path]:
+    """Write ``diagnosis.json``, ``report.html``, ``contacts.parquet``, ``journeys.parquet`` and
+    ``rejected.csv`` (only when rows were rejected).
+
+    The files appear whole or not at all: they are written into a temporary folder beside ``out_dir``
+    and moved into place together (each move atomic, the set under a lock, a stale ``rejected.csv``
+    removed), so a failed run leaves the previous results untouched and two runs into one folder never
+    mix their files.
+
+    ``redact`` redacts every file under one salt (``salt``, else a random one for this run, so a pseudonym
+    cannot be recomputed from a guessed id): ids pseudonymised wherever they appear, emails and phone
+    numbers masked in values and keys, the id columns of the Parquet files pseudonymised with the same
+    function (``cxray.exports.redact_ids``), so a contact named in the report can be found in them.
+    Returns each output's path by name. ``progress`` hears one step, ``writing outputs``.
+    """
+    progress = progress or Silent()
+    progress.step("writing outputs")
+    out = check_out_dir(out_dir)
+    staging = _staging(out)
+    try:
+        written = _write_all(
+            diagnosis, staging, engine=engine, redactor=_redactor(diagnosis, engine, redact, salt)
+        )
+        with _locked(out):
+            for name in OUTPUT_FILES.values():
+                if (staging / name).exists():
+                    os.replace(staging / name, out / name)
+                else:
+                    (out / name).unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+    except OSError as exc:
+        raise CxrayError(
+            f"could not write the outputs ({exc.strerror or exc}); "
+            f"the previous results in {out} are untouched"
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    progress.done()
+    return {name: out / OUTPUT_FILES[name] for name in written}
+
+
+def _redactor(diagnosis: Diagnosis, engine: Engine, redact: bool, salt: str | None) -> Redactor | None:
+    """The run's redactor, knowing every id the written files may show (None without ``redact``)."""
+    if not redact:
+        return None
+    from .exports import id_sources, known_ids, rejected_ids
+
+    redactor = Redactor(salt)
+    tables = [diagnosis.contacts(), diagnosis.journeys()]
+    redactor.ids.update(known_ids(tables, strings(diagnosis.to_dict())))
+    if diagnosis.input.rows_rejected and engine.has_table(REJECTED):
+        sources = id_sources((diagnosis.options.get("read") or {}).get("mapping"))
+        redactor.ids.update(rejected_ids(engine.arrow(f"SELECT * FROM {REJECTED}"), sources))
+    return redactor
+
+
+def _write_all(diagnosis: Diagnosis, folder: Path, *, engine: Engine, redactor: Redactor | None) -> list[str]:
+    """Write every output into ``folder``; returns the names written."""
+    doc = diagnosis.to_dict()
+    text = diagnosis.to_json() if redactor is None else redacted_json(doc, redactor)
+    (folder / OUTPUT_FILES["json"]).write_text(text + "\n", encoding="utf-8")
+    html = render_html(doc, redact=redactor if redactor is not None else False)
+    (folder / OUTPUT_FILES["html"]).write_text(html, encoding="utf-8")
+    rows = [diagnosis.contacts(), diagnosis.journeys()]
+    if redactor is not None:
+        from .exports import mask_text_columns
+
+        rows = redact_ids(mask_text_columns(rows, redactor.text), salt=redactor.salt)
+    for name, table in zip(("contacts", "journeys"), rows, strict=True):
+        write_parquet(table, folder / OUTPUT_FILES[name])
+    written = ["json", "html", "contacts", "journeys"]
+    if diagnosis.input.rows_rejected:
+        path = folder / OUTPUT_FILES["rejected"]
+        if redactor is None or not engine.has_table(REJECTED):
+            write_rejected(engine, path)
+        else:
+            from .exports import id_sources, write_rejected_redacted
+
+            sources = id_sources((diagnosis.options.get("read") or {}).get("mapping"))
+            write_rejected_redacted(engine.arrow(f"SELECT * FROM {REJECTED}"), path, redactor, sources)
+        written.append("rejected")
+    return written
+
+
+def redacted_json(doc: DiagnosisDocument, redactor: Redactor) -> str:
+    """``diagnosis.json``'s text with every id pseudonymised and personal data masked (as ``to_json``)."""
+    return json.dumps(redactor.document(doc), indent=2, sort_keys=False, ensure_ascii=False, default=str)
+
+
+__all__ = ["OUTPUT_FILES", "check_out_dir", "redacted_json", "write_outputs"]
