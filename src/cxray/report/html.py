@@ -1,5 +1,8 @@
 """The HTML report: one self-contained file, every value escaped (Jinja2 autoescape).
 
+The page is ``templates/report.html.j2`` around the sections of ``sections.SECTIONS``, in that order: each
+section's heading, navigation link and template block come from its entry there.
+
 Charts are drawn in the browser by Apache ECharts, inlined from ``static/`` so the file needs no
 network; they read a JSON island that cannot close its ``<script>`` element, and they set text only
 through the DOM's text APIs (see ``static/report.js``).
@@ -13,31 +16,32 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .. import schema as S
+from ..diagnosis import DiagnosisDocument
 from ..errors import ConfigError
-from . import evidence, view
-from .conformance_view import conformance_view
+from ..redact import Redactor, redact_document
+from . import evidence, sections, view
 from .fmt import fmt
-from .incentives_view import incentives_view
-from .redact import Redactor, redact_document
 
 _env = Environment(
     loader=PackageLoader("cxray.report", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
-    undefined=ChainableUndefined,  # a section missing from the document renders as absent, not a crash
+    keep_trailing_newline=True,  # a section's block ends with its last line's newline, whatever it ends with
+    undefined=StrictUndefined,  # a name the template misspells fails the render, not an empty section
 )
 
 
 def _fmt(value: Any, kind: str = "") -> str:
-    return fmt(None if isinstance(value, Undefined) else value, kind)
+    return fmt(value, kind)
 
 
 _env.filters["fmt"] = _fmt
 _env.globals.update(view=view, evidence=evidence)
+#: The sections every diagnosis document has.
+_SECTIONS = tuple(k for k in DiagnosisDocument.__annotations__ if k != "cxray_version")
 _CLOSES_SCRIPT = re.compile(r"</script|<!--", re.IGNORECASE)
 
 
@@ -56,44 +60,33 @@ def _static(name: str) -> str:
     return text
 
 
-def _definitions(doc: dict[str, Any]) -> dict[str, str]:
-    """Each metric's definition: the document's own, else cxray's for the document's repeat window."""
-    metrics = doc["metrics"] if isinstance(doc.get("metrics"), dict) else {}
-    given = metrics.get("definitions")
-    if isinstance(given, dict) and given:
-        return {str(k): str(v) for k, v in given.items()}
-    from ..metrics import definitions
-    from ..options import AnalysisOptions
+def render_html(doc: DiagnosisDocument, *, redact: bool | Redactor = False) -> str:
+    """Render the diagnosis document (``Diagnosis.to_dict()``, or a ``diagnosis.json`` read back) as a
+    self-contained HTML page.
 
-    window = ((doc.get("options") or {}).get("analysis") or {}).get("window_days")
-    try:
-        return definitions(AnalysisOptions(window_days=float(window)) if window else AnalysisOptions())
-    except (TypeError, ValueError, ConfigError):
-        return definitions()
-
-
-def render_html(doc: dict[str, Any], *, redact: bool | Redactor = False) -> str:
-    """Render the diagnosis document (``Diagnosis.to_dict()``) as a self-contained HTML page.
-
-    Sections whose data the document lacks are replaced by a note; nothing in ``doc`` is required
-    beyond it being a mapping. ``redact`` is a ``Redactor`` (the run's salt and known ids, so the page
-    names contacts as the other outputs do), or True for ``redact_document``'s key-based redaction.
+    ``doc`` must fit the contract (``docs/diagnosis.schema.json``); a section with nothing to show says
+    so on the page. ``redact`` is a ``Redactor`` (the run's salt and known ids, so the page names contacts
+    as the other outputs do), or True to pseudonymise where the document's types mark identifiers.
     """
+    missing = [k for k in _SECTIONS if k not in doc]
+    if missing:
+        raise ConfigError(
+            f"not a diagnosis document: missing {', '.join(missing)} (docs/diagnosis.schema.json)"
+        )
     if isinstance(redact, Redactor):
         doc = redact.document(doc)
     elif redact:
         doc = redact_document(doc)
-    template = _env.get_template("report.html.j2")
-    return template.render(
-        d=doc,
-        data_json=_script_json(doc),
-        view_json=_script_json(view.report_view(doc)),
-        summary=view.executive_summary(doc),
-        incentives=incentives_view(doc),
-        conformance=conformance_view(doc),
-        definitions=_definitions(doc),
-        missing_fields=view.missing_fields(doc, S.OPTIONAL),
-        echarts_js=_static("echarts.min.js"),
-        report_js=_static("report.js"),
-        redacted=bool(redact),
-    )
+    page = {
+        "d": doc,
+        "sections": sections.SECTIONS,
+        "data_json": _script_json(doc),
+        "view_json": _script_json(view.report_view(doc)),
+        "echarts_js": _static("echarts.min.js"),
+        "report_js": _static("report.js"),
+        "redacted": bool(redact),
+    }
+    names = sections.section_context(doc, sections.SECTIONS)
+    if clash := sorted(set(names) & set(page)):
+        raise ConfigError(f"a report section's view gives {clash}, which the page itself sets")
+    return _env.get_template("report.html.j2").render(names | page)

@@ -1,5 +1,9 @@
 """One reader per format. Each exposes the file to SQL as a view of its source columns plus ``__cx_row``.
 
+Formats are registered by name and file suffix (``register_reader``); the built-ins (csv, parquet, jsonl,
+xes) are registered by the same call a user's own format would make, and ``open_source`` picks the reader
+from the file name. See ``docs/data-contract.md`` (Readers).
+
 The raw shape is the same for every format: the file's own columns, untouched (strings for text
 formats, typed for Parquet/XES), and ``ROW``, the 1-based record number. Mapping, parsing, rejection
 and de-duplication happen once, in SQL, in ``canonical.py``.
@@ -7,7 +11,9 @@ and de-duplication happen once, in SQL, in ``canonical.py``.
 
 from __future__ import annotations
 
+import importlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from ...engine import Engine
-from ...errors import InputError
+from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 
 ROW = "__cx_row"
@@ -47,20 +53,83 @@ class RawSource:
     nul_bytes_stripped: int = 0
 
 
+#: ``read(path, engine, view, options) -> RawSource``: what a format registers.
+ReadFn = Callable[[Path, Engine, str, ReadOptions], RawSource]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered file format: its name, the file suffixes it claims, and the function that reads it.
+
+    ``read(path, engine, view, options)`` exposes the file as the SQL view ``view`` of its source columns
+    plus ``ROW`` (``register_arrow`` does that for an Arrow table) and returns its ``RawSource``; a file it
+    cannot read is an ``InputError`` naming ``path``.
+    """
+
+    format: str
+    suffixes: tuple[str, ...]  # lower case, without the dot
+    read: ReadFn
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(format_name: str, suffixes: Iterable[str], read_fn: ReadFn) -> Reader:
+    """Register ``read_fn`` as the reader of ``format_name`` for files named ``*.<suffix>`` (or
+    ``*.<suffix>.gz``: a trailing ``.gz`` is ignored when choosing, the reader decompresses).
+
+    The built-in formats are registered by this same call. Registering a format again replaces it; a suffix
+    already claimed by another format is a ConfigError.
+
+    >>> from cxray.io.readers import register_reader, registered_readers, unregister_reader
+    >>> def read_mine(path, engine, view, options): ...
+    >>> register_reader("mine", [".mine"], read_mine).suffixes
+    ('mine',)
+    >>> "mine" in registered_readers()
+    True
+    >>> unregister_reader("mine")
+    """
+    name = format_name.strip()
+    if isinstance(suffixes, str):  # one suffix, not its characters
+        suffixes = (suffixes,)
+    claimed = tuple(dict.fromkeys(s.strip().lower().removeprefix(".") for s in suffixes))
+    if not name or not claimed or not all(claimed):
+        raise ConfigError(f"reader {format_name!r}: needs a format name and at least one non-empty suffix")
+    if not callable(read_fn):
+        raise ConfigError(f"reader {name}: {read_fn!r} is not callable")
+    for other in _READERS.values():
+        taken = set(claimed) & set(other.suffixes)
+        if other.format != name and taken:
+            raise ConfigError(f"reader {name}: suffix .{min(taken)} is already read as {other.format}")
+    reader = Reader(format=name, suffixes=claimed, read=read_fn)
+    _READERS[name] = reader
+    return reader
+
+
+def unregister_reader(format_name: str) -> None:
+    """Remove a registered format (tests; or to refuse a built-in format for good)."""
+    _READERS.pop(format_name, None)
+
+
+def registered_readers() -> dict[str, Reader]:
+    """The registered readers by format name, in registration order (the built-ins first)."""
+    return dict(_READERS)
+
+
+def _known_formats() -> str:
+    return "; ".join(f"{r.format} ({', '.join('.' + s for s in r.suffixes)})" for r in _READERS.values())
+
+
 def file_format(path: Path) -> str:
-    """csv, parquet, jsonl or xes, from the file name."""
+    """The registered format reading ``path``, from its file name (a trailing ``.gz`` ignored)."""
     name = path.name.lower().removesuffix(".gz")
     suffix = name.rsplit(".", 1)[-1] if "." in name else ""
-    if suffix in ("csv", "tsv", "txt", "tab"):
-        return "csv"
-    if suffix in ("parquet", "pq"):
-        return "parquet"
-    if suffix in ("jsonl", "ndjson", "json"):
-        return "jsonl"
-    if suffix == "xes":
-        return "xes"
+    for reader in _READERS.values():
+        if suffix in reader.suffixes:
+            return reader.format
     raise InputError(
-        "unknown file type; expected .csv/.tsv/.txt, .parquet, .jsonl/.ndjson or .xes(.gz)", path=path
+        f"unknown file type {'.' + suffix if suffix else '(no suffix)'}; known formats: {_known_formats()}",
+        path=path,
     )
 
 
@@ -70,16 +139,7 @@ def open_source(path: Path, engine: Engine, view: str, options: ReadOptions) -> 
         raise InputError("file not found", path=path)
     if path.stat().st_size == 0:
         raise InputError("file is empty", path=path)
-    fmt = file_format(path)
-    if fmt == "csv":
-        from .delimited import load
-    elif fmt == "parquet":
-        from .parquet import load
-    elif fmt == "jsonl":
-        from .jsonl import load
-    else:
-        from .xes import load
-    return load(path, engine, view, options)
+    return _READERS[file_format(path)].read(path, engine, view, options)
 
 
 def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> RawSource:
@@ -87,7 +147,25 @@ def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> Ra
     if any(c.lower() == ROW for c in table.column_names):  # a source column, not ours: keep it, renamed
         table = table.rename_columns([source_name(c) if c.lower() == ROW else c for c in table.column_names])
     table = table.append_column(ROW, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
-    # DuckDB refuses register() while a result is half-fetched (Engine.scalar leaves one): finish it.
-    engine.rows("SELECT 1")
     engine.register(view, table)
     return RawSource(path=str(path), view=view, tables=[table])
+
+
+def _builtin(module: str) -> ReadFn:
+    """The ``load`` of the built-in reader module ``module``, imported when a file of its format is first
+    read: a format's dependencies (rustxes for XES) cost nothing until then, and the modules, which import
+    this package, are never imported while it is half-initialised."""
+
+    def read(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
+        load: ReadFn = importlib.import_module(f"{__name__}.{module}").load
+        return load(path, engine, view, options)
+
+    read.__qualname__ = f"{module}.load"
+    return read
+
+
+# The built-in formats, registered exactly as a user's own would be.
+register_reader("csv", ("csv", "tsv", "txt", "tab"), _builtin("delimited"))
+register_reader("parquet", ("parquet", "pq"), _builtin("parquet"))
+register_reader("jsonl", ("jsonl", "ndjson", "json"), _builtin("jsonl"))
+register_reader("xes", ("xes",), _builtin("xes"))

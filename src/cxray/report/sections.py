@@ -1,0 +1,91 @@
+"""The report's sections, in page order: the one list the page, its navigation and its tests are built from.
+
+A section is its anchor (``id``), the label of its link in the navigation (``nav``), its heading
+(``title``), its template block (``templates/section-<id>.html.j2``, the section's body under its heading)
+and, optionally, its *view*: a function of the diagnosis document returning the names its template reads
+(``{"incentives": incentives_view(doc)}``). Every view's names are given to every section's template, so
+one section can draw on another's (the flow map's conformance overlay).
+
+Adding a section touches its producer (what puts its data into the diagnosis document), its view, its
+template block and one entry here; ``docs/contributing.md`` shows how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from .. import schema as S
+from ..errors import ConfigError
+from . import view
+from .conformance_view import conformance_view
+from .incentives_view import incentives_view
+
+if TYPE_CHECKING:
+    from ..diagnosis import DiagnosisDocument
+
+#: ``view(doc) -> {name: value}``: what a section's template reads besides the document ``d`` itself.
+SectionView = Callable[["DiagnosisDocument"], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """One section of the HTML report: ``<section id="{id}"><h2>{title}</h2>`` + its template block."""
+
+    id: str
+    nav: str
+    title: str
+    view: SectionView | None = None
+
+    @property
+    def template(self) -> str:
+        """The template block rendering the section's body: ``templates/section-<id>.html.j2``."""
+        return f"section-{self.id}.html.j2"
+
+
+SECTIONS: Final[tuple[ReportSection, ...]] = (
+    ReportSection(
+        "summary",
+        "Summary",
+        "The breakdowns that matter",
+        lambda doc: {"summary": view.executive_summary(doc)},
+    ),
+    ReportSection("flow", "How work flows", "How work actually flows"),
+    ReportSection(
+        "conformance",
+        "Documented vs actual",
+        "Documented vs actual",
+        lambda doc: {"conformance": conformance_view(doc)},
+    ),
+    ReportSection("breakdowns", "Breakdowns", "Each breakdown, with its evidence"),
+    ReportSection(
+        "incentives",
+        "Incentives",
+        "Incentives vs outcomes",
+        lambda doc: {"incentives": incentives_view(doc)},
+    ),
+    ReportSection(
+        "metrics", "Metrics", "Core metrics", lambda doc: {"definitions": doc["metrics"]["definitions"]}
+    ),
+    ReportSection(
+        "data-quality",
+        "Data quality",
+        "Data quality",
+        lambda doc: {"missing_fields": view.missing_fields(doc, S.OPTIONAL)},
+    ),
+)
+
+
+def section_context(doc: DiagnosisDocument, sections: tuple[ReportSection, ...] = SECTIONS) -> dict[str, Any]:
+    """The names every section's view gives its template, in one mapping; two views giving one name is a
+    ConfigError (one would silently hide the other)."""
+    context: dict[str, Any] = {}
+    for section in sections:
+        if section.view is None:
+            continue
+        for name, value in section.view(doc).items():
+            if name in context:
+                raise ConfigError(f"report section {section.id}: its view gives {name!r} again")
+            context[name] = value
+    return context
