@@ -7,6 +7,7 @@ EXPECTED = {
     "ConfigError",
     "CostModel",
     "CxrayError",
+    "DiagnoseOptions",
     "Diagnosis",
     "Engine",
     "EngineError",
@@ -17,6 +18,7 @@ EXPECTED = {
     "ReadOptions",
     "__version__",
     "diagnose",
+    "load_options",
     "read_events",
     "write_outputs",
 }

@@ -11,7 +11,7 @@ import pytest
 from cxray import schema as S
 from cxray.engine import Engine
 from cxray.errors import ConfigError
-from cxray.incentives import Party, assess_incentives, load_parties
+from cxray.incentives import IncentiveAssessment, Party, assess_incentives, load_parties
 from cxray.testing import load_rows
 
 T0 = datetime(2024, 1, 1, 9, 0, 0)
@@ -50,14 +50,14 @@ def _centre() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def assessed(engine: Engine) -> dict[str, Any]:
+def assessed(engine: Engine) -> IncentiveAssessment:
     load_rows(engine, _centre())
     return assess_incentives(engine)
 
 
-def test_party_table_puts_kpi_beside_outcomes(assessed: dict[str, Any]) -> None:
-    t = {p["party"]: p for p in assessed["parties"]}
-    assert assessed["kpi_source"] == "default" and set(t) == {"VendorFast", "TeamGood", "Tier2", "bot"}
+def test_party_table_puts_kpi_beside_outcomes(assessed: IncentiveAssessment) -> None:
+    t = {p["party"]: p for p in assessed.parties}
+    assert assessed.kpi_source == "default" and set(t) == {"VendorFast", "TeamGood", "Tier2", "bot"}
     v = t["VendorFast"]
     assert (v["kpi"], v["kpi_value"], v["closed"], v["repeats_caused"], v["repeat_rate"]) == (
         "handle_time", 120.0, 40, 20, 0.5,
@@ -77,9 +77,9 @@ def test_party_table_puts_kpi_beside_outcomes(assessed: dict[str, Any]) -> None:
 
 
 def test_fast_vendor_and_false_containment_are_flagged_healthy_parties_are_not(
-    assessed: dict[str, Any],
+    assessed: IncentiveAssessment,
 ) -> None:
-    found = {(f["code"], next(iter(f["where"].values()))): f for f in map(_as_dict, assessed["findings"])}
+    found = {(f["code"], next(iter(f["where"].values()))): f for f in map(_as_dict, assessed.findings)}
     assert set(found) == {("IN01", "VendorFast"), ("IN02", "bot")}
     v = found[("IN01", "VendorFast")]
     baseline = 2 / (55 + 22)  # TeamGood and Tier2 pooled ("zz" at the end of the data is censored)
@@ -96,15 +96,15 @@ def test_fast_vendor_and_false_containment_are_flagged_healthy_parties_are_not(
     assert (b["contacts_affected"], b["customers_affected"]) == (15, 15)
     assert b["avoidable_contacts"] == round(15 - 30 * 22 / 117, 1)
     assert b["evidence"]["migrates_to"][0]["party"] == "TeamGood"
-    assert [f["code"] for f in map(_as_dict, assessed["findings"])] == ["IN01", "IN02"]  # by avoidable cost
+    assert [f["code"] for f in map(_as_dict, assessed.findings)] == ["IN01", "IN02"]  # by avoidable cost
 
 
 def test_a_missed_declared_target_is_not_a_misalignment(engine: Engine) -> None:
     """VendorFast misses a declared 100 s handle-time target, so its KPI does not hide anything."""
     load_rows(engine, _centre())
     r = assess_incentives(engine, parties=(Party(name="VendorFast", kpi="handle_time", target=100),))
-    assert r["kpi_source"] == "declared"
-    assert "IN01" not in {_as_dict(f)["code"] for f in r["findings"]}
+    assert r.kpi_source == "declared"
+    assert "IN01" not in {_as_dict(f)["code"] for f in r.findings}
 
 
 def test_kpi_improving_while_outcome_worsens(engine: Engine) -> None:
@@ -119,9 +119,7 @@ def test_kpi_improving_while_outcome_worsens(engine: Engine) -> None:
         rows += _contact(f"o{i:02d}", f"co{i}", i, "Other", 600)
     rows += _contact("zz", "czz", 90, "Other", 60)
     load_rows(engine, rows)
-    codes = {
-        (_as_dict(f)["code"], _as_dict(f)["where"][S.TEAM]) for f in assess_incentives(engine)["findings"]
-    }
+    codes = {(_as_dict(f)["code"], _as_dict(f)["where"][S.TEAM]) for f in assess_incentives(engine).findings}
     assert ("IN03", "Trend") in codes
     assert not any(party == "Other" for _, party in codes)
 
@@ -148,3 +146,30 @@ def test_load_parties(tmp_path: Path) -> None:
 
 def _as_dict(f: Any) -> dict[str, Any]:
     return f if isinstance(f, dict) else f.to_dict()
+
+
+def test_diagnose_assesses_once_and_each_code_has_its_own_detector() -> None:
+    """In a diagnosis the IN01-IN03 detectors read the one assessment and the section lists their findings."""
+    from cxray import diagnose
+    from cxray.findings import registered_detectors
+    from cxray.testing import events_table
+
+    detectors = registered_detectors()
+    assert {"IN01", "IN02", "IN03"} <= set(detectors) and "IN" not in detectors
+    steps: list[str] = []
+
+    class Steps:
+        def step(self, name: str) -> None:
+            steps.append(name)
+
+        def done(self) -> None:
+            pass
+
+    d = diagnose(events_table(_centre()), progress=Steps())
+    assert steps.count("assessing incentives") == 1
+    assert steps.index("assessing incentives") < steps.index("finding breakdowns")
+    section = d.incentives
+    assert list(section) == ["currency", "kpi_source", "parties", "findings"]
+    assert {p["party"] for p in section["parties"]} == {"VendorFast", "TeamGood", "Tier2", "bot"}
+    assert [f["code"] for f in section["findings"]] == ["IN01", "IN02"]
+    assert section["findings"] == [f for f in d.all_findings if f["code"].startswith("IN")]

@@ -12,14 +12,14 @@ import pytest
 
 from cxray import schema as S
 from cxray.engine import Engine
-from cxray.incentives import assess_incentives
+from cxray.incentives import IncentiveAssessment, assess_incentives
 from cxray.io import read_table
 from cxray.journeys import build_journeys
 from cxray.simulate import builtin_scenarios, load_scenario, simulate
 from cxray.testing import load_rows
 
 
-def _assess(scenario: str, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _assess(scenario: str, seed: int) -> tuple[IncentiveAssessment, dict[str, Any]]:
     centre = load_scenario(scenario)
     sim = simulate(centre, seed=seed, days=30, customers=centre.customers // 3)
     with Engine(threads=2) as engine:
@@ -36,16 +36,16 @@ def test_planted_vendor_flagged_and_unplanted_parties_not(scenario: str, seed: i
         b["entities"][S.TEAM] for b in truth["breakdowns"] if b["enabled"] and b["kind"] == "vendor_pressure"
     }
     assert planted, "every builtin scenario plants a vendor under handle-time pressure"
-    human_flags = {f.where[S.TEAM] for f in assessed["findings"] if f.code in ("IN01", "IN03")}
+    human_flags = {f.where[S.TEAM] for f in assessed.findings if f.code in ("IN01", "IN03")}
     assert human_flags == planted
-    vendor = next(p for p in assessed["parties"] if p["party"] in planted)
-    peers = [p for p in assessed["parties"] if not p["self_service"] and p["party"] not in planted]
+    vendor = next(p for p in assessed.parties if p["party"] in planted)
+    peers = [p for p in assessed.parties if not p["self_service"] and p["party"] not in planted]
     # the KPI looks good (fastest of the front line) while the outcome is worse than every big peer's
     big = [p for p in peers if p["uncensored_closed"] >= vendor["uncensored_closed"] / 2]
     assert big and all(vendor["repeat_rate"] > p["repeat_rate"] for p in big)
     assert all(vendor["handle_s"] < p["handle_s"] for p in big)
     # containment findings only ever name self-service parties
-    assert all(f.where.get(S.ACTOR_TYPE) in S.SELF_SERVICE for f in assessed["findings"] if f.code == "IN02")
+    assert all(f.where.get(S.ACTOR_TYPE) in S.SELF_SERVICE for f in assessed.findings if f.code == "IN02")
 
 
 def _contacts(prefix: str, team: str, reason: str, n: int, repeat_every: int) -> list[dict[str, Any]]:
@@ -80,7 +80,7 @@ def test_a_team_given_the_hard_reasons_is_not_blamed_for_them(engine: Engine) ->
     load_rows(engine, rows + far)
     build_journeys(engine)
     assessed = assess_incentives(engine)
-    spec = next(p for p in assessed["parties"] if p["party"] == "Specialist")
-    gen = next(p for p in assessed["parties"] if p["party"] == "Generalist")
+    spec = next(p for p in assessed.parties if p["party"] == "Specialist")
+    gen = next(p for p in assessed.parties if p["party"] == "Generalist")
     assert spec["repeat_rate"] > 1.5 * gen["repeat_rate"]  # a pooled comparison would blame it
-    assert not [f for f in assessed["findings"] if f.code == "IN01"]
+    assert not [f for f in assessed.findings if f.code == "IN01"]

@@ -22,7 +22,7 @@ Every row read is accounted for: kept, rejected (with its reason, in ``rejected.
 >>> i = diagnosis.input
 >>> i.rows_read == i.rows_kept + i.rows_rejected + i.duplicates_dropped
 True
->>> diagnosis.contacts().num_rows == diagnosis.metrics["overall"]["contacts"]
+>>> diagnosis.contacts().num_rows == diagnosis.metrics.overall["contacts"]
 True
 
 Options are typed (``cxray.ReadOptions`` for reading and mapping columns, ``cxray.AnalysisOptions`` for the
@@ -32,17 +32,20 @@ do.
 
 from cxray._version import __version__
 from cxray.costs import CostModel
-from cxray.diagnose import Diagnosis, diagnose, write_outputs
+from cxray.diagnose import Diagnosis, diagnose
+from cxray.diagnose_options import DiagnoseOptions, load_options
 from cxray.engine import Engine
 from cxray.errors import ConfigError, CxrayError, EngineError, InputError, MissingColumnError
 from cxray.io import InputSummary, Mapping, ReadOptions, read_events
 from cxray.options import AnalysisOptions
+from cxray.outputs import write_outputs
 
 __all__ = [
     "AnalysisOptions",
     "ConfigError",
     "CostModel",
     "CxrayError",
+    "DiagnoseOptions",
     "Diagnosis",
     "Engine",
     "EngineError",
@@ -53,6 +56,7 @@ __all__ = [
     "ReadOptions",
     "__version__",
     "diagnose",
+    "load_options",
     "read_events",
     "write_outputs",
 ]

@@ -86,6 +86,21 @@ def _hours(pairs: dict[str, str]) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _given(ctx: typer.Context) -> set[str]:
+    """The parameters set on the command line (or the environment), not left at their default."""
+    # By the source's name: Typer may bring its own copy of click's ``ParameterSource``.
+    sources = {name: ctx.get_parameter_source(name) for name in ctx.params}
+    return {name for name, src in sources.items() if src is not None and src.name not in _DEFAULTS}
+
+
+_DEFAULTS = ("DEFAULT", "DEFAULT_MAP")
+
+
+def _chosen(given: set[str], **values: object) -> dict[str, object]:
+    """Those of ``values`` whose flag was given."""
+    return {k: v for k, v in values.items() if k in given}
+
+
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -93,6 +108,7 @@ WindowOpt = Annotated[
 
 @app.command()
 def diagnose(
+    ctx: typer.Context,
     events: Annotated[
         list[str],
         typer.Argument(
@@ -103,6 +119,12 @@ def diagnose(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder for diagnosis.json and report.html.")
     ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Options YAML (every setting of the run, see docs/cli.md); the flags given override it."
+        ),
+    ] = None,
     mapping: Annotated[
         str | None,
         typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
@@ -147,6 +169,7 @@ def diagnose(
     ] = False,
     costs: Annotated[Path | None, typer.Option(help="Cost model YAML (see docs/costs.md).")] = None,
     top_variants: Annotated[int, typer.Option(help="Variants listed in the flow map (0 = all).")] = 50,
+    top: Annotated[int, typer.Option(help="Breakdowns listed in the report and `breakdowns`.")] = 5,
     model: Annotated[
         Path | None,
         typer.Option(help="The documented process: YAML or BPMN 2.0 XML (see docs/conformance.md)."),
@@ -194,13 +217,13 @@ def diagnose(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
 ) -> None:
     """Read events, reconstruct journeys, map the flow, measure, find breakdowns; write the report."""
-    from . import AnalysisOptions, CostModel, Engine, Mapping, ReadOptions, write_outputs
+    from . import CostModel, Engine, Mapping, write_outputs
     from . import diagnose as run_diagnose
-    from .diagnose import OUTPUT_FILES, check_out_dir
+    from .diagnose_options import DiagnoseOptions
     from .incentives import load_parties
+    from .outputs import OUTPUT_FILES, check_out_dir
     from .process.model import load_model
-    from .quality import QualityOptions
-    from .report.redact import mask_text, new_salt
+    from .redact import mask_text, new_salt
     from .summary import headline, redacted_headline
 
     if redact_salt is not None and not redact:
@@ -212,20 +235,32 @@ def diagnose(
         raise _fail(exc) from None
     previous = [n for n in OUTPUT_FILES.values() if (out / n).exists()]
     try:
-        m = Mapping.resolve(mapping, columns=_pairs(map_, "--map"), outcomes=_pairs(outcome_map, "--outcome"))
-        read = ReadOptions(
-            mapping=m, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
+        given = _given(ctx)
+        options = DiagnoseOptions.from_yaml(config) if config else DiagnoseOptions()
+        columns, outcomes = _pairs(map_, "--map"), _pairs(outcome_map, "--outcome")
+        read = _chosen(
+            given, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
         )
-        analysis = AnalysisOptions(
+        if "mapping" in given:
+            read["mapping"] = Mapping.resolve(mapping, columns=columns, outcomes=outcomes)
+        elif columns or outcomes:  # over the file's mapping, if it has one
+            read["mapping"] = (options.read.mapping or Mapping()).merged(columns=columns, outcomes=outcomes)
+        analysis = _chosen(
+            given,
             window_days=window_days,
             any_reason=any_reason,
             top_variants=top_variants,
             keep_bulk=keep_bulk,
-            quality=QualityOptions(opening_hours=_hours(_pairs(opening_hours, "--opening-hours"))),
         )
-        cost_model = CostModel.from_yaml(costs) if costs else CostModel()
-        documented = load_model(model) if model else None
-        declared = load_parties(parties) if parties else None
+        quality = {"opening_hours": _hours(_pairs(opening_hours, "--opening-hours"))} if opening_hours else {}
+        parts = _chosen(given, top=top)
+        if costs:
+            parts["costs"] = CostModel.from_yaml(costs)
+        if model:
+            parts["model"] = load_model(model)
+        if parties:
+            parts["parties"] = load_parties(parties)
+        options = options.overridden(read=read, analysis=analysis, quality=quality, **parts)
         if engine_name not in ("duckdb", "spark"):
             raise ConfigError(f"--engine must be duckdb or spark, got {engine_name!r}")
         if partitions is not None and engine_name != "spark":
@@ -238,13 +273,9 @@ def diagnose(
                 run = partial(diagnose_spark, partitions=partitions)
             result = run(
                 [e if engine_name == "spark" else Path(e) for e in events],
-                read=read,
-                analysis=analysis,
-                costs=cost_model,
+                options,
                 engine=engine,
                 progress=progress,
-                model=documented,
-                parties=declared,
             )
             paths = write_outputs(result, out, engine=engine, redact=redact, salt=salt, progress=progress)
     except CxrayError as exc:

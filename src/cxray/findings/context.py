@@ -7,15 +7,19 @@ derivation (event order, handoff legs, a customer's next contact) share one pass
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import schema as S
 from ..costs import CostModel, event_cost_sql, work_seconds_sql
 from ..engine import Engine
-from ..journeys import LogFacts, log_facts, route_column, window_us
+from ..journeys import LogFacts, log_facts, route_column
 from ..options import AnalysisOptions
-from ..process.steps import ordered_events
+from ..ordered import ordered_events
 from ..quality import DataQuality
-from ..sql import in_list
+from ..sql import days_interval, in_list
+
+if TYPE_CHECKING:
+    from ..incentives import IncentiveAssessment
 
 EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
@@ -48,12 +52,17 @@ class DetectorContext:
         one row per contact with a customer: ``contact_id, next_contact_id`` and whether that next contact
         of the same customer (any channel, any reason) starts within ``window_days`` of this one's end
         (``follows``), with ``next_minutes, next_cost``.
+    ``incentives``
+        the run's incentives assessment (parties' KPIs beside outcomes, ``cxray.incentives``) that the
+        IN detectors read; ``diagnose`` assesses it once, as a step of its own; outside ``diagnose`` the
+        first IN detector stages one with the default parties.
     """
 
     engine: Engine
     options: AnalysisOptions
     costs: CostModel
     quality: DataQuality = field(default_factory=DataQuality)
+    incentives: IncentiveAssessment | None = None
     facts: LogFacts = field(init=False)
     _built: set[str] = field(default_factory=set, init=False)
 
@@ -63,12 +72,12 @@ class DetectorContext:
     @property
     def route_dim(self) -> str:
         """The canonical column legs are keyed by: queue, else team."""
-        return S.QUEUE if self.facts.has_queue else S.TEAM
+        return route_column(self.facts) or S.TEAM
 
     @property
     def window_sql(self) -> str:
         """The repeat window as a SQL INTERVAL expression."""
-        return f"to_microseconds(CAST({window_us(self.options)} AS BIGINT))"
+        return days_interval(self.options.window_days)
 
     def events_table(self) -> str:
         if EVENTS not in self._built:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -21,10 +21,12 @@ from ..engine import Engine
 from ..errors import ConfigError, EngineError
 from ..options import AnalysisOptions
 from ..quality import DataQuality
-from .base import Detector, Finding
+from .base import CLAIM_COLUMNS, Detector, Finding
 from .context import DetectorContext
 from .registry import default_detectors
-from .stats import scalar
+
+if TYPE_CHECKING:
+    from ..incentives import IncentiveAssessment
 
 CLAIMS = "_cxray_fx_claims"
 
@@ -62,6 +64,7 @@ def find_breakdowns(
     top: int = 5,
     finder: FinderOptions = FinderOptions(),
     quality: DataQuality | None = None,
+    incentives: IncentiveAssessment | None = None,
 ) -> dict[str, Any]:
     """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
 
@@ -69,14 +72,17 @@ def find_breakdowns(
     ``detectors`` defaults to one instance of every registered detector. The tables ``contacts`` and
     ``journeys`` must have been built (``journeys.build_journeys``) with the same options and costs.
     ``quality``: what the data-quality guards found (opening hours keep closed-hour contacts out of the
-    abandonment hot spots).
+    abandonment hot spots). ``incentives``: the run's incentives assessment, which the IN detectors read
+    (staged on demand with the default parties when None).
     """
     if top < 1:
         raise ConfigError(f"top must be >= 1, got {top}")
     for table in (S.EVENTS_TABLE, S.CONTACTS_TABLE, S.JOURNEYS_TABLE):
         if not engine.has_table(table):
             raise ConfigError(f"table {table!r} is missing: build journeys before finding breakdowns")
-    ctx = DetectorContext(engine=engine, options=options, costs=costs, quality=quality or DataQuality())
+    ctx = DetectorContext(
+        engine=engine, options=options, costs=costs, quality=quality or DataQuality(), incentives=incentives
+    )
     try:
         found: list[Finding] = []
         for detector in detectors if detectors is not None else default_detectors():
@@ -119,8 +125,7 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
     if not claimed:
         return found
     union = " UNION ALL ".join(
-        f"SELECT {i} AS fid, contact_id, share, units, minutes, cost FROM ({found[i].claims_sql})"
-        for i in claimed
+        f"SELECT {i} AS fid, {', '.join(CLAIM_COLUMNS)} FROM ({found[i].claims_sql})" for i in claimed
     )
     engine.execute(
         f"""
@@ -244,7 +249,7 @@ def _summarise(
 ) -> dict[str, Any]:
     live = sorted((f for f in found if "merged_into" not in f.evidence), key=_key)
     merged = sorted((f for f in found if "merged_into" in f.evidence), key=_key)
-    n_contacts = int(scalar(engine, f"SELECT count(*) FROM {S.CONTACTS_TABLE}") or 0)
+    n_contacts = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}") or 0)
     severities = [_severity(f) for f in live if f.avoidable_cost > 0]
     bar = finder.severe_factor * statistics.median(severities) if severities else 0.0
     rare = [

@@ -26,7 +26,7 @@ OUTCOMES = (
     ("repeat_rate", "repeat rate", "pct"),
     ("transfer_out_rate", "transfer-out", "pct"),
     ("cost_per_resolved", "cost per resolved", "money"),
-    ("survey_score", "survey score", ""),
+    (S.SURVEY_SCORE, "survey score", ""),
 )
 
 

@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..costs import CostModel
-from ..diagnose import NamedSteps, diagnose_tables, screen
+from ..diagnose import NamedSteps, diagnose_tables, screen, with_shorthands
+from ..diagnose_options import DiagnoseOptions
 from ..diagnosis import Diagnosis
 from ..engine import Engine
 from ..errors import ConfigError, EngineError, InputError
@@ -19,11 +20,11 @@ from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
 from ..io.read import all_rejected, summarise
-from ..io.sql import ident
 from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..process.model import ProcessModel
 from ..progress import Progress, Silent
+from ..sql import ident
 from ._flow import merge_flow
 from ._gather import SKETCH, gather
 from ._partition import analyse, keyed
@@ -36,14 +37,15 @@ EVENTS_PER_PARTITION = 2_000_000
 
 def diagnose_spark(
     paths_or_uri: str | Path | Sequence[str | Path],
+    options: DiagnoseOptions | None = None,
     *,
-    read: ReadOptions | None = None,
-    analysis: AnalysisOptions | None = None,
-    costs: CostModel | None = None,
     partitions: int | None = None,
     spark: Any = None,
     engine: Engine | None = None,
     progress: Progress | None = None,
+    read: ReadOptions | None = None,
+    analysis: AnalysisOptions | None = None,
+    costs: CostModel | None = None,
     model: ProcessModel | None = None,
     parties: tuple[Party, ...] | None = None,
 ) -> Diagnosis:
@@ -54,8 +56,8 @@ def diagnose_spark(
     paths_or_uri:
         Parquet sources, each a file, a directory of part files or a URI Spark can read
         (``hdfs://``, ``s3a://``, ``abfss://``...), read in order like ``diagnose``'s files.
-    read, analysis, costs, model, parties:
-        As for :func:`cxray.diagnose.diagnose`.
+    options, read, analysis, costs, model, parties:
+        As for :func:`cxray.diagnose.diagnose` (``read.keep_duplicates`` is not supported).
     partitions:
         Partitions of customers (one DuckDB run each); default: the session's parallelism, or one per
         two million events when that is more.
@@ -73,11 +75,12 @@ def diagnose_spark(
 
     if partitions is not None and partitions < 1:
         raise ConfigError(f"partitions must be >= 1, got {partitions}")
-    if read is not None and read.keep_duplicates:
+    options = with_shorthands(
+        options, read=read, analysis=analysis, costs=costs, model=model, parties=parties
+    )
+    if options.read.keep_duplicates:
         raise ConfigError("the Spark engine always drops exact duplicates; keep them with the default engine")
-    read = read or ReadOptions()
-    analysis = analysis or AnalysisOptions()
-    costs = costs or CostModel()
+    read, analysis, costs = options.read, options.analysis, options.costs
     progress = progress or Silent()
     engine = engine or Engine()
     paths = [paths_or_uri] if isinstance(paths_or_uri, str | Path) else list(paths_or_uri)
@@ -135,18 +138,7 @@ def diagnose_spark(
             named.step("rebuilding journeys after the data-quality guards")
             build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
             flow = None
-        return diagnose_tables(
-            engine,
-            summary,
-            read=read,
-            analysis=analysis,
-            costs=costs,
-            progress=named,
-            model=model,
-            parties=parties,
-            flow=flow,
-            quality=quality,
-        )
+        return diagnose_tables(engine, summary, options=options, progress=named, flow=flow, quality=quality)
     except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
         raise named.error(exc) from exc
 
