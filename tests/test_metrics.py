@@ -11,7 +11,7 @@ import pytest
 from cxray import schema as S
 from cxray.errors import EngineError
 from cxray.journeys import build_journeys
-from cxray.metrics import METRICS, core_metrics
+from cxray.metrics import METRICS, SPECS, core_metrics
 from cxray.options import AnalysisOptions
 from cxray.testing import events_table, load_rows
 
@@ -50,7 +50,7 @@ def measured(engine):
 
 def test_overall_metrics_by_hand(measured):
     """Journeys c1+c2, c3+c4, c5, c6, c7; data ends day 33, so c6 and c7 are censored."""
-    assert measured["overall"] == {
+    assert measured.overall == {
         "contacts": 7,
         "journeys": 5,
         "contacts_per_journey": 1.4,
@@ -71,12 +71,12 @@ def test_overall_metrics_by_hand(measured):
         "cost_per_resolved_journey": 2.0,  # (3 + 0.5 + 0.5) / 2 resolved (c1, c5)
         "censored_contacts": 2,
     }
-    assert measured["disabled"] == {}
-    assert set(measured["definitions"]) == set(METRICS)
+    assert measured.disabled == {}
+    assert set(measured.definitions) == set(METRICS)
 
 
 def test_breakdown_by_channel_by_hand(measured):
-    rows = measured["by_channel"]
+    rows = measured.by_channel
     assert [r["channel"] for r in rows] == ["phone", "bot", "chat", None]
     by = {r["channel"]: r for r in rows}
     assert (by["phone"]["contacts"], by["phone"]["journeys"], by["phone"]["fcr"]) == (3, 2, 0.0)
@@ -91,26 +91,46 @@ def test_breakdown_by_channel_by_hand(measured):
 
 
 def test_breakdowns_partition_contacts_and_journeys(measured):
-    total = measured["overall"]
+    total = measured.overall
     for dim in ("channel", "queue"):
-        rows = measured[f"by_{dim}"]
+        rows = measured.by(dim)
         assert sum(r["contacts"] for r in rows) == total["contacts"], dim
         assert sum(r["journeys"] for r in rows) == total["journeys"], dim
         assert sum(r["censored_contacts"] for r in rows) == total["censored_contacts"], dim
         assert sum(r["cost_total"] or 0 for r in rows) == pytest.approx(total["cost_total"]), dim
-    assert measured["by_team"] == [] and measured["by_reason"] == []  # the log has no team or reason
+    assert measured.by_team == [] and measured.by_reason == []  # the log has no team or reason
 
 
 def test_result_is_strict_json(measured):
-    text = json.dumps(measured, allow_nan=False)
-    assert json.loads(text) == json.loads(json.dumps(measured))
+    text = json.dumps(measured.to_dict(), allow_nan=False)
+    assert json.loads(text) == json.loads(json.dumps(measured.to_dict()))
+
+
+def test_one_metric_carries_its_value_definition_and_why_disabled(measured):
+    """``Metrics.metric`` gives one metric whole; an unknown name fails loudly, not as None."""
+    fcr = measured.metric("fcr")
+    assert (fcr.value, fcr.disabled) == (measured.overall["fcr"], None)
+    assert "resolved with one contact" in fcr.definition
+    with pytest.raises(KeyError, match="unknown metric"):
+        measured.metric("fcr_rate")
+
+
+def test_every_metric_has_one_spec_with_its_definition_and_requirements():
+    """The spec table is the one place a metric is defined: names unique, each defined in words."""
+    assert len(set(METRICS)) == len(SPECS) and all(s.definition for s in SPECS)
+    assert {s.name for s in SPECS if not s.needs} == {
+        "contacts",
+        "cost_total",
+        "cost_per_contact",
+        "censored_contacts",
+    }
 
 
 def test_metrics_without_optional_inputs_are_disabled(engine):
     load_rows(engine, [ev("a", 0), ev("a", 0, 5), ev("b", 20)])
     build_journeys(engine)
     m = core_metrics(engine)
-    disabled = m["disabled"]
+    disabled = m.disabled
     assert disabled["fcr"] == "needs customer_id"
     assert disabled["repeat_contact_rate"] == "needs customer_id"
     assert disabled["abandonment_rate"] == "needs outcome"
@@ -119,16 +139,16 @@ def test_metrics_without_optional_inputs_are_disabled(engine):
     assert disabled["ping_pong_rate"] == "needs queue or team"
     assert disabled["handle_time_mean_s"] == "needs duration_s"
     assert disabled["cost_per_resolved_journey"] == "needs customer_id"  # costs are estimated from touches
-    assert "cost_total" not in disabled and m["cost_basis"] == "estimated_from_touches"
+    assert "cost_total" not in disabled and m.cost_basis == "estimated_from_touches"
     assert set(disabled) == set(METRICS) - {"contacts", "censored_contacts", "cost_total", "cost_per_contact"}
     # Three events of unknown actor type: 3 touches x 5 minutes x EUR 1.00, over 2 contacts.
-    assert m["overall"] == {name: None for name in disabled} | {
+    assert m.overall == {name: None for name in disabled} | {
         "contacts": 2,
         "censored_contacts": 1,
         "cost_total": 15.0,
         "cost_per_contact": 7.5,
     }
-    assert all(m[f"by_{d}"] == [] for d in ("channel", "team", "reason", "queue"))
+    assert all(m.by(d) == [] for d in ("channel", "team", "reason", "queue"))
 
 
 def test_customer_only_log_still_measures_fcr_and_repeats(engine):
@@ -137,8 +157,8 @@ def test_customer_only_log_still_measures_fcr_and_repeats(engine):
                        ev("z", 30)])  # fmt: skip
     build_journeys(engine)
     m = core_metrics(engine)
-    assert "fcr" not in m["disabled"] and "abandonment_rate" in m["disabled"]
-    assert m["overall"]["fcr"] == 0.5 and m["overall"]["repeat_contact_rate"] == pytest.approx(0.3333)
+    assert "fcr" not in m.disabled and "abandonment_rate" in m.disabled
+    assert m.overall["fcr"] == 0.5 and m.overall["repeat_contact_rate"] == pytest.approx(0.3333)
 
 
 def test_requires_the_journey_tables(engine):
@@ -172,20 +192,20 @@ def test_random_log_properties(engine):
     engine.execute(f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT * FROM _rows")
     build_journeys(engine, options=AnalysisOptions(window_days=10))
     m = core_metrics(engine, options=AnalysisOptions(window_days=10))
-    o = m["overall"]
+    o = m.overall
     for name, value in o.items():
         if name.endswith("_rate") or name == "fcr":
             assert 0 <= value <= 1, name
     assert o["contacts"] == 400
     for dim in ("channel", "team", "reason"):
-        assert sum(r["contacts"] for r in m[f"by_{dim}"]) == 400
-        assert sum(r["journeys"] for r in m[f"by_{dim}"]) == o["journeys"]
+        assert sum(r["contacts"] for r in m.by(dim)) == 400
+        assert sum(r["journeys"] for r in m.by(dim)) == o["journeys"]
     uncensored = engine.scalar(f"SELECT count(*) FROM {S.JOURNEYS_TABLE} WHERE NOT {S.IS_CENSORED}")
     single = engine.scalar(
         f"SELECT count(*) FROM {S.JOURNEYS_TABLE} WHERE NOT {S.IS_CENSORED} AND {S.N_CONTACTS} = 1"
     )
     assert o["fcr"] <= single / uncensored + 1e-4
-    assert "10 days" in m["definitions"]["repeat_contact_rate"]
+    assert "10 days" in m.definitions["repeat_contact_rate"]
 
 
 @pytest.mark.slow
@@ -208,7 +228,7 @@ def test_bpic2016_repeat_rate_matches_pandas(engine, shared_data):
     load_rows(engine, events.to_dict("records"))
     options = AnalysisOptions(window_days=7, any_reason=True)
     build_journeys(engine, options=options)
-    got = core_metrics(engine, options=options)["overall"]
+    got = core_metrics(engine, options=options).overall
 
     # Independent: per contact start/end, per customer cumulative max end, next contact within 7 days.
     window = pd.Timedelta(days=7)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import cxray
 from cxray import schema as S
 from cxray.errors import InputError
+from cxray.metrics import DIMENSIONS, Metrics
 from cxray.testing import events_table
 
 T0 = datetime(2024, 3, 4, 9)
@@ -64,8 +65,8 @@ def logs(draw: st.DrawFn) -> list[dict[str, Any]]:
     ]
 
 
-def _rates(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
-    rows = [metrics["overall"]] + [r for key, v in metrics.items() if key.startswith("by_") for r in v]
+def _rates(metrics: Metrics) -> list[tuple[str, Any]]:
+    rows = [metrics.overall] + [r for dim in DIMENSIONS for r in metrics.by(dim)]
     names = ("fcr", "reported_fcr", "unidentified_share")
     return [(k, v) for r in rows for k, v in r.items() if k.endswith("_rate") or k in names]
 
@@ -83,7 +84,7 @@ def test_diagnose_never_crashes_and_its_numbers_keep_their_meaning(log: list[dic
     i = d.input
     assert i.rows_read == len(log)
     assert i.rows_kept + i.rows_rejected + i.duplicates_dropped == i.rows_read
-    contacts = d.metrics["overall"]["contacts"]
+    contacts = d.metrics.overall["contacts"]
     assert i.rows_rejected >= len(log) - len(usable)
     assert contacts == len({r[S.CONTACT_ID] for r in usable})
     for name, rate in _rates(d.metrics):

@@ -52,13 +52,13 @@ def test_bulk_identity_is_excluded_counted_and_listed():
     assert w.count == 80
     assert {b.customer_id for b in d.data_quality.bulk_identities} == {"MONITOR-1", "MONITOR-2"}
     assert d.data_quality.excluded_contacts == 80 and d.data_quality.excluded_events == 80
-    assert d.metrics["overall"]["contacts"] == 600
-    assert d.metrics["overall"]["repeat_contact_rate"] == 0  # the bulk repeats are not the centre's
+    assert d.metrics.overall["contacts"] == 600
+    assert d.metrics.overall["repeat_contact_rate"] == 0  # the bulk repeats are not the centre's
     assert d.input.rows_kept == 1280  # still read and counted: only left out of the analysis
 
     kept = diagnose(events_table(rows), analysis=AnalysisOptions(keep_bulk=True))
-    assert kept.metrics["overall"]["contacts"] == 680
-    assert kept.metrics["overall"]["repeat_contact_rate"] > 0
+    assert kept.metrics.overall["contacts"] == 680
+    assert kept.metrics.overall["repeat_contact_rate"] > 0
     assert warnings(kept)["bulk_identities"].count == 80 and kept.data_quality.excluded_contacts == 0
 
 
@@ -87,7 +87,7 @@ def test_one_mistyped_year_does_not_move_the_period():
     assert dq.data_end == datetime(2034, 3, 14, 9, 0)
     assert dq.analysed_end == T0 + timedelta(days=29, minutes=37 * 9 + 6)
     # Censoring still works: the last week's contacts are censored (not every contact as "resolved").
-    assert d.metrics["overall"]["censored_contacts"] >= 70
+    assert d.metrics.overall["censored_contacts"] >= 70
 
 
 def test_a_thinning_tail_of_late_updates_is_not_an_outlier():
@@ -177,7 +177,7 @@ def test_fcr_is_measured_over_identified_contacts_with_the_unidentified_share_be
     rows += [ev(f"anon{i}", T0 + timedelta(hours=3 + i), outcome="resolved") for i in range(6)]
     rows.append(ev("zz", T0 + timedelta(days=40), customer_id="late"))  # ends the data far after
     d = diagnose(events_table(rows))
-    o = d.metrics["overall"]
+    o = d.metrics.overall
     assert o["fcr"] == 0.5  # k2, k3 of k0..k3 (the late contact is censored)
     assert o["unidentified_share"] == round(6 / 13, 4)
     assert warnings(d)["unidentified_contacts"].count == 6
@@ -188,11 +188,11 @@ def test_reported_fcr_is_each_contacts_own_label_and_needs_no_customer():
         ev(f"x{i}", T0 + timedelta(hours=i), outcome="resolved" if i < 3 else "escalated") for i in range(5)
     ]
     d = diagnose(events_table(rows))
-    assert d.metrics["overall"]["reported_fcr"] == 0.6
-    assert d.metrics["overall"]["fcr"] is None  # needs customer_id
+    assert d.metrics.overall["reported_fcr"] == 0.6
+    assert d.metrics.overall["fcr"] is None  # needs customer_id
     no_label = diagnose(events_table([ev("x", T0, outcome="closed")]))
-    assert no_label.metrics["overall"]["reported_fcr"] is None
-    assert "reported_fcr" in no_label.metrics["disabled"]
+    assert no_label.metrics.overall["reported_fcr"] is None
+    assert "reported_fcr" in no_label.metrics.disabled
 
 
 def test_journeys_are_cut_at_max_journey_days():
@@ -221,13 +221,13 @@ def test_a_log_without_handle_times_is_priced_from_touches():
         ev("c2", T0 + timedelta(hours=3), actor_type="back_office"),
     ]
     d = diagnose(events_table(rows))
-    assert d.metrics["cost_basis"] == "estimated_from_touches"
-    assert d.metrics["overall"]["cost_total"] == pytest.approx(3 * 5 * 1.0 + 2 * 10 * 0.8 + 0.5)
-    assert d.metrics["overall"]["handle_time_mean_s"] is None  # handle time itself is not invented
+    assert d.metrics.cost_basis == "estimated_from_touches"
+    assert d.metrics.overall["cost_total"] == pytest.approx(3 * 5 * 1.0 + 2 * 10 * 0.8 + 0.5)
+    assert d.metrics.overall["handle_time_mean_s"] is None  # handle time itself is not invented
     own = CostModel(minutes_per_touch_by_actor_type={"agent": 2}, per_bot_session=0)
-    assert diagnose(events_table(rows), costs=own).metrics["overall"]["cost_total"] == pytest.approx(6 + 16)
+    assert diagnose(events_table(rows), costs=own).metrics.overall["cost_total"] == pytest.approx(6 + 16)
     timed = diagnose(events_table([{**r, S.DURATION_S: 60.0} for r in rows]))
-    assert timed.metrics["cost_basis"] == "handle_time"
+    assert timed.metrics.cost_basis == "handle_time"
 
 
 def test_screen_events_on_an_engine_directly():
@@ -299,7 +299,7 @@ def test_a_ticket_resolved_then_closed_is_reported_resolved():
         t = T0 + timedelta(hours=i)
         rows.append(ev(f"t{i}", t, "Resolve ticket", outcome="resolved" if i < 3 else None))
         rows.append(ev(f"t{i}", t + timedelta(hours=1), "Closed", outcome="closed"))
-    assert diagnose(events_table(rows)).metrics["overall"]["reported_fcr"] == 0.75
+    assert diagnose(events_table(rows)).metrics.overall["reported_fcr"] == 0.75
 
 
 def test_the_only_waiting_status_is_not_parked_work():

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from cxray.cli import app
 from cxray.io import builtin_mappings
+from test_contract import validate
 
 # (built-in mapping, file under ../shared/data): every public log with the mapping made for it.
 LOGS = [
@@ -89,6 +90,7 @@ def test_every_public_log_diagnoses_and_names_no_marker(shared_data, tmp_path_fa
     # Each share is rounded to 4 places: their sum may pass 1 by half a unit of that per finding.
     assert sum(f["share_of_avoidable_cost"] for f in d["all_findings"]) <= 1 + 5e-5 * len(d["all_findings"])
     out = Path(d["_out"])
+    validate(json.loads((out / "diagnosis.json").read_text(encoding="utf-8")))  # the published contract
     assert (out / "report.html").stat().st_size > 0
     assert (out / "contacts.parquet").exists() and (out / "journeys.parquet").exists()
 
@@ -101,6 +103,7 @@ def test_every_other_public_log_diagnoses_with_columns_mapped_by_hand(shared_dat
     )
     assert result.exit_code == 0, result.output
     d = json.loads((tmp_path / "diagnosis.json").read_text(encoding="utf-8"))
+    validate(d)
     i = d["input"]
     assert i["rows_read"] == i["rows_kept"] + i["rows_rejected"] + i["duplicates_dropped"] > 0
     assert d["metrics"]["cost_basis"] == "estimated_from_touches"  # none of them records handle times

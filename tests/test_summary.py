@@ -12,6 +12,7 @@ from rich.console import Console
 
 from cxray.diagnose import Diagnosis
 from cxray.io import InputSummary
+from cxray.metrics import Metrics
 from cxray.progress import RichProgress
 from cxray.summary import headline
 
@@ -40,7 +41,7 @@ def _diagnosis(overall: dict[str, Any], disabled: dict[str, str] | None = None, 
     )
     return Diagnosis(
         input=summary,
-        metrics={"overall": overall, "disabled": disabled or {}},
+        metrics=Metrics(overall=overall, disabled=disabled or {}),
         flow={},
         options={"costs": {"currency": "GBP"}},
         **kw,

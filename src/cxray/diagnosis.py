@@ -7,11 +7,40 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from typing_extensions import TypedDict
 
 from ._version import __version__
+from .contract import identifier_paths
 from .errors import CxrayError
+from .findings.base import FindingDoc
+from .findings.finder import BreakdownSummary
+from .incentives.assessment import IncentivesDoc
 from .io import InputSummary
-from .quality import DataQuality
+from .io.options import InputSummaryDoc
+from .metrics import Metrics, MetricsDoc
+from .process.conformance import ConformanceDoc
+from .process.flow import FlowDoc
+from .quality import DataQuality, DataQualityDoc
+
+
+class DiagnosisDocument(TypedDict):
+    """``diagnosis.json``: every section typed (docs/diagnosis.schema.json is generated from this)."""
+
+    cxray_version: str
+    options: dict[str, Any]
+    input: InputSummaryDoc
+    data_quality: DataQualityDoc
+    breakdowns: list[FindingDoc]
+    breakdown_summary: BreakdownSummary | dict[str, Any]  # {} when no finder ran
+    incentives: IncentivesDoc | dict[str, Any]  # {} when the step did not run
+    conformance: ConformanceDoc | dict[str, Any]  # {} when the step did not run (a diagnosis by hand)
+    metrics: MetricsDoc
+    flow: FlowDoc
+    all_findings: list[FindingDoc]
+
+
+#: Where ``diagnosis.json`` holds customer and contact identifiers, from its types.
+IDENTIFIER_PATHS = identifier_paths(DiagnosisDocument)
 
 
 @dataclass
@@ -19,14 +48,14 @@ class Diagnosis:
     """Everything ``cxray diagnose`` found. ``to_dict()`` is the ``diagnosis.json`` document."""
 
     input: InputSummary
-    metrics: dict[str, Any]
-    flow: dict[str, Any]
-    breakdowns: list[dict[str, Any]] = field(default_factory=list)
-    breakdown_summary: dict[str, Any] = field(default_factory=dict)
-    incentives: dict[str, Any] = field(default_factory=dict)
-    conformance: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics
+    flow: FlowDoc
+    breakdowns: list[FindingDoc] = field(default_factory=list)
+    breakdown_summary: BreakdownSummary | dict[str, Any] = field(default_factory=dict)
+    incentives: IncentivesDoc | dict[str, Any] = field(default_factory=dict)
+    conformance: ConformanceDoc | dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
-    all_findings: list[dict[str, Any]] = field(default_factory=list)
+    all_findings: list[FindingDoc] = field(default_factory=list)
     data_quality: DataQuality = field(default_factory=DataQuality)
     # The rows behind the numbers (``cxray.exports``), captured before the engine may close. Private:
     # not in ``to_dict`` (the JSON holds aggregates) nor in the repr (millions of rows).
@@ -44,7 +73,7 @@ class Diagnosis:
         """One row per journey: the engine's ``journeys`` table, sorted by ``start_ts``, ``journey_id``."""
         return _rows(self._journeys, "journeys")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiagnosisDocument:
         return {
             "cxray_version": __version__,
             "options": self.options,
@@ -54,7 +83,7 @@ class Diagnosis:
             "breakdown_summary": self.breakdown_summary,
             "incentives": self.incentives,
             "conformance": self.conformance,
-            "metrics": self.metrics,
+            "metrics": self.metrics.to_dict(),
             "flow": self.flow,
             "all_findings": self.all_findings,
         }

@@ -19,18 +19,20 @@ A journey without an entry channel starts with ``(unknown channel)``. Its **outc
 - ``repeat``: resolved, but the customer had to come back (two or more contacts);
 - ``resolved``: resolved at the first contact.
 
-All of it is SQL over the ordered events (:func:`cxray.process.steps.ordered_events`), ``contacts`` and
+All of it is SQL over the ordered events (:func:`cxray.ordered.ordered_events`), ``contacts`` and
 ``journeys`` (from :func:`cxray.journeys.build_journeys`); only the aggregated paths reach Python.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
+
+from typing_extensions import TypedDict
 
 from . import schema as S
 from .engine import Engine
 from .errors import ConfigError, InputError
-from .process.steps import ordered_events
+from .ordered import ordered_events
 from .sql import sql_string
 
 OPEN: Final = "open"
@@ -54,7 +56,15 @@ def _party_sql(actor: str) -> str:
     return f"CASE {self_service} WHEN e.{S.TEAM} IS NOT NULL THEN e.{S.TEAM} {people} END"
 
 
-def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[dict[str, Any]]:
+class JourneyPath(TypedDict):
+    """Journeys that went one way: entry channel then the parties touched, and how they ended."""
+
+    path: list[str]
+    outcome: str
+    journeys: int
+
+
+def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
     """Journeys counted by path and outcome.
 
     Parameters
@@ -97,7 +107,7 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[dict[str, Any
         )
     party = _party_sql("e.eff_actor")
     limit = f"LIMIT {int(max_paths)}" if max_paths else ""
-    # Each contact's parties come from the events already in order (process.steps: one shared sort);
+    # Each contact's parties come from the events already in order (cxray.ordered: one shared sort);
     # a journey's path is its contacts' lists in contact order, consecutive repeats dropped.
     ordered = ordered_events(engine)
     rows = engine.rows(

@@ -42,10 +42,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from . import schema as S
+from .contract import Identifier
 from .engine import Engine
 from .errors import ConfigError
-from .sql import ident, lit
+from .sql import days_interval, ident, lit
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
 EXCLUDED_CONTACTS_TABLE = "excluded_contacts"
@@ -111,7 +114,7 @@ class QualityWarning:
     count: int
     examples: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> QualityWarningDoc:
         return {
             "code": self.code,
             "message": self.message,
@@ -125,6 +128,47 @@ class BulkIdentity:
     customer_id: str
     contacts: int
     peak_in_window: int
+
+
+class QualityWarningDoc(TypedDict):
+    code: str
+    message: str
+    count: int
+    examples: list[str]  # free text, redacted as such (ids inside it are known to the run's Redactor)
+
+
+class PeriodDoc(TypedDict):
+    """The span of the data and what was analysed of it, ISO timestamps in the data's clock."""
+
+    data_start: str | None
+    data_end: str | None
+    analysed_end: str | None
+    censor_end: str | None
+    tail_start: str | None
+    outlier_events: int
+
+
+class BulkIdentityDoc(TypedDict):
+    customer_id: Identifier
+    contacts: int
+    peak_in_window: int
+
+
+class DataQualityDoc(TypedDict):
+    """``data_quality`` in ``diagnosis.json``."""
+
+    warnings: list[QualityWarningDoc]
+    period: PeriodDoc
+    bulk_identities: list[BulkIdentityDoc]
+    bulk_kept: bool
+    excluded_contacts: int
+    excluded_events: int
+    clock: str
+    opening_hours: dict[str, list[int]]
+    out_of_hours_contacts: int
+    unidentified_contacts: int
+    unidentified_share: float | None
+    long_journeys: int
 
 
 @dataclass(kw_only=True)
@@ -180,7 +224,7 @@ class DataQuality:
         for timestamps that carried an offset), never "UTC" on the data's behalf."""
         return "data clock" if self.clock == "UTC" else self.clock
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DataQualityDoc:
         def iso(t: datetime | None) -> str | None:
             return None if t is None else t.isoformat()
 
@@ -244,7 +288,7 @@ def screen_events(
 
 
 def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: QualityOptions) -> None:
-    win = f"to_microseconds(CAST({round(window_days * 86_400 * 1_000_000)} AS BIGINT))"
+    win = days_interval(window_days)
     rows = engine.rows(
         f"""WITH w AS (
                 SELECT {S.CUSTOMER_ID},

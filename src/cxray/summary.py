@@ -7,7 +7,7 @@ cannot support says why (``n/a (needs customer_id)``) rather than showing a blan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -42,15 +42,14 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         f"read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
     ]
-    overall: dict[str, Any] = diagnosis.metrics.get("overall", {})
-    disabled: dict[str, str] = diagnosis.metrics.get("disabled", {})
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3
     for label, key, kind in HEADLINE:
-        value = overall.get(key)
-        shown = _value(value, kind, currency) if value is not None else _missing(disabled.get(key))
+        metric = diagnosis.metrics.metric(key)
+        value = metric.value
+        shown = _value(value, kind, currency) if value is not None else _missing(metric.disabled)
         lines.append(f"{label:<{width}}{shown}")
-    if diagnosis.metrics.get("cost_basis") == "estimated_from_touches":
+    if diagnosis.metrics.cost_basis == "estimated_from_touches":
         lines.append("(no handle times in the data: costs are estimated from touches)")
     warnings = diagnosis.data_quality.warnings
     if warnings:
@@ -92,7 +91,7 @@ def redacted_headline(diagnosis: Diagnosis, *, salt: str, top: int = 5) -> list[
     """``headline`` as ``--redact`` prints it: breakdown titles name queues, reasons or customers, so ids
     are pseudonymised (with the run's ``salt``, as in its files) and emails and phone numbers masked."""
     from .exports import known_ids
-    from .report.redact import Redactor, strings
+    from .redact import Redactor, strings
 
     lines = headline(diagnosis, top=top)
     ids = known_ids([diagnosis.contacts(), diagnosis.journeys()], strings(lines))

@@ -1,8 +1,6 @@
 # ruff: noqa: E501 - a data fixture, laid out as rows for reading
-"""A realistic, hand-written diagnosis document (the shape of ``Diagnosis.to_dict()``) for report tests.
-
-It also carries the two aggregates the report can use but the pipeline does not emit yet:
-``flow["by"]`` (the flow map per dimension) and ``metrics["journey_paths"]`` (see cxray.report.view).
+"""A realistic, hand-written diagnosis document for report tests: it fits ``docs/diagnosis.schema.json``
+(``tests/report/test_view.py`` checks it does), so the report is tested on the shape the pipeline writes.
 """
 
 from __future__ import annotations
@@ -91,11 +89,8 @@ def make_doc() -> dict[str, Any]:
                     "value": 0.12,
                     "scope": "other reasons",
                 },
-                "example_contacts": ["C-10023", "C-10458", "C-11902"],
-                "flow_fragment": [
-                    {"from": "Bot: self-service", "to": "Contained", "count": 1300},
-                    {"from": "Contained", "to": "Tier 1", "count": 610},
-                ],
+                "examples": ["C-10023", "C-10458", "C-11902"],
+                "flow": ["Bot: self-service -> Contained -> Tier 1"],
             },
             "hidden_by_kpi": "bot containment rate counts them as successes",
         },
@@ -115,15 +110,10 @@ def make_doc() -> dict[str, Any]:
                 "transfer_rate": 0.38,
                 "ping_pong_contacts": 180,
                 "baseline": 0.11,
-                "example_contacts": ["C-20001", "C-20417"],
-                "flow_fragment": [
-                    {"from": "Tier 1", "to": "Transfer", "count": 1100},
-                    {"from": "Transfer", "to": "Tier 2", "count": 1000},
-                    {"from": "Tier 2", "to": "Transfer", "count": 240},
-                    {"from": "Transfer", "to": "Tier 1", "count": 180},
-                ],
+                "examples": ["C-20001", "C-20417"],
+                "flow": ["Tier 1 -> Transfer -> Tier 2 -> Transfer -> Tier 1"],
             },
-            "hidden_by_kpi": {"kpi": "average handle time", "why": "each leg is short, so AHT looks good"},
+            "hidden_by_kpi": "average handle time — each leg is short, so AHT looks good",
         },
         {
             "rank": 3,
@@ -141,7 +131,7 @@ def make_doc() -> dict[str, Any]:
                 "median_age_days": 4.2,
                 "status_chases": 140,
                 "by_vendor": {"Vendor A": 20, "Vendor B": 120},
-                "example_contacts": ["C-30077"],
+                "examples": ["C-30077"],
             },
             "hidden_by_kpi": None,
         },
@@ -185,11 +175,12 @@ def make_doc() -> dict[str, Any]:
             "rejected_by_reason": {"timestamp unreadable": 150, "contact_id missing": 50},
             "files": ["events-2024-q1.csv"], "time_start": "2024-01-01T00:02:11Z", "time_end": "2024-03-31T23:58:40Z",
             "fields_present": ["customer_id", "channel", "queue", "team", "actor_type", "reason", "outcome", "duration_s"],
-            "attributes": ["verbatim"],
+            "attributes": ["verbatim"], "records_read": 61234, "missing_markers": {}, "encoding_repairs": 0,
+            "nul_bytes_stripped": 0,
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {
-            "top_share": 0.81, "total_avoidable_cost": 16150.0,
+            "pareto_share": 0.81, "total_avoidable_cost": 16150.0,
             "set_aside": [{"title": "Fraud escalations wait 3 days", "reason": "touches 0.4% of contacts"}],
         },
         "metrics": {
@@ -198,7 +189,7 @@ def make_doc() -> dict[str, Any]:
             "definitions": {"fcr": "journeys resolved with one contact / journeys not censored",
                             "repeat_contact_rate": "uncensored contacts followed by another within 7 days",
                             "contacts": "number of contacts"},
-            "disabled": {"ping_pong_rate": "needs queue or team"},
+            "disabled": {"ping_pong_rate": "needs queue or team"}, "cost_basis": "handle_time",
             "journey_paths": [
                 {"path": ["phone", "IVR", "bot", "tier 1"], "outcome": "resolved", "journeys": 1500},
                 {"path": ["phone", "IVR", "bot"], "outcome": "repeat", "journeys": 610},
@@ -239,5 +230,23 @@ def make_doc() -> dict[str, Any]:
                 },
             },
         },
+        "data_quality": {
+            "warnings": [], "bulk_identities": [], "bulk_kept": False, "excluded_contacts": 0, "excluded_events": 0,
+            "period": {"data_start": "2024-01-01T00:02:11", "data_end": "2024-03-31T23:58:40",
+                       "analysed_end": "2024-03-31T23:58:40", "censor_end": "2024-03-31T23:58:40",
+                       "tail_start": None, "outlier_events": 0},
+            "clock": "data clock", "opening_hours": {}, "out_of_hours_contacts": 0, "unidentified_contacts": 0,
+            "unidentified_share": 0.0, "long_journeys": 0,
+        },
+        "incentives": {},
+        "conformance": {},
     }  # fmt: skip
+    for b in breakdowns:
+        b.setdefault("customer_days_waited", 0.0)
+    doc["all_findings"] = breakdowns
+    flow = doc["flow"]
+    flow.update(activities=[], loops=[], self_loops=[], rework_contacts=0)
+    for values in flow["by"].values():
+        for part in values.values():
+            part["n_edges"] = len(part["dfg"])
     return copy.deepcopy(doc)

@@ -23,7 +23,7 @@ def _poisoned() -> dict:
     b = doc["breakdowns"][0]
     b["title"] = PAYLOAD
     b["evidence"]["verbatim"] = "customer wrote: " + SVG_PAYLOAD
-    b["evidence"]["example_contacts"] = [PAYLOAD]
+    b["evidence"]["examples"] = [PAYLOAD]
     b["where"] = {"reason": SVG_PAYLOAD}
     doc["metrics"]["journey_paths"][0]["path"][2] = PAYLOAD
     return doc

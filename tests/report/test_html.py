@@ -3,61 +3,26 @@
 import json
 import re
 
+from report_doc import make_doc
+
 from cxray.report import render_html
+from test_contract import validate
 
 PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def _doc():
-    overall = {
-        "contacts": 10,
-        "journeys": 8,
-        "fcr": 0.5,
-        "repeat_contact_rate": 0.2,
-        "transfer_rate": 0.1,
-        "abandonment_rate": 0.0,
-        "containment_rate": None,
-        "true_containment_rate": None,
-        "cost_per_resolved_journey": 3.5,
-    }
-    return {
-        "cxray_version": "test",
-        "options": {"analysis": {"window_days": 7}, "costs": {"currency": "EUR"}},
-        "input": {
-            "rows_read": 3,
-            "rows_kept": 3,
-            "rows_rejected": 0,
-            "duplicates_dropped": 0,
-            "rejected_by_reason": {},
-            "files": [PAYLOAD],
-            "fields_present": [],
-            "time_start": None,
-            "time_end": None,
-        },
-        "breakdowns": [
-            {
-                "rank": 1,
-                "code": "XX01",
-                "title": PAYLOAD,
-                "bucket": "technology design",
-                "where": {"queue": PAYLOAD},
-                "avoidable_contacts": 1,
-                "avoidable_minutes": 2.0,
-                "avoidable_cost": 2.0,
-                "share_of_avoidable_cost": 1.0,
-                "contacts_affected": 1,
-                "hidden_by_kpi": PAYLOAD,
-            }
-        ],
-        "breakdown_summary": {},
-        "metrics": {"overall": overall, "by_team": [dict(overall, team=PAYLOAD)], "disabled": {}},
-        "flow": {
-            "n_contacts": 1,
-            "n_variants": 1,
-            "dfg": [{"from": PAYLOAD, "to": "b", "count": 1, "mean_s": 1.0, "median_s": 1.0}],
-            "variants": [{"activities": [PAYLOAD, "b"], "count": 1}],
-        },
-    }
+    """A whole document (it fits the schema) with the payload in every kind of field the page shows."""
+    doc = make_doc()
+    doc["input"]["files"] = [PAYLOAD]
+    b = doc["breakdowns"][0]
+    b.update(title=PAYLOAD, where={"queue": PAYLOAD}, hidden_by_kpi=PAYLOAD)
+    b["evidence"]["examples"] = [PAYLOAD]
+    doc["metrics"]["by_team"] = [dict(doc["metrics"]["overall"], team=PAYLOAD)]
+    doc["flow"]["dfg"][0]["from"] = PAYLOAD
+    doc["flow"]["variants"][0]["activities"] = [PAYLOAD, "b"]
+    validate(doc)
+    return doc
 
 
 def test_payload_in_any_field_is_escaped_never_markup():

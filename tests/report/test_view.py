@@ -7,9 +7,16 @@ from collections import defaultdict
 import pytest
 from report_doc import make_doc
 
+from cxray.errors import ConfigError
 from cxray.report import render_html
 from cxray.report.layout import layered_layout
 from cxray.report.view import executive_summary, flow_view, journey_sankey, pareto
+from test_contract import validate
+
+
+def test_the_hand_written_document_fits_the_published_schema():
+    """The report is tested on the shape the pipeline writes, not on one it might guess."""
+    validate(make_doc())
 
 
 def test_layout_layers_follow_the_flow_and_loops_do_not_push_steps_down():
@@ -39,7 +46,8 @@ def test_flow_view_sizes_are_events_and_slices_are_kept():
     assert [x["value"] for x in v["dims"]["channel"]] == ["phone", "chat"]  # most contacts first
     assert set(v["dims"]) == {"channel", "reason", "team"}
     assert flow_view(doc["flow"]) == v  # deterministic
-    assert flow_view({}) is None and flow_view(None) is None
+    empty = dict(doc["flow"], dfg=[], start={}, end={})
+    assert flow_view(empty) is None  # a log with no moves: the page says so instead of drawing
 
 
 def test_sankey_conserves_journeys():
@@ -68,7 +76,7 @@ def test_summary_sentences_carry_cost_share_bucket_and_kpi():
     assert "hidden by average handle time — each leg is short" in s["sentences"][1]["text"]
     assert "no party KPI hides it" in s["sentences"][2]["text"]
     assert s["top_share"] == 0.81 and s["n_shown"] == 4
-    assert executive_summary({}) is None
+    assert executive_summary(dict(make_doc(), breakdowns=[])) is None
 
 
 def test_without_handle_times_the_summary_speaks_of_contacts_not_zero_money():
@@ -101,12 +109,20 @@ def test_pareto_is_sorted_and_cumulates_to_the_explained_share():
 
 
 @pytest.mark.parametrize("drop", ["flow", "metrics", "breakdowns", "input", "options", "breakdown_summary"])
-def test_a_missing_section_renders_a_note_not_a_crash(drop):
+def test_a_document_missing_a_section_is_refused_by_name(drop):
+    """Not a diagnosis document: the error names what is missing (it is never drawn as empty)."""
     doc = make_doc()
     del doc[drop]
+    with pytest.raises(ConfigError, match=f"missing.*{drop}"):
+        render_html(doc)
+
+
+def test_empty_sections_render_a_note_not_a_crash():
+    doc = make_doc()
+    doc.update(breakdowns=[], all_findings=[], flow=dict(doc["flow"], dfg=[], start={}, end={}, by={}))
+    doc["metrics"]["journey_paths"] = []
     html = render_html(doc)
-    assert "</html>" in html
-    assert render_html({}).count('class="note"') >= 4
+    assert "</html>" in html and html.count('class="note"') >= 3
 
 
 def test_redacted_report_pseudonymises_example_contacts():

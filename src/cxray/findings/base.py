@@ -12,7 +12,12 @@ claim with one cost model, allocates each contact to one finding so nothing is c
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
+
+from typing_extensions import TypedDict
+
+from .. import schema as S
+from ..contract import IdentifiersAt
 
 if TYPE_CHECKING:
     from .context import DetectorContext
@@ -24,7 +29,48 @@ TECHNOLOGY: Final = "technology design"
 BUCKETS: Final[tuple[str, ...]] = (CUSTOMER_FELT, AGENT_ABSORBED, OPERATING_MODEL, TECHNOLOGY)
 
 #: Columns a claims query must return, in this order (see ``Finding.claims_sql``).
-CLAIM_COLUMNS: Final[tuple[str, ...]] = ("contact_id", "share", "units", "minutes", "cost")
+CLAIM_COLUMNS: Final[tuple[str, ...]] = (S.CONTACT_ID, "share", "units", "minutes", "cost")
+
+
+def claims_select(contact_id: str, share: str, units: str, minutes: str, cost: str) -> str:
+    """The select list of a claims query: each SQL expression named as its column of :data:`CLAIM_COLUMNS`.
+
+    >>> claims_select("n.next_id", "0.5", "1", "n.minutes", "n.cost")
+    'n.next_id AS contact_id, 0.5 AS share, 1 AS units, n.minutes AS minutes, n.cost AS cost'
+    """
+    exprs = (contact_id, share, units, minutes, cost)
+    return ", ".join(f"{e} AS {name}" for e, name in zip(exprs, CLAIM_COLUMNS, strict=True))
+
+
+#: Evidence keys with one meaning in every detector (the report reads them by these names): the example
+#: contacts, the flow fragment as paths ``"A -> B -> C"``, and the baseline the finding is measured
+#: against (a sentence, a number, or ``{value, metric, scope}``; ``baseline_<x>`` numbers sit beside ``<x>``).
+EVIDENCE_EXAMPLES: Final = "examples"
+EVIDENCE_FLOW: Final = "flow"
+EVIDENCE_BASELINE: Final = "baseline"
+
+#: A finding's evidence: open (each detector says what proves its finding), but the contacts listed under
+#: ``examples`` are identifiers, pseudonymised by ``--redact``.
+Evidence = Annotated[dict[str, Any], IdentifiersAt(EVIDENCE_EXAMPLES)]
+
+
+class FindingDoc(TypedDict):
+    """A finding in ``diagnosis.json`` (``breakdowns``, ``all_findings``, ``incentives.findings``)."""
+
+    rank: int | None
+    code: str
+    title: str
+    bucket: str
+    where: dict[str, str]
+    contacts_affected: int
+    avoidable_contacts: float
+    avoidable_minutes: float
+    avoidable_cost: float
+    share_of_avoidable_cost: float
+    customers_affected: int
+    customer_days_waited: float
+    evidence: Evidence
+    hidden_by_kpi: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,7 +102,7 @@ class Finding:
     share_of_avoidable_cost: float = 0.0
     customers_affected: int = 0
     customer_days_waited: float = 0.0
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=dict)
     hidden_by_kpi: str | None = None
     rank: int | None = None
     claims_sql: str | None = field(default=None, repr=False, compare=False)
@@ -67,12 +113,25 @@ class Finding:
         if self.bucket not in BUCKETS:
             raise ConfigError(f"finding {self.code}: bucket must be one of {BUCKETS}, got {self.bucket!r}")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingDoc:
         """JSON-ready: every public field (the claims query is an implementation detail)."""
         data = asdict(self)
-        data.pop("claims_sql")
-        order = ("rank", "code", "title", "bucket", "where")
-        return {k: data[k] for k in order} | {k: v for k, v in data.items() if k not in order}
+        return {
+            "rank": self.rank,
+            "code": self.code,
+            "title": self.title,
+            "bucket": self.bucket,
+            "where": data["where"],
+            "contacts_affected": self.contacts_affected,
+            "avoidable_contacts": self.avoidable_contacts,
+            "avoidable_minutes": self.avoidable_minutes,
+            "avoidable_cost": self.avoidable_cost,
+            "share_of_avoidable_cost": self.share_of_avoidable_cost,
+            "customers_affected": self.customers_affected,
+            "customer_days_waited": self.customer_days_waited,
+            "evidence": data["evidence"],
+            "hidden_by_kpi": self.hidden_by_kpi,
+        }
 
 
 class Detector:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from typing_extensions import TypedDict
 
 import duckdb
 
@@ -21,7 +23,7 @@ from ..engine import Engine
 from ..errors import ConfigError, EngineError
 from ..options import AnalysisOptions
 from ..quality import DataQuality
-from .base import CLAIM_COLUMNS, Detector, Finding
+from .base import CLAIM_COLUMNS, Detector, Finding, FindingDoc
 from .context import DetectorContext
 from .registry import default_detectors
 
@@ -29,6 +31,36 @@ if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
 
 CLAIMS = "_cxray_fx_claims"
+
+
+class SetAsideDoc(TypedDict):
+    code: str
+    title: str
+    reason: str
+
+
+class BreakdownSummary(TypedDict):
+    """``breakdown_summary`` in ``diagnosis.json``: totals over all findings and what the top explains."""
+
+    measure: Literal["cost", "minutes", "contacts"]
+    cost_basis: str
+    currency: str
+    total_avoidable_cost: float
+    total_avoidable_minutes: float
+    total_avoidable_contacts: float
+    total_customer_days_waited: float
+    n_findings: int
+    n_merged: int
+    top: int
+    pareto_share: float
+    set_aside: list[SetAsideDoc]
+    contacts: int
+
+
+class FinderResult(TypedDict):
+    breakdowns: list[FindingDoc]
+    summary: BreakdownSummary
+    all_findings: list[FindingDoc]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +97,7 @@ def find_breakdowns(
     finder: FinderOptions = FinderOptions(),
     quality: DataQuality | None = None,
     incentives: IncentiveAssessment | None = None,
-) -> dict[str, Any]:
+) -> FinderResult:
     """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
 
     Returns ``{"breakdowns": [...top findings as dicts], "summary": {...}, "all_findings": [...]}``.
@@ -246,7 +278,7 @@ def _severity(f: Finding) -> float:
 
 def _summarise(
     engine: Engine, found: list[Finding], top: int, finder: FinderOptions, costs: CostModel, basis: str
-) -> dict[str, Any]:
+) -> FinderResult:
     live = sorted((f for f in found if "merged_into" not in f.evidence), key=_key)
     merged = sorted((f for f in found if "merged_into" in f.evidence), key=_key)
     n_contacts = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}") or 0)
@@ -264,7 +296,9 @@ def _summarise(
     total_cost = sum(f.avoidable_cost for f in live)
     total_min = sum(f.avoidable_minutes for f in live)
     total_units = sum(f.avoidable_contacts for f in live)
-    measure = "cost" if total_cost > 0 else "minutes" if total_min > 0 else "contacts"
+    measure: Literal["cost", "minutes", "contacts"] = (
+        "cost" if total_cost > 0 else "minutes" if total_min > 0 else "contacts"
+    )
     # The share is always a share of cost; a log nothing can be priced in (no work at all) ranks by the
     # measure the summary names, and its shares stay 0.
     ranked = [
@@ -275,7 +309,7 @@ def _summarise(
     ]
     n_main = len(live) - len(rare)
     head = ranked[: min(top, n_main)] if n_main else []
-    set_aside = [
+    set_aside: list[SetAsideDoc] = [
         {
             "code": f.code,
             "title": f.title,
@@ -288,7 +322,7 @@ def _summarise(
         }
         for f in ranked[n_main:]
     ]
-    summary = {
+    summary: BreakdownSummary = {
         "measure": measure,
         "cost_basis": basis,
         "currency": costs.currency,

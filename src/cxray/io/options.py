@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from typing_extensions import TypedDict
+
 from ..errors import ConfigError
 from .mapping import Mapping
 
@@ -103,6 +105,25 @@ def _check_tz(tz: str) -> None:
         raise ConfigError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Amsterdam)") from None
 
 
+class InputSummaryDoc(TypedDict):
+    """``input`` in ``diagnosis.json``: :class:`InputSummary`, field for field."""
+
+    files: list[str]
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int]
+    duplicates_dropped: int
+    fields_present: list[str]
+    attributes: list[str]
+    time_start: str | None
+    time_end: str | None
+    records_read: int
+    missing_markers: dict[str, int]
+    encoding_repairs: int
+    nul_bytes_stripped: int
+
+
 @dataclass(frozen=True)
 class InputSummary:
     """What reading found. Always ``rows_read == rows_kept + rows_rejected + duplicates_dropped``.
@@ -130,5 +151,5 @@ class InputSummary:
     encoding_repairs: int = 0
     nul_bytes_stripped: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self) -> InputSummaryDoc:
+        return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -21,21 +21,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 from .. import schema as S
+from ..contract import IdentifiersAt
 from ..engine import Engine
 from ..errors import ConfigError
-from ..sql import integer, sql_string
+from ..ordered import IS_LAST, NEXT_ACTIVITY, ordered_events
+from ..sql import ident, integer, sql_string
 from .model import END, START, ProcessModel
-from .steps import IS_LAST, NEXT_ACTIVITY, ordered_events, q
 
 _P: Final = "_cx_conf_"  # prefix of every temporary table of this module
 _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit separator)
 # Money is summed exactly (as decimals): a float sum depends on the order rows arrive in, which varies
 # with threads and engines, and a total at a rounding boundary would then print differently.
 _EXACT: Final = "CAST({} AS DECIMAL(18, 6))"
-_C, _A = q(S.CONTACT_ID), q(S.ACTIVITY)
+_C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,9 +53,33 @@ class ConformanceOptions:
             raise ConfigError("examples and top must be >= 0")
 
 
+#: A row of a deviation list (columns vary by list); its example contacts are identifiers.
+DeviationRow = Annotated[dict[str, Any], IdentifiersAt("examples", "examples_off_path")]
+
+
+class ConformanceDoc(TypedDict):
+    """``conformance`` in ``diagnosis.json`` (see :func:`check_conformance`)."""
+
+    model_source: Literal["documented", "inferred"]
+    model: dict[str, Any]
+    happy_paths: NotRequired[list[dict[str, Any]]]
+    n_contacts: int
+    fitting_contacts: int
+    fitness: float | None
+    cost_nonfitting: float | None
+    deviations: dict[str, int]
+    undocumented_transitions: list[DeviationRow]
+    undocumented_steps: list[DeviationRow]
+    required_skipped: list[DeviationRow]
+    loops: list[DeviationRow]
+    slow_handoffs: list[DeviationRow]
+    expected_paths: list[DeviationRow]
+    flow: list[dict[str, Any]]
+
+
 def check_conformance(
     engine: Engine, model: ProcessModel | None = None, *, options: ConformanceOptions = ConformanceOptions()
-) -> dict[str, Any]:
+) -> ConformanceDoc:
     """Replay the ``events`` table against ``model`` (or an inferred happy path when None).
 
     Returns
@@ -99,7 +126,7 @@ def check_conformance(
         out["slow_handoffs"] = [] if model is None else _slow(engine, t, model, options)
         out["expected_paths"] = [] if model is None else _expected(engine, t, model, options)
         out["flow"] = _flow(engine, t, documented=not inferred)
-    return out
+    return out  # type: ignore[return-value]  # assembled from its parts above, key for key
 
 
 # --- temporary tables ---------------------------------------------------------------------------------
@@ -124,7 +151,7 @@ def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
 
     Parallel ``unnest`` of list parameters zips them; no Arrow registration is needed.
     """
-    cols = ", ".join(f"unnest(?::VARCHAR[]) AS {q(k)}" for k in columns)
+    cols = ", ".join(f"unnest(?::VARCHAR[]) AS {ident(k)}" for k in columns)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", list(columns.values()))
 
 
@@ -132,8 +159,8 @@ def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
     """Each contact's scope (its first reason and channel when inferring, else one scope for all) and
     its first reason and channel (for expected paths)."""
     ordered = ordered_events(engine)
-    reason = f"arg_min({q(S.REASON)}, seq) FILTER (WHERE {q(S.REASON)} IS NOT NULL)"
-    channel = f"arg_min({q(S.CHANNEL)}, seq) FILTER (WHERE {q(S.CHANNEL)} IS NOT NULL)"
+    reason = f"arg_min({ident(S.REASON)}, seq) FILTER (WHERE {ident(S.REASON)} IS NOT NULL)"
+    channel = f"arg_min({ident(S.CHANNEL)}, seq) FILTER (WHERE {ident(S.CHANNEL)} IS NOT NULL)"
     # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
     # inferred happy path belongs to a reason and an entry channel.
     scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')" if by_reason else "''"
@@ -160,7 +187,7 @@ def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
 def _seq(engine: Engine, t: type[_Names]) -> None:
     """Each contact's steps in order (aliases applied) with its scope, the next step (``end`` after the
     last) and the seconds to it, from the events already ordered by
-    :func:`~cxray.process.steps.ordered_events` (the scope is joined once here, not in every query)."""
+    :func:`~cxray.ordered.ordered_events` (the scope is joined once here, not in every query)."""
     ordered = ordered_events(engine)
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
@@ -275,7 +302,7 @@ def _has_cost(engine: Engine) -> bool:
 
 
 def _cost_sql(engine: Engine) -> str:
-    return f"ct.{q(S.COST)}" if _has_cost(engine) else "CAST(NULL AS DOUBLE)"
+    return f"ct.{ident(S.COST)}" if _has_cost(engine) else "CAST(NULL AS DOUBLE)"
 
 
 def _cost_join(engine: Engine) -> str:

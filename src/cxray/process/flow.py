@@ -7,18 +7,64 @@ Everything is aggregated in SQL; Python only shapes the small results into the J
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError
-from .rework import activity_stats, self_loops
-from .steps import GAP_S, IS_LAST, NEXT_ACTIVITY, POS, ordered_steps, q
+from ..ordered import IS_LAST, NEXT_ACTIVITY
+from ..sql import ident
+from .rework import ActivityRow, LoopRow, activity_stats, self_loops
+from .steps import GAP_S, POS, ordered_steps
 
-_C, _A, _T = q(S.CONTACT_ID), q(S.ACTIVITY), q(S.TIMESTAMP)
+_C, _A, _T = ident(S.CONTACT_ID), ident(S.ACTIVITY), ident(S.TIMESTAMP)
+
+#: One edge of the directly-follows graph, with the seconds between its two events.
+Edge = TypedDict(
+    "Edge", {"from": str, "to": str, "count": int, "mean_s": float | None, "median_s": float | None}
+)
 
 
-def flow_map(engine: Engine, *, top_variants: int = 50) -> dict[str, Any]:
+class Variant(TypedDict):
+    activities: list[str]
+    count: int
+    share: float
+    mean_duration_s: float | None
+
+
+class FlowMap(TypedDict):
+    """What :func:`flow_map` discovers (see its docstring for each key)."""
+
+    n_events: int
+    n_contacts: int
+    activities: list[ActivityRow]
+    start: dict[str, int]
+    end: dict[str, int]
+    dfg: list[Edge]
+    variants: list[Variant]
+    n_variants: int
+    loops: list[LoopRow]
+    self_loops: list[ActivityRow]
+    rework_contacts: int
+
+
+class FlowSlice(TypedDict):
+    """The flow map of one value of a dimension (``cxray.process.slices.flow_by``)."""
+
+    n_contacts: int
+    n_edges: int
+    dfg: list[Edge]
+    start: dict[str, int]
+    end: dict[str, int]
+
+
+class FlowDoc(FlowMap):
+    """``flow`` in ``diagnosis.json``: the flow map, and per dimension and value its slice."""
+
+    by: dict[str, dict[str, FlowSlice]]
+
+
+def flow_map(engine: Engine, *, top_variants: int = 50) -> FlowMap:
     """Discover the flow of the canonical ``events`` table.
 
     Parameters
@@ -88,7 +134,7 @@ def _endpoints(engine: Engine, steps: str, where: str) -> dict[str, int]:
     return {r["activity"]: r["n"] for r in rows}
 
 
-def _dfg(engine: Engine, steps: str) -> list[dict[str, Any]]:
+def _dfg(engine: Engine, steps: str) -> list[Edge]:
     rows = engine.rows(
         f"""
         SELECT {_A} AS src, {NEXT_ACTIVITY} AS dst, count(*) AS n,
@@ -106,7 +152,7 @@ def _dfg(engine: Engine, steps: str) -> list[dict[str, Any]]:
 
 def _variants(
     engine: Engine, steps: str, top_variants: int, n_contacts: int
-) -> tuple[list[dict[str, Any]], int, int]:
+) -> tuple[list[Variant], int, int]:
     """The top variants, their total number, and the contacts whose variant repeats an activity
     (rework is a property of the sequence, so it is counted per variant, not per event).
 
@@ -137,7 +183,7 @@ def _variants(
         {limit}
         """
     )
-    variants = [
+    variants: list[Variant] = [
         {
             "activities": list(r["trace"]),
             "count": r["n"],

@@ -8,16 +8,30 @@ Whether a repeat is a failure needs outcomes, which the breakdown finder judges,
 
 from __future__ import annotations
 
-from typing import Any
+from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..engine import Engine
-from .steps import NEXT_ACTIVITY, q
+from ..ordered import NEXT_ACTIVITY
+from ..sql import ident
 
-_C, _A = q(S.CONTACT_ID), q(S.ACTIVITY)
+_C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
 
 
-def activity_stats(engine: Engine, steps: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class ActivityRow(TypedDict):
+    activity: str
+    count: int
+    contacts: int
+
+
+class LoopRow(TypedDict):
+    activity: str
+    contacts: int
+    repeats: int
+    share: float
+
+
+def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[LoopRow]]:
     """Per activity, from one pass over (contact, activity) occurrences of the steps table ``steps``.
 
     Returns
@@ -42,14 +56,14 @@ def activity_stats(engine: Engine, steps: str) -> tuple[list[dict[str, Any]], li
         ORDER BY events DESC, activity
         """
     )
-    activities = [
+    activities: list[ActivityRow] = [
         {"activity": r["activity"], "count": int(r["events"]), "contacts": r["contacts"]} for r in rows
     ]
     looped = sorted(
         (r for r in rows if r["rework_contacts"]),
         key=lambda r: (-r["rework_contacts"], -r["repeats"], r["activity"]),
     )
-    loops = [
+    loops: list[LoopRow] = [
         {
             "activity": r["activity"],
             "contacts": r["rework_contacts"],
@@ -61,7 +75,7 @@ def activity_stats(engine: Engine, steps: str) -> tuple[list[dict[str, Any]], li
     return activities, loops
 
 
-def self_loops(engine: Engine, steps: str) -> list[dict[str, Any]]:
+def self_loops(engine: Engine, steps: str) -> list[ActivityRow]:
     """``[{activity, count, contacts}]``: DFG edges a -> a and the contacts having at least one;
     sorted by count descending, contacts descending, then activity."""
     rows = engine.rows(

@@ -18,18 +18,21 @@ against :func:`cxray.process.flow_map` run on the filtered events.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final, Literal
 
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError, InputError
-from .steps import GAP_S, IS_LAST, NEXT_ACTIVITY, POS, ordered_steps, q
+from ..ordered import IS_LAST, NEXT_ACTIVITY
+from ..sql import ident
+from .flow import FlowSlice
+from .steps import GAP_S, POS, ordered_steps
 
 _MEMBERS: Final = "_cx_slices_members"
 # Dimensions whose membership is the contact's single value in ``contacts`` (column there).
 _CONTACT_VALUE: Final = {S.REASON: S.REASON, S.CHANNEL: S.ENTRY_CHANNEL}
 _DIMENSIONS: Final = tuple(c for c in S.OPTIONAL_TEXT if c != S.CUSTOMER_ID)
-_C, _A = q(S.CONTACT_ID), q(S.ACTIVITY)
+_C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
 
 
 def flow_by(
@@ -38,7 +41,7 @@ def flow_by(
     dims: Sequence[str] = (S.REASON, S.CHANNEL, S.TEAM, S.QUEUE),
     top_values: int = 20,
     max_edges: int = 200,
-) -> dict[str, dict[str, dict[str, Any]]]:
+) -> dict[str, dict[str, FlowSlice]]:
     """The flow map of each value of each dimension present in the log.
 
     Parameters
@@ -89,7 +92,7 @@ def flow_by(
                 f"""SELECT dim, value, count(*) AS n FROM {_MEMBERS}
                 GROUP BY dim, value ORDER BY dim, n DESC, value"""
             )
-            out: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in dims}
+            out: dict[str, dict[str, FlowSlice]] = {d: {} for d in dims}
             for r in sizes:
                 out[r["dim"]][r["value"]] = {
                     "n_contacts": int(r["n"]),
@@ -109,9 +112,9 @@ def flow_by(
 def _membership_sql(dim: str) -> str:
     """(dim, value, contact_id) rows of one dimension, one per contact and value."""
     if dim in _CONTACT_VALUE:
-        col = q(_CONTACT_VALUE[dim])
+        col = ident(_CONTACT_VALUE[dim])
         return f"SELECT '{dim}' AS dim, {col} AS value, {_C} FROM {S.CONTACTS_TABLE} WHERE {col} IS NOT NULL"
-    col = q(dim)
+    col = ident(dim)
     return (
         f"SELECT DISTINCT '{dim}' AS dim, {col} AS value, {_C} FROM {S.EVENTS_TABLE} WHERE {col} IS NOT NULL"
     )
@@ -131,7 +134,7 @@ def _members(engine: Engine, dims: list[str], top_values: int) -> None:
     )
 
 
-def _add_dfg(engine: Engine, steps: str, out: dict[str, dict[str, dict[str, Any]]], max_edges: int) -> None:
+def _add_dfg(engine: Engine, steps: str, out: dict[str, dict[str, FlowSlice]], max_edges: int) -> None:
     rows = engine.rows(
         f"""WITH e AS (
             SELECT m.dim, m.value, s.{_A} AS src, s.{NEXT_ACTIVITY} AS dst, count(*) AS n,
@@ -159,7 +162,7 @@ def _add_dfg(engine: Engine, steps: str, out: dict[str, dict[str, dict[str, Any]
 
 
 def _add_endpoints(
-    engine: Engine, steps: str, out: dict[str, dict[str, dict[str, Any]]], key: str, where: str
+    engine: Engine, steps: str, out: dict[str, dict[str, FlowSlice]], key: Literal["start", "end"], where: str
 ) -> None:
     rows = engine.rows(
         f"""SELECT m.dim, m.value, s.{_A} AS activity, count(*) AS n

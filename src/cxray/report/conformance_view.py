@@ -10,7 +10,10 @@ the page says so.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..diagnosis import DiagnosisDocument
 
 START, END = "start", "end"  # the conformance module's pseudo-steps
 DEVIATION_LABELS = {
@@ -26,10 +29,10 @@ def _num(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def conformance_view(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+def conformance_view(doc: DiagnosisDocument) -> dict[str, Any] | None:
     """The section's numbers and lists, or None when the document carries no conformance check."""
-    conf = doc.get("conformance")
-    if not isinstance(conf, dict) or not conf.get("model_source"):
+    conf = doc["conformance"]
+    if not conf.get("model_source"):  # {}: the step did not run
         return None
     documented = conf["model_source"] == "documented"
     model = conf["model"] if isinstance(conf.get("model"), dict) else {}
@@ -58,14 +61,14 @@ def _rows(value: Any, top: int = 10) -> list[dict[str, Any]]:
     return [r for r in value if isinstance(r, dict)][:top] if isinstance(value, list) else []
 
 
-def overlay(doc: Mapping[str, Any], flow: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def overlay(doc: DiagnosisDocument, flow: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Edges of the flow view (by node index) that the model allows for no contact.
 
     ``edges``: ``[[from, to, moves, contacts]]``; ``unplaced``: such hand-offs whose steps are not
     on the map (a model's step names may differ from the log's activities).
     """
-    conf = doc.get("conformance")
-    if not isinstance(conf, dict) or not isinstance(conf.get("flow"), list) or not flow:
+    conf = doc["conformance"]
+    if not conf.get("flow") or not flow:
         return None
     index: dict[str, int] = {}
     for i, n in enumerate(flow.get("nodes") or []):

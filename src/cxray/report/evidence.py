@@ -1,8 +1,9 @@
 """A breakdown's evidence shaped for reading: numbers, small nested tables, baseline, examples, the fix.
 
 Detectors write their evidence freely (numbers, lists of rows, nested maps, a baseline given as a
-sentence beside ``baseline_rate``...), so this module reads the common shapes rather than one schema,
-and never drops a value: what it does not recognise is shown as text.
+sentence beside ``baseline_rate``...); a few keys have one meaning in every detector
+(``cxray.findings.base``: ``examples``, ``flow``, ``baseline``), and this module reads those by that one
+name. It never drops a value: what it does not recognise is shown as text.
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from ..findings.base import EVIDENCE_BASELINE, EVIDENCE_EXAMPLES, EVIDENCE_FLOW
 from .fmt import fmt
 
 # Evidence keys shown elsewhere in the breakdown's card, not in its evidence table.
-EXAMPLE_KEYS = ("example_contacts", "example_contact_ids", "examples")
-FRAGMENT_KEYS = ("flow_fragment", "fragment", "flow")
-_NOT_EVIDENCE = frozenset({*EXAMPLE_KEYS, *FRAGMENT_KEYS, "fix", "currency"})
-_BASELINE = "baseline"
+_NOT_EVIDENCE = frozenset({EVIDENCE_EXAMPLES, EVIDENCE_FLOW, "currency"})
+_BASELINE = EVIDENCE_BASELINE
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -100,31 +100,17 @@ def baseline_rows(b: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def example_contacts(b: Mapping[str, Any]) -> list[str]:
-    ev = _evidence(b)
-    for key in EXAMPLE_KEYS:
-        raw = ev.get(key) or b.get(key)
-        if raw:
-            return [str(x) for x in _list(raw)][:10]
-    return []
+    return [str(x) for x in _list(_evidence(b).get(EVIDENCE_EXAMPLES))][:10]
 
 
 def fragment_edges(b: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The flow fragment as edges ``{from, to, count}``: given as edges, or as paths ``"A -> B -> C"``."""
-    ev = _evidence(b)
-    for key in FRAGMENT_KEYS:
-        raw = ev.get(key)
-        if isinstance(raw, dict):
-            raw = raw.get("dfg") or raw.get("edges")
-        edges = []
-        for e in _list(raw):
-            if isinstance(e, dict) and e.get("from") is not None and e.get("to") is not None:
-                edges.append({"from": str(e["from"]), "to": str(e["to"]), "count": e.get("count")})
-            elif isinstance(e, str) and "->" in e:
-                steps = [s.strip() for s in e.split("->")]
-                edges += [{"from": a, "to": z, "count": None} for a, z in itertools.pairwise(steps)]
-        if edges:
-            return edges
-    return []
+    """The flow fragment (``evidence.flow``, paths ``"A -> B -> C"``) as edges ``{from, to, count}``."""
+    edges: list[dict[str, Any]] = []
+    for e in _list(_evidence(b).get(EVIDENCE_FLOW)):
+        if isinstance(e, str) and "->" in e:
+            steps = [s.strip() for s in e.split("->")]
+            edges += [{"from": a, "to": z, "count": None} for a, z in itertools.pairwise(steps)]
+    return edges
 
 
 def _target(ev: Mapping[str, Any]) -> str:
@@ -164,10 +150,7 @@ def _share(x: Any) -> str:
 
 
 def fix_sentence(b: Mapping[str, Any], cur: str) -> str:
-    """What the fix must move: the finder's own words when it gives them, else the numbers."""
-    for source in (b, _evidence(b)):
-        if source.get("fix"):
-            return str(source["fix"])
+    """What the fix must move, from the numbers: the avoidable volume and the baseline to reach."""
     n = b.get("avoidable_contacts")
     contacts = f"{round(n):,} contacts, " if isinstance(n, int | float) and round(n) else ""
     if not contacts and not b.get("avoidable_minutes") and not b.get("avoidable_cost"):

@@ -18,12 +18,17 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import schema as S
 from .conformance_view import overlay
 from .fmt import fmt
 from .layout import layered_layout
+
+if TYPE_CHECKING:
+    from ..diagnosis import DiagnosisDocument
+    from ..findings.base import FindingDoc
+    from ..process.flow import FlowDoc
 
 FLOW_DIMENSIONS = (S.REASON, S.CHANNEL, S.TEAM, S.QUEUE)
 _START, _END = "s:", "e:"  # namespaces keep the synthetic start/end nodes apart from any activity name
@@ -41,16 +46,13 @@ def _num(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
-def currency(doc: Mapping[str, Any]) -> str:
-    return str(_dict(_dict(doc.get("options")).get("costs")).get("currency") or "")
+def currency(doc: DiagnosisDocument) -> str:
+    return str(_dict(doc["options"].get("costs")).get("currency") or "")
 
 
-def hidden_by(breakdown: Mapping[str, Any]) -> str | None:
-    """The KPI that hides a breakdown, as text (the finder may give a string or ``{kpi, why}``)."""
+def hidden_by(breakdown: FindingDoc) -> str | None:
+    """The KPI that hides a breakdown (``FindingDoc.hidden_by_kpi``), or None."""
     kpi = breakdown.get("hidden_by_kpi")
-    if isinstance(kpi, dict):
-        parts = [str(kpi[k]) for k in ("kpi", "name", "metric", "why", "how") if kpi.get(k)]
-        return " — ".join(parts) or None
     return str(kpi) if kpi else None
 
 
@@ -60,44 +62,43 @@ def contacts_text(value: Any) -> str:
     return f"{n:,} avoidable contact{'s' if n != 1 else ''}" if n else ""
 
 
-def summary_sentence(b: Mapping[str, Any], cur: str, measure: str = "cost") -> str:
+def summary_sentence(b: FindingDoc, cur: str, measure: str = "cost") -> str:
     """One sentence a leader can repeat: what, how much, which share, what kind, which KPI hides it.
 
     ``measure`` is the finder's ranking measure (``breakdown_summary.measure``): cost, or minutes when
     nothing could be priced, or contacts when the log has no handle times at all.
     """
-    title = str(b.get("title") or b.get("code") or "A breakdown").rstrip(".")
-    contacts = contacts_text(b.get("avoidable_contacts"))
-    share = fmt(b.get("share_of_avoidable_cost"), "pct")
+    title = (b["title"] or b["code"]).rstrip(".")
+    contacts = contacts_text(b["avoidable_contacts"])
+    share = fmt(b["share_of_avoidable_cost"], "pct")
     if measure == "minutes":
-        text = f"{title}: {fmt(b.get('avoidable_minutes'))} avoidable handle minutes ({share} of the total)"
+        text = f"{title}: {fmt(b['avoidable_minutes'])} avoidable handle minutes ({share} of the total)"
     elif measure == "contacts" and not contacts:
-        text = f"{title}: touches {fmt(b.get('contacts_affected'))} contacts"
+        text = f"{title}: touches {fmt(b['contacts_affected'])} contacts"
     elif measure == "contacts":
         text = f"{title}: {contacts} ({share} of the total)"
     else:
         text = (
-            f"{title}: {fmt(b.get('avoidable_cost'), 'money')} {cur} of avoidable cost "
+            f"{title}: {fmt(b['avoidable_cost'], 'money')} {cur} of avoidable cost "
             f"({share} of the total{', ' + contacts if contacts else ''})"
         )
-    waited = _num(b.get("customer_days_waited"))
+    waited = b["customer_days_waited"]
     if waited:
         text += f"; customers waited {fmt(waited)} days beyond the baseline (not priced)"
-    if b.get("bucket"):
-        text += f", {b['bucket']}"
+    text += f", {b['bucket']}"
     kpi = hidden_by(b)
     text += f"; hidden by {kpi}." if kpi else "; no party KPI hides it."
     return text.replace("  ", " ")
 
 
-def executive_summary(doc: Mapping[str, Any], *, top: int = 5) -> dict[str, Any] | None:
+def executive_summary(doc: DiagnosisDocument, *, top: int = 5) -> dict[str, Any] | None:
     """The top breakdowns in one sentence each and the share of avoidable cost they explain."""
-    breakdowns = [b for b in _list(doc.get("breakdowns")) if isinstance(b, dict)]
+    breakdowns = doc["breakdowns"]
     if not breakdowns:
         return None
-    shown = sorted(breakdowns, key=lambda b: (_num(b.get("rank")) or 1e9, str(b.get("code"))))[:top]
-    summary = _dict(doc.get("breakdown_summary"))
-    share = summary.get("top_share", summary.get("pareto_share"))
+    shown = sorted(breakdowns, key=lambda b: (b["rank"] or 1e9, b["code"]))[:top]
+    summary = doc["breakdown_summary"]
+    share = summary.get("pareto_share")
     if summary.get("top") not in (None, len(shown)) or not isinstance(share, int | float):
         share = sum(_num(b.get("share_of_avoidable_cost")) for b in shown)
     total = summary.get("total_avoidable_cost")
@@ -142,22 +143,20 @@ def executive_summary(doc: Mapping[str, Any], *, top: int = 5) -> dict[str, Any]
     }
 
 
-def pareto(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+def pareto(doc: DiagnosisDocument) -> dict[str, Any] | None:
     """Avoidable cost per breakdown, largest first, with the cumulative share of all avoidable cost."""
-    rows = [
-        b for b in _list(doc.get("breakdowns")) if isinstance(b, dict) and b.get("avoidable_cost") is not None
-    ]
+    rows = list(doc["breakdowns"])
     if not rows:
         return None
-    rows.sort(key=lambda b: (-_num(b.get("avoidable_cost")), _num(b.get("rank"))))
-    total = _dict(doc.get("breakdown_summary")).get("total_avoidable_cost")
+    rows.sort(key=lambda b: (-b["avoidable_cost"], b["rank"] or 0))
+    total = doc["breakdown_summary"].get("total_avoidable_cost")
     cum, out = 0.0, []
     for b in rows:
-        cum += _num(b.get("share_of_avoidable_cost")) if total is None else _num(b.get("avoidable_cost"))
+        cum += b["share_of_avoidable_cost"] if total is None else b["avoidable_cost"]
         out.append(cum if total is None else (cum / total if total else 0.0))
     return {
-        "labels": [f"#{b.get('rank', '?')} {b.get('title') or b.get('code') or ''}" for b in rows],
-        "cost": [_num(b.get("avoidable_cost")) for b in rows],
+        "labels": [f"#{b['rank'] if b['rank'] is not None else '?'} {b['title'] or b['code']}" for b in rows],
+        "cost": [float(b["avoidable_cost"]) for b in rows],
         "cum_share": [round(x, 6) for x in out],
         "currency": currency(doc),
     }
@@ -181,13 +180,12 @@ def _with_ends(dfg: Any, start: Any, end: Any) -> list[tuple[str, str, int, floa
     return sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
 
 
-def flow_view(flow: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def flow_view(flow: FlowDoc) -> dict[str, Any] | None:
     """The flow map for the page: nodes with fixed positions, edges by index, per-dimension slices.
 
     A node's size is its number of events, computed as starts + incoming hand-offs (exact: every event
     either starts its contact or follows another), so it is right in every filtered slice too.
     """
-    flow = _dict(flow)
     if not _edges(flow.get("dfg")) and not _dict(flow.get("start")):
         return None
     overall = _with_ends(flow.get("dfg"), flow.get("start"), flow.get("end"))
@@ -278,14 +276,14 @@ def journey_sankey(metrics: Mapping[str, Any] | None, *, max_paths: int = 40) ->
     }
 
 
-def report_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+def report_view(doc: DiagnosisDocument) -> dict[str, Any]:
     """Everything the page's scripts draw, in one small JSON object."""
-    flow = flow_view(doc.get("flow"))
+    flow = flow_view(doc["flow"])
     return {
         "currency": currency(doc),
         "flow": flow,
         "overlay": overlay(doc, flow),
-        "sankey": journey_sankey(doc.get("metrics")),
+        "sankey": journey_sankey(doc["metrics"]),
         "pareto": pareto(doc),
     }
 
@@ -298,18 +296,15 @@ def value_text(value: Any) -> str:
 IN_MEMORY = "<table>"  # what ``read_table`` records as the file of an in-memory table
 
 
-def source_text(doc: Mapping[str, Any]) -> str:
+def source_text(doc: DiagnosisDocument) -> str:
     """Where the events came from: the input's ``source`` label, its files, or an in-memory table."""
-    inp = _dict(doc.get("input"))
-    if inp.get("source"):
-        return str(inp["source"])
-    files = [str(f) for f in _list(inp.get("files")) if f is not None and f != IN_MEMORY]
+    files = [f for f in doc["input"]["files"] if f != IN_MEMORY]
     if files:
         return f"{len(files)} file{'s' if len(files) > 1 else ''}: " + ", ".join(files)
     return "an in-memory table"
 
 
-def period_text(doc: Mapping[str, Any]) -> str:
+def period_text(doc: DiagnosisDocument) -> str:
     """The span of the events, in the data's clock: ``2016-02-29 01:23 to 2017-02-15 15:00 (data clock)``.
 
     Never labelled UTC on the data's behalf: the clock is the ``--tz`` zone, or the data's own (UTC only
@@ -319,18 +314,17 @@ def period_text(doc: Mapping[str, Any]) -> str:
     ...              "data_quality": {"clock": "data clock"}})
     '2024-01-01 09:00 to 2024-01-31 17:30 (data clock)'
     """
-    inp = _dict(doc.get("input"))
-    start, end = inp.get("time_start"), inp.get("time_end")
+    start, end = doc["input"]["time_start"], doc["input"]["time_end"]
     if not start or not end:
         return ""
 
     def short(t: Any) -> str:
         return str(t).removesuffix("Z").replace("T", " ")[:16]
 
-    clock = _dict(doc.get("data_quality")).get("clock") or "data clock"
+    clock = doc["data_quality"]["clock"] or "data clock"
     return f"{short(start)} to {short(end)} ({clock})"
 
 
-def missing_fields(doc: Mapping[str, Any], optional: tuple[str, ...]) -> list[str]:
-    present = set(_list(_dict(doc.get("input")).get("fields_present")))
+def missing_fields(doc: DiagnosisDocument, optional: tuple[str, ...]) -> list[str]:
+    present = set(doc["input"]["fields_present"])
     return [f for f in optional if f not in present]
