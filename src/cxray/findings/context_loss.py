@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import schema as S
-from ..sql import num, sql_string
+from ..process.step_kinds import STEP_KIND, StepKinds, stage_step_kinds
+from ..sql import in_list, num, sql_string
 from .base import TECHNOLOGY, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -18,20 +21,29 @@ from .stats import (
     z_sql,
 )
 
+#: The kinds whose repeat after a handoff is lost context: once per contact is enough.
+CONTEXT_KINDS: tuple[str, ...] = ("authenticate", "gather_details")
+
 
 @register_detector
 class ContextLoss(Detector):
     """A step (authentication, gathering details) repeated after a handoff into one queue.
 
-    **Detects**: per (activity, receiving queue or team), how often an activity already done earlier in
-    the contact is done again in the leg after a handoff (bot → agent or agent → agent). Baseline: the
-    same activity's repeat rate after handoffs into the other queues. Steps that at least
-    ``per_leg_share`` of all human legs do anyway (queue wait, handling) are the leg's own work and skipped.
+    **Detects**: per (step, receiving queue or team), how often a step already done earlier in the
+    contact is done again in the leg after a handoff (bot → agent, IVR → agent or agent → agent). A step
+    is its *kind* when its activity has one of ``kinds`` (``Bot authenticated`` then ``Security check``
+    are both ``authenticate``; ``cxray.process.step_kinds``), else its activity name; activities of the
+    other kinds (queue wait, hold, transfer...) are the leg's own work and never compared. Baseline: the
+    step's repeat rate after handoffs into the other queues; for a step compared by name, at least the
+    rate at which the receiving queue does it on handoffs where it was not done before (its routine: a
+    status every team sets when it takes a case is the process, not lost context). Name steps that at
+    least ``per_leg_share`` of all human legs do anyway (handling) are skipped.
 
     **Why it matters**: the customer proves who they are and tells the story twice; the agent spends
     minutes the previous leg already spent.
 
-    **Example**: 61% of chats handed from the bot to queue Billing re-run "Authenticate" (other queues 4%).
+    **Example**: 61% of chats handed from the bot to queue Billing re-run identity verification
+    ("Bot authenticated" then "Security check"; other queues 4%).
     """
 
     code = "CL01"
@@ -42,76 +54,153 @@ class ContextLoss(Detector):
         self,
         *,
         per_leg_share: float = 0.5,
+        kinds: tuple[str, ...] = CONTEXT_KINDS,
+        step_kinds: StepKinds | None = None,
         thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen
     ) -> None:
         self.per_leg_share = per_leg_share
+        self.kinds = kinds
+        self.step_kinds = step_kinds
         self.thresholds = thresholds
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
-        cells, dups = ctx.scratch("cl01"), ctx.scratch("cl01_dups")
-        # ``la`` has one row per (contact, leg, activity): counting its rows counts distinct legs.
+        vocabulary = self.step_kinds or StepKinds.builtin()
+        kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=vocabulary, source=la)
+        steps, cells, dups = ctx.scratch("cl01_steps"), ctx.scratch("cl01"), ctx.scratch("cl01_dups")
+        compared = in_list(self.kinds)
+        handoff = "l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL"
+        # One row per (contact, leg, step): a step is a compared kind, or an activity without a kind.
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {steps} AS
+            SELECT x.{S.CONTACT_ID}, x.leg_no, k.{STEP_KIND} IS NOT NULL AS by_kind,
+                   coalesce(k.{STEP_KIND}, x.{S.ACTIVITY}) AS s, min(x.{S.ACTIVITY}) AS step_name,
+                   sum(x.minutes) AS minutes, sum(x.cost) AS cost
+            FROM {la} x LEFT JOIN {kt} k USING ({S.ACTIVITY})
+            WHERE k.{STEP_KIND} IS NULL OR k.{STEP_KIND} IN {compared}
+            GROUP BY 1, 2, 3, 4
+            """
+        )
+        # ``steps`` has one row per (contact, leg, step): counting its rows counts distinct legs.
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {dups} AS
             WITH occ AS (
-                SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, min(leg_no) AS first_leg FROM {la} GROUP BY 1, 2
+                SELECT {S.CONTACT_ID}, by_kind, s, min(leg_no) AS first_leg,
+                       arg_min(step_name, leg_no) AS before_name
+                FROM {steps} GROUP BY 1, 2, 3
             ), per_leg AS (
-                -- Steps most human legs do anyway (queue wait, handling) are the leg's work.
-                SELECT a FROM (
-                    SELECT x.{S.ACTIVITY} AS a, count(*) AS legs_with
-                    FROM {la} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
-                    WHERE NOT l.is_self_service GROUP BY 1
+                -- Name steps most human legs do anyway (handling) are the leg's work.
+                SELECT s FROM (
+                    SELECT x.s, count(*) AS legs_with
+                    FROM {steps} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
+                    WHERE NOT l.is_self_service AND NOT x.by_kind GROUP BY 1
                 ) WHERE legs_with >= {num(self.per_leg_share)}
                         * (SELECT count(*) FROM {legs} WHERE NOT is_self_service)
-            ), d AS (
-                SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY} AS a, minutes, cost FROM {la}
             )
-            SELECT l.{S.CONTACT_ID}, l.leg_no, l.leg_key AS x, l.prev_key, o.a,
-                   d.a IS NOT NULL AS again, d.minutes, d.cost
+            SELECT l.{S.CONTACT_ID}, l.leg_no, l.leg_key AS x, l.prev_key, o.by_kind, o.s, o.before_name,
+                   d.step_name AS after_name, d.s IS NOT NULL AS again, d.minutes, d.cost
             FROM {legs} l JOIN occ o ON o.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND o.first_leg < l.leg_no
-            LEFT JOIN d ON d.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND d.leg_no = l.leg_no AND d.a = o.a
-            WHERE l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL
-              AND o.a NOT IN (SELECT a FROM per_leg)
+            LEFT JOIN {steps} d ON d.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND d.leg_no = l.leg_no
+                 AND d.s = o.s AND d.by_kind = o.by_kind
+            WHERE {handoff} AND (o.by_kind OR o.s NOT IN (SELECT s FROM per_leg))
             """
         )
-        cell = f"SELECT a, x, count(*) AS n, count(*) FILTER (WHERE again) AS k FROM {dups} GROUP BY 1, 2"
-        e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
+        cell = (
+            f"SELECT by_kind, s, x, count(*) AS n, count(*) FILTER (WHERE again) AS k FROM {dups} "
+            "GROUP BY 1, 2, 3"
+        )
+        # Routine: how often the receiving queue does a name step on any handoff (``done``) out of all
+        # its handoffs (``h``); without the repeats, what it does where the step was not done before.
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {cells} AS
+            WITH c AS ({baseline_cells_sql(cell, within="by_kind, s")}),
+            h AS (SELECT l.leg_key AS x, count(*) AS h FROM {legs} l WHERE {handoff} GROUP BY 1),
+            done AS (
+                SELECT d.by_kind, d.s, l.leg_key AS x, count(*) AS done
+                FROM {steps} d JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
+                WHERE {handoff} AND NOT d.by_kind GROUP BY 1, 2, 3
+            ), r AS (
+                SELECT c.*, CASE WHEN NOT c.by_kind AND h.h > c.n
+                                 THEN coalesce(done.done - c.k, 0) / (h.h - c.n) END AS routine
+                FROM c LEFT JOIN h USING (x) LEFT JOIN done USING (by_kind, s, x)
+            )
+            SELECT * EXCLUDE (b), b AS other_b, greatest(b, coalesce(routine, 0)) AS b FROM r
+            """
+        )
         rows = e.rows(
             f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
                 WHERE {significant_sql("k", "n", "b", t)}
-                ORDER BY k - n * b DESC, a, x LIMIT {int(t.max_findings)}"""
+                ORDER BY k - n * b DESC, s, x LIMIT {int(t.max_findings)}"""
         )
-        out = []
-        for row in rows:
-            a, x = str(row["a"]), str(row["x"])
-            mine = f"SELECT * FROM {dups} WHERE again AND a = {sql_string(a)} AND x = {sql_string(x)}"
-            froms = e.rows(
-                f'SELECT prev_key AS "from", count(*) AS n FROM ({mine}) '
-                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3"
-            )
-            dim = ctx.route_dim
-            where = {S.ACTIVITY: a, dim: x, "to": x}
-            if froms:
-                where["from"] = str(froms[0]["from"])
-            share = num(row["share"])
-            out.append(
-                self.finding(
-                    title=f"Context lost on handoff into {x}: {a!r} repeated ({row['rate']:.0%})",
-                    where=where,
-                    contacts_affected=int(row["k"]),
-                    evidence={
-                        "handoffs": int(row["n"]),
-                        "repeated": int(row["k"]),
-                        "repeat_rate": rnd(row["rate"]),
-                        "baseline": f"rate of repeating {a!r} after handoffs into other queues",
-                        "baseline_rate": rnd(row["b"]),
-                        "z": rnd(row["z"], 2),
-                        "flow": [f"{f_['from']} ({a}) -> {x} ({a} again)" for f_ in froms],
-                        "examples": examples(e, mine),
-                    },
-                    hidden_by_kpi="handle time counts the repeated step as normal work; no KPI sees it twice",
-                    claims_sql=claims(mine, share=share, units=0),
-                )
-            )
-        return out
+        return [self._finding(ctx, vocabulary, row, dups) for row in rows]
+
+    def _finding(
+        self, ctx: DetectorContext, vocabulary: StepKinds, row: dict[str, Any], dups: str
+    ) -> Finding:
+        e = ctx.engine
+        by_kind, s, x = bool(row["by_kind"]), str(row["s"]), str(row["x"])
+        mine = (
+            f"SELECT * FROM {dups} WHERE again AND by_kind = {'true' if by_kind else 'false'} "
+            f"AND s = {sql_string(s)} AND x = {sql_string(x)}"
+        )
+        froms = e.rows(
+            f'SELECT prev_key AS "from", count(*) AS n FROM ({mine}) GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3'
+        )
+        pairs = e.rows(
+            f"SELECT before_name, after_name, count(*) AS n FROM ({mine}) "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 3"
+        )
+        after = str(pairs[0]["after_name"]) if pairs else s
+        where = {S.ACTIVITY: after, ctx.route_dim: x, "to": x}
+        if froms:
+            where["from"] = str(froms[0]["from"])
+        kind = s if by_kind else None
+        label = vocabulary.label(s) if by_kind else repr(s)
+        step = vocabulary.label(s) if by_kind else s
+        first = pairs[0] if pairs else None
+        said = label
+        if kind and first and first["before_name"] != first["after_name"]:
+            said = f"{label} ({first['before_name']!r} then {first['after_name']!r})"
+        elif kind and first:
+            said = repr(first["after_name"])
+        routine = row["routine"]
+        other = f"rate of repeating {label} after handoffs into other queues"
+        is_routine = routine is not None and routine > (row["other_b"] or 0)
+        return self.finding(
+            title=f"Context lost on handoff into {x}: {said} repeated ({row['rate']:.0%})",
+            where=where,
+            contacts_affected=int(row["k"]),
+            evidence={
+                "step_kind": kind,
+                "repeated_steps": [_pair(p, kind) for p in pairs],
+                "handoffs": int(row["n"]),
+                "repeated": int(row["k"]),
+                "repeat_rate": rnd(row["rate"]),
+                "share": rnd(row["rate"]),
+                "baseline": (
+                    f"rate at which {x} does {label} on handoffs where it was not done before (routine)"
+                    if is_routine
+                    else other
+                ),
+                "baseline_rate": rnd(row["b"]),
+                "baseline_share": rnd(routine),
+                "other_queues_rate": rnd(row["other_b"]),
+                "z": rnd(row["z"], 2),
+                "flow": [f"{f_['from']} ({step}) -> {x} ({step} again)" for f_ in froms],
+                "examples": examples(e, mine),
+            },
+            hidden_by_kpi="handle time counts the repeated step as normal work; no KPI sees it twice",
+            claims_sql=claims(mine, share=num(row["share"]), units=0),
+        )
+
+
+def _pair(p: dict[str, Any], kind: str | None) -> str:
+    """``'Bot authenticated' then 'Security check' (both authenticate), 15 contacts``."""
+    before, after, n = p["before_name"], p["after_name"], int(p["n"])
+    if before == after:
+        return f"{before!r} again, {n} contacts"
+    both = f" (both {kind})" if kind else ""
+    return f"{before!r} then {after!r}{both}, {n} contacts"
