@@ -7,6 +7,7 @@
 
 See ``docs/simulator.md``. Scenarios are YAML (``scenarios/*.yaml``); :func:`erlang_a` and
 :func:`simulate_queue` are the queueing model the waits come from and the check it is held to.
+A scenario's ``vocabulary`` (:class:`Vocabulary`) records the same behaviour under other step names.
 ``simulate(..., artefacts=Artefacts())`` adds the lies of real exports (bulk callers, missing-value markers,
 night calls into a closed centre, a mistyped year, unidentified contacts) with their ground truth.
 """
@@ -22,12 +23,14 @@ from .breakdowns import (
     MisroutedHandoff,
     PingPong,
     RareAwfulJourney,
+    RepeatedVerification,
     VendorPressure,
 )
 from .erlang import QueueStats, erlang_a, simulate_queue
 from .loader import builtin_scenarios, load_scenario
 from .run import SimulationResult, simulate
 from .scenario import Behaviour, Queue, Reason, Scenario, Team
+from .vocabulary import Vocabulary
 
 __all__ = [
     "AbandonmentHotSpot",
@@ -44,10 +47,12 @@ __all__ = [
     "QueueStats",
     "RareAwfulJourney",
     "Reason",
+    "RepeatedVerification",
     "Scenario",
     "SimulationResult",
     "Team",
     "VendorPressure",
+    "Vocabulary",
     "builtin_scenarios",
     "erlang_a",
     "load_scenario",

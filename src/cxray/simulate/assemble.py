@@ -6,13 +6,13 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schema as S
-from ..testing import canonical_arrow_schema
+from ..schema import CSAT, SURVEY_SCORE, SURVEY_TYPE, VERBATIM, canonical_arrow_schema
 from .events import ACTIVITIES, ACTOR_TYPES, OUTCOMES
 from .generate import Generator
 from .model import CHANNELS
 from .survey import verbatims
+from .vocabulary import Names
 
-SURVEY_SCORE, SURVEY_TYPE, VERBATIM = "survey_score", "survey_type", "verbatim"
 ATTRIBUTES = (SURVEY_SCORE, SURVEY_TYPE, VERBATIM)
 SOURCE_FILE = "simulated"
 SPECIAL_ACTORS = ("IVR", None, "ACD", "Survey")  # codes -2, -3 (the bot's name), -4, -5
@@ -24,6 +24,15 @@ def _strings(codes: np.ndarray, dictionary: list[str]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, pa.string())).cast(pa.string())
 
 
+def _activities(activity: np.ndarray, actor_type: np.ndarray, names: Names) -> pa.Array:
+    """The activity column; under a vocabulary each (activity, actor type) shows its own name."""
+    if not names:
+        return _strings(activity, list(ACTIVITIES))
+    k = len(ACTOR_TYPES)
+    shown = [names.get(a, {}).get(t, a) for a in ACTIVITIES for t in ACTOR_TYPES]
+    return _strings(activity * k + actor_type, shown)
+
+
 def _ids(prefix: str, n: int) -> list[str]:
     width = max(6, len(str(n)))
     return [f"{prefix}{i:0{width}d}" for i in range(1, n + 1)]
@@ -32,7 +41,7 @@ def _ids(prefix: str, n: int) -> list[str]:
 class Assembled:
     """The event table plus the maps needed to name touched contacts in the ground truth."""
 
-    def __init__(self, gen: Generator, *, start_epoch_s: float) -> None:
+    def __init__(self, gen: Generator, *, start_epoch_s: float, names: Names | None = None) -> None:
         cols = gen.events.columns()
         keep = cols["t"] < gen.horizon  # the extract ends at the horizon: later events are not in it
         emitted = np.flatnonzero(keep)
@@ -91,7 +100,7 @@ class Assembled:
         columns = {
             S.CONTACT_ID: _strings(contact, self.contact_ids),
             S.TIMESTAMP: pa.array((seconds * 1_000_000).astype(np.int64), pa.timestamp("us")),
-            S.ACTIVITY: _strings(col("activity"), list(ACTIVITIES)),
+            S.ACTIVITY: _activities(col("activity"), col("actor_type"), names or {}),
             S.CUSTOMER_ID: _strings(customer, _ids("CU", n_cust)),
             S.CHANNEL: _strings(attr["channel"][by_number][contact], list(CHANNELS)),
             S.QUEUE: _strings(col("queue"), [q.name for q in scenario.queues]),
@@ -104,7 +113,7 @@ class Assembled:
             S.SOURCE_ROW: pa.array(np.arange(1, n + 1, dtype=np.int64)),
             S.SOURCE_FILE: _strings(np.zeros(n, dtype=np.int64), [SOURCE_FILE]),
             SURVEY_SCORE: _strings(score, ["1", "2", "3", "4", "5"]),
-            SURVEY_TYPE: _strings(np.where(score >= 0, 0, -1), ["csat"]),
+            SURVEY_TYPE: _strings(np.where(score >= 0, 0, -1), [CSAT]),
             VERBATIM: _strings(verbatim, verbatims([r.name for r in scenario.reasons])),
         }
         self.table = pa.table(columns, schema=canonical_arrow_schema(ATTRIBUTES))

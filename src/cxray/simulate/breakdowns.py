@@ -19,6 +19,8 @@ class Breakdown:
 
     kind: ClassVar[str] = ""
     decoy: ClassVar[bool] = False
+    #: Who does the step ``entities()[activity]`` names: a vocabulary renames it as that actor's step.
+    step_actor: ClassVar[str] = S.AGENT
     name: str
     enabled: bool = True
 
@@ -94,10 +96,28 @@ class ContextLoss(Breakdown):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RepeatedVerification(Breakdown):
+    """Customers the bot or the IVR verified are verified again by the agents of ``queue``.
+
+    Only the verification is repeated (``context_loss`` also gathers the details again); under a
+    ``vocabulary`` the two sides carry different names (``Bot authenticated``, then ``Security check``).
+    """
+
+    kind: ClassVar[str] = "repeated_verification"
+    entity_fields: ClassVar[tuple[str, ...]] = ("queue",)
+    queue: str
+    share: float = 0.5
+
+    def entities(self) -> dict[str, str]:
+        return {S.QUEUE: self.queue, S.ACTIVITY: "Authenticate"}
+
+
+@dataclass(frozen=True, kw_only=True)
 class BackOfficeBlackHole(Breakdown):
     """Cases in back-office ``queue`` wait ``wait_factor`` times longer; customers chase their status."""
 
     kind: ClassVar[str] = "back_office_black_hole"
+    step_actor: ClassVar[str] = S.SYSTEM
     entity_fields: ClassVar[tuple[str, ...]] = ("queue",)
     queue: str
     wait_factor: float = 5.0
@@ -127,6 +147,7 @@ class AbandonmentHotSpot(Breakdown):
     """``queue`` is staffed at ``staffing_factor`` of its need during ``hours`` (UTC hours of day)."""
 
     kind: ClassVar[str] = "abandonment_hot_spot"
+    step_actor: ClassVar[str] = S.CUSTOMER
     entity_fields: ClassVar[tuple[str, ...]] = ("queue",)
     queue: str
     hours: tuple[int, ...] = (10, 11)
@@ -173,6 +194,7 @@ KINDS: dict[str, type[Breakdown]] = {
         FalseContainment,
         VendorPressure,
         ContextLoss,
+        RepeatedVerification,
         BackOfficeBlackHole,
         PingPong,
         AbandonmentHotSpot,

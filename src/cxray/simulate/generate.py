@@ -20,6 +20,7 @@ from .breakdowns import (
     FalseContainment,
     HealthyVolume,
     RareAwfulJourney,
+    RepeatedVerification,
     VendorPressure,
 )
 from .events import (
@@ -213,6 +214,7 @@ class Generator:
         ch, r, kind = batch.channel, batch.reason, batch.kind
         t = self._defer_realtime(batch.t.copy(), ch)
         authed = np.zeros(n, dtype=bool)
+        verified_by = np.full(n, -1, dtype=np.int64)  # the self-service actor type that authenticated
         after_bot = np.zeros(n, dtype=bool)
         friction = Friction.empty(n)
 
@@ -225,6 +227,7 @@ class Generator:
         ev.add(cid[au], t[au], A["Authenticate"], actor_type=T_IVR, actor=IVR_ACTOR, duration=d)
         t[au] += d
         authed[au] = True
+        verified_by[au] = T_IVR
 
         em = np.flatnonzero(ch == EMAIL)
         ev.add(cid[em], t[em], A["Email received"], actor_type=T_CUSTOMER, duration=0.0)
@@ -245,6 +248,7 @@ class Generator:
         ev.add(cid[ba], t[ba], A["Authenticate"], actor_type=T_BOT, actor=BOT_ACTOR, duration=d)
         t[ba] += d
         authed[ba] = True
+        verified_by[ba] = T_BOT
         contained = known & (kind[bot] == NORMAL) & (rng.random(bot.size) < m.contain_p[r[bot]])
         co, ho = bot[contained], bot[~contained]
         d = self._uniform(20, 90, co.size)
@@ -286,7 +290,9 @@ class Generator:
         agents = np.flatnonzero(ch != CHAT)
         follow = [
             self._repeat(batch, false, t, phone_p),
-            self._agents(batch, cid, t, np.sort(np.concatenate([agents, ho])), authed, after_bot, friction),
+            self._agents(
+                batch, cid, t, np.sort(np.concatenate([agents, ho])), authed, after_bot, friction, verified_by
+            ),
         ]
         self._survey(batch, cid, t, friction)
         return Batch.concat(follow)
@@ -300,12 +306,13 @@ class Generator:
         authed_all: np.ndarray,
         after_bot_all: np.ndarray,
         friction: Friction,
+        verified_by_all: np.ndarray,
     ) -> Batch:
         """Queue hops of contacts ``idx`` of ``batch``: wait or abandon, then an agent handles or passes."""
         m, b, rng, ev = self.m, self.b, self.rng, self.events
         n = idx.size
         cid, r, ch, kind = cid_all[idx], batch.reason[idx], batch.channel[idx], batch.kind[idx]
-        authed, after_bot = authed_all[idx], after_bot_all[idx]
+        authed, after_bot, verified_by = authed_all[idx], after_bot_all[idx], verified_by_all[idx]
         t = t_all[idx].copy()
         route, exit_, to_bo = plan_routes(m, rng, r, ch, kind, cid, self._touch)
         alive = np.ones(n, dtype=bool)
@@ -319,6 +326,7 @@ class Generator:
             boost[(kind == NORMAL) & (r == m.reason(ra.reason))] = ra.handle_factor
         vendor = {m.team(v.team): v for v in m.active(VendorPressure)}
         ctx_plants = {m.queue(c.queue): c for c in m.active(ContextLoss)}
+        reverify = [(m.queue(v.queue), v) for v in m.active(RepeatedVerification)]
         hot = [(m.queue(h.queue), np.array(h.hours), h.name) for h in m.active(AbandonmentHotSpot)]
         for h in range(MAX_HOPS):
             i = np.flatnonzero(alive & (route[:, h] >= 0))
@@ -381,6 +389,12 @@ class Generator:
             lost = ~first & (u < p_ctx)
             ctx_lost[i[lost]] = True
             auth = (first & ~authed[i] & (ch[i] != EMAIL)) | lost
+            # Repeated verification: the agent verifies again whom the bot or IVR verified (no draw
+            # unless planted, so the built-in centres keep their streams).
+            for vq, plant in reverify:
+                again = (q == vq) & (verified_by[i] >= 0) & ~auth & (rng.random(k) < plant.share)
+                self._touch(plant.name, cid[i[again]])
+                auth |= again
             step(auth, A["Authenticate"], self._uniform(30, 75, int(auth.sum())))
             gather = (first & (ch[i] != EMAIL)) | lost
             step(gather, A["Gather details"], self._uniform(40, 150, int(gather.sum())))

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..yamlio import load_yaml
 from .breakdowns import KINDS, Breakdown
 from .scenario import ENTRY_CHANNELS, TEAM_KINDS, Behaviour, Queue, Reason, Scenario, Team
+from .vocabulary import Vocabulary, VocabularyError
 
 _PACKAGE = "cxray.simulate"
 
@@ -77,6 +78,7 @@ def _scenario(raw: dict[str, Any]) -> Scenario:
         ],
         "behaviour": _build(Behaviour, raw.pop("behaviour", {}) or {}, "behaviour"),
         "breakdowns": _breakdowns(raw.pop("breakdowns", {}) or {}),
+        "vocabulary": _vocabulary(raw.pop("vocabulary", {}) or {}),
     }
     scenario = _build(Scenario, raw, "scenario")
     return dataclasses.replace(
@@ -88,6 +90,13 @@ def _list(value: Any, where: str) -> list[Any]:
     if not isinstance(value, list):
         raise _Bad(f"{where}: expected a list")
     return value
+
+
+def _vocabulary(raw: Any) -> Vocabulary:
+    try:
+        return Vocabulary.from_mapping(raw)
+    except VocabularyError as exc:
+        raise _Bad(str(exc)) from None
 
 
 def _breakdowns(raw: Any) -> list[Breakdown]:

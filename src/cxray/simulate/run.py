@@ -23,6 +23,7 @@ from .assemble import Assembled
 from .generate import Generator
 from .model import build_model
 from .scenario import Scenario
+from .vocabulary import Names, shown
 from .waits import Waits
 
 INLINE_IDS = 2000  # above this many touched contacts, ``write`` lists their ids in a file of their own
@@ -120,8 +121,9 @@ def simulate(
     rng = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 20260401]).spawn(5)]
     added = add_contacts(gen, art, rng[0], rng[1], customers=customers) if art is not None else None
     start = datetime(scenario.start.year, scenario.start.month, scenario.start.day)
-    out = Assembled(gen, start_epoch_s=(start - datetime(1970, 1, 1)).total_seconds())
-    truth = _ground_truth(scenario, gen, out, seed, days, customers)
+    names = scenario.vocabulary.draw(seed)  # a stream of its own: the centre's draws do not change
+    out = Assembled(gen, start_epoch_s=(start - datetime(1970, 1, 1)).total_seconds(), names=names)
+    truth = _ground_truth(scenario, gen, out, seed, days, customers, names)
     events = out.table
     if art is not None and added is not None:
         options = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(art).items()}
@@ -135,26 +137,29 @@ def simulate(
 
 
 def _ground_truth(
-    scenario: Scenario, gen: Generator, out: Assembled, seed: int, days: int, customers: int
+    scenario: Scenario, gen: Generator, out: Assembled, seed: int, days: int, customers: int, names: Names
 ) -> dict[str, Any]:
     breakdowns = []
     for b in scenario.breakdowns:
         touched = gen.touched.get(b.name, [])
         ids = out.contact_names(np.concatenate(touched)) if touched else []
+        entities = b.entities()
+        if S.ACTIVITY in entities:  # the step as this centre's log names it
+            entities[S.ACTIVITY] = shown(names, entities[S.ACTIVITY], b.step_actor)
         breakdowns.append(
             {
                 "name": b.name,
                 "kind": b.kind,
                 "decoy": b.decoy,
                 "enabled": b.enabled,
-                "entities": b.entities(),
+                "entities": entities,
                 "parameters": {k: list(v) if isinstance(v, tuple) else v for k, v in b.parameters().items()},
                 "n_contacts": len(ids) if b.enabled else 0,
                 "contact_ids": ids if b.enabled else [],
                 "description": (type(b).__doc__ or "").strip(),
             }
         )
-    return {
+    truth: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
         "days": days,
@@ -166,3 +171,6 @@ def _ground_truth(
         "baseline": dataclasses.asdict(scenario.behaviour),  # what "not broken" means in this centre
         "breakdowns": breakdowns,
     }
+    if names:  # what this seed's log calls the renamed steps: built-in activity -> actor type -> name
+        truth["vocabulary"] = names
+    return truth

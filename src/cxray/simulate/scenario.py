@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .breakdowns import Breakdown
+from .vocabulary import Vocabulary
 
 REALTIME_CHANNELS = ("phone", "chat")  # customers wait on the line and may abandon
 DEFERRED_CHANNELS = ("email", "back_office")  # work items wait in a backlog
@@ -121,6 +122,7 @@ class Scenario:
     back_office_queue: str = ""
     behaviour: Behaviour = field(default_factory=Behaviour)
     breakdowns: tuple[Breakdown, ...] = ()
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the identity: built-in activity names
 
     def breakdown(self, name: str) -> Breakdown:
         """The planted breakdown called ``name``."""
