@@ -13,7 +13,7 @@ from ._version import __version__
 from .contract import identifier_paths
 from .errors import CxrayError
 from .findings.base import FindingDoc
-from .findings.finder import BreakdownSummary
+from .findings.finder import BreakdownDoc, BreakdownSummary
 from .incentives.assessment import IncentivesDoc
 from .io import InputSummary
 from .io.options import InputSummaryDoc
@@ -30,7 +30,7 @@ class DiagnosisDocument(TypedDict):
     options: dict[str, Any]
     input: InputSummaryDoc
     data_quality: DataQualityDoc
-    breakdowns: list[FindingDoc]
+    breakdowns: list[BreakdownDoc]
     breakdown_summary: BreakdownSummary | dict[str, Any]  # {} when no finder ran
     incentives: IncentivesDoc | dict[str, Any]  # {} when the step did not run
     conformance: ConformanceDoc | dict[str, Any]  # {} when the step did not run (a diagnosis by hand)
@@ -50,7 +50,7 @@ class Diagnosis:
     input: InputSummary
     metrics: Metrics
     flow: FlowDoc
-    breakdowns: list[FindingDoc] = field(default_factory=list)
+    breakdowns: list[BreakdownDoc] = field(default_factory=list)
     breakdown_summary: BreakdownSummary | dict[str, Any] = field(default_factory=dict)
     incentives: IncentivesDoc | dict[str, Any] = field(default_factory=dict)
     conformance: ConformanceDoc | dict[str, Any] = field(default_factory=dict)

@@ -73,6 +73,7 @@ def test_overlapping_findings_share_no_contact(engine):
     assert by["big"]["avoidable_cost"] == pytest.approx(10.0)
     assert by["big"]["evidence"]["merged_into"] == {"code": "ZZ02", "title": "small"}
     assert by["big"]["rank"] is None and [b["title"] for b in out["breakdowns"]] == ["small"]
+    assert by["big"]["role"] is None and by["small"]["role"] == "cause"
     assert by["big"]["evidence"]["gross_avoidable"]["cost"] == pytest.approx(21.0)
     live = [f for f in out["all_findings"] if f["rank"]]
     assert sum(f["share_of_avoidable_cost"] for f in live) <= 1.0 + 1e-9
@@ -108,10 +109,10 @@ def test_no_contact_counted_twice_on_a_simulated_centre(engine):
     finally:
         F._price = original
     assert kept[0]["n"] == kept[0]["d"] > 0
-    live = [f for f in out["all_findings"] if f["rank"]]
-    assert sum(f["share_of_avoidable_cost"] for f in live) == pytest.approx(1.0, abs=1e-3)
+    found = [f for f in out["all_findings"] if f["rank"]]
+    assert sum(f["share_of_avoidable_cost"] for f in found) == pytest.approx(1.0, abs=1e-3)
     assert out["summary"]["total_avoidable_cost"] == pytest.approx(
-        sum(f["avoidable_cost"] for f in live), abs=0.05
+        sum(f["avoidable_cost"] for f in found), abs=0.05
     )
     assert not engine.rows(
         "SELECT table_name FROM information_schema.tables WHERE table_name LIKE '_cxray_fx%'"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cxray import schema as S
 from cxray.findings import find_breakdowns
 from cxray.io import Mapping, ReadOptions, read_events
 from cxray.journeys import build_journeys
@@ -57,3 +58,50 @@ def test_waiting_after_resolution_is_not_parked_work(engine, shared_data):
     assert {"Resolve ticket", "Closed"} <= done
     parked = [f for f in find_breakdowns(engine)["all_findings"] if f["code"] == "WT01"]
     assert parked and not {f["where"]["activity"] for f in parked} & done
+
+
+@pytest.mark.slow
+def test_bpic2013_top_breakdowns_answer_the_challenge(engine, shared_data):
+    """BPIC 2013 incidents: ping-pong and parking in 'Wait - User' are among the top five breakdowns,
+    naming the teams that a plain count of the events (not cxray's detectors) finds most involved."""
+    path = shared_data / "bpic2013" / "BPI_Challenge_2013_incidents.xes"
+    read_events([path], engine, options=ReadOptions(mapping=Mapping.builtin("bpic2013-incidents")))
+    build_journeys(engine)
+    top = find_breakdowns(engine)["breakdowns"]
+    # Independent counts: per incident, its sequence of teams with repeats collapsed; a bounce is X, Y, X.
+    bounces = engine.rows(
+        f"""WITH e AS (
+                SELECT {S.CONTACT_ID} AS c, {S.TEAM} AS t, row_number() OVER w AS k,
+                       lag({S.TEAM}) OVER w AS prev
+                FROM {S.EVENTS_TABLE} WHERE {S.TEAM} IS NOT NULL
+                WINDOW w AS (PARTITION BY {S.CONTACT_ID} ORDER BY {S.TIMESTAMP}, {S.SOURCE_ROW})
+            ), runs AS (
+                SELECT c, t, row_number() OVER (PARTITION BY c ORDER BY k) AS i
+                FROM e WHERE prev IS DISTINCT FROM t
+            ), tri AS (
+                SELECT a.c, a.t AS x, b.t AS y FROM runs a
+                JOIN runs b ON b.c = a.c AND b.i = a.i + 1
+                JOIN runs z ON z.c = a.c AND z.i = a.i + 2 AND z.t = a.t
+            )
+            SELECT least(x, y) AS p, greatest(x, y) AS q, count(DISTINCT c) AS n
+            FROM tri GROUP BY 1, 2 ORDER BY n DESC, p, q LIMIT 3"""
+    )
+    worst = {bounces[0]["p"], bounces[0]["q"]}
+    ping_pong = [b for b in top if b["code"] == "PP01"]
+    assert ping_pong, [b["title"] for b in top]
+    (pp,) = ping_pong
+    assert pp["scope"] == "process"  # spread over many pairs, rolled up
+    assert sum("from" in s["where"] for s in pp["symptoms"]) >= 4
+    pairs = [{pp["where"]["from"], pp["where"]["to"]}]
+    pairs += [{s["where"]["from"], s["where"]["to"]} for s in pp["symptoms"] if "from" in s["where"]]
+    assert worst in pairs, (worst, pairs)
+    parked = [b for b in top if b["code"] == "WT01" and b["where"]["activity"] == "Accepted - Wait - User"]
+    assert parked, [b["title"] for b in top]
+    waits = engine.rows(
+        f"""WITH e AS (SELECT {S.TEAM} AS t, {S.ACTIVITY} AS a,
+                             lead({S.TIMESTAMP}) OVER w - {S.TIMESTAMP} AS idle FROM {S.EVENTS_TABLE}
+                       WINDOW w AS (PARTITION BY {S.CONTACT_ID} ORDER BY {S.TIMESTAMP}, {S.SOURCE_ROW}))
+            SELECT t, sum(epoch(idle)) AS s FROM e WHERE a = 'Accepted - Wait - User' AND idle IS NOT NULL
+            GROUP BY t ORDER BY s DESC LIMIT 1"""
+    )
+    assert parked[0]["where"]["team"] == waits[0]["t"]

@@ -9,7 +9,8 @@ both ways. The properties, for every centre and every setting:
    acceptance bar), and under the three repeat windows with default thresholds none does. A planted
    breakdown is found when a finding of its detector names its entities; its rank is that finding's, or,
    when the finder merged it into another finding, the rank of the finding now pricing its contacts;
-2. no finding that touches a decoy's entities ranks above the worst planted one within that bar;
+2. no breakdown led by a finding that touches a decoy's entities ranks above the worst planted one
+   within that bar (a decoy's finding grouped under another breakdown rides with its cause);
 3. the top three (a finding's identity is its code and its ``where``) share at least two findings with
    the top three under the default setting.
 
@@ -134,8 +135,10 @@ def measure(scenario: str, seed: int) -> dict[str, dict[str, Any]]:
                 planted = {
                     b["name"]: planted_rank(b, result["all_findings"]) for b in truth if not b["decoy"]
                 }
-                decoys = {
-                    b["name"]: [f["rank"] for f in ranked if _touches(b["entities"], f)]
+                decoys = {  # where a breakdown a decoy leads ranks (a symptom rides with its cause)
+                    b["name"]: [
+                        f["rank"] for f in ranked if _touches(b["entities"], f) and f["role"] == "cause"
+                    ]
                     for b in truth
                     if b["decoy"]
                 }

@@ -243,7 +243,27 @@ def make_doc() -> dict[str, Any]:
     }  # fmt: skip
     for b in breakdowns:
         b.setdefault("customer_days_waited", 0.0)
-    doc["all_findings"] = breakdowns
+        b["role"] = "cause"
+    doc["all_findings"] = copy.deepcopy(breakdowns)
+    for b in breakdowns:
+        b.update(cause=b["title"], scope="finding", share_of_waiting=0.0, symptoms=[])
+    # The transfers breakdown is one failure point with a symptom grouped under it (findings.grouping).
+    breakdowns[1].update(
+        cause="queue Tier 1",
+        scope="entity",
+        symptoms=[
+            {
+                "code": "RP01",
+                "title": "Repeat contacts concentrated in queue Tier 1",
+                "where": {"queue": "Tier 1"},
+                "contacts_affected": 300,
+                "avoidable_contacts": 40.0,
+                "avoidable_minutes": 300.0,
+                "avoidable_cost": 250.0,
+                "customer_days_waited": 0.0,
+            }
+        ],
+    )
     flow = doc["flow"]
     flow.update(activities=[], loops=[], self_loops=[], rework_contacts=0)
     for values in flow["by"].values():

@@ -171,3 +171,13 @@ def test_flow_filters_and_sankey_come_from_the_new_aggregates():
         )  # most contacts first, as produced
     page = render_html(doc)
     assert "journey_paths), which this diagnosis does not carry" not in page
+
+
+def test_a_grouped_breakdown_lists_the_symptoms_it_absorbed():
+    """A breakdown grouping several findings names its failure point and lists each symptom under it."""
+    doc = make_doc()
+    text = _text(_section(render_html(doc), "breakdowns"))
+    assert "One failure point, queue Tier 1" in text
+    assert "Repeat contacts concentrated in queue Tier 1" in text
+    doc["breakdowns"][1]["symptoms"] = []
+    assert "Repeat contacts concentrated" not in _text(_section(render_html(doc), "breakdowns"))

@@ -31,6 +31,7 @@ class BackOfficeAging(Detector):
     code = "BO01"
     name = "back-office-aging"
     bucket = OPERATING_MODEL
+    entity_keys = (S.QUEUE, S.TEAM, S.ACTIVITY)  # the back office, and the status its cases wait in
 
     def __init__(
         self,

@@ -11,8 +11,9 @@ claim with one cost model, allocates each contact to one finding so nothing is c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Final, Literal
 
 from typing_extensions import TypedDict
 
@@ -71,6 +72,7 @@ class FindingDoc(TypedDict):
     customer_days_waited: float
     evidence: Evidence
     hidden_by_kpi: str | None
+    role: Literal["cause", "symptom"] | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +80,7 @@ class Finding:
     """One breakdown, with the evidence to act on it and its avoidable volume in one currency.
 
     Detectors fill the identity, ``where``, ``contacts_affected``, ``evidence`` and ``claims_sql``;
-    ``find_breakdowns`` fills the avoidable numbers, the share and the rank.
+    ``find_breakdowns`` fills the avoidable numbers, the share, the rank (its breakdown's) and the role.
 
     ``claims_sql`` selects ``contact_id, share, units, minutes, cost``: per contact carrying avoidable work,
     the fraction of it that is avoidable against the baseline (``share`` in [0, 1]), whether the whole
@@ -105,6 +107,8 @@ class Finding:
     evidence: Evidence = field(default_factory=dict)
     hidden_by_kpi: str | None = None
     rank: int | None = None
+    #: In its breakdown (``findings.grouping``): the cause it names, or a symptom listed under another.
+    role: Literal["cause", "symptom"] | None = None
     claims_sql: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +135,7 @@ class Finding:
             "customer_days_waited": self.customer_days_waited,
             "evidence": data["evidence"],
             "hidden_by_kpi": self.hidden_by_kpi,
+            "role": self.role,
         }
 
 
@@ -149,9 +154,30 @@ class Detector:
     code: ClassVar[str] = ""
     name: ClassVar[str] = ""
     bucket: ClassVar[str] = ""
+    #: The keys of a finding's ``where`` that name the failure point it blames (a tuple of keys: one
+    #: compound point): findings naming the same one are grouped into one breakdown
+    #: (``cxray.findings.grouping``); () names none.
+    entity_keys: ClassVar[tuple[str | tuple[str, ...], ...]] = (S.QUEUE, S.TEAM)
+    #: True when the findings are consequences (repeats, transfers onward) rather than a mechanism: in a
+    #: breakdown they are listed as symptoms of a mechanism found at the same failure point.
+    symptom: ClassVar[bool] = False
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         raise NotImplementedError
+
+    def failure_points(self, where: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The failure points a finding of this detector names (``entity_keys`` present in ``where``)."""
+        from .grouping import points_of
+
+        return points_of(where, self.entity_keys)
+
+    def is_symptom(self, where: Mapping[str, str]) -> bool:
+        """Whether a finding is a consequence rather than a mechanism (by default ``symptom``)."""
+        return self.symptom
+
+    def downstream_points(self, where: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The failure points a finding sends work into (none by default; a misroute: its destination)."""
+        return []
 
     def finding(self, **fields: Any) -> Finding:
         """A finding carrying this detector's code and bucket."""

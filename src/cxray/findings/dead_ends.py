@@ -28,6 +28,7 @@ class DeadEnd(Detector):
     code = "DE01"
     name = "dead-end"
     bucket = CUSTOMER_FELT
+    entity_keys = (S.ACTIVITY,)  # the step contacts end at
 
     def __init__(self, *, thresholds: Thresholds = Thresholds(min_lift=2.0)) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds

@@ -28,6 +28,7 @@ class FalseContainment(Detector):
     code = "FC01"
     name = "false-containment"
     bucket = TECHNOLOGY
+    entity_keys = ()  # a reason the bot contains falsely: no queue or team is to blame
 
     def __init__(self, *, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds

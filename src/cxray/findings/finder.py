@@ -13,9 +13,8 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from typing_extensions import TypedDict
-
 import duckdb
+from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..costs import CostModel
@@ -25,6 +24,7 @@ from ..options import AnalysisOptions
 from ..quality import DataQuality
 from .base import CLAIM_COLUMNS, Detector, Finding, FindingDoc
 from .context import DetectorContext
+from .grouping import Breakdown, DetectorRole, group_findings
 from .registry import default_detectors
 
 if TYPE_CHECKING:
@@ -49,16 +49,42 @@ class BreakdownSummary(TypedDict):
     total_avoidable_minutes: float
     total_avoidable_contacts: float
     total_customer_days_waited: float
+    open_days: float
     n_findings: int
     n_merged: int
+    n_breakdowns: int
     top: int
     pareto_share: float
     set_aside: list[SetAsideDoc]
     contacts: int
 
 
+class SymptomDoc(TypedDict):
+    """A finding a breakdown absorbed: what it is, where, and its own (already de-duplicated) numbers."""
+
+    code: str
+    title: str
+    where: dict[str, str]
+    contacts_affected: int
+    avoidable_contacts: float
+    avoidable_minutes: float
+    avoidable_cost: float
+    customer_days_waited: float
+
+
+class BreakdownDoc(FindingDoc):
+    """A ranked breakdown: its lead finding (the cause) with the numbers of the whole failure point, the
+    failure point named (``cause``), its ``scope`` (one finding, one entity, or process-wide) and the
+    findings it absorbed (``symptoms``)."""
+
+    cause: str
+    scope: Literal["finding", "entity", "process"]
+    share_of_waiting: float
+    symptoms: list[SymptomDoc]
+
+
 class FinderResult(TypedDict):
-    breakdowns: list[FindingDoc]
+    breakdowns: list[BreakdownDoc]
     summary: BreakdownSummary
     all_findings: list[FindingDoc]
 
@@ -76,14 +102,23 @@ class FinderOptions:
         contact is at least ``severe_factor`` times the median of all findings is *set aside* as rare but
         severe: ranked after the others and named in the summary with the reason. A painful journey that
         few customers take deserves less attention than a mediocre one that creates repeats all day.
+    rollup_min:
+        Findings about pairs (ping-pong between two teams) of one detector roll up into one process-wide
+        breakdown when there are at least this many (``cxray.findings.grouping``).
     """
 
     merge_ratio: float = 0.5
     rare_share: float = 0.01
     severe_factor: float = 3.0
+    rollup_min: int = 3
 
     def __post_init__(self) -> None:
-        if not 0 <= self.merge_ratio <= 1 or not 0 <= self.rare_share <= 1 or self.severe_factor < 0:
+        if (
+            not 0 <= self.merge_ratio <= 1
+            or not 0 <= self.rare_share <= 1
+            or self.severe_factor < 0
+            or self.rollup_min < 2
+        ):
             raise ConfigError(f"invalid finder options: {self}")
 
 
@@ -117,7 +152,14 @@ def find_breakdowns(
     )
     try:
         found: list[Finding] = []
-        for detector in detectors if detectors is not None else default_detectors():
+        chosen = detectors if detectors is not None else default_detectors()
+        roles = {
+            d.code: DetectorRole(
+                points=d.failure_points, symptom=d.is_symptom, downstream=d.downstream_points
+            )
+            for d in chosen
+        }
+        for detector in chosen:
             found.extend(_detect(detector, ctx))
         try:
             priced = _price(engine, found, finder)
@@ -127,7 +169,7 @@ def find_breakdowns(
         ctx.close()
         engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
     basis = "handle_time" if ctx.facts.has_duration else "estimated_from_touches"
-    return _summarise(engine, priced, top, finder, costs, basis)
+    return _summarise(engine, priced, top, finder, costs, basis, roles)
 
 
 def _detect(detector: Detector, ctx: DetectorContext) -> list[Finding]:
@@ -272,56 +314,83 @@ def _key(f: Finding) -> tuple[Any, ...]:
     )
 
 
-def _severity(f: Finding) -> float:
-    return f.avoidable_cost / f.contacts_affected if f.contacts_affected else 0.0
-
-
 def _summarise(
-    engine: Engine, found: list[Finding], top: int, finder: FinderOptions, costs: CostModel, basis: str
+    engine: Engine,
+    found: list[Finding],
+    top: int,
+    finder: FinderOptions,
+    costs: CostModel,
+    basis: str,
+    roles: dict[str, DetectorRole],
 ) -> FinderResult:
-    live = sorted((f for f in found if "merged_into" not in f.evidence), key=_key)
-    merged = sorted((f for f in found if "merged_into" in f.evidence), key=_key)
+    """Group the priced findings into breakdowns (``findings.grouping``), rank them, and summarise.
+
+    A breakdown made only of merged findings (most of their contacts taken by a finding elsewhere) is
+    listed, unranked, as before grouping: its work is counted where it went. Breakdowns rank by the larger
+    of their share of the avoidable work (cost, else minutes, else contacts: the summary's ``measure``)
+    and their ``share_of_waiting``, the days customers waited beyond the baseline over all the days
+    contacts were open (``open_days``): one is paid by the operation, the other felt by the customer,
+    and neither is converted into the other.
+    """
     n_contacts = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}") or 0)
-    severities = [_severity(f) for f in live if f.avoidable_cost > 0]
-    bar = finder.severe_factor * statistics.median(severities) if severities else 0.0
-    rare = [
-        f
-        for f in live
-        if n_contacts
-        and f.avoidable_cost > 0
-        and f.contacts_affected < finder.rare_share * n_contacts
-        and _severity(f) >= bar
-    ]
-    live = [f for f in live if f not in rare] + rare
-    total_cost = sum(f.avoidable_cost for f in live)
-    total_min = sum(f.avoidable_minutes for f in live)
-    total_units = sum(f.avoidable_contacts for f in live)
+    groups = group_findings(
+        sorted(found, key=_key), lambda code: roles.get(code, DetectorRole()), rollup_min=finder.rollup_min
+    )
+    live = [g for g in groups if any("merged_into" not in f.evidence for f in g.members)]
+    merged_only = [g for g in groups if g not in live]
+    # Totals over the ranked breakdowns (a merged finding's work is mostly counted where it went).
+    total_cost = sum(g.avoidable_cost for g in live)
+    total_min = sum(g.avoidable_minutes for g in live)
+    total_units = sum(g.avoidable_contacts for g in live)
+    total_days = sum(g.customer_days_waited for g in live)
+    # What the excess waiting is a share of: all the days the contacts were open.
+    open_days = float(
+        engine.scalar(
+            f"SELECT sum(date_diff('second', {S.START_TS}, {S.END_TS})) / 86400.0 FROM {S.CONTACTS_TABLE}"
+        )
+        or 0.0
+    )
     measure: Literal["cost", "minutes", "contacts"] = (
         "cost" if total_cost > 0 else "minutes" if total_min > 0 else "contacts"
     )
-    # The share is always a share of cost; a log nothing can be priced in (no work at all) ranks by the
-    # measure the summary names, and its shares stay 0.
-    ranked = [
-        dataclasses.replace(
-            f, rank=i, share_of_avoidable_cost=round(f.avoidable_cost / total_cost, 4) if total_cost else 0.0
-        )
-        for i, f in enumerate(live, start=1)
+    work = {"cost": "avoidable_cost", "minutes": "avoidable_minutes", "contacts": "avoidable_contacts"}[
+        measure
     ]
+    total_work = {"cost": total_cost, "minutes": total_min, "contacts": total_units}[measure]
+
+    def order(g: Breakdown) -> tuple[float, ...]:
+        weight = max(_share(getattr(g, work), total_work), _share(g.customer_days_waited, open_days))
+        return (-weight, -g.avoidable_cost, -g.avoidable_minutes, -g.avoidable_contacts,
+                -g.customer_days_waited)  # fmt: skip
+
+    live.sort(key=lambda g: (order(g), g.lead.code, g.lead.title))
+    severities = [_severity(g) for g in live if g.avoidable_cost > 0]
+    bar = finder.severe_factor * statistics.median(severities) if severities else 0.0
+    rare = [
+        g
+        for g in live
+        if n_contacts
+        and g.avoidable_cost > 0
+        and g.contacts_affected < finder.rare_share * n_contacts
+        and _severity(g) >= bar
+    ]
+    live = [g for g in live if g not in rare] + rare
     n_main = len(live) - len(rare)
-    head = ranked[: min(top, n_main)] if n_main else []
+    head = live[: min(top, n_main)] if n_main else []
     set_aside: list[SetAsideDoc] = [
         {
-            "code": f.code,
-            "title": f.title,
+            "code": g.lead.code,
+            "title": g.lead.title,
             "reason": (
-                f"rare but severe: touches {f.contacts_affected / n_contacts:.1%} of contacts "
-                f"({f.contacts_affected}) at {_severity(f):.2f} {costs.currency} avoidable per affected "
-                f"contact (at least {finder.severe_factor:g}x the median finding); its total "
-                f"{f.avoidable_cost:.2f} is worth a look but not before the breakdowns that touch many"
+                f"rare but severe: touches {g.contacts_affected / n_contacts:.1%} of contacts "
+                f"({g.contacts_affected}) at {_severity(g):.2f} {costs.currency} avoidable per affected "
+                f"contact (at least {finder.severe_factor:g}x the median breakdown); its total "
+                f"{g.avoidable_cost:.2f} is worth a look but not before the breakdowns that touch many"
             ),
         }
-        for f in ranked[n_main:]
+        for g in live[n_main:]
     ]
+    docs = [_breakdown_doc(g, rank, total_cost, open_days) for rank, g in enumerate(head, start=1)]
     summary: BreakdownSummary = {
         "measure": measure,
         "cost_basis": basis,
@@ -330,16 +399,73 @@ def _summarise(
         "total_avoidable_minutes": round(total_min, 1),
         "total_avoidable_contacts": round(total_units, 2),
         # Elapsed waiting is felt by customers and paid by no one: a measure of its own, never cost.
-        "total_customer_days_waited": round(sum(f.customer_days_waited for f in live), 1),
-        "n_findings": len(ranked),
-        "n_merged": len(merged),
+        "total_customer_days_waited": round(total_days, 1),
+        "open_days": round(open_days, 1),
+        "n_findings": len(found),
+        "n_merged": sum(1 for f in found if "merged_into" in f.evidence),
+        "n_breakdowns": len(live),
         "top": len(head),
-        "pareto_share": round(sum(f.share_of_avoidable_cost for f in head), 4),
+        "pareto_share": round(sum(b["share_of_avoidable_cost"] for b in docs), 4),
         "set_aside": set_aside,
         "contacts": n_contacts,
     }
+    all_findings = [
+        dataclasses.replace(
+            f,
+            rank=rank,
+            share_of_avoidable_cost=_share(f.avoidable_cost, total_cost, 4),
+            role="cause" if f is g.lead else "symptom",
+        ).to_dict()
+        for rank, g in enumerate(live, start=1)
+        for f in g.members
+    ]
+    all_findings += [f.to_dict() for g in merged_only for f in g.members]  # unranked, as merged
+    return {"breakdowns": docs, "summary": summary, "all_findings": all_findings}
+
+
+def _share(part: float, total: float, digits: int | None = None) -> float:
+    value = part / total if total else 0.0
+    return round(value, digits) if digits is not None else value
+
+
+def _severity(g: Breakdown) -> float:
+    return g.avoidable_cost / g.contacts_affected if g.contacts_affected else 0.0
+
+
+def _breakdown_doc(g: Breakdown, rank: int, total_cost: float, open_days: float) -> BreakdownDoc:
+    """A breakdown in ``diagnosis.json``: its lead finding's identity and evidence, the numbers of the
+    whole failure point, and the findings it absorbed as symptoms."""
+    lead = dataclasses.replace(
+        g.lead,
+        rank=rank,
+        avoidable_contacts=round(g.avoidable_contacts, 2),
+        avoidable_minutes=round(g.avoidable_minutes, 1),
+        avoidable_cost=round(g.avoidable_cost, 2),
+        share_of_avoidable_cost=_share(g.avoidable_cost, total_cost, 4),
+        customer_days_waited=round(g.customer_days_waited, 1),
+        contacts_affected=g.contacts_affected,
+        customers_affected=g.customers_affected,
+        role="cause",
+    ).to_dict()
+    symptoms: list[SymptomDoc] = [
+        {
+            "code": f.code,
+            "title": f.title,
+            "where": dict(f.where),
+            "contacts_affected": f.contacts_affected,
+            "avoidable_contacts": f.avoidable_contacts,
+            "avoidable_minutes": f.avoidable_minutes,
+            "avoidable_cost": f.avoidable_cost,
+            "customer_days_waited": f.customer_days_waited,
+        }
+        for f in g.symptoms
+    ]
+    if g.scope == "process":
+        lead["title"] = f"{g.lead.title.rstrip('.')}, and {len(g.symptoms)} more pairs across the process"
     return {
-        "breakdowns": [f.to_dict() for f in head],
-        "summary": summary,
-        "all_findings": [f.to_dict() for f in ranked + merged],
+        **lead,
+        "cause": g.cause,
+        "scope": g.scope,
+        "share_of_waiting": _share(g.customer_days_waited, open_days, 4),
+        "symptoms": symptoms,
     }

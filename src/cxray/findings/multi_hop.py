@@ -28,6 +28,8 @@ class MultiHop(Detector):
     code = "MH01"
     name = "multi-hop"
     bucket = CUSTOMER_FELT
+    entity_keys = ()  # chains across the process
+    symptom = True  # of misroutes and ping-pong
 
     def __init__(self, *, min_hops: int = 3, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008
         if min_hops < 2:

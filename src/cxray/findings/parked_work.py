@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..sql import num, sql_string
+from ..process.step_kinds import step_kind
+from ..sql import in_list, num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import Thresholds, examples, rnd
+
+#: Step kinds whose idle time is not parked work: after a resolution the case waits only for confirmation
+#: or auto-closure; in a queue it waits to be worked, which is the queue's own measure (BO01, abandonment).
+NOT_PARKED_KINDS = frozenset({"resolution", "queue_wait"})
 
 
 @register_detector
@@ -15,7 +20,8 @@ class ParkedWork(Detector):
     """An activity (status) after which cases wait far longer than after other activities.
 
     **Detects**: the idle time after each event (until the contact's next event; none after an event
-    that resolved or closed the case, which only waits for confirmation), per activity: an
+    that resolved or closed the case, by its outcome or its step kind, which only waits for
+    confirmation, nor after a queue status, which waits to be worked), per activity: an
     activity whose median idle time is ``min_lift`` times the median idle time after all other activities
     and that holds at least ``min_share`` of all idle time, with the teams that park most there. Elapsed
     time costs no handled minutes, so its avoidable cost comes from other detectors (BO01 prices the
@@ -31,6 +37,7 @@ class ParkedWork(Detector):
     code = "WT01"
     name = "parked-work"
     bucket = OPERATING_MODEL
+    entity_keys = (S.ACTIVITY,)  # the status cases are parked in
 
     def __init__(
         self,
@@ -44,14 +51,19 @@ class ParkedWork(Detector):
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
         idle = ctx.scratch("wt01")
-        # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked.
+        # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked. A
+        # resolution is an event whose outcome says so, or a status of that step kind ('Resolved'); a queue
+        # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside.
         done = f"('{S.RESOLVED}', '{S.CLOSED}')"
+        names = [str(r["a"]) for r in e.rows(f"SELECT DISTINCT {S.ACTIVITY} AS a FROM {ev}")]
+        skipped = sorted(a for a in names if step_kind(a) in NOT_PARKED_KINDS)
+        not_resolved = f"AND {S.ACTIVITY} NOT IN {in_list(skipped)}" if skipped else ""
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {idle} AS
             SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
                    date_diff('second', ts, next_ts) / 86400.0 AS days
-            FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
+            FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done} {not_resolved}
             """
         )
         rows = e.rows(

@@ -29,6 +29,7 @@ class PingPong(Detector):
     code = "PP01"
     name = "ping-pong"
     bucket = CUSTOMER_FELT
+    entity_keys = ()  # a pair of queues: pairs of one detector roll up (grouping.PAIR_KEYS)
 
     def __init__(self, *, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds

@@ -41,7 +41,9 @@ from .base import BUCKETS, Detector
 _REGISTRY: dict[str, type[Detector]] = {}
 
 #: Modules of ``cxray.findings`` that are the framework, not detectors: never imported as built-ins.
-INFRASTRUCTURE: Final[frozenset[str]] = frozenset({"base", "registry", "context", "finder", "grouping", "stats"})
+INFRASTRUCTURE: Final[frozenset[str]] = frozenset(
+    {"base", "registry", "context", "finder", "grouping", "stats"}
+)
 #: The entry-point group through which an installed distribution contributes its own detectors.
 DETECTORS_ENTRY_POINT: Final = "cxray.detectors"
 _loaded = False

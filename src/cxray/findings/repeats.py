@@ -38,6 +38,7 @@ class RepeatConcentration(Detector):
     code = "RP01"
     name = "repeat-concentration"
     bucket = OPERATING_MODEL
+    symptom = True  # repeats follow from a failure where they concentrate
 
     def __init__(
         self,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .. import schema as S
 from ..sql import num, sql_string
 from .base import TECHNOLOGY, Detector, Finding
 from .context import DetectorContext
+from .grouping import points_of
 from .registry import register_detector
 from .stats import Thresholds, claims, examples, rnd, share_column, significant_sql, z_sql
 
@@ -28,6 +31,21 @@ class TransferHotSpot(Detector):
     code = "TR01"
     name = "transfer-hot-spot"
     bucket = TECHNOLOGY
+    # Onward transfers of one reason are a misroute of that reason: a failure point (queue and reason) and a
+    # mechanism of its own, whose symptoms show where the contacts land. Of all reasons they are a
+    # symptom of whatever fails at the transferring queue.
+    symptom = True
+    entity_keys = ((S.QUEUE, S.REASON), (S.TEAM, S.REASON))
+
+    def failure_points(self, where: Mapping[str, str]) -> list[tuple[str, str]]:
+        points = points_of(where, self.entity_keys)
+        return points or points_of(where, (S.QUEUE, S.TEAM))
+
+    def is_symptom(self, where: Mapping[str, str]) -> bool:
+        return not where.get(S.REASON)
+
+    def downstream_points(self, where: Mapping[str, str]) -> list[tuple[str, str]]:
+        return [("route", where["to"])] if where.get(S.REASON) and where.get("to") else []
 
     def __init__(
         self,
