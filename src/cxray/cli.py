@@ -151,6 +151,14 @@ def diagnose(
             "repeats, FCR and findings instead of excluding them."
         ),
     ] = False,
+    step_kinds: Annotated[
+        Path | None,
+        typer.Option(
+            "--step-kinds",
+            help="A step-kinds YAML adding or overriding the built-in vocabulary (docs/step-kinds.md): how "
+            "this centre names verifying a caller, gathering details...",
+        ),
+    ] = None,
     opening_hours: Annotated[
         list[str] | None,
         typer.Option(
@@ -252,6 +260,8 @@ def diagnose(
             top_variants=top_variants,
             keep_bulk=keep_bulk,
         )
+        if step_kinds is not None:
+            analysis["step_kinds"] = str(step_kinds)
         quality = {"opening_hours": _hours(_pairs(opening_hours, "--opening-hours"))} if opening_hours else {}
         parts = _chosen(given, top=top)
         if costs:

@@ -32,6 +32,7 @@ from .ordered import release_ordered_events
 from .process import flow_by, flow_map
 from .process.conformance import check_conformance
 from .process.model import ProcessModel
+from .process.step_kinds import StepKinds
 from .progress import Progress, Silent
 from .quality import DataQuality, review_journeys, screen_events
 
@@ -115,6 +116,8 @@ def _diagnose(
     options: DiagnoseOptions,
 ) -> Diagnosis:
     read, analysis = options.read, options.analysis
+    if analysis.step_kinds:  # a bad vocabulary file fails now, not after the reading and the journeys
+        StepKinds.from_yaml(analysis.step_kinds)
     progress.step("reading events")
     if isinstance(source, pa.Table):
         summary = read_table(source, engine, options=read)

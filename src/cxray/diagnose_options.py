@@ -215,6 +215,8 @@ def _section(key: str, value: Any, base: Path, path: Path | None) -> Any:
         return {str(code): _mapping(s, f"detectors.{code}") for code, s in _mapping(value, key).items()}
     if key == "top":
         return value
+    if key == "analysis" and isinstance(value, dict) and isinstance(value.get("step_kinds"), str):
+        value = {**value, "step_kinds": str(base / value["step_kinds"])}  # relative to the options file
     defaults = {
         "analysis": AnalysisOptions(),
         "finder": FinderOptions(),
@@ -332,6 +334,7 @@ _FLAGS: dict[str, str] = {
     "analysis.top_variants": "--top-variants",
     "analysis.keep_bulk": "--keep-bulk",
     "analysis.quality.opening_hours": "--opening-hours",
+    "analysis.step_kinds": "--step-kinds",
     "costs": "--costs",
     "top": "--top",
     "model": "--model",

@@ -30,6 +30,9 @@ class AnalysisOptions:
         contact opens a new one, so a customer id that never stops calling cannot chain one endless journey.
     quality:
         Thresholds of the data-quality guards (``cxray.quality``).
+    step_kinds:
+        A step-kinds YAML (docs/step-kinds.md) that adds or overrides phrases of the built-in vocabulary,
+        so that this centre's names for verifying a caller or gathering details are recognised.
     """
 
     window_days: float = 7.0
@@ -38,6 +41,7 @@ class AnalysisOptions:
     keep_bulk: bool = False
     max_journey_days: float = 30.0
     quality: QualityOptions = field(default_factory=QualityOptions)
+    step_kinds: str | None = None
 
     def __post_init__(self) -> None:
         from .errors import ConfigError

@@ -135,3 +135,29 @@ def test_bpic2013_routine_statuses_are_not_context_loss(engine, shared_data):
     for f in by_name:  # what is left repeats more than its queue's routine, and says so
         ev = f["evidence"]
         assert ev["step_kind"] is None and ev["share"] > ev["baseline_rate"] >= (ev["baseline_share"] or 0)
+
+
+def test_a_vocabulary_file_given_as_an_option_reaches_every_detector(engine, tmp_path):
+    """``AnalysisOptions.step_kinds`` (``--step-kinds``, ``analysis.step_kinds`` in ``--config``) teaches
+    CL01 this centre's name for verifying a caller; a bad file fails before any data is read."""
+    from cxray import diagnose
+    from cxray.errors import ConfigError
+    from cxray.options import AnalysisOptions
+    from cxray.testing import load_rows
+
+    vocabulary = tmp_path / "kinds.yaml"
+    vocabulary.write_text("kinds:\n  authenticate:\n    match: [palabra clave]\n", encoding="utf-8")
+    rows = _verification_log(15, first="Palabra clave comprobada")
+    load_rows(engine, rows)
+    build_journeys(engine)
+    plain = find_breakdowns(engine, detectors=[ContextLoss(thresholds=LOW)])
+    assert plain["all_findings"] == []  # 'Palabra clave comprobada' is no kind the built-ins know
+    taught = find_breakdowns(
+        engine, options=AnalysisOptions(step_kinds=str(vocabulary)), detectors=[ContextLoss(thresholds=LOW)]
+    )
+    (f,) = taught["all_findings"]
+    assert f["evidence"]["step_kind"] == "authenticate"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kinds: [1, 2]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"broken\.yaml"):
+        diagnose(tmp_path / "missing.csv", analysis=AnalysisOptions(step_kinds=str(broken)))

@@ -6,6 +6,7 @@ derivation (event order, handoff legs, a customer's next contact) share one pass
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from ..engine import Engine
 from ..journeys import LogFacts, log_facts, route_column
 from ..options import AnalysisOptions
 from ..ordered import ordered_events
+from ..process.step_kinds import StepKinds
 from ..quality import DataQuality
 from ..sql import days_interval, in_list
 
@@ -73,6 +75,12 @@ class DetectorContext:
     def route_dim(self) -> str:
         """The canonical column legs are keyed by: queue, else team."""
         return route_column(self.facts) or S.TEAM
+
+    @functools.cached_property
+    def step_kinds(self) -> StepKinds:
+        """The vocabulary of step kinds: the built-in one, with ``options.step_kinds``'s phrases over it."""
+        path = self.options.step_kinds
+        return StepKinds.from_yaml(path) if path else StepKinds.builtin()
 
     @property
     def window_sql(self) -> str:

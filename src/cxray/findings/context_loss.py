@@ -65,7 +65,7 @@ class ContextLoss(Detector):
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
-        vocabulary = self.step_kinds or StepKinds.builtin()
+        vocabulary = self.step_kinds or ctx.step_kinds
         kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=vocabulary, source=la)
         steps, cells, dups = ctx.scratch("cl01_steps"), ctx.scratch("cl01"), ctx.scratch("cl01_dups")
         compared = in_list(self.kinds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..process.step_kinds import step_kind
 from ..sql import in_list, num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
@@ -56,7 +55,7 @@ class ParkedWork(Detector):
         # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside.
         done = f"('{S.RESOLVED}', '{S.CLOSED}')"
         names = [str(r["a"]) for r in e.rows(f"SELECT DISTINCT {S.ACTIVITY} AS a FROM {ev}")]
-        skipped = sorted(a for a in names if step_kind(a) in NOT_PARKED_KINDS)
+        skipped = sorted(a for a in names if ctx.step_kinds.kind(a) in NOT_PARKED_KINDS)
         not_resolved = f"AND {S.ACTIVITY} NOT IN {in_list(skipped)}" if skipped else ""
         e.execute(
             f"""
