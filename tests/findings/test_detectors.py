@@ -184,7 +184,7 @@ def test_cl01_silent_without_excess_and_on_per_leg_steps(engine):
 
 
 # --- BO01 ------------------------------------------------------------------------------------------------
-def _back_office_log(slow_days: float) -> list[dict]:
+def _back_office_log(slow_days: float, chase: str = "Handle") -> list[dict]:
     rows = []
     for i in range(10):
         start = T0 + i * H
@@ -200,9 +200,7 @@ def _back_office_log(slow_days: float) -> list[dict]:
             )
         for k in (2, 4):  # the slow queue's customers chase at day 2 and day 4 (if still open)
             if k < slow_days:
-                rows += steps(
-                    f"chase{i}-{k}", start + k * D, [("Front", ["Handle"])], customer=f"BO slow-u{i}"
-                )
+                rows += steps(f"chase{i}-{k}", start + k * D, [("Front", [chase])], customer=f"BO slow-u{i}")
     return rows + filler()
 
 
@@ -214,6 +212,15 @@ def test_bo01_slow_back_office_with_status_chasing(engine):
     assert f["contacts_affected"] == 20
     assert f["avoidable_contacts"] == 20  # both chases come after the 1-day baseline
     assert f["avoidable_cost"] == pytest.approx(20 * 5.0)
+
+
+@pytest.mark.parametrize(
+    ("chase", "asked"), [("Handle", 0), ("Order status enquiry", 20), ("Where is my refund", 20)]
+)
+def test_bo01_counts_the_chases_that_ask_for_the_status_by_step_kind(engine, chase, asked):
+    """A chase whose step is a status check (by kind, whatever its name) is counted as asking for it."""
+    (f,) = run(engine, _back_office_log(10.0, chase), BackOfficeAging(thresholds=LOW))["all_findings"]
+    assert f["evidence"]["chasing_contacts"] == 20 and f["evidence"]["status_checks"] == asked
 
 
 def test_bo01_silent_when_cases_close_fast(engine):

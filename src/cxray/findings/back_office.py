@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..errors import ConfigError
+from ..process.step_kinds import STEP_KIND, stage_step_kinds
 from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import Thresholds, claims, examples, rnd
+
+#: The step kind of a customer asking where their case is.
+STATUS_CHECK = "status_check"
 
 
 @register_detector
@@ -94,6 +98,18 @@ class BackOfficeAging(Detector):
             WHERE x.{S.CONTACT_ID} NOT IN (SELECT {S.CONTACT_ID} FROM {items})
             """
         )
+        # Which chases asked for the case's status (step kind status_check, whatever the system calls it):
+        # the customer waiting on the case, not a new request that happens to fall in its time.
+        kinds = stage_step_kinds(e, ctx.scratch("bo01_kinds"), kinds=ctx.step_kinds, source=ev)
+        asked = {
+            r["q"]: int(r["n"])
+            for r in e.rows(
+                f"""SELECT ch.q, count(DISTINCT ch.{S.CONTACT_ID}) AS n
+                    FROM {chases} ch JOIN {ev} x USING ({S.CONTACT_ID})
+                    JOIN {kinds} k ON k.{S.ACTIVITY} = x.{S.ACTIVITY}
+                    WHERE k.{STEP_KIND} = {sql_string(STATUS_CHECK)} GROUP BY ch.q"""
+            )
+        }
         out = []
         for qrow in queues:
             q = str(qrow["q"])
@@ -124,6 +140,7 @@ class BackOfficeAging(Detector):
                         else f"target of {self.target_days} days (no other back-office queue)",
                         "baseline_days": rnd(base, 2),
                         "chasing_contacts": n_chase,
+                        "status_checks": asked.get(q, 0),
                         "chasing_after_baseline": n_avoid,
                         "longest_wait_activity": qrow["activity"],
                         "examples": examples(e, f"SELECT case_id AS contact_id FROM ({mine})"),
