@@ -14,6 +14,7 @@ Exit codes (also in ``docs/cli.md``):
 
 from __future__ import annotations
 
+import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -345,6 +346,34 @@ def simulate(
         print(f"cxray: simulated {result.events.num_rows} events", file=sys.stderr)
         for path in written:
             print(f"cxray: wrote {path}", file=sys.stderr)
+
+
+@app.command()
+def plan(
+    diagnosis: Annotated[Path, typer.Argument(help="A diagnosis.json written by cxray diagnose.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json.")] = Path("plan"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Propose the initiatives that fix a diagnosis's breakdowns, each in a lane with its effects scored
+    (a first step: docs/plan.md says what comes next)."""
+    from .plan import make_plan, read_diagnosis
+
+    try:
+        document = make_plan(read_diagnosis(diagnosis))
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "plan.json"
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    except OSError as exc:
+        raise _fail(CxrayError(f"cannot write {out}: {exc.strerror or exc}")) from None
+    if not quiet:
+        for i in document["initiatives"]:
+            print(
+                f"cxray: [{i['lane_label']}] {i['id']}: {i['fix']} (priority {i['priority']:g})",
+                file=sys.stderr,
+            )
+        print(f"cxray: wrote {path}", file=sys.stderr)
 
 
 @app.command()
