@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..errors import ConfigError
-from ..process.step_kinds import STEP_KIND, stage_step_kinds
+from ..process.step_kinds import STEP_KIND
 from ..sql import num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
@@ -100,7 +100,7 @@ class BackOfficeAging(Detector):
         )
         # Which chases asked for the case's status (step kind status_check, whatever the system calls it):
         # the customer waiting on the case, not a new request that happens to fall in its time.
-        kinds = stage_step_kinds(e, ctx.scratch("bo01_kinds"), kinds=ctx.step_kinds, source=ev)
+        kinds = ctx.step_kinds_table()
         asked = {
             r["q"]: int(r["n"])
             for r in e.rows(

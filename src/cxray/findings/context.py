@@ -16,7 +16,7 @@ from ..engine import Engine
 from ..journeys import LogFacts, log_facts, route_column
 from ..options import AnalysisOptions
 from ..ordered import ordered_events
-from ..process.step_kinds import StepKinds
+from ..process.step_kinds import StepKinds, stage_step_kinds
 from ..quality import DataQuality
 from ..sql import days_interval, in_list
 
@@ -27,6 +27,7 @@ EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
 LEG_ACTIVITIES: str = "_cxray_fx_leg_activities"
 NEXT: str = "_cxray_fx_next"
+STEP_KINDS: str = "_cxray_fx_step_kinds"
 
 HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
 
@@ -54,6 +55,9 @@ class DetectorContext:
         one row per contact with a customer: ``contact_id, next_contact_id`` and whether that next contact
         of the same customer (any channel, any reason) starts within ``window_days`` of this one's end
         (``follows``), with ``next_minutes, next_cost``.
+    ``step_kinds_table()``
+        one row per activity: ``activity, step_kind`` (``cxray.process.step_kinds``), in ``step_kinds``,
+        the run's vocabulary (``options.step_kinds`` over the built-in one).
     ``incentives``
         the run's incentives assessment (parties' KPIs beside outcomes, ``cxray.incentives``) that the
         IN detectors read; ``diagnose`` assesses it once, as a step of its own; outside ``diagnose`` the
@@ -106,6 +110,14 @@ class DetectorContext:
         if NEXT not in self._built:
             self._build_next()
         return NEXT
+
+    def step_kinds_table(self) -> str:
+        """``activity, step_kind`` for every activity of ``events``, in the run's vocabulary (staged once,
+        shared by the detectors that compare or skip steps by kind)."""
+        if STEP_KINDS not in self._built:
+            stage_step_kinds(self.engine, STEP_KINDS, kinds=self.step_kinds)
+            self._built.add(STEP_KINDS)
+        return STEP_KINDS
 
     def scratch(self, name: str) -> str:
         """Reserve a temp table name for a detector (claims queries may read it); dropped by ``close``."""

@@ -65,8 +65,8 @@ class ContextLoss(Detector):
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
-        vocabulary = self.step_kinds or ctx.step_kinds
-        kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=vocabulary, source=la)
+        own = self.step_kinds  # this detector's own vocabulary, else the run's (staged once for all)
+        kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=own) if own else ctx.step_kinds_table()
         steps, cells, dups = ctx.scratch("cl01_steps"), ctx.scratch("cl01"), ctx.scratch("cl01_dups")
         compared = in_list(self.kinds)
         handoff = "l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL"
@@ -135,7 +135,7 @@ class ContextLoss(Detector):
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, s, x LIMIT {int(t.max_findings)}"""
         )
-        return [self._finding(ctx, vocabulary, row, dups) for row in rows]
+        return [self._finding(ctx, own or ctx.step_kinds, row, dups) for row in rows]
 
     def _finding(
         self, ctx: DetectorContext, vocabulary: StepKinds, row: dict[str, Any], dups: str

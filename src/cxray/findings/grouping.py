@@ -127,6 +127,8 @@ def group_findings(
     Deterministic: breakdowns come in the order of their first finding in ``findings``.
     """
     found = list(findings)
+    roles = [role(f.code) for f in found]
+    points = [r.points(f.where) for f, r in zip(found, roles, strict=True)]
     parent = list(range(len(found)))
 
     def root(i: int) -> int:
@@ -135,53 +137,49 @@ def group_findings(
             i = parent[i]
         return i
 
-    owner: dict[tuple[str, str], int] = {}  # failure point -> the first finding naming it
-    for i, f in enumerate(found):
-        for point in _points(f, role(f.code)):
-            if point in owner:
-                a, b = root(owner[point]), root(i)
-                parent[max(a, b)] = min(a, b)
-            else:
-                owner[point] = i
+    def join(i: int, j: int) -> None:
+        a, b = root(i), root(j)
+        parent[max(a, b)] = min(a, b)
+
+    # 1. Same failure point.
+    owner: dict[Point, int] = {}  # failure point -> the first finding naming it
+    for i, named in enumerate(points):
+        for point in named:
+            join(owner.setdefault(point, i), i)
+    # 2. Spread pairs of one detector roll up.
     pairs: dict[str, list[int]] = defaultdict(list)
     for i, f in enumerate(found):
-        if not _points(f, role(f.code)) and all(f.where.get(k) for k in PAIR_KEYS):
+        if not points[i] and all(f.where.get(k) for k in PAIR_KEYS):
             pairs[f.code].append(i)
     for members in pairs.values():
         if len(members) >= rollup_min:
             for i in members[1:]:
-                parent[root(i)] = root(members[0])
+                join(members[0], i)
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(found)):
         groups[root(i)].append(i)
     # 3. Symptoms with no mechanism at their failure point are explained upstream: a finding that sends
     #    work into that point (a misroute into the queue where the repeats pile up) takes them.
+    symptom = [r.symptom(f.where) for f, r in zip(found, roles, strict=True)]
     feeds: dict[Point, int] = {}
     for i, f in enumerate(found):
-        if not role(f.code).symptom(f.where):
-            for point in role(f.code).downstream(f.where):
+        if not symptom[i]:
+            for point in roles[i].downstream(f.where):
                 feeds.setdefault(point, i)  # the first, i.e. the costliest, sender
     for key, members in list(groups.items()):
-        if any(not role(found[i].code).symptom(found[i].where) for i in members):
-            continue
-        points = [p for i in members for p in _points(found[i], role(found[i].code))]
-        sender = next((feeds[p] for p in points if p in feeds), None)
-        if sender is not None and root(sender) != key:
-            groups[root(sender)].extend(groups.pop(key))
+        if all(symptom[i] for i in members):
+            sender = next((feeds[p] for i in members for p in points[i] if p in feeds), None)
+            if sender is not None and root(sender) != key:
+                groups[root(sender)].extend(groups.pop(key))
     return [_breakdown([found[i] for i in sorted(m)], role) for _, m in sorted(groups.items())]
-
-
-def _points(f: Finding, role: DetectorRole) -> list[Point]:
-    return role.points(f.where)
 
 
 def _label(lead: Finding, kind: str, value: str) -> str:
     """A failure point in words: ``queue Refunds BO``, ``step 'Wait - User'``, ``team T1, reason moving``."""
     if kind == S.ACTIVITY:
         return f"step {value!r}"
-    names = [k for k in kind.split("+")]
     parts = []
-    for name, v in zip(names, value.split(" / "), strict=False):
+    for name, v in zip(kind.split("+"), value.split(" / "), strict=False):
         if name == "route":  # say queue or team as the lead's where does
             name = next((k for k in ROUTE_KEYS if lead.where.get(k) == v), "route")
         parts.append(f"{name.replace('_', ' ')} {v}")
@@ -189,8 +187,14 @@ def _label(lead: Finding, kind: str, value: str) -> str:
 
 
 def _cost_key(f: Finding) -> tuple[float, float, float, float, str, str]:
-    return (-f.avoidable_cost, -f.avoidable_minutes, -f.avoidable_contacts, -f.customer_days_waited, f.code,
-            f.title)  # fmt: skip
+    return (
+        -f.avoidable_cost,
+        -f.avoidable_minutes,
+        -f.avoidable_contacts,
+        -f.customer_days_waited,
+        f.code,
+        f.title,
+    )
 
 
 def _breakdown(members: list[Finding], role: Callable[[str], DetectorRole]) -> Breakdown:
@@ -199,7 +203,7 @@ def _breakdown(members: list[Finding], role: Callable[[str], DetectorRole]) -> B
     causes = [f for f in members if not role(f.code).symptom(f.where)] or members
     lead = min(causes, key=_cost_key)
     rest = tuple(sorted((f for f in members if f is not lead), key=_cost_key))
-    points = _points(lead, role(lead.code))
+    points = role(lead.code).points(lead.where)
     if points:
         return Breakdown(lead=lead, symptoms=rest, scope="entity", cause=_label(lead, *points[0]))
     return Breakdown(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import schema as S
+from ..process.step_kinds import STEP_KIND
 from ..sql import in_list, num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
@@ -54,15 +55,17 @@ class ParkedWork(Detector):
         # resolution is an event whose outcome says so, or a status of that step kind ('Resolved'); a queue
         # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside.
         done = f"('{S.RESOLVED}', '{S.CLOSED}')"
-        names = [str(r["a"]) for r in e.rows(f"SELECT DISTINCT {S.ACTIVITY} AS a FROM {ev}")]
-        skipped = sorted(a for a in names if ctx.step_kinds.kind(a) in NOT_PARKED_KINDS)
-        not_resolved = f"AND {S.ACTIVITY} NOT IN {in_list(skipped)}" if skipped else ""
+        not_parked = (
+            f"SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()} "
+            f"WHERE {STEP_KIND} IN {in_list(sorted(NOT_PARKED_KINDS))}"
+        )
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {idle} AS
             SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
                    date_diff('second', ts, next_ts) / 86400.0 AS days
-            FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done} {not_resolved}
+            FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
+              AND {S.ACTIVITY} NOT IN ({not_parked})
             """
         )
         rows = e.rows(

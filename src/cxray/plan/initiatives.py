@@ -179,12 +179,8 @@ def operational_effect(b: BreakdownDoc) -> Screen:
 
 def priority(screens: dict[str, Screen], weights: PlanWeights) -> float:
     """Weighted effects minus weighted effort, on the screens' 1-5 scale (higher: do it sooner)."""
-    w = weights
-    gain = w.customer_effect * screens["customer_effect"]["score"] + w.operational_effect * screens[
-        "operational_effect"]["score"]  # fmt: skip
-    effort = w.delivery_complexity * screens["delivery_complexity"]["score"] + w.dependency_risk * screens[
-        "dependency_risk"]["score"]  # fmt: skip
-    return round(gain - effort, 2)
+    signed = {"customer_effect": 1, "operational_effect": 1, "delivery_complexity": -1, "dependency_risk": -1}
+    return round(sum(sign * getattr(weights, k) * screens[k]["score"] for k, sign in signed.items()), 2)
 
 
 def initiatives(doc: DiagnosisDocument, options: PlanOptions | None = None) -> list[InitiativeDoc]:
