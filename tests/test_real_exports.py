@@ -140,6 +140,9 @@ def test_bank_night_calls_are_not_an_abandonment_hot_spot(shared_data, tmp_path_
         if f["code"] == "AB01":
             assert not set(f["evidence"]["hours"]) & closed, f["title"]
     assert d["data_quality"]["out_of_hours_contacts"] > 0
+    # Waiting in the IVR or in the call queue is not work parked by anyone (step kinds, actor types).
+    parked = {f["where"]["activity"] for f in d["all_findings"] if f["code"] == "WT01"}
+    assert not parked & {"VRU", "Queue"}, parked
     o = d["metrics"]["overall"]
     assert o["unidentified_share"] > 0.5  # most callers have customer_id 0 (unknown)
     assert o["fcr"] < 0.7  # over identified callers (0.748 when the unknown ones counted as resolved)

@@ -21,7 +21,7 @@ class ParkedWork(Detector):
 
     **Detects**: the idle time after each event (until the contact's next event; none after an event
     that resolved or closed the case, by its outcome or its step kind, which only waits for
-    confirmation, nor after a queue status, which waits to be worked), per activity: an
+    confirmation, nor after a queue status, which waits to be worked, nor in a bot or IVR), per activity: an
     activity whose median idle time is ``min_lift`` times the median idle time after all other activities
     and that holds at least ``min_share`` of all idle time, with the teams that park most there. Elapsed
     time costs no handled minutes, so its avoidable cost comes from other detectors (BO01 prices the
@@ -53,7 +53,8 @@ class ParkedWork(Detector):
         idle = ctx.scratch("wt01")
         # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked. A
         # resolution is an event whose outcome says so, or a status of that step kind ('Resolved'); a queue
-        # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside.
+        # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside; time in a bot
+        # or IVR is the customer serving themselves.
         done = f"('{S.RESOLVED}', '{S.CLOSED}')"
         not_parked = (
             f"SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()} "
@@ -66,6 +67,7 @@ class ParkedWork(Detector):
                    date_diff('second', ts, next_ts) / 86400.0 AS days
             FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
               AND {S.ACTIVITY} NOT IN ({not_parked})
+              AND coalesce(eff_actor, '') NOT IN {in_list(S.SELF_SERVICE)}
             """
         )
         rows = e.rows(
