@@ -93,6 +93,22 @@ def test_every_public_log_diagnoses_and_names_no_marker(shared_data, tmp_path_fa
     validate(json.loads((out / "diagnosis.json").read_text(encoding="utf-8")))  # the published contract
     assert (out / "report.html").stat().st_size > 0
     assert (out / "contacts.parquet").exists() and (out / "journeys.parquet").exists()
+    check_plan(out)
+
+
+def check_plan(out: Path) -> None:
+    """``cxray plan`` on a real log's diagnosis: written whole, ids unique, benefit within what was found."""
+    result = CliRunner().invoke(app, ["plan", str(out / "diagnosis.json"), "--out", str(out / "plan"), "-q"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((out / "plan" / "plan.json").read_text(encoding="utf-8"))
+    ids = [i["id"] for i in plan["initiatives"]]
+    assert len(set(ids)) == len(ids) and plan["draft"]
+    case = plan["business_case"]
+    assert case["benefit"]["expected"] <= case["baseline"]["annual_avoidable_cost"] + 0.01 * max(1, len(ids))
+    assert sorted(p.stem for p in (out / "plan" / "briefs").glob("*.md")) == sorted(ids)
+    assert all(
+        item["status"] in ("ready", "partial", "not ready", "unknown") for item in plan["readiness"]["data"]
+    )
 
 
 @pytest.mark.slow

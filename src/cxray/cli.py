@@ -14,16 +14,18 @@ Exit codes (also in ``docs/cli.md``):
 
 from __future__ import annotations
 
-import json
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .errors import ConfigError, CxrayError, EngineError, InputError
 from .progress import RichProgress, Silent
+
+if TYPE_CHECKING:
+    from .plan import PlanDocument
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -222,6 +224,13 @@ def diagnose(
     partitions: Annotated[
         int | None, typer.Option(help="Spark only: partitions of customers (default: one per 2M events).")
     ] = None,
+    context: Annotated[
+        Path | None,
+        typer.Option(
+            help="Plan context YAML (owners, costs, dependencies; see docs/plan.md): also write the plan "
+            "(plan.json, plan.html, briefs/) and add it to the report."
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Also print diagnosis.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
 ) -> None:
@@ -231,6 +240,7 @@ def diagnose(
     from .diagnose_options import DiagnoseOptions
     from .incentives import load_parties
     from .outputs import OUTPUT_FILES, check_out_dir
+    from .plan import load_context, make_plan
     from .process.model import load_model
     from .redact import mask_text, new_salt
     from .summary import headline, redacted_headline
@@ -244,6 +254,7 @@ def diagnose(
         raise _fail(exc) from None
     previous = [n for n in OUTPUT_FILES.values() if (out / n).exists()]
     try:
+        plan_context = None if context is None else load_context(context)  # a bad context fails now
         given = _given(ctx)
         options = DiagnoseOptions.from_yaml(config) if config else DiagnoseOptions()
         columns, outcomes = _pairs(map_, "--map"), _pairs(outcome_map, "--outcome")
@@ -288,7 +299,14 @@ def diagnose(
                 engine=engine,
                 progress=progress,
             )
-            paths = write_outputs(result, out, engine=engine, redact=redact, salt=salt, progress=progress)
+            plan = None
+            if plan_context is not None:
+                progress.step("planning")
+                plan = make_plan(result.to_dict(), plan_context)
+                progress.done()
+            paths = write_outputs(
+                result, out, engine=engine, redact=redact, salt=salt, progress=progress, plan=plan
+            )
     except CxrayError as exc:
         message = mask_text(str(exc)) if redact else str(exc)
         if previous and "untouched" not in message:
@@ -351,29 +369,51 @@ def simulate(
 @app.command()
 def plan(
     diagnosis: Annotated[Path, typer.Argument(help="A diagnosis.json written by cxray diagnose.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json.")] = Path("plan"),
+    context: Annotated[
+        Path | None,
+        typer.Option(help="Context YAML: owners, costs, dependencies, decisions, vendors (docs/plan.md)."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for plan.json, plan.html and briefs/.")
+    ] = Path("plan"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Propose the initiatives that fix a diagnosis's breakdowns, each in a lane with its effects scored
-    (a first step: docs/plan.md says what comes next)."""
-    from .plan import make_plan, read_diagnosis
+    """Turn a diagnosis into a narrow, costed roadmap: one initiative per breakdown, screened, cut or
+    sequenced in waves, with a business case and a one-page brief each (docs/plan.md)."""
+    from .outputs import write_plan
+    from .plan import load_context, make_plan, read_diagnosis
 
     try:
-        document = make_plan(read_diagnosis(diagnosis))
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "plan.json"
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        document = make_plan(read_diagnosis(diagnosis), load_context(context))
+        paths = write_plan(document, out)
     except CxrayError as exc:
         raise _fail(exc) from None
-    except OSError as exc:
-        raise _fail(CxrayError(f"cannot write {out}: {exc.strerror or exc}")) from None
     if not quiet:
-        for i in document["initiatives"]:
-            print(
-                f"cxray: [{i['lane_label']}] {i['id']}: {i['fix']} (priority {i['priority']:g})",
-                file=sys.stderr,
-            )
-        print(f"cxray: wrote {path}", file=sys.stderr)
+        for line in plan_lines(document):
+            print(f"cxray: {line}", file=sys.stderr)
+        for name, path in paths.items():
+            print(f"cxray: wrote {name}: {path}", file=sys.stderr)
+
+
+def plan_lines(document: PlanDocument) -> list[str]:
+    """The plan in a few lines for the terminal: each wave, what was cut and why, the total case."""
+    by_id = {i["id"]: i for i in document["initiatives"]}
+    lines = ["draft plan: no context file, so owners, costs and decisions are still to be asked"] * document[
+        "draft"
+    ]
+    for wave in document["waves"]:
+        for iid in wave["initiatives"]:
+            i = by_id[iid]
+            concept = " (still a concept)" if i["concept"] else ""
+            lines.append(f"wave {wave['wave']}: [{i['lane_label']}] {iid}: {i['fix']}{concept}")
+    for i in document["initiatives"]:
+        if i["cut"]:
+            lines.append(f"off the roadmap: {i['id']}: {i['cut']['label']} ({i['cut']['reason']})")
+        elif i["wave"] is None:
+            lines.append(f"not scheduled: {i['id']}: {i['waits']}")
+    lines.append(document["business_case"]["payback"])
+    lines += [f"warning: {w}" for w in document["warnings"]]
+    return lines
 
 
 @app.command()

@@ -29,6 +29,7 @@ from .report import render_html
 
 if TYPE_CHECKING:
     from .diagnosis import DiagnosisDocument
+    from .plan import PlanDocument
 
 
 #: Every file ``write_outputs`` may leave in the output folder: a run replaces all of them or none.
@@ -39,6 +40,9 @@ OUTPUT_FILES: dict[str, str] = {
     "journeys": "journeys.parquet",
     "rejected": "rejected.csv",
 }
+#: The files of a plan (``cxray plan``, or ``cxray diagnose --context`` beside the diagnosis): ``briefs``
+#: is a folder of one Markdown brief per initiative on the roadmap.
+PLAN_FILES: dict[str, str] = {"plan": "plan.json", "plan_html": "plan.html", "briefs": "briefs"}
 
 
 def check_out_dir(out_dir: str | PathLike[str]) -> Path:
@@ -97,9 +101,11 @@ def write_outputs(
     redact: bool = False,
     salt: str | None = None,
     progress: Progress | None = None,
+    plan: PlanDocument | None = None,
 ) -> dict[str, Path]:
     """Write ``diagnosis.json``, ``report.html``, ``contacts.parquet``, ``journeys.parquet`` and
-    ``rejected.csv`` (only when rows were rejected).
+    ``rejected.csv`` (only when rows were rejected); with a ``plan`` (``cxray.plan.make_plan``), the
+    report gets its section and the plan's files (``PLAN_FILES``) are written beside.
 
     The files appear whole or not at all: they are written into a temporary folder beside ``out_dir``
     and moved into place together (each move atomic, the set under a lock, a stale ``rejected.csv``
@@ -118,14 +124,9 @@ def write_outputs(
     staging = _staging(out)
     try:
         written = _write_all(
-            diagnosis, staging, engine=engine, redactor=_redactor(diagnosis, engine, redact, salt)
+            diagnosis, staging, engine=engine, redactor=_redactor(diagnosis, engine, redact, salt), plan=plan
         )
-        with _locked(out):
-            for name in OUTPUT_FILES.values():
-                if (staging / name).exists():
-                    os.replace(staging / name, out / name)
-                else:
-                    (out / name).unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+        _publish(staging, out, [*OUTPUT_FILES.values(), *PLAN_FILES.values()])
     except OSError as exc:
         raise CxrayError(
             f"could not write the outputs ({exc.strerror or exc}); "
@@ -134,7 +135,55 @@ def write_outputs(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     progress.done()
-    return {name: out / OUTPUT_FILES[name] for name in written}
+    return {name: out / {**OUTPUT_FILES, **PLAN_FILES}[name] for name in written}
+
+
+def write_plan(plan: PlanDocument, out_dir: Path) -> dict[str, Path]:
+    """Write ``plan.json``, ``plan.html`` and ``briefs/<id>.md`` (one per initiative on the roadmap) into
+    ``out_dir``, all or none, as :func:`write_outputs` does; returns each output's path by name."""
+    out = check_out_dir(out_dir)
+    staging = _staging(out)
+    try:
+        written = _write_plan(plan, staging)
+        _publish(staging, out, list(PLAN_FILES.values()))
+    except OSError as exc:
+        raise CxrayError(
+            f"could not write the plan ({exc.strerror or exc}); the previous plan in {out} is untouched"
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / PLAN_FILES[name] for name in written}
+
+
+def _publish(staging: Path, out: Path, names: list[str]) -> None:
+    """Move the files (and folders) named from ``staging`` into ``out`` under the folder's lock; a name
+    this run did not write is removed from ``out``, since a stale file from an earlier run would mislead."""
+    with _locked(out):
+        for name in names:
+            target = out / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            if (staging / name).exists():
+                os.replace(staging / name, target)
+            else:
+                target.unlink(missing_ok=True)
+
+
+def _write_plan(plan: PlanDocument, folder: Path) -> list[str]:
+    from .report.briefs import brief_filename, brief_markdown
+    from .report.plan_page import render_plan_html
+
+    text = json.dumps(plan, indent=2, ensure_ascii=False, default=str)
+    (folder / PLAN_FILES["plan"]).write_text(text + "\n", encoding="utf-8")
+    (folder / PLAN_FILES["plan_html"]).write_text(render_plan_html(plan), encoding="utf-8")
+    briefs = folder / PLAN_FILES["briefs"]
+    briefs.mkdir()
+    for initiative in plan["initiatives"]:
+        if initiative["status"] == "roadmap":
+            (briefs / brief_filename(initiative["id"])).write_text(
+                brief_markdown(initiative, plan), encoding="utf-8"
+            )
+    return list(PLAN_FILES)
 
 
 def _redactor(diagnosis: Diagnosis, engine: Engine, redact: bool, salt: str | None) -> Redactor | None:
@@ -152,12 +201,21 @@ def _redactor(diagnosis: Diagnosis, engine: Engine, redact: bool, salt: str | No
     return redactor
 
 
-def _write_all(diagnosis: Diagnosis, folder: Path, *, engine: Engine, redactor: Redactor | None) -> list[str]:
+def _write_all(
+    diagnosis: Diagnosis,
+    folder: Path,
+    *,
+    engine: Engine,
+    redactor: Redactor | None,
+    plan: PlanDocument | None = None,
+) -> list[str]:
     """Write every output into ``folder``; returns the names written."""
     doc = diagnosis.to_dict()
     text = diagnosis.to_json() if redactor is None else redacted_json(doc, redactor)
     (folder / OUTPUT_FILES["json"]).write_text(text + "\n", encoding="utf-8")
-    html = render_html(doc, redact=redactor if redactor is not None else False)
+    if plan is not None and redactor is not None:
+        plan = redactor.document(plan, identifiers=frozenset())  # ids and personal data in its free text
+    html = render_html(doc, redact=redactor if redactor is not None else False, plan=plan)
     (folder / OUTPUT_FILES["html"]).write_text(html, encoding="utf-8")
     rows = [diagnosis.contacts(), diagnosis.journeys()]
     if redactor is not None:
@@ -167,6 +225,8 @@ def _write_all(diagnosis: Diagnosis, folder: Path, *, engine: Engine, redactor: 
     for name, table in zip(("contacts", "journeys"), rows, strict=True):
         write_parquet(table, folder / OUTPUT_FILES[name])
     written = ["json", "html", "contacts", "journeys"]
+    if plan is not None:
+        written += _write_plan(plan, folder)
     if diagnosis.input.rows_rejected:
         path = folder / OUTPUT_FILES["rejected"]
         if redactor is None or not engine.has_table(REJECTED):
@@ -185,4 +245,4 @@ def redacted_json(doc: DiagnosisDocument, redactor: Redactor) -> str:
     return json.dumps(redactor.document(doc), indent=2, sort_keys=False, ensure_ascii=False, default=str)
 
 
-__all__ = ["OUTPUT_FILES", "check_out_dir", "redacted_json", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "PLAN_FILES", "check_out_dir", "redacted_json", "write_outputs", "write_plan"]

@@ -172,15 +172,21 @@ def test_realisation_from_the_context_and_retention_outside_the_benefit() -> Non
         }
     )
     base = baseline(_doc(), ctx)
-    case = _case(base, one_off=0.0, run=0.0, context=ctx)
+    case = _case(base, one_off=2_050.0, run=0.0, context=ctx)
     assert case["benefit"] == {"low": 365.0, "expected": 730.0, "high": 3650.0}
-    assert case["retention_value_at_risk"] == 10 * 36.5 * 100
+    retention = case["retention"]
+    assert retention is not None and retention["customers_affected"] == 10
+    assert retention["break_even_customers"] == 21  # 2,050 / 100, rounded up: 20 would not cover it
+    assert "cannot cover" in retention["sentence"]  # more customers than the breakdown touches
+    cheap = _case(base, one_off=450.0, run=0.0, context=ctx)["retention"]
+    assert cheap is not None and cheap["break_even_customers"] == 5
+    assert cheap["sentence"].startswith("keeping 5 of the 10 customers it touches (50.0%)")
     moves = {m["metric"]: m for m in case["moves"]}
     assert moves["cost_to_serve"]["annual_change"] == -730.0
     assert moves["contacts"]["annual_change"] == -(20 * 36.5 * 0.2)
     assert moves["customer_days_waited"]["annual_change"] == -(5 * 36.5 * 0.2)
-    assert moves["retention_value_at_risk"]["annual_change"] == -(36_500 * 0.2)
-    assert _case(base, one_off=0.0, run=0.0)["retention_value_at_risk"] is None
+    assert "retention_value_at_risk" not in moves  # retention is never a benefit
+    assert _case(base, one_off=0.0, run=0.0)["retention"] is None
 
 
 def test_total_adds_up_and_pays_back_on_the_totals() -> None:

@@ -148,3 +148,55 @@ def test_prints_to_a4_without_cutting_tables(open_report, artifacts):
     pdf = page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 5
     (artifacts / "report.pdf").write_bytes(pdf)
+
+
+def test_plan_page_loads_runs_no_name_and_prints_every_section(browser, tmp_path, artifacts):
+    """plan.html, with owner, fixed-cost and vendor names that are payloads, loads from disk without an
+    error or a request, runs none of them, and prints on A4 with every section and no table past the edge."""
+    from sim_doc import sim_doc
+    from test_plan_page import context
+
+    from cxray.plan import make_plan
+    from cxray.report.plan_page import plan_view, render_plan_html
+
+    plan = make_plan(sim_doc(), context())
+    plan["initiatives"][0]["owner"] = PAYLOAD
+    plan["warnings"].append(SVG_PAYLOAD)
+    path = tmp_path / "plan.html"
+    path.write_text(render_plan_html(plan), encoding="utf-8")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    dialogs: list[str] = []
+    requests: list[str] = []
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_timeout(100)
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert errors == [] and dialogs == []
+        assert requests == [path.as_uri()]  # the page itself, nothing else
+        assert page.locator("img, script, iframe").count() == 0
+        assert PAYLOAD in page.locator("#roadmap").inner_text()
+        assert SVG_PAYLOAD in page.locator("#warnings").inner_text()
+        page.set_viewport_size({"width": 718, "height": 1000})
+        page.emulate_media(media="print")
+        ids = [sid for sid, _ in plan_view(plan)["sections"]]
+        assert "vendors" in ids
+        for sid in ids:
+            assert page.locator(f"section#{sid}").is_visible(), sid
+        assert not page.locator("nav").is_visible()
+        too_wide = page.evaluate(
+            """() => [...document.querySelectorAll('table, .cards')]
+                .filter(e => e.getBoundingClientRect().right > 718 + 1)
+                .map(e => (e.closest('section') || {}).id + ':' + e.tagName)"""
+        )
+        assert too_wide == []
+        pdf = page.pdf(format="A4", margin={"top": "12mm", "bottom": "12mm", "left": "10mm", "right": "10mm"})
+        assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
+        (artifacts / "plan.pdf").write_bytes(pdf)
+    finally:
+        ctx.close()

@@ -23,12 +23,15 @@ def _nav(page: str) -> list[tuple[str, str]]:
 
 
 def test_the_page_follows_the_list_of_sections():
-    """Nav links, section elements and their headings are the list's ids, labels and titles, in order."""
+    """Nav links, section elements and their headings are the list's ids, labels and titles, in order;
+    an optional section (the plan) only on a page given what it shows."""
     page = render_html(make_doc())
-    assert _nav(page) == [(s.id, s.nav) for s in SECTIONS]
+    always = [s for s in SECTIONS if s.needs is None]
+    assert _nav(page) == [(s.id, s.nav) for s in always]
     found = re.findall(r'<section id="([^"]+)">\n  <h2>([^<]+)</h2>', page)
-    assert found == [(s.id, s.title) for s in SECTIONS]
-    assert len({s.id for s in SECTIONS}) == len(SECTIONS) == 7
+    assert found == [(s.id, s.title) for s in always]
+    assert len({s.id for s in SECTIONS}) == len(SECTIONS) == 8
+    assert [s.id for s in SECTIONS if s.needs] == ["plan"]
 
 
 def test_every_section_has_its_template_block_and_every_block_its_section():

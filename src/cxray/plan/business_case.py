@@ -29,6 +29,7 @@ Benefits are in the unit of the diagnosis' ``measure``: money when the log was p
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -91,9 +92,19 @@ class MoveDoc(TypedDict):
     unit: str
 
 
+class RetentionDoc(TypedDict):
+    """Retention, where the context values a retained customer: never counted in ``benefit``, since how
+    many customers a breakdown drives away is not in the log. Instead, the break-even: how many of the
+    customers it touches must stay (who would have left) for retention alone to cover the one-off cost."""
+
+    customers_affected: int
+    value_per_customer: float
+    break_even_customers: int | None
+    sentence: str
+
+
 class InitiativeCaseDoc(TypedDict):
-    """One initiative's case. ``retention_value_at_risk`` is shown, never counted in ``benefit``: keeping a
-    customer is worth something, but how much of it an initiative secures is not in the log."""
+    """One initiative's case."""
 
     annual_avoidable_cost: float  # in the unit of the baseline's ``measure``
     benefit: Range  # a year
@@ -104,7 +115,7 @@ class InitiativeCaseDoc(TypedDict):
     payback_months: float | None
     payback: str
     moves: list[MoveDoc]
-    retention_value_at_risk: float | None
+    retention: RetentionDoc | None
 
 
 class BusinessCaseDoc(TypedDict):
@@ -196,7 +207,8 @@ def initiative_case(
     if placeholder and months is not None:
         sentence += "; costs are placeholders"
     value = context.organisation.value_per_retained_customer
-    at_risk = None if value is None else round(_field(breakdown, "customers_affected") * factor * value, 2)
+    customers = int(_field(breakdown, "customers_affected"))
+    retention = None if value is None else _retention(customers, value, one_off_cost)
     return {
         "annual_avoidable_cost": annual,
         "benefit": benefit,
@@ -206,8 +218,8 @@ def initiative_case(
         "cost_source": source,
         "payback_months": months,
         "payback": sentence,
-        "moves": _moves(breakdown, benefit["expected"], at_risk, baseline, r.expected),
-        "retention_value_at_risk": at_risk,
+        "moves": _moves(breakdown, benefit["expected"], baseline, r.expected),
+        "retention": retention,
     }
 
 
@@ -269,9 +281,31 @@ def _payback(
     return months, f"pays back in {months:.1f} months (expected)"
 
 
-def _moves(
-    b: BreakdownDoc, expected: float, at_risk: float | None, base: BaselineDoc, share: float
-) -> list[MoveDoc]:
+def _retention(customers: int, value: float, one_off: float | None) -> RetentionDoc:
+    """How many affected customers must stay for retention alone to cover the one-off cost."""
+    if one_off is None or value <= 0:
+        need, sentence = None, "the one-off cost is unknown: no break-even on retention"
+    else:
+        need = math.ceil(one_off / value)
+        if need > customers:
+            sentence = (
+                f"retention alone cannot cover its one-off cost: that takes {need:,} customers kept, more "
+                f"than the {customers:,} it touches"
+            )
+        else:
+            sentence = (
+                f"keeping {need:,} of the {customers:,} customers it touches ({need / customers:.1%}), who "
+                f"would otherwise leave, covers its one-off cost on retention alone"
+            )
+    return {
+        "customers_affected": customers,
+        "value_per_customer": value,
+        "break_even_customers": need,
+        "sentence": sentence,
+    }
+
+
+def _moves(b: BreakdownDoc, expected: float, base: BaselineDoc, share: float) -> list[MoveDoc]:
     factor, money = base["annualisation"], base["measure"] == "cost"
     contacts = round(_field(b, "avoidable_contacts") * factor * share, 1)
     days = round(_field(b, "customer_days_waited") * factor * share, 1)
@@ -284,9 +318,6 @@ def _moves(
             ("cost_to_serve", "cost to serve") if money else ("handled_minutes", "handled minutes")
         )
         rows.insert(1, (metric, f"{label} a year", expected, base["currency"] if money else "minutes"))
-    if at_risk:
-        label = "retention value at risk (not in the benefit)"
-        rows.append(("retention_value_at_risk", label, round(at_risk * share, 2), base["currency"]))
     return [
         {"metric": metric, "label": label, "annual_change": -amount, "unit": unit}
         for metric, label, amount, unit in rows
@@ -329,6 +360,7 @@ __all__ = [
     "InitiativeCaseDoc",
     "MoveDoc",
     "Range",
+    "RetentionDoc",
     "baseline",
     "initiative_case",
     "total_case",

@@ -1,7 +1,8 @@
 """The HTML report: one self-contained file, every value escaped (Jinja2 autoescape).
 
 The page is ``templates/report.html.j2`` around the sections of ``sections.SECTIONS``, in that order: each
-section's heading, navigation link and template block come from its entry there.
+section's heading, navigation link and template block come from its entry there. An optional section
+(the plan) is on the page only when it is given (``render_html(doc, plan=...)``).
 
 Charts are drawn in the browser by Apache ECharts, inlined from ``static/`` so the file needs no
 network; they read a JSON island that cannot close its ``<script>`` element, and they set text only
@@ -14,7 +15,7 @@ import json
 import re
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -23,6 +24,9 @@ from ..errors import ConfigError
 from ..redact import Redactor, redact_document
 from . import evidence, sections, view
 from .fmt import fmt
+
+if TYPE_CHECKING:
+    from ..plan import PlanDocument
 
 _env = Environment(
     loader=PackageLoader("cxray.report", "templates"),
@@ -60,13 +64,17 @@ def _static(name: str) -> str:
     return text
 
 
-def render_html(doc: DiagnosisDocument, *, redact: bool | Redactor = False) -> str:
+def render_html(
+    doc: DiagnosisDocument, *, redact: bool | Redactor = False, plan: PlanDocument | None = None
+) -> str:
     """Render the diagnosis document (``Diagnosis.to_dict()``, or a ``diagnosis.json`` read back) as a
     self-contained HTML page.
 
     ``doc`` must fit the contract (``docs/diagnosis.schema.json``); a section with nothing to show says
     so on the page. ``redact`` is a ``Redactor`` (the run's salt and known ids, so the page names contacts
     as the other outputs do), or True to pseudonymise where the document's types mark identifiers.
+    ``plan`` (``cxray.plan.make_plan`` of this document) adds the plan section, redacted as the page is;
+    without it the page has no plan section and no link to one.
     """
     missing = [k for k in _SECTIONS if k not in doc]
     if missing:
@@ -77,16 +85,26 @@ def render_html(doc: DiagnosisDocument, *, redact: bool | Redactor = False) -> s
         doc = redact.document(doc)
     elif redact:
         doc = redact_document(doc)
+    if plan is not None and redact:
+        # Nothing in a plan is an identifier by type: every string is masked as free text is.
+        no_ids: frozenset[tuple[str, ...]] = frozenset()
+        plan = (
+            redact.document(plan, identifiers=no_ids)
+            if isinstance(redact, Redactor)
+            else redact_document(plan, identifiers=no_ids)
+        )
+    given = {"plan": plan}
+    present = sections.page_sections(given, sections.SECTIONS)
     page = {
         "d": doc,
-        "sections": sections.SECTIONS,
+        "sections": present,
         "data_json": _script_json(doc),
         "view_json": _script_json(view.report_view(doc)),
         "echarts_js": _static("echarts.min.js"),
         "report_js": _static("report.js"),
         "redacted": bool(redact),
     }
-    names = sections.section_context(doc, sections.SECTIONS)
+    names = sections.section_context(doc, present, given)
     if clash := sorted(set(names) & set(page)):
         raise ConfigError(f"a report section's view gives {clash}, which the page itself sets")
     return _env.get_template("report.html.j2").render(names | page)
