@@ -425,8 +425,10 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Simulate a default centre, diagnose it, and write the report: cxray on data you can trust."""
+    """Simulate a default centre, diagnose it, and write the report and a draft plan: cxray on data you can
+    trust."""
     from . import Engine, diagnose, write_outputs
+    from .plan import make_plan
     from .simulate import load_scenario
     from .simulate import simulate as run_simulation
     from .summary import headline
@@ -438,12 +440,14 @@ def demo(
             sim.write(out / "simulated", fmt="parquet")
             with Engine() as engine:
                 result = diagnose(sim.events, engine=engine, progress=progress)
-                paths = write_outputs(result, out, engine=engine, progress=progress)
+                draft = make_plan(result.to_dict())  # a draft: no context, so it lists what it needs
+                paths = write_outputs(result, out, engine=engine, progress=progress, plan=draft)
     except CxrayError as exc:
         raise _fail(exc) from None
     if not quiet:
         _say(headline(result))
         print(f"cxray: report: {paths['html'].resolve()}", file=sys.stderr)
+        print(f"cxray: draft plan: {paths['plan_html'].resolve()}", file=sys.stderr)
         truth = (out / "simulated" / "ground_truth.json").resolve()
         print(f"cxray: planted breakdowns (ground truth): {truth}", file=sys.stderr)
 

@@ -146,3 +146,19 @@ def test_a_match_needs_every_key_and_a_queue_matches_either_end_of_a_transfer(do
 def test_a_bad_catalogue_is_refused_by_key(body, message):
     with pytest.raises(ConfigError, match=message):
         parse_catalogue(body, path="mine.yaml")
+
+
+def test_dependency_risk_rises_for_what_is_declared_or_left_open(doc):
+    """A platform change nobody has said the vendors can make is riskier; saying so lowers it again."""
+    tr = next(i for i in make_plan(doc)["initiatives"] if i["code"] == "TR01")
+    entry = catalogue()["TR01"]
+    assert tr["lane"] == "platform" and "vendor capability unknown" in tr["dependency_risk"]["reason"]
+    assert tr["dependency_risk"]["score"] == entry.dependency_risk + 1
+    answered = PlanContext.from_dict({"readiness": {"vendor": "yes, within a quarter"}})
+    tr2 = next(i for i in make_plan(doc, answered)["initiatives"] if i["code"] == "TR01")
+    assert (
+        tr2["dependency_risk"]["score"] == entry.dependency_risk
+        and "vendor" not in tr2["dependency_risk"]["reason"]
+    )
+    bo = next(i for i in make_plan(doc)["initiatives"] if i["code"] == "BO01")  # not a platform change
+    assert "vendor" not in bo["dependency_risk"]["reason"]

@@ -244,7 +244,8 @@ def total_case(
     else:
         months, sentence = _payback(one_off, run, benefit["expected"], baseline)
         if placeholder and months is not None:
-            sentence += "; costs are partly placeholders"
+            every = all(c["costs_are_placeholders"] for c in cases)
+            sentence += "; costs are placeholders" if every else "; costs are partly placeholders"
     return {
         "baseline": baseline,
         "realisation": {"low": r.low, "expected": r.expected, "high": r.high},

@@ -292,16 +292,24 @@ def delivery_complexity(entry: CatalogueEntry, said: dict[str, Any]) -> Screen:
     return {"score": entry.complexity, "reason": "typical for this fix (catalogue)"}
 
 
-def dependency_risk(entry: CatalogueEntry, said: dict[str, Any]) -> Screen:
-    """The catalogue's or the context's value, one step higher when it waits on other initiatives."""
+def dependency_risk(entry: CatalogueEntry, said: dict[str, Any], lane: str, context: PlanContext) -> Screen:
+    """The catalogue's or the context's value, one step higher for each dependency people declared or left
+    open: it waits on other initiatives; it is a platform change and nobody has said the vendors can make
+    it (``readiness.vendor``)."""
     score, reason = (
         (said["dependency_risk"], "set in the context")
         if "dependency_risk" in said
         else (entry.dependency_risk, "typical for this fix (catalogue)")
     )
-    if said.get("depends_on") and score < 5:
-        score += 1
-        reason += f"; waits on {', '.join(said['depends_on'])}"
+    raised = []
+    if said.get("depends_on"):
+        raised.append(f"waits on {', '.join(said['depends_on'])}")
+    if lane == "platform" and context.readiness.vendor is None:
+        raised.append("vendor capability unknown (readiness.vendor)")
+    for why in raised:
+        if score < 5:
+            score += 1
+            reason += f"; {why}"
     return {"score": score, "reason": reason}
 
 
@@ -386,7 +394,7 @@ def propose(doc: DiagnosisDocument, context: PlanContext) -> tuple[list[dict[str
             "customer_effect": customer_effect(b, contacts),
             "operational_effect": operational_effect(b),
             "delivery_complexity": delivery_complexity(entry, said),
-            "dependency_risk": dependency_risk(entry, said),
+            "dependency_risk": dependency_risk(entry, said, lane, context),
         }
         from_context = sorted(k for k in said if k in _OVERRIDES)
         out.append(
