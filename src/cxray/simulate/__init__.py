@@ -24,6 +24,7 @@ from .breakdowns import (
     PingPong,
     RareAwfulJourney,
     RepeatedVerification,
+    SurveyDrop,
     VendorPressure,
 )
 from .erlang import QueueStats, erlang_a, simulate_queue
@@ -50,6 +51,7 @@ __all__ = [
     "RepeatedVerification",
     "Scenario",
     "SimulationResult",
+    "SurveyDrop",
     "Team",
     "VendorPressure",
     "Vocabulary",

@@ -7,10 +7,10 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..schema import CSAT, SURVEY_SCORE, SURVEY_TYPE, VERBATIM, canonical_arrow_schema
-from .events import ACTIVITIES, ACTOR_TYPES, OUTCOMES
+from .events import ACTIVITIES, ACTOR_TYPES, OUTCOMES, A
 from .generate import Generator
 from .model import CHANNELS
-from .survey import verbatims
+from .survey import DRIVERS, verbatim_driver, verbatims
 from .vocabulary import Names
 
 ATTRIBUTES = (SURVEY_SCORE, SURVEY_TYPE, VERBATIM)
@@ -96,6 +96,8 @@ class Assembled:
         if survey_event.size:
             score[where[on]] = np.concatenate(gen.surveys["score"])[on] - 1
             verbatim[where[on]] = np.concatenate(gen.surveys["verbatim"])[on]
+        self.n_responses = int(on.sum())
+        self._verbatim_steps(contact, col("activity"), t[order], verbatim)
 
         columns = {
             S.CONTACT_ID: _strings(contact, self.contact_ids),
@@ -117,6 +119,70 @@ class Assembled:
             VERBATIM: _strings(verbatim, verbatims([r.name for r in scenario.reasons])),
         }
         self.table = pa.table(columns, schema=canonical_arrow_schema(ATTRIBUTES))
+
+    def _verbatim_steps(
+        self, contact: np.ndarray, activity: np.ndarray, t: np.ndarray, verbatim: np.ndarray
+    ) -> None:
+        """For each response with a verbatim: its row, contact, driver and the row of the step it is about.
+
+        The step (a row of the same contact, -1 for praise or none there): ``context`` the contact's last
+        Authenticate (the repeated one), ``transfers`` its first Transfer or Escalate, ``wait`` its longest
+        Queue wait (to the contact's next event), ``pending`` its first Back-office case opened or Case status
+        checked, ``repeat`` the contact's first event, ``unresolved`` its last event before the survey.
+        """
+        n, k = contact.size, self.n_contacts
+        row = np.arange(n)
+
+        def first(mask: np.ndarray) -> np.ndarray:
+            out = np.full(k, n, dtype=np.int64)
+            np.minimum.at(out, contact[mask], row[mask])
+            return np.where(out < n, out, -1)
+
+        def last(mask: np.ndarray) -> np.ndarray:
+            out = np.full(k, -1, dtype=np.int64)
+            np.maximum.at(out, contact[mask], row[mask])
+            return out
+
+        gap = np.full(n, -np.inf)
+        same = np.flatnonzero(contact[1:] == contact[:-1])
+        gap[same] = t[same + 1] - t[same]
+        waits = activity == A["Queue wait"]
+        longest = np.full(k, -np.inf)
+        np.maximum.at(longest, contact[waits], gap[waits])
+        steps = {
+            "unresolved": last(activity != A["Survey"]),
+            "repeat": first(np.ones(n, dtype=bool)),
+            "pending": first(np.isin(activity, [A["Back-office case opened"], A["Case status checked"]])),
+            "transfers": first(np.isin(activity, [A["Transfer"], A["Escalate to tier 2"]])),
+            "context": last(activity == A["Authenticate"]),
+            "wait": first(waits & (gap == longest[contact])),
+            "none": np.full(k, -1, dtype=np.int64),
+        }
+        rows = np.flatnonzero(verbatim >= 0)
+        self.verbatim_rows, self.verbatim_contacts = rows, contact[rows]
+        self.verbatim_drivers = verbatim_driver(verbatim[rows])
+        by_driver = np.stack([steps[d] for d in DRIVERS])  # (drivers, contacts)
+        self.verbatim_steps = by_driver[self.verbatim_drivers, self.verbatim_contacts]
+
+    def verbatim_truth(self) -> list[dict[str, object]]:
+        """One record per verbatim: its contact, driver and the step it is about (as the log names it)."""
+        step = self.verbatim_steps
+        names = self.table.column(S.ACTIVITY).take(pa.array(np.maximum(step, 0))).to_pylist()
+        return [
+            {
+                "contact_id": self.contact_ids[c],
+                "driver": DRIVERS[d],
+                "activity": name if s >= 0 else None,
+                "source_row": int(s) + 1 if s >= 0 else None,
+            }
+            for c, d, s, name in zip(
+                self.verbatim_contacts.tolist(),
+                self.verbatim_drivers.tolist(),
+                step.tolist(),
+                names,
+                strict=True,
+            )
+        ]
 
     def contact_names(self, generator_ids: np.ndarray) -> list[str]:
         """Output contact ids of generator contacts, sorted, leaving out those outside the extract."""

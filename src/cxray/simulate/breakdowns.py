@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .. import schema as S
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +188,45 @@ class HealthyVolume(Breakdown):
         return {S.REASON: self.reason}
 
 
+@dataclass(frozen=True, kw_only=True)
+class SurveyDrop(Breakdown):
+    """CSAT scores of one segment fall by ``score_shift`` for ``days`` from day ``start_day``; nothing else.
+
+    The segment is the contacts of ``reason``, ``channel``, ``queue`` (the last queue the contact waited in)
+    and ``team`` (the last agent's team), those given (at least one). Only the scores move: the operation,
+    the verbatims and every other response are those of the same seed without it ("survey movement, not
+    business improvement"). A positive ``score_shift`` plants a rise.
+    """
+
+    kind: ClassVar[str] = "survey_drop"
+    step_actor: ClassVar[str] = S.CUSTOMER
+    SEGMENT: ClassVar[tuple[str, ...]] = ("reason", "channel", "queue", "team")
+    reason: str = ""
+    channel: str = ""
+    queue: str = ""
+    team: str = ""
+    start_day: int = 14
+    days: int = 7
+    score_shift: float = -1.2
+
+    @property
+    def entity_fields(self) -> tuple[str, ...]:  # type: ignore[override]  # the segment keys set
+        return tuple(k for k in self.SEGMENT if getattr(self, k))
+
+    def entities(self) -> dict[str, str]:
+        columns = {"reason": S.REASON, "channel": S.CHANNEL, "queue": S.QUEUE, "team": S.TEAM}
+        return {columns[k]: getattr(self, k) for k in self.entity_fields}
+
+    def parameters(self) -> dict[str, object]:
+        return {"start_day": self.start_day, "days": self.days, "score_shift": self.score_shift}
+
+    def __post_init__(self) -> None:
+        if not self.entity_fields:
+            raise ConfigError(f"breakdowns.{self.name}: a survey_drop needs reason, channel, queue or team")
+        if self.start_day < 0 or self.days < 1:
+            raise ConfigError(f"breakdowns.{self.name}: start_day must be >= 0 and days >= 1")
+
+
 KINDS: dict[str, type[Breakdown]] = {
     cls.kind: cls
     for cls in (
@@ -200,5 +240,6 @@ KINDS: dict[str, type[Breakdown]] = {
         AbandonmentHotSpot,
         RareAwfulJourney,
         HealthyVolume,
+        SurveyDrop,
     )
 }

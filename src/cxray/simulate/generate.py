@@ -21,6 +21,7 @@ from .breakdowns import (
     HealthyVolume,
     RareAwfulJourney,
     RepeatedVerification,
+    SurveyDrop,
     VendorPressure,
 )
 from .events import (
@@ -44,7 +45,7 @@ from .events import (
     A,
     EventBuffer,
 )
-from .model import BACK_OFFICE, CHAT, EMAIL, PHONE, Model
+from .model import BACK_OFFICE, CHANNELS, CHAT, EMAIL, PHONE, Model
 from .opening import is_closed, next_open
 from .routes import ESCALATE, FINAL, MAX_HOPS, TRANSFER, plan_routes
 from .survey import survey_scores, verbatim_index
@@ -67,13 +68,17 @@ class Generator:
         self.days = days
         self.horizon = days * DAY
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, 20240304]))
+        # The verbatims' phrasing draws from a stream of its own: the centre's draws stay as they were.
+        self.voice = np.random.default_rng(np.random.SeedSequence([seed, 20240304, 16]))
         self.waits = waits
         self.events = EventBuffer()
         self.contacts: dict[str, list[np.ndarray]] = defaultdict(list)  # customer, channel, reason, journey
         self.n_contacts = 0
         self.n_journeys = 0
         self.touched: dict[str, list[np.ndarray]] = defaultdict(list)
-        self.surveys: dict[str, list[np.ndarray]] = defaultdict(list)  # event, score, verbatim code, reason
+        # Per response: event, score, verbatim (index into ``survey.verbatims``).
+        self.surveys: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.drops: dict[str, list[np.ndarray]] = defaultdict(list)  # survey_drop name -> [base, score] parts
         self.closed = closed_hours
 
     # --- arrivals ---------------------------------------------------------------------------------------
@@ -217,6 +222,7 @@ class Generator:
         verified_by = np.full(n, -1, dtype=np.int64)  # the self-service actor type that authenticated
         after_bot = np.zeros(n, dtype=bool)
         friction = Friction.empty(n)
+        last = np.full((2, n), -1, dtype=np.int64)  # the last queue each contact waited in, its agent's team
 
         ph = np.flatnonzero(ch == PHONE)
         d = self._uniform(20, 70, ph.size)
@@ -291,10 +297,18 @@ class Generator:
         follow = [
             self._repeat(batch, false, t, phone_p),
             self._agents(
-                batch, cid, t, np.sort(np.concatenate([agents, ho])), authed, after_bot, friction, verified_by
+                batch,
+                cid,
+                t,
+                np.sort(np.concatenate([agents, ho])),
+                authed,
+                after_bot,
+                friction,
+                verified_by,
+                last,
             ),
         ]
-        self._survey(batch, cid, t, friction)
+        self._survey(batch, cid, t, friction, last)
         return Batch.concat(follow)
 
     def _agents(
@@ -307,6 +321,7 @@ class Generator:
         after_bot_all: np.ndarray,
         friction: Friction,
         verified_by_all: np.ndarray,
+        last_all: np.ndarray,
     ) -> Batch:
         """Queue hops of contacts ``idx`` of ``batch``: wait or abandon, then an agent handles or passes."""
         m, b, rng, ev = self.m, self.b, self.rng, self.events
@@ -371,6 +386,7 @@ class Generator:
             i, q, cb, entry, k = i[keep], q[keep], cb[keep], entry[keep], int(keep.sum())
             t[i] = entry + np.where(cb, draw.virtual[keep], draw.wait[keep])
             team, agent = self._pick_agent(q)
+            last_all[0, idx[i]], last_all[1, idx[i]] = q, team
             actor_type = np.where(m.queue_channel[q] == BACK_OFFICE, T_BACK_OFFICE, T_AGENT)
 
             step = functools.partial(
@@ -513,24 +529,50 @@ class Generator:
         return Batch.concat([chase, self._repeat(batch, ~ok, end, b.switch_to_phone_p)])
 
     # --- surveys -----------------------------------------------------------------------------------------
-    def _survey(self, batch: Batch, cid: np.ndarray, t_end: np.ndarray, f: Friction) -> None:
-        """A share of customers answer a CSAT survey after a contact that was not abandoned."""
+    def _survey(
+        self, batch: Batch, cid: np.ndarray, t_end: np.ndarray, f: Friction, last: np.ndarray
+    ) -> None:
+        """A share of customers answer a CSAT survey after a contact that was not abandoned.
+
+        A planted ``survey_drop`` shifts the scores of the responses in its segment and period (by the
+        survey's time); it draws nothing, so everything else is the same draw as without it.
+        """
         rng = self.rng
         n = len(batch)
         asked = (batch.kind == NORMAL) & ~f.abandoned & (rng.random(n) < self.b.survey_p)
         at = t_end + self._uniform(60, 900, n)
-        score, code = survey_scores(
+        k = int(asked.sum())
+        shift, hit = np.zeros(k), {}
+        for sd in self.m.active(SurveyDrop):
+            end = min(sd.start_day + sd.days, self.days) * DAY  # the extract ends at the horizon
+            on = (at[asked] >= sd.start_day * DAY) & (at[asked] < end)
+            for key, codes, names in (
+                ("reason", batch.reason, [r.name for r in self.m.scenario.reasons]),
+                ("channel", batch.channel, list(CHANNELS)),
+                ("queue", last[0], [q.name for q in self.m.scenario.queues]),
+                ("team", last[1], [tm.name for tm in self.m.scenario.teams]),
+            ):
+                if getattr(sd, key):
+                    on &= codes[asked] == names.index(getattr(sd, key))
+            shift[on] += sd.score_shift
+            hit[sd.name] = on
+        score, base, _, code = survey_scores(
             rng,
+            self.voice,
             prior=batch.seq[asked],
             transfers=np.maximum(f.hops[asked] - 1, 0),
             long_wait=f.waited[asked] > 300,
             context=f.context[asked],
             unresolved=f.unresolved[asked],
             pending=f.pending[asked],
+            shift=shift if hit else None,
         )
+        for name, on in hit.items():
+            self._touch(name, cid[asked][on])
+            self.drops[name].append(np.stack([base[on], score[on]]))
         first = self.events.add(
             cid[asked], at[asked], A["Survey"], actor_type=T_CUSTOMER, actor=SURVEY_ACTOR, duration=0.0
         )
-        self.surveys["event"].append(np.arange(first, first + int(asked.sum()), dtype=np.int64))
+        self.surveys["event"].append(np.arange(first, first + k, dtype=np.int64))
         self.surveys["score"].append(score)
         self.surveys["verbatim"].append(verbatim_index(code, batch.reason[asked]))

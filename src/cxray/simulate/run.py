@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,11 @@ from .artefact_contacts import add_contacts
 from .artefact_values import mark_missing, mistype_years, unidentify
 from .artefacts import Artefacts
 from .assemble import Assembled
+from .breakdowns import SurveyDrop
 from .generate import Generator
 from .model import build_model
 from .scenario import Scenario
+from .survey import DRIVERS
 from .vocabulary import Names, shown
 from .waits import Waits
 
@@ -42,6 +44,7 @@ class SimulationResult:
 
         Breakdowns that touched more than 2,000 contacts list their contact ids in
         ``touched_<name>.txt`` (one per line) instead of inline; so do artefacts, in ``artefact_<name>.txt``.
+        More than 2,000 verbatim records go to ``verbatims.csv`` (or ``verbatims.parquet``).
         """
         if fmt not in FORMATS:
             raise ConfigError(f"format must be csv or parquet, got {fmt!r}")
@@ -67,6 +70,19 @@ class SimulationResult:
                 written += _spill(b, out / f"artefact_bulk_{b['customer_id']}.txt")
             written += _spill(art["night_calls"], out / "artefact_night_calls.txt")
             written += _spill(art["unidentified"], out / "artefact_unidentified.txt")
+        voice = truth.get("verbatims")
+        if voice is not None and len(voice["records"]) > INLINE_IDS:
+            records = voice.pop("records")
+            path = out / f"verbatims.{fmt}"
+            types = {"contact_id": pa.string(), "driver": pa.string(), "activity": pa.string()}
+            types["source_row"] = pa.int64()
+            table = pa.table({c: pa.array([r[c] for r in records], t) for c, t in types.items()})
+            if fmt == "csv":
+                pacsv.write_csv(table, path)
+            else:
+                pq.write_table(table, path, compression="zstd")
+            voice["records_file"] = path.name
+            written.append(path)
         gt = out / "ground_truth.json"
         gt.write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return [*written, gt]
@@ -159,6 +175,8 @@ def _ground_truth(
                 "description": (type(b).__doc__ or "").strip(),
             }
         )
+        if isinstance(b, SurveyDrop):
+            breakdowns[-1]["survey"] = _drop_truth(scenario, b, gen.drops.get(b.name, []), days)
     truth: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
@@ -171,6 +189,40 @@ def _ground_truth(
         "baseline": dataclasses.asdict(scenario.behaviour),  # what "not broken" means in this centre
         "breakdowns": breakdowns,
     }
+    records = out.verbatim_truth()
+    truth["verbatims"] = {
+        "n_responses": out.n_responses,
+        "n_verbatims": len(records),
+        "by_driver": {d: sum(r["driver"] == d for r in records) for d in DRIVERS},
+        "records": records,
+    }
     if names:  # what this seed's log calls the renamed steps: built-in activity -> actor type -> name
         truth["vocabulary"] = names
     return truth
+
+
+def _drop_truth(scenario: Scenario, b: SurveyDrop, parts: list[np.ndarray], days: int) -> dict[str, Any]:
+    """Where and by how much a ``survey_drop`` moved the scores: its period, its week's Monday (ISO dates) and
+    the realised shift of the mean (the scores it moved against the same responses without it)."""
+    base, score = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+    first = scenario.start + timedelta(days=b.start_day)
+    n = int(base.size)
+
+    def mean(x: np.ndarray) -> float | None:
+        return round(float(x.mean()), 4) if n else None
+
+    def top2(x: np.ndarray) -> float | None:
+        return round(float((x >= 4).mean()), 4) if n else None
+
+    return {
+        "week_start": (first - timedelta(days=first.weekday())).isoformat(),
+        "period_start": first.isoformat(),
+        "period_end": (scenario.start + timedelta(days=min(b.start_day + b.days, days))).isoformat(),
+        "survey_type": "csat",
+        "n_responses": n,
+        "mean_without": mean(base),
+        "mean_with": mean(score),
+        "expected_shift": round(float(score.mean() - base.mean()), 4) if n else 0.0,
+        "top2_without": top2(base),
+        "top2_with": top2(score),
+    }
