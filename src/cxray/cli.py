@@ -14,6 +14,7 @@ Exit codes (also in ``docs/cli.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from functools import partial
 from pathlib import Path
@@ -224,6 +225,22 @@ def diagnose(
     partitions: Annotated[
         int | None, typer.Option(help="Spark only: partitions of customers (default: one per 2M events).")
     ] = None,
+    surveys: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--surveys",
+            help="Survey responses (CSV, Parquet, JSONL): contact or customer id, timestamp, survey type, "
+            "score, verbatim; repeatable (docs/voc.md). Survey fields inside the event log are read too.",
+        ),
+    ] = None,
+    survey_map: Annotated[
+        list[str] | None,
+        typer.Option("--survey-map", help="Map one survey field: field=SourceColumn (repeatable)."),
+    ] = None,
+    survey_type: Annotated[
+        str | None,
+        typer.Option(help="The survey type of files without a type column: nps, csat or ces."),
+    ] = None,
     context: Annotated[
         Path | None,
         typer.Option(
@@ -282,6 +299,17 @@ def diagnose(
             parts["model"] = load_model(model)
         if parties:
             parts["parties"] = load_parties(parties)
+        if surveys or survey_map or survey_type:
+            given_surveys = options.voc.surveys
+            parts["voc"] = dataclasses.replace(
+                options.voc,
+                surveys=dataclasses.replace(
+                    given_surveys,
+                    files=tuple(str(p) for p in surveys) if surveys else given_surveys.files,
+                    columns={**given_surveys.columns, **_pairs(survey_map, "--survey-map")},
+                    survey_type=survey_type or given_surveys.survey_type,
+                ),
+            )
         options = options.overridden(read=read, analysis=analysis, quality=quality, **parts)
         if engine_name not in ("duckdb", "spark"):
             raise ConfigError(f"--engine must be duckdb or spark, got {engine_name!r}")

@@ -35,6 +35,7 @@ from .process.model import ProcessModel
 from .process.step_kinds import StepKinds
 from .progress import Progress, Silent
 from .quality import DataQuality, review_journeys, screen_events
+from .voc import assess_voc, stage_voc
 
 if TYPE_CHECKING:
     from .process.flow import FlowDoc
@@ -206,6 +207,8 @@ def diagnose_tables(
     assessment = stage_incentives(
         engine, parties=options.parties, options=analysis, costs=costs, thresholds=options.incentives
     )
+    progress.step("reading survey responses")
+    surveys = stage_voc(engine, options.voc, read=options.read)
     try:
         progress.step("finding breakdowns")
         found = find_breakdowns(
@@ -217,9 +220,13 @@ def diagnose_tables(
             finder=options.finder,
             quality=quality,
             incentives=assessment,
+            keep_contacts=surveys is not None,  # the voice of the customer compares them with the rest
         )
     finally:
         assessment.close()  # after pricing: the incentive findings' claims read its staged table
+    progress.step("listening to customers")
+    kinds = StepKinds.from_yaml(analysis.step_kinds) if analysis.step_kinds else StepKinds.builtin()
+    voc = assess_voc(engine, surveys, options.voc, breakdowns=found["breakdowns"], step_kinds=kinds)
     release_ordered_events(engine)  # the shared sort of the events: its memory goes back
 
     progress.step("collecting contacts and journeys")
@@ -238,6 +245,7 @@ def diagnose_tables(
         conformance=conformance,
         all_findings=found["all_findings"],
         data_quality=quality,
+        voc=voc,
         options=options.to_dict(),
         _contacts=contacts,
         _journeys=journeys,

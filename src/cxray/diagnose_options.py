@@ -33,6 +33,7 @@ from .io import ReadOptions
 from .options import AnalysisOptions
 from .process.conformance import ConformanceOptions
 from .process.model import ProcessModel, load_model
+from .voc import VocOptions
 from .yamlio import load_yaml
 
 if TYPE_CHECKING:
@@ -68,6 +69,9 @@ class DiagnoseOptions:
     parties:
         The parties and the KPI each is measured on (``cxray.incentives.load_parties``; in YAML a file or
         the list); None: bot and IVR on containment, every team on handle time.
+    voc:
+        Survey files, how responses are matched, alert and intervention thresholds
+        (``cxray.voc.VocOptions``, docs/voc.md).
     """
 
     read: ReadOptions = field(default_factory=ReadOptions)
@@ -80,6 +84,7 @@ class DiagnoseOptions:
     incentives: IncentiveOptions = field(default_factory=IncentiveOptions)
     model: ProcessModel | None = None
     parties: tuple[Party, ...] | None = None
+    voc: VocOptions = field(default_factory=VocOptions)
 
     def __post_init__(self) -> None:
         if isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1:
@@ -165,6 +170,7 @@ class DiagnoseOptions:
             "detectors": {code: _plain(s) for code, s in sorted(self.detectors.items())},
             "conformance": asdict(self.conformance),
             "incentives": asdict(self.incentives),
+            "voc": asdict(self.voc),
         }
 
 
@@ -222,6 +228,7 @@ def _section(key: str, value: Any, base: Path, path: Path | None) -> Any:
         "finder": FinderOptions(),
         "conformance": ConformanceOptions(),
         "incentives": IncentiveOptions(),
+        "voc": VocOptions(),
     }
     return _dataclass(defaults[key], value, key, path)
 
@@ -339,6 +346,9 @@ _FLAGS: dict[str, str] = {
     "top": "--top",
     "model": "--model",
     "parties": "--parties",
+    "voc.surveys.files": "--surveys",
+    "voc.surveys.columns": "--survey-map",
+    "voc.surveys.survey_type": "--survey-type",
 }
 _SECTIONS: tuple[tuple[str, Any], ...] = (
     ("read", ReadOptions),
@@ -346,6 +356,7 @@ _SECTIONS: tuple[tuple[str, Any], ...] = (
     ("finder", FinderOptions),
     ("conformance", ConformanceOptions),
     ("incentives", IncentiveOptions),
+    ("voc", VocOptions),
 )
 
 
@@ -401,10 +412,11 @@ def _shown(value: Any) -> str:
 
 
 def _attribute_docs(cls: type) -> dict[str, str]:
-    """``name: text`` of a numpydoc ``Attributes`` section (``a, b:`` documents both), one line each."""
+    """``name: text`` of a numpydoc ``Attributes`` section (``a, b:`` documents both), one line each, and
+    of ``#:`` comments above a field (Sphinx's attribute comments)."""
     doc = inspect.getdoc(cls) or ""
     match = re.search(r"Attributes\n-+\n(.*?)(?:\n\S[^\n]*\n-+\n|\Z)", doc, re.S)
-    out: dict[str, str] = {}
+    out: dict[str, str] = _comment_docs(cls)
     if not match:
         return out
     names: list[str] = []
@@ -416,6 +428,26 @@ def _attribute_docs(cls: type) -> dict[str, str]:
         elif line.startswith(" ") and names:
             for n in names:
                 out[n] = (out[n] + " " + line.strip()).strip()
+    return out
+
+
+def _comment_docs(cls: type) -> dict[str, str]:
+    """``#: text`` lines right above ``name: type = default`` in the class body."""
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    out: dict[str, str] = {}
+    comment: list[str] = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#:"):
+            comment.append(stripped[2:].strip())
+            continue
+        field_match = re.match(r"(\w+)\s*:", stripped)
+        if comment and field_match:
+            out[field_match.group(1)] = " ".join(comment)
+        comment = []
     return out
 
 

@@ -21,6 +21,7 @@ from .metrics import Metrics, MetricsDoc
 from .process.conformance import ConformanceDoc
 from .process.flow import FlowDoc
 from .quality import DataQuality, DataQualityDoc
+from .voc import VocDoc, empty_voc
 
 
 class DiagnosisDocument(TypedDict):
@@ -37,6 +38,7 @@ class DiagnosisDocument(TypedDict):
     metrics: MetricsDoc
     flow: FlowDoc
     all_findings: list[FindingDoc]
+    voc: VocDoc
 
 
 #: Where ``diagnosis.json`` holds customer and contact identifiers, from its types.
@@ -57,6 +59,7 @@ class Diagnosis:
     options: dict[str, Any] = field(default_factory=dict)
     all_findings: list[FindingDoc] = field(default_factory=list)
     data_quality: DataQuality = field(default_factory=DataQuality)
+    voc: VocDoc = field(default_factory=empty_voc)
     # The rows behind the numbers (``cxray.exports``), captured before the engine may close. Private:
     # not in ``to_dict`` (the JSON holds aggregates) nor in the repr (millions of rows).
     _contacts: pa.Table | None = field(default=None, repr=False, compare=False)
@@ -86,6 +89,7 @@ class Diagnosis:
             "metrics": self.metrics.to_dict(),
             "flow": self.flow,
             "all_findings": self.all_findings,
+            "voc": self.voc,
         }
 
     def to_json(self) -> str:

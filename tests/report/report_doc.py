@@ -240,6 +240,7 @@ def make_doc() -> dict[str, Any]:
         },
         "incentives": {},
         "conformance": {},
+        "voc": make_voc(),
     }  # fmt: skip
     for b in breakdowns:
         b.setdefault("customer_days_waited", 0.0)
@@ -270,3 +271,65 @@ def make_doc() -> dict[str, Any]:
         for part in values.values():
             part["n_edges"] = len(part["dfg"])
     return copy.deepcopy(doc)
+
+
+def make_voc() -> dict[str, Any]:
+    """A VoC section with one drop beyond noise, one breakdown felt, two steps and a contact alert whose
+    comment is hostile (escaping) and names a contact (redaction)."""
+    return {
+        "available": True,
+        "input": {
+            "sources": ["event log", "surveys.csv"], "rows_read": 1210, "rows_kept": 1200, "rows_rejected": 10,
+            "rejected_by_reason": {"score outside the survey type's scale": 10},
+            "rejected_examples": [{"source": "surveys.csv", "row": 7, "column": "score", "value": "11",
+                                   "reason": "score outside the survey type's scale"}],
+            "by_type": {"csat": 1000, "nps": 200}, "matched_by_contact": 1100, "matched_by_customer": 60,
+            "unmatched": 40,
+        },
+        "scales": {"nps": [0, 10], "csat": [1, 5], "ces": [1, 7]},
+        "scores": [
+            {"survey_type": "csat", "metric": "csat_top2", "dimension": "overall", "value_key": None, "week": None,
+             "responses": 1000, "value": 0.71, "lower": 0.68, "upper": 0.74},
+            {"survey_type": "nps", "metric": "nps", "dimension": "overall", "value_key": None, "week": None,
+             "responses": 200, "value": 12.5, "lower": 1.5, "upper": 23.5},
+        ],
+        "alerts": [
+            {"metric": "csat_top2", "segment": {"queue": "Tier 1"}, "period_start": "2024-02-12", "value": 0.41,
+             "expected": 0.72, "lower": 0.55, "upper": 0.86, "responses": 80, "bad_share": 0.59,
+             "expected_bad_share": 0.28, "bad_limit": 0.45, "sigma_z": 1.0, "p_value": 1e-9, "q_value": 1e-7,
+             "explained_by": None},
+        ],
+        "alert_stats": {"tests": 120, "segments": 9, "alerts": 1, "method": "Laney p′ chart ...", "fdr": 0.05},
+        "pairings": [
+            {"metric": "csat_top2", "segment": {"queue": "Tier 1"}, "period_start": "2024-02-12",
+             "operations": [{"metric": "repeat_contact_rate", "week": 0.2, "rest": 0.19, "z": 0.3, "worse": False}],
+             "operations_moved": False,
+             "reading": "survey movement, not a business change: repeat contacts, transfers and cost per "
+                        "contact did not move that week"},
+        ],
+        "contact_alerts": [
+            {"response_id": 9, "contact_id": "C-10023", "customer_id": "U-77", "ts": "2024-02-13T10:00:00",
+             "survey_type": "csat", "score": 1.0, "sentiment": -0.8,
+             "verbatim": "<script>alert('voc')</script> nobody called me back", "reason": "billing"},
+        ],
+        "contact_alerts_total": 1,
+        "sentiment": {"method": "VADER 3.3.2 (MIT), lexicon-based, English", "scored": 600, "distinct_texts": 410},
+        "steps": [
+            {"activity": "Authenticate", "kind": "authenticate", "theme": "verification", "verbatims": 40,
+             "negative_share": 0.6, "mean_score": 2.1, "examples": ["Had to give my details twice <b>again</b>"]},
+            {"activity": "Transfer", "kind": "transfer", "theme": "transfer", "verbatims": 25,
+             "negative_share": 0.7, "mean_score": 2.4, "examples": ["Passed around"]},
+        ],
+        "verbatim_stats": {"verbatims": 600, "mapped": 560, "unplaced": 10, "unmapped": 30,
+                           "by_theme": {"verification": 40, "transfer": 25}},
+        "breakdowns": [
+            {"rank": 1, "code": "TR01", "title": "Queue Tier 1 transfers billing contacts onward",
+             "survey_type": "csat", "metric": "csat_top2", "affected": {"responses": 120, "value": 0.5},
+             "unaffected": {"responses": 880, "value": 0.74}, "difference": -0.24, "lower": -0.33,
+             "upper": -0.15, "verdict": "felt"},
+        ],
+        "lead_lag": {"leading": "fcr", "lagging": "csat_top2", "weeks": ["2024-01-01", "2024-01-08"],
+                     "leading_series": [0.7, 0.72], "lagging_series": [0.7, 0.71], "best_lag_weeks": None,
+                     "correlation": None,
+                     "reading": "too few weeks with both first-contact resolution and survey scores to pair them"},
+    }  # fmt: skip

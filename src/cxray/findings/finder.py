@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
+import pyarrow as pa
 from typing_extensions import TypedDict
 
 from .. import schema as S
@@ -132,6 +133,7 @@ def find_breakdowns(
     finder: FinderOptions = FinderOptions(),
     quality: DataQuality | None = None,
     incentives: IncentiveAssessment | None = None,
+    keep_contacts: bool = False,
 ) -> FinderResult:
     """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
 
@@ -140,7 +142,9 @@ def find_breakdowns(
     ``journeys`` must have been built (``journeys.build_journeys``) with the same options and costs.
     ``quality``: what the data-quality guards found (opening hours keep closed-hour contacts out of the
     abandonment hot spots). ``incentives``: the run's incentives assessment, which the IN detectors read
-    (staged on demand with the default parties when None).
+    (staged on demand with the default parties when None). ``keep_contacts`` leaves the table
+    ``finding_contacts`` (``code, title, contact_id``): the contacts each finding claims avoidable work
+    on, before de-duplication, for analyses that compare them with the rest (the voice of the customer).
     """
     if top < 1:
         raise ConfigError(f"top must be >= 1, got {top}")
@@ -165,11 +169,41 @@ def find_breakdowns(
             priced = _price(engine, found, finder)
         except EngineError as exc:
             raise _claims_error(engine, found, exc) from exc
+        if keep_contacts:
+            _keep_contacts(engine, found)
     finally:
         ctx.close()
         engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
     basis = "handle_time" if ctx.facts.has_duration else "estimated_from_touches"
     return _summarise(engine, priced, top, finder, costs, basis, roles)
+
+
+#: The contacts each finding claims (``find_breakdowns(keep_contacts=True)``).
+FINDING_CONTACTS = "finding_contacts"
+
+
+def _keep_contacts(engine: Engine, found: list[Finding]) -> None:
+    names = pa.table(
+        {
+            "fid": pa.array(range(len(found)), pa.int64()),
+            "code": pa.array([f.code for f in found], pa.string()),
+            "title": pa.array([f.title for f in found], pa.string()),
+        }
+    )
+    engine.register("_cx_fx_names", names)
+    try:
+        has_claims = engine.has_table(CLAIMS)
+        engine.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {FINDING_CONTACTS} AS
+            SELECT DISTINCT n.code, n.title, c.contact_id FROM {CLAIMS} c JOIN _cx_fx_names n USING (fid)
+            """
+            if has_claims
+            else f"CREATE OR REPLACE TEMP TABLE {FINDING_CONTACTS} "
+            "(code VARCHAR, title VARCHAR, contact_id VARCHAR)"
+        )
+    finally:
+        engine.unregister("_cx_fx_names")
 
 
 def _detect(detector: Detector, ctx: DetectorContext) -> list[Finding]:

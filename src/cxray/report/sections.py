@@ -27,6 +27,7 @@ from . import view
 from .conformance_view import conformance_view
 from .incentives_view import incentives_view
 from .plan_page import plan_view
+from .voc_view import voc_view
 
 if TYPE_CHECKING:
     from ..diagnosis import DiagnosisDocument
@@ -73,6 +74,12 @@ SECTIONS: Final[tuple[ReportSection, ...]] = (
         "Incentives",
         "Incentives vs outcomes",
         lambda doc: {"incentives": incentives_view(doc)},
+    ),
+    ReportSection(
+        "voc",
+        "Customer voice",
+        "What customers say, where the work breaks",
+        lambda doc: {"voc": voc_view(doc)},
     ),
     ReportSection(
         "metrics", "Metrics", "Core metrics", lambda doc: {"definitions": doc["metrics"]["definitions"]}

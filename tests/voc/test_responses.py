@@ -1,0 +1,145 @@
+"""Survey responses in: files found by their columns or mapped by hand, every bad row rejected with its
+reason and counted, each response matched to its contact by contact id, else by customer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cxray import DiagnoseOptions, diagnose
+from cxray.cli import app
+from cxray.engine import Engine
+from cxray.errors import ConfigError, InputError
+from cxray.io.options import ReadOptions
+from cxray.voc import VocOptions
+from cxray.voc.responses import RESPONSES, SurveyOptions, build_responses
+
+EVENTS = """contact_id,timestamp,activity,customer_id,channel,queue,team,reason,outcome,duration_s
+c1,2024-03-04T09:00:00,Call start,u1,phone,billing,tier1,bill,,
+c1,2024-03-04T09:05:00,Call end,u1,phone,billing,tier1,bill,resolved,300
+c2,2024-03-05T10:00:00,Chat start,u2,chat,tech,tier2,wifi,,
+c2,2024-03-05T10:09:00,Chat end,u2,chat,tech,tier2,wifi,resolved,540
+c3,2024-03-06T11:00:00,Call start,u3,phone,billing,tier1,bill,,
+c3,2024-03-06T11:04:00,Call end,u3,phone,billing,tier1,bill,resolved,240
+"""
+SURVEYS = """Interaction ID,Customer,Responded At,NPS,Comment
+c1,u1,2024-03-04 12:00,9,quick and helpful
+c2,u2,2024-03-05 12:00,11,out of range
+,,2024-03-05 12:00,5,no id at all
+,u3,2024-03-06 18:00,3,matched by customer
+c9,u9,2024-03-06 18:00,7,nobody we know
+c1,u1,not a time,8,
+c1,u1,2024-03-07,EMPTY,
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    events, surveys = tmp_path / "events.csv", tmp_path / "surveys.csv"
+    events.write_text(EVENTS, encoding="utf-8")
+    surveys.write_text(SURVEYS, encoding="utf-8")
+    return events, surveys
+
+
+def _staged(events: Path, options: SurveyOptions):
+    engine = Engine(threads=2)
+    diagnose(events, engine=engine)  # leaves events and contacts in the engine
+    return engine, build_responses(engine, options, read=ReadOptions())
+
+
+def test_a_survey_file_is_read_checked_and_matched(files):
+    events, surveys = files
+    engine, doc = _staged(events, SurveyOptions(files=(str(surveys),)))
+    try:
+        assert doc is not None
+        assert (doc["rows_read"], doc["rows_kept"], doc["rows_rejected"]) == (7, 3, 4)
+        assert doc["rejected_by_reason"] == {
+            "score outside the survey type's scale": 1,
+            "no contact or customer id": 1,
+            "timestamp missing or not a time": 1,
+            "score missing or not a number": 1,
+        }
+        first = doc["rejected_examples"][0]
+        assert first == {"source": str(surveys), "row": 2, "column": "score", "value": "11",
+                         "reason": "score outside the survey type's scale"}  # fmt: skip
+        assert (doc["matched_by_contact"], doc["matched_by_customer"], doc["unmatched"]) == (1, 1, 1)
+        rows = {r["verbatim"]: r for r in engine.rows(f"SELECT * FROM {RESPONSES}")}
+        assert rows["matched by customer"]["contact_id"] == "c3"  # u3's latest contact before the response
+        assert (
+            rows["matched by customer"]["queue"] == "billing"
+            and rows["matched by customer"]["reason"] == "bill"
+        )
+        assert rows["nobody we know"]["contact_id"] is None and rows["nobody we know"]["queue"] is None
+        assert {r["survey_type"] for r in rows.values()} == {"nps"}  # said by the score column's name
+        assert doc["by_type"] == {"nps": 3}
+    finally:
+        engine.close()
+
+
+def test_columns_can_be_mapped_by_hand_and_a_type_given(files, tmp_path):
+    events, _ = files
+    odd = tmp_path / "odd.csv"
+    odd.write_text("ref,when,Q7 rating\nc1,2024-03-04 12:00,4\nc2,2024-03-05 12:00,2\n", encoding="utf-8")
+    columns = {"contact_id": "ref", "timestamp": "when", "score": "Q7 rating"}
+    options = SurveyOptions(files=(str(odd),), columns=columns, survey_type="csat")
+    engine, doc = _staged(events, options)
+    engine.close()
+    assert doc is not None and doc["rows_kept"] == 2 and doc["by_type"] == {"csat": 2}
+
+
+def test_a_file_that_cannot_say_its_survey_type_or_has_no_score_is_an_input_error(files, tmp_path):
+    events, _ = files
+    untyped = tmp_path / "untyped.csv"
+    untyped.write_text("contact_id,timestamp,score\nc1,2024-03-04 12:00,4\n", encoding="utf-8")
+    no_score = tmp_path / "no_score.csv"
+    no_score.write_text("contact_id,timestamp,comment\nc1,2024-03-04 12:00,hi\n", encoding="utf-8")
+    for path, message in ((untyped, "--survey-type"), (no_score, "no score column")):
+        engine = Engine(threads=2)
+        try:
+            diagnose(events, engine=engine)
+            with pytest.raises(InputError, match=message) as caught:
+                build_responses(engine, SurveyOptions(files=(str(path),)), read=ReadOptions())
+            assert str(path) in str(caught.value)
+        finally:
+            engine.close()
+
+
+def test_bad_survey_options_are_config_errors():
+    with pytest.raises(ConfigError, match="unknown field 'rating'"):
+        SurveyOptions(columns={"rating": "x"})
+    with pytest.raises(ConfigError, match="survey_type"):
+        SurveyOptions(survey_type="stars")
+
+
+def test_a_log_without_surveys_says_so(files):
+    events, _ = files
+    voc = diagnose(events).to_dict()["voc"]
+    assert voc["available"] is False and voc["input"] is None and voc["alerts"] == []
+
+
+def test_the_diagnosis_carries_the_voc_of_a_survey_file(files):
+    events, surveys = files
+    options = DiagnoseOptions(voc=VocOptions(surveys=SurveyOptions(files=(str(surveys),))))
+    voc = diagnose(events, options).to_dict()["voc"]
+    assert voc["available"] and voc["input"]["rows_kept"] == 3
+    assert voc["sentiment"]["scored"] == 3 and voc["verbatim_stats"]["verbatims"] == 3
+    overall = [s for s in voc["scores"] if s["dimension"] == "overall" and s["week"] is None]
+    assert [(s["metric"], s["responses"]) for s in overall] == [("nps", 3)]
+
+
+def test_cli_surveys_flags_reach_the_diagnosis(files, tmp_path):
+    events, surveys = files
+    out = tmp_path / "out"
+    args = ["diagnose", str(events), "--surveys", str(surveys), "--survey-map", "verbatim=Comment",
+            "--out", str(out), "-q"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["voc"]["input"]["rows_rejected"] == 4
+    assert doc["options"]["voc"]["surveys"]["columns"] == {"verbatim": "Comment"}
+    assert "Customer voice" in (out / "report.html").read_text(encoding="utf-8")
+    bad = CliRunner().invoke(app, ["diagnose", str(events), "--survey-type", "stars", "--out", str(out)])
+    assert bad.exit_code != 0 and "survey_type" in bad.output
