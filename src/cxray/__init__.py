@@ -2,7 +2,7 @@
 
 The public API is small on purpose: :func:`diagnose` reads event files (or an Arrow table) into a
 :class:`Diagnosis`, and :func:`write_outputs` writes it as ``diagnosis.json``, ``report.html`` and the
-rows behind them, ``contacts.parquet`` and ``journeys.parquet``. Here on a small simulated centre, its
+rows behind them, ``contacts.parquet``, ``journeys.parquet`` and ``touchpoints.csv``. Here on a small simulated centre, its
 events written to a CSV file as an export would be:
 
 >>> import tempfile
@@ -15,7 +15,7 @@ events written to a CSV file as an export would be:
 ...     diagnosis = cxray.diagnose(calls, engine=engine)
 ...     paths = cxray.write_outputs(diagnosis, Path(tmp) / "out", engine=engine)
 ...     sorted(path.name for path in paths.values())
-['contacts.parquet', 'diagnosis.json', 'journeys.parquet', 'report.html']
+['contacts.parquet', 'diagnosis.json', 'journeys.parquet', 'report.html', 'touchpoints.csv']
 
 Every row read is accounted for: kept, rejected (with its reason, in ``rejected.csv``) or a duplicate.
 

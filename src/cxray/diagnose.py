@@ -226,7 +226,15 @@ def diagnose_tables(
         assessment.close()  # after pricing: the incentive findings' claims read its staged table
     progress.step("listening to customers")
     kinds = StepKinds.from_yaml(analysis.step_kinds) if analysis.step_kinds else StepKinds.builtin()
-    voc = assess_voc(engine, surveys, options.voc, breakdowns=found["breakdowns"], step_kinds=kinds)
+    voc = assess_voc(
+        engine,
+        surveys,
+        options.voc,
+        breakdowns=found["breakdowns"],
+        step_kinds=kinds,
+        findings=found["all_findings"],
+        parties=options.parties,
+    )
     release_ordered_events(engine)  # the shared sort of the events: its memory goes back
 
     progress.step("collecting contacts and journeys")

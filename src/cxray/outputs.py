@@ -1,5 +1,5 @@
-"""The outputs of a run: ``diagnosis.json``, ``report.html``, the Parquet rows and ``rejected.csv``,
-written whole or not at all, redacted on request.
+"""The outputs of a run: ``diagnosis.json``, ``report.html``, the Parquet rows, ``rejected.csv`` and
+``touchpoints.csv``, written whole or not at all, redacted on request.
 
 Above the report (it renders the page) and below the CLI, which calls :func:`check_out_dir` before the
 work and :func:`write_outputs` after it.
@@ -17,6 +17,8 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow.csv as pacsv
+
 from .diagnosis import Diagnosis
 from .engine import Engine
 from .errors import ConfigError, CxrayError
@@ -26,6 +28,7 @@ from .io.canonical import REJECTED
 from .progress import Progress, Silent
 from .redact import Redactor, strings
 from .report import render_html
+from .voc.touchpoints import touchpoints_table
 
 if TYPE_CHECKING:
     from .diagnosis import DiagnosisDocument
@@ -39,6 +42,7 @@ OUTPUT_FILES: dict[str, str] = {
     "contacts": "contacts.parquet",
     "journeys": "journeys.parquet",
     "rejected": "rejected.csv",
+    "touchpoints": "touchpoints.csv",
 }
 #: The files of a plan (``cxray plan``, or ``cxray diagnose --context`` beside the diagnosis): ``briefs``
 #: is a folder of one Markdown brief per initiative on the roadmap.
@@ -225,6 +229,14 @@ def _write_all(
     for name, table in zip(("contacts", "journeys"), rows, strict=True):
         write_parquet(table, folder / OUTPUT_FILES[name])
     written = ["json", "html", "contacts", "journeys"]
+    if doc["voc"]["touchpoints"]:
+        table = touchpoints_table(doc["voc"]["touchpoints"])
+        if redactor is not None:
+            from .exports import mask_text_columns
+
+            [table] = mask_text_columns([table], redactor.text)
+        pacsv.write_csv(table, folder / OUTPUT_FILES["touchpoints"])
+        written.append("touchpoints")
     if plan is not None:
         written += _write_plan(plan, folder)
     if diagnosis.input.rows_rejected:

@@ -314,6 +314,8 @@ def make_voc() -> dict[str, Any]:
         ],
         "contact_alerts_total": 1,
         "sentiment": {"method": "VADER 3.3.2 (MIT), lexicon-based, English", "scored": 600, "distinct_texts": 410},
+        "sentiment_by": {"queue": [{"value": "Tier 1", "responses": 300, "verbatims": 200, "mean_sentiment": -0.2,
+                                    "negative_share": 0.4}]},
         "steps": [
             {"activity": "Authenticate", "kind": "authenticate", "theme": "verification", "verbatims": 40,
              "negative_share": 0.6, "mean_score": 2.1, "examples": ["Had to give my details twice <b>again</b>"]},
@@ -328,8 +330,23 @@ def make_voc() -> dict[str, Any]:
              "unaffected": {"responses": 880, "value": 0.74}, "difference": -0.24, "lower": -0.33,
              "upper": -0.15, "verdict": "felt"},
         ],
+        "touchpoints": [make_touchpoint()],
         "lead_lag": {"leading": "fcr", "lagging": "csat_top2", "weeks": ["2024-01-01", "2024-01-08"],
                      "leading_series": [0.7, 0.72], "lagging_series": [0.7, 0.71], "best_lag_weeks": None,
                      "correlation": None,
                      "reading": "too few weeks with both first-contact resolution and survey scores to pair them"},
+    }  # fmt: skip
+
+
+def make_touchpoint() -> dict[str, Any]:
+    """One touchpoint of the blueprint, its owner's name hostile (escaping)."""
+    return {
+        "touchpoint": "queue_wait", "activities": ["Queue wait"], "channel": "phone",
+        "owner": "<img src=x onerror=alert(1)>", "actor_type": "system", "lane": "support systems",
+        "trigger": {"touchpoint": "authenticate", "channel": "phone", "owner": "ivr", "share": 0.8}, "contacts": 900, "events": 950,
+        "median_step": 3.0, "expected_s": 120.0, "median_s": 240.0, "p90_s": 900.0,
+        "duration_basis": "time to next event", "breaches_sla": 0.6, "ideal_outcome": "answered quickly",
+        "measured_by": "handle time", "handoffs_in": [], "handoffs_out": [],
+        "findings": [{"code": "AB01", "title": "Abandonment peak", "rank": 2}], "findings_total": 1,
+        "voice": None,
     }  # fmt: skip

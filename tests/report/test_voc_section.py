@@ -54,3 +54,11 @@ def test_scores_read_in_their_own_unit():
     assert (score(0.714, "csat_top2"), score(12.4, "nps"), score(5.21, "ces_mean"), score(None, "nps")) == (
         "71.4%", "+12", "5.21", "—",
     )  # fmt: skip
+
+
+def test_the_touchpoint_map_is_drawn_with_or_without_surveys_and_escapes_owners():
+    doc = make_doc()
+    for voc in (doc["voc"], {**empty_voc(), "touchpoints": doc["voc"]["touchpoints"]}):
+        body = _section(render_html({**doc, "voc": voc}))
+        assert "Touchpoint map" in body and "queue_wait" in body and "touchpoints.csv" in body
+        assert "<img src=x" not in body and "&lt;img src=x" in body

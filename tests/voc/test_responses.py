@@ -141,5 +141,8 @@ def test_cli_surveys_flags_reach_the_diagnosis(files, tmp_path):
     assert doc["voc"]["input"]["rows_rejected"] == 4
     assert doc["options"]["voc"]["surveys"]["columns"] == {"verbatim": "Comment"}
     assert "Customer voice" in (out / "report.html").read_text(encoding="utf-8")
+    touchpoints = (out / "touchpoints.csv").read_text(encoding="utf-8").splitlines()
+    assert touchpoints[0].startswith('"touchpoint","activities","channel","owner"')
+    assert len(touchpoints) - 1 == len(doc["voc"]["touchpoints"]) > 0
     bad = CliRunner().invoke(app, ["diagnose", str(events), "--survey-type", "stars", "--out", str(out)])
     assert bad.exit_code != 0 and "survey_type" in bad.output

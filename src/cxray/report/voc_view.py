@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .blueprint_view import blueprint_view
 from .fmt import fmt
 
 #: How each score metric is labelled and formatted.
@@ -22,6 +23,8 @@ METRIC_LABELS = {
 # Steps listed, most talked-about first.
 _STEPS = 8
 _CONTACT_ALERTS = 5
+# Touchpoints drawn as swimlanes (touchpoints.csv holds every one).
+_BLUEPRINT = 40
 
 
 def score(value: Any, metric: str) -> str:
@@ -98,6 +101,8 @@ def voc_view(doc: Mapping[str, Any]) -> dict[str, Any] | None:
         "contact_alerts_total": v["contact_alerts_total"],
         "lead_lag": v["lead_lag"],
         "sentiment": v["sentiment"],
+        "blueprint": blueprint_view(v["touchpoints"][:_BLUEPRINT]),
+        "touchpoints_total": len(v["touchpoints"]),
     }
 
 

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing_extensions import TypedDict
 
 from ..engine import Engine
+from ..findings.base import FindingDoc
 from ..findings.finder import FINDING_CONTACTS, BreakdownDoc
+from ..incentives.parties import Party
 from ..io.options import ReadOptions
 from ..process.step_kinds import StepKinds
 from .alerts import AlertDoc, AlertOptions, AlertStats, ContactAlertDoc, contact_alerts, score_alerts
@@ -34,7 +36,8 @@ from .perception import (
 )
 from .responses import RESPONSES, SCALES, SurveyInputDoc, SurveyOptions, build_responses
 from .scores import ScoreRow, segment_scores
-from .sentiment import SentimentStats, add_sentiment
+from .sentiment import SentimentSegment, SentimentStats, add_sentiment, sentiment_by
+from .touchpoints import TouchpointDoc, touchpoint_map
 from .verbatims import VERBATIM_STEPS, StepVoiceDoc, VerbatimStats, map_verbatims
 
 #: The segments scores, alerts and sentiment are cut by (columns of ``voc_responses``).
@@ -61,6 +64,9 @@ class VocOptions:
     surveys: SurveyOptions = field(default_factory=SurveyOptions)
     alerts: AlertOptions = field(default_factory=AlertOptions)
     contact_alerts: ContactAlertOptions = field(default_factory=ContactAlertOptions)
+    #: Expected duration in seconds of a touchpoint (its step kind or activity name), for the touchpoint
+    #: map's SLA column, e.g. ``{"queue_wait": 120, "authenticate": 60}``.
+    slas: dict[str, float] = field(default_factory=dict)
 
 
 class VocDoc(TypedDict):
@@ -76,10 +82,15 @@ class VocDoc(TypedDict):
     contact_alerts: list[ContactAlertDoc]
     contact_alerts_total: int
     sentiment: SentimentStats | None
+    #: Sentiment of the verbatims by segment: {dimension: [{value, responses, verbatims, ...}]}.
+    sentiment_by: dict[str, list[SentimentSegment]]
     steps: list[StepVoiceDoc]
     verbatim_stats: VerbatimStats | None
     breakdowns: list[BreakdownVoiceDoc]
     lead_lag: LeadLagDoc | None
+    #: The service blueprint: every touchpoint (step kind x channel x owner), most contacts first; the
+    #: report draws the first 40 as swimlanes, ``touchpoints.csv`` holds all.
+    touchpoints: list[TouchpointDoc]
 
 
 def stage_voc(engine: Engine, options: VocOptions, *, read: ReadOptions) -> SurveyInputDoc | None:
@@ -94,12 +105,23 @@ def assess_voc(
     *,
     breakdowns: Sequence[BreakdownDoc],
     step_kinds: StepKinds,
+    findings: Sequence[FindingDoc] = (),
+    parties: Sequence[Party] | None = None,
 ) -> VocDoc:
     """Everything the voice of the customer says, once ``stage_voc`` staged the responses and the
-    breakdowns were found (with ``keep_contacts`` when there were responses)."""
+    breakdowns were found (with ``keep_contacts`` when there were responses). The touchpoint map is
+    drawn whether or not there are responses: without them it has no voice column."""
+
+    def touchpoints() -> list[TouchpointDoc]:
+        return touchpoint_map(
+            engine, step_kinds=step_kinds, findings=findings, parties=parties, slas=options.slas, limit=None
+        )
 
     if staged is None or not staged["rows_kept"]:
-        return empty_voc(staged)
+        try:
+            return {**empty_voc(staged), "touchpoints": touchpoints()}
+        finally:
+            release_voc(engine)
     try:
         sentiment = add_sentiment(engine, RESPONSES)
         steps, verbatim_stats = map_verbatims(engine, RESPONSES, step_kinds=step_kinds)
@@ -125,10 +147,12 @@ def assess_voc(
             "contact_alerts": flagged,
             "contact_alerts_total": total,
             "sentiment": sentiment,
+            "sentiment_by": {d: sentiment_by(engine, RESPONSES, d) for d in DIMENSIONS},
             "steps": steps,
             "verbatim_stats": verbatim_stats,
             "breakdowns": breakdown_voice(engine, breakdowns),
             "lead_lag": lead_lag(engine),
+            "touchpoints": touchpoints(),  # before release: it reads the verbatims placed on steps
         }
     finally:
         release_voc(engine)
@@ -147,10 +171,12 @@ def empty_voc(staged: SurveyInputDoc | None = None) -> VocDoc:
         "contact_alerts": [],
         "contact_alerts_total": 0,
         "sentiment": None,
+        "sentiment_by": {},
         "steps": [],
         "verbatim_stats": None,
         "breakdowns": [],
         "lead_lag": None,
+        "touchpoints": [],
     }
 
 
