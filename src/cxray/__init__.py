@@ -2,8 +2,8 @@
 
 The public API is small on purpose: :func:`diagnose` reads event files (or an Arrow table) into a
 :class:`Diagnosis`, and :func:`write_outputs` writes it as ``diagnosis.json``, ``report.html`` and the
-rows behind them, ``contacts.parquet``, ``journeys.parquet`` and ``touchpoints.csv``. Here on a small simulated centre, its
-events written to a CSV file as an export would be:
+rows behind them, ``contacts.parquet``, ``journeys.parquet`` and ``touchpoints.csv``. Here on a small
+simulated centre, its events written to a CSV file as an export would be:
 
 >>> import tempfile
 >>> from pathlib import Path

@@ -123,6 +123,17 @@ class Engine:
         with self._errors(f"unregister {name}"):
             self.con.unregister(name)
 
+    def copy_in(self, name: str, table: pa.Table, *, temp: bool = True) -> None:
+        """Materialise an Arrow table as the (temporary) table ``name``, replacing one of that name: the
+        Arrow data may go once this returns, unlike with :meth:`register`."""
+        view = f"_cx_copy_in_{name}"
+        self.register(view, table)
+        try:
+            kind = "TEMP TABLE" if temp else "TABLE"
+            self.execute(f"CREATE OR REPLACE {kind} {ident(name)} AS SELECT * FROM {ident(view)}")
+        finally:
+            self.unregister(view)
+
     def columns(self, table: str) -> list[str]:
         """Column names of a table or view, in order."""
         return [r[0] for r in self.fetchall(f"DESCRIBE {ident(table)}")]

@@ -257,12 +257,7 @@ def stage_step_kinds(
             STEP_KIND: pa.array([found[n] for n in names], pa.string()),
         }
     )
-    arrow_name = f"{table}_arrow"
-    engine.register(arrow_name, staged)
-    try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT * FROM {ident(arrow_name)}")
-    finally:
-        engine.unregister(arrow_name)
+    engine.copy_in(table, staged)
     return table
 
 

@@ -225,12 +225,7 @@ def map_verbatims(
             "rank": pa.array(rows["rank"], pa.int32()),
         }
     )
-    arrow_name = f"{_TEXTS}_arrow"
-    engine.register(arrow_name, staged)
-    try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {_TEXTS} AS SELECT * FROM {arrow_name}")
-    finally:
-        engine.unregister(arrow_name)
+    engine.copy_in(_TEXTS, staged)
     try:
         _place(engine, t, step_kinds)
         stats = _stats(engine, t, has_text)
