@@ -62,3 +62,15 @@ def test_the_touchpoint_map_is_drawn_with_or_without_surveys_and_escapes_owners(
         body = _section(render_html({**doc, "voc": voc}))
         assert "Touchpoint map" in body and "queue_wait" in body and "touchpoints.csv" in body
         assert "<img src=x" not in body and "&lt;img src=x" in body
+
+
+def test_a_box_turns_red_for_a_ranked_breakdown_not_for_any_finding():
+    from cxray.report.blueprint_view import blueprint_view
+
+    tp = make_doc()["voc"]["touchpoints"][0]
+    unranked = {**tp, "findings": [{"code": "LP01", "title": "a finding below the top", "rank": None}],
+                "breaches_sla": 0.0}  # fmt: skip
+    (box,) = [b for lane in blueprint_view([unranked])["lanes"] for b in lane["boxes"]]
+    assert box["findings"] == 1 and box["breakdowns"] == [] and not box["slow"]
+    (ranked,) = [b for lane in blueprint_view([tp])["lanes"] for b in lane["boxes"]]
+    assert ranked["breakdowns"] == [2]

@@ -68,6 +68,9 @@ def _box(t: Mapping[str, Any], column: int) -> dict[str, Any]:
         "breaches": fmt(breaches, "pct") if breaches is not None else None,
         "slow": breaches is not None and breaches >= BREACH_FLAG,
         "findings": findings,
+        # The ranked breakdowns that touch it: these, not every finding, turn a box red (on a real log
+        # with many teams most touchpoints carry some finding, and a map all in red says nothing).
+        "breakdowns": sorted({int(f["rank"]) for f in t.get("findings") or [] if f.get("rank") is not None}),
         "finding_titles": [str(f.get("title")) for f in t.get("findings") or []],
         "voice": (
             {
