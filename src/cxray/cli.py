@@ -360,7 +360,14 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
     days: Annotated[int | None, typer.Option(help="Days to simulate (default: the scenario's).")] = None,
     customers: Annotated[int | None, typer.Option(help="Customers (default: the scenario's).")] = None,
-    format_: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv, parquet, or amazon-connect-ctr (the phone and chat contacts as Amazon Connect contact "
+            "records, contact-records.jsonl.gz; see docs/adapters.md).",
+        ),
+    ] = "csv",
     artefacts: Annotated[
         bool,
         typer.Option(
@@ -376,8 +383,8 @@ def simulate(
     from .simulate import simulate as run_simulation
 
     try:
-        if format_ not in ("csv", "parquet"):
-            raise ConfigError(f"--format must be csv or parquet, got {format_!r}")
+        if format_ not in ("csv", "parquet", "amazon-connect-ctr"):
+            raise ConfigError(f"--format must be csv, parquet or amazon-connect-ctr, got {format_!r}")
         result = run_simulation(
             load_scenario(scenario),
             seed=seed,

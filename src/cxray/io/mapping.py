@@ -68,6 +68,8 @@ class Mapping:
     tz: str | None = None
     events: tuple[WideEvent, ...] = ()
     auto: bool = True  # unmapped canonical columns matched by name and by XES key
+    reader: str | None = None  # a platform adapter (or registered format) reading the source, not its suffix
+    reader_options: dict[str, str] = field(default_factory=dict)  # that reader's own settings
 
     def __post_init__(self) -> None:
         _check_canonical(self.columns, "columns")
@@ -96,6 +98,9 @@ class Mapping:
             kwargs["columns"] = _columns(data.get("columns") or {})
             kwargs["constants"] = _str_dict(data.get("constants") or {})
             kwargs["outcome_values"] = _str_dict(data.get("outcome_values") or {})
+            kwargs["reader_options"] = _str_dict(data.get("reader_options") or {})
+            if data.get("reader") is not None:
+                kwargs["reader"] = str(data["reader"])
             kwargs["value_maps"] = {
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}
                 for k, v in (data.get("value_maps") or {}).items()
@@ -150,11 +155,14 @@ class Mapping:
             base = cls()
         elif str(spec) in builtin_mappings():
             base = cls.builtin(str(spec))
+        elif str(spec) in _adapters():  # a platform adapter: its reader names the canonical columns itself
+            base = cls(name=str(spec), reader=str(spec))
         elif Path(spec).is_file():
             base = cls.from_yaml(spec)
         else:
             raise ConfigError(
-                f"mapping {str(spec)!r} is neither a built-in ({', '.join(builtin_mappings())}) nor a file"
+                f"mapping {str(spec)!r} is neither a built-in ({', '.join(builtin_mappings())}), "
+                f"a platform adapter ({', '.join(_adapters())}) nor a file"
             )
         return base.merged(columns=columns, outcomes=outcomes)
 
@@ -196,6 +204,13 @@ _MAPPINGS = resources.files("cxray.io") / "mappings"
 def builtin_mappings() -> list[str]:
     """Names of the built-in mappings, sorted."""
     return sorted(p.name.removesuffix(".yaml") for p in _MAPPINGS.iterdir() if p.name.endswith(".yaml"))
+
+
+def _adapters() -> list[str]:
+    """The platform adapters (``io/readers``: Amazon Connect...) a mapping name may also be."""
+    from .readers import adapters  # the readers import the options, which import this module
+
+    return adapters()
 
 
 def _check_canonical(d: dict[str, Any], where: str) -> None:

@@ -53,9 +53,10 @@ def read_events(
     if not paths:
         raise InputError("no event files given")
     sources = []
+    reader = options.mapping.reader if options.mapping is not None else None  # a platform adapter's
     try:
         for i, p in enumerate(paths):
-            sources.append(open_source(Path(p), engine, f"_cx_raw_{i}", options))
+            sources.append(open_source(Path(p), engine, f"_cx_raw_{i}", options, reader=reader))
         return _canonicalise(sources, engine, options)
     finally:
         _release(engine, sources)
@@ -97,7 +98,12 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         raise
     staged = sum(int(r["n"]) for r in rows)
     staged_rejected = sum(int(r["rejected"]) for r in rows)
-    records = sum(int(engine.scalar(f"SELECT count(*) FROM {ident(p.source.view)}")) for p in plans)
+    records = sum(
+        p.source.records
+        if p.source.records is not None
+        else int(engine.scalar(f"SELECT count(*) FROM {ident(p.source.view)}"))
+        for p in plans
+    )
     return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records, markers)
 
 
@@ -140,13 +146,14 @@ def _summary(
     markers: dict[str, int],
 ) -> InputSummary:
     malformed = sum(len(s.malformed) for s in sources)
+    older = sum(s.duplicates for s in sources)  # dropped by the reader itself (an adapter's old deliveries)
     return summarise(
         engine,
         files=[s.path for s in sources],
         attributes=attributes,
-        rows_read=staged + malformed,
+        rows_read=staged + malformed + older,
         rows_rejected=staged_rejected + malformed,
-        duplicates=duplicates,
+        duplicates=duplicates + older,
         records=records + malformed,
         missing_markers=markers,
         encoding_repairs=sum(s.encoding_repairs for s in sources),

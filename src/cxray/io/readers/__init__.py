@@ -51,6 +51,10 @@ class RawSource:
     tables: list[pa.Table] = field(default_factory=list)  # keeps registered Arrow data alive
     encoding_repairs: int = 0  # undecodable bytes (sequences) replaced by U+FFFD
     nul_bytes_stripped: int = 0
+    #: Source records, when a view row is not one (a platform adapter flattens a record into events).
+    records: int | None = None
+    #: Candidate events the reader dropped as duplicates itself (an adapter's older deliveries).
+    duplicates: int = 0
 
 
 #: ``read(path, engine, view, options) -> RawSource``: what a format registers.
@@ -133,13 +137,28 @@ def file_format(path: Path) -> str:
     )
 
 
-def open_source(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
-    """Expose ``path`` as ``view``; a missing, empty or unreadable file is an InputError naming it."""
+def open_source(
+    path: Path, engine: Engine, view: str, options: ReadOptions, *, reader: str | None = None
+) -> RawSource:
+    """Expose ``path`` as ``view``; a missing, empty or unreadable file is an InputError naming it.
+
+    ``reader`` (an event mapping's ``reader``: a platform adapter such as ``amazon-connect-ctr``, or a
+    registered format) chooses the reader instead of the file name; an adapter may also read a folder.
+    """
+    chosen = reader
+    if chosen:
+        if chosen in _ADAPTERS:
+            if not path.exists():
+                raise InputError("file or folder not found", path=path)
+            return _ADAPTERS[chosen](path, engine, view, options)
+        if chosen not in _READERS:
+            known = ", ".join([*_READERS, *_ADAPTERS])
+            raise ConfigError(f"mapping reader {chosen!r} is not a known reader; known: {known}")
     if not path.is_file():
         raise InputError("file not found", path=path)
     if path.stat().st_size == 0:
         raise InputError("file is empty", path=path)
-    return _READERS[file_format(path)].read(path, engine, view, options)
+    return _READERS[chosen or file_format(path)].read(path, engine, view, options)
 
 
 def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> RawSource:
@@ -162,6 +181,16 @@ def _builtin(module: str) -> ReadFn:
 
     read.__qualname__ = f"{module}.load"
     return read
+
+
+#: Platform adapters: readers of a vendor's export, chosen by a mapping's ``reader:`` (never by suffix:
+#: their files are .json, .gz or nameless Firehose objects), and able to read a folder of them.
+_ADAPTERS: dict[str, ReadFn] = {"amazon-connect-ctr": _builtin("amazon_connect")}
+
+
+def adapters() -> list[str]:
+    """Names of the platform adapters a mapping's ``reader:`` can choose (docs/adapters.md)."""
+    return list(_ADAPTERS)
 
 
 # The built-in formats, registered exactly as a user's own would be.

@@ -1,0 +1,375 @@
+"""Amazon Connect contact records (CTRs): one record per leg in, the canonical events of each contact out.
+
+Written from Amazon's published data model ("Data model for Amazon Connect contact records",
+https://docs.aws.amazon.com/connect/latest/adminguide/ctr-data-model.html); docs/adapters.md has the field
+by field mapping and the choices made here. In short:
+
+* Input: JSON Lines, Kinesis Firehose objects (JSON records written back to back, ``}{``), gzip or not
+  (told by the magic bytes, not the name), or a folder of them (an S3 export, read recursively in path
+  order). Record numbers run on across the files of a folder.
+* At-least-once delivery: per ``ContactId`` only the record with the latest ``LastUpdateTimestamp`` is
+  kept (the later one in the file on a tie); the events the older deliveries would have given are counted
+  as duplicates dropped (``RawSource.duplicates``), so ``rows_read`` still balances.
+* Legs: a transfer or callback leg has a ``ContactId`` of its own; every leg with one ``InitialContactId``
+  (or, without it, one ``PreviousContactId`` chain) is one cxray contact named by that initial id.
+* Each leg gives up to six events (initiated, queued, agent connected, customer hold, after-contact work,
+  disconnected) as rows of canonical columns plus the leg's attributes; the usual canonicalisation then
+  parses, rejects and counts them. A record that is not a JSON object is a ``malformed_row``; one without
+  ``ContactId`` or ``InitiationTimestamp`` gives a single row that is rejected ``missing_contact_id`` /
+  ``missing_timestamp`` (``bad_timestamp`` for an unreadable one).
+
+Reader options (a mapping's ``reader_options``): ``customer_attribute`` (the contact attribute holding the
+customer id; default ``CustomerEndpoint.Address``), ``reason_attribute`` (the contact reason; default none)
+and ``outcome_attribute`` (a disposition the contact flow or agent sets; default none).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ... import schema as S
+from ...engine import Engine
+from ...errors import ConfigError, InputError
+from ..options import ReadOptions
+from . import RawSource, register_arrow
+from .delimited import decode_file
+
+OPTIONS = ("customer_attribute", "reason_attribute", "outcome_attribute")
+CHANNELS = {"VOICE": "phone", "CHAT": "chat", "TASK": "back_office", "EMAIL": "email"}
+_NOUNS = {"VOICE": "call", "CHAT": "chat", "TASK": "task", "EMAIL": "email"}
+INITIATED = {
+    "INBOUND": "Inbound {noun}",
+    "OUTBOUND": "Outbound {noun}",
+    "TRANSFER": "Transfer",
+    "QUEUE_TRANSFER": "Queue transfer",
+    "CALLBACK": "Callback",
+    "API": "Started by API",
+    "DISCONNECT": "Disconnect flow",
+    "MONITOR": "Monitoring",
+    "EXTERNAL_OUTBOUND": "External outbound call",
+    "WEBRTC_API": "In-app call",
+    "AGENT_REPLY": "Agent reply",
+    "FLOW": "Started by flow",
+}
+QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED = (
+    "Queued",
+    "Agent connected",
+    "Customer hold",
+    "After-contact work",
+    "Disconnected",
+)
+#: Leg attributes kept on every event of the leg (besides ``Attributes.<key>``).
+LEG_COLUMNS = ("ContactId", "InitiationMethod", "DisconnectReason", "ctr_record")
+_MAX_SNIPPET = 200
+
+
+@dataclass
+class _Record:
+    number: int  # 1-based, across the files of a folder
+    data: dict[str, Any]
+    initiated: datetime | None = None
+    updated: datetime | None = None
+
+
+@dataclass
+class _Rows:
+    """Column lists of the flattened view."""
+
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+    n: int = 0
+
+    def add(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            self.columns.setdefault(name, [None] * self.n).append(value)
+        self.n += 1
+        for column in self.columns.values():
+            if len(column) < self.n:
+                column.append(None)
+
+
+def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
+    """Read a CTR file or folder into ``view``: one row per event, canonical columns plus leg attributes."""
+    settings = dict(options.mapping.reader_options) if options.mapping is not None else {}
+    unknown = sorted(set(settings) - set(OPTIONS))
+    if unknown:
+        raise ConfigError(
+            f"amazon-connect-ctr: unknown reader_options {unknown}; known: {', '.join(OPTIONS)}"
+        )
+    records, malformed, repairs, nuls = _parse(path, options)
+    if not records and not malformed:
+        raise InputError("no contact records found", path=path)
+    kept, older = _latest(records)
+    rows = _Rows()
+    for leg_rows in _flatten(kept, settings):
+        for row in leg_rows:
+            rows.add(row)
+    duplicates = sum(len(r) for r in _flatten(older, settings, contacts_of=kept))
+    if rows.n == 0:
+        raise InputError(f"no readable contact records ({len(malformed)} malformed)", path=path)
+    table = pa.table(
+        {
+            name: pa.array(values, pa.float64() if name == S.DURATION_S else pa.string())
+            for name, values in rows.columns.items()
+        }
+    )
+    source = register_arrow(engine, view, table, path)
+    source.malformed = malformed
+    source.records = len(records)
+    source.duplicates = duplicates
+    source.encoding_repairs = repairs
+    source.nul_bytes_stripped = nuls
+    return source
+
+
+# --- parsing ---------------------------------------------------------------------------------------------
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not found:
+        raise InputError("folder holds no files", path=path)
+    return found
+
+
+def _bytes(file: Path) -> bytes:
+    try:
+        raw = file.read_bytes()
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"cannot read: {exc}", path=file) from None
+
+
+def _parse(path: Path, options: ReadOptions) -> tuple[list[_Record], list[tuple[int | None, str]], int, int]:
+    """Every JSON object of every file, numbered; what is not one goes to ``malformed`` with its number."""
+    records: list[_Record] = []
+    malformed: list[tuple[int | None, str]] = []
+    repairs = nuls = 0
+    number = 0
+    for file in _files(path):
+        try:
+            data, rep, nul = decode_file(_bytes(file), options.encoding)
+        except LookupError as exc:
+            raise InputError(f"cannot read as contact records: {exc}", path=file) from None
+        repairs, nuls = repairs + rep, nuls + nul
+        for value, text in _objects(data.decode("utf-8")):
+            number += 1
+            if isinstance(value, dict):
+                records.append(_Record(number, value))
+            else:
+                shown = text if len(text) <= _MAX_SNIPPET else text[:_MAX_SNIPPET] + "..."
+                malformed.append((number, shown))
+    return records, malformed, repairs, nuls
+
+
+_DECODER = json.JSONDecoder()
+_WHITE = " \t\r\n"
+
+
+def _objects(text: str) -> Iterator[tuple[Any, str]]:
+    """JSON values written one a line or back to back (Firehose); text that does not parse is yielded up
+    to the next line break (or the next ``{`` on the same line) as a value of None."""
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in _WHITE:
+            i += 1
+        if i >= n:
+            return
+        try:
+            value, end = _DECODER.raw_decode(text, i)
+            yield value, text[i:end]
+            i = end
+        except json.JSONDecodeError:
+            stop = text.find("\n", i)
+            brace = text.find("{", i + 1)
+            if brace != -1 and (stop == -1 or brace < stop):
+                stop = brace
+            stop = n if stop == -1 else stop
+            yield None, text[i:stop].strip()
+            i = stop
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return t.replace(tzinfo=None) - t.utcoffset() if t.utcoffset() is not None else t  # type: ignore[operator]
+
+
+def _latest(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
+    """(the latest delivery per ContactId and every record without one, the older deliveries)."""
+    best: dict[str, _Record] = {}
+    kept: list[_Record] = []
+    older: list[_Record] = []
+    for r in records:
+        r.initiated = _time(r.data.get("InitiationTimestamp"))
+        r.updated = _time(r.data.get("LastUpdateTimestamp"))
+        cid = _text(r.data.get("ContactId"))
+        if cid is None:
+            kept.append(r)
+            continue
+        other = best.get(cid)
+        if other is None:
+            best[cid] = r
+        elif (r.updated or datetime.min) >= (other.updated or datetime.min):
+            best[cid] = r
+            older.append(other)
+        else:
+            older.append(r)
+    kept += best.values()
+    kept.sort(key=lambda r: r.number)
+    return kept, older
+
+
+# --- flattening ------------------------------------------------------------------------------------------
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _obj(record: dict[str, Any], key: str) -> dict[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _root(cid: str, record: dict[str, Any], previous: dict[str, str | None]) -> str:
+    """The contact a leg belongs to: ``InitialContactId``, else the first id of its ``PreviousContactId``
+    chain."""
+    initial = _text(record.get("InitialContactId"))
+    if initial is not None:
+        return initial
+    seen = {cid}
+    current = cid
+    while (prev := previous.get(current)) is not None and prev not in seen:
+        seen.add(prev)
+        current = prev
+        if current not in previous:  # the chain leaves the data: its last known id is the initial one
+            break
+    return current
+
+
+def _flatten(
+    records: list[_Record], settings: dict[str, str], *, contacts_of: list[_Record] | None = None
+) -> Iterator[list[dict[str, Any]]]:
+    """The rows of each record, legs joined into contacts (``contacts_of``: the records the legs are
+    joined over, when ``records`` are older deliveries counted only)."""
+    legs_from = records if contacts_of is None else contacts_of
+    previous = {
+        cid: _text(r.data.get("PreviousContactId"))
+        for r in legs_from
+        if (cid := _text(r.data.get("ContactId"))) is not None
+    }
+    roots: dict[str, list[_Record]] = {}
+    for r in legs_from:
+        cid = _text(r.data.get("ContactId"))
+        if cid is not None and r.initiated is not None:
+            roots.setdefault(_root(cid, r.data, previous), []).append(r)
+    later: set[int] = set()  # record numbers of legs that another leg of their contact follows
+    place: dict[int, tuple[int, int]] = {}  # record number -> (its contact's first record, leg index)
+    for legs in roots.values():
+        legs.sort(key=lambda r: (r.initiated or datetime.min, r.number))
+        later.update(r.number for r in legs[:-1])
+        first = min(r.number for r in legs)
+        place.update((r.number, (first, k)) for k, r in enumerate(legs))
+    # rows in leg order within a contact, so that events at one instant (a leg's end, the next one's
+    # start) keep that order; contacts in the order of their first record
+    for r in sorted(records, key=lambda r: place.get(r.number, (r.number, 0))):
+        yield _events(r, settings, previous, followed=r.number in later or contacts_of is not None)
+
+
+def _events(
+    r: _Record, settings: dict[str, str], previous: dict[str, str | None], *, followed: bool
+) -> list[dict[str, Any]]:
+    d = r.data
+    cid = _text(d.get("ContactId"))
+    started = _text(d.get("InitiationTimestamp"))
+    attributes = _obj(d, "Attributes")
+    method = (_text(d.get("InitiationMethod")) or "").upper()
+    channel_code = (_text(d.get("Channel")) or "").upper()
+    leg = {
+        "ContactId": cid,
+        "InitiationMethod": method or None,
+        "DisconnectReason": _text(d.get("DisconnectReason")),
+        "ctr_record": str(r.number),
+    }
+    used = {settings.get(k) for k in OPTIONS} - {None}
+    leg |= {f"Attributes.{k}": _text(v) for k, v in attributes.items() if k not in used}
+    noun = _NOUNS.get(channel_code, "contact")
+    activity = INITIATED.get(method, method.replace("_", " ").capitalize() or "Contact initiated")
+    if cid is None or started is None or r.initiated is None:  # one row, rejected by the canonical checks
+        return [
+            {S.CONTACT_ID: None if cid is None else cid, S.TIMESTAMP: started, S.ACTIVITY: activity} | leg
+        ]
+    customer_key = settings.get("customer_attribute")
+    customer = (
+        _text(attributes.get(customer_key))
+        if customer_key
+        else _text(_obj(d, "CustomerEndpoint").get("Address"))
+    )
+    reason_key = settings.get("reason_attribute")
+    base = {
+        S.CONTACT_ID: _root(cid, d, previous),
+        S.CUSTOMER_ID: customer,
+        S.CHANNEL: CHANNELS.get(channel_code, channel_code.lower() or None),
+        S.REASON: _text(attributes.get(reason_key)) if reason_key else None,
+    }
+    queue, agent = _obj(d, "Queue"), _obj(d, "Agent")
+    queue_name = _text(queue.get("Name"))
+    username = _text(agent.get("Username"))
+    team = _text(_obj(agent, "RoutingProfile").get("Name"))
+    by_agent = {S.ACTOR: username, S.ACTOR_TYPE: S.AGENT, S.TEAM: team, S.QUEUE: queue_name}
+    rows: list[dict[str, Any]] = [
+        {S.TIMESTAMP: started, S.ACTIVITY: activity.format(noun=noun), S.QUEUE: queue_name}
+    ]
+    enqueued = _text(queue.get("EnqueueTimestamp"))
+    if enqueued is not None:
+        rows.append({S.TIMESTAMP: enqueued, S.ACTIVITY: QUEUED, S.QUEUE: queue_name, S.ACTOR_TYPE: S.SYSTEM})
+    connected = _text(agent.get("ConnectedToAgentTimestamp"))
+    if connected is not None:
+        work = _number(agent.get("AgentInteractionDuration"))
+        rows.append({S.TIMESTAMP: connected, S.ACTIVITY: CONNECTED, S.DURATION_S: work} | by_agent)
+        hold = _number(agent.get("CustomerHoldDuration"))
+        if hold:
+            rows.append({S.TIMESTAMP: connected, S.ACTIVITY: HOLD, S.DURATION_S: hold} | by_agent)
+    ended = _text(d.get("DisconnectTimestamp"))
+    if ended is not None:
+        outcome_key = settings.get("outcome_attribute")
+        outcome = _text(attributes.get(outcome_key)) if outcome_key else None
+        if outcome is None:
+            if followed:
+                outcome = S.TRANSFERRED
+            elif enqueued is not None and connected is None:
+                outcome = S.ABANDONED
+        rows.append({S.TIMESTAMP: ended, S.ACTIVITY: DISCONNECTED, S.QUEUE: queue_name, S.OUTCOME: outcome})
+    acw_start = _text(agent.get("AfterContactWorkStartTimestamp"))
+    if acw_start is not None:
+        acw = _number(agent.get("AfterContactWorkDuration"))
+        rows.append({S.TIMESTAMP: acw_start, S.ACTIVITY: ACW, S.DURATION_S: acw} | by_agent)
+    return [base | row | leg for row in rows]

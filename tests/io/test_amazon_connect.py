@@ -1,0 +1,390 @@
+"""Amazon Connect contact records: legs, deliveries, files and folders, written from Amazon's data model
+(https://docs.aws.amazon.com/connect/latest/adminguide/ctr-data-model.html); the simulator's round trip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from io_helpers import balanced
+from typer.testing import CliRunner
+
+from cxray import AnalysisOptions, diagnose
+from cxray.cli import EXIT_OK, app
+from cxray.engine import Engine
+from cxray.errors import ConfigError, InputError
+from cxray.io import InputSummary, ReadOptions, read_events
+from cxray.io.mapping import Mapping
+from cxray.simulate import load_scenario, simulate
+from cxray.simulate.export_connect import contact_records, write_contact_records
+
+CTR = Mapping.resolve("amazon-connect-ctr")
+assert CTR is not None
+
+
+def ctr(contact_id: str | None, start: str, **fields: Any) -> dict[str, Any]:
+    """A contact record with the fields every record has, and ``fields`` on top."""
+    record: dict[str, Any] = {
+        "AWSAccountId": "123456789012",
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": start,
+        "LastUpdateTimestamp": start.replace(":00Z", ":59Z"),
+        "Attributes": {},
+    }
+    if contact_id is not None:
+        record["ContactId"] = contact_id
+    record.update(fields)
+    return record
+
+
+def agent(name: str, connected: str, talk: int, **more: Any) -> dict[str, Any]:
+    return {
+        "Username": name,
+        "ConnectedToAgentTimestamp": connected,
+        "AgentInteractionDuration": talk,
+        "CustomerHoldDuration": 0,
+        "RoutingProfile": {"Name": f"{name} team"},
+        **more,
+    }
+
+
+def queue(name: str, enqueued: str, dequeued: str | None = None) -> dict[str, Any]:
+    out = {"Name": name, "EnqueueTimestamp": enqueued, "Duration": 0}
+    if dequeued:
+        out["DequeueTimestamp"] = dequeued
+    return out
+
+
+def jsonl(path: Path, records: list[Any], *, gz: bool = False, joined: str = "\n") -> Path:
+    text = joined.join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    return path
+
+
+def read(engine: Engine, path: Path, mapping: Mapping = CTR) -> InputSummary:
+    summary = read_events([path], engine, options=ReadOptions(mapping=mapping))
+    assert balanced(summary)
+    return summary
+
+
+def events(engine: Engine, *columns: str) -> list[tuple]:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return [
+        tuple(r.values()) for r in engine.rows(f"SELECT {cols} FROM events ORDER BY timestamp, source_row")
+    ]
+
+
+# A transfer chain of three legs: inbound to Billing, transferred to Payments, then to Disputes.
+CHAIN = [
+    ctr(
+        "leg-1",
+        "2024-03-04T09:00:00Z",
+        Queue=queue("Billing", "2024-03-04T09:00:30Z", "2024-03-04T09:01:00Z"),
+        Agent=agent("ann", "2024-03-04T09:01:00Z", 120),
+        DisconnectTimestamp="2024-03-04T09:03:00Z",
+        DisconnectReason="AGENT_DISCONNECT",
+        CustomerEndpoint={"Address": "+31201234567", "Type": "TELEPHONE_NUMBER"},
+    ),
+    ctr(
+        "leg-2",
+        "2024-03-04T09:03:00Z",
+        InitiationMethod="TRANSFER",
+        InitialContactId="leg-1",
+        PreviousContactId="leg-1",
+        Queue=queue("Payments", "2024-03-04T09:03:05Z", "2024-03-04T09:04:00Z"),
+        Agent=agent("bob", "2024-03-04T09:04:00Z", 60),
+        DisconnectTimestamp="2024-03-04T09:05:00Z",
+        CustomerEndpoint={"Address": "+31201234567", "Type": "TELEPHONE_NUMBER"},
+    ),
+    ctr(
+        "leg-3",
+        "2024-03-04T09:05:00Z",
+        InitiationMethod="TRANSFER",
+        InitialContactId="leg-1",
+        PreviousContactId="leg-2",
+        Queue=queue("Disputes", "2024-03-04T09:05:02Z", "2024-03-04T09:06:00Z"),
+        Agent=agent(
+            "cat",
+            "2024-03-04T09:06:00Z",
+            300,
+            CustomerHoldDuration=45,
+            AfterContactWorkStartTimestamp="2024-03-04T09:12:00Z",
+            AfterContactWorkEndTimestamp="2024-03-04T09:13:30Z",
+            AfterContactWorkDuration=90,
+        ),
+        DisconnectTimestamp="2024-03-04T09:12:00Z",
+        DisconnectReason="CUSTOMER_DISCONNECT",
+        CustomerEndpoint={"Address": "+31201234567", "Type": "TELEPHONE_NUMBER"},
+    ),
+]
+
+
+def test_three_transfer_legs_are_one_contact_in_leg_order(engine: Engine, tmp_path: Path):
+    """Legs sharing an InitialContactId become one contact named by it; every leg but the last ends
+    transferred, and each leg's queue, agent and routing profile are its events' queue, actor and team."""
+    summary = read(engine, jsonl(tmp_path / "ctr.jsonl", list(reversed(CHAIN))))
+    assert summary.records_read == 3 and summary.rows_rejected == 0
+    assert {r[0] for r in events(engine, "contact_id")} == {"leg-1"}
+    rows = events(engine, "activity", "queue", "actor", "team", "outcome", "duration_s", "ContactId")
+    assert [r[0] for r in rows] == [
+        "Inbound call", "Queued", "Agent connected", "Disconnected",
+        "Transfer", "Queued", "Agent connected", "Disconnected",
+        "Transfer", "Queued", "Agent connected", "Customer hold", "Disconnected", "After-contact work",
+    ]  # fmt: skip
+    assert [r[4] for r in rows if r[0] == "Disconnected"] == ["transferred", "transferred", None]
+    assert [r[1] for r in rows if r[0] == "Agent connected"] == ["Billing", "Payments", "Disputes"]
+    assert [(r[2], r[3]) for r in rows if r[0] == "Agent connected"][2] == ("cat", "cat team")
+    assert [(r[0], r[5]) for r in rows if r[5] is not None] == [
+        ("Agent connected", 120), ("Agent connected", 60), ("Agent connected", 300),
+        ("Customer hold", 45), ("After-contact work", 90),
+    ]  # fmt: skip
+    assert {r[6] for r in rows} == {"leg-1", "leg-2", "leg-3"}
+    customers = {r[0] for r in events(engine, "customer_id")}
+    assert customers == {"+31201234567"} and {r[0] for r in events(engine, "channel")} == {"phone"}
+
+
+def test_legs_chained_only_by_previous_contact_id_join_at_the_root(engine: Engine, tmp_path: Path):
+    chain = [{k: v for k, v in r.items() if k != "InitialContactId"} for r in CHAIN]
+    read(engine, jsonl(tmp_path / "ctr.jsonl", chain))
+    assert {r[0] for r in events(engine, "contact_id")} == {"leg-1"}
+
+
+def test_a_callback_continues_the_contact_it_calls_back(engine: Engine, tmp_path: Path):
+    """A queued caller who asked for a callback did not abandon: the callback leg follows it."""
+    first = ctr(
+        "c-1",
+        "2024-03-04T10:00:00Z",
+        Queue=queue("Orders", "2024-03-04T10:00:20Z", "2024-03-04T10:02:00Z"),
+        DisconnectTimestamp="2024-03-04T10:02:00Z",
+        DisconnectReason="CONTACT_FLOW_DISCONNECT",
+    )
+    callback = ctr(
+        "c-2",
+        "2024-03-04T10:30:00Z",
+        InitiationMethod="CALLBACK",
+        PreviousContactId="c-1",
+        Queue=queue("Orders", "2024-03-04T10:30:00Z", "2024-03-04T10:41:00Z"),
+        Agent=agent("dan", "2024-03-04T10:41:00Z", 200),
+        DisconnectTimestamp="2024-03-04T10:44:20Z",
+    )
+    read(engine, jsonl(tmp_path / "ctr.jsonl", [first, callback]))
+    rows = events(engine, "contact_id", "activity", "outcome")
+    assert {r[0] for r in rows} == {"c-1"}
+    assert ("c-1", "Callback", None) in rows
+    assert [r[2] for r in rows if r[1] == "Disconnected"] == ["transferred", None]
+
+
+def test_queued_and_never_connected_is_abandoned(engine: Engine, tmp_path: Path):
+    gave_up = ctr(
+        "a-1",
+        "2024-03-04T11:00:00Z",
+        Channel="CHAT",
+        InitiationMethod="API",
+        Queue=queue("Chat", "2024-03-04T11:00:10Z", "2024-03-04T11:04:00Z"),
+        DisconnectTimestamp="2024-03-04T11:04:00Z",
+        DisconnectReason="CUSTOMER_DISCONNECT",
+    )
+    self_served = ctr("s-1", "2024-03-04T12:00:00Z", DisconnectTimestamp="2024-03-04T12:01:00Z")
+    read(engine, jsonl(tmp_path / "ctr.jsonl", [gave_up, self_served]))
+    rows = events(engine, "contact_id", "activity", "outcome", "channel", "DisconnectReason")
+    assert ("a-1", "Disconnected", "abandoned", "chat", "CUSTOMER_DISCONNECT") in rows
+    assert ("s-1", "Disconnected", None, "phone", None) in rows  # no queue: ended in the flow, not abandoned
+    assert [r[1] for r in rows if r[0] == "a-1"] == ["Started by API", "Queued", "Disconnected"]
+
+
+def test_only_the_latest_delivery_of_a_contact_id_is_kept(engine: Engine, tmp_path: Path):
+    """At-least-once delivery: an older copy (earlier LastUpdateTimestamp), even later in the file, is
+    dropped and its events counted as duplicates."""
+    newer = CHAIN[2] | {"InitialContactId": None, "PreviousContactId": None, "InitiationMethod": "INBOUND"}
+    older = json.loads(json.dumps(newer))
+    del older["Agent"]["AfterContactWorkStartTimestamp"]
+    older["Agent"]["CustomerHoldDuration"] = 0
+    older["LastUpdateTimestamp"] = "2024-03-04T09:12:10Z"
+    newer["LastUpdateTimestamp"] = "2024-03-04T09:14:00Z"
+    summary = read(engine, jsonl(tmp_path / "ctr.jsonl", [newer, older]))
+    assert summary.records_read == 2
+    assert summary.duplicates_dropped == 4  # the older copy's initiated, queued, connected, disconnected
+    assert summary.rows_kept == 6
+    activities = [r[0] for r in events(engine, "activity")]
+    assert "After-contact work" in activities and "Customer hold" in activities
+
+
+def test_contact_attributes_give_customer_reason_and_outcome(engine: Engine, tmp_path: Path):
+    """Attributes is a nested map: named ones feed customer_id, reason and outcome (reader_options);
+    the others are kept as ``Attributes.<key>`` attributes."""
+    record = CHAIN[0] | {
+        "Attributes": {"CustomerNumber": "K-42", "reason": "billing", "disposition": "Resolved", "vip": "yes"}
+    }
+    mapping = Mapping.from_dict(
+        {
+            "reader": "amazon-connect-ctr",
+            "reader_options": {
+                "customer_attribute": "CustomerNumber",
+                "reason_attribute": "reason",
+                "outcome_attribute": "disposition",
+            },
+            "outcome_values": {"Resolved": "resolved"},
+        }
+    )
+    summary = read(engine, jsonl(tmp_path / "ctr.jsonl", [record]), mapping)
+    assert "Attributes.vip" in summary.attributes and "Attributes.CustomerNumber" not in summary.attributes
+    rows = events(engine, "customer_id", "reason", "outcome", "Attributes.vip")
+    assert {r[:2] for r in rows} == {("K-42", "billing")} and {r[3] for r in rows} == {"yes"}
+    assert [r[2] for r in rows if r[2]] == ["resolved"]
+
+
+def test_an_unknown_reader_option_or_reader_is_a_config_error(engine: Engine, tmp_path: Path):
+    path = jsonl(tmp_path / "ctr.jsonl", CHAIN)
+    with pytest.raises(ConfigError, match="unknown reader_options"):
+        read(engine, path, Mapping.from_dict({"reader": "amazon-connect-ctr", "reader_options": {"x": "y"}}))
+    with pytest.raises(ConfigError, match="not a known reader"):
+        read(engine, path, Mapping.from_dict({"reader": "genesys"}))
+
+
+@pytest.mark.parametrize(
+    ("name", "gz", "joined"),
+    [
+        ("ctr.jsonl", False, "\n"),
+        ("firehose-1-2024-03-04-09-00-00-abcd", False, ""),  # Firehose: objects back to back, no name
+        ("ctr.jsonl.gz", True, "\n"),
+        ("firehose-gzip-no-suffix", True, ""),
+    ],
+)
+def test_json_lines_firehose_and_gzip_read_the_same(engine: Engine, tmp_path: Path, name, gz, joined):
+    summary = read(engine, jsonl(tmp_path / name, CHAIN, gz=gz, joined=joined))
+    assert (summary.records_read, summary.rows_kept, summary.rows_rejected) == (3, 14, 0)
+
+
+def test_an_s3_export_folder_is_read_recursively(engine: Engine, tmp_path: Path):
+    """Folders by hour as Firehose writes them; files in path order, hidden files skipped."""
+    root = tmp_path / "connect" / "ctr"
+    jsonl(root / "2024" / "03" / "04" / "09" / "ctr-1.gz", CHAIN[:1], gz=True, joined="")
+    jsonl(root / "2024" / "03" / "04" / "10" / "ctr-2.gz", CHAIN[1:], gz=True, joined="")
+    (root / ".DS_Store").write_bytes(b"\x00\x01junk")
+    summary = read(engine, root)
+    assert (summary.records_read, summary.rows_kept) == (3, 14)
+    assert {r[0] for r in events(engine, "contact_id")} == {"leg-1"}
+    with pytest.raises(InputError, match="no files"):
+        (tmp_path / "empty").mkdir()
+        read(engine, tmp_path / "empty")
+
+
+def test_malformed_records_are_rejected_with_their_reason(engine: Engine, tmp_path: Path):
+    """Not JSON: malformed_row (its record number and text); no ContactId or InitiationTimestamp: one
+    rejected row each; the good records are read."""
+    no_id = ctr(None, "2024-03-04T09:00:00Z", DisconnectTimestamp="2024-03-04T09:01:00Z")
+    no_start = ctr("x-2", "", DisconnectTimestamp="2024-03-04T09:01:00Z")
+    bad_time = ctr("x-3", "yesterday at noon", DisconnectTimestamp="2024-03-04T09:01:00Z")
+    path = jsonl(
+        tmp_path / "ctr.jsonl", [CHAIN[0], '{"ContactId": "x-1", "Channel": VOICE', no_id, no_start, bad_time]
+    )
+    summary = read(engine, path)
+    assert summary.records_read == 5 and summary.rows_kept == 4
+    assert summary.rejected_by_reason == {
+        "bad_timestamp": 1, "malformed_row": 1, "missing_contact_id": 1, "missing_timestamp": 1,
+    }  # fmt: skip
+    rejected = engine.rows("SELECT source_row, reason, value FROM rejected WHERE reason = 'malformed_row'")
+    assert rejected == [
+        {"source_row": 2, "reason": "malformed_row", "value": '{"ContactId": "x-1", "Channel": VOICE'}
+    ]
+
+
+def test_a_file_without_any_record_is_an_input_error(engine: Engine, tmp_path: Path):
+    with pytest.raises(InputError, match="no readable contact records"):
+        read(engine, jsonl(tmp_path / "ctr.jsonl", ["not json at all"]))
+
+
+def test_diagnose_reads_contact_records_from_the_cli(tmp_path: Path):
+    path = jsonl(tmp_path / "ctr.jsonl.gz", CHAIN, gz=True)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["diagnose", str(path), "--mapping", "amazon-connect-ctr", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["input"]["records_read"] == 3 and doc["input"]["rows_kept"] == 14
+    assert doc["metrics"]["overall"]["contacts"] == 1 and doc["metrics"]["overall"]["transfer_rate"] == 1.0
+
+
+# --- the simulator's round trip ---------------------------------------------------------------------------
+ROUND_TRIP = Mapping.from_dict(
+    {
+        "reader": "amazon-connect-ctr",
+        "reader_options": {
+            "customer_attribute": "customer_id",
+            "reason_attribute": "reason",
+            "outcome_attribute": "disposition",
+        },
+    }
+)
+COMPARED = ("contacts", "journeys", "transfer_rate", "abandonment_rate", "escalation_rate", "fcr")
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate(load_scenario("default"), seed=7, days=7, customers=1500)
+
+
+def _phone_and_chat(events: pa.Table) -> pa.Table:
+    """The canonical log restricted to what CTRs carry: its phone and chat contacts."""
+    voice = pc.is_in(events["channel"], value_set=pa.array(["phone", "chat"]))
+    ids = pc.unique(pc.filter(events["contact_id"], voice))
+    return events.filter(pc.is_in(events["contact_id"], value_set=ids))
+
+
+def test_the_ctr_export_diagnoses_like_the_canonical_log(simulated, tmp_path: Path):
+    """Same contacts, journeys, transfers, abandons, escalations and FCR as the canonical log's phone and
+    chat contacts (a 2-day repeat window, so a 7-day log has uncensored journeys)."""
+    path = tmp_path / "contact-records.jsonl.gz"
+    n = write_contact_records(simulated.events, path)
+    records = contact_records(simulated.events)
+    assert n == len(records) > 0 and len({r["ContactId"] for r in records}) < n  # some delivered twice
+    analysis = AnalysisOptions(window_days=2)
+    ctr_run = diagnose(path, read=ReadOptions(mapping=ROUND_TRIP), analysis=analysis)
+    canonical = diagnose(_phone_and_chat(simulated.events), analysis=analysis)
+    got = {k: ctr_run.metrics.overall[k] for k in COMPARED}
+    want = {k: canonical.metrics.overall[k] for k in COMPARED}
+    assert got["fcr"] is not None and got["transfer_rate"] > 0 and got["abandonment_rate"] > 0
+    assert got == pytest.approx(want, abs=0.01)
+    assert ctr_run.input.duplicates_dropped > 0 and ctr_run.input.rows_rejected == 0
+
+
+def test_without_attributes_the_structure_still_gives_transfers_and_abandons(simulated, tmp_path: Path):
+    """CTRs alone (no disposition attribute) still say who was transferred and who abandoned."""
+    path = tmp_path / "contact-records.jsonl.gz"
+    write_contact_records(simulated.events, path)
+    mapping = Mapping.from_dict(
+        {"reader": "amazon-connect-ctr", "reader_options": {"customer_attribute": "customer_id"}}
+    )
+    ctr_run = diagnose(path, read=ReadOptions(mapping=mapping))
+    canonical = diagnose(_phone_and_chat(simulated.events))
+    for k in ("contacts", "transfer_rate", "abandonment_rate"):
+        assert ctr_run.metrics.overall[k] == canonical.metrics.overall[k], k
+
+
+def test_cxray_simulate_writes_contact_records(tmp_path: Path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(tmp_path),
+            "--format",
+            "amazon-connect-ctr",
+            "--days",
+            "2",
+            "--customers",
+            "400",
+        ],
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    lines = gzip.decompress((tmp_path / "contact-records.jsonl.gz").read_bytes()).decode().splitlines()
+    assert lines and all(json.loads(line)["ContactId"] for line in lines)
+    assert (tmp_path / "ground_truth.json").is_file() and not (tmp_path / "events.csv").exists()
