@@ -118,6 +118,7 @@ def test_mappings_lists_builtins():
     result = _run("mappings")
     assert result.exit_code == EXIT_OK
     assert "helpdesk" in result.stdout.split()
+    assert "amazon-connect-ctr  (platform adapter)" in result.stdout.splitlines()
 
 
 @pytest.mark.slow

@@ -489,11 +489,15 @@ def demo(
 
 @app.command()
 def mappings() -> None:
-    """List the built-in column mappings (for the public logs cxray is tested on)."""
+    """List the built-in column mappings (for the public logs cxray is tested on) and the platform
+    adapters (exports read as they come: docs/adapters.md)."""
     from .io import builtin_mappings
+    from .io.readers import adapters
 
     for name in builtin_mappings():
         print(name)
+    for name in adapters():
+        print(f"{name}  (platform adapter)")
 
 
 def main() -> None:
