@@ -225,13 +225,12 @@ def diagnose_tables(
     finally:
         assessment.close()  # after pricing: the incentive findings' claims read its staged table
     progress.step("listening to customers")
-    kinds = StepKinds.from_yaml(analysis.step_kinds) if analysis.step_kinds else StepKinds.builtin()
     voc = assess_voc(
         engine,
         surveys,
         options.voc,
         breakdowns=found["breakdowns"],
-        step_kinds=kinds,
+        step_kinds=StepKinds.of_run(analysis.step_kinds),
         findings=found["all_findings"],
         parties=options.parties,
     )

@@ -83,8 +83,7 @@ class DetectorContext:
     @functools.cached_property
     def step_kinds(self) -> StepKinds:
         """The vocabulary of step kinds: the built-in one, with ``options.step_kinds``'s phrases over it."""
-        path = self.options.step_kinds
-        return StepKinds.from_yaml(path) if path else StepKinds.builtin()
+        return StepKinds.of_run(self.options.step_kinds)
 
     @property
     def window_sql(self) -> str:

@@ -98,7 +98,7 @@ def make_plan(doc: DiagnosisDocument, context: PlanContext | None = None) -> Pla
         "currency": currency,
         "draft": not context.given,
         "lanes": dict(LANES),
-        "weights": {k: v for k, v in vars(context.weights).items()},
+        "weights": dict(vars(context.weights)),
         "cut_rules": dict(CUT_RULES),
         "questions": dict(QUESTIONS),
         "capacity": capacity,

@@ -138,6 +138,11 @@ class StepKinds:
         return _builtin()
 
     @classmethod
+    def of_run(cls, path: str | Path | None) -> StepKinds:
+        """A run's vocabulary: the file of ``AnalysisOptions.step_kinds`` over the built-in one, if any."""
+        return cls.from_yaml(path) if path else cls.builtin()
+
+    @classmethod
     def from_yaml(cls, path: str | Path) -> StepKinds:
         """A user file over the built-in vocabulary (``builtin: false`` in the file: over nothing).
 

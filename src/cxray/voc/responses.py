@@ -358,10 +358,6 @@ def _norm(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
-def responses_count(engine: Engine) -> int:
-    return int(engine.scalar(f"SELECT count(*) FROM {RESPONSES}")) if engine.has_table(RESPONSES) else 0
-
-
 __all__ = [
     "FIELDS",
     "RESPONSES",
@@ -370,6 +366,5 @@ __all__ = [
     "SurveyInputDoc",
     "SurveyOptions",
     "build_responses",
-    "responses_count",
     "survey_column_for",
 ]
