@@ -25,25 +25,26 @@ and ``outcome_attribute`` (a disposition the contact flow or agent sets; default
 
 from __future__ import annotations
 
-import gzip
-import json
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
-from .delimited import decode_file
+from .records import Rows, parse_records
+from .records import number as _number
+from .records import obj as _obj
+from .records import text as _text
+from .records import time as _time
 
 OPTIONS = ("customer_attribute", "reason_attribute", "outcome_attribute")
+#: The fields that, together, say a file holds contact records (auto-detection, ``detect.py``).
+SIGNATURE = ("ContactId", "InitiationMethod", "InitiationTimestamp", "Channel")
 CHANNELS = {"VOICE": "phone", "CHAT": "chat", "TASK": "back_office", "EMAIL": "email"}
 _NOUNS = {"VOICE": "call", "CHAT": "chat", "TASK": "task", "EMAIL": "email"}
 INITIATED = {
@@ -69,7 +70,6 @@ QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED = (
 )
 #: Leg attributes kept on every event of the leg (besides ``Attributes.<key>``).
 LEG_COLUMNS = ("ContactId", "InitiationMethod", "DisconnectReason", "ctr_record")
-_MAX_SNIPPET = 200
 
 
 @dataclass
@@ -80,22 +80,6 @@ class _Record:
     updated: datetime | None = None
 
 
-@dataclass
-class _Rows:
-    """Column lists of the flattened view."""
-
-    columns: dict[str, list[Any]] = field(default_factory=dict)
-    n: int = 0
-
-    def add(self, values: dict[str, Any]) -> None:
-        for name, value in values.items():
-            self.columns.setdefault(name, [None] * self.n).append(value)
-        self.n += 1
-        for column in self.columns.values():
-            if len(column) < self.n:
-                column.append(None)
-
-
 def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
     """Read a CTR file or folder into ``view``: one row per event, canonical columns plus leg attributes."""
     settings = dict(options.mapping.reader_options) if options.mapping is not None else {}
@@ -104,113 +88,29 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         raise ConfigError(
             f"amazon-connect-ctr: unknown reader_options {unknown}; known: {', '.join(OPTIONS)}"
         )
-    records, malformed, repairs, nuls = _parse(path, options)
+    parsed = parse_records(path, options)
+    records = [_Record(r.number, r.data) for r in parsed.records]
+    malformed = parsed.malformed
     if not records and not malformed:
         raise InputError("no contact records found", path=path)
     kept, older = _latest(records)
-    rows = _Rows()
+    rows = Rows()
     for leg_rows in _flatten(kept, settings):
         for row in leg_rows:
             rows.add(row)
     duplicates = sum(len(r) for r in _flatten(older, settings, contacts_of=kept))
     if rows.n == 0:
         raise InputError(f"no readable contact records ({len(malformed)} malformed)", path=path)
-    table = pa.table(
-        {
-            name: pa.array(values, pa.float64() if name == S.DURATION_S else pa.string())
-            for name, values in rows.columns.items()
-        }
-    )
-    source = register_arrow(engine, view, table, path)
+    source = register_arrow(engine, view, rows.table(), path)
     source.malformed = malformed
     source.records = len(records)
     source.duplicates = duplicates
-    source.encoding_repairs = repairs
-    source.nul_bytes_stripped = nuls
+    source.encoding_repairs = parsed.encoding_repairs
+    source.nul_bytes_stripped = parsed.nul_bytes_stripped
     return source
 
 
-# --- parsing ---------------------------------------------------------------------------------------------
-def _files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    found = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    )
-    if not found:
-        raise InputError("folder holds no files", path=path)
-    return found
-
-
-def _bytes(file: Path) -> bytes:
-    try:
-        raw = file.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise InputError(f"cannot read: {exc}", path=file) from None
-
-
-def _parse(path: Path, options: ReadOptions) -> tuple[list[_Record], list[tuple[int | None, str]], int, int]:
-    """Every JSON object of every file, numbered; what is not one goes to ``malformed`` with its number."""
-    records: list[_Record] = []
-    malformed: list[tuple[int | None, str]] = []
-    repairs = nuls = 0
-    number = 0
-    for file in _files(path):
-        try:
-            data, rep, nul = decode_file(_bytes(file), options.encoding)
-        except LookupError as exc:
-            raise InputError(f"cannot read as contact records: {exc}", path=file) from None
-        repairs, nuls = repairs + rep, nuls + nul
-        for value, text in _objects(data.decode("utf-8")):
-            number += 1
-            if isinstance(value, dict):
-                records.append(_Record(number, value))
-            else:
-                shown = text if len(text) <= _MAX_SNIPPET else text[:_MAX_SNIPPET] + "..."
-                malformed.append((number, shown))
-    return records, malformed, repairs, nuls
-
-
-_DECODER = json.JSONDecoder()
-_WHITE = " \t\r\n"
-
-
-def _objects(text: str) -> Iterator[tuple[Any, str]]:
-    """JSON values written one a line or back to back (Firehose); text that does not parse is yielded up
-    to the next line break (or the next ``{`` on the same line) as a value of None."""
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i] in _WHITE:
-            i += 1
-        if i >= n:
-            return
-        try:
-            value, end = _DECODER.raw_decode(text, i)
-            yield value, text[i:end]
-            i = end
-        except json.JSONDecodeError:
-            stop = text.find("\n", i)
-            brace = text.find("{", i + 1)
-            if brace != -1 and (stop == -1 or brace < stop):
-                stop = brace
-            stop = n if stop == -1 else stop
-            yield None, text[i:stop].strip()
-            i = stop
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        t = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return t.replace(tzinfo=None) - t.utcoffset() if t.utcoffset() is not None else t  # type: ignore[operator]
-
-
+# --- de-duplication ---------------------------------------------------------------------------------
 def _latest(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
     """(the latest delivery per ContactId and every record without one, the older deliveries)."""
     best: dict[str, _Record] = {}
@@ -237,28 +137,6 @@ def _latest(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
 
 
 # --- flattening ------------------------------------------------------------------------------------------
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value if value.strip() else None
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _obj(record: dict[str, Any], key: str) -> dict[str, Any]:
-    value = record.get(key)
-    return value if isinstance(value, dict) else {}
-
-
 def _root(cid: str, record: dict[str, Any], previous: dict[str, str | None]) -> str:
     """The contact a leg belongs to: ``InitialContactId``, else the first id of its ``PreviousContactId``
     chain."""
