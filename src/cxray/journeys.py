@@ -235,7 +235,9 @@ def _create_contacts(
 
     contained = known(
         facts.has_outcome and facts.has_self_service_signal,
-        f"(self_service AND {S.FINAL_OUTCOME} = {sql_string(S.CONTAINED)} AND NOT touched_human)",
+        # no final outcome is not a claim of containment: FALSE, not unknown (it stays in the denominator)
+        f"(self_service AND coalesce({S.FINAL_OUTCOME} = {sql_string(S.CONTAINED)}, false) "
+        "AND NOT touched_human)",
     )
     transferred = known(
         facts.has_routing or facts.has_outcome,
