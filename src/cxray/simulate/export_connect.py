@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from .. import schema as S
+from .export_rows import contacts, end
 
 CHANNELS = {"phone": "VOICE", "chat": "CHAT"}
 DUPLICATE_EVERY = 20  # about one leg in this many is delivered twice
@@ -35,23 +36,10 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _end(e: dict[str, Any]) -> datetime:
-    ts: datetime = e[S.TIMESTAMP]
-    return ts + timedelta(seconds=e[S.DURATION_S] or 0)
-
-
 def contact_records(events: pa.Table) -> list[dict[str, Any]]:
     """The CTRs of ``events``' phone and chat contacts, in delivery order (older copies included)."""
-    keep = [c for c in (*S.CANONICAL, S.SOURCE_ROW) if c in events.column_names]
-    rows = events.select(keep).to_pylist()
-    rows.sort(key=lambda e: (e[S.CONTACT_ID], e[S.TIMESTAMP], e.get(S.SOURCE_ROW) or 0))
-    by_contact: dict[str, list[dict[str, Any]]] = {}
-    for e in rows:
-        by_contact.setdefault(e[S.CONTACT_ID], []).append(e)
     records: list[dict[str, Any]] = []
-    for contact in sorted(by_contact, key=lambda c: (by_contact[c][0][S.TIMESTAMP], c)):
-        evs = by_contact[contact]
-        channel = next((e[S.CHANNEL] for e in evs if e[S.CHANNEL]), None)
+    for contact, channel, evs in contacts(events):
         if channel not in CHANNELS:
             continue
         for record in _legs(contact, CHANNELS[channel], evs):
@@ -80,7 +68,7 @@ def _legs(contact: str, channel: str, evs: list[dict[str, Any]]) -> list[dict[st
         gave_up = next((e for e in leg if e[S.OUTCOME] == S.ABANDONED), None)
         outcomes = [e[S.OUTCOME] for e in leg if e[S.OUTCOME]]
         started = (queue or leg[0])[S.TIMESTAMP] if k else leg[0][S.TIMESTAMP]
-        ended = max(_end(e) for e in work)
+        ended = max(end(e) for e in work)
         if gave_up is not None:
             ended = max(ended, gave_up[S.TIMESTAMP])
         record: dict[str, Any] = {
@@ -116,7 +104,7 @@ def _legs(contact: str, channel: str, evs: list[dict[str, Any]]) -> list[dict[st
             }
             if acw is not None:
                 agent_record["AfterContactWorkStartTimestamp"] = _iso(acw[S.TIMESTAMP])
-                agent_record["AfterContactWorkEndTimestamp"] = _iso(_end(acw))
+                agent_record["AfterContactWorkEndTimestamp"] = _iso(end(acw))
                 agent_record["AfterContactWorkDuration"] = round(acw[S.DURATION_S] or 0)
             record["Agent"] = agent_record
         record["DisconnectReason"] = (

@@ -21,7 +21,7 @@ from .artefact_values import mark_missing, mistype_years, unidentify
 from .artefacts import Artefacts
 from .assemble import Assembled
 from .breakdowns import SurveyDrop
-from .export_connect import write_contact_records
+from .formats import PLATFORM_FORMATS
 from .generate import Generator
 from .model import build_model
 from .scenario import Scenario
@@ -30,8 +30,7 @@ from .vocabulary import Names, shown
 from .waits import Waits
 
 INLINE_IDS = 2000  # above this many touched contacts, ``write`` lists their ids in a file of their own
-FORMATS = ("csv", "parquet", "amazon-connect-ctr")
-CTR_FILE = "contact-records.jsonl.gz"  # the amazon-connect-ctr format's events file
+FORMATS = ("csv", "parquet", *PLATFORM_FORMATS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,9 +43,10 @@ class SimulationResult:
     def write(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         """Write ``events.csv`` (or ``events.parquet``) and ``ground_truth.json``; returns the paths written.
 
-        ``fmt="amazon-connect-ctr"`` writes the phone and chat contacts as Amazon Connect contact records
-        instead, ``contact-records.jsonl.gz`` (``export_connect``; read back with
-        ``--mapping amazon-connect-ctr``); its verbatims, if spilled, go to CSV.
+        A platform format (``formats.PLATFORM_FORMATS``: ``amazon-connect-ctr``, ``genesys-cloud``...) writes
+        the contacts that platform carries in its export's shape instead (``contact-records.jsonl.gz``,
+        ``conversations.json``, a ``zendesk/`` folder...; read back with ``--mapping <format>``); its
+        verbatims, if spilled, go to CSV.
 
         Breakdowns that touched more than 2,000 contacts list their contact ids in
         ``touched_<name>.txt`` (one per line) instead of inline; so do artefacts, in ``artefact_<name>.txt``.
@@ -56,10 +56,11 @@ class SimulationResult:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        events = out / (CTR_FILE if fmt == "amazon-connect-ctr" else f"events.{fmt}")
+        platform = PLATFORM_FORMATS.get(fmt)
+        events = out / (platform.file if platform is not None else f"events.{fmt}")
         table = self.events.drop_columns(list(S.INTERNAL))  # a reader numbers the rows of the file itself
-        if fmt == "amazon-connect-ctr":
-            write_contact_records(self.events, events)
+        if platform is not None:
+            platform.write(self.events, events)
             fmt = "csv"  # for the verbatims below
         elif fmt == "csv":
             # ISO 8601 with Z: the times are UTC, and a reader should not have to guess.

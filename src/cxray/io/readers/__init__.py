@@ -150,7 +150,7 @@ def open_source(
         if chosen in _ADAPTERS:
             if not path.exists():
                 raise InputError("file or folder not found", path=path)
-            return _ADAPTERS[chosen](path, engine, view, options)
+            return _ADAPTERS[chosen].read(path, engine, view, options)
         if chosen not in _READERS:
             known = ", ".join([*_READERS, *_ADAPTERS])
             raise ConfigError(f"mapping reader {chosen!r} is not a known reader; known: {known}")
@@ -183,9 +183,66 @@ def _builtin(module: str) -> ReadFn:
     return read
 
 
-#: Platform adapters: readers of a vendor's export, chosen by a mapping's ``reader:`` (never by suffix:
-#: their files are .json, .gz or nameless Firehose objects), and able to read a folder of them.
-_ADAPTERS: dict[str, ReadFn] = {"amazon-connect-ctr": _builtin("amazon_connect")}
+@dataclass(frozen=True)
+class Adapter:
+    """A platform adapter: a reader of one vendor's export, chosen by name (``--mapping NAME`` or a mapping's
+    ``reader:``) or recognised by its fields (``detect.py``), never by suffix: platform exports are .json,
+    .gz or nameless objects, and an adapter may read a folder.
+
+    ``signatures()`` gives, per shape of the export, the field paths whose presence together identifies it
+    (a JSON key path with arrays passed through, ``participants.purpose``; a CSV column; ``file:<stem>`` for
+    a file of a folder; ``table:<name>`` for an SQLite table); none means never detected, only named.
+    """
+
+    name: str
+    platform: str
+    read: ReadFn
+    signatures: Callable[[], tuple[tuple[str, ...], ...]]
+
+
+_ADAPTERS: dict[str, Adapter] = {}
+Signatures = Iterable[Iterable[str]]
+
+
+def register_adapter(
+    name: str,
+    read_fn: ReadFn,
+    *,
+    platform: str,
+    signatures: Signatures | Callable[[], Signatures] = (),
+) -> Adapter:
+    """Register ``read_fn`` as the platform adapter ``name`` (built-ins use this same call).
+
+    ``signatures``: for each shape of the export, the fields that together identify it for
+    auto-detection (or a function giving them, so a built-in's module is imported only when detection
+    needs it).
+
+    >>> from cxray.io.readers import register_adapter, adapters, unregister_adapter
+    >>> def read_mine(path, engine, view, options): ...
+    >>> register_adapter("mine", read_mine, platform="Mine", signatures=[("mine_id", "mine_time")]).platform
+    'Mine'
+    >>> "mine" in adapters()
+    True
+    >>> unregister_adapter("mine")
+    """
+    key = name.strip()
+    if not key or not callable(read_fn):
+        raise ConfigError(f"adapter {name!r}: needs a name and a callable reader")
+    if key in _READERS:
+        raise ConfigError(f"adapter {key}: the name is a file format's")
+
+    def get() -> tuple[tuple[str, ...], ...]:
+        given = signatures() if callable(signatures) else signatures
+        return tuple(tuple(s) for s in given)
+
+    adapter = Adapter(name=key, platform=platform, read=read_fn, signatures=get)
+    _ADAPTERS[key] = adapter
+    return adapter
+
+
+def unregister_adapter(name: str) -> None:
+    """Remove a registered adapter (tests)."""
+    _ADAPTERS.pop(name, None)
 
 
 def adapters() -> list[str]:
@@ -193,8 +250,30 @@ def adapters() -> list[str]:
     return list(_ADAPTERS)
 
 
+def registered_adapters() -> dict[str, Adapter]:
+    """The registered adapters by name, the built-ins first."""
+    return dict(_ADAPTERS)
+
+
+def _builtin_signatures(module: str) -> Callable[[], Signatures]:
+    """A built-in module's ``SIGNATURE`` and any ``SIGNATURES`` more (other shapes of its export)."""
+
+    def signatures() -> Signatures:
+        loaded = importlib.import_module(f"{__name__}.{module}")
+        return (loaded.SIGNATURE, *getattr(loaded, "MORE_SIGNATURES", ()))
+
+    return signatures
+
+
+def _builtin_adapter(name: str, module: str, platform: str) -> None:
+    register_adapter(name, _builtin(module), platform=platform, signatures=_builtin_signatures(module))
+
+
 # The built-in formats, registered exactly as a user's own would be.
 register_reader("csv", ("csv", "tsv", "txt", "tab"), _builtin("delimited"))
 register_reader("parquet", ("parquet", "pq"), _builtin("parquet"))
 register_reader("jsonl", ("jsonl", "ndjson", "json"), _builtin("jsonl"))
 register_reader("xes", ("xes",), _builtin("xes"))
+
+# The built-in platform adapters (docs/adapters.md), registered exactly as a user's own would be.
+_builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact records")
