@@ -40,5 +40,6 @@ PLATFORM_FORMATS: dict[str, PlatformFormat] = {
         PlatformFormat(
             "amazon-connect-ctr", "contact-records.jsonl.gz", "export_connect", "write_contact_records"
         ),
+        PlatformFormat("zendesk", "zendesk", "export_zendesk"),
     )
 }
