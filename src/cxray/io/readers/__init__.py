@@ -278,3 +278,4 @@ register_reader("xes", ("xes",), _builtin("xes"))
 # The built-in platform adapters (docs/adapters.md), registered exactly as a user's own would be.
 _builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact records")
 _builtin_adapter("zendesk", "zendesk", "Zendesk tickets and ticket audits")
+_builtin_adapter("amazon-lex-v2", "amazon_lex", "Amazon Lex V2 conversation logs")
