@@ -41,5 +41,6 @@ PLATFORM_FORMATS: dict[str, PlatformFormat] = {
             "amazon-connect-ctr", "contact-records.jsonl.gz", "export_connect", "write_contact_records"
         ),
         PlatformFormat("zendesk", "zendesk", "export_zendesk"),
+        PlatformFormat("genesys-cloud", "conversations.json", "export_genesys"),
     )
 }

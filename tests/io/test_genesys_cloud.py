@@ -1,0 +1,550 @@
+"""Genesys Cloud analytics conversation details: participants, sessions, segments, lookups, deliveries and
+files, written by hand from Genesys's API models (AnalyticsConversation, AnalyticsParticipant,
+AnalyticsSession, AnalyticsFlow, AnalyticsFlowOutcome, AnalyticsConversationSegment); the simulator's round
+trip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from io_helpers import balanced
+from typer.testing import CliRunner
+
+from cxray import AnalysisOptions, diagnose
+from cxray.cli import EXIT_OK, app
+from cxray.engine import Engine
+from cxray.errors import ConfigError, InputError
+from cxray.io import InputSummary, ReadOptions, read_events
+from cxray.io.detect import detect
+from cxray.io.mapping import Mapping
+from cxray.simulate import load_scenario, simulate
+from cxray.simulate.export_genesys import conversations, write, write_lookups
+
+GENESYS = Mapping.resolve("genesys-cloud")
+assert GENESYS is not None
+BILLING, PAYMENTS = "q-billing-0001", "q-payments-0002"
+ANN, BOB = "u-ann-0001", "u-bob-0002"
+TRANSFERRED_CODE, RESOLVED_CODE = "w-0001", "w-0002"
+
+
+def seg(kind: str, start: str, end: str | None, **more: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"segmentType": kind, "segmentStart": start, **more}
+    if end is not None:
+        out["segmentEnd"] = end
+    return out
+
+
+def person(purpose: str, media: str, segments: list[dict[str, Any]], **more: Any) -> dict[str, Any]:
+    session = {"mediaType": media, "sessionId": f"s-{purpose}-{len(segments)}", "segments": segments}
+    session |= more.pop("session", {})
+    return {"participantId": f"p-{purpose}", "purpose": purpose, "sessions": [session], **more}
+
+
+def conversation(cid: str | None, start: str | None, people: list[dict[str, Any]], **more: Any) -> dict:
+    out: dict[str, Any] = {"originatingDirection": "inbound", "divisionIds": ["d-1"], "participants": people}
+    if cid is not None:
+        out["conversationId"] = cid
+    if start is not None:
+        out["conversationStart"] = start
+    return out | more
+
+
+# A call: IVR, queued for Billing, ann talks, holds, transfers (consult) to Payments, bob resolves it.
+# Times with a +01:00 offset on the IVR participant; ids everywhere, names only from the lookups.
+CALL = conversation(
+    "c-1",
+    "2024-03-04T09:00:00.000Z",
+    [
+        person(
+            "customer",
+            "voice",
+            [
+                seg(
+                    "interact",
+                    "2024-03-04T09:00:00.000Z",
+                    "2024-03-04T09:20:00.000Z",
+                    disconnectType="endpoint",
+                )
+            ],
+            session={"ani": "tel:+31201234567", "dnis": "tel:+3120999", "direction": "inbound"},
+            attributes={"CustomerNumber": "K-42", "reason": "billing", "vip": "yes"},
+        ),
+        person(
+            "ivr",
+            "voice",
+            [
+                seg(
+                    "ivr",
+                    "2024-03-04T10:00:00.000+01:00",
+                    "2024-03-04T10:01:00.000+01:00",
+                    disconnectType="transfer",
+                )
+            ],
+            session={
+                "flow": {
+                    "flowName": "Main IVR",
+                    "flowType": "INBOUNDCALL",
+                    "exitReason": "TRANSFER",
+                    "transferType": "ACD",
+                    "endingLanguage": "en-us",
+                }
+            },
+        ),
+        person(
+            "acd",
+            "voice",
+            [
+                seg(
+                    "interact",
+                    "2024-03-04T09:01:00.000Z",
+                    "2024-03-04T09:02:00.000Z",
+                    queueId=BILLING,
+                    disconnectType="transfer",
+                    requestedRoutingSkillIds=["sk-1"],
+                )
+            ],
+        ),
+        person(
+            "agent",
+            "voice",
+            [
+                seg("alert", "2024-03-04T09:02:00.000Z", "2024-03-04T09:02:05.000Z", queueId=BILLING),
+                seg("interact", "2024-03-04T09:02:05.000Z", "2024-03-04T09:04:05.000Z", queueId=BILLING),
+                seg("hold", "2024-03-04T09:04:05.000Z", "2024-03-04T09:04:50.000Z", queueId=BILLING),
+                seg(
+                    "interact",
+                    "2024-03-04T09:04:50.000Z",
+                    "2024-03-04T09:06:00.000Z",
+                    queueId=BILLING,
+                    disconnectType="consultTransfer",
+                ),
+                seg(
+                    "wrapup",
+                    "2024-03-04T09:06:00.000Z",
+                    "2024-03-04T09:06:30.000Z",
+                    queueId=BILLING,
+                    wrapUpCode=TRANSFERRED_CODE,
+                    wrapUpNote="sent to payments",
+                ),
+            ],
+            userId=ANN,
+            participantName="Ann A.",
+        ),
+        person(
+            "acd",
+            "voice",
+            [
+                seg(
+                    "interact",
+                    "2024-03-04T09:06:00.000Z",
+                    "2024-03-04T09:07:00.000Z",
+                    queueId=PAYMENTS,
+                    disconnectType="transfer",
+                )
+            ],
+        ),
+        person(
+            "agent",
+            "voice",
+            [
+                seg("alert", "2024-03-04T09:07:00.000Z", "2024-03-04T09:07:03.000Z", queueId=PAYMENTS),
+                seg(
+                    "interact",
+                    "2024-03-04T09:07:03.000Z",
+                    "2024-03-04T09:19:00.000Z",
+                    queueId=PAYMENTS,
+                    disconnectType="peer",
+                ),
+                seg(
+                    "wrapup",
+                    "2024-03-04T09:20:00.000Z",
+                    "2024-03-04T09:21:30.000Z",
+                    queueId=PAYMENTS,
+                    wrapUpCode=RESOLVED_CODE,
+                ),
+            ],
+            userId=BOB,
+        ),
+    ],
+    conversationEnd="2024-03-04T09:21:30.000Z",
+)
+
+
+def write_json(path: Path, value: Any, *, gz: bool = False) -> Path:
+    text = value if isinstance(value, str) else json.dumps(value)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    return path
+
+
+def page(*convs: Any) -> dict[str, Any]:
+    return {"conversations": list(convs), "totalHits": len(convs)}
+
+
+def lookups(tmp_path: Path) -> dict[str, str]:
+    """The three shapes a lookup comes in: an API page, a plain array, CSV."""
+    queues = write_json(
+        tmp_path / "queues.json",
+        {"entities": [{"id": BILLING, "name": "Billing"}, {"id": PAYMENTS, "name": "Payments"}], "total": 2},
+    )
+    users = write_json(tmp_path / "users.json", [{"id": ANN, "name": "ann"}, {"id": BOB, "name": "bob"}])
+    codes = tmp_path / "wrapup.csv"
+    codes.write_text(f"name,id\nTransferred,{TRANSFERRED_CODE}\nResolved,{RESOLVED_CODE}\n", encoding="utf-8")
+    return {"queues": str(queues), "users": str(users), "wrapup_codes": str(codes)}
+
+
+def mapping(**options: str) -> Mapping:
+    return Mapping.from_dict({"reader": "genesys-cloud", "reader_options": options})
+
+
+def read(engine: Engine, path: Path, m: Mapping = GENESYS) -> InputSummary:
+    summary = read_events([path], engine, options=ReadOptions(mapping=m))
+    assert balanced(summary)
+    return summary
+
+
+def events(engine: Engine, *columns: str) -> list[tuple]:
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return [
+        tuple(r.values()) for r in engine.rows(f"SELECT {cols} FROM events ORDER BY timestamp, source_row")
+    ]
+
+
+def test_a_transferred_call_is_one_contact_with_its_segments_as_events(engine: Engine, tmp_path: Path):
+    """IVR, two queues and two agents give one contact in time order; names come from the lookups,
+    durations from interact/hold/wrap-up segments, the transfer from the consult transfer's disconnect
+    type, the outcomes from the wrap-up codes; the +01:00 IVR times are converted to UTC."""
+    summary = read(engine, write_json(tmp_path / "c.json", page(CALL)), mapping(**lookups(tmp_path)))
+    assert (summary.records_read, summary.rows_rejected) == (1, 0)
+    rows = events(engine, "contact_id", "activity", "queue", "actor", "actor_type", "outcome", "duration_s")
+    assert {r[0] for r in rows} == {"c-1"}
+    assert [r[1] for r in rows] == [
+        "Inbound call", "IVR flow", "Queued",
+        "Agent handling", "Customer hold", "Agent handling", "After-contact work",
+        "Queued", "Agent handling", "After-contact work",
+    ]  # fmt: skip
+    assert [r[2] for r in rows if r[1] == "Queued"] == ["Billing", "Payments"]
+    assert [(r[3], r[5], r[6]) for r in rows if r[4] == "agent"] == [
+        ("ann", None, 120), ("ann", None, 45), ("ann", "transferred", 70), ("ann", "transferred", 30),
+        ("bob", None, 717), ("bob", "resolved", 90),
+    ]  # fmt: skip
+    assert rows[1][3:5] == ("Main IVR", "ivr") and rows[1][6] == 60
+    assert str(engine.rows("SELECT min(timestamp) AS t FROM events WHERE activity = 'IVR flow'")[0]["t"]) == (
+        "2024-03-04 09:00:00"
+    )
+    extra = events(
+        engine, "customer_id", "channel", "wrapUpNote", "requestedRoutingSkillIds", "attributes.vip"
+    )
+    assert {(r[0], r[1]) for r in extra} == {("+31201234567", "phone")}
+    assert "sent to payments" in {r[2] for r in extra} and '["sk-1"]' in {r[3] for r in extra}
+    assert {r[4] for r in extra} == {"yes"}
+
+
+def test_without_lookups_ids_stand_in_for_names(engine: Engine, tmp_path: Path):
+    """No lookup: an agent is the participant's name (else the user id), a queue the id, a wrap-up code
+    its id (an outcome without meaning, mappable with outcome_values)."""
+    m = Mapping.from_dict({"reader": "genesys-cloud", "outcome_values": {RESOLVED_CODE: "resolved"}})
+    read(engine, write_json(tmp_path / "c.json", page(CALL)), m)
+    rows = events(engine, "activity", "queue", "actor", "outcome")
+    assert [r[1] for r in rows if r[0] == "Queued"] == [BILLING, PAYMENTS]
+    assert {r[2] for r in rows if r[0] == "Agent handling"} == {"Ann A.", BOB}
+    assert [r[3] for r in rows if r[0] == "After-contact work"] == [TRANSFERRED_CODE, "resolved"]
+
+
+def test_participant_attributes_give_customer_and_reason(engine: Engine, tmp_path: Path):
+    m = mapping(customer_attribute="CustomerNumber", reason_attribute="reason")
+    summary = read(engine, write_json(tmp_path / "c.json", page(CALL)), m)
+    assert "attributes.vip" in summary.attributes and "attributes.CustomerNumber" not in summary.attributes
+    assert {r[:2] for r in events(engine, "customer_id", "reason")} == {("K-42", "billing")}
+
+
+def _abandoned_chat(cid: str, *, metric: bool, disconnect: str | None) -> dict[str, Any]:
+    extra = {"disconnectType": disconnect} if disconnect else {}
+    metrics = (
+        [{"name": "tAbandon", "value": 120000, "emitDate": "2024-03-04T11:02:10.000Z"}] if metric else []
+    )
+    return conversation(
+        cid,
+        "2024-03-04T11:00:00.000Z",
+        [
+            person(
+                "customer",
+                "message",
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T11:00:00.000Z",
+                        "2024-03-04T11:02:10.000Z",
+                        disconnectType="endpoint",
+                    )
+                ],
+                session={"addressFrom": "Jo"},
+            ),
+            person(
+                "acd",
+                "message",
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T11:00:10.000Z",
+                        "2024-03-04T11:02:10.000Z",
+                        queueId=BILLING,
+                        **extra,
+                    )
+                ],
+                session={"metrics": metrics},
+            ),
+        ],
+        conversationEnd="2024-03-04T11:02:10.000Z",
+    )
+
+
+def test_queued_and_never_answered_is_abandoned(engine: Engine, tmp_path: Path):
+    """The ACD segment ends without a transfer to an agent (the customer, its peer, left), or the session
+    has a tAbandon metric: abandoned; still queued (no segmentEnd): no outcome yet."""
+    by_peer = _abandoned_chat("a-1", metric=False, disconnect="peer")
+    by_metric = _abandoned_chat("a-2", metric=True, disconnect=None)
+    waiting = _abandoned_chat("a-3", metric=False, disconnect=None)
+    del waiting["conversationEnd"], waiting["participants"][1]["sessions"][0]["segments"][0]["segmentEnd"]
+    read(engine, write_json(tmp_path / "c.json", page(by_peer, by_metric, waiting)))
+    rows = events(engine, "contact_id", "activity", "outcome", "channel", "actor_type", "customer_id")
+    assert ("a-1", "Abandoned", "abandoned", "chat", "customer", "Jo") in rows
+    assert ("a-2", "Abandoned", "abandoned", "chat", "customer", "Jo") in rows
+    assert [r[1] for r in rows if r[0] == "a-3"] == ["Inbound message", "Queued"]
+
+
+def test_an_alert_not_answered_is_an_event_and_the_next_agent_answers(engine: Engine, tmp_path: Path):
+    """Agent one rings out (noAnswerTransfer), agent two answers: not abandoned, one 'Alert not answered'."""
+    call = json.loads(json.dumps(CALL))
+    people = call["participants"]
+    ringing = person(
+        "agent",
+        "voice",
+        [
+            seg(
+                "alert",
+                "2024-03-04T09:01:30.000Z",
+                "2024-03-04T09:02:00.000Z",
+                queueId=BILLING,
+                disconnectType="noAnswerTransfer",
+            )
+        ],
+        userId="u-zed",
+    )
+    people.insert(3, ringing)
+    read(engine, write_json(tmp_path / "c.json", page(call)))
+    rows = events(engine, "activity", "actor", "outcome")
+    assert ("Alert not answered", "u-zed", None) in rows
+    assert "abandoned" not in {r[2] for r in rows}
+
+
+def _bot(cid: str, *, handoff: bool) -> dict[str, Any]:
+    flow: dict[str, Any] = {
+        "flowName": "Ava",
+        "flowType": "DIGITALBOT",
+        "exitReason": "TRANSFER" if handoff else "DISCONNECT",
+        "outcomes": [{"flowOutcomeId": "fo-1", "flowOutcomeValue": "SUCCESS", "flowOutcome": "fo-1:SUCCESS",
+                      "flowOutcomeStartTimestamp": "2024-03-04T12:00:20.000Z"}],
+    }  # fmt: skip
+    if handoff:
+        flow["transferType"] = "ACD"
+    people = [
+        person(
+            "customer", "message", [seg("interact", "2024-03-04T12:00:00.000Z", "2024-03-04T12:05:00.000Z")]
+        ),
+        person(
+            "workflow",
+            "message",
+            [seg("interact", "2024-03-04T12:00:00.000Z", "2024-03-04T12:00:40.000Z")],
+            session={"flow": flow},
+        ),
+    ]
+    return conversation(cid, "2024-03-04T12:00:00.000Z", people, conversationEnd="2024-03-04T12:05:00.000Z")
+
+
+def test_a_successful_flow_outcome_in_a_flow_that_ended_the_contact_is_contained(
+    engine: Engine, tmp_path: Path
+):
+    """A bot flow's SUCCESS outcome claims containment only when the conversation did not leave the flow
+    for a queue (transferType); the outcome is named by the flow_outcomes lookup."""
+    names = write_json(tmp_path / "fo.json", [{"id": "fo-1", "name": "Order status given"}])
+    summary = read(
+        engine,
+        write_json(tmp_path / "c.json", page(_bot("b-1", handoff=False), _bot("b-2", handoff=True))),
+        mapping(flow_outcomes=str(names)),
+    )
+    assert summary.rows_rejected == 0
+    rows = events(engine, "contact_id", "activity", "actor", "actor_type", "outcome", "flowOutcomeValue")
+    assert ("b-1", "Flow outcome: Order status given", "Ava", "bot", "contained", "SUCCESS") in rows
+    assert ("b-2", "Flow outcome: Order status given", "Ava", "bot", None, "SUCCESS") in rows
+    assert ("b-1", "Bot flow", "Ava", "bot", None, None) in rows
+
+
+def test_a_conversation_delivered_twice_is_kept_once_the_ended_copy_winning(engine: Engine, tmp_path: Path):
+    """Overlapping intervals: an in-progress copy (no conversationEnd, no wrap-up yet), even later in the
+    file, loses to the ended one; its events are counted as duplicates dropped."""
+    snapshot = json.loads(json.dumps(CALL))
+    del snapshot["conversationEnd"]
+    snapshot["participants"] = snapshot["participants"][:4]
+    snapshot["participants"][3]["sessions"][0]["segments"] = snapshot["participants"][3]["sessions"][0][
+        "segments"
+    ][:2]
+    summary = read(engine, write_json(tmp_path / "c.json", page(CALL, snapshot)))
+    assert summary.records_read == 2
+    assert summary.duplicates_dropped == 4  # the snapshot's start, IVR, queued and first talk
+    assert summary.rows_kept == 10
+    assert "After-contact work" in {r[0] for r in events(engine, "activity")}
+
+
+@pytest.mark.parametrize("shape", ["page", "jsonl", "array", "gzip-jobs-folder"])
+def test_api_pages_json_lines_arrays_and_job_folders_read_the_same(
+    engine: Engine, tmp_path: Path, shape: str
+):
+    one, two = CALL, _bot("b-1", handoff=False)
+    if shape == "page":
+        path = write_json(tmp_path / "c.json", page(one, two))
+    elif shape == "jsonl":
+        path = write_json(tmp_path / "c.jsonl", json.dumps(one) + "\n" + json.dumps(two) + "\n")
+    elif shape == "array":
+        path = write_json(tmp_path / "c.json", [one, two])
+    else:  # details job results, one page a file, gzip without a suffix
+        path = tmp_path / "job"
+        write_json(path / "page-1", page(one) | {"cursor": "abc"}, gz=True)
+        write_json(path / "page-2", page(two), gz=True)
+    summary = read(engine, path)
+    assert (summary.records_read, summary.rows_kept, summary.rows_rejected) == (2, 13, 0)
+
+
+def test_malformed_records_are_rejected_with_their_reason(engine: Engine, tmp_path: Path):
+    """Not an object: malformed_row with its number; no conversationId, no or a bad conversationStart:
+    one rejected row each; the good conversation is read."""
+    no_id = conversation(None, "2024-03-04T09:00:00Z", [])
+    no_start = conversation("x-2", None, CALL["participants"])
+    bad_start = conversation("x-3", "yesterday at noon", CALL["participants"])
+    summary = read(
+        engine, write_json(tmp_path / "c.json", page(CALL, "not a conversation", no_id, no_start, bad_start))
+    )
+    assert summary.records_read == 5 and summary.rows_kept == 10
+    assert summary.rejected_by_reason == {
+        "bad_timestamp": 1, "malformed_row": 1, "missing_contact_id": 1, "missing_timestamp": 1,
+    }  # fmt: skip
+    rejected = engine.rows("SELECT source_row, value FROM rejected WHERE reason = 'malformed_row'")
+    assert rejected == [{"source_row": 2, "value": '"not a conversation"'}]
+
+
+def test_a_bad_segment_time_rejects_only_that_event(engine: Engine, tmp_path: Path):
+    call = json.loads(json.dumps(CALL))
+    call["participants"][2]["sessions"][0]["segments"][0]["segmentStart"] = "soon"
+    summary = read(engine, write_json(tmp_path / "c.json", page(call)))
+    assert summary.rejected_by_reason == {"bad_timestamp": 1} and summary.rows_kept == 9
+
+
+def test_unknown_options_and_missing_lookups_are_config_errors(engine: Engine, tmp_path: Path):
+    path = write_json(tmp_path / "c.json", page(CALL))
+    with pytest.raises(ConfigError, match=r"unknown reader_options.*known: customer_attribute"):
+        read(engine, path, mapping(queue_names="x"))
+    with pytest.raises(ConfigError, match="queues: file not found"):
+        read(engine, path, mapping(queues="nowhere.json"))
+    with pytest.raises(InputError, match="no readable conversations"):
+        read(engine, write_json(tmp_path / "bad.json", "not json at all"))
+
+
+def test_a_relative_lookup_is_found_beside_the_export(engine: Engine, tmp_path: Path):
+    lookups(tmp_path)
+    read(engine, write_json(tmp_path / "c.json", page(CALL)), mapping(queues="queues.json"))
+    assert [r[1] for r in events(engine, "activity", "queue") if r[0] == "Queued"] == ["Billing", "Payments"]
+
+
+def test_conversation_details_are_detected_by_their_fields(tmp_path: Path):
+    assert detect(write_json(tmp_path / "c.json", page(CALL))) == "genesys-cloud"
+    assert detect(write_json(tmp_path / "c.jsonl", json.dumps(CALL) + "\n")) == "genesys-cloud"
+
+
+def test_diagnose_reads_conversation_details_from_the_cli(tmp_path: Path):
+    path = write_json(tmp_path / "conversations.json", page(CALL))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["diagnose", str(path), "--mapping", "genesys-cloud", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["input"]["records_read"] == 1 and doc["input"]["rows_kept"] == 10
+    assert doc["metrics"]["overall"]["contacts"] == 1 and doc["metrics"]["overall"]["transfer_rate"] == 1.0
+
+
+# --- the simulator's round trip ---------------------------------------------------------------------------
+COMPARED = ("contacts", "journeys", "transfer_rate", "abandonment_rate", "escalation_rate", "fcr")
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return simulate(load_scenario("default"), seed=7, days=7, customers=1500)
+
+
+def _phone_chat_email(events: pa.Table) -> pa.Table:
+    """The canonical log restricted to what the export carries: its phone, chat and email contacts."""
+    carried = pc.is_in(events["channel"], value_set=pa.array(["phone", "chat", "email"]))
+    ids = pc.unique(pc.filter(events["contact_id"], carried))
+    return events.filter(pc.is_in(events["contact_id"], value_set=ids))
+
+
+def test_the_export_diagnoses_like_the_canonical_log(simulated, tmp_path: Path):
+    """Same contacts, journeys, transfers, abandons, escalations and FCR as the canonical log's phone, chat
+    and email contacts (a 2-day repeat window), containment from the bots' flow outcomes too, and the same
+    lead breakdown (code and team). Step-level flow differs by design: Genesys records an agent's talk as
+    interact segments, not the simulator's steps (authenticate, gather details...), nor IVR menu steps, nor
+    surveys; so the lead breakdown's activity is not compared."""
+    path = tmp_path / "conversations.json"
+    n = write(simulated.events, path)
+    records = conversations(simulated.events)
+    assert n == len(records) > 0 and len({r["conversationId"] for r in records}) < n  # snapshots too
+    options = write_lookups(simulated.events, tmp_path)
+    m = mapping(customer_attribute="customer_id", reason_attribute="reason", **options)
+    analysis = AnalysisOptions(window_days=2)
+    run = diagnose(path, read=ReadOptions(mapping=m), analysis=analysis)
+    canonical = diagnose(_phone_chat_email(simulated.events), analysis=analysis)
+    got = {k: run.metrics.overall[k] for k in (*COMPARED, "containment_rate")}
+    want = {k: canonical.metrics.overall[k] for k in (*COMPARED, "containment_rate")}
+    assert got["fcr"] is not None and got["transfer_rate"] > 0 and got["abandonment_rate"] > 0
+    assert got["escalation_rate"] > 0 and got["containment_rate"] > 0
+    assert got == pytest.approx(want, abs=0.01)
+    assert run.input.duplicates_dropped > 0 and run.input.rows_rejected == 0
+    lead, expected = run.breakdowns[0], canonical.breakdowns[0]
+    assert (lead["code"], lead["where"].get("team")) == (expected["code"], expected["where"].get("team"))
+
+
+def test_without_lookups_or_attributes_the_structure_still_gives_transfers_and_abandons(simulated, tmp_path):
+    """Conversation details alone (queue names from the ACD participants, customers from ANI/address, no
+    wrap-up names) still give the contacts, transfers and abandons; escalations need the wrap-up names."""
+    path = tmp_path / "conversations.json"
+    write(simulated.events, path)
+    run = diagnose(path, read=ReadOptions(mapping=GENESYS))
+    canonical = diagnose(_phone_chat_email(simulated.events))
+    for k in ("contacts", "transfer_rate", "abandonment_rate"):
+        assert run.metrics.overall[k] == canonical.metrics.overall[k], k
+    assert run.metrics.overall["escalation_rate"] == 0
+
+
+def test_cxray_simulate_writes_conversation_details(tmp_path: Path):
+    args = [
+        "simulate",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "genesys-cloud",
+        "--days",
+        "2",
+        "--customers",
+        "400",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads((tmp_path / "conversations.json").read_text(encoding="utf-8"))
+    assert doc["conversations"] and all(c["conversationId"] for c in doc["conversations"])
+    assert (tmp_path / "ground_truth.json").is_file() and not (tmp_path / "events.csv").exists()
