@@ -42,5 +42,6 @@ PLATFORM_FORMATS: dict[str, PlatformFormat] = {
         ),
         PlatformFormat("zendesk", "zendesk", "export_zendesk"),
         PlatformFormat("genesys-cloud", "conversations.json", "export_genesys"),
+        PlatformFormat("salesforce-service-cloud", "salesforce", "export_salesforce"),
     )
 }

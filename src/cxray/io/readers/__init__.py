@@ -280,3 +280,4 @@ _builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact
 _builtin_adapter("zendesk", "zendesk", "Zendesk tickets and ticket audits")
 _builtin_adapter("amazon-lex-v2", "amazon_lex", "Amazon Lex V2 conversation logs")
 _builtin_adapter("genesys-cloud", "genesys_cloud", "Genesys Cloud analytics conversation details")
+_builtin_adapter("salesforce-service-cloud", "salesforce", "Salesforce Service Cloud CSV exports")
