@@ -43,5 +43,6 @@ PLATFORM_FORMATS: dict[str, PlatformFormat] = {
         PlatformFormat("zendesk", "zendesk", "export_zendesk"),
         PlatformFormat("genesys-cloud", "conversations.json", "export_genesys"),
         PlatformFormat("salesforce-service-cloud", "salesforce", "export_salesforce"),
+        PlatformFormat("twilio-taskrouter", "taskrouter-events.json", "export_twilio"),
     )
 }
