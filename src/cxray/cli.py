@@ -26,6 +26,8 @@ from .errors import ConfigError, CxrayError, EngineError, InputError
 from .progress import RichProgress, Silent
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .plan import PlanDocument
 
 EXIT_OK = 0
@@ -364,8 +366,9 @@ def simulate(
         str,
         typer.Option(
             "--format",
-            help="csv, parquet, or amazon-connect-ctr (the phone and chat contacts as Amazon Connect contact "
-            "records, contact-records.jsonl.gz; see docs/adapters.md).",
+            help="csv, parquet, or a platform's export (amazon-connect-ctr, genesys-cloud, zendesk, "
+            "salesforce-service-cloud, twilio-taskrouter: the contacts that platform carries, in its "
+            "export's shape; see docs/adapters.md).",
         ),
     ] = "csv",
     artefacts: Annotated[
@@ -383,8 +386,10 @@ def simulate(
     from .simulate import simulate as run_simulation
 
     try:
-        if format_ not in ("csv", "parquet", "amazon-connect-ctr"):
-            raise ConfigError(f"--format must be csv, parquet or amazon-connect-ctr, got {format_!r}")
+        from .simulate.run import FORMATS
+
+        if format_ not in FORMATS:
+            raise ConfigError(f"--format must be one of {', '.join(FORMATS)}, got {format_!r}")
         result = run_simulation(
             load_scenario(scenario),
             seed=seed,
@@ -485,6 +490,108 @@ def demo(
         print(f"cxray: draft plan: {paths['plan_html'].resolve()}", file=sys.stderr)
         truth = (out / "simulated" / "ground_truth.json").resolve()
         print(f"cxray: planted breakdowns (ground truth): {truth}", file=sys.stderr)
+
+
+@app.command()
+def export(
+    events: Annotated[
+        list[str], typer.Argument(help="Event files or platform exports, read as diagnose reads.")
+    ],
+    xes: Annotated[Path | None, typer.Option(help="Write the events as IEEE XES (.xes, or .xes.gz).")] = None,
+    ocel: Annotated[
+        Path | None, typer.Option(help="Write the events as OCEL 2.0 JSON (.jsonocel or .json; .gz).")
+    ] = None,
+    ocel_objects: Annotated[
+        str | None,
+        typer.Option(
+            help="Columns written as OCEL objects besides contact and customer, comma-separated: queue, "
+            "team, actor, channel, reason."
+        ),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(
+            help="Column mapping or platform adapter (see `cxray mappings`); recognised if not given."
+        ),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
+    ] = None,
+    tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
+    redact: Annotated[
+        bool,
+        typer.Option(
+            help="Pseudonymise contact and customer ids and actors, mask verbatims, and leave out the "
+            "source's own attribute columns."
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Write an event log as XES or OCEL 2.0, so it opens in pm4py, ProM, Disco or Celonis.
+
+    The events are read exactly as `cxray diagnose` reads them (rows rejected and duplicates dropped,
+    counted); what is written is the canonical log cxray analyses. See docs/adapters/ocel2.md.
+    """
+    from . import schema as S
+    from .engine import Engine
+    from .io import ReadOptions, read_events
+    from .io.mapping import Mapping
+    from .io.writers import write_ocel, write_xes
+    from .redact import new_salt
+
+    try:
+        if xes is None and ocel is None:
+            raise ConfigError("nothing to write: give --xes FILE, --ocel FILE or both")
+        objects = [o.strip() for o in (ocel_objects or "").split(",") if o.strip()]
+        if objects and ocel is None:
+            raise ConfigError("--ocel-objects applies with --ocel only")
+        columns = _pairs(map_, "--map")
+        chosen = Mapping.resolve(mapping, columns=columns) if mapping else None
+        if chosen is None and columns:
+            chosen = Mapping().merged(columns=columns)
+        with Engine() as engine:
+            summary = read_events(events, engine, options=ReadOptions(mapping=chosen, tz=tz))
+            table = engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE} ORDER BY {S.SOURCE_FILE}, {S.SOURCE_ROW}")
+        if redact:
+            table = _redacted_events(table, new_salt())
+        written = []
+        if xes is not None:
+            written.append((xes, write_xes(table, xes)))
+        if ocel is not None:
+            written.append((ocel, write_ocel(table, ocel, objects=objects)))
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        lines = [f"read {p} as {summary.adapters[p]} (recognised from its fields)" for p in summary.detected]
+        lines.append(
+            f"read {summary.rows_read} rows: kept {summary.rows_kept}, rejected {summary.rows_rejected}, "
+            f"duplicates dropped {summary.duplicates_dropped}"
+        )
+        lines += [f"wrote {n} events to {path}" for path, n in written]
+        _say(lines)
+
+
+def _redacted_events(table: pa.Table, salt: str) -> pa.Table:
+    """The canonical and survey columns only, ids and actors pseudonymised, verbatims masked."""
+    import pyarrow as pa
+
+    from . import schema as S
+    from .exports import redact_ids
+    from .redact import mask_text, pseudonymise
+
+    keep = (*S.CANONICAL, *S.SURVEY_COLUMNS, S.SURVEY_TYPE, S.VERBATIM, *S.INTERNAL)
+    [table] = redact_ids([table.select([c for c in table.column_names if c in keep])], salt=salt)
+    for column, change in (
+        (S.ACTOR, lambda v: pseudonymise(v, salt=salt, prefix="actor")),
+        (S.VERBATIM, mask_text),
+    ):
+        if column in table.column_names:
+            values = [None if v is None else change(v) for v in table.column(column).to_pylist()]
+            table = table.set_column(
+                table.schema.get_field_index(column), column, pa.array(values, pa.string())
+            )
+    return table
 
 
 @app.command()

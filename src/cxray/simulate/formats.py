@@ -40,8 +40,8 @@ PLATFORM_FORMATS: dict[str, PlatformFormat] = {
         PlatformFormat(
             "amazon-connect-ctr", "contact-records.jsonl.gz", "export_connect", "write_contact_records"
         ),
-        PlatformFormat("zendesk", "zendesk", "export_zendesk"),
         PlatformFormat("genesys-cloud", "conversations.json", "export_genesys"),
+        PlatformFormat("zendesk", "zendesk", "export_zendesk"),
         PlatformFormat("salesforce-service-cloud", "salesforce", "export_salesforce"),
         PlatformFormat("twilio-taskrouter", "taskrouter-events.json", "export_twilio"),
     )

@@ -277,8 +277,9 @@ register_reader("xes", ("xes",), _builtin("xes"))
 
 # The built-in platform adapters (docs/adapters.md), registered exactly as a user's own would be.
 _builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact records")
-_builtin_adapter("zendesk", "zendesk", "Zendesk tickets and ticket audits")
 _builtin_adapter("amazon-lex-v2", "amazon_lex", "Amazon Lex V2 conversation logs")
 _builtin_adapter("genesys-cloud", "genesys_cloud", "Genesys Cloud analytics conversation details")
+_builtin_adapter("zendesk", "zendesk", "Zendesk tickets and ticket audits")
 _builtin_adapter("salesforce-service-cloud", "salesforce", "Salesforce Service Cloud CSV exports")
 _builtin_adapter("twilio-taskrouter", "twilio_taskrouter", "Twilio TaskRouter / Flex events")
+_builtin_adapter("ocel2", "ocel", "OCEL 2.0 object-centric event logs (JSON or SQLite)")
