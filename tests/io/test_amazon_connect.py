@@ -388,3 +388,58 @@ def test_cxray_simulate_writes_contact_records(tmp_path: Path):
     lines = gzip.decompress((tmp_path / "contact-records.jsonl.gz").read_bytes()).decode().splitlines()
     assert lines and all(json.loads(line)["ContactId"] for line in lines)
     assert (tmp_path / "ground_truth.json").is_file() and not (tmp_path / "events.csv").exists()
+
+
+# --- the DuckDB fast path gives exactly the Python reader's rows ------------------------------------------
+def _both_paths(path: Path, mapping: Mapping, monkeypatch) -> tuple[tuple, tuple]:
+    """(summary, events) read by the fast path, then by the Python reader alone."""
+    from cxray.io.readers import amazon_connect_sql
+
+    out = []
+    real = amazon_connect_sql.flatten
+    results: list = []
+    for fast in (True, False):
+        spy = (
+            (lambda *a, **k: results.append(real(*a, **k)) or results[-1]) if fast else (lambda *a, **k: None)
+        )
+        monkeypatch.setattr(amazon_connect_sql, "flatten", spy)
+        with Engine() as engine:
+            summary = read_events([path], engine, options=ReadOptions(mapping=mapping))
+            table = engine.arrow("SELECT * FROM events ORDER BY source_row")
+        out.append((summary, table))
+    assert results and results[0] is not None  # the fast path did read it
+    return out[0], out[1]
+
+
+def test_the_fast_path_reads_the_simulated_export_exactly_as_the_python_reader(
+    simulated, tmp_path: Path, monkeypatch
+):
+    path = tmp_path / "contact-records.jsonl.gz"
+    write_contact_records(simulated.events, path)
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, ROUND_TRIP, monkeypatch)
+    assert fast.num_rows > 500 and fast_summary.duplicates_dropped > 0
+    assert fast_summary == slow_summary
+    assert fast.column_names == slow.column_names and fast.equals(slow)
+
+
+def test_the_fast_path_reads_awkward_records_exactly_as_the_python_reader(tmp_path: Path, monkeypatch):
+    """Transfer chains in any order, a chain by PreviousContactId only, an older delivery, a record
+    without a timestamp, an unknown initiation method, attributes first seen late, and no Attributes."""
+    older = CHAIN[1] | {"LastUpdateTimestamp": "2024-03-04T09:00:01Z", "DisconnectReason": "OLD"}
+    orphan = ctr("x-1", "2024-03-05T10:00:00Z", InitiationMethod="SOME_NEW_METHOD", Attributes={"b": "1"})
+    chained = ctr("p-2", "2024-03-05T11:00:00Z", PreviousContactId="p-1", Channel="CHAT")
+    first = ctr("p-1", "2024-03-05T10:59:00Z", Channel="CHAT", Attributes={"a": "2", "b": ""})
+    no_time = ctr("t-1", "", Attributes={"late": "yes"})
+    bare = {k: v for k, v in ctr("n-1", "2024-03-05T12:00:00Z").items() if k != "Attributes"}
+    records = [CHAIN[2], older, orphan, chained, CHAIN[0], first, no_time, CHAIN[1], bare]
+    path = jsonl(tmp_path / "awkward.jsonl", records)
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, CTR, monkeypatch)
+    assert fast_summary.rows_rejected == 1 and fast_summary.duplicates_dropped > 0
+    assert fast_summary == slow_summary
+    assert fast.column_names == slow.column_names and fast.equals(slow)
+
+
+def test_malformed_text_falls_back_to_the_python_reader_which_names_it(engine: Engine, tmp_path: Path):
+    path = jsonl(tmp_path / "ctr.jsonl", [CHAIN[0], "{not json", CHAIN[1]])
+    summary = read(engine, path)
+    assert summary.rejected_by_reason == {"malformed_row": 1} and summary.records_read == 3

@@ -36,7 +36,7 @@ from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
-from .records import Rows, parse_records
+from .records import GZIP_MAGIC, Rows, files, parse_records, raw_head
 from .records import number as _number
 from .records import obj as _obj
 from .records import text as _text
@@ -46,7 +46,7 @@ OPTIONS = ("customer_attribute", "reason_attribute", "outcome_attribute")
 #: The fields that, together, say a file holds contact records (auto-detection, ``detect.py``).
 SIGNATURE = ("ContactId", "InitiationMethod", "InitiationTimestamp", "Channel")
 CHANNELS = {"VOICE": "phone", "CHAT": "chat", "TASK": "back_office", "EMAIL": "email"}
-_NOUNS = {"VOICE": "call", "CHAT": "chat", "TASK": "task", "EMAIL": "email"}
+NOUNS = {"VOICE": "call", "CHAT": "chat", "TASK": "task", "EMAIL": "email"}
 INITIATED = {
     "INBOUND": "Inbound {noun}",
     "OUTBOUND": "Outbound {noun}",
@@ -88,6 +88,16 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         raise ConfigError(
             f"amazon-connect-ctr: unknown reader_options {unknown}; known: {', '.join(OPTIONS)}"
         )
+    from .amazon_connect_sql import flatten  # it reads this module's vocabulary
+
+    found = files(path)
+    if (options.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8"):
+        fast = flatten(found, [raw_head(f) == GZIP_MAGIC for f in found], engine, settings)
+        if fast is not None:  # the same rows as below, flattened by DuckDB (amazon_connect_sql)
+            table, n_records, older_rows = fast
+            source = register_arrow(engine, view, table, path)
+            source.records, source.duplicates = n_records, older_rows
+            return source
     parsed = parse_records(path, options)
     records = [_Record(r.number, r.data) for r in parsed.records]
     malformed = parsed.malformed
@@ -199,12 +209,10 @@ def _events(
     }
     used = {settings.get(k) for k in OPTIONS} - {None}
     leg |= {f"Attributes.{k}": _text(v) for k, v in attributes.items() if k not in used}
-    noun = _NOUNS.get(channel_code, "contact")
+    noun = NOUNS.get(channel_code, "contact")
     activity = INITIATED.get(method, method.replace("_", " ").capitalize() or "Contact initiated")
     if cid is None or started is None or r.initiated is None:  # one row, rejected by the canonical checks
-        return [
-            {S.CONTACT_ID: None if cid is None else cid, S.TIMESTAMP: started, S.ACTIVITY: activity} | leg
-        ]
+        return [{S.CONTACT_ID: cid, S.TIMESTAMP: started, S.ACTIVITY: activity.format(noun=noun)} | leg]
     customer_key = settings.get("customer_attribute")
     customer = (
         _text(attributes.get(customer_key))

@@ -28,6 +28,7 @@ from ..options import ReadOptions
 from .delimited import decode_file
 
 MAX_SNIPPET = 200  # characters of a malformed record kept as its example
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -67,11 +68,20 @@ def files(path: Path, *, suffixes: Sequence[str] = ()) -> list[Path]:
     return found
 
 
+def raw_head(file: Path, n: int = 2) -> bytes:
+    """The first ``n`` bytes of ``file`` (b"" when it cannot be read: the reader says why later)."""
+    try:
+        with file.open("rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
+
+
 def raw_bytes(file: Path) -> bytes:
     """The file's bytes, gunzipped when they start with gzip's magic bytes."""
     try:
         raw = file.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InputError(f"cannot read: {exc}", path=file) from None
 
@@ -203,12 +213,17 @@ class Rows:
     n: int = 0
 
     def add(self, values: dict[str, Any]) -> None:
+        columns = self.columns
         for name, value in values.items():
-            self.columns.setdefault(name, [None] * self.n).append(value)
+            column = columns.get(name)
+            if column is None:  # a new column: empty for the rows before (never build that list per call)
+                column = columns[name] = [None] * self.n
+            column.append(value)
         self.n += 1
-        for column in self.columns.values():
-            if len(column) < self.n:
-                column.append(None)
+        if len(values) < len(columns):
+            for column in columns.values():
+                if len(column) < self.n:
+                    column.append(None)
 
     def table(self) -> pa.Table:
         """The rows as Arrow: ``duration_s`` a float column, every other column text."""

@@ -1,0 +1,248 @@
+"""The Amazon Connect adapter's fast path: the same flattening as ``amazon_connect`` in DuckDB SQL.
+
+Parsing a million contact records one Python dict at a time takes minutes; DuckDB reads the same JSON
+(``read_json_objects``, gzip included) and flattens it in seconds. This module does exactly what
+``amazon_connect._latest`` / ``_flatten`` / ``_events`` do, row for row, in the same row order and with the
+same columns, and ``tests/io/test_amazon_connect.py`` checks that both paths give identical tables.
+
+It is only a fast path: ``flatten`` returns None whenever the input needs the careful reader (text that is
+not JSON, a value that is not an object, a non-UTF-8 encoding, bytes DuckDB refuses), and the Python reader
+then runs, naming every malformed record.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from ... import schema as S
+from ...engine import Engine
+from ...errors import EngineError
+from ...sql import ident, lit
+from .amazon_connect import ACW, CHANNELS, CONNECTED, DISCONNECTED, HOLD, INITIATED, NOUNS, QUEUED
+
+#: The fields read, as JSON paths under the record (``amazon_connect._events`` reads the same ones).
+_PATHS = (
+    "ContactId", "InitialContactId", "PreviousContactId", "InitiationTimestamp", "LastUpdateTimestamp",
+    "InitiationMethod", "Channel", "DisconnectReason", "CustomerEndpoint.Address", "DisconnectTimestamp",
+    "Queue.Name", "Queue.EnqueueTimestamp", "Agent.Username", "Agent.RoutingProfile.Name",
+    "Agent.ConnectedToAgentTimestamp", "Agent.AgentInteractionDuration", "Agent.CustomerHoldDuration",
+    "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration",
+)  # fmt: skip
+_RAW, _LEGS, _ORDER = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order"
+
+
+def flatten(
+    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
+) -> tuple[pa.Table, int, int] | None:
+    """(the flattened rows in ``amazon_connect``'s order and columns, records read, older-delivery rows), or
+    None when the records need the Python reader."""
+    try:
+        return _flatten(files, gzipped, engine, settings)
+    except EngineError:
+        return None
+    finally:
+        for table in (_RAW, _LEGS, _ORDER):
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _read(files: list[Path], gzipped: list[bool]) -> str:
+    """One ``read_json_objects`` per run of files with the same compression, in file order."""
+    parts: list[str] = []
+    run: list[Path] = []
+    for k, file in enumerate(files):
+        run.append(file)
+        if k + 1 == len(files) or gzipped[k + 1] != gzipped[k]:
+            listed = "[" + ", ".join(lit(str(f)) for f in run) + "]"
+            compression = "'gzip'" if gzipped[k] else "'none'"
+            parts.append(
+                f"SELECT json FROM read_json_objects({listed}, format = 'unstructured', "
+                f"compression = {compression})"
+            )
+            run = []
+    return " UNION ALL ".join(parts)
+
+
+def _nz(expr: str) -> str:
+    """``expr`` as text, None when blank (``records.text``)."""
+    return f"CASE WHEN trim({expr}) = '' THEN NULL ELSE {expr} END"
+
+
+def _flatten(
+    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
+) -> tuple[pa.Table, int, int] | None:
+    engine.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () AS n, json AS j "
+        f"FROM ({_read(files, gzipped)})"
+    )
+    records = int(engine.scalar(f"SELECT count(*) FROM {_RAW}"))
+    if records == 0 or engine.scalar(f"SELECT count(*) FROM {_RAW} WHERE json_type(j) <> 'OBJECT'"):
+        return None
+    customer_key = settings.get("customer_attribute")
+    reason_key = settings.get("reason_attribute")
+    outcome_key = settings.get("outcome_attribute")
+
+    def attribute(key: str | None) -> str:
+        return "NULL" if key is None else _nz(f"json_extract_string(attrs[{lit(key)}], '$')")
+
+    paths = {name: i + 1 for i, name in enumerate(_PATHS)}
+
+    def text(name: str) -> str:
+        return _nz(f"v[{paths[name]}]")
+
+    def number(name: str) -> str:
+        return f"TRY_CAST(v[{paths[name]}] AS DOUBLE)"
+
+    listed = "[" + ", ".join(lit("$." + p) for p in _PATHS) + "]"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {_LEGS} AS
+        WITH parsed AS (  -- each record parsed once: every field read by one multi-path extraction
+            SELECT n, json_extract_string(j, {listed}) AS v,
+                TRY_CAST(json_extract(j, '$.Attributes') AS MAP(VARCHAR, JSON)) AS attrs
+            FROM {_RAW}
+        ), legs AS (
+            SELECT n, attrs,
+                {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
+                {text("PreviousContactId")} AS prev, {text("InitiationTimestamp")} AS started,
+                TRY_CAST(v[{paths["InitiationTimestamp"]}] AS TIMESTAMPTZ) AS initiated,
+                TRY_CAST(v[{paths["LastUpdateTimestamp"]}] AS TIMESTAMPTZ) AS updated,
+                upper(coalesce({text("InitiationMethod")}, '')) AS method,
+                upper(coalesce({text("Channel")}, '')) AS chan,
+                {text("DisconnectReason")} AS disconnect_reason,
+                {text("CustomerEndpoint.Address")} AS address,
+                {text("DisconnectTimestamp")} AS ended,
+                {text("Queue.Name")} AS queue_name, {text("Queue.EnqueueTimestamp")} AS enqueued,
+                {text("Agent.Username")} AS username, {text("Agent.RoutingProfile.Name")} AS team,
+                {text("Agent.ConnectedToAgentTimestamp")} AS connected,
+                {number("Agent.AgentInteractionDuration")} AS work,
+                {number("Agent.CustomerHoldDuration")} AS hold,
+                {text("Agent.AfterContactWorkStartTimestamp")} AS acw_start,
+                {number("Agent.AfterContactWorkDuration")} AS acw
+            FROM parsed
+        )
+        SELECT *,
+            cid IS NULL OR row_number() OVER (
+                PARTITION BY cid ORDER BY coalesce(updated, TIMESTAMPTZ '0001-01-01 00:00:00+00') DESC, n DESC
+            ) = 1 AS kept,
+            {attribute(customer_key) if customer_key else "address"} AS customer,
+            {attribute(reason_key)} AS reason_value,
+            {attribute(outcome_key)} AS outcome_value
+        FROM legs"""
+    )
+    older_rows = int(
+        engine.scalar(
+            f"""SELECT coalesce(sum(CASE WHEN cid IS NULL OR started IS NULL OR initiated IS NULL THEN 1 ELSE
+                1 + (enqueued IS NOT NULL)::INT + (connected IS NOT NULL)::INT
+                + (connected IS NOT NULL AND coalesce(hold, 0) <> 0)::INT + (ended IS NOT NULL)::INT
+                + (acw_start IS NOT NULL)::INT END), 0) FROM {_LEGS} WHERE NOT kept"""
+        )
+    )
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {_ORDER} AS {_order_sql()}")
+    used = [k for k in (customer_key, reason_key, outcome_key) if k]
+    keys = _attribute_keys(engine, used)
+    return engine.arrow(_events_sql(keys)), records, older_rows
+
+
+def _attribute_keys(engine: Engine, used: list[str]) -> list[str]:
+    """The contact-attribute keys of the kept records, in the order the Python reader meets them."""
+    skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
+    rows = engine.fetchall(
+        f"""WITH keyed AS (
+            SELECT n, unnest(map_keys(attrs)) AS key, generate_subscripts(map_keys(attrs), 1) AS pos
+            FROM {_LEGS} WHERE kept AND attrs IS NOT NULL
+        )
+        SELECT key FROM keyed JOIN {_ORDER} o USING (n) WHERE true{skip}
+        GROUP BY key ORDER BY min((o.first, o.leg, pos))"""
+    )
+    return [r[0] for r in rows]
+
+
+def _order_sql() -> str:
+    """Each kept record's place: (its contact's first record, its leg index, whether later legs follow),
+    the legs of a contact joined by ``InitialContactId`` or the ``PreviousContactId`` chain."""
+    return f"""WITH RECURSIVE prevmap AS (
+            SELECT cid, prev FROM {_LEGS} WHERE kept AND cid IS NOT NULL
+        ), walk(cid, cur, path) AS (
+            SELECT cid, cid, [cid] FROM {_LEGS} WHERE kept AND cid IS NOT NULL AND initial IS NULL
+            UNION ALL
+            SELECT w.cid, p.prev, list_append(w.path, p.prev)
+            FROM walk w JOIN prevmap p ON p.cid = w.cur
+            WHERE p.prev IS NOT NULL AND NOT list_contains(w.path, p.prev)
+        ), roots AS (
+            SELECT cid, arg_max(cur, len(path)) AS root FROM walk GROUP BY cid
+        ), placed AS (
+            SELECT l.n, coalesce(l.initial, r.root) AS root,
+                l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
+            FROM {_LEGS} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
+        ), legs AS (
+            SELECT n, root, min(n) OVER w AS first, row_number() OVER (w ORDER BY l.initiated, n) - 1 AS leg,
+                row_number() OVER (w ORDER BY l.initiated DESC, n DESC) > 1 AS followed
+            FROM placed JOIN {_LEGS} l USING (n) WHERE placed.leg
+            WINDOW w AS (PARTITION BY root)
+        )
+        SELECT n, root, first, leg, followed FROM legs
+        UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
+
+
+def _events_sql(keys: list[str]) -> str:
+    method_activity = " ".join(
+        f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
+    )
+    nouns = " ".join(f"WHEN {lit(c)} THEN {lit(n)}" for c, n in NOUNS.items())
+    noun = f"CASE chan {nouns} ELSE 'contact' END"
+    nouned = " ".join(
+        f"WHEN method = {lit(code)} THEN {lit(text.split('{')[0])} || {noun}"
+        for code, text in INITIATED.items()
+        if "{" in text
+    )
+    activity = (
+        f"CASE {nouned} {method_activity} WHEN method = '' THEN 'Contact initiated' "
+        "ELSE upper(replace(method, '_', ' ')[1]) || lower(replace(method, '_', ' ')[2:]) END"
+    )
+    channel = (
+        "CASE chan "
+        + " ".join(f"WHEN {lit(c)} THEN {lit(v)}" for c, v in CHANNELS.items())
+        + " WHEN '' THEN NULL ELSE lower(chan) END"
+    )
+    attributes = "".join(
+        f", {_nz(f'json_extract_string(l.attrs[{lit(k)}], {lit(chr(36))})')} AS {ident('Attributes.' + k)}"
+        for k in keys
+    )
+    agent = f"username AS {S.ACTOR}, 'agent' AS {S.ACTOR_TYPE}, team AS {S.TEAM}"
+    none_agent = f"NULL AS {S.ACTOR}, NULL AS {S.ACTOR_TYPE}, NULL AS {S.TEAM}"
+    # one SELECT per kind of event: (order within the leg, condition, timestamp, activity, queue, actor...,
+    # duration, outcome)
+    kinds = [
+        (0, "true", "started", activity, "queue_name", none_agent, "NULL", "NULL"),
+        (1, "enqueued IS NOT NULL", "enqueued", lit(QUEUED), "queue_name",
+         f"NULL AS {S.ACTOR}, 'system' AS {S.ACTOR_TYPE}, NULL AS {S.TEAM}", "NULL", "NULL"),
+        (2, "connected IS NOT NULL", "connected", lit(CONNECTED), "queue_name", agent, "work", "NULL"),
+        (3, "connected IS NOT NULL AND coalesce(hold, 0) <> 0", "connected", lit(HOLD), "queue_name", agent,
+         "hold", "NULL"),
+        (4, "ended IS NOT NULL", "ended", lit(DISCONNECTED), "queue_name", none_agent, "NULL",
+         "coalesce(outcome_value, CASE WHEN followed THEN 'transferred' "
+         "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END)"),
+        (5, "acw_start IS NOT NULL", "acw_start", lit(ACW), "queue_name", agent, "acw", "NULL"),
+    ]  # fmt: skip
+    valid = "l.cid IS NOT NULL AND l.started IS NOT NULL AND l.initiated IS NOT NULL"
+    selects = [
+        f"""SELECT o.first AS __o1, o.leg AS __o2, {k} AS __o3,
+            o.root AS {S.CONTACT_ID}, customer AS {S.CUSTOMER_ID}, {channel} AS {S.CHANNEL},
+            reason_value AS {S.REASON}, {ts} AS {S.TIMESTAMP}, {act} AS {S.ACTIVITY}, {queue} AS {S.QUEUE},
+            {actor}, CAST({duration} AS DOUBLE) AS {S.DURATION_S}, {outcome} AS {S.OUTCOME}, l.n AS __n
+        FROM {_LEGS} l JOIN {_ORDER} o USING (n) WHERE {valid} AND ({cond})"""
+        for k, cond, ts, act, queue, actor, duration, outcome in kinds
+    ]
+    selects.append(
+        f"""SELECT o.first, o.leg, 0, l.cid, NULL, NULL, NULL, l.started, {activity}, NULL, {none_agent},
+            CAST(NULL AS DOUBLE), NULL, l.n
+        FROM {_LEGS} l JOIN {_ORDER} o USING (n) WHERE NOT ({valid})"""
+    )
+    return f"""SELECT e.{S.CONTACT_ID}, e.{S.CUSTOMER_ID}, e.{S.CHANNEL}, e.{S.REASON}, e.{S.TIMESTAMP},
+            e.{S.ACTIVITY}, e.{S.QUEUE}, e.{S.ACTOR}, e.{S.ACTOR_TYPE}, e.{S.TEAM}, e.{S.DURATION_S},
+            e.{S.OUTCOME}, l.cid AS ContactId, CASE WHEN l.method = '' THEN NULL ELSE l.method END
+            AS InitiationMethod, l.disconnect_reason AS DisconnectReason, CAST(l.n AS VARCHAR) AS ctr_record
+            {attributes}
+        FROM ({" UNION ALL ".join(selects)}) e JOIN {_LEGS} l ON l.n = e.__n
+        ORDER BY e.__o1, e.__o2, e.__o3"""
