@@ -39,9 +39,13 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     """
     i = diagnosis.input
     lines = [
+        f"read {path} as {i.adapters[path]} (recognised from its fields; --mapping to choose another)"
+        for path in i.detected
+    ]
+    lines.append(
         f"read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
-    ]
+    )
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3
     for label, key, kind in HEADLINE:

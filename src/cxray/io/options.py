@@ -122,6 +122,8 @@ class InputSummaryDoc(TypedDict):
     missing_markers: dict[str, int]
     encoding_repairs: int
     nul_bytes_stripped: int
+    adapters: dict[str, str]
+    detected: list[str]
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class InputSummary:
     ``schema.MISSING_MARKERS``), not the values that were empty already; only columns with any, sorted.
     ``encoding_repairs`` counts the bytes (sequences) of delimited files that did not decode and were
     replaced by U+FFFD, ``nul_bytes_stripped`` the NUL bytes removed from them (docs/data-contract.md).
+    ``adapters`` names the platform adapter that read each file or folder read by one (docs/adapters.md),
+    ``detected`` those of them whose adapter was recognised from their fields (no ``--mapping``).
     """
 
     files: list[str]
@@ -150,6 +154,8 @@ class InputSummary:
     missing_markers: dict[str, int] = field(default_factory=dict)
     encoding_repairs: int = 0
     nul_bytes_stripped: int = 0
+    adapters: dict[str, str] = field(default_factory=dict)
+    detected: list[str] = field(default_factory=list)
 
     def to_dict(self) -> InputSummaryDoc:
         return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -24,9 +25,10 @@ from .canonical import (
     finish_events,
     stage,
 )
+from .detect import closest, describe_closest, detect
 from .options import InputSummary, ReadOptions
 from .plan import FilePlan, plan_file
-from .readers import RawSource, open_source, register_arrow
+from .readers import RawSource, file_format, open_source, register_arrow, registered_adapters
 from .rejected import build_rejected
 
 _DEFAULT = ReadOptions()
@@ -54,12 +56,43 @@ def read_events(
         raise InputError("no event files given")
     sources = []
     reader = options.mapping.reader if options.mapping is not None else None  # a platform adapter's
+    adapters: dict[str, str] = {}
+    detected: list[str] = []
     try:
         for i, p in enumerate(paths):
-            sources.append(open_source(Path(p), engine, f"_cx_raw_{i}", options, reader=reader))
-        return _canonicalise(sources, engine, options)
+            path = Path(p)
+            chosen = reader
+            if options.mapping is None:  # no mapping: a platform export is recognised by its fields
+                chosen = _recognise(path)
+                if chosen is not None:
+                    detected.append(str(path))
+            if chosen in registered_adapters():
+                adapters[str(path)] = chosen
+            sources.append(open_source(path, engine, f"_cx_raw_{i}", options, reader=chosen))
+        summary = _canonicalise(sources, engine, options)
+        return dataclasses.replace(summary, adapters=adapters, detected=detected)
     finally:
         _release(engine, sources)
+
+
+def _recognise(path: Path) -> str | None:
+    """The platform adapter ``path``'s fields identify; None for a file that is read by its suffix. A
+    folder, or a file of no known suffix, that matches no adapter is an InputError naming the closest."""
+    found = detect(path)
+    if found is not None:
+        return found
+    if path.is_dir():
+        raise InputError(
+            "a folder is read by a platform adapter, and none recognises its files; "
+            f"{describe_closest(closest(path))} (or name one with --mapping)",
+            path=path,
+        )
+    if path.is_file():
+        try:
+            file_format(path)
+        except InputError as exc:
+            raise InputError(f"{exc.message}; {describe_closest(closest(path))}", path=path) from None
+    return None
 
 
 def read_table(table: pa.Table, engine: Engine, *, options: ReadOptions = _DEFAULT) -> InputSummary:
