@@ -177,6 +177,8 @@ def make_doc() -> dict[str, Any]:
             "fields_present": ["customer_id", "channel", "queue", "team", "actor_type", "reason", "outcome", "duration_s"],
             "attributes": ["verbatim"], "records_read": 61234, "missing_markers": {}, "encoding_repairs": 0,
             "nul_bytes_stripped": 0,
+            "adapters": {},
+            "detected": [],
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {
