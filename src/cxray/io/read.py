@@ -246,3 +246,5 @@ def _release(engine: Engine, sources: list[RawSource]) -> None:
             engine.unregister(s.view)
         else:
             engine.execute(f"DROP VIEW IF EXISTS {ident(s.view)}")
+        for table in s.owned:
+            engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")

@@ -55,6 +55,8 @@ class RawSource:
     records: int | None = None
     #: Candidate events the reader dropped as duplicates itself (an adapter's older deliveries).
     duplicates: int = 0
+    #: Engine tables behind the view, dropped with it (a reader that builds its rows in DuckDB).
+    owned: list[str] = field(default_factory=list)
 
 
 #: ``read(path, engine, view, options) -> RawSource``: what a format registers.

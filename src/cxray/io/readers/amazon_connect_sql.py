@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-
 from ... import schema as S
 from ...engine import Engine
 from ...errors import EngineError
 from ...sql import ident, lit
+from . import ROW
 from .amazon_connect import ACW, CHANNELS, CONNECTED, DISCONNECTED, HOLD, INITIATED, NOUNS, QUEUED
 
 #: The fields read, as JSON paths under the record (``amazon_connect._events`` reads the same ones).
@@ -34,13 +33,21 @@ _RAW, _LEGS, _ORDER = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order"
 
 
 def flatten(
-    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
-) -> tuple[pa.Table, int, int] | None:
-    """(the flattened rows in ``amazon_connect``'s order and columns, records read, older-delivery rows), or
-    None when the records need the Python reader."""
+    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], view: str
+) -> tuple[str, int, int] | None:
+    """Expose the flattened rows as ``view``, in ``amazon_connect``'s order and columns plus ``ROW``; return
+    (the table behind the view, for the caller to drop, records read, older-delivery rows), or None when the
+    records need the Python reader. The rows never leave DuckDB."""
+    table = f"{view}__rows"
     try:
-        return _flatten(files, gzipped, engine, settings)
+        records, older_rows, keys = _flatten(files, gzipped, engine, settings) or (0, 0, None)
+        if keys is None:
+            return None
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys)}")
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(table)}")
+        return table, records, older_rows
     except EngineError:
+        engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")
         return None
     finally:
         for table in (_RAW, _LEGS, _ORDER):
@@ -71,7 +78,7 @@ def _nz(expr: str) -> str:
 
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
-) -> tuple[pa.Table, int, int] | None:
+) -> tuple[int, int, list[str]] | None:
     engine.execute(
         f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () AS n, json AS j "
         f"FROM ({_read(files, gzipped)})"
@@ -141,7 +148,7 @@ def _flatten(
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {_ORDER} AS {_order_sql()}")
     used = [k for k in (customer_key, reason_key, outcome_key) if k]
     keys = _attribute_keys(engine, used)
-    return engine.arrow(_events_sql(keys)), records, older_rows
+    return records, older_rows, keys
 
 
 def _attribute_keys(engine: Engine, used: list[str]) -> list[str]:
@@ -243,6 +250,6 @@ def _events_sql(keys: list[str]) -> str:
             e.{S.ACTIVITY}, e.{S.QUEUE}, e.{S.ACTOR}, e.{S.ACTOR_TYPE}, e.{S.TEAM}, e.{S.DURATION_S},
             e.{S.OUTCOME}, l.cid AS ContactId, CASE WHEN l.method = '' THEN NULL ELSE l.method END
             AS InitiationMethod, l.disconnect_reason AS DisconnectReason, CAST(l.n AS VARCHAR) AS ctr_record
-            {attributes}
+            {attributes}, row_number() OVER (ORDER BY e.__o1, e.__o2, e.__o3) AS {ROW}
         FROM ({" UNION ALL ".join(selects)}) e JOIN {_LEGS} l ON l.n = e.__n
         ORDER BY e.__o1, e.__o2, e.__o3"""
