@@ -213,43 +213,51 @@ def _events_sql(keys: list[str]) -> str:
         + " WHEN '' THEN NULL ELSE lower(chan) END"
     )
     attributes = "".join(
-        f", {_nz(f'json_extract_string(l.attrs[{lit(k)}], {lit(chr(36))})')} AS {ident('Attributes.' + k)}"
+        f", {_nz(f'json_extract_string(attrs[{lit(k)}], {lit(chr(36))})')} AS {ident('Attributes.' + k)}"
         for k in keys
     )
-    agent = f"username AS {S.ACTOR}, 'agent' AS {S.ACTOR_TYPE}, team AS {S.TEAM}"
-    none_agent = f"NULL AS {S.ACTOR}, NULL AS {S.ACTOR_TYPE}, NULL AS {S.TEAM}"
-    # one SELECT per kind of event: (order within the leg, condition, timestamp, activity, queue, actor...,
-    # duration, outcome)
-    kinds = [
-        (0, "true", "started", activity, "queue_name", none_agent, "NULL", "NULL"),
-        (1, "enqueued IS NOT NULL", "enqueued", lit(QUEUED), "queue_name",
-         f"NULL AS {S.ACTOR}, 'system' AS {S.ACTOR_TYPE}, NULL AS {S.TEAM}", "NULL", "NULL"),
-        (2, "connected IS NOT NULL", "connected", lit(CONNECTED), "queue_name", agent, "work", "NULL"),
-        (3, "connected IS NOT NULL AND coalesce(hold, 0) <> 0", "connected", lit(HOLD), "queue_name", agent,
-         "hold", "NULL"),
-        (4, "ended IS NOT NULL", "ended", lit(DISCONNECTED), "queue_name", none_agent, "NULL",
-         "coalesce(outcome_value, CASE WHEN followed THEN 'transferred' "
-         "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END)"),
-        (5, "acw_start IS NOT NULL", "acw_start", lit(ACW), "queue_name", agent, "acw", "NULL"),
-    ]  # fmt: skip
-    valid = "l.cid IS NOT NULL AND l.started IS NOT NULL AND l.initiated IS NOT NULL"
-    selects = [
-        f"""SELECT o.first AS __o1, o.leg AS __o2, {k} AS __o3,
-            o.root AS {S.CONTACT_ID}, customer AS {S.CUSTOMER_ID}, {channel} AS {S.CHANNEL},
-            reason_value AS {S.REASON}, {ts} AS {S.TIMESTAMP}, {act} AS {S.ACTIVITY}, {queue} AS {S.QUEUE},
-            {actor}, CAST({duration} AS DOUBLE) AS {S.DURATION_S}, {outcome} AS {S.OUTCOME}, l.n AS __n
-        FROM {_LEGS} l JOIN {_ORDER} o USING (n) WHERE {valid} AND ({cond})"""
-        for k, cond, ts, act, queue, actor, duration, outcome in kinds
-    ]
-    selects.append(
-        f"""SELECT o.first, o.leg, 0, l.cid, NULL, NULL, NULL, l.started, {activity}, NULL, {none_agent},
-            CAST(NULL AS DOUBLE), NULL, l.n
-        FROM {_LEGS} l JOIN {_ORDER} o USING (n) WHERE NOT ({valid})"""
+    valid = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
+    abandoned = (
+        "CASE WHEN followed THEN 'transferred' "
+        "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END"
     )
-    return f"""SELECT e.{S.CONTACT_ID}, e.{S.CUSTOMER_ID}, e.{S.CHANNEL}, e.{S.REASON}, e.{S.TIMESTAMP},
-            e.{S.ACTIVITY}, e.{S.QUEUE}, e.{S.ACTOR}, e.{S.ACTOR_TYPE}, e.{S.TEAM}, e.{S.DURATION_S},
-            e.{S.OUTCOME}, l.cid AS ContactId, CASE WHEN l.method = '' THEN NULL ELSE l.method END
-            AS InitiationMethod, l.disconnect_reason AS DisconnectReason, CAST(l.n AS VARCHAR) AS ctr_record
-            {attributes}, row_number() OVER (ORDER BY e.__o1, e.__o2, e.__o3) AS {ROW}
-        FROM ({" UNION ALL ".join(selects)}) e JOIN {_LEGS} l ON l.n = e.__n
-        ORDER BY e.__o1, e.__o2, e.__o3"""
+
+    def event(k: int, when: str, ts: str, act: str, actor: str, duration: str, outcome: str = "NULL") -> str:
+        who = {"agent": "username, 'agent', team", "system": "NULL, 'system', NULL", "": "NULL, NULL, NULL"}
+        name, kind, team = (x.strip() for x in who[actor].split(","))
+        return (
+            f"{{'k': {k}, 'ok': ({when}), 'ts': {ts}, 'act': {act}, 'actor': {name}, 'atype': {kind}, "
+            f"'team': {team}, 'dur': CAST({duration} AS DOUBLE), 'outcome': {outcome}}}"
+        )
+
+    # every event a leg gives, in the order the Python reader gives them; those that do not apply are
+    # filtered out, so each leg is read once (a record that cannot give one gives its single rejected row)
+    listed = ", ".join(
+        [
+            event(0, "true", "started", activity, "", "NULL"),
+            event(1, f"{valid} AND enqueued IS NOT NULL", "enqueued", lit(QUEUED), "system", "NULL"),
+            event(2, f"{valid} AND connected IS NOT NULL", "connected", lit(CONNECTED), "agent", "work"),
+            event(3, f"{valid} AND connected IS NOT NULL AND coalesce(hold, 0) <> 0", "connected", lit(HOLD),
+                  "agent", "hold"),
+            event(4, f"{valid} AND ended IS NOT NULL", "ended", lit(DISCONNECTED), "", "NULL",
+                  f"coalesce(outcome_value, {abandoned})"),
+            event(5, f"{valid} AND acw_start IS NOT NULL", "acw_start", lit(ACW), "agent", "acw"),
+        ]
+    )  # fmt: skip
+    return f"""WITH legs AS (
+            SELECT l.*, o.first, o.leg, o.followed, o.root, {valid} AS valid
+            FROM {_LEGS} l JOIN {_ORDER} o USING (n)
+        ), events AS (
+            SELECT *, unnest(list_filter([{listed}], lambda e: e.ok)) AS e FROM legs
+        )
+        SELECT CASE WHEN valid THEN root ELSE cid END AS {S.CONTACT_ID},
+            CASE WHEN valid THEN customer END AS {S.CUSTOMER_ID},
+            CASE WHEN valid THEN {channel} END AS {S.CHANNEL},
+            CASE WHEN valid THEN reason_value END AS {S.REASON},
+            e.ts AS {S.TIMESTAMP}, e.act AS {S.ACTIVITY}, CASE WHEN valid THEN queue_name END AS {S.QUEUE},
+            e.actor AS {S.ACTOR}, e.atype AS {S.ACTOR_TYPE}, e.team AS {S.TEAM}, e.dur AS {S.DURATION_S},
+            e.outcome AS {S.OUTCOME}, cid AS ContactId, CASE WHEN method = '' THEN NULL ELSE method END
+            AS InitiationMethod, disconnect_reason AS DisconnectReason, CAST(n AS VARCHAR) AS ctr_record
+            {attributes}, row_number() OVER (ORDER BY first, leg, e.k) AS {ROW}
+        FROM events
+        ORDER BY first, leg, e.k"""
