@@ -94,9 +94,9 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     if (options.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8"):
         fast = flatten(found, [raw_head(f) == GZIP_MAGIC for f in found], engine, settings, view)
         if fast is not None:  # the same rows as below, flattened by DuckDB (amazon_connect_sql)
-            table, n_records, older_rows = fast
+            tables, n_records, older_rows = fast
             return RawSource(
-                path=str(path), view=view, records=n_records, duplicates=older_rows, owned=[table]
+                path=str(path), view=view, records=n_records, duplicates=older_rows, owned=tables
             )
     parsed = parse_records(path, options)
     records = [_Record(r.number, r.data) for r in parsed.records]

@@ -34,10 +34,14 @@ _RAW, _LEGS, _ORDER = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order"
 
 def flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], view: str
-) -> tuple[str, int, int] | None:
+) -> tuple[list[str], int, int] | None:
     """Expose the flattened rows as ``view``, in ``amazon_connect``'s order and columns plus ``ROW``; return
-    (the table behind the view, for the caller to drop, records read, older-delivery rows), or None when the
-    records need the Python reader. The rows never leave DuckDB."""
+    (the tables behind the view, for the caller to drop with it, records read, older-delivery rows), or None
+    when the records need the Python reader.
+
+    The rows are a table behind the view: the canonical step reads its source more than once (events,
+    rejected rows), and the unnesting should happen once.
+    """
     table = f"{view}__rows"
     try:
         records, older_rows, keys = _flatten(files, gzipped, engine, settings) or (0, 0, None)
@@ -45,16 +49,16 @@ def flatten(
             return None
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys)}")
         engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(table)}")
-        return table, records, older_rows
+        return [table], records, older_rows
     except EngineError:
         engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")
         return None
     finally:
-        for table in (_RAW, _LEGS, _ORDER):
-            engine.execute(f"DROP TABLE IF EXISTS {table}")
+        for internal in (_RAW, _LEGS, _ORDER):
+            engine.execute(f"DROP TABLE IF EXISTS {internal}")
 
 
-def _read(files: list[Path], gzipped: list[bool]) -> str:
+def _read(files: list[Path], gzipped: list[bool], layout: str) -> str:
     """One ``read_json_objects`` per run of files with the same compression, in file order."""
     parts: list[str] = []
     run: list[Path] = []
@@ -64,7 +68,7 @@ def _read(files: list[Path], gzipped: list[bool]) -> str:
             listed = "[" + ", ".join(lit(str(f)) for f in run) + "]"
             compression = "'gzip'" if gzipped[k] else "'none'"
             parts.append(
-                f"SELECT json FROM read_json_objects({listed}, format = 'unstructured', "
+                f"SELECT json FROM read_json_objects({listed}, format = {lit(layout)}, "
                 f"compression = {compression})"
             )
             run = []
@@ -79,21 +83,33 @@ def _nz(expr: str) -> str:
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
 ) -> tuple[int, int, list[str]] | None:
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_RAW} AS SELECT row_number() OVER () AS n, json AS j "
-        f"FROM ({_read(files, gzipped)})"
-    )
+    # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first; the
+    # record number is the row id (the table keeps the files' order)
+    for layout in ("newline_delimited", "unstructured"):
+        try:
+            engine.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_RAW} AS "
+                f"SELECT json AS j FROM ({_read(files, gzipped, layout)})"
+            )
+            break
+        except EngineError:
+            if layout == "unstructured":
+                raise
     records = int(engine.scalar(f"SELECT count(*) FROM {_RAW}"))
-    if records == 0 or engine.scalar(f"SELECT count(*) FROM {_RAW} WHERE json_type(j) <> 'OBJECT'"):
+    if records == 0:
         return None
     customer_key = settings.get("customer_attribute")
     reason_key = settings.get("reason_attribute")
     outcome_key = settings.get("outcome_attribute")
 
-    def attribute(key: str | None) -> str:
-        return "NULL" if key is None else _nz(f"json_extract_string(attrs[{lit(key)}], '$')")
+    named = [k for k in (customer_key, reason_key, outcome_key) if k]
+    if not all(_plain(k) for k in named):
+        return None
+    read = [*_PATHS, *(f"Attributes.{_quoted(k)}" for k in named)]
+    paths = {name: i + 1 for i, name in enumerate(read)}
 
-    paths = {name: i + 1 for i, name in enumerate(_PATHS)}
+    def attribute(key: str | None) -> str:
+        return "NULL" if key is None else _nz(f"v[{paths['Attributes.' + _quoted(key)]}]")
 
     def text(name: str) -> str:
         return _nz(f"v[{paths[name]}]")
@@ -101,15 +117,15 @@ def _flatten(
     def number(name: str) -> str:
         return f"TRY_CAST(v[{paths[name]}] AS DOUBLE)"
 
-    listed = "[" + ", ".join(lit("$." + p) for p in _PATHS) + "]"
+    listed = "[" + ", ".join(lit("$." + p) for p in read) + "]"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_LEGS} AS
         WITH parsed AS (  -- each record parsed once: every field read by one multi-path extraction
-            SELECT n, json_extract_string(j, {listed}) AS v,
-                TRY_CAST(json_extract(j, '$.Attributes') AS MAP(VARCHAR, JSON)) AS attrs
+            SELECT rowid + 1 AS n, json_extract_string(j, {listed}) AS v,
+                json_keys(j, '$.Attributes') AS akeys, json_type(j) = 'OBJECT' AS is_object
             FROM {_RAW}
         ), legs AS (
-            SELECT n, attrs,
+            SELECT n, akeys, is_object,
                 {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
                 {text("PreviousContactId")} AS prev, {text("InitiationTimestamp")} AS started,
                 TRY_CAST(v[{paths["InitiationTimestamp"]}] AS TIMESTAMPTZ) AS initiated,
@@ -125,18 +141,20 @@ def _flatten(
                 {number("Agent.AgentInteractionDuration")} AS work,
                 {number("Agent.CustomerHoldDuration")} AS hold,
                 {text("Agent.AfterContactWorkStartTimestamp")} AS acw_start,
-                {number("Agent.AfterContactWorkDuration")} AS acw
+                {number("Agent.AfterContactWorkDuration")} AS acw,
+                {attribute(customer_key) if customer_key else text("CustomerEndpoint.Address")} AS customer,
+                {attribute(reason_key)} AS reason_value,
+                {attribute(outcome_key)} AS outcome_value
             FROM parsed
+        ), latest AS (  -- per ContactId the latest delivery (later one on a tie): an aggregate, not a sort
+            SELECT arg_max(n, (coalesce(updated, TIMESTAMPTZ '0001-01-01 00:00:00+00'), n)) AS n
+            FROM legs WHERE cid IS NOT NULL GROUP BY cid
         )
-        SELECT *,
-            cid IS NULL OR row_number() OVER (
-                PARTITION BY cid ORDER BY coalesce(updated, TIMESTAMPTZ '0001-01-01 00:00:00+00') DESC, n DESC
-            ) = 1 AS kept,
-            {attribute(customer_key) if customer_key else "address"} AS customer,
-            {attribute(reason_key)} AS reason_value,
-            {attribute(outcome_key)} AS outcome_value
-        FROM legs"""
+        SELECT legs.*, legs.cid IS NULL OR latest.n IS NOT NULL AS kept
+        FROM legs LEFT JOIN latest USING (n)"""
     )
+    if engine.scalar(f"SELECT count(*) FROM {_LEGS} WHERE NOT is_object"):
+        return None  # a JSON value that is not a record: the Python reader names it
     older_rows = int(
         engine.scalar(
             f"""SELECT coalesce(sum(CASE WHEN cid IS NULL OR started IS NULL OR initiated IS NULL THEN 1 ELSE
@@ -146,9 +164,17 @@ def _flatten(
         )
     )
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {_ORDER} AS {_order_sql()}")
-    used = [k for k in (customer_key, reason_key, outcome_key) if k]
-    keys = _attribute_keys(engine, used)
-    return records, older_rows, keys
+    keys = _attribute_keys(engine, named)
+    return None if not all(_plain(k) for k in keys) else (records, older_rows, keys)
+
+
+def _plain(key: str) -> bool:
+    """Whether a contact-attribute key can be quoted in a JSON path (a quote or backslash in it cannot)."""
+    return '"' not in key and "\\" not in key
+
+
+def _quoted(key: str) -> str:
+    return f'"{key}"'
 
 
 def _attribute_keys(engine: Engine, used: list[str]) -> list[str]:
@@ -156,8 +182,8 @@ def _attribute_keys(engine: Engine, used: list[str]) -> list[str]:
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
         f"""WITH keyed AS (
-            SELECT n, unnest(map_keys(attrs)) AS key, generate_subscripts(map_keys(attrs), 1) AS pos
-            FROM {_LEGS} WHERE kept AND attrs IS NOT NULL
+            SELECT n, unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos
+            FROM {_LEGS} WHERE kept AND len(akeys) > 0
         )
         SELECT key FROM keyed JOIN {_ORDER} o USING (n) WHERE true{skip}
         GROUP BY key ORDER BY min((o.first, o.leg, pos))"""
@@ -212,9 +238,12 @@ def _events_sql(keys: list[str]) -> str:
         + " ".join(f"WHEN {lit(c)} THEN {lit(v)}" for c, v in CHANNELS.items())
         + " WHEN '' THEN NULL ELSE lower(chan) END"
     )
-    attributes = "".join(
-        f", {_nz(f'json_extract_string(attrs[{lit(k)}], {lit(chr(36))})')} AS {ident('Attributes.' + k)}"
-        for k in keys
+    attributes = "".join(f", {_nz(f'av[{i + 1}]')} AS {ident('Attributes.' + k)}" for i, k in enumerate(keys))
+    # every attribute of a leg read by one extraction, per leg (before its events are unnested)
+    values = (
+        "json_extract_string(r.j, [" + ", ".join(lit(f"$.Attributes.{_quoted(k)}") for k in keys) + "])"
+        if keys
+        else "CAST(NULL AS VARCHAR[])"
     )
     valid = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
     abandoned = (
@@ -244,11 +273,17 @@ def _events_sql(keys: list[str]) -> str:
             event(5, f"{valid} AND acw_start IS NOT NULL", "acw_start", lit(ACW), "agent", "acw"),
         ]
     )  # fmt: skip
+    # ROW numbers the events in the Python reader's order without sorting them: a leg's events follow the
+    # events of every leg before it in (its contact's first record, leg) order, in their listed order
     return f"""WITH legs AS (
-            SELECT l.*, o.first, o.leg, o.followed, o.root, {valid} AS valid
-            FROM {_LEGS} l JOIN {_ORDER} o USING (n)
+            SELECT l.*, o.first, o.leg, o.followed, o.root, {valid} AS valid, {values} AS av,
+                list_filter([{listed}], lambda e: e.ok) AS evs
+            FROM {_LEGS} l JOIN {_ORDER} o USING (n) JOIN (SELECT rowid + 1 AS n, j FROM {_RAW}) r USING (n)
+        ), base AS (
+            SELECT n, sum(len(evs)) OVER (ORDER BY first, leg ROWS UNBOUNDED PRECEDING) - len(evs) AS b
+            FROM legs
         ), events AS (
-            SELECT *, unnest(list_filter([{listed}], lambda e: e.ok)) AS e FROM legs
+            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN base USING (n)
         )
         SELECT CASE WHEN valid THEN root ELSE cid END AS {S.CONTACT_ID},
             CASE WHEN valid THEN customer END AS {S.CUSTOMER_ID},
@@ -258,6 +293,5 @@ def _events_sql(keys: list[str]) -> str:
             e.actor AS {S.ACTOR}, e.atype AS {S.ACTOR_TYPE}, e.team AS {S.TEAM}, e.dur AS {S.DURATION_S},
             e.outcome AS {S.OUTCOME}, cid AS ContactId, CASE WHEN method = '' THEN NULL ELSE method END
             AS InitiationMethod, disconnect_reason AS DisconnectReason, CAST(n AS VARCHAR) AS ctr_record
-            {attributes}, row_number() OVER (ORDER BY first, leg, e.k) AS {ROW}
-        FROM events
-        ORDER BY first, leg, e.k"""
+            {attributes}, b + i AS {ROW}
+        FROM events"""
