@@ -63,3 +63,8 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path):
 def test_plain_yaml_still_loads():
     assert load_yaml("a: 1\nb: [x, y]\nc: {d: null}") == {"a": 1, "b": ["x", "y"], "c": {"d": None}}
     assert load_yaml("") is None
+
+
+def test_an_impossible_date_is_a_config_error_naming_the_file():
+    with pytest.raises(ConfigError, match=r"scenario\.yaml: not valid YAML: month must be in 1\.\.12"):
+        load_yaml("start: 2024-13-18\n", path="scenario.yaml")

@@ -53,6 +53,8 @@ def load_yaml(text: str, *, path: str | Path | None = None) -> Any:
         raise ConfigError(f"not valid YAML: {where}{problem}", path=path) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=path) from None
+    except ValueError as exc:  # an impossible date the YAML resolver turns into a date (2024-13-18)
+        raise ConfigError(f"not valid YAML: {exc}", path=path) from None
 
 
 __all__ = ["load_yaml"]
