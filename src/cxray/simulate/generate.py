@@ -24,6 +24,7 @@ from .breakdowns import (
     SurveyDrop,
     VendorPressure,
 )
+from .change import Hop, Planted
 from .events import (
     ACD_ACTOR,
     BOT_ACTOR,
@@ -80,6 +81,8 @@ class Generator:
         self.surveys: dict[str, list[np.ndarray]] = defaultdict(list)
         self.drops: dict[str, list[np.ndarray]] = defaultdict(list)  # survey_drop name -> [base, score] parts
         self.closed = closed_hours
+        # Planted changes (``change.py``), only when the scenario asks: without them nothing below draws more.
+        self.plan = Planted(model, seed=seed) if model.scenario.changes else None
 
     # --- arrivals ---------------------------------------------------------------------------------------
     def issues(self, *, customers: int, start_weekday: int) -> Batch:
@@ -88,7 +91,10 @@ class Generator:
         per_day = customers * s.issues_per_customer_per_year / 365.0
         weekday = (start_weekday + np.arange(self.days)) % 7
         factor = rng.gamma(s.overdispersion, 1.0 / s.overdispersion, self.days)
-        counts = rng.poisson(per_day * m.weekday[weekday] * factor)
+        mean = per_day * m.weekday[weekday] * factor
+        if self.plan is not None:
+            mean = mean * self.plan.volume(self.days)
+        counts = rng.poisson(mean)
         day = np.repeat(np.arange(self.days), counts)
         n = day.size
         reason = pick(rng, np.cumsum(m.reason_share), n)
@@ -218,6 +224,7 @@ class Generator:
             self._touch(hv.name, cid[(batch.kind == NORMAL) & (batch.reason == m.reason(hv.reason))])
         ch, r, kind = batch.channel, batch.reason, batch.kind
         t = self._defer_realtime(batch.t.copy(), ch)
+        start = t.copy()  # each contact's first event: changes act on contacts starting from their date
         authed = np.zeros(n, dtype=bool)
         verified_by = np.full(n, -1, dtype=np.int64)  # the self-service actor type that authenticated
         after_bot = np.zeros(n, dtype=bool)
@@ -294,6 +301,11 @@ class Generator:
         friction.unresolved |= false
 
         agents = np.flatnonzero(ch != CHAT)
+        handed = None
+        if self.plan is not None:
+            entry = m.route[r, np.minimum(ch, EMAIL)]
+            handed, gone = self.plan.enter(ev, cid, ch, r, entry, start, t)
+            agents = agents[~gone[agents]]
         follow = [
             self._repeat(batch, false, t, phone_p),
             self._agents(
@@ -306,6 +318,8 @@ class Generator:
                 friction,
                 verified_by,
                 last,
+                start,
+                handed,
             ),
         ]
         self._survey(batch, cid, t, friction, last)
@@ -322,6 +336,8 @@ class Generator:
         friction: Friction,
         verified_by_all: np.ndarray,
         last_all: np.ndarray,
+        start_all: np.ndarray,
+        handed_all: np.ndarray | None = None,
     ) -> Batch:
         """Queue hops of contacts ``idx`` of ``batch``: wait or abandon, then an agent handles or passes."""
         m, b, rng, ev = self.m, self.b, self.rng, self.events
@@ -415,6 +431,12 @@ class Generator:
             gather = (first & (ch[i] != EMAIL)) | lost
             step(gather, A["Gather details"], self._uniform(40, 150, int(gather.sum())))
 
+            fx: Hop | None = None
+            if self.plan is not None and handed_all is not None:
+                s_i, ci = start_all[idx[i]], cid[i]
+                fx = self.plan.hop(h, ci, q, team, ch[i], r[i], s_i, handed_all[idx[i]])
+                if h == 0:
+                    self.plan.reroute(fx, route, exit_, i, r[i])
             last = route[i, h + 1] < 0 if h + 1 < MAX_HOPS else np.ones(k, dtype=bool)
             how = np.where(last, FINAL, exit_[i, h])
             chaser = kind[i] == CHASER
@@ -432,6 +454,10 @@ class Generator:
                 p_eff[on] = np.maximum(p_res[on] - plant.resolve_drop, 0.0)
                 claims |= on
                 self._touch(plant.name, cid[i[final & on & (u >= p_eff) & (u < p_res)]])
+            if fx is not None:
+                factor = factor * fx.handle
+                first_contact = (batch.seq[idx[i]] == 0) & (kind[i] == NORMAL)
+                p_eff = self.plan.resolve(fx, p_eff, final, first_contact) if self.plan else p_eff
             ok = final & (u < p_eff)
             honest = rng.random(k) < b.honesty_p
             recorded = np.where(ok | ~honest | claims, O_RESOLVED, O_UNRESOLVED)
@@ -439,6 +465,8 @@ class Generator:
             sigma = m.handle_sigma[r[i]]
             handle = m.handle_mean[r[i]] * np.exp(sigma * rng.normal(size=k) - sigma**2 / 2) * factor
             step(np.ones(k, dtype=bool), A["Agent handling"], handle, recorded)
+            if fx is not None and self.plan is not None:
+                self.plan.handled(fx, handle, cid[i])
             resolved[i[ok]] = True
             step(chaser & last, A["Case status checked"], self._uniform(10, 40, int((chaser & last).sum())))
             for activity, mask, outcome in (

@@ -15,6 +15,8 @@ import yaml
 from ..errors import ConfigError
 from ..yamlio import load_yaml
 from .breakdowns import KINDS, Breakdown
+from .change import KINDS as CHANGE_KINDS
+from .change import Change, problems
 from .scenario import ENTRY_CHANNELS, TEAM_KINDS, Behaviour, Queue, Reason, Scenario, Team
 from .vocabulary import Vocabulary, VocabularyError
 
@@ -78,6 +80,7 @@ def _scenario(raw: dict[str, Any]) -> Scenario:
         ],
         "behaviour": _build(Behaviour, raw.pop("behaviour", {}) or {}, "behaviour"),
         "breakdowns": _breakdowns(raw.pop("breakdowns", {}) or {}),
+        "changes": _changes(raw.pop("changes", []) or []),
         "vocabulary": _vocabulary(raw.pop("vocabulary", {}) or {}),
     }
     scenario = _build(Scenario, raw, "scenario")
@@ -111,6 +114,19 @@ def _breakdowns(raw: Any) -> list[Breakdown]:
         if kind not in KINDS:
             raise _Bad(f"breakdowns.{name}: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
         out.append(_build(KINDS[kind], {"name": str(name), **spec}, f"breakdowns.{name}"))
+    return out
+
+
+def _changes(raw: Any) -> list[Change]:
+    out = []
+    for i, spec in enumerate(_list(raw, "changes")):
+        if not isinstance(spec, dict) or "kind" not in spec:
+            raise _Bad(f"changes[{i}]: expected a mapping with a 'kind'")
+        spec = dict(spec)
+        kind = spec.pop("kind")
+        if kind not in CHANGE_KINDS:
+            raise _Bad(f"changes[{i}].kind: unknown kind {kind!r} (known: {', '.join(sorted(CHANGE_KINDS))})")
+        out.append(_build(CHANGE_KINDS[kind], spec, f"changes[{i}]"))
     return out
 
 
@@ -223,6 +239,8 @@ def _validate(s: Scenario) -> None:
                 raise _Bad(f"reason {r.name!r}: probabilities must be within [0, 1]")
     if sum(r.share for r in s.reasons) <= 0:
         raise _Bad("reason shares must not all be zero")
+    for problem in problems(s):
+        raise _Bad(problem)
     reasons = {r.name for r in s.reasons}
     names = [b.name for b in s.breakdowns]
     if len(set(names)) != len(names):

@@ -21,6 +21,7 @@ from .artefact_values import mark_missing, mistype_years, unidentify
 from .artefacts import Artefacts
 from .assemble import Assembled
 from .breakdowns import SurveyDrop
+from .change import change_truth
 from .formats import PLATFORM_FORMATS
 from .generate import Generator
 from .model import build_model
@@ -150,6 +151,8 @@ def simulate(
     names = scenario.vocabulary.draw(seed)  # a stream of its own: the centre's draws do not change
     out = Assembled(gen, start_epoch_s=(start - datetime(1970, 1, 1)).total_seconds(), names=names)
     truth = _ground_truth(scenario, gen, out, seed, days, customers, names)
+    if scenario.changes:  # opt-in: without changes the ground truth is as it was
+        truth["changes"] = change_truth(scenario, gen, out)
     events = out.table
     if art is not None and added is not None:
         options = {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(art).items()}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .breakdowns import Breakdown
+from .change import Change
 from .vocabulary import Vocabulary
 
 REALTIME_CHANNELS = ("phone", "chat")  # customers wait on the line and may abandon
@@ -122,6 +123,7 @@ class Scenario:
     back_office_queue: str = ""
     behaviour: Behaviour = field(default_factory=Behaviour)
     breakdowns: tuple[Breakdown, ...] = ()
+    changes: tuple[Change, ...] = ()  # opt-in: what starts on a date (a pilot, a season...), see change.py
     vocabulary: Vocabulary = field(default_factory=Vocabulary)  # the identity: built-in activity names
 
     def breakdown(self, name: str) -> Breakdown:
