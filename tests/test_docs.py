@@ -93,10 +93,11 @@ def _options(command: str) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("command", "option"), [(c, o) for c in ("diagnose", "simulate", "demo", "export") for o in _options(c)]
+    ("command", "option"),
+    [(c, o) for c in ("diagnose", "simulate", "demo", "export", "audit") for o in _options(c)],
 )
 def test_every_cli_option_is_documented(command, option):
-    """Each option of ``cxray diagnose/simulate/demo/export`` (introspected from Typer) is in docs/cli.md."""
+    """Each option of ``cxray diagnose/simulate/demo/export/audit`` (from Typer) is in docs/cli.md."""
     body = section(text("cli.md"), f"`cxray {command}")
     assert re.search(rf"`{re.escape(option)}[ `=,]", body), (command, option)
 

@@ -595,6 +595,99 @@ def _redacted_events(table: pa.Table, salt: str) -> pa.Table:
 
 
 @app.command()
+def audit(
+    pilot: Annotated[
+        str,
+        typer.Option(
+            "--pilot",
+            help="The pilot segment, COLUMN=VALUE (e.g. queue=Q-Billing): contacts with an event of that "
+            "value.",
+        ),
+    ],
+    control: Annotated[
+        str | None,
+        typer.Option(
+            "--control", help="The control segment, COLUMN=VALUE (default: every contact not in the pilot)."
+        ),
+    ] = None,
+    events: Annotated[
+        list[str] | None,
+        typer.Argument(help="Event files (with --change-date); none with --before/--after."),
+    ] = None,
+    change_date: Annotated[
+        str | None,
+        typer.Option("--change-date", help="When the change went live (UTC), e.g. 2026-03-16."),
+    ] = None,
+    before: Annotated[
+        list[Path] | None, typer.Option("--before", help="The log before the change (repeatable).")
+    ] = None,
+    after: Annotated[
+        list[Path] | None, typer.Option("--after", help="The log after the change (repeatable).")
+    ] = None,
+    triggers: Annotated[
+        Path | None, typer.Option("--triggers", help="Rollback triggers YAML (docs/audit.md).")
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
+    ] = None,
+    window_days: WindowOpt = 7.0,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for audit.json and audit.html.")] = Path(
+        "audit"
+    ),
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap: the same seed gives the same intervals.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
+) -> None:
+    """Audit a change: pilot against control, before against after, per headline measure, with rollback
+    triggers (docs/audit.md)."""
+    from . import Mapping
+    from .audit import DidOptions, load_triggers
+    from .audit.document import write_audit
+    from .audit.run import AuditOptions
+    from .audit.run import audit as run_audit
+    from .io import ReadOptions
+    from .options import AnalysisOptions
+    from .outputs import check_out_dir
+    from .report.audit_page import fmt_effect, render_audit_html
+
+    try:
+        if not pilot:
+            raise ConfigError("--pilot COLUMN=VALUE is required (e.g. --pilot queue=Q-Billing)")
+        if (before or after) and events:
+            raise ConfigError("give event files with --change-date, or --before/--after files, not both")
+        options = AuditOptions(
+            pilot=pilot,
+            control=control,
+            change_date=change_date,
+            before=tuple(before or ()),
+            after=tuple(after or ()),
+            triggers=None if triggers is None else load_triggers(triggers),
+            read=ReadOptions(mapping=None if mapping is None else Mapping.resolve(mapping)),
+            analysis=AnalysisOptions(window_days=window_days),
+            did=DidOptions(seed=seed),
+        )
+        check_out_dir(out)  # before the work: a bad --out fails now, not after the analysis
+        with _progress(quiet) as progress:
+            document = run_audit(None if before else events, options, progress=progress)
+        paths = write_audit(document, out, render_html=render_audit_html)
+    except CxrayError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        for m in document.measures:
+            est = m.estimate
+            if est is not None:
+                low, high = fmt_effect(est.ci_low, m.unit), fmt_effect(est.ci_high, m.unit)
+                ci = f", {est.level:.0%} CI {low} to {high}" if est.ci_low is not None else ""
+                _say([f"{m.name}: {m.verdict} (effect {fmt_effect(est.effect, m.unit)}{ci})"])
+        if document.decision is not None:
+            _say([document.decision.summary])
+        for name, path in paths.items():
+            print(f"cxray: wrote {name}: {path}", file=sys.stderr)
+
+
+@app.command()
 def mappings() -> None:
     """List the built-in column mappings (for the public logs cxray is tested on) and the platform
     adapters (exports read as they come: docs/adapters.md)."""
