@@ -249,8 +249,8 @@ def difference_in_differences(
     reps: dict[str, np.ndarray] | None = None
     if not few:
         rng = np.random.default_rng(options.seed)
-        boot_p = _resample_sums(sums_p, options.n_boot, rng)
-        boot_c = _resample_sums(sums_c, options.n_boot, rng)
+        boot_p = resample_sums(sums_p, options.n_boot, rng)
+        boot_c = resample_sums(sums_c, options.n_boot, rng)
         reps = _statistics(boot_p, boot_c)
 
     def interval(key: str) -> Interval | None:
@@ -331,7 +331,7 @@ def _customer_sums(
     return sums[is_pilot], sums[~is_pilot], in_both
 
 
-def _resample_sums(sums: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+def resample_sums(sums: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """Column sums of ``n_boot`` resamples of the rows (customers) drawn with replacement, shape (n_boot, 9).
 
     A resample's sums are (times each customer was drawn) @ (customer sums); the counts come from one
