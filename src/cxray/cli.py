@@ -28,6 +28,7 @@ from .progress import RichProgress, Silent
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .audit import AdoptionSpec
     from .plan import PlanDocument
 
 EXIT_OK = 0
@@ -627,6 +628,16 @@ def audit(
     triggers: Annotated[
         Path | None, typer.Option("--triggers", help="Rollback triggers YAML (docs/audit.md).")
     ] = None,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option("--plan", help="A plan.json (cxray plan): its success measures re-measured after."),
+    ] = None,
+    adopt: Annotated[
+        str | None,
+        typer.Option(
+            help="The new step whose take-up to follow: an activity, kind:STEP_KIND, or A>B>C for a path."
+        ),
+    ] = None,
     mapping: Annotated[
         str | None,
         typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
@@ -667,6 +678,8 @@ def audit(
             read=ReadOptions(mapping=None if mapping is None else Mapping.resolve(mapping)),
             analysis=AnalysisOptions(window_days=window_days),
             did=DidOptions(seed=seed),
+            plan=plan_file,
+            adopt=None if adopt is None else _adoption_spec(adopt),
         )
         check_out_dir(out)  # before the work: a bad --out fails now, not after the analysis
         with _progress(quiet) as progress:
@@ -683,8 +696,21 @@ def audit(
                 _say([f"{m.name}: {m.verdict} (effect {fmt_effect(est.effect, m.unit)}{ci})"])
         if document.decision is not None:
             _say([document.decision.summary])
+        if document.migration is not None and document.migration.shifted:
+            _say([document.migration.finding])
         for name, path in paths.items():
             print(f"cxray: wrote {name}: {path}", file=sys.stderr)
+
+
+def _adoption_spec(text: str) -> AdoptionSpec:
+    """``--adopt``: ``kind:verify_identity`` names a step kind, ``A>B`` a path, anything else an activity."""
+    from .audit import AdoptionSpec
+
+    if text.startswith("kind:"):
+        return AdoptionSpec(step_kind=text.removeprefix("kind:").strip())
+    if ">" in text:
+        return AdoptionSpec(path=tuple(p.strip() for p in text.split(">")))
+    return AdoptionSpec(activity=text.strip())
 
 
 @app.command()

@@ -20,7 +20,11 @@ from typing import Any, Final
 from .._version import __version__
 from ..errors import ConfigError, CxrayError
 from ..io import InputSummary
+from .adoption import AdoptionResult
+from .bottlenecks import NewBottlenecks
 from .did import DidEstimate, Verdict
+from .followup import FollowUp
+from .migration import EffortMigration
 from .segments import SegmentSummary
 from .triggers import RollbackDecision, TriggerResult
 
@@ -67,6 +71,11 @@ class AuditDocument:
     notes: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
     cxray_version: str = __version__
+    #: The analyses of the same tables (None when not run: follow-up needs --plan, adoption --adopt).
+    bottlenecks: NewBottlenecks | None = None
+    migration: EffortMigration | None = None
+    follow_up: FollowUp | None = None
+    adoption: AdoptionResult | None = None
 
     def measure(self, name: str) -> MeasureResult:
         for m in self.measures:
@@ -85,6 +94,10 @@ class AuditDocument:
             "decision": None if self.decision is None else dataclasses.asdict(self.decision),
             "notes": list(self.notes),
             "options": self.options,
+            "bottlenecks": None if self.bottlenecks is None else self.bottlenecks.to_dict(),
+            "migration": None if self.migration is None else self.migration.to_dict(),
+            "follow_up": None if self.follow_up is None else self.follow_up.to_dict(),
+            "adoption": None if self.adoption is None else self.adoption.to_dict(),
         }
 
     def to_json(self) -> str:

@@ -35,9 +35,13 @@ from ..io import InputSummary, ReadOptions, read_events, read_table
 from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..progress import Progress, Silent
+from .adoption import AdoptionSpec, adoption
+from .bottlenecks import new_bottlenecks
 from .did import DidOptions, difference_in_differences
 from .document import AuditDocument, MeasureResult
+from .followup import follow_up, load_plan
 from .measures import observe
+from .migration import effort_migration
 from .segments import Segment, assign_segments, change_instant, parse_segment
 from .triggers import Trigger, evaluate, should_roll_back
 
@@ -65,6 +69,10 @@ class AuditOptions:
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     costs: CostModel = field(default_factory=CostModel)
     did: DidOptions = field(default_factory=DidOptions)
+    #: A plan.json whose initiatives' success measures are re-measured on the after period (--plan).
+    plan: str | PathLike[str] | None = None
+    #: The new step whose take-up is followed week by week (--adopt: an activity, a step kind or a path).
+    adopt: AdoptionSpec | None = None
 
     def __post_init__(self) -> None:
         # Parsed now: a malformed --pilot fails before any file is read.
@@ -92,6 +100,8 @@ class AuditOptions:
             "n_boot": self.did.n_boot,
             "level": self.did.level,
             "seed": self.did.seed,
+            "plan": None if self.plan is None else str(self.plan),
+            "adopt": None if self.adopt is None else self.adopt.describe(),
         }
 
 
@@ -189,6 +199,17 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
         )
     judged = () if options.triggers is None else tuple(evaluate(options.triggers, estimates))
     decision = None if options.triggers is None else should_roll_back(judged)
+    progress.step("looking for new bottlenecks and shifted work")
+    bottlenecks = new_bottlenecks(engine)
+    migration = effort_migration(engine)
+    followed = None
+    if options.plan is not None:
+        progress.step("re-measuring the plan's success measures")
+        followed = follow_up(engine, load_plan(Path(options.plan)), period="after")
+    taken = None
+    if options.adopt is not None:
+        progress.step("following adoption")
+        taken = adoption(engine, options.adopt)
     progress.done()
     return AuditDocument(
         input=summary,
@@ -199,4 +220,8 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
         decision=decision,
         notes=NOTES,
         options=options.to_dict(),
+        bottlenecks=bottlenecks,
+        migration=migration,
+        follow_up=followed,
+        adoption=taken,
     )
