@@ -36,7 +36,7 @@ from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
-from .records import GZIP_MAGIC, Rows, files, parse_records, raw_head
+from .records import GZIP_MAGIC, Rows, files, latest, parse_records, raw_head
 from .records import number as _number
 from .records import obj as _obj
 from .records import text as _text
@@ -123,27 +123,15 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
 # --- de-duplication ---------------------------------------------------------------------------------
 def _latest(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
     """(the latest delivery per ContactId and every record without one, the older deliveries)."""
-    best: dict[str, _Record] = {}
-    kept: list[_Record] = []
-    older: list[_Record] = []
     for r in records:
         r.initiated = _time(r.data.get("InitiationTimestamp"))
         r.updated = _time(r.data.get("LastUpdateTimestamp"))
-        cid = _text(r.data.get("ContactId"))
-        if cid is None:
-            kept.append(r)
-            continue
-        other = best.get(cid)
-        if other is None:
-            best[cid] = r
-        elif (r.updated or datetime.min) >= (other.updated or datetime.min):
-            best[cid] = r
-            older.append(other)
-        else:
-            older.append(r)
-    kept += best.values()
-    kept.sort(key=lambda r: r.number)
-    return kept, older
+    return latest(
+        records,
+        key=lambda r: _text(r.data.get("ContactId")),
+        rank=lambda r: r.updated or datetime.min,
+        number=lambda r: r.number,
+    )
 
 
 # --- flattening ------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
-from .records import Rows, json_values, parse_records, read_text
+from .records import Rows, json_values, latest, parse_records, read_text
 from .records import items as _items
 from .records import obj as _obj
 from .records import text as _text
@@ -218,26 +218,11 @@ def _lookup(key: str, value: str, path: Path, options: ReadOptions) -> dict[str,
 # --- de-duplication ---------------------------------------------------------------------------------
 def _latest(records: list[_Conversation]) -> tuple[list[_Conversation], list[_Conversation]]:
     """(one copy per conversationId, and every record without one; the other copies)."""
-    best: dict[str, _Conversation] = {}
-    kept: list[_Conversation] = []
-    older: list[_Conversation] = []
     for r in records:
         r.ended = _time(r.data.get("conversationEnd"))
-        cid = _text(r.data.get("conversationId"))
-        if cid is None:
-            kept.append(r)
-            continue
-        other = best.get(cid)
-        if other is None:
-            best[cid] = r
-        elif _rank(r) >= _rank(other):
-            best[cid] = r
-            older.append(other)
-        else:
-            older.append(r)
-    kept += best.values()
-    kept.sort(key=lambda r: r.number)
-    return kept, older
+    return latest(
+        records, key=lambda r: _text(r.data.get("conversationId")), rank=_rank, number=lambda r: r.number
+    )
 
 
 def _rank(r: _Conversation) -> tuple[bool, datetime]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -27,6 +27,7 @@ from ...errors import InputError
 from ..options import ReadOptions
 from .delimited import decode_file
 
+R = TypeVar("R")
 MAX_SNIPPET = 200  # characters of a malformed record kept as its example
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -203,6 +204,38 @@ def items(record: dict[str, Any], key: str) -> list[dict[str, Any]]:
     """The objects of the array ``record[key]`` (anything else in it skipped); [] when absent."""
     value = record.get(key)
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def latest(
+    records: list[R], key: Callable[[R], str | None], rank: Callable[[R], Any], number: Callable[[R], int]
+) -> tuple[list[R], list[R]]:
+    """At-least-once delivery: per ``key`` the record of highest ``rank`` (the later one in the file on a
+    tie), and every record without a key; returns (those, in file order; the other copies).
+
+    >>> rows = [("a", 1, 1), ("a", 3, 2), ("b", 2, 3), (None, 0, 4), ("a", 3, 5)]
+    >>> kept, older = latest(rows, key=lambda r: r[0], rank=lambda r: r[1], number=lambda r: r[2])
+    >>> kept, older
+    ([('b', 2, 3), (None, 0, 4), ('a', 3, 5)], [('a', 1, 1), ('a', 3, 2)])
+    """
+    best: dict[str, R] = {}
+    kept: list[R] = []
+    older: list[R] = []
+    for r in records:
+        k = key(r)
+        if k is None:
+            kept.append(r)
+            continue
+        other = best.get(k)
+        if other is None:
+            best[k] = r
+        elif rank(r) >= rank(other):
+            best[k] = r
+            older.append(other)
+        else:
+            older.append(r)
+    kept += best.values()
+    kept.sort(key=number)
+    return kept, older
 
 
 @dataclass
