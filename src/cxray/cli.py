@@ -638,6 +638,10 @@ def audit(
             help="The new step whose take-up to follow: an activity, kind:STEP_KIND, or A>B>C for a path."
         ),
     ] = None,
+    scorecards_file: Annotated[
+        Path | None,
+        typer.Option("--scorecards", help="Scorecards YAML: parties, weights, leading/lagging pairs."),
+    ] = None,
     mapping: Annotated[
         str | None,
         typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
@@ -680,6 +684,7 @@ def audit(
             did=DidOptions(seed=seed),
             plan=plan_file,
             adopt=None if adopt is None else _adoption_spec(adopt),
+            scorecards=scorecards_file,
         )
         check_out_dir(out)  # before the work: a bad --out fails now, not after the analysis
         with _progress(quiet) as progress:

@@ -349,7 +349,7 @@ def test_the_command_refuses_a_bad_pilot(tmp_path, extra, code, message):
 def test_a_planted_bot_launch_shows_as_adoption_and_shifted_work(tmp_path):
     """The simulator launches a bot in front of Billing phone (60% meet it, 30% of those contained, the rest
     handled 40% longer): ``cxray audit --adopt`` follows the bot's take-up after the change (none before),
-    audit.json carries the bottleneck and effort analyses, and the page shows them."""
+    audit.json carries the bottleneck, effort, scorecard and definitions analyses, and the page shows them."""
     import dataclasses
     import datetime as dt
 
@@ -373,7 +373,14 @@ def test_a_planted_bot_launch_shows_as_adoption_and_shifted_work(tmp_path):
     )
     out = tmp_path / "audit"
     args = ["audit", str(path), "--change-date", "2024-03-18", "--pilot", "queue=Billing phone"]
+    cards = tmp_path / "cards.yaml"
+    cards.write_text(
+        "parties:\n  - {name: Tier 1, team: Care Tier 1}\n  - {name: BPO, team: Nexa BPO}\n"
+        "weights: {fcr: 2, repeat_contact_rate: 1}\n",
+        encoding="utf-8",
+    )
     args += ["--adopt", "Bot: conversation started", "--out", str(out), "--seed", "1"]
+    args += ["--scorecards", str(cards)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     doc = json.loads((out / "audit.json").read_text(encoding="utf-8"))
@@ -383,5 +390,9 @@ def test_a_planted_bot_launch_shows_as_adoption_and_shifted_work(tmp_path):
     assert doc["migration"]["measures"] and doc["bottlenecks"]["n_contacts_after"] > 0
     automated = next(m for m in doc["migration"]["measures"] if m["measure"] == "automated_share")
     assert automated["after"] > automated["before"]
+    assert {c["party"] for c in doc["scorecards"]["cards"]} == {"Tier 1", "BPO"}
+    assert all(c["composite"] is not None and c["contacts"] > 0 for c in doc["scorecards"]["cards"])
+    assert doc["definitions"] and all("reason" in c for c in doc["definitions"])
     html = (out / "audit.html").read_text(encoding="utf-8")
     assert "Adoption of activity" in html and "Effort: removed or shifted?" in html
+    assert "Scorecards, one definition for every party" in html

@@ -25,6 +25,7 @@ from .bottlenecks import NewBottlenecks
 from .did import DidEstimate, Verdict
 from .followup import FollowUp
 from .migration import EffortMigration
+from .scorecards import DefinitionCheck, Scorecards
 from .segments import SegmentSummary
 from .triggers import RollbackDecision, TriggerResult
 
@@ -76,6 +77,9 @@ class AuditDocument:
     migration: EffortMigration | None = None
     follow_up: FollowUp | None = None
     adoption: AdoptionResult | None = None
+    scorecards: Scorecards | None = None
+    #: Whether "resolved" means the same for every team: reported resolved against did not come back.
+    definitions: tuple[DefinitionCheck, ...] = ()
 
     def measure(self, name: str) -> MeasureResult:
         for m in self.measures:
@@ -98,6 +102,8 @@ class AuditDocument:
             "migration": None if self.migration is None else self.migration.to_dict(),
             "follow_up": None if self.follow_up is None else self.follow_up.to_dict(),
             "adoption": None if self.adoption is None else self.adoption.to_dict(),
+            "scorecards": None if self.scorecards is None else self.scorecards.to_dict(),
+            "definitions": [dataclasses.asdict(c) for c in self.definitions],
         }
 
     def to_json(self) -> str:

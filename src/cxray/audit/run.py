@@ -42,6 +42,7 @@ from .document import AuditDocument, MeasureResult
 from .followup import follow_up, load_plan
 from .measures import observe
 from .migration import effort_migration
+from .scorecards import definitions_check, load_scorecards, scorecards
 from .segments import Segment, assign_segments, change_instant, parse_segment
 from .triggers import Trigger, evaluate, should_roll_back
 
@@ -73,6 +74,8 @@ class AuditOptions:
     plan: str | PathLike[str] | None = None
     #: The new step whose take-up is followed week by week (--adopt: an activity, a step kind or a path).
     adopt: AdoptionSpec | None = None
+    #: A scorecards YAML (parties, weights, pairs): composites per party on the after period (--scorecards).
+    scorecards: str | PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         # Parsed now: a malformed --pilot fails before any file is read.
@@ -102,6 +105,7 @@ class AuditOptions:
             "seed": self.did.seed,
             "plan": None if self.plan is None else str(self.plan),
             "adopt": None if self.adopt is None else self.adopt.describe(),
+            "scorecards": None if self.scorecards is None else str(self.scorecards),
         }
 
 
@@ -206,6 +210,11 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
     if options.plan is not None:
         progress.step("re-measuring the plan's success measures")
         followed = follow_up(engine, load_plan(Path(options.plan)), period="after")
+    cards = None
+    if options.scorecards is not None:
+        progress.step("scoring the parties")
+        cards = scorecards(engine, load_scorecards(Path(options.scorecards)), period="after")
+    definitions = definitions_check(engine, period="after")
     taken = None
     if options.adopt is not None:
         progress.step("following adoption")
@@ -224,4 +233,6 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
         migration=migration,
         follow_up=followed,
         adoption=taken,
+        scorecards=cards,
+        definitions=definitions,
     )
