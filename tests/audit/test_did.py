@@ -293,3 +293,22 @@ def test_bad_input_and_options_are_refused() -> None:
         DidOptions(n_boot=10)
     with pytest.raises(ConfigError, match="level"):
         DidOptions(level=1.5)
+
+
+def test_a_proportional_season_is_read_by_the_ratio_not_by_the_difference() -> None:
+    """Pilot calls 20% shorter after the change while a season makes every call 20% longer, and the pilot's
+    calls are twice the control's: the difference in seconds reads the season as an effect, the ratio of
+    ratios holds -20% in its interval."""
+    rng = np.random.default_rng(11)
+    n = 4000
+    customer = np.arange(n)
+    pilot = customer % 2 == 0
+    after = rng.random(n) < 0.5
+    base = np.where(pilot, 600.0, 300.0)
+    value = base * np.where(after, 1.2, 1.0) * np.where(pilot & after, 0.8, 1.0) * rng.lognormal(0, 0.3, n)
+    est = difference_in_differences(value, pilot=pilot, after=after, customer=customer)
+    assert est.ratio is not None and est.ratio.low is not None and est.ratio.high is not None
+    assert est.ratio.low <= -0.2 <= est.ratio.high
+    assert est.relative is not None and est.relative.high is not None
+    # the difference's relative effect is 0.2*(0.8*1.2 - 1) ... biased by the season on the longer calls
+    assert not (est.relative.low <= -0.2 <= est.relative.high)

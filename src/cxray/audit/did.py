@@ -137,7 +137,11 @@ class DidEstimate:
     Means are None for an empty cell; ``effect`` is None unless all four cells have observations;
     ``ci_low``/``ci_high`` are None unless ``status`` is ``ok``. ``naive`` is the pilot's own before/after
     difference (what a reader would conclude without the control); ``relative`` is the effect as a share
-    of ``pilot_before`` (None when that is 0), for thresholds in percent.
+    of ``pilot_before`` (None when that is 0), for thresholds in percent. ``ratio`` is the pilot's change
+    as a ratio over the control's, minus one, ``(pa / pb) / (ca / cb) - 1``: the effect when the common
+    shift is proportional (a season that makes every call 10% longer moves a long-call queue more seconds
+    than a short one, which the difference in seconds reads as an effect); None unless all four means are
+    above 0.
     """
 
     status: Status
@@ -159,6 +163,7 @@ class DidEstimate:
     ci_high: float | None
     naive: Interval | None
     relative: Interval | None
+    ratio: Interval | None
     parallel_trends: ParallelTrends
     level: float
     n_boot: int
@@ -284,6 +289,7 @@ def difference_in_differences(
         ci_high=None if effect is None else effect.high,
         naive=interval("naive") if cells[0] and cells[1] else None,
         relative=interval("relative") if not empty else None,
+        ratio=interval("ratio") if not empty else None,
         parallel_trends=_trends(w, g, a, point, reps, options),
         level=options.level,
         n_boot=options.n_boot,
@@ -358,6 +364,8 @@ def _statistics(p: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         naive = pa - pb
         effect = naive - (ca - cb)
         relative = np.where(pb != 0, effect / pb, np.nan)
+        positive = (pb > 0) & (pa > 0) & (cb > 0) & (ca > 0)
+        ratio = np.where(positive, (pa / pb) / (ca / cb) - 1, np.nan)
     slope_p, slope_c = _slope(p), _slope(c)
     return {
         "pb": pb,
@@ -367,6 +375,7 @@ def _statistics(p: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
         "naive": naive,
         "effect": effect,
         "relative": relative,
+        "ratio": ratio,
         "slope_p": slope_p,
         "slope_c": slope_c,
         "trend": slope_p - slope_c,
