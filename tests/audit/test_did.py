@@ -5,6 +5,7 @@ parallel."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,3 +313,66 @@ def test_a_proportional_season_is_read_by_the_ratio_not_by_the_difference() -> N
     assert est.relative is not None and est.relative.high is not None
     # the difference's relative effect is 0.2*(0.8*1.2 - 1) ... biased by the season on the longer calls
     assert not (est.relative.low <= -0.2 <= est.relative.high)
+
+
+def _cost_panel(seed: int, pilot_res_drift: float) -> tuple[np.ndarray, ...]:
+    """Journeys (cost, resolved) of 300 customers a group over 6 weeks before and 4 after; the pilot's
+    resolution probability moves by ``pilot_res_drift`` a week before the change."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for pilot in (True, False):
+        for cust in range(300):
+            for week in range(10):
+                p = 0.8 + (pilot_res_drift * (week - 3) if pilot and week < 6 else 0.0)
+                cost = rng.gamma(4.0, 2.5)
+                rows.append((cost, float(rng.random() < p), pilot, week >= 6, f"{pilot}-{cust}", week))
+    cost, res, g, a, c, w = (np.array(x) for x in zip(*rows, strict=True))
+    return cost, res, g.astype(bool), a.astype(bool), c, w.astype(float)
+
+
+def test_a_weight_makes_each_cell_a_ratio_of_sums():
+    """Cost per resolution: Σcost / Σresolved per cell, by hand; units still counted as units."""
+    value = [10.0, 20, 30, 5, 5, 40, 8, 12]
+    resolved = [1, 0, 1, 1, 1, 1, 0, 1]
+    pilot = [1, 1, 1, 1, 0, 0, 0, 0]
+    after = [0, 0, 1, 1, 0, 0, 1, 1]
+    est = difference_in_differences(
+        value, pilot=pilot, after=after, customer=[1, 2, 1, 2, 3, 4, 3, 4], weight=resolved,
+        options=DidOptions(n_boot=200),
+    )  # fmt: skip
+    assert (est.pilot_before, est.pilot_after) == (30 / 1, 35 / 2)
+    assert (est.control_before, est.control_after) == (45 / 2, 20 / 1)
+    assert est.effect == pytest.approx((35 / 2 - 30) - (20 - 45 / 2))
+    assert (est.n_pilot_before, est.n_pilot_after, est.n_control_before, est.n_control_after) == (2, 2, 2, 2)
+
+
+def test_unit_weights_change_nothing():
+    cost, _, g, a, c, w = _cost_panel(3, 0.0)
+    plain = difference_in_differences(cost, pilot=g, after=a, customer=c, week=w)
+    ones = difference_in_differences(cost, pilot=g, after=a, customer=c, week=w, weight=np.ones(len(cost)))
+    assert dataclasses.replace(plain, parallel_trends=None) == dataclasses.replace(ones, parallel_trends=None)
+    trends = dataclasses.asdict(plain.parallel_trends)
+    assert dataclasses.asdict(ones.parallel_trends) == {  # the linearised value is the value, to rounding
+        k: pytest.approx(v) if isinstance(v, float) else v for k, v in trends.items()
+    }
+
+
+def test_the_trends_check_reads_a_ratio_that_drifts_before_the_change():
+    """A pilot whose resolutions fall week by week (cost per resolution climbing) fails the check; steady
+    groups pass it. The linearised slope is the ratio's (checked against weekly ratios' OLS slope)."""
+    cost, res, g, a, c, w = _cost_panel(5, -0.06)
+    est = difference_in_differences(cost, pilot=g, after=a, customer=c, week=w, weight=res)
+    t = est.parallel_trends
+    assert t.status == "ok" and t.holds is False and t.difference > 0
+    weekly = [cost[g & (w == k)].sum() / res[g & (w == k)].sum() for k in range(6)]
+    assert t.slope_pilot == pytest.approx(np.polyfit(range(6), weekly, 1)[0], rel=0.25)
+    cost, res, g, a, c, w = _cost_panel(5, 0.0)
+    steady = difference_in_differences(cost, pilot=g, after=a, customer=c, week=w, weight=res)
+    assert steady.parallel_trends.holds
+
+
+def test_a_negative_or_missing_weight_is_refused():
+    with pytest.raises(ValueError, match="weight"):
+        difference_in_differences([1.0, 2], pilot=[1, 0], after=[0, 1], customer=[1, 2], weight=[1, -1])
+    with pytest.raises(ValueError, match="weight"):
+        difference_in_differences([1.0, 2], pilot=[1, 0], after=[0, 1], customer=[1, 2], weight=[1, np.nan])

@@ -14,6 +14,7 @@ from cxray.audit.did import DidOptions
 from cxray.audit.document import AUDIT_FILES, write_audit
 from cxray.audit.run import AuditOptions, audit
 from cxray.audit.triggers import parse_triggers
+from cxray.costs import CostModel
 from cxray.engine import Engine
 from cxray.errors import ConfigError
 from cxray.report.audit_page import render_audit_html
@@ -92,6 +93,12 @@ EXPECTED = {
 }  # fmt: skip
 
 
+# Cost per resolution: the journeys' handled seconds (cost: minutes x the agent rate) over resolved journeys.
+# p3 one journey (460 s); c4a abandoned: its 50 s cost, no resolution; c2b+c2c one journey; c5a censored.
+HANDLED_PER_RESOLUTION = ((300 + 300 + 460) / 3, (500 + 500 + 400) / 3, (200 + 200 + 200 + 50) / 3,
+                          (300 + 400 + 300) / 3)  # fmt: skip
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_cell_means_are_the_hand_computed_ones(hand, name):
     """Each measure's four cell means equal the hand count on the log; the effect is their DiD."""
@@ -101,6 +108,17 @@ def test_cell_means_are_the_hand_computed_ones(hand, name):
     assert got == pytest.approx((pb, pa_, cb, ca)), name
     assert est.effect == pytest.approx((pa_ - pb) - (ca - cb))
     assert est.naive.estimate == pytest.approx(pa_ - pb)
+
+
+def test_cost_per_resolution_is_a_ratio_of_sums_of_the_hand_log(hand):
+    """Cost of the cell's uncensored journeys over those resolved: not the mean of per-journey ratios."""
+    rate = CostModel().per_minute_by_actor_type["agent"] / 60
+    est = hand.measure("cost_per_resolution").estimate
+    got = (est.pilot_before, est.pilot_after, est.control_before, est.control_after)
+    assert got == pytest.approx(tuple(rate * s for s in HANDLED_PER_RESOLUTION))
+    assert (est.n_pilot_before, est.n_control_before) == (3, 4)  # journeys (units), not resolutions
+    pb, pa_, cb, ca = got
+    assert est.effect == pytest.approx((pa_ - pb) - (ca - cb))
 
 
 def test_units_and_groups_of_the_hand_log(hand):

@@ -27,6 +27,12 @@ before the change (OLS of value on week in each group), with its bootstrap inter
 interval includes 0: no evidence of diverging trends, which is not proof of parallel ones (a few weeks or
 customers give a wide interval). Fewer than ``min_pre_weeks`` (3) weeks per group: ``too_few_weeks``.
 
+**Ratios of sums.** With ``weight``, a cell's mean is Σvalue / Σweight instead of the mean over units: cost
+per resolution is the cost of a cell's journeys over its resolved journeys (``weight`` 1 for a resolved
+journey, 0 otherwise). The bootstrap is unchanged (it resamples both sums per customer); the trends check
+fits the linearised unit value ``(value − R·weight) / mean weight`` (R: the before period's ratio), whose
+weekly slope is the ratio's, to first order.
+
 >>> est = difference_in_differences(
 ...     [10.0, 12, 10, 11, 20, 26, 20, 21],
 ...     pilot=[1, 1, 0, 0, 1, 1, 0, 0], after=[0, 0, 0, 0, 1, 1, 1, 1],
@@ -196,6 +202,7 @@ def difference_in_differences(
     customer: ArrayLike,
     week: ArrayLike | None = None,
     options: DidOptions = DidOptions(),
+    weight: ArrayLike | None = None,
 ) -> DidEstimate:
     """Estimate the effect of a change on one measure from per-unit observations (method: module docstring).
 
@@ -209,24 +216,29 @@ def difference_in_differences(
         one customer.
     week : optional week index of each unit (any numbers, e.g. weeks since an epoch) for the pre-trend
         check; units of the before period with a NaN week are left out of that check only.
+    weight : optional denominator of each unit (non-negative): a cell's mean is then Σvalue / Σweight, a
+        ratio of sums (cost per resolution); the cell counts stay counts of units.
     """
     v = np.asarray(value, dtype=float)
     g = _flag(pilot, "pilot")
     a = _flag(after, "after")
     c = np.asarray(customer)
     w = None if week is None else np.asarray(week, dtype=float)
-    lengths = {len(v), len(g), len(a), len(c), *(() if w is None else (len(w),))}
+    d = np.ones(len(v)) if weight is None else np.asarray(weight, dtype=float)
+    lengths = {len(v), len(g), len(a), len(c), len(d), *(() if w is None else (len(w),))}
     if len(lengths) != 1 or v.ndim != 1:
-        raise ValueError("value, pilot, after, customer and week must be 1-d arrays of one length")
+        raise ValueError("value, pilot, after, customer, week and weight must be 1-d arrays of one length")
+    if weight is not None and not (np.isfinite(d) & (d >= 0)).all():
+        raise ValueError("weight must hold finite numbers >= 0")
     keep = np.isfinite(v)
     dropped = int(len(v) - keep.sum())
     if dropped:
-        v, g, a, c = v[keep], g[keep], a[keep], c[keep]
+        v, g, a, c, d = v[keep], g[keep], a[keep], c[keep], d[keep]
         w = None if w is None else w[keep]
 
-    sums_p, sums_c, in_both = _customer_sums(v, g, a, c, w)
-    cells = (int(sums_p[:, _NB].sum()), int(sums_p[:, _NA].sum()))
-    cells_c = (int(sums_c[:, _NB].sum()), int(sums_c[:, _NA].sum()))
+    sums_p, sums_c, in_both = _customer_sums(v, g, a, c, w, d, linearise=weight is not None)
+    cells = (int((g & ~a).sum()), int((g & a).sum()))
+    cells_c = (int((~g & ~a).sum()), int((~g & a).sum()))
     point = _statistics(sums_p.sum(axis=0)[None, :], sums_c.sum(axis=0)[None, :])
     means = {k: _finite(point[k][0]) for k in ("pb", "pa", "cb", "ca")}
 
@@ -308,9 +320,14 @@ def _flag(x: ArrayLike, name: str) -> np.ndarray:
 
 
 def _customer_sums(
-    v: np.ndarray, g: np.ndarray, a: np.ndarray, c: np.ndarray, w: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Per (group, customer) sums, pilot and control apart: rows are customers, columns ``_NB.._SWY``."""
+    v: np.ndarray, g: np.ndarray, a: np.ndarray, c: np.ndarray, w: np.ndarray | None, d: np.ndarray,
+    *, linearise: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:  # fmt: skip
+    """Per (group, customer) sums, pilot and control apart: rows are customers, columns ``_NB.._SWY``.
+
+    ``d`` is each unit's denominator (1 for a mean over units); ``linearise``: the trend columns hold the
+    linearised ratio ``(v − R·d) / mean d`` rather than ``v`` (module docstring, "Ratios of sums").
+    """
     _, code = np.unique(c, return_inverse=True)
     key = code.reshape(-1).astype(np.int64) * 2 + g
     keys, k = np.unique(key, return_inverse=True)
@@ -318,15 +335,18 @@ def _customer_sums(
     n_keys = len(keys)
     sums = np.zeros((n_keys, 9))
     before = ~a
-    sums[:, _NB] = np.bincount(k, weights=before, minlength=n_keys)
+    sums[:, _NB] = np.bincount(k, weights=np.where(before, d, 0.0), minlength=n_keys)
     sums[:, _SB] = np.bincount(k, weights=np.where(before, v, 0.0), minlength=n_keys)
-    sums[:, _NA] = np.bincount(k, weights=a, minlength=n_keys)
+    sums[:, _NA] = np.bincount(k, weights=np.where(a, d, 0.0), minlength=n_keys)
     sums[:, _SA] = np.bincount(k, weights=np.where(a, v, 0.0), minlength=n_keys)
     if w is not None:
         pre = before & np.isfinite(w)
+        y = v
+        if linearise and pre.any() and d[pre].sum() > 0:
+            y = (v - v[pre].sum() / d[pre].sum() * d) / d[pre].mean()
         if pre.any():
             wc = np.where(pre, w - w[pre].mean(), 0.0)
-            yc = np.where(pre, v - v[pre].mean(), 0.0)
+            yc = np.where(pre, y - y[pre].mean(), 0.0)
             sums[:, _M] = np.bincount(k, weights=pre, minlength=n_keys)
             sums[:, _SW] = np.bincount(k, weights=wc, minlength=n_keys)
             sums[:, _SY] = np.bincount(k, weights=yc, minlength=n_keys)

@@ -15,14 +15,15 @@ cell means are the diagnosis' numbers for that group and period and the bootstra
 ``handle_time``             ``handle_s`` of contacts a human handled (every contact with a handle time when
                             the log has no actor type or channel)
 ``cost_per_contact``        ``cost`` of contacts with a known cost
+``cost_per_resolution``     a ratio of sums: the ``cost`` of uncensored journeys of identified customers
+                            with a known cost over those of them resolved (``is_resolved``), one unit per
+                            journey weighted by whether it was resolved (``did``'s ``weight``)
 ``survey_<type>``           the contact's mean survey score of that type (``csat``, ``nps``...) when the log
                             carries a ``survey_score`` attribute (``survey_score`` without a type)
 ==========================  ==================================================================================
 
 A measure whose inputs the log lacks is disabled with ``metrics.disabled_metrics``' reason (``needs
-customer_id``...). Cost per resolution is left out: it is a ratio of two sums over different units (cost of
-every journey over resolved journeys), not a mean over one kind of unit, so the clustered bootstrap of
-``did`` does not apply to it as it stands; ``cost_per_contact`` is audited instead.
+customer_id``...).
 
 The cluster of a unit is its customer; a contact without a customer id is its own cluster.
 """
@@ -58,6 +59,7 @@ class MeasureSpec:
     where: str
     definition: str
     metric: str  # the metrics.py name whose disabled reason applies ("" for none)
+    weight: str = ""  # SQL of each unit's denominator, for a ratio of sums ("": a mean over units)
 
 
 _ID = f"a.{S.CUSTOMER_ID} IS NOT NULL"
@@ -113,6 +115,12 @@ SPECS: Final[tuple[MeasureSpec, ...]] = (
         f"a.{S.COST} IS NOT NULL", "cost of contacts with a known cost (the cost model's)",
         "cost_per_contact",
     ),
+    MeasureSpec(
+        "cost_per_resolution", "Cost per resolution", "money", False, f"CAST(j.{S.COST} AS DOUBLE)",
+        f"a.{S.CONTACT_SEQ} = 1 AND {_ID} AND NOT j.{S.IS_CENSORED} AND j.{S.IS_RESOLVED} IS NOT NULL",
+        "cost of uncensored journeys of identified customers / those of them resolved (a ratio of sums)",
+        "cost_per_resolved_journey", weight=f"CAST(j.{S.IS_RESOLVED} AS DOUBLE)",
+    ),
 )  # fmt: skip
 
 
@@ -127,6 +135,7 @@ class Observations:
     customer: np.ndarray
     week: np.ndarray
     disabled: str | None = None  # why the log cannot give this measure (then the arrays are empty)
+    weight: np.ndarray | None = None  # each unit's denominator for a ratio of sums (None: a mean)
 
 
 def _survey_specs(engine: Engine) -> list[MeasureSpec]:
@@ -172,17 +181,21 @@ def observe(engine: Engine) -> list[Observations]:
             empty = np.empty(0)
             out.append(Observations(spec, empty, empty.astype(bool), empty.astype(bool), empty, empty, why))
             continue
+        weight = spec.weight or "1.0"
         table = engine.arrow(
             f"""
-            SELECT {spec.value} AS v, a.{AUDIT_GROUP} = 'pilot' AS pilot, a.{AUDIT_PERIOD} = 'after' AS after,
+            SELECT {spec.value} AS v, {weight} AS d,
+                   a.{AUDIT_GROUP} = 'pilot' AS pilot, a.{AUDIT_PERIOD} = 'after' AS after,
                    coalesce(a.{S.CUSTOMER_ID}, 'contact:' || a.{S.CONTACT_ID}) AS customer,
                    a.{AUDIT_WEEK} AS week
             FROM {ident(AUDIT_CONTACTS)} a
             LEFT JOIN {S.JOURNEYS_TABLE} j ON j.{S.JOURNEY_ID} = a.{S.JOURNEY_ID}
             WHERE a.{AUDIT_GROUP} IS NOT NULL AND ({spec.where}) AND {spec.value} IS NOT NULL
+              AND {weight} IS NOT NULL
             ORDER BY a.{S.CONTACT_ID}
             """
         )
+        d = table.column("d").to_numpy(zero_copy_only=False).astype(float)
         out.append(
             Observations(
                 spec,
@@ -191,6 +204,7 @@ def observe(engine: Engine) -> list[Observations]:
                 after=table.column("after").to_numpy(zero_copy_only=False).astype(bool),
                 customer=np.asarray(table.column("customer").to_pylist(), dtype=object),
                 week=table.column("week").to_numpy(zero_copy_only=False).astype(float),
+                weight=d if spec.weight else None,
             )
         )
     return out

@@ -192,7 +192,7 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
             continue
         est = difference_in_differences(
             obs.value, pilot=obs.pilot, after=obs.after, customer=obs.customer, week=obs.week,
-            options=options.did,
+            options=options.did, weight=obs.weight,
         )  # fmt: skip
         estimates[spec.name] = est
         verdict = est.verdict(spec.higher_is_better)

@@ -69,6 +69,7 @@ MEASURES: Final[dict[str, Measure]] = {
     "abandonment_rate": Measure("rate", higher_is_better=False),
     "handle_time": Measure("seconds", higher_is_better=False),
     "cost_per_contact": Measure("money", higher_is_better=False),
+    "cost_per_resolution": Measure("money", higher_is_better=False),
 }
 
 Kind = Literal["pct", "points", "any"]
