@@ -296,6 +296,15 @@ def test_the_audit_leaves_its_table_in_a_given_engine():
     assert rows == [{"n": 18, "k": 18, "g": 18, "w0": 0, "w1": 4}]  # 8 Jan to 9 Feb
 
 
+def test_the_audit_files_carry_no_customer_or_contact_identifier(tmp_path, hand):
+    """audit.json and audit.html are counts and means per group: no id of the log reaches them."""
+    write_audit(hand, tmp_path, render_html=render_audit_html)
+    text = "".join((tmp_path / name).read_text(encoding="utf-8") for name in AUDIT_FILES.values())
+    ids = {c[0] for c in CONTACTS} | {c[1] for c in CONTACTS}
+    assert not [i for i in ids if f'"{i}"' in text or f">{i}<" in text]
+    assert "Q-Billing" in text  # the segment is named, so the search does find values that are there
+
+
 def test_a_failed_render_leaves_the_previous_audit_untouched(tmp_path, hand):
     out = tmp_path / "audit"
     write_audit(hand, out, render_html=render_audit_html)
