@@ -659,13 +659,12 @@ def audit(
     triggers (docs/audit.md)."""
     from . import Mapping
     from .audit import DidOptions, load_triggers
-    from .audit.document import write_audit
     from .audit.run import AuditOptions
     from .audit.run import audit as run_audit
     from .io import ReadOptions
     from .options import AnalysisOptions
-    from .outputs import check_out_dir
-    from .report.audit_page import fmt_effect, render_audit_html
+    from .outputs import check_out_dir, write_audit
+    from .report.audit_page import fmt_effect
 
     try:
         if not pilot:
@@ -689,7 +688,7 @@ def audit(
         check_out_dir(out)  # before the work: a bad --out fails now, not after the analysis
         with _progress(quiet) as progress:
             document = run_audit(None if before else events, options, progress=progress)
-        paths = write_audit(document, out, render_html=render_audit_html)
+        paths = write_audit(document, out)
     except CxrayError as exc:
         raise _fail(exc) from None
     if not quiet:

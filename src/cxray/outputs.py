@@ -1,5 +1,6 @@
 """The outputs of a run: ``diagnosis.json``, ``report.html``, the Parquet rows, ``rejected.csv`` and
-``touchpoints.csv``, written whole or not at all, redacted on request.
+``touchpoints.csv``, written whole or not at all, redacted on request; a plan's and an audit's files the
+same way.
 
 Above the report (it renders the page) and below the CLI, which calls :func:`check_out_dir` before the
 work and :func:`write_outputs` after it.
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow.csv as pacsv
 
+from .audit import AUDIT_FILES, AuditDocument
 from .diagnosis import Diagnosis
 from .engine import Engine
 from .errors import ConfigError, CxrayError
@@ -28,6 +30,7 @@ from .io.canonical import REJECTED
 from .progress import Progress, Silent
 from .redact import Redactor, strings
 from .report import render_html
+from .report.audit_page import render_audit_html
 from .voc.touchpoints import touchpoints_table
 
 if TYPE_CHECKING:
@@ -258,3 +261,23 @@ def redacted_json(doc: DiagnosisDocument, redactor: Redactor) -> str:
 
 
 __all__ = ["OUTPUT_FILES", "PLAN_FILES", "check_out_dir", "redacted_json", "write_outputs", "write_plan"]
+
+
+def write_audit(document: AuditDocument, out_dir: str | PathLike[str]) -> dict[str, Path]:
+    """Write ``audit.json`` and ``audit.html`` into ``out_dir``, both or neither, as :func:`write_plan`
+    does: a failure (the page's rendering included) leaves the previous audit untouched. Returns each
+    file's path by name."""
+    out = check_out_dir(out_dir)
+    staging = _staging(out)
+    try:
+        html = render_audit_html(document)
+        (staging / AUDIT_FILES["json"]).write_text(document.to_json() + "\n", encoding="utf-8")
+        (staging / AUDIT_FILES["html"]).write_text(html, encoding="utf-8")
+        _publish(staging, out, list(AUDIT_FILES.values()))
+    except OSError as exc:
+        raise CxrayError(
+            f"could not write the audit ({exc.strerror or exc}); the previous audit in {out} is untouched"
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out / filename for name, filename in AUDIT_FILES.items()}

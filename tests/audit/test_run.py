@@ -9,15 +9,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from cxray import outputs
 from cxray import schema as S
 from cxray.audit.did import DidOptions
-from cxray.audit.document import AUDIT_FILES, write_audit
+from cxray.audit.document import AUDIT_FILES
 from cxray.audit.run import AuditOptions, audit
 from cxray.audit.triggers import parse_triggers
 from cxray.costs import CostModel
 from cxray.engine import Engine
 from cxray.errors import ConfigError
-from cxray.report.audit_page import render_audit_html
+from cxray.outputs import write_audit
 
 CHANGE = datetime(2024, 1, 15)  # a Monday
 FAST = DidOptions(n_boot=300)
@@ -279,7 +280,7 @@ def test_a_planted_handle_time_rise_fires_the_trigger_and_the_page_says_roll_bac
     assert est.ci_low <= truth <= est.ci_high
     assert est.relative.low > 0.10
     assert doc.decision.roll_back and doc.decision.fired == ("handle_time rise > 10%",)
-    paths = write_audit(doc, tmp_path / "audit", render_html=render_audit_html)
+    paths = write_audit(doc, tmp_path / "audit")
     assert sorted(p.name for p in paths.values()) == sorted(AUDIT_FILES.values())
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["decision"]["roll_back"] is True
@@ -298,23 +299,24 @@ def test_the_audit_leaves_its_table_in_a_given_engine():
 
 def test_the_audit_files_carry_no_customer_or_contact_identifier(tmp_path, hand):
     """audit.json and audit.html are counts and means per group: no id of the log reaches them."""
-    write_audit(hand, tmp_path, render_html=render_audit_html)
+    write_audit(hand, tmp_path)
     text = "".join((tmp_path / name).read_text(encoding="utf-8") for name in AUDIT_FILES.values())
     ids = {c[0] for c in CONTACTS} | {c[1] for c in CONTACTS}
     assert not [i for i in ids if f'"{i}"' in text or f">{i}<" in text]
     assert "Q-Billing" in text  # the segment is named, so the search does find values that are there
 
 
-def test_a_failed_render_leaves_the_previous_audit_untouched(tmp_path, hand):
+def test_a_failed_render_leaves_the_previous_audit_untouched(tmp_path, hand, monkeypatch):
     out = tmp_path / "audit"
-    write_audit(hand, out, render_html=render_audit_html)
+    write_audit(hand, out)
     before = (out / "audit.json").read_text(encoding="utf-8")
 
     def broken(_doc):
         raise OSError("disk full")
 
+    monkeypatch.setattr(outputs, "render_audit_html", broken)
     with pytest.raises(Exception, match="untouched"):
-        write_audit(hand, out, render_html=broken)
+        write_audit(hand, out)
     assert (out / "audit.json").read_text(encoding="utf-8") == before
     assert [p.name for p in tmp_path.iterdir()] == ["audit"]  # no staging folder left
 

@@ -28,7 +28,7 @@ from .did import (
     Verdict,
     difference_in_differences,
 )
-from .document import AUDIT_FILES, AuditDocument, MeasureResult, write_audit
+from .document import AUDIT_FILES, AuditDocument, MeasureResult
 from .followup import FollowUp, follow_up, load_plan
 from .migration import EffortMigration, MigrationOptions, effort_migration
 from .run import AuditOptions, audit
@@ -89,5 +89,4 @@ __all__ = [
     "parse_triggers",
     "scorecards",
     "should_roll_back",
-    "write_audit",
 ]

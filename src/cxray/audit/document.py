@@ -1,24 +1,18 @@
-"""The audit's result, typed, and its files: ``audit.json`` and ``audit.html``, written whole or not at all.
+"""The audit's result, typed: what ``audit.json`` holds, field for field.
 
 :class:`AuditDocument` holds what :func:`cxray.audit.run.audit` found; ``to_dict`` is the JSON edge. The
-page is rendered by ``cxray.report.audit_page`` (a layer above this one), so :func:`write_audit` takes the
-renderer as an argument: the CLI passes ``render_audit_html``.
+page is rendered by ``cxray.report.audit_page`` and both files are written by ``cxray.outputs.write_audit``
+(layers above this one).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 from .._version import __version__
-from ..errors import ConfigError, CxrayError
 from ..io import InputSummary
 from .adoption import AdoptionResult
 from .bottlenecks import NewBottlenecks
@@ -29,9 +23,9 @@ from .scorecards import DefinitionCheck, Scorecards
 from .segments import SegmentSummary
 from .triggers import RollbackDecision, TriggerResult
 
-__all__ = ["AUDIT_FILES", "AuditDocument", "MeasureResult", "write_audit"]
+__all__ = ["AUDIT_FILES", "AuditDocument", "MeasureResult"]
 
-#: The files :func:`write_audit` writes: a run replaces both or neither.
+#: The files ``cxray.outputs.write_audit`` writes: a run replaces both or neither.
 AUDIT_FILES: Final[dict[str, str]] = {"json": "audit.json", "html": "audit.html"}
 
 
@@ -108,35 +102,3 @@ class AuditDocument:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
-
-
-def write_audit(
-    document: AuditDocument, out_dir: str | Path, *, render_html: Callable[[AuditDocument], str]
-) -> dict[str, Path]:
-    """Write ``audit.json`` and ``audit.html`` (``render_html(document)``) into ``out_dir``, both or neither.
-
-    As ``cxray.outputs`` does: both are written into a temporary folder beside ``out_dir`` and moved into
-    place, so a failure (the renderer's included) leaves the previous audit untouched. Returns each
-    file's path by name.
-    """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--out names a file, not a folder", path=out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'cxray'}.tmp-", dir=out.parent))
-    except OSError as exc:
-        raise ConfigError(f"cannot write the output folder: {exc.strerror or exc}", path=out) from None
-    try:
-        html = render_html(document)
-        (staging / AUDIT_FILES["json"]).write_text(document.to_json() + "\n", encoding="utf-8")
-        (staging / AUDIT_FILES["html"]).write_text(html, encoding="utf-8")
-        for name in AUDIT_FILES.values():
-            os.replace(staging / name, out / name)
-    except OSError as exc:
-        raise CxrayError(
-            f"could not write the audit ({exc.strerror or exc}); the previous audit in {out} is untouched"
-        ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / filename for name, filename in AUDIT_FILES.items()}
