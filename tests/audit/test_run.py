@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
 
@@ -120,6 +121,23 @@ def test_cost_per_resolution_is_a_ratio_of_sums_of_the_hand_log(hand):
     assert (est.n_pilot_before, est.n_control_before) == (3, 4)  # journeys (units), not resolutions
     pb, pa_, cb, ca = got
     assert est.effect == pytest.approx((pa_ - pb) - (ca - cb))
+
+
+def test_an_outcome_trigger_adds_that_outcome_as_a_rate():
+    """outcome=abandoned: contacts with an abandoned event, the same cells as the abandonment rate here;
+    a value no event has is refused with the outcomes the log does have."""
+    triggers = parse_triggers("triggers:\n  - measure: outcome=Abandoned\n    rise: any\n")
+    options = AuditOptions(pilot="queue=Q-Billing", control="queue=Q-Care", change_date=CHANGE, did=FAST,
+                           triggers=triggers)  # fmt: skip
+    doc = audit(hand_log(), options)
+    est = doc.measure("outcome=Abandoned").estimate
+    assert (est.pilot_before, est.pilot_after, est.control_before, est.control_after) == pytest.approx(
+        EXPECTED["abandonment_rate"]
+    )
+    assert doc.triggers[0].evaluated
+    typo = parse_triggers("triggers:\n  - measure: outcome=abandonned\n    rise: any\n")
+    with pytest.raises(ConfigError, match=r"did you mean 'abandoned'.*outcomes: 'resolved', 'abandoned'"):
+        audit(hand_log(), dataclasses.replace(options, triggers=typo))
 
 
 def test_units_and_groups_of_the_hand_log(hand):

@@ -20,6 +20,8 @@ cell means are the diagnosis' numbers for that group and period and the bootstra
                             journey weighted by whether it was resolved (``did``'s ``weight``)
 ``survey_<type>``           the contact's mean survey score of that type (``csat``, ``nps``...) when the log
                             carries a ``survey_score`` attribute (``survey_score`` without a type)
+``outcome=VALUE``           (when a trigger names it) 1 for a contact with an event of that outcome
+                            (case-insensitive), over every contact: an error rate
 ==========================  ==================================================================================
 
 A measure whose inputs the log lacks is disabled with ``metrics.disabled_metrics``' reason (``needs
@@ -30,6 +32,7 @@ The cluster of a unit is its customer; a contact without a customer id is its ow
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,11 +40,12 @@ import numpy as np
 
 from .. import schema as S
 from ..engine import Engine
+from ..errors import ConfigError
 from ..journeys import log_facts
 from ..metrics import disabled_metrics
 from ..sql import ident, sql_string
 from .segments import AUDIT_CONTACTS, AUDIT_GROUP, AUDIT_PERIOD, AUDIT_WEEK
-from .triggers import MEASURES
+from .triggers import MEASURES, OUTCOME_PREFIX
 
 __all__ = ["SPECS", "MeasureSpec", "Observations", "observe"]
 
@@ -166,16 +170,48 @@ def _survey_specs(engine: Engine) -> list[MeasureSpec]:
     return specs
 
 
-def observe(engine: Engine) -> list[Observations]:
-    """Every measure's units from ``audit_contacts`` (pilot and control only), disabled ones included."""
+def _outcome_specs(engine: Engine, names: tuple[str, ...]) -> list[MeasureSpec]:
+    """One rate per ``outcome=VALUE`` measure; a value no event carries is a ConfigError naming those
+    that do (a typo would otherwise read as a rate of 0 that never fires)."""
+    if not names:
+        return []
+    if S.OUTCOME not in set(engine.columns(S.EVENTS_TABLE)):
+        raise ConfigError(f"{names[0]}: the log has no outcome column to count")
+    seen = engine.rows(
+        f"SELECT lower(trim({S.OUTCOME})) AS o, count(*) AS n FROM {S.EVENTS_TABLE} "
+        f"WHERE {S.OUTCOME} IS NOT NULL GROUP BY 1 ORDER BY n DESC, o"
+    )
+    known = {r["o"] for r in seen}
+    specs = []
+    for name in dict.fromkeys(names):
+        value = name[len(OUTCOME_PREFIX) :].strip().lower()
+        if value not in known:
+            top = ", ".join(repr(r["o"]) for r in seen[:12]) or "none"
+            close = difflib.get_close_matches(value, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{name}: no event has the outcome {value!r}{hint}; the log's outcomes: {top}")
+        flag = (
+            f"CAST(a.{S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {S.EVENTS_TABLE} "
+            f"WHERE lower(trim({S.OUTCOME})) = {sql_string(value)}) AS DOUBLE)"
+        )
+        specs.append(
+            MeasureSpec(name, f"Outcome '{value}'", "rate", False, flag, "TRUE",
+                        f"contacts with an event whose outcome is '{value}'", "")
+        )  # fmt: skip
+    return specs
+
+
+def observe(engine: Engine, *, outcomes: tuple[str, ...] = ()) -> list[Observations]:
+    """Every measure's units from ``audit_contacts`` (pilot and control only), disabled ones included;
+    ``outcomes``: the ``outcome=VALUE`` measures to add (those the triggers name)."""
     facts = log_facts(engine)
     has_resolved = bool(
         engine.scalar(f"SELECT count(*) > 0 FROM {S.CONTACTS_TABLE} WHERE {S.IS_REPORTED_RESOLVED}")
     )
     disabled = disabled_metrics(facts, has_resolved=has_resolved)
     out = []
-    for spec in (*SPECS, *_survey_specs(engine)):
-        assert spec.name in MEASURES or spec.unit == "score", spec.name
+    for spec in (*SPECS, *_survey_specs(engine), *_outcome_specs(engine, outcomes)):
+        assert spec.name in MEASURES or spec.unit == "score" or spec.name.startswith(OUTCOME_PREFIX)
         why = disabled.get(spec.metric) if spec.metric else None
         if why is not None:
             empty = np.empty(0)

@@ -44,7 +44,7 @@ from .measures import observe
 from .migration import effort_migration
 from .scorecards import definitions_check, load_scorecards, scorecards
 from .segments import Segment, assign_segments, change_instant, parse_segment
-from .triggers import Trigger, evaluate, should_roll_back
+from .triggers import OUTCOME_PREFIX, Trigger, evaluate, should_roll_back
 
 __all__ = ["AuditOptions", "audit"]
 
@@ -182,7 +182,8 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
     progress.step("estimating the effects")
     results = []
     estimates = {}
-    for obs in observe(engine):
+    outcomes = tuple(t.measure for t in options.triggers or () if t.measure.startswith(OUTCOME_PREFIX))
+    for obs in observe(engine, outcomes=outcomes):
         spec = obs.spec
         if obs.disabled is not None:
             results.append(

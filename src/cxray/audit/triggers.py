@@ -13,10 +13,14 @@ on a noisy week, nor kept on a point estimate that happens to sit under the line
         rise: any                 # any rise beyond noise (the interval above 0)
       - measure: fcr
         fall_points: 1            # for a measure where higher is better, a fall
+      - measure: outcome=error    # the share of contacts with an event of that outcome (an error rate)
+        rise_points: 0.5
 
 Exactly one threshold key per trigger: ``rise_pct``/``fall_pct`` (percent of ``pilot_before``, judged on
 the bootstrap interval of the relative effect), ``rise_points``/``fall_points`` (rates only) or
-``rise``/``fall`` set to ``any``. A trigger must watch the bad direction of its measure: a rise in FCR is
+``rise``/``fall`` set to ``any``. ``outcome=VALUE`` names the rate of contacts with an event of that outcome
+(case-insensitive), judged as an error rate: a rise is bad. A trigger must watch the bad direction of its
+measure: a rise in FCR is
 no reason to roll back, so it is a ``ConfigError``, like an unknown key, measure or value, naming the file
 and the key (``triggers.yaml: triggers[1].rise_pc: unknown key ...``).
 
@@ -39,12 +43,14 @@ from .did import DidEstimate, Interval
 
 __all__ = [
     "MEASURES",
+    "OUTCOME_PREFIX",
     "Measure",
     "RollbackDecision",
     "Trigger",
     "TriggerResult",
     "evaluate",
     "load_triggers",
+    "measure_of",
     "parse_triggers",
     "should_roll_back",
 ]
@@ -71,6 +77,23 @@ MEASURES: Final[dict[str, Measure]] = {
     "cost_per_contact": Measure("money", higher_is_better=False),
     "cost_per_resolution": Measure("money", higher_is_better=False),
 }
+
+#: A trigger's measure ``outcome=VALUE``: the rate of contacts with an event of that outcome (lower: better).
+OUTCOME_PREFIX: Final = "outcome="
+
+
+def measure_of(name: str) -> Measure | None:
+    """The measure a trigger may name: one of :data:`MEASURES` or an ``outcome=VALUE`` rate; else None.
+
+    >>> measure_of("outcome=error"), measure_of("outcome=") is None
+    (Measure(unit='rate', higher_is_better=False), True)
+    """
+    if name in MEASURES:
+        return MEASURES[name]
+    if name.startswith(OUTCOME_PREFIX) and name[len(OUTCOME_PREFIX) :].strip():
+        return Measure("rate", higher_is_better=False)
+    return None
+
 
 Kind = Literal["pct", "points", "any"]
 _THRESHOLD_KEYS: Final[dict[str, tuple[Literal["rise", "fall"], Kind]]] = {
@@ -158,9 +181,12 @@ def _trigger(item: Any, where: str, path: str | Path | None) -> Trigger:
         if key not in _KEYS:
             raise ConfigError(f"{where}.{key}: unknown key; expected {', '.join(_KEYS)}", path=path)
     measure = item.get("measure")
-    if measure not in MEASURES:
+    spec = measure_of(measure) if isinstance(measure, str) else None
+    if spec is None or not isinstance(measure, str):
         raise ConfigError(
-            f"{where}.measure: unknown measure {measure!r}; expected one of {', '.join(MEASURES)}", path=path
+            f"{where}.measure: unknown measure {measure!r}; expected one of {', '.join(MEASURES)} "
+            f"or {OUTCOME_PREFIX}VALUE",
+            path=path,
         )
     given = [k for k in _THRESHOLD_KEYS if k in item]
     if len(given) != 1:
@@ -169,7 +195,6 @@ def _trigger(item: Any, where: str, path: str | Path | None) -> Trigger:
         )
     (key,) = given
     direction, kind = _THRESHOLD_KEYS[key]
-    spec = MEASURES[measure]
     bad = "fall" if spec.higher_is_better else "rise"
     if direction != bad:
         raise ConfigError(
@@ -236,7 +261,9 @@ def _judge(t: Trigger, est: DidEstimate | None) -> TriggerResult:
 
 def _formatter(t: Trigger) -> Any:
     """How the trigger's numbers read: percent, points, seconds or money."""
-    unit = MEASURES[t.measure].unit
+    spec = measure_of(t.measure)
+    assert spec is not None  # parse_triggers checked it
+    unit = spec.unit
     if t.kind == "pct":
         return lambda x: f"{x:+.1%}"
     if unit == "rate":
