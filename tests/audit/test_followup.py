@@ -133,3 +133,31 @@ def test_a_malformed_plan_is_an_input_error_naming_the_file(tmp_path: Path) -> N
     broken = {"initiatives": [{"id": "x", "success_measure": {"measure": "fcr"}}]}
     with pytest.raises(InputError, match=r"initiatives\[0\]\.success_measure"):
         plan_measures(broken)
+
+
+def test_each_measure_has_weekly_monthly_and_quarterly_views() -> None:
+    """Six weeks after the change (Monday 16 March 2026 on), 10 contacts a week, k of them abandoned in week
+    k: the weekly view reads k/10; March (weeks 0-2) and April (3-5), Q1 and Q2 pool them; every view's
+    counts add up to the item's."""
+    rows = []
+    for week in range(6):
+        for i in range(10):
+            t = CHANGE + timedelta(weeks=week, days=1, minutes=7 * i)
+            outcome = "abandoned" if i < week else "resolved"
+            rows.append(ev(f"w{week}-{i}", f"k{week}-{i}", t, outcome=outcome))
+    rows.append(ev("end", "z", CHANGE + timedelta(days=80), team="X"))
+    plan = {"initiatives": [initiative("AB", "abandonment_rate", "down", 0.05, 0.02)]}
+    with Engine() as e:
+        stage(e, rows)
+        (item,) = follow_up(e, plan_measures(plan), group="pilot").items
+    assert item.views is not None
+    weeks = item.views["week"]
+    assert [p.start for p in weeks] == [str((CHANGE + timedelta(weeks=k)).date()) for k in range(6)]
+    assert [p.value for p in weeks] == pytest.approx([k / 10 for k in range(6)])
+    assert all(p.low is not None and p.low <= p.value <= p.high for p in weeks)
+    months = item.views["month"]
+    assert [(p.start, p.n) for p in months] == [("2026-03-01", 30), ("2026-04-01", 30)]
+    assert [p.value for p in months] == pytest.approx([3 / 30, 12 / 30])
+    assert [p.start for p in item.views["quarter"]] == ["2026-01-01", "2026-04-01"]
+    for points in item.views.values():
+        assert sum(p.n for p in points) == item.n == 60

@@ -20,6 +20,7 @@ from cxray.costs import CostModel
 from cxray.engine import Engine
 from cxray.errors import ConfigError
 from cxray.outputs import write_audit
+from cxray.report.audit_page import render_audit_html
 
 CHANGE = datetime(2024, 1, 15)  # a Monday
 FAST = DidOptions(n_boot=300)
@@ -138,6 +139,25 @@ def test_an_outcome_trigger_adds_that_outcome_as_a_rate():
     typo = parse_triggers("triggers:\n  - measure: outcome=abandonned\n    rise: any\n")
     with pytest.raises(ConfigError, match=r"did you mean 'abandoned'.*outcomes: 'resolved', 'abandoned'"):
         audit(hand_log(), dataclasses.replace(options, triggers=typo))
+
+
+def test_a_plan_is_followed_up_on_the_page_by_week(tmp_path):
+    """--plan: the initiative's measure on the whole after period (9 contacts, c2b abandoned), its weekly
+    view on the page (c5a alone in its week), the plan's free text escaped."""
+    success = {"measure": "abandonment_rate", "label": "abandonment", "direction": "down",
+               "scope": "overall", "baseline": 0.25, "target": 0.1, "owner": "<i>Jo</i>"}  # fmt: skip
+    plan = {"initiatives": [{"id": "AB", "title": "<script>x</script>", "success_measure": success}]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    options = AuditOptions(pilot="queue=Q-Billing", control="queue=Q-Care", change_date=CHANGE, did=FAST,
+                           plan=tmp_path / "plan.json")  # fmt: skip
+    doc = audit(hand_log(), options)
+    (item,) = doc.follow_up.items
+    assert item.status == "not yet" and item.value == pytest.approx(1 / 9) and item.n == 9
+    assert [(p.start, p.n) for p in item.views["week"]] == [("2024-01-22", 8), ("2024-02-05", 1)]
+    page = render_audit_html(doc)
+    assert "By week: 2024-01-22 12.50% (n 8) · 2024-02-05 0.00% (n 1)" in page
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "&lt;i&gt;Jo&lt;/i&gt;" in page
 
 
 def test_units_and_groups_of_the_hand_log(hand):

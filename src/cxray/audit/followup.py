@@ -14,6 +14,10 @@ as ``cxray.metrics`` (docs/metrics.md), and says for each:
   ``Orders → Billing``) is that detector's own number, computed with its peer baselines and hot spots;
   only a new diagnosis of the after period measures it again the same way, so it is not approximated here.
 
+Each measurable item also carries the governance cadence's views of the same number (``views``): per week
+(the stabilisation weeks after a launch), per month and per quarter of the period, each with its interval,
+so a weekly review, a monthly one and a quarterly one read one definition.
+
 Rates carry a Wilson interval (:func:`cxray.voc.scores.wilson_interval`); means a normal-approximation one.
 ``met`` reads the point value against the target (a target is a management line, not a test), ``worse``
 needs the interval, so that a noisy week does not read as a relapse.
@@ -38,10 +42,12 @@ from .segments import AUDIT_GROUP as _GROUP
 from .segments import AUDIT_PERIOD as _PERIOD
 
 __all__ = [
+    "CADENCES",
     "METRICS",
     "FollowUp",
     "FollowUpItem",
     "PlanMeasure",
+    "Point",
     "contacts_with_journeys_sql",
     "follow_up",
     "load_plan",
@@ -50,6 +56,20 @@ __all__ = [
 
 _Z: Final = 1.959963984540054
 Status = Literal["met", "not yet", "worse", "not measurable here"]
+#: The governance cadence: the views of each success measure, by the period its contacts start in.
+CADENCES: Final = ("week", "month", "quarter")
+
+
+@dataclass(frozen=True)
+class Point:
+    """A success measure over the contacts starting in one week, month or quarter (``start``: day one)."""
+
+    start: str
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+
 
 _c = ident
 _IDENTIFIED = f"{_c(S.CUSTOMER_ID)} IS NOT NULL"
@@ -124,6 +144,8 @@ class FollowUpItem:
     n: int
     status: Status
     reason: str
+    views: dict[str, tuple[Point, ...]] | None = None  # per cadence (CADENCES), oldest first
+    kind: Literal["rate", "mean", ""] = ""  # how the numbers read: a share, a mean ("" unmeasurable)
 
 
 @dataclass(frozen=True)
@@ -205,10 +227,14 @@ def follow_up(
 
 
 def _item(engine: Engine, m: PlanMeasure, period: str, group: str | None) -> FollowUpItem:
+    views: dict[str, tuple[Point, ...]] | None = None
+    kind: Literal["rate", "mean", ""] = ""
+
     def done(status: Status, reason: str, value: float | None = None, iv: tuple[Any, Any] = (None, None),
              n: int = 0) -> FollowUpItem:  # fmt: skip
         return FollowUpItem(m.initiative, m.title, m.owner, m.measure, m.label, m.direction, m.scope,
-                            m.baseline, m.target, value, iv[0], iv[1], n, status, reason)  # fmt: skip
+                            m.baseline, m.target, value, iv[0], iv[1], n, status, reason, views,
+                            kind)  # fmt: skip
 
     if m.scope != "overall":
         return done(
@@ -220,6 +246,9 @@ def _item(engine: Engine, m: PlanMeasure, period: str, group: str | None) -> Fol
     if spec is None:
         return done("not measurable here", f"the audit does not compute {m.measure} from the contacts table")
     value, iv, n = _measure(engine, spec, period, group)
+    if value is not None:
+        views = {c: _series(engine, spec, period, group, c) for c in CADENCES}
+        kind = spec[0]
     if value is None:
         return done(
             "not measurable here", f"no contacts count towards {m.measure} in the {period} period", n=n
@@ -265,6 +294,39 @@ def _measure(
         return mean, (None, None), n
     half = _Z * float(row["sd"]) / math.sqrt(n)
     return mean, (mean - half, mean + half), n
+
+
+def _series(
+    engine: Engine, spec: tuple[str, str, str], period: str, group: str | None, cadence: str
+) -> tuple[Point, ...]:
+    """The measure per ``cadence`` (week, month, quarter) of its contacts' start, oldest first."""
+    kind, num, den = spec
+    where = f"{_c(_PERIOD)} = ?" + (f" AND {_c(_GROUP)} = ?" if group else "")
+    params = [period, *([group] if group else [])]
+    source = f"(SELECT * FROM {contacts_with_journeys_sql()} WHERE {where})"
+    bucket = f"CAST(date_trunc('{cadence}', {_c(S.START_TS)}) AS DATE)"
+    if kind == "rate":
+        select = f"{num} AS x, {den} AS n, NULL AS sd"
+    else:
+        select = f"avg({num}) AS x, count({num}) AS n, stddev_samp({num}) AS sd"
+    rows = engine.rows(f"SELECT {bucket} AS b, {select} FROM {source} GROUP BY 1 ORDER BY 1", params)
+    out = []
+    for r in rows:
+        n = int(r["n"] or 0)
+        if not n:
+            out.append(Point(str(r["b"]), None, None, None, 0))
+        elif kind == "rate":
+            x = int(r["x"] or 0)
+            low, high = wilson_interval(x, n, _Z)
+            out.append(Point(str(r["b"]), x / n, low, high, n))
+        else:
+            mean = float(r["x"])
+            if n < 2 or r["sd"] is None:
+                out.append(Point(str(r["b"]), mean, None, None, n))
+            else:
+                half = _Z * float(r["sd"]) / math.sqrt(n)
+                out.append(Point(str(r["b"]), mean, mean - half, mean + half, n))
+    return tuple(out)
 
 
 def contacts_with_journeys_sql() -> str:
