@@ -414,9 +414,15 @@ def _both_paths(path: Path, mapping: Mapping, monkeypatch) -> tuple[tuple, tuple
 def test_the_fast_path_reads_the_simulated_export_exactly_as_the_python_reader(
     simulated, tmp_path: Path, monkeypatch
 ):
+    from cxray.io.readers import amazon_connect_sql
+
+    tried: list[bool] = []
+    real = amazon_connect_sql._read
+    monkeypatch.setattr(amazon_connect_sql, "_read", lambda *a: tried.append(a[3]) or real(*a))
     path = tmp_path / "contact-records.jsonl.gz"
     write_contact_records(simulated.events, path)
     (fast_summary, fast), (slow_summary, slow) = _both_paths(path, ROUND_TRIP, monkeypatch)
+    assert tried == [True]  # read typed, at the first try
     assert fast.num_rows > 500 and fast_summary.duplicates_dropped > 0
     assert fast_summary == slow_summary
     assert fast.column_names == slow.column_names and fast.equals(slow)
@@ -437,6 +443,22 @@ def test_the_fast_path_reads_awkward_records_exactly_as_the_python_reader(tmp_pa
     assert fast_summary.rows_rejected == 1 and fast_summary.duplicates_dropped > 0
     assert fast_summary == slow_summary
     assert fast.column_names == slow.column_names and fast.equals(slow)
+
+
+def test_fields_of_other_json_types_than_the_data_model_are_read_as_objects(tmp_path: Path, monkeypatch):
+    """A Queue given as text and a number where text is expected: the typed read refuses them, the read
+    as JSON objects takes them, and the rows are still the Python reader's."""
+    from cxray.io.readers import amazon_connect_sql
+
+    tried: list[bool] = []
+    real = amazon_connect_sql._read
+    monkeypatch.setattr(amazon_connect_sql, "_read", lambda *a: tried.append(a[3]) or real(*a))
+    odd = ctr("q-1", "2024-03-05T10:00:00Z") | {"Queue": "Billing", "Channel": 7}
+    path = jsonl(tmp_path / "odd.jsonl", [CHAIN[0], odd, CHAIN[1]])
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, CTR, monkeypatch)
+    assert tried[:2] == [True, False]  # typed first, refused; then as objects
+    assert fast_summary == slow_summary and fast.equals(slow)
+    assert fast.num_rows > 3
 
 
 def test_malformed_text_falls_back_to_the_python_reader_which_names_it(engine: Engine, tmp_path: Path):

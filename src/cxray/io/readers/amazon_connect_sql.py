@@ -8,11 +8,20 @@ same columns, and ``tests/io/test_amazon_connect.py`` checks that both paths giv
 It is only a fast path: ``flatten`` returns None whenever the input needs the careful reader (text that is
 not JSON, a value that is not an object, a non-UTF-8 encoding, bytes DuckDB refuses), and the Python reader
 then runs, naming every malformed record.
+
+The records are read typed first: ``read_json`` with the fields of the contact-record data model as
+columns (``_COLUMNS``) parses each record straight into them, the attributes kept as JSON; a record whose
+fields have other JSON types than the model's (a ``Queue`` that is text, not an object) makes that read
+fail, and the records are read again as JSON objects, each field then extracted by path (slower, as
+forgiving as the Python reader). Both give the same fields.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
 
 from ... import schema as S
 from ...engine import Engine
@@ -29,7 +38,29 @@ _PATHS = (
     "Agent.ConnectedToAgentTimestamp", "Agent.AgentInteractionDuration", "Agent.CustomerHoldDuration",
     "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration",
 )  # fmt: skip
-_RAW, _LEGS, _ORDER = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order"
+_RAW, _LEGS, _ORDER, _BASE = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order", "__cx_ctr_base"
+
+
+def _columns() -> str:
+    """``read_json``'s columns for :data:`_PATHS`: nested fields as STRUCTs of VARCHAR (a number or a
+    nested value reads as its JSON text, as ``json_extract_string`` gives it), ``Attributes`` as JSON."""
+    tree: dict[str, dict] = {}
+    for path in _PATHS:
+        node = tree
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+
+    def typed(node: dict) -> str:
+        if not node:
+            return "VARCHAR"
+        return "STRUCT(" + ", ".join(f"{ident(k)} {typed(v)}" for k, v in node.items()) + ")"
+
+    tree["Attributes"] = {}
+    fields = [f"{lit(k)}: {lit('JSON' if k == 'Attributes' else typed(v))}" for k, v in tree.items()]
+    return "{" + ", ".join(fields) + "}"
+
+
+_COLUMNS = _columns()
 
 
 def flatten(
@@ -47,6 +78,7 @@ def flatten(
         records, older_rows, keys = _flatten(files, gzipped, engine, settings) or (0, 0, None)
         if keys is None:
             return None
+        _number_legs(engine)
         engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys)}")
         engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(table)}")
         return [table], records, older_rows
@@ -56,20 +88,23 @@ def flatten(
     finally:
         for internal in (_RAW, _LEGS, _ORDER):
             engine.execute(f"DROP TABLE IF EXISTS {internal}")
+        engine.unregister(_BASE)
 
 
-def _read(files: list[Path], gzipped: list[bool], layout: str) -> str:
-    """One ``read_json_objects`` per run of files with the same compression, in file order."""
+def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool) -> str:
+    """One ``read_json`` (``typed``: the data model's columns) or ``read_json_objects`` (one JSON value a
+    record, as ``j``) per run of files with the same compression, in file order."""
     parts: list[str] = []
     run: list[Path] = []
     for k, file in enumerate(files):
         run.append(file)
         if k + 1 == len(files) or gzipped[k + 1] != gzipped[k]:
             listed = "[" + ", ".join(lit(str(f)) for f in run) + "]"
-            compression = "'gzip'" if gzipped[k] else "'none'"
+            options = f"format = {lit(layout)}, compression = {'gzip' if gzipped[k] else 'none'!r}"
             parts.append(
-                f"SELECT json FROM read_json_objects({listed}, format = {lit(layout)}, "
-                f"compression = {compression})"
+                f"SELECT * FROM read_json({listed}, {options}, columns = {_COLUMNS})"
+                if typed
+                else f"SELECT json AS j FROM read_json_objects({listed}, {options})"
             )
             run = []
     return " UNION ALL ".join(parts)
@@ -83,17 +118,18 @@ def _nz(expr: str) -> str:
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
 ) -> tuple[int, int, list[str]] | None:
-    # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first; the
-    # record number is the row id (the table keeps the files' order)
-    for layout in ("newline_delimited", "unstructured"):
+    # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first, and
+    # typed before as objects (module docstring); the record number is the row id (the table keeps the
+    # files' order)
+    attempts = [
+        (layout, typed) for layout in ("newline_delimited", "unstructured") for typed in (True, False)
+    ]
+    for k, (layout, typed) in enumerate(attempts):
         try:
-            engine.execute(
-                f"CREATE OR REPLACE TEMP TABLE {_RAW} AS "
-                f"SELECT json AS j FROM ({_read(files, gzipped, layout)})"
-            )
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS {_read(files, gzipped, layout, typed)}")
             break
         except EngineError:
-            if layout == "unstructured":
+            if k + 1 == len(attempts):
                 raise
     records = int(engine.scalar(f"SELECT count(*) FROM {_RAW}"))
     if records == 0:
@@ -106,30 +142,44 @@ def _flatten(
     if not all(_plain(k) for k in named):
         return None
     read = [*_PATHS, *(f"Attributes.{_quoted(k)}" for k in named)]
-    paths = {name: i + 1 for i, name in enumerate(read)}
+
+    if typed:  # the fields are columns: a nested one a STRUCT field, an attribute read from its JSON
+        field = {
+            p: f"json_extract_string(Attributes, {lit('$.' + p.split('.', 1)[1])})"
+            if p.startswith("Attributes.")
+            else ".".join(ident(part) for part in p.split("."))
+            for p in read
+        }
+        parsed = (
+            f"SELECT rowid + 1 AS n, *, Attributes AS attrs, json_keys(Attributes) AS akeys, "
+            f"true AS is_object FROM {_RAW}"
+        )
+    else:  # each record parsed once: every field read by one multi-path extraction
+        field = {p: f"v[{i + 1}]" for i, p in enumerate(read)}
+        listed = "[" + ", ".join(lit("$." + p) for p in read) + "]"
+        parsed = (
+            f"SELECT rowid + 1 AS n, json_extract_string(j, {listed}) AS v, "
+            f"json_extract(j, '$.Attributes') AS attrs, json_keys(j, '$.Attributes') AS akeys, "
+            f"json_type(j) = 'OBJECT' AS is_object FROM {_RAW}"
+        )
 
     def attribute(key: str | None) -> str:
-        return "NULL" if key is None else _nz(f"v[{paths['Attributes.' + _quoted(key)]}]")
+        return "NULL" if key is None else _nz(field["Attributes." + _quoted(key)])
 
     def text(name: str) -> str:
-        return _nz(f"v[{paths[name]}]")
+        return _nz(field[name])
 
     def number(name: str) -> str:
-        return f"TRY_CAST(v[{paths[name]}] AS DOUBLE)"
+        return f"TRY_CAST({field[name]} AS DOUBLE)"
 
-    listed = "[" + ", ".join(lit("$." + p) for p in read) + "]"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_LEGS} AS
-        WITH parsed AS (  -- each record parsed once: every field read by one multi-path extraction
-            SELECT rowid + 1 AS n, json_extract_string(j, {listed}) AS v,
-                json_keys(j, '$.Attributes') AS akeys, json_type(j) = 'OBJECT' AS is_object
-            FROM {_RAW}
-        ), legs AS (
-            SELECT n, akeys, is_object,
+        WITH parsed AS NOT MATERIALIZED ({parsed}), legs AS (
+            SELECT n, akeys, attrs, is_object,
                 {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
                 {text("PreviousContactId")} AS prev, {text("InitiationTimestamp")} AS started,
-                TRY_CAST(v[{paths["InitiationTimestamp"]}] AS TIMESTAMPTZ) AS initiated,
-                TRY_CAST(v[{paths["LastUpdateTimestamp"]}] AS TIMESTAMPTZ) AS updated,
+                TRY_CAST({field["InitiationTimestamp"]} AS TIMESTAMPTZ) AS initiated,
+                TRY_CAST({field["LastUpdateTimestamp"]} AS TIMESTAMPTZ) AS updated,
                 upper(coalesce({text("InitiationMethod")}, '')) AS method,
                 upper(coalesce({text("Channel")}, '')) AS chan,
                 {text("DisconnectReason")} AS disconnect_reason,
@@ -153,6 +203,7 @@ def _flatten(
         SELECT legs.*, legs.cid IS NULL OR latest.n IS NOT NULL AS kept
         FROM legs LEFT JOIN latest USING (n)"""
     )
+    engine.execute(f"DROP TABLE {_RAW}")  # every field is in the legs now, the attributes' JSON included
     if engine.scalar(f"SELECT count(*) FROM {_LEGS} WHERE NOT is_object"):
         return None  # a JSON value that is not a record: the Python reader names it
     older_rows = int(
@@ -218,6 +269,29 @@ def _order_sql() -> str:
         UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
 
 
+_VALID = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
+#: The events a leg gives (``_events_sql`` lists them): the start, then per field present one more.
+_N_EVENTS = (
+    f"1 + CASE WHEN {_VALID} THEN (enqueued IS NOT NULL)::INT + (connected IS NOT NULL)::INT "
+    "+ (connected IS NOT NULL AND coalesce(hold, 0) <> 0)::INT + (ended IS NOT NULL)::INT "
+    "+ (acw_start IS NOT NULL)::INT ELSE 0 END"
+)
+
+
+def _number_legs(engine: Engine) -> None:
+    """``_BASE``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
+    sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
+    the whole table runs on one thread and took seconds at a million legs."""
+    legs = engine.arrow(
+        f"SELECT n, o.first, o.leg, {_N_EVENTS} AS k FROM {_LEGS} l JOIN {_ORDER} o USING (n)"
+    )
+    first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
+    order = np.lexsort((leg, first))
+    before = np.empty(len(k), dtype=np.int64)
+    before[order] = np.cumsum(k[order]) - k[order]
+    engine.register(_BASE, pa.table({"n": legs.column("n"), "b": before}))
+
+
 def _events_sql(keys: list[str]) -> str:
     method_activity = " ".join(
         f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
@@ -239,13 +313,14 @@ def _events_sql(keys: list[str]) -> str:
         + " WHEN '' THEN NULL ELSE lower(chan) END"
     )
     attributes = "".join(f", {_nz(f'av[{i + 1}]')} AS {ident('Attributes.' + k)}" for i, k in enumerate(keys))
-    # every attribute of a leg read by one extraction, per leg (before its events are unnested)
+    # every attribute of a leg read by one extraction of its attributes, per leg (before its events are
+    # unnested)
     values = (
-        "json_extract_string(r.j, [" + ", ".join(lit(f"$.Attributes.{_quoted(k)}") for k in keys) + "])"
+        "json_extract_string(l.attrs, [" + ", ".join(lit(f"$.{_quoted(k)}") for k in keys) + "])"
         if keys
         else "CAST(NULL AS VARCHAR[])"
     )
-    valid = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
+    valid = _VALID
     abandoned = (
         "CASE WHEN followed THEN 'transferred' "
         "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END"
@@ -278,12 +353,9 @@ def _events_sql(keys: list[str]) -> str:
     return f"""WITH legs AS (
             SELECT l.*, o.first, o.leg, o.followed, o.root, {valid} AS valid, {values} AS av,
                 list_filter([{listed}], lambda e: e.ok) AS evs
-            FROM {_LEGS} l JOIN {_ORDER} o USING (n) JOIN (SELECT rowid + 1 AS n, j FROM {_RAW}) r USING (n)
-        ), base AS (
-            SELECT n, sum(len(evs)) OVER (ORDER BY first, leg ROWS UNBOUNDED PRECEDING) - len(evs) AS b
-            FROM legs
+            FROM {_LEGS} l JOIN {_ORDER} o USING (n)
         ), events AS (
-            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN base USING (n)
+            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {_BASE} USING (n)
         )
         SELECT CASE WHEN valid THEN root ELSE cid END AS {S.CONTACT_ID},
             CASE WHEN valid THEN customer END AS {S.CUSTOMER_ID},
