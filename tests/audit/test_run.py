@@ -12,6 +12,7 @@ import pytest
 
 from cxray import outputs
 from cxray import schema as S
+from cxray.audit.comparability import THRESHOLD
 from cxray.audit.did import DidOptions
 from cxray.audit.document import AUDIT_FILES
 from cxray.audit.run import AuditOptions, audit
@@ -463,3 +464,48 @@ def test_a_planted_bot_launch_shows_as_adoption_and_shifted_work(tmp_path):
     html = (out / "audit.html").read_text(encoding="utf-8")
     assert "Adoption of activity" in html and "Effort: removed or shifted?" in html
     assert "Scorecards, one definition for every party" in html
+
+
+# --- is the control like the pilot (comparability) -------------------------------------------------------
+def _mix(doc, name):
+    (found,) = [c for c in doc.comparability if c.mix == name]
+    return found
+
+
+def test_groups_of_one_channel_and_all_human_handled_are_alike():
+    doc = audit(hand_log(), AuditOptions(pilot="queue=Q-Billing", control="queue=Q-Care", change_date=CHANGE,
+                                         did=FAST))  # fmt: skip
+    assert [c.mix for c in doc.comparability] == ["channel", "handled by"]
+    assert all(c.distance == 0 and not c.differs and not c.sentence for c in doc.comparability)
+    assert _mix(doc, "channel").pilot == {"phone": 1.0}
+
+
+def test_a_control_of_chats_against_a_phone_pilot_is_cautioned_on_the_page():
+    """The control's contacts arrive by chat: no overlap (distance 1); the page says so, escaped."""
+    table = hand_log()
+    is_control = [q == "Q-Care" for q in table.column(S.QUEUE).to_pylist()]
+    channels = ["<chat>" if c else "phone" for c in is_control]
+    table = table.set_column(table.schema.get_field_index(S.CHANNEL), S.CHANNEL, [channels])
+    doc = audit(
+        table, AuditOptions(pilot="queue=Q-Billing", control="queue=Q-Care", change_date=CHANGE, did=FAST)
+    )
+    channel = _mix(doc, "channel")
+    assert channel.distance == pytest.approx(1.0) and channel.differs
+    assert "pilot phone 100%; control <chat> 100%" in channel.sentence
+    page = render_audit_html(doc)
+    assert "control &lt;chat&gt; 100%" in page and "<chat>" not in page
+    assert not _mix(doc, "handled by").differs  # agents handle both
+
+
+@pytest.mark.parametrize(("control", "differs"), [(None, True), ("channel=phone", False)])
+def test_the_simulated_billing_queue_against_everyone_else_is_cautioned(control, differs):
+    """Billing phone against the rest of the default centre (chats, bots, email, back office): the
+    channel mix differs; against the other phone contacts it does not (docs/audit.md's season example)."""
+    from cxray.simulate import load_scenario, simulate
+
+    events = simulate(load_scenario("default"), seed=2, days=28, customers=8_000).events
+    doc = audit(events, AuditOptions(pilot="queue=Billing phone", control=control, change_date="2024-03-25",
+                                     did=FAST))  # fmt: skip
+    channel = _mix(doc, "channel")
+    assert channel.differs is differs
+    assert (channel.distance > THRESHOLD) is differs

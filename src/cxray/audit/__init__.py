@@ -28,6 +28,7 @@ from .did import (
     Verdict,
     difference_in_differences,
 )
+from .comparability import MixDifference, compare_mix
 from .document import AUDIT_FILES, AuditDocument, MeasureResult
 from .followup import FollowUp, follow_up, load_plan
 from .migration import EffortMigration, MigrationOptions, effort_migration
@@ -63,6 +64,7 @@ __all__ = [
     "Measure",
     "MeasureResult",
     "MigrationOptions",
+    "MixDifference",
     "NewBottlenecks",
     "ParallelTrends",
     "RollbackDecision",
@@ -76,6 +78,7 @@ __all__ = [
     "Verdict",
     "adoption",
     "audit",
+    "compare_mix",
     "definitions_check",
     "difference_in_differences",
     "effort_migration",

@@ -16,6 +16,7 @@ from .._version import __version__
 from ..io import InputSummary
 from .adoption import AdoptionResult
 from .bottlenecks import NewBottlenecks
+from .comparability import MixDifference
 from .did import DidEstimate, Verdict
 from .followup import FollowUp
 from .migration import EffortMigration
@@ -74,6 +75,8 @@ class AuditDocument:
     scorecards: Scorecards | None = None
     #: Whether "resolved" means the same for every team: reported resolved against did not come back.
     definitions: tuple[DefinitionCheck, ...] = ()
+    #: Whether the control is made of contacts like the pilot's (channel, human-handled), before the change.
+    comparability: tuple[MixDifference, ...] = ()
 
     def measure(self, name: str) -> MeasureResult:
         for m in self.measures:
@@ -98,6 +101,7 @@ class AuditDocument:
             "adoption": None if self.adoption is None else self.adoption.to_dict(),
             "scorecards": None if self.scorecards is None else self.scorecards.to_dict(),
             "definitions": [dataclasses.asdict(c) for c in self.definitions],
+            "comparability": [c.to_dict() for c in self.comparability],
         }
 
     def to_json(self) -> str:

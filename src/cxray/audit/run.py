@@ -37,6 +37,7 @@ from ..options import AnalysisOptions
 from ..progress import Progress, Silent
 from .adoption import AdoptionSpec, adoption
 from .bottlenecks import new_bottlenecks
+from .comparability import compare_mix
 from .did import DidOptions, difference_in_differences
 from .document import AuditDocument, MeasureResult
 from .followup import follow_up, load_plan
@@ -179,6 +180,7 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
         engine, pilot=options.pilot, control=control, change_at=change_at, after_files=after_files
     )
 
+    mix = compare_mix(engine)
     progress.step("estimating the effects")
     results = []
     estimates = {}
@@ -236,4 +238,5 @@ def _audit(source: Source | None, options: AuditOptions, engine: Engine, progres
         adoption=taken,
         scorecards=cards,
         definitions=definitions,
+        comparability=mix,
     )
