@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
@@ -148,18 +148,43 @@ def write_outputs(
 def write_plan(plan: PlanDocument, out_dir: Path) -> dict[str, Path]:
     """Write ``plan.json``, ``plan.html`` and ``briefs/<id>.md`` (one per initiative on the roadmap) into
     ``out_dir``, all or none, as :func:`write_outputs` does; returns each output's path by name."""
+    out, written = _write_set(out_dir, "plan", PLAN_FILES, lambda staging: _write_plan(plan, staging))
+    return {name: out / PLAN_FILES[name] for name in written}
+
+
+def write_audit(document: AuditDocument, out_dir: str | PathLike[str]) -> dict[str, Path]:
+    """Write ``audit.json`` and ``audit.html`` into ``out_dir``, both or neither, as :func:`write_plan`
+    does: a failure (the page's rendering included) leaves the previous audit untouched. Returns each
+    file's path by name."""
+
+    def write(staging: Path) -> list[str]:
+        html = render_audit_html(document)
+        (staging / AUDIT_FILES["json"]).write_text(document.to_json() + "\n", encoding="utf-8")
+        (staging / AUDIT_FILES["html"]).write_text(html, encoding="utf-8")
+        return list(AUDIT_FILES)
+
+    out, written = _write_set(out_dir, "audit", AUDIT_FILES, write)
+    return {name: out / AUDIT_FILES[name] for name in written}
+
+
+def _write_set(
+    out_dir: str | PathLike[str], what: str, files: dict[str, str], write: Callable[[Path], list[str]]
+) -> tuple[Path, list[str]]:
+    """Run ``write(staging)`` in a temporary folder beside ``out_dir`` and move ``files`` into place, all or
+    none (a name ``write`` did not write is removed from ``out_dir``); returns the folder and the names
+    written. A failure leaves the previous set untouched and says so."""
     out = check_out_dir(out_dir)
     staging = _staging(out)
     try:
-        written = _write_plan(plan, staging)
-        _publish(staging, out, list(PLAN_FILES.values()))
+        written = write(staging)
+        _publish(staging, out, list(files.values()))
     except OSError as exc:
         raise CxrayError(
-            f"could not write the plan ({exc.strerror or exc}); the previous plan in {out} is untouched"
+            f"could not write the {what} ({exc.strerror or exc}); the previous {what} in {out} is untouched"
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / PLAN_FILES[name] for name in written}
+    return out, written
 
 
 def _publish(staging: Path, out: Path, names: list[str]) -> None:
@@ -260,24 +285,12 @@ def redacted_json(doc: DiagnosisDocument, redactor: Redactor) -> str:
     return json.dumps(redactor.document(doc), indent=2, sort_keys=False, ensure_ascii=False, default=str)
 
 
-__all__ = ["OUTPUT_FILES", "PLAN_FILES", "check_out_dir", "redacted_json", "write_outputs", "write_plan"]
-
-
-def write_audit(document: AuditDocument, out_dir: str | PathLike[str]) -> dict[str, Path]:
-    """Write ``audit.json`` and ``audit.html`` into ``out_dir``, both or neither, as :func:`write_plan`
-    does: a failure (the page's rendering included) leaves the previous audit untouched. Returns each
-    file's path by name."""
-    out = check_out_dir(out_dir)
-    staging = _staging(out)
-    try:
-        html = render_audit_html(document)
-        (staging / AUDIT_FILES["json"]).write_text(document.to_json() + "\n", encoding="utf-8")
-        (staging / AUDIT_FILES["html"]).write_text(html, encoding="utf-8")
-        _publish(staging, out, list(AUDIT_FILES.values()))
-    except OSError as exc:
-        raise CxrayError(
-            f"could not write the audit ({exc.strerror or exc}); the previous audit in {out} is untouched"
-        ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return {name: out / filename for name, filename in AUDIT_FILES.items()}
+__all__ = [
+    "OUTPUT_FILES",
+    "PLAN_FILES",
+    "check_out_dir",
+    "redacted_json",
+    "write_audit",
+    "write_outputs",
+    "write_plan",
+]
