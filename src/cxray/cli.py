@@ -692,6 +692,9 @@ def audit(
     except CxrayError as exc:
         raise _fail(exc) from None
     if not quiet:
+        for mix in document.comparability:
+            if mix.differs:
+                _say([f"caution: {mix.sentence}"])
         for m in document.measures:
             est = m.estimate
             if est is not None:

@@ -393,6 +393,23 @@ def test_the_command_writes_both_files_and_says_the_verdicts_and_the_decision(tm
     assert (tmp_path / "out" / "audit.html").exists()
 
 
+def test_the_command_says_when_the_control_is_unlike_the_pilot(tmp_path):
+    import pyarrow.csv as pacsv
+    from typer.testing import CliRunner
+
+    from cxray.cli import app
+
+    table = hand_log()
+    chats = ["chat" if q == "Q-Care" else "phone" for q in table.column(S.QUEUE).to_pylist()]
+    pacsv.write_csv(table.set_column(table.schema.get_field_index(S.CHANNEL), S.CHANNEL, [chats]),
+                    tmp_path / "events.csv")  # fmt: skip
+    args = ["audit", str(tmp_path / "events.csv"), "--change-date", "2024-01-15"]
+    args += ["--pilot", "queue=Q-Billing", "--control", "queue=Q-Care", "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "caution: The control differs from the pilot in channel" in " ".join(result.output.split())
+
+
 @pytest.mark.parametrize(
     ("extra", "code", "message"),
     [
