@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .adoption import AdoptionOptions, AdoptionResult, AdoptionSpec, adoption
 from .bottlenecks import BottleneckOptions, NewBottlenecks, new_bottlenecks
+from .comparability import MixDifference, compare_mix
 from .did import (
     DidEstimate,
     DidOptions,
@@ -28,7 +29,6 @@ from .did import (
     Verdict,
     difference_in_differences,
 )
-from .comparability import MixDifference, compare_mix
 from .document import AUDIT_FILES, AuditDocument, MeasureResult
 from .followup import FollowUp, follow_up, load_plan
 from .migration import EffortMigration, MigrationOptions, effort_migration
