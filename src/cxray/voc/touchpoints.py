@@ -254,12 +254,14 @@ def _stage(engine: Engine, step_kinds: StepKinds) -> None:
     ordered = ordered_events(engine)
     stage_step_kinds(engine, _KINDS, kinds=step_kinds, source=ordered)
     c, a, team = ident(S.CONTACT_ID), ident(S.ACTIVITY), ident(S.TEAM)
-    teamed = f"CASE WHEN {team} IS NOT NULL THEN {{}} END"
-    before = "(w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-    last_team = {  # the contact's last event with a team before this one: its team, time and touchpoint
-        f"prev_team_{x}": f"last_value({teamed.format(x)} IGNORE NULLS) OVER {before}"
-        for x in ("ts", "tp", "ch", "owner")
-    }
+    # One window of each frame, carrying a struct: the event before (lag) and the contact's last event with
+    # a team before this one (its team, time, touchpoint, channel, owner), rather than six lags and five
+    # framed last_value windows.
+    last_team = (
+        f"last_value(CASE WHEN {team} IS NOT NULL THEN struct_pack(team := {team}, ts := ts, tp := tp, "
+        "ch := ch, owner := owner) END IGNORE NULLS) "
+        "OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    )
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_EVENTS} AS
@@ -269,15 +271,19 @@ def _stage(engine: Engine, step_kinds: StepKinds) -> None:
                    {_owner_sql()} AS owner, o.eff_actor AS actor,
                    coalesce(o.{ident(S.DURATION_S)}, epoch(o.next_ts - o.ts)) AS dur
             FROM {ordered} o LEFT JOIN {_KINDS} k USING ({a})
+        ), w AS (
+            SELECT *, lag(struct_pack(tp := tp, ch := ch, owner := owner)) OVER w AS prev,
+                   {last_team} AS prev_team_s
+            FROM b
+            WINDOW w AS (PARTITION BY {c} ORDER BY seq)
         )
-        SELECT *,
-               (lag(tp) OVER w IS DISTINCT FROM tp OR lag(ch) OVER w IS DISTINCT FROM ch
-                OR lag(owner) OVER w IS DISTINCT FROM owner) AS entry,
-               lag(tp) OVER w AS prev_tp, lag(ch) OVER w AS prev_ch, lag(owner) OVER w AS prev_owner,
-               last_value({team} IGNORE NULLS) OVER {before} AS prev_team,
-               {", ".join(f"{expr} AS {name}" for name, expr in last_team.items())}
-        FROM b
-        WINDOW w AS (PARTITION BY {c} ORDER BY seq)
+        SELECT * EXCLUDE (prev, prev_team_s),
+               prev IS NULL OR prev.tp IS DISTINCT FROM tp OR prev.ch IS DISTINCT FROM ch
+                   OR prev.owner IS DISTINCT FROM owner AS entry,
+               prev.tp AS prev_tp, prev.ch AS prev_ch, prev.owner AS prev_owner,
+               prev_team_s.team AS prev_team, prev_team_s.ts AS prev_team_ts, prev_team_s.tp AS prev_team_tp,
+               prev_team_s.ch AS prev_team_ch, prev_team_s.owner AS prev_team_owner
+        FROM w
         """
     )
 
