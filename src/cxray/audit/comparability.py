@@ -96,4 +96,11 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
 
 
 def _top(shares: dict[str, float], k: int = 3) -> str:
-    return ", ".join(f"{name} {share:.0%}" for name, share in list(shares.items())[:k])
+    """The ``k`` largest shares in words; a share under half a percent reads ``<1%``.
+
+    >>> _top({"phone": 0.998, "email": 0.002})
+    'phone 100%, email <1%'
+    """
+    return ", ".join(
+        f"{name} {share:.0%}" if share >= 0.005 else f"{name} <1%" for name, share in list(shares.items())[:k]
+    )
