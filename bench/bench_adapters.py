@@ -9,7 +9,9 @@ canonical events as Parquet. Then times, each in a fresh interpreter, ``read_eve
 
     .venv/bin/python bench/bench_adapters.py --records 1000000
 
-Prints the two times, their ratio and each process's peak RSS.
+Prints the two times, their ratio and each process's peak RSS. ``--files N`` splits the records into N
+gzip files in a folder, as Kinesis Firehose delivers them (a file every few minutes), and reads the folder:
+DuckDB reads files in parallel, while one gzip file reads on one thread.
 """
 
 from __future__ import annotations
@@ -68,6 +70,21 @@ def build(n: int, folder: Path) -> tuple[Path, Path]:
     return records_path, parquet_path
 
 
+def split(records_path: Path, n_files: int) -> Path:
+    """The records of ``records_path`` in ``n_files`` gzip files (in order) in a folder beside it."""
+    folder = records_path.with_name(f"{records_path.name.split('.')[0]}-{n_files}files")
+    if folder.exists():
+        return folder
+    folder.mkdir()
+    with gzip.open(records_path, "rt", encoding="utf-8") as f:
+        lines = f.readlines()
+    size = -(-len(lines) // n_files)
+    for k in range(n_files):
+        with gzip.open(folder / f"part-{k:04d}.json.gz", "wt", encoding="utf-8", compresslevel=6) as out:
+            out.writelines(lines[k * size : (k + 1) * size])
+    return folder
+
+
 def _mapping():
     from cxray.io.mapping import Mapping
 
@@ -105,12 +122,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=Path(__file__).parent / "results" / "data")
+    parser.add_argument("--files", type=int, default=1, help="split the records into N gzip files")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     records, parquet = build(args.records, args.data_dir)
     print(f"built in {time.perf_counter() - t0:.1f} s: {records.stat().st_size / 1e6:.0f} MB gzip records, "
           f"{parquet.stat().st_size / 1e6:.0f} MB Parquet")  # fmt: skip
+    if args.files > 1:
+        records = split(records, args.files)
     ctr = timed(records, ROUND_TRIP)
     canonical = timed(parquet, None)
     assert ctr["rows"] == canonical["rows"], (ctr, canonical)
