@@ -48,7 +48,7 @@ from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource, register_arrow
-from .records import Parsed, Record, Rows, files, parse_records
+from .records import Parsed, Record, Rows, files, latest, parse_records
 from .records import items as _items
 from .records import number as _number
 from .records import obj as _obj
@@ -224,25 +224,12 @@ def _key(r: Record) -> str | None:
 def _latest_tickets(tickets: list[Record]) -> tuple[list[Record], list[Record]]:
     """(the latest copy per ticket id, by ``updated_at``, the later in the files on a tie, and every ticket
     without an id; the older copies)."""
-    best: dict[str, Record] = {}
-    kept: list[Record] = []
-    older: list[Record] = []
-    for r in tickets:
-        key = _key(r)
-        if key is None:
-            kept.append(r)
-            continue
-        other = best.get(key)
-        if other is None:
-            best[key] = r
-        elif (_time(r.data.get("updated_at")) or datetime.min) >= (
-            _time(other.data.get("updated_at")) or datetime.min
-        ):
-            best[key] = r
-            older.append(other)
-        else:
-            older.append(r)
-    return sorted([*kept, *best.values()], key=lambda r: r.number), older
+    return latest(
+        tickets,
+        key=_key,
+        rank=lambda r: _time(r.data.get("updated_at")) or datetime.min,
+        number=lambda r: r.number,
+    )
 
 
 def _unique_audits(audits: list[_Audit]) -> tuple[list[_Audit], list[_Audit]]:
