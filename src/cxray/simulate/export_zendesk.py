@@ -150,9 +150,7 @@ class _Export:
         def set_status(value: str, changes: list[dict[str, Any]]) -> None:
             nonlocal status
             if value != status:
-                changes.append(
-                    {"type": "Change", "field_name": "status", "value": value, "previous_value": status}
-                )
+                changes.append(_change("status", value, status))
                 status = value
 
         for e in evs[1:]:
@@ -161,14 +159,7 @@ class _Export:
             if kind == S.SYSTEM and e[S.QUEUE]:
                 new = self.groups(e[S.QUEUE])
                 if new != group:
-                    changes.append(
-                        {
-                            "type": "Change",
-                            "field_name": "group_id",
-                            "value": str(new),
-                            "previous_value": None if group is None else str(group),
-                        }
-                    )
+                    changes.append(_change("group_id", str(new), None if group is None else str(group)))
                     group = new
                 if changes:
                     self._audit(tid, at, SYSTEM, "rule", changes)
@@ -176,14 +167,8 @@ class _Export:
             if kind == S.AGENT and e[S.ACTOR]:
                 agent = self.agents(e[S.ACTOR])
                 if agent != assignee:
-                    changes.append(
-                        {
-                            "type": "Change",
-                            "field_name": "assignee_id",
-                            "value": str(agent),
-                            "previous_value": None if assignee is None else str(assignee),
-                        }
-                    )
+                    previous: str | None = None if assignee is None else str(assignee)
+                    changes.append(_change("assignee_id", str(agent), previous))
                     assignee = agent
                 if status == "new":
                     set_status("open", changes)
@@ -195,14 +180,7 @@ class _Export:
                     changes.append({"type": "Comment", "public": True, "author_id": agent, "body": "Reply"})
                 outcome = e[S.OUTCOME]
                 if outcome in (S.UNRESOLVED, S.ESCALATED, S.CLOSED):
-                    changes.append(
-                        {
-                            "type": "Change",
-                            "field_name": str(DISPOSITION_FIELD),
-                            "value": outcome,
-                            "previous_value": disposition,
-                        }
-                    )
+                    changes.append(_change(str(DISPOSITION_FIELD), outcome, disposition))
                     disposition = outcome
                 if outcome == S.RESOLVED:
                     set_status("solved", changes)
@@ -214,14 +192,7 @@ class _Export:
                 self._audit(tid, at, agent, "web", changes)
             elif kind == S.CUSTOMER and e[S.OUTCOME] == S.ABANDONED:
                 set_status("solved", changes)
-                changes.append(
-                    {
-                        "type": "Change",
-                        "field_name": "tags",
-                        "value": [*tags, ABANDONED_TAG],
-                        "previous_value": list(tags),
-                    }
-                )
+                changes.append(_change("tags", [*tags, ABANDONED_TAG], list(tags)))
                 tags.append(ABANDONED_TAG)
                 solved_at = at
                 self._audit(tid, at, SYSTEM, "rule", changes)
@@ -237,9 +208,7 @@ class _Export:
                 self._audit(tid, at, requester, "web", [event])
         last_at = max(e[S.TIMESTAMP] for e in evs)
         if status == "solved" and solved_at is not None and self.end and solved_at + CLOSE_AFTER <= self.end:
-            close = [
-                {"type": "Change", "field_name": "status", "value": "closed", "previous_value": "solved"}
-            ]
+            close = [_change("status", "closed", "solved")]
             self._audit(tid, solved_at + CLOSE_AFTER, SYSTEM, "rule", close)
             status, last_at = "closed", solved_at + CLOSE_AFTER
         if status in ("solved", "closed") and rating["score"] == "unoffered":
@@ -334,3 +303,8 @@ def write(events: pa.Table, path: Path) -> int:
         text = "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in pages)
         (folder / name).write_text(text, encoding="utf-8")
     return sum(len(p["tickets"]) for p in tickets) + sum(len(p["audits"]) for p in audits)
+
+
+def _change(field_name: str, value: Any, previous: Any) -> dict[str, Any]:
+    """One ``Change`` event of an audit: a field's new and previous value."""
+    return {"type": "Change", "field_name": field_name, "value": value, "previous_value": previous}
