@@ -273,38 +273,28 @@ def _item(engine: Engine, m: PlanMeasure, period: str, group: str | None) -> Fol
 def _measure(
     engine: Engine, spec: tuple[str, str, str], period: str, group: str | None
 ) -> tuple[float | None, tuple[float | None, float | None], int]:
-    kind, num, den = spec
-    where = f"{_c(_PERIOD)} = ?" + (f" AND {_c(_GROUP)} = ?" if group else "")
-    params = [period, *([group] if group else [])]
-    source = f"(SELECT * FROM {contacts_with_journeys_sql()} WHERE {where})"
-    if kind == "rate":
-        row = engine.rows(f"SELECT {num} AS x, {den} AS n FROM {source}", params)[0]
-        x, n = int(row["x"] or 0), int(row["n"] or 0)
-        if not n:
-            return None, (None, None), 0
-        return x / n, wilson_interval(x, n, _Z), n
-    row = engine.rows(
-        f"SELECT avg({num}) AS m, stddev_samp({num}) AS sd, count({num}) AS n FROM {source}", params
-    )[0]
-    n = int(row["n"] or 0)
-    if not n:
-        return None, (None, None), 0
-    mean = float(row["m"])
-    if n < 2 or row["sd"] is None:
-        return mean, (None, None), n
-    half = _Z * float(row["sd"]) / math.sqrt(n)
-    return mean, (mean - half, mean + half), n
+    """The measure over the whole period: value, interval, contacts counted (None, (None, None), 0 when
+    none count)."""
+    (point,) = _points(engine, spec, period, group, "'all'") or (Point("all", None, None, None, 0),)
+    return point.value, (point.low, point.high), point.n
 
 
 def _series(
     engine: Engine, spec: tuple[str, str, str], period: str, group: str | None, cadence: str
 ) -> tuple[Point, ...]:
     """The measure per ``cadence`` (week, month, quarter) of its contacts' start, oldest first."""
+    return _points(engine, spec, period, group, f"CAST(date_trunc('{cadence}', {_c(S.START_TS)}) AS DATE)")
+
+
+def _points(
+    engine: Engine, spec: tuple[str, str, str], period: str, group: str | None, bucket: str
+) -> tuple[Point, ...]:
+    """The measure per value of ``bucket`` (SQL over the contacts), in its order: a rate with its Wilson
+    interval, a mean with a normal one (none under two contacts)."""
     kind, num, den = spec
     where = f"{_c(_PERIOD)} = ?" + (f" AND {_c(_GROUP)} = ?" if group else "")
     params = [period, *([group] if group else [])]
     source = f"(SELECT * FROM {contacts_with_journeys_sql()} WHERE {where})"
-    bucket = f"CAST(date_trunc('{cadence}', {_c(S.START_TS)}) AS DATE)"
     if kind == "rate":
         select = f"{num} AS x, {den} AS n, NULL AS sd"
     else:
