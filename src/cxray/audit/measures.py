@@ -217,21 +217,22 @@ def observe(engine: Engine, *, outcomes: tuple[str, ...] = ()) -> list[Observati
             empty = np.empty(0)
             out.append(Observations(spec, empty, empty.astype(bool), empty.astype(bool), empty, empty, why))
             continue
-        weight = spec.weight or "1.0"
+        weight = f"{spec.weight} AS d, " if spec.weight else ""
+        has_weight = f" AND {spec.weight} IS NOT NULL" if spec.weight else ""
         table = engine.arrow(
             f"""
-            SELECT {spec.value} AS v, {weight} AS d,
+            SELECT {spec.value} AS v, {weight}
                    a.{AUDIT_GROUP} = 'pilot' AS pilot, a.{AUDIT_PERIOD} = 'after' AS after,
                    coalesce(a.{S.CUSTOMER_ID}, 'contact:' || a.{S.CONTACT_ID}) AS customer,
                    a.{AUDIT_WEEK} AS week
             FROM {ident(AUDIT_CONTACTS)} a
             LEFT JOIN {S.JOURNEYS_TABLE} j ON j.{S.JOURNEY_ID} = a.{S.JOURNEY_ID}
             WHERE a.{AUDIT_GROUP} IS NOT NULL AND ({spec.where}) AND {spec.value} IS NOT NULL
-              AND {weight} IS NOT NULL
+              {has_weight}
             ORDER BY a.{S.CONTACT_ID}
             """
         )
-        d = table.column("d").to_numpy(zero_copy_only=False).astype(float)
+        d = table.column("d").to_numpy(zero_copy_only=False).astype(float) if spec.weight else None
         out.append(
             Observations(
                 spec,
@@ -240,7 +241,7 @@ def observe(engine: Engine, *, outcomes: tuple[str, ...] = ()) -> list[Observati
                 after=table.column("after").to_numpy(zero_copy_only=False).astype(bool),
                 customer=np.asarray(table.column("customer").to_pylist(), dtype=object),
                 week=table.column("week").to_numpy(zero_copy_only=False).astype(float),
-                weight=d if spec.weight else None,
+                weight=d,
             )
         )
     return out
