@@ -35,8 +35,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import GZIP_MAGIC, Rows, files, latest, parse_records, raw_head
+from . import RawSource
+from .records import GZIP_MAGIC, Rows, files, latest, parse_records, raw_head, register_rows
 from .records import number as _number
 from .records import obj as _obj
 from .records import text as _text
@@ -111,13 +111,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     duplicates = sum(len(r) for r in _flatten(older, settings, contacts_of=kept))
     if rows.n == 0:
         raise InputError(f"no readable contact records ({len(malformed)} malformed)", path=path)
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = malformed
-    source.records = len(records)
-    source.duplicates = duplicates
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    return register_rows(engine, view, rows, path, parsed, records=len(records), duplicates=duplicates)
 
 
 # --- de-duplication ---------------------------------------------------------------------------------

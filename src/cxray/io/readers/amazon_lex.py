@@ -35,8 +35,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import MAX_SNIPPET, Parsed, Rows, files, json_values, read_text
+from . import RawSource
+from .records import MAX_SNIPPET, Parsed, Rows, files, json_values, read_text, register_rows
 from .records import obj as _obj
 from .records import text as _text
 from .records import time as _time
@@ -105,13 +105,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             rows.add(row)
     if rows.n == 0:
         raise InputError(f"no readable Lex turns ({len(parsed.malformed)} malformed)", path=path)
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = parsed.malformed
-    source.records = len(parsed.turns)
-    source.duplicates = sum(counts.get(twin, 1) for twin in repeated)
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    duplicates = sum(counts.get(twin, 1) for twin in repeated)
+    return register_rows(engine, view, rows, path, parsed, records=len(parsed.turns), duplicates=duplicates)
 
 
 # --- reading ---------------------------------------------------------------------------------------------

@@ -45,8 +45,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import Rows, json_values, latest, parse_records, read_text
+from . import RawSource
+from .records import Rows, json_values, latest, parse_records, read_text, register_rows
 from .records import items as _items
 from .records import obj as _obj
 from .records import text as _text
@@ -174,13 +174,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     duplicates = sum(len(_events(c, settings, names)) for c in older)
     if rows.n == 0:
         raise InputError(f"no readable conversations ({len(parsed.malformed)} malformed)", path=path)
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = parsed.malformed
-    source.records = len(records)
-    source.duplicates = duplicates
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    return register_rows(engine, view, rows, path, parsed, records=len(records), duplicates=duplicates)
 
 
 # --- lookups -----------------------------------------------------------------------------------------

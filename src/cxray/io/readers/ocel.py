@@ -41,8 +41,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import MAX_SNIPPET, Parsed, Rows, files, json_values, read_text
+from . import RawSource
+from .records import MAX_SNIPPET, Parsed, Rows, files, json_values, read_text, register_rows
 from .records import items as _items
 from .records import number as _number
 from .records import text as _text
@@ -147,12 +147,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             rows.add(row)
     if rows.n == 0:
         raise InputError(f"no readable OCEL events ({len(log.parsed.malformed)} malformed)", path=path)
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = log.parsed.malformed
-    source.records = log.count - len(log.parsed.malformed)  # the malformed ones are counted as such
-    source.encoding_repairs = log.parsed.encoding_repairs
-    source.nul_bytes_stripped = log.parsed.nul_bytes_stripped
-    return source
+    records = log.count - len(log.parsed.malformed)  # the malformed ones are counted as such
+    return register_rows(engine, view, rows, path, log.parsed, records=records)
 
 
 # --- object types -------------------------------------------------------------------------------------

@@ -18,14 +18,18 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pyarrow as pa
 
 from ... import schema as S
+from ...engine import Engine
 from ...errors import InputError
 from ..options import ReadOptions
 from .delimited import decode_file
+
+if TYPE_CHECKING:
+    from . import RawSource
 
 R = TypeVar("R")
 MAX_SNIPPET = 200  # characters of a malformed record kept as its example
@@ -266,3 +270,28 @@ class Rows:
                 for name, values in self.columns.items()
             }
         )
+
+
+class _Reading(Protocol):
+    """What a parse of records counted: :class:`Parsed`, or an adapter's own parse with the same fields."""
+
+    malformed: list[tuple[int | None, str]]
+    encoding_repairs: int
+    nul_bytes_stripped: int
+
+
+def register_rows(
+    engine: Engine, view: str, rows: Rows, path: Path, parsed: _Reading, *, records: int,
+    duplicates: int = 0, malformed: list[tuple[int | None, str]] | None = None,
+) -> RawSource:  # fmt: skip
+    """Expose an adapter's flattened ``rows`` as ``view`` with what its parse counted: the records read,
+    older copies dropped, malformed records (``parsed``'s unless given) and decoding repairs."""
+    from . import register_arrow  # the package imports this module's users lazily; no cycle at import
+
+    source = register_arrow(engine, view, rows.table(), path)
+    source.malformed = parsed.malformed if malformed is None else malformed
+    source.records = records
+    source.duplicates = duplicates
+    source.encoding_repairs = parsed.encoding_repairs
+    source.nul_bytes_stripped = parsed.nul_bytes_stripped
+    return source

@@ -40,8 +40,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import MAX_SNIPPET, Parsed, Rows, files, read_text
+from . import RawSource
+from .records import MAX_SNIPPET, Parsed, Rows, files, read_text, register_rows
 from .records import number as _number
 from .records import time as _time
 
@@ -551,13 +551,10 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         rows.add({S.CONTACT_ID: None} | e.values)
     if rows.n == 0:
         raise InputError(f"no readable Salesforce records ({len(malformed)} malformed)", path=path)
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = malformed
-    source.records = numbered - len(malformed)
-    source.duplicates = duplicates
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    return register_rows(
+        engine, view, rows, path, parsed, records=numbered - len(malformed), duplicates=duplicates,
+        malformed=malformed,
+    )  # fmt: skip
 
 
 def _candidates(r: _Record, names: _Names, settings: _Settings) -> list[_Event]:

@@ -49,8 +49,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import Rows, parse_records
+from . import RawSource
+from .records import Rows, parse_records, register_rows
 from .records import number as _number
 from .records import text as _text
 from .records import time as _time
@@ -171,13 +171,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             f"no task events in {len(parsed.records)} records ({len(parsed.malformed)} malformed)",
             path=path,
         )
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = parsed.malformed
-    source.records = len(parsed.records)
-    source.duplicates = sum(given.get(first, 0) for first in repeats)
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    duplicates = sum(given.get(first, 0) for first in repeats)
+    return register_rows(engine, view, rows, path, parsed, records=len(parsed.records), duplicates=duplicates)
 
 
 # --- one record -> one event ------------------------------------------------------------------------

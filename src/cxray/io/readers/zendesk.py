@@ -47,8 +47,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
-from . import RawSource, register_arrow
-from .records import Parsed, Record, Rows, files, latest, parse_records
+from . import RawSource
+from .records import Parsed, Record, Rows, files, latest, parse_records, register_rows
 from .records import items as _items
 from .records import number as _number
 from .records import obj as _obj
@@ -139,13 +139,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         raise InputError(
             f"no readable Zendesk tickets or audits ({len(parsed.malformed)} malformed)", path=path
         )
-    source = register_arrow(engine, view, rows.table(), path)
-    source.malformed = parsed.malformed
-    source.records = len(parsed.records)
-    source.duplicates = duplicates
-    source.encoding_repairs = parsed.encoding_repairs
-    source.nul_bytes_stripped = parsed.nul_bytes_stripped
-    return source
+    return register_rows(engine, view, rows, path, parsed, records=len(parsed.records), duplicates=duplicates)
 
 
 # --- files and lookups ---
