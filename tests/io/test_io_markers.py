@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from io_helpers import balanced, column, read_one, write
 
 from cxray import schema as S
 from cxray.engine import Engine
-from cxray.io import Mapping, read_table
+from cxray.io import Mapping, missing, read_table
+from cxray.sql import lit
 
 EXPORT = (
     "contact_id,timestamp,activity,team,actor,channel,note\n"
@@ -114,3 +116,83 @@ def test_the_data_contract_lists_every_marker():
     assert section, "no section 'Missing values'"
     for marker in S.MISSING_MARKERS:
         assert not marker or f"`{marker}`" in section.group(1), marker
+
+
+# --- one rule in SQL and in Python (io/missing.py) ----------------------------------------------------------
+_VALUES = [
+    "",
+    " ",
+    "\t",
+    " \n ",
+    "EMPTY",
+    " empty ",
+    "Null",
+    "n/a",
+    "N.A.",
+    "#n/a",
+    "-",
+    "?",
+    "(None)",
+    "UNKNOWN",
+    "nan",
+    "NaN ",
+    "na",
+    "Kein",
+    "\u212aein",
+    "\u017fonst",
+    "sonst",
+    "keine Angabe",
+    "emptyish",
+    "C-0001",
+    "  Billing  ",
+    "Billing",
+    "2024-03-04T09:00:00Z",
+    "\u00e9t\u00e9",
+    "\u00c9T\u00c9",
+    "?!",
+    None,
+]
+
+
+@pytest.mark.parametrize("words", [(), ("kein", "sonst"), ("\u00e9t\u00e9",)])
+def test_the_guarded_test_and_the_python_cleaner_agree_with_the_regular_expression(
+    engine: Engine, words: tuple[str, ...]
+):
+    """The first-character guard only skips values the pattern cannot match (the Kelvin sign and the long
+    s fold onto k and s), and Python's ``re`` reads the pattern as DuckDB's RE2 does."""
+    m = Mapping(missing_values=list(words))
+    keep = frozenset({"unknown"})
+    for kept in (frozenset(), keep):
+        guarded = missing.test_sql("v", m, kept)
+        full = f"regexp_full_match(v, {lit(missing.pattern(m, kept))})"
+        values = "[" + ", ".join("NULL" if v is None else lit(v) for v in _VALUES) + "]"
+        rows = engine.fetchall(
+            f"SELECT v, coalesce({guarded}, false), coalesce({full}, false), {missing.trim_sql('v')}, "
+            f"trim(v) "
+            f"FROM (SELECT unnest({values}) AS v)"
+        )
+        cleaner = missing.Cleaner(m)
+        assert len(rows) == len(_VALUES)
+        for v, by_guard, by_pattern, trimmed, by_trim in rows:
+            assert by_guard == by_pattern, v
+            assert trimmed == by_trim, v
+            if v is not None:
+                assert (cleaner._missing(v, kept, "c", None)) == by_pattern, v
+    assert (missing.first_codes(m) is None) == any(not w[0].isascii() for w in words)
+
+
+def test_no_other_character_folds_onto_an_ascii_letter(engine: Engine):
+    """The guard lists each ASCII letter's case variants; RE2's case folding adds only these two."""
+    rows = engine.fetchall(
+        """SELECT c FROM (  -- every code point but the surrogates (no character), as a space
+            SELECT chr(CASE WHEN cp BETWEEN 55296 AND 57343 THEN 32 ELSE cp END::INT) AS c
+            FROM range(128, 1114112) t(cp)
+        ) WHERE regexp_full_match(c, '(?i)[a-z]')"""
+    )
+    folds = {
+        letter: c
+        for (c,) in rows
+        for letter in "abcdefghijklmnopqrstuvwxyz"
+        if re.fullmatch(f"(?i){letter}", c)
+    }
+    assert folds == missing._FOLDS and len(rows) == len(folds)

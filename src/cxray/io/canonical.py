@@ -10,12 +10,12 @@ Nothing is dropped without being counted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from .. import schema as S
 from ..engine import Engine
 from ..sql import ident, lit
+from . import missing
 from .mapping import Mapping, WideEvent
 from .options import ReadOptions
 from .plan import Const, FilePlan, Spec
@@ -172,13 +172,17 @@ class _Text:
 
     def clean(self, column: str, keep: frozenset[str] = frozenset()) -> str:
         """Trimmed text of a source column; blanks and markers (but those in ``keep``) are NULL."""
+        if self.plan.source.clean.get(column) == keep:  # the reader cleaned it so, once per record
+            return _ref(self.plan, column)
         ref, flag = self._flag(column, keep)
         if flag is None:
             return f"NULLIF(trim({ref}), '')"
-        return f"CASE WHEN {flag} THEN NULL ELSE trim({ref}) END"
+        return f"CASE WHEN {flag} THEN NULL ELSE {missing.trim_sql(ref)} END"
 
     def attribute(self, column: str) -> str:
         """A kept attribute as it is in the source (untrimmed), NULL when blank or a marker."""
+        if column in self.plan.source.clean_attributes:
+            return _ref(self.plan, column)
         ref, flag = self._flag(column, frozenset())
         return ref if flag is None else f"CASE WHEN {flag} THEN NULL ELSE {ref} END"
 
@@ -209,10 +213,8 @@ class _Text:
         ref = _ref(self.plan, column)
         if not self.plan.types.get(column, "VARCHAR").startswith(MARKED_TYPES):
             return ref, None
-        if (column, keep) not in self.flags:
-            words = "|".join(re.escape(w) for w in sorted(_marker_words(self.m) - keep))
-            pattern = rf"(?i)\s*(?:{words})?\s*"  # a marker or a blank (NULL stays NULL)
-            test = f"regexp_full_match({ref}, {lit(pattern)})"
+        if (column, keep) not in self.flags:  # a marker or a blank (NULL stays NULL)
+            test = missing.test_sql(ref, self.m, keep)
             flag, taken = f"__cx_marker_{len(self.flags)}", {c.lower() for c in self.plan.types}
             while flag in taken:  # a source column of that name (it is kept, as an attribute renamed)
                 flag += "_"
@@ -227,17 +229,11 @@ def _ref(plan: FilePlan, column: str) -> str:
     return f"CAST({ident(column)} AS VARCHAR)"
 
 
-def _marker_words(m: Mapping) -> frozenset[str]:
-    """The markers of a mapping, lower-case and trimmed; the empty string is missing but not a marker."""
-    return frozenset(w.strip().lower() for w in (*S.MISSING_MARKERS, *m.missing_values)) - {""}
-
-
 def _text(text: _Text, canonical: str, spec: Spec, m: Mapping) -> str:
     if spec is None:
         return "CAST(NULL AS VARCHAR)"
     mapped = m.value_map(canonical)
-    # a value the mapping maps explicitly ("Unknown: unresolved") is data for this column, not a marker
-    keep = frozenset(str(v).strip().lower() for v in mapped)
+    keep = missing.kept_words(m, canonical)
     if isinstance(spec, Const):
         value = lit(spec.value)
     elif isinstance(spec, str):

@@ -125,6 +125,9 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
             _check_usable(engine, plan, per_file.get(plan.index))
         build_rejected(engine, plans)
         markers = count_markers(engine)
+        for source in sources:  # those a reader counted itself, cleaning its own columns
+            for column, n in source.markers.items():
+                markers[column] = markers.get(column, 0) + n
         duplicates = finish_events(engine, attributes, keep_duplicates=options.keep_duplicates)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {STAGE}")  # never leave a half-built events table

@@ -57,6 +57,14 @@ class RawSource:
     duplicates: int = 0
     #: Engine tables behind the view, dropped with it (a reader that builds its rows in DuckDB).
     owned: list[str] = field(default_factory=list)
+    #: Columns the reader has cleaned as the canonical step would (``io.missing``), once per source record
+    #: rather than once per event: text columns trimmed, blanks and markers NULL but the words kept (the
+    #: mapping's values for the canonical column of the same name)...
+    clean: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: ...attribute columns left untrimmed, blanks and markers NULL; and the markers met, per column, in
+    #: how many records.
+    clean_attributes: frozenset[str] = frozenset()
+    markers: dict[str, int] = field(default_factory=dict)
 
 
 #: ``read(path, engine, view, options) -> RawSource``: what a format registers.
