@@ -445,6 +445,36 @@ def test_the_fast_path_reads_awkward_records_exactly_as_the_python_reader(tmp_pa
     assert fast.column_names == slow.column_names and fast.equals(slow)
 
 
+def test_markers_are_cleaned_once_per_record_by_both_paths(tmp_path: Path, monkeypatch):
+    """A marker in a leg's queue, agent, attribute or initiation method is missing on every event of the
+    leg and counted once for the record (not once per event), the same by both paths; a value the mapping
+    maps explicitly stays data."""
+    marked = ctr(
+        "m-1", "2024-03-05T10:00:00Z", InitiationMethod="null", DisconnectTimestamp="2024-03-05T10:09:00Z",
+        Queue=queue(" EMPTY ", "2024-03-05T10:00:10Z"), Agent=agent("n/a", "2024-03-05T10:01:00Z", 300),
+        Attributes={"customer_id": "?", "note": " - ", "disposition": "Unknown"},
+    )  # fmt: skip
+    plain = ctr("m-2", "2024-03-05T11:00:00Z", Queue=queue("  Billing ", "2024-03-05T11:00:10Z"))
+    path = jsonl(tmp_path / "marked.jsonl", [marked, plain])
+    mapping = Mapping.from_dict(
+        {
+            "reader": "amazon-connect-ctr",
+            "reader_options": {"customer_attribute": "customer_id", "outcome_attribute": "disposition"},
+            "outcome_values": {"Unknown": "unresolved"},
+        }
+    )
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, mapping, monkeypatch)
+    assert fast_summary == slow_summary and fast.equals(slow)
+    assert fast_summary.missing_markers == {
+        "Attributes.note": 1, "InitiationMethod": 1, "activity": 1, "actor": 1, "customer_id": 1, "queue": 1,
+    }  # fmt: skip
+    assert fast_summary.rejected_by_reason == {"missing_activity": 1}  # "null" initiation -> "Null"
+    events = fast.to_pylist()
+    assert {e["ContactId"]: e["queue"] for e in events} == {"m-1": None, "m-2": "Billing"}  # trimmed
+    assert not any(e["actor"] for e in events if e["ContactId"] == "m-1")
+    assert {e["outcome"] for e in events if e["ContactId"] == "m-1"} - {None} == {"unresolved"}
+
+
 def test_fields_of_other_json_types_than_the_data_model_are_read_as_objects(tmp_path: Path, monkeypatch):
     """A Queue given as text and a number where text is expected: the typed read refuses them, the read
     as JSON objects takes them, and the rows are still the Python reader's."""

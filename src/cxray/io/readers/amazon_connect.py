@@ -25,6 +25,7 @@ and ``outcome_attribute`` (a disposition the contact flow or agent sets; default
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,9 @@ from typing import Any
 from ... import schema as S
 from ...engine import Engine
 from ...errors import ConfigError, InputError
+from .. import missing
+from ..mapping import Mapping
+from ..missing import Cleaner
 from ..options import ReadOptions
 from . import RawSource
 from .records import GZIP_MAGIC, Rows, files, latest, parse_records, raw_head, register_rows
@@ -90,28 +94,58 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         )
     from .amazon_connect_sql import flatten  # it reads this module's vocabulary
 
+    mapping = options.mapping or Mapping()
     found = files(path)
     if (options.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8"):
-        fast = flatten(found, [raw_head(f) == GZIP_MAGIC for f in found], engine, settings, view)
+        fast = flatten(found, [raw_head(f) == GZIP_MAGIC for f in found], engine, mapping, view)
         if fast is not None:  # the same rows as below, flattened by DuckDB (amazon_connect_sql)
-            tables, n_records, older_rows = fast
             return RawSource(
-                path=str(path), view=view, records=n_records, duplicates=older_rows, owned=tables
-            )
+                path=str(path), view=view, records=fast.records, duplicates=fast.older_rows,
+                owned=fast.tables, markers=fast.markers, **_cleaned(mapping, fast.attributes),
+            )  # fmt: skip
     parsed = parse_records(path, options)
     records = [_Record(r.number, r.data) for r in parsed.records]
     malformed = parsed.malformed
     if not records and not malformed:
         raise InputError("no contact records found", path=path)
     kept, older = _latest(records)
-    rows = Rows()
+    rows, cleaner = Rows(), Cleaner(mapping)
+    attributes: dict[str, None] = {}
     for leg_rows in _flatten(kept, settings):
+        met: set[str] = set()
         for row in leg_rows:
-            rows.add(row)
+            rows.add(_clean(row, cleaner, met))
+            attributes.update((k, None) for k in row if k.startswith("Attributes."))
+        cleaner.count(met)
     duplicates = sum(len(r) for r in _flatten(older, settings, contacts_of=kept))
     if rows.n == 0:
         raise InputError(f"no readable contact records ({len(malformed)} malformed)", path=path)
-    return register_rows(engine, view, rows, path, parsed, records=len(records), duplicates=duplicates)
+    source = register_rows(engine, view, rows, path, parsed, records=len(records), duplicates=duplicates)
+    return dataclasses.replace(source, markers=dict(cleaner.markers), **_cleaned(mapping, list(attributes)))
+
+
+# --- cleaning: once per leg, not once per event (io.missing) ---------------------------------------------
+#: The canonical columns a leg's events carry, cleaned here (their timestamps and actor type are not).
+CLEANED = (S.CONTACT_ID, S.CUSTOMER_ID, S.CHANNEL, S.REASON, S.QUEUE, S.ACTOR, S.TEAM, S.ACTIVITY, S.OUTCOME)
+
+
+def _clean(row: dict[str, Any], cleaner: Cleaner, met: set[str]) -> dict[str, Any]:
+    """``row`` with its carried columns cleaned as the canonical step would; markers noted in ``met``."""
+    out = dict(row)
+    for column, value in row.items():
+        if column in CLEANED:
+            out[column] = cleaner.text(column, value, met)
+        elif column in LEG_COLUMNS or column.startswith("Attributes."):
+            out[column] = cleaner.attribute(column, value, met)
+    return out
+
+
+def _cleaned(mapping: Mapping, attributes: list[str]) -> dict[str, Any]:
+    """``RawSource.clean`` and ``clean_attributes`` for the columns both paths clean."""
+    return {
+        "clean": {c: missing.kept_words(mapping, c) for c in CLEANED},
+        "clean_attributes": frozenset([*LEG_COLUMNS, *attributes]),
+    }
 
 
 # --- de-duplication ---------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ forgiving as the Python reader). Both give the same fields.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,8 @@ from ... import schema as S
 from ...engine import Engine
 from ...errors import EngineError
 from ...sql import ident, lit
+from .. import missing
+from ..mapping import Mapping
 from . import ROW
 from .amazon_connect import ACW, CHANNELS, CONNECTED, DISCONNECTED, HOLD, INITIATED, NOUNS, QUEUED
 
@@ -39,6 +43,8 @@ _PATHS = (
     "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration",
 )  # fmt: skip
 _RAW, _LEGS, _ORDER, _BASE = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order", "__cx_ctr_base"
+_MET = "__cx_ctr_met"  # on a leg's first event: the carried columns in which the leg had a marker
+_SHOWN = lit(r"\S")  # some character other than white space: a marker, not a blank
 
 
 def _columns() -> str:
@@ -63,25 +69,47 @@ def _columns() -> str:
 _COLUMNS = _columns()
 
 
+class Flat(NamedTuple):
+    """What the fast path built: the tables behind the view, the records read, the events of older
+    deliveries, the attribute columns and the markers met per column (in how many records)."""
+
+    tables: list[str]
+    records: int
+    older_rows: int
+    attributes: list[str]
+    markers: dict[str, int]
+
+
 def flatten(
-    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], view: str
-) -> tuple[list[str], int, int] | None:
-    """Expose the flattened rows as ``view``, in ``amazon_connect``'s order and columns plus ``ROW``; return
-    (the tables behind the view, for the caller to drop with it, records read, older-delivery rows), or None
-    when the records need the Python reader.
+    files: list[Path], gzipped: list[bool], engine: Engine, mapping: Mapping, view: str
+) -> Flat | None:
+    """Expose the flattened rows as ``view``, in ``amazon_connect``'s order and columns plus ``ROW``, their
+    carried columns cleaned once per leg (``io.missing``); None when the records need the Python reader.
 
     The rows are a table behind the view: the canonical step reads its source more than once (events,
     rejected rows), and the unnesting should happen once.
     """
     table = f"{view}__rows"
+    settings = dict(mapping.reader_options)
+    words = re.compile(missing.pattern(mapping, missing.kept_words(mapping, S.ACTIVITY)))
+    if any(words.fullmatch(w) for w in (QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED)):
+        return None  # the mapping calls one of the reader's own activities missing: the Python reader cleans
+        # every event's, as the canonical step would
     try:
         records, older_rows, keys = _flatten(files, gzipped, engine, settings) or (0, 0, None)
         if keys is None:
             return None
         _number_legs(engine)
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys)}")
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(table)}")
-        return [table], records, older_rows
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys, mapping)}")
+        engine.execute(
+            f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * EXCLUDE ({_MET}) FROM {ident(table)}"
+        )
+        met = engine.fetchall(
+            f"SELECT col, count(*) FROM (SELECT unnest({_MET}) AS col FROM {ident(table)} "
+            f"WHERE {_MET} IS NOT NULL) GROUP BY col"
+        )
+        names = [f"Attributes.{k}" for k in keys]
+        return Flat([table], records, older_rows, names, {str(col): int(n) for col, n in met})
     except EngineError:
         engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")
         return None
@@ -112,7 +140,8 @@ def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool) -> s
 
 def _nz(expr: str) -> str:
     """``expr`` as text, None when blank (``records.text``)."""
-    return f"CASE WHEN trim({expr}) = '' THEN NULL ELSE {expr} END"
+    blank = f"{expr} = '' OR (starts_with({expr}, ' ') AND trim({expr}) = '')"  # trim only where it can
+    return f"CASE WHEN {blank} THEN NULL ELSE {expr} END"
 
 
 def _flatten(
@@ -292,7 +321,24 @@ def _number_legs(engine: Engine) -> None:
     engine.register(_BASE, pa.table({"n": legs.column("n"), "b": before}))
 
 
-def _events_sql(keys: list[str]) -> str:
+#: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (name, SQL, the
+#: canonical column it is when trimmed, None for an attribute kept as it is). NULL where no event has it.
+_CARRIED = (
+    ("contact", f"CASE WHEN {_VALID} THEN root ELSE cid END", S.CONTACT_ID),
+    ("customer", f"CASE WHEN {_VALID} THEN customer END", S.CUSTOMER_ID),
+    ("reason", f"CASE WHEN {_VALID} THEN reason_value END", S.REASON),
+    ("queue", f"CASE WHEN {_VALID} THEN queue_name END", S.QUEUE),
+    ("actor", f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN username END",
+     S.ACTOR),
+    ("team", f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN team END",
+     S.TEAM),
+    ("ContactId", "cid", None),
+    ("InitiationMethod", "CASE WHEN method = '' THEN NULL ELSE method END", None),
+    ("DisconnectReason", "disconnect_reason", None),
+)  # fmt: skip
+
+
+def _events_sql(keys: list[str], mapping: Mapping) -> str:
     method_activity = " ".join(
         f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
     )
@@ -312,7 +358,6 @@ def _events_sql(keys: list[str]) -> str:
         + " ".join(f"WHEN {lit(c)} THEN {lit(v)}" for c, v in CHANNELS.items())
         + " WHEN '' THEN NULL ELSE lower(chan) END"
     )
-    attributes = "".join(f", {_nz(f'av[{i + 1}]')} AS {ident('Attributes.' + k)}" for i, k in enumerate(keys))
     # every attribute of a leg read by one extraction of its attributes, per leg (before its events are
     # unnested)
     values = (
@@ -325,9 +370,32 @@ def _events_sql(keys: list[str]) -> str:
         "CASE WHEN followed THEN 'transferred' "
         "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END"
     )
+    carried = [
+        *_CARRIED,
+        ("channel", f"CASE WHEN {valid} THEN {channel} END", S.CHANNEL),
+        ("activity", activity, S.ACTIVITY),  # the first event's; the others' are fixed words
+        ("outcome", f"CASE WHEN {valid} AND ended IS NOT NULL THEN coalesce(outcome_value, {abandoned}) END",
+         S.OUTCOME),
+        *((f"Attributes.{k}", _nz(f"av[{i + 1}]"), None) for i, k in enumerate(keys)),
+    ]  # fmt: skip
+    c = {name: ident(f"__cx_c_{i}") for i, (name, _, _) in enumerate(carried)}  # cleaned, per leg
+    f = {name: ident(f"__cx_f_{i}") for i, (name, _, _) in enumerate(carried)}  # blank or a marker
+    raw = {name: ident(f"__cx_o_{i}") for i, (name, _, _) in enumerate(carried)}
+    keep = {name: missing.kept_words(mapping, canon) if canon else frozenset() for name, _, canon in carried}
+    tests = ", ".join(f"{missing.test_sql(raw[n], mapping, keep[n])} AS {f[n]}" for n in raw)
+    cleaned = ", ".join(
+        f"CASE WHEN {f[n]} THEN NULL ELSE {missing.trim_sql(raw[n]) if canon else raw[n]} END AS {c[n]}"
+        for n, _, canon in carried
+    )
+    met = ", ".join(
+        f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {_SHOWN}) THEN {lit(canon or n)} END"
+        for n, _, canon in carried
+    )
+    valid = "valid"  # computed per leg in ``carried``
 
     def event(k: int, when: str, ts: str, act: str, actor: str, duration: str, outcome: str = "NULL") -> str:
-        who = {"agent": "username, 'agent', team", "system": "NULL, 'system', NULL", "": "NULL, NULL, NULL"}
+        who = {"agent": f"{c['actor']}, 'agent', {c['team']}", "system": "NULL, 'system', NULL",
+               "": "NULL, NULL, NULL"}  # fmt: skip
         name, kind, team = (x.strip() for x in who[actor].split(","))
         return (
             f"{{'k': {k}, 'ok': ({when}), 'ts': {ts}, 'act': {act}, 'actor': {name}, 'atype': {kind}, "
@@ -338,32 +406,43 @@ def _events_sql(keys: list[str]) -> str:
     # filtered out, so each leg is read once (a record that cannot give one gives its single rejected row)
     listed = ", ".join(
         [
-            event(0, "true", "started", activity, "", "NULL"),
+            event(0, "true", "started", c["activity"], "", "NULL"),
             event(1, f"{valid} AND enqueued IS NOT NULL", "enqueued", lit(QUEUED), "system", "NULL"),
             event(2, f"{valid} AND connected IS NOT NULL", "connected", lit(CONNECTED), "agent", "work"),
             event(3, f"{valid} AND connected IS NOT NULL AND coalesce(hold, 0) <> 0", "connected", lit(HOLD),
                   "agent", "hold"),
-            event(4, f"{valid} AND ended IS NOT NULL", "ended", lit(DISCONNECTED), "", "NULL",
-                  f"coalesce(outcome_value, {abandoned})"),
+            event(4, f"{valid} AND ended IS NOT NULL", "ended", lit(DISCONNECTED), "", "NULL", c["outcome"]),
             event(5, f"{valid} AND acw_start IS NOT NULL", "acw_start", lit(ACW), "agent", "acw"),
         ]
     )  # fmt: skip
-    # ROW numbers the events in the Python reader's order without sorting them: a leg's events follow the
-    # events of every leg before it in (its contact's first record, leg) order, in their listed order
-    return f"""WITH legs AS (
-            SELECT l.*, o.first, o.leg, o.followed, o.root, {valid} AS valid, {values} AS av,
-                list_filter([{listed}], lambda e: e.ok) AS evs
+    outs = ", ".join(f"{sql} AS {raw[n]}" for n, sql, _ in carried)
+    attributes = "".join(f", {c[f'Attributes.{k}']} AS {ident('Attributes.' + k)}" for k in keys)
+    # each leg's carried columns are cleaned once (io.missing) and its markers listed on its first event
+    # only, so they count once per record; ROW numbers the events in the Python reader's order without
+    # sorting them: a leg's events follow the events of every leg before it in (its contact's first
+    # record, leg) order, in their listed order
+    return f"""WITH joined AS (
+            SELECT l.*, o.first, o.leg, o.followed, o.root, {values} AS av
             FROM {_LEGS} l JOIN {_ORDER} o USING (n)
+        ), carried AS (
+            SELECT n, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
+                {outs}
+            FROM joined
+        ), flagged AS (
+            SELECT *, {tests} FROM carried
+        ), legs AS (
+            SELECT *, {cleaned}, NULLIF(list_filter([{met}], lambda x: x IS NOT NULL), []) AS met,
+                list_filter([{listed}], lambda e: e.ok) AS evs
+            FROM flagged
         ), events AS (
             SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {_BASE} USING (n)
         )
-        SELECT CASE WHEN valid THEN root ELSE cid END AS {S.CONTACT_ID},
-            CASE WHEN valid THEN customer END AS {S.CUSTOMER_ID},
-            CASE WHEN valid THEN {channel} END AS {S.CHANNEL},
-            CASE WHEN valid THEN reason_value END AS {S.REASON},
-            e.ts AS {S.TIMESTAMP}, e.act AS {S.ACTIVITY}, CASE WHEN valid THEN queue_name END AS {S.QUEUE},
+        SELECT {c["contact"]} AS {S.CONTACT_ID}, {c["customer"]} AS {S.CUSTOMER_ID},
+            {c["channel"]} AS {S.CHANNEL}, {c["reason"]} AS {S.REASON},
+            e.ts AS {S.TIMESTAMP}, e.act AS {S.ACTIVITY}, {c["queue"]} AS {S.QUEUE},
             e.actor AS {S.ACTOR}, e.atype AS {S.ACTOR_TYPE}, e.team AS {S.TEAM}, e.dur AS {S.DURATION_S},
-            e.outcome AS {S.OUTCOME}, cid AS ContactId, CASE WHEN method = '' THEN NULL ELSE method END
-            AS InitiationMethod, disconnect_reason AS DisconnectReason, CAST(n AS VARCHAR) AS ctr_record
-            {attributes}, b + i AS {ROW}
+            e.outcome AS {S.OUTCOME}, {c["ContactId"]} AS ContactId,
+            {c["InitiationMethod"]} AS InitiationMethod, {c["DisconnectReason"]} AS DisconnectReason,
+            CAST(n AS VARCHAR) AS ctr_record{attributes}, b + i AS {ROW},
+            CASE WHEN i = 1 THEN met END AS {_MET}
         FROM events"""
