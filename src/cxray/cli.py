@@ -108,6 +108,14 @@ def _chosen(given: set[str], **values: object) -> dict[str, object]:
     return {k: v for k, v in values.items() if k in given}
 
 
+ReaderOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--reader-option",
+        help="A platform adapter's setting, KEY=VALUE (e.g. customer_attribute=account_id; "
+        "docs/adapters.md), also for an export recognised without --mapping; repeatable.",
+    ),
+]
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -144,6 +152,7 @@ def diagnose(
         list[str] | None,
         typer.Option("--outcome", help="Map an outcome value: SourceValue=canonical (repeatable)."),
     ] = None,
+    reader_option: ReaderOpt = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
     keep_duplicates: Annotated[
         bool,
@@ -281,6 +290,9 @@ def diagnose(
         read = _chosen(
             given, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
         )
+        if reader_option:
+            given_options = _pairs(reader_option, "--reader-option")  # over the options file's
+            read["reader_options"] = {**options.read.reader_options, **given_options}
         if "mapping" in given:
             read["mapping"] = Mapping.resolve(mapping, columns=columns, outcomes=outcomes)
         elif columns or outcomes:  # over the file's mapping, if it has one
@@ -519,6 +531,7 @@ def export(
         list[str] | None,
         typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
     ] = None,
+    reader_option: ReaderOpt = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
     redact: Annotated[
         bool,
@@ -552,7 +565,8 @@ def export(
         if chosen is None and columns:
             chosen = Mapping().merged(columns=columns)
         with Engine() as engine:
-            summary = read_events(events, engine, options=ReadOptions(mapping=chosen, tz=tz))
+            read = ReadOptions(mapping=chosen, tz=tz, reader_options=_pairs(reader_option, "--reader-option"))
+            summary = read_events(events, engine, options=read)
             table = engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE} ORDER BY {S.SOURCE_FILE}, {S.SOURCE_ROW}")
         if redact:
             table = _redacted_events(table, new_salt())
@@ -646,6 +660,7 @@ def audit(
         str | None,
         typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
     ] = None,
+    reader_option: ReaderOpt = None,
     window_days: WindowOpt = 7.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for audit.json and audit.html.")] = Path(
         "audit"
@@ -678,7 +693,10 @@ def audit(
             before=tuple(before or ()),
             after=tuple(after or ()),
             triggers=None if triggers is None else load_triggers(triggers),
-            read=ReadOptions(mapping=None if mapping is None else Mapping.resolve(mapping)),
+            read=ReadOptions(
+                mapping=None if mapping is None else Mapping.resolve(mapping),
+                reader_options=_pairs(reader_option, "--reader-option"),
+            ),
             analysis=AnalysisOptions(window_days=window_days),
             did=DidOptions(seed=seed),
             plan=plan_file,

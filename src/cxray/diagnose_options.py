@@ -336,6 +336,7 @@ _FLAGS: dict[str, str] = {
     "read.dayfirst": "--dayfirst",
     "read.time_format": "--time-format",
     "read.keep_duplicates": "--keep-duplicates",
+    "read.reader_options": "--reader-option",
     "analysis.window_days": "--window-days",
     "analysis.any_reason": "--any-reason",
     "analysis.top_variants": "--top-variants",

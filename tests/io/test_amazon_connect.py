@@ -369,6 +369,60 @@ def test_without_attributes_the_structure_still_gives_transfers_and_abandons(sim
         assert ctr_run.metrics.overall[k] == canonical.metrics.overall[k], k
 
 
+def test_reader_options_given_apart_read_a_recognised_export_as_its_mapping_would(simulated, tmp_path: Path):
+    """``--reader-option``: on an export recognised without a mapping, the same events as the mapping that
+    names the adapter and the options; over a mapping's own options; refused on a file no adapter reads."""
+    path = tmp_path / "contact-records.jsonl.gz"
+    write_contact_records(simulated.events, path)
+    given = dict(ROUND_TRIP.reader_options)
+    tables = []
+    for options in (
+        ReadOptions(mapping=ROUND_TRIP),
+        ReadOptions(reader_options=given),  # recognised, options given apart
+        ReadOptions(mapping="amazon-connect-ctr", reader_options=given),  # over the built-in's (none)
+        ReadOptions(  # over a mapping's own
+            mapping=Mapping.from_dict({"reader": "amazon-connect-ctr", "reader_options": {
+                "customer_attribute": "nothing", "reason_attribute": "reason"}}),
+            reader_options={"customer_attribute": "customer_id", "outcome_attribute": "disposition"},
+        ),
+    ):  # fmt: skip
+        with Engine() as engine:
+            summary = read_events([path], engine, options=options)
+            tables.append(engine.arrow("SELECT * FROM events ORDER BY source_row"))
+        assert summary.adapters == {str(path): "amazon-connect-ctr"}
+    assert all(t.equals(tables[0]) for t in tables[1:])
+    assert pc.count(tables[0]["reason"]).as_py() > 0  # the options did something
+    with Engine() as engine:  # the adapter's own check names its options
+        with pytest.raises(ConfigError, match=r"unknown reader_options.*customer_attribute"):
+            read_events([path], engine, options=ReadOptions(reader_options={"customer": "x"}))
+        csv = tmp_path / "events.csv"
+        csv.write_text("contact_id,timestamp,activity\nc1,2024-01-01 10:00,Call\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"apply to a platform export.*events\.csv is read as csv"):
+            read_events([csv], engine, options=ReadOptions(reader_options=given))
+
+
+def test_diagnose_takes_reader_options_for_a_recognised_export(tmp_path: Path):
+    records = [  # no caller's number: the customer comes from the attribute the option names, or nowhere
+        {k: v for k, v in r.items() if k != "CustomerEndpoint"} | {"Attributes": {"account": "A-7"}}
+        for r in CHAIN
+    ]
+    path = jsonl(tmp_path / "ctr.jsonl", records)
+    plain = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(tmp_path / "plain"), "-q"])
+    assert plain.exit_code == EXIT_OK, plain.output
+    doc = json.loads((tmp_path / "plain" / "diagnosis.json").read_text(encoding="utf-8"))
+    assert "customer_id" not in doc["input"]["fields_present"]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        ["diagnose", str(path), "--reader-option", "customer_attribute=account", "--out", str(out), "-q"],
+    )
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["input"]["detected"] == [str(path)] and "customer_id" in doc["input"]["fields_present"]
+    bad = CliRunner().invoke(app, ["diagnose", str(path), "--reader-option", "oops", "--out", str(out)])
+    assert bad.exit_code != EXIT_OK and "--reader-option expects KEY=VALUE" in bad.output
+
+
 def test_cxray_simulate_writes_contact_records(tmp_path: Path):
     result = CliRunner().invoke(
         app,

@@ -60,6 +60,9 @@ class ReadOptions:
         Override CSV sniffing.
     keep_duplicates:
         Keep exact duplicate rows (as pm4py, ProM and Disco do). By default they are dropped and counted.
+    reader_options:
+        Settings of the platform adapter that reads the files (``customer_attribute: account_id``), over
+        the mapping's ``reader_options``; without a mapping, of the adapter that recognises each file.
     """
 
     mapping: _MappingField = _MappingField()
@@ -69,11 +72,16 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     keep_duplicates: bool = False
+    reader_options: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_tz(self.tz)
         if self.mapping is not None and self.mapping.tz:
             _check_tz(self.mapping.tz)
+        if not isinstance(self.reader_options, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.reader_options.items()
+        ):
+            raise ConfigError(f"reader_options must map names to text, got {self.reader_options!r}")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise ConfigError(f"delimiter must be one character, got {self.delimiter!r}")
 

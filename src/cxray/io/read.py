@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..engine import Engine
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..sql import ident
 from .canonical import (
     COLUMN,
@@ -26,6 +26,7 @@ from .canonical import (
     stage,
 )
 from .detect import closest, describe_closest, detect
+from .mapping import Mapping
 from .options import InputSummary, ReadOptions
 from .plan import FilePlan, plan_file
 from .readers import RawSource, file_format, open_source, register_arrow, registered_adapters
@@ -68,11 +69,27 @@ def read_events(
                     detected.append(str(path))
             if chosen in registered_adapters():
                 adapters[str(path)] = chosen
-            sources.append(open_source(path, engine, f"_cx_raw_{i}", options, reader=chosen))
+            own = _adapter_options(path, options, chosen, chosen in registered_adapters())
+            sources.append(open_source(path, engine, f"_cx_raw_{i}", own, reader=chosen))
         summary = _canonicalise(sources, engine, options)
         return dataclasses.replace(summary, adapters=adapters, detected=detected)
     finally:
         _release(engine, sources)
+
+
+def _adapter_options(path: Path, options: ReadOptions, reader: str | None, adapter: bool) -> ReadOptions:
+    """The options a file is opened with: ``reader_options`` given apart (``--reader-option``) go over
+    its mapping's, or make one naming the adapter that recognised it; a file no adapter reads takes none."""
+    if not options.reader_options:
+        return options
+    if not adapter:
+        raise ConfigError(
+            f"reader options ({', '.join(sorted(options.reader_options))}) apply to a platform export, and "
+            f"{path} is read as {reader or file_format(path)}"
+        )
+    mapping = options.mapping or Mapping(reader=reader)
+    merged = {**mapping.reader_options, **options.reader_options}
+    return dataclasses.replace(options, mapping=dataclasses.replace(mapping, reader_options=merged))
 
 
 def _recognise(path: Path) -> str | None:
