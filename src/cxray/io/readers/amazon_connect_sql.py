@@ -321,20 +321,19 @@ def _number_legs(engine: Engine) -> None:
     engine.register(_BASE, pa.table({"n": legs.column("n"), "b": before}))
 
 
-#: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (name, SQL, the
-#: canonical column it is when trimmed, None for an attribute kept as it is). NULL where no event has it.
+#: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (column, SQL,
+#: whether it is a canonical column, trimmed, or an attribute kept as it is). NULL where no event has it.
 _CARRIED = (
-    ("contact", f"CASE WHEN {_VALID} THEN root ELSE cid END", S.CONTACT_ID),
-    ("customer", f"CASE WHEN {_VALID} THEN customer END", S.CUSTOMER_ID),
-    ("reason", f"CASE WHEN {_VALID} THEN reason_value END", S.REASON),
-    ("queue", f"CASE WHEN {_VALID} THEN queue_name END", S.QUEUE),
-    ("actor", f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN username END",
-     S.ACTOR),
-    ("team", f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN team END",
-     S.TEAM),
-    ("ContactId", "cid", None),
-    ("InitiationMethod", "CASE WHEN method = '' THEN NULL ELSE method END", None),
-    ("DisconnectReason", "disconnect_reason", None),
+    (S.CONTACT_ID, f"CASE WHEN {_VALID} THEN root ELSE cid END", True),
+    (S.CUSTOMER_ID, f"CASE WHEN {_VALID} THEN customer END", True),
+    (S.REASON, f"CASE WHEN {_VALID} THEN reason_value END", True),
+    (S.QUEUE, f"CASE WHEN {_VALID} THEN queue_name END", True),
+    (S.ACTOR, f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN username END",
+     True),
+    (S.TEAM, f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN team END", True),
+    ("ContactId", "cid", False),
+    ("InitiationMethod", "CASE WHEN method = '' THEN NULL ELSE method END", False),
+    ("DisconnectReason", "disconnect_reason", False),
 )  # fmt: skip
 
 
@@ -372,29 +371,26 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
     )
     carried = [
         *_CARRIED,
-        ("channel", f"CASE WHEN {valid} THEN {channel} END", S.CHANNEL),
-        ("activity", activity, S.ACTIVITY),  # the first event's; the others' are fixed words
-        ("outcome", f"CASE WHEN {valid} AND ended IS NOT NULL THEN coalesce(outcome_value, {abandoned}) END",
-         S.OUTCOME),
-        *((f"Attributes.{k}", _nz(f"av[{i + 1}]"), None) for i, k in enumerate(keys)),
+        (S.CHANNEL, f"CASE WHEN {valid} THEN {channel} END", True),
+        (S.ACTIVITY, activity, True),  # the first event's; the others' are fixed words
+        (S.OUTCOME, f"CASE WHEN {valid} AND ended IS NOT NULL THEN coalesce(outcome_value, {abandoned}) END",
+         True),
+        *((f"Attributes.{k}", _nz(f"av[{i + 1}]"), False) for i, k in enumerate(keys)),
     ]  # fmt: skip
     c = {name: ident(f"__cx_c_{i}") for i, (name, _, _) in enumerate(carried)}  # cleaned, per leg
     f = {name: ident(f"__cx_f_{i}") for i, (name, _, _) in enumerate(carried)}  # blank or a marker
     raw = {name: ident(f"__cx_o_{i}") for i, (name, _, _) in enumerate(carried)}
-    keep = {name: missing.kept_words(mapping, canon) if canon else frozenset() for name, _, canon in carried}
+    keep = {name: missing.kept_words(mapping, name) if trim else frozenset() for name, _, trim in carried}
     tests = ", ".join(f"{missing.test_sql(raw[n], mapping, keep[n])} AS {f[n]}" for n in raw)
     cleaned = ", ".join(
-        f"CASE WHEN {f[n]} THEN NULL ELSE {missing.trim_sql(raw[n]) if canon else raw[n]} END AS {c[n]}"
-        for n, _, canon in carried
+        f"CASE WHEN {f[n]} THEN NULL ELSE {missing.trim_sql(raw[n]) if trim else raw[n]} END AS {c[n]}"
+        for n, _, trim in carried
     )
-    met = ", ".join(
-        f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {_SHOWN}) THEN {lit(canon or n)} END"
-        for n, _, canon in carried
-    )
+    met = ", ".join(f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {_SHOWN}) THEN {lit(n)} END" for n in raw)
     valid = "valid"  # computed per leg in ``carried``
 
     def event(k: int, when: str, ts: str, act: str, actor: str, duration: str, outcome: str = "NULL") -> str:
-        who = {"agent": f"{c['actor']}, 'agent', {c['team']}", "system": "NULL, 'system', NULL",
+        who = {"agent": f"{c[S.ACTOR]}, 'agent', {c[S.TEAM]}", "system": "NULL, 'system', NULL",
                "": "NULL, NULL, NULL"}  # fmt: skip
         name, kind, team = (x.strip() for x in who[actor].split(","))
         return (
@@ -406,12 +402,12 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
     # filtered out, so each leg is read once (a record that cannot give one gives its single rejected row)
     listed = ", ".join(
         [
-            event(0, "true", "started", c["activity"], "", "NULL"),
+            event(0, "true", "started", c[S.ACTIVITY], "", "NULL"),
             event(1, f"{valid} AND enqueued IS NOT NULL", "enqueued", lit(QUEUED), "system", "NULL"),
             event(2, f"{valid} AND connected IS NOT NULL", "connected", lit(CONNECTED), "agent", "work"),
             event(3, f"{valid} AND connected IS NOT NULL AND coalesce(hold, 0) <> 0", "connected", lit(HOLD),
                   "agent", "hold"),
-            event(4, f"{valid} AND ended IS NOT NULL", "ended", lit(DISCONNECTED), "", "NULL", c["outcome"]),
+            event(4, f"{valid} AND ended IS NOT NULL", "ended", lit(DISCONNECTED), "", "NULL", c[S.OUTCOME]),
             event(5, f"{valid} AND acw_start IS NOT NULL", "acw_start", lit(ACW), "agent", "acw"),
         ]
     )  # fmt: skip
@@ -437,9 +433,9 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
         ), events AS (
             SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {_BASE} USING (n)
         )
-        SELECT {c["contact"]} AS {S.CONTACT_ID}, {c["customer"]} AS {S.CUSTOMER_ID},
-            {c["channel"]} AS {S.CHANNEL}, {c["reason"]} AS {S.REASON},
-            e.ts AS {S.TIMESTAMP}, e.act AS {S.ACTIVITY}, {c["queue"]} AS {S.QUEUE},
+        SELECT {c[S.CONTACT_ID]} AS {S.CONTACT_ID}, {c[S.CUSTOMER_ID]} AS {S.CUSTOMER_ID},
+            {c[S.CHANNEL]} AS {S.CHANNEL}, {c[S.REASON]} AS {S.REASON},
+            e.ts AS {S.TIMESTAMP}, e.act AS {S.ACTIVITY}, {c[S.QUEUE]} AS {S.QUEUE},
             e.actor AS {S.ACTOR}, e.atype AS {S.ACTOR_TYPE}, e.team AS {S.TEAM}, e.dur AS {S.DURATION_S},
             e.outcome AS {S.OUTCOME}, {c["ContactId"]} AS ContactId,
             {c["InitiationMethod"]} AS InitiationMethod, {c["DisconnectReason"]} AS DisconnectReason,
