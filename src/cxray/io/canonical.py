@@ -33,7 +33,6 @@ MAX_DURATION_S = 1e9  # about 31.7 years: a longer (or negative) duration_s is r
 MARKERS = "__cx_markers"  # source columns whose value on the row was a missing-value marker; NULL: none
 TEXT = (S.CONTACT_ID, S.ACTIVITY, *S.OPTIONAL_TEXT)
 NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "U")
-NOT_BLANK = lit(r"\S")  # a pattern: some character other than white space
 MARKED_TYPES = ("VARCHAR", "FLOAT", "DOUBLE")  # types whose text can be a marker (a float NaN reads "nan")
 VOCABULARIES = {S.OUTCOME: S.OUTCOMES, S.ACTOR_TYPE: S.ACTOR_TYPES}
 
@@ -192,8 +191,9 @@ class _Text:
             return "CAST(NULL AS VARCHAR[])"
         flags = [(c, flag) for (c, _), (flag, _) in self.flags.items()]
         # a blank matches a flag too, but is not a marker: it is missing already
+        shown = missing.NOT_BLANK
         names = ", ".join(
-            f"CASE WHEN {flag} AND regexp_matches({_ref(self.plan, c)}, {NOT_BLANK}) THEN {lit(c)} END"
+            f"CASE WHEN {flag} AND regexp_matches({_ref(self.plan, c)}, {shown}) THEN {lit(c)} END"
             for c, flag in flags
         )
         # built only on rows with a flag (one list per row costs as much as the tests); list_distinct

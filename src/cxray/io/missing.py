@@ -3,9 +3,9 @@
 A value is missing when it is blank or, surrounding white space aside and case ignored, one of
 ``schema.MISSING_MARKERS`` or the mapping's ``missing_values``; a value the mapping maps explicitly for its
 canonical column (``Unknown: unresolved``) is data there, not a marker (``kept_words``). The canonical step
-tests every text column with :func:`pattern` in SQL; a platform adapter that builds its rows itself cleans
-its per-record columns once per record instead of once per event, with the same pattern in DuckDB or
-with :class:`Cleaner` in Python, and says so (``RawSource.clean``).
+tests every text column with :func:`test_sql` (:func:`pattern`, guarded) in SQL; a platform adapter that
+builds its rows itself cleans its per-record columns once per record instead of once per event, with the
+same test in DuckDB or with :class:`Cleaner` in Python, and says so (``RawSource.clean``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from .mapping import Mapping
 
 #: White space as RE2's ``\\s`` has it, spelled out so that Python's ``re`` reads the pattern the same.
 SPACE = r"[\t\n\f\r ]"
+_SPACES = "\t\n\f\r "
+#: SQL pattern: some character other than white space (a marker, not a blank).
+NOT_BLANK = _lit(r"\S")
 
 
 def marker_words(m: Mapping) -> frozenset[str]:
@@ -39,7 +42,7 @@ def pattern(m: Mapping, keep: frozenset[str] = frozenset()) -> str:
 
 
 #: Characters other than an ASCII letter's two cases that RE2's ``(?i)`` folds onto it (checked against
-#: every code point: tests/io/test_missing.py).
+#: every code point: tests/io/test_io_markers.py).
 _FOLDS = {"k": "\u212a", "s": "\u017f"}
 _SPACE_CODES = (0, 9, 10, 12, 13, 32)  # 0: ``ascii('')``, the empty value
 
@@ -87,11 +90,15 @@ class Cleaner:
     mapping: Mapping
     markers: Counter[str] = field(default_factory=Counter)
     _patterns: dict[frozenset[str], re.Pattern[str]] = field(default_factory=dict)
+    _kept: dict[str, frozenset[str]] = field(default_factory=dict)  # per canonical column (a row at a time)
 
     def text(self, column: str, value: str | None, record: set[str] | None = None) -> str | None:
         """``value`` of canonical ``column``, trimmed; None when missing. ``record``: the columns a marker
         was met in for this record (a marker counts once per record, see :meth:`count`)."""
-        if self._missing(value, kept_words(self.mapping, column), column, record):
+        keep = self._kept.get(column)
+        if keep is None:
+            keep = self._kept[column] = kept_words(self.mapping, column)
+        if self._missing(value, keep, column, record):
             return None
         assert value is not None
         return value.strip(" ")
@@ -112,6 +119,6 @@ class Cleaner:
             compiled = self._patterns[keep] = re.compile(pattern(self.mapping, keep))
         if compiled.fullmatch(value) is None:
             return False
-        if record is not None and value.strip("\t\n\f\r "):  # a marker, not a blank
+        if record is not None and value.strip(_SPACES):  # a marker, not a blank
             record.add(column)
         return True

@@ -44,7 +44,6 @@ _PATHS = (
 )  # fmt: skip
 _RAW, _LEGS, _ORDER, _BASE = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order", "__cx_ctr_base"
 _MET = "__cx_ctr_met"  # on a leg's first event: the carried columns in which the leg had a marker
-_SHOWN = lit(r"\S")  # some character other than white space: a marker, not a blank
 
 
 def _columns() -> str:
@@ -364,16 +363,15 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
         if keys
         else "CAST(NULL AS VARCHAR[])"
     )
-    valid = _VALID
     abandoned = (
         "CASE WHEN followed THEN 'transferred' "
         "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END"
     )
     carried = [
         *_CARRIED,
-        (S.CHANNEL, f"CASE WHEN {valid} THEN {channel} END", True),
+        (S.CHANNEL, f"CASE WHEN {_VALID} THEN {channel} END", True),
         (S.ACTIVITY, activity, True),  # the first event's; the others' are fixed words
-        (S.OUTCOME, f"CASE WHEN {valid} AND ended IS NOT NULL THEN coalesce(outcome_value, {abandoned}) END",
+        (S.OUTCOME, f"CASE WHEN {_VALID} AND ended IS NOT NULL THEN coalesce(outcome_value, {abandoned}) END",
          True),
         *((f"Attributes.{k}", _nz(f"av[{i + 1}]"), False) for i, k in enumerate(keys)),
     ]  # fmt: skip
@@ -386,8 +384,9 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
         f"CASE WHEN {f[n]} THEN NULL ELSE {missing.trim_sql(raw[n]) if trim else raw[n]} END AS {c[n]}"
         for n, _, trim in carried
     )
-    met = ", ".join(f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {_SHOWN}) THEN {lit(n)} END" for n in raw)
-    valid = "valid"  # computed per leg in ``carried``
+    shown = missing.NOT_BLANK
+    met = ", ".join(f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {shown}) THEN {lit(n)} END" for n in raw)
+    valid = "valid"  # the leg's validity, computed once in ``carried`` below
 
     def event(k: int, when: str, ts: str, act: str, actor: str, duration: str, outcome: str = "NULL") -> str:
         who = {"agent": f"{c[S.ACTOR]}, 'agent', {c[S.TEAM]}", "system": "NULL, 'system', NULL",
