@@ -445,11 +445,12 @@ def test_cxray_simulate_writes_contact_records(tmp_path: Path):
 
 
 # --- the DuckDB fast path gives exactly the Python reader's rows ------------------------------------------
-def _both_paths(path: Path, mapping: Mapping, monkeypatch) -> tuple[tuple, tuple]:
-    """(summary, events) read by the fast path, then by the Python reader alone."""
+def _both_paths(path: Path | list[Path], mapping: Mapping, monkeypatch) -> tuple[tuple, tuple]:
+    """(summary, events) read by the fast path, then by the Python reader alone; the rejected rows
+    (with their raw values) the same by both."""
     from cxray.io.readers import amazon_connect_sql
 
-    out = []
+    out, rejected = [], []
     real = amazon_connect_sql.flatten
     results: list = []
     for fast in (True, False):
@@ -458,10 +459,19 @@ def _both_paths(path: Path, mapping: Mapping, monkeypatch) -> tuple[tuple, tuple
         )
         monkeypatch.setattr(amazon_connect_sql, "flatten", spy)
         with Engine() as engine:
-            summary = read_events([path], engine, options=ReadOptions(mapping=mapping))
-            table = engine.arrow("SELECT * FROM events ORDER BY source_row")
+            paths = path if isinstance(path, list) else [path]
+            summary = read_events(paths, engine, options=ReadOptions(mapping=mapping))
+            table = engine.arrow("SELECT * FROM events ORDER BY source_file, source_row")
+            rejected.append(engine.arrow("SELECT * FROM rejected ORDER BY source_file, source_row"))
+            left = engine.fetchall(
+                "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%\\_\\_%' ESCAPE '\\'"
+            )
+            assert left == []  # the fast path's work tables dropped
         out.append((summary, table))
-    assert results and results[0] is not None  # the fast path did read it
+    assert results and all(r is not None for r in results)  # the fast path did read them
+    names = sorted(rejected[0].column_names)  # the raw columns in another order: the readers' own
+    assert names == sorted(rejected[1].column_names)
+    assert rejected[0].select(names).equals(rejected[1].select(names))
     return out[0], out[1]
 
 
@@ -497,6 +507,19 @@ def test_the_fast_path_reads_awkward_records_exactly_as_the_python_reader(tmp_pa
     assert fast_summary.rows_rejected == 1 and fast_summary.duplicates_dropped > 0
     assert fast_summary == slow_summary
     assert fast.column_names == slow.column_names and fast.equals(slow)
+
+
+def test_files_read_together_each_keep_their_own_rows_and_rejections(tmp_path: Path, monkeypatch):
+    """Two exports read at once: each flattened by its own view (over its own tables, alive until the
+    canonical step has read both), rejected rows only in the second, shown with their raw values."""
+    one = jsonl(tmp_path / "one.jsonl", CHAIN)
+    two = jsonl(tmp_path / "two.jsonl", [ctr("y-1", "2024-03-05T10:00:00Z"), ctr("y-2", "soon")])
+    (fast_summary, fast), (slow_summary, slow) = _both_paths([one, two], CTR, monkeypatch)
+    assert fast_summary == slow_summary and fast.equals(slow)
+    assert fast_summary.records_read == len(CHAIN) + 2 and fast_summary.rejected_by_reason == {
+        "bad_timestamp": 1
+    }
+    assert set(fast.column("source_file").to_pylist()) == {str(one), str(two)}
 
 
 def test_markers_are_cleaned_once_per_record_by_both_paths(tmp_path: Path, monkeypatch):

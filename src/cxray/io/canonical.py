@@ -19,7 +19,7 @@ from . import missing
 from .mapping import Mapping, WideEvent
 from .options import ReadOptions
 from .plan import Const, FilePlan, Spec
-from .readers import ROW
+from .readers import MARKED, ROW
 from .timeparse import parse_text, typed_to_utc
 
 STAGE = S.EVENTS_TABLE  # staged in place: rejected and duplicate rows are deleted, __cx_* columns dropped
@@ -186,7 +186,16 @@ class _Text:
         return ref if flag is None else f"CASE WHEN {flag} THEN NULL ELSE {ref} END"
 
     def markers(self) -> str:
-        """The row's list of source columns whose value was a marker, not a blank (NULL when none)."""
+        """The row's list of source columns whose value was a marker, not a blank (NULL when none), with
+        those the reader listed itself (``readers.MARKED``)."""
+        own = self._own_markers()
+        if not self.plan.marked:
+            return own
+        if not self.flags:
+            return MARKED
+        return f"CASE WHEN {MARKED} IS NULL THEN {own} ELSE list_concat({MARKED}, coalesce({own}, [])) END"
+
+    def _own_markers(self) -> str:
         if not self.flags:
             return "CAST(NULL AS VARCHAR[])"
         flags = [(c, flag) for (c, _), (flag, _) in self.flags.items()]

@@ -16,7 +16,7 @@ from ..engine import Engine
 from ..errors import MissingColumnError
 from ..sql import ident
 from .mapping import Mapping
-from .readers import ROW, RawSource, reserved
+from .readers import MARKED, ROW, RawSource, reserved
 
 XES_KEYS: dict[str, str] = {
     S.CONTACT_ID: "case:concept:name",
@@ -46,12 +46,13 @@ class FilePlan:
     types: dict[str, str]  # source column -> DuckDB type
     specs: dict[str, Spec]  # canonical column -> where its value comes from
     attributes: dict[str, str] = field(default_factory=dict)  # source column -> attribute name
+    marked: bool = False  # the view lists the markers its reader met (``readers.MARKED``)
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:
     """Resolve the mapping against this file's columns; a missing required column is a MissingColumnError."""
     described = engine.rows(f"DESCRIBE {ident(source.view)}")
-    types = {r["column_name"]: r["column_type"] for r in described if r["column_name"] != ROW}
+    types = {r["column_name"]: r["column_type"] for r in described if r["column_name"] not in (ROW, MARKED)}
     m = mapping or Mapping()
     wide = bool(m.events)
     per_event = (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S) if wide else ()
@@ -113,7 +114,8 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
             name = f"{name} (source)"
         taken.add(name.lower())
         attributes[column] = name
-    return FilePlan(index=index, source=source, types=types, specs=specs, attributes=attributes)
+    marked = any(r["column_name"] == MARKED for r in described)
+    return FilePlan(index, source, types, specs, attributes, marked)
 
 
 def _auto(canonical: str, columns: list[str]) -> str | None:

@@ -140,7 +140,7 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         per_file = {r[FILE]: r for r in rows}
         for plan in plans:
             _check_usable(engine, plan, per_file.get(plan.index))
-        build_rejected(engine, plans)
+        build_rejected(engine, plans, {i for i, r in per_file.items() if r["rejected"]})
         markers = count_markers(engine)
         for source in sources:  # those a reader counted itself, cleaning its own columns
             for column, n in source.markers.items():

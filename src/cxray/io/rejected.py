@@ -14,16 +14,21 @@ from .readers import ROW, reserved
 FIXED = (S.SOURCE_FILE, S.SOURCE_ROW, "reason", "column", "value")
 
 
-def build_rejected(engine: Engine, plans: list[FilePlan]) -> None:
-    """One row per rejected source row: where, why, which column, the bad value, then every raw value."""
+def build_rejected(engine: Engine, plans: list[FilePlan], rejecting: set[int] | None = None) -> None:
+    """One row per rejected source row: where, why, which column, the bad value, then every raw value.
+
+    ``rejecting``: the indexes of the files with a rejected staged row, when known; the others' sources
+    are not read again (a reader's view may be a query, costly to run twice), only their columns named.
+    """
     parts = []
     for plan in plans:
         raw = ", ".join(f"CAST(r.{ident(c)} AS VARCHAR) AS {ident(_raw_name(c))}" for c in plan.types)
+        none = rejecting is not None and plan.index not in rejecting
         parts.append(
             f"SELECT s.{FILE}, s.{S.SOURCE_FILE}, s.{S.SOURCE_ROW}, s.{REASON} AS reason, "
             f"s.{COLUMN} AS {ident('column')}, s.{VALUE} AS value{', ' + raw if raw else ''} "
             f"FROM {STAGE} s JOIN {ident(plan.source.view)} r ON r.{ROW} = s.{RECORD} "
-            f"WHERE s.{FILE} = {plan.index} AND s.{REASON} IS NOT NULL"
+            f"WHERE s.{FILE} = {plan.index} AND s.{REASON} IS NOT NULL{' AND false' if none else ''}"
         )
         for line, text in plan.source.malformed:
             parts.append(

@@ -25,6 +25,11 @@ from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 
 ROW = "__cx_row"
+#: An optional view column: per row, the source columns in which the reader met a missing-value marker
+#: while cleaning them itself (``RawSource.clean``), NULL when none; the canonical step counts them with
+#: its own, per record. A reader that builds its rows in SQL lists them there instead of counting them in
+#: another pass (``RawSource.markers`` holds counts a reader made itself).
+MARKED = "__cx_marked"
 #: Internal column names are ``__cx_`` + ASCII letters, digits and underscores (any case, in SQL). A source
 #: column so named is renamed ``<name> (source)`` (the row number, here) or kept under that name as an
 #: attribute (``plan.py``), so no source column can take the place of an internal one.

@@ -31,7 +31,7 @@ from ...errors import EngineError
 from ...sql import ident, lit
 from .. import missing
 from ..mapping import Mapping
-from . import ROW
+from . import MARKED, ROW
 from .amazon_connect import ACW, CHANNELS, CONNECTED, DISCONNECTED, HOLD, INITIATED, NOUNS, QUEUED
 
 #: The fields read, as JSON paths under the record (``amazon_connect._events`` reads the same ones).
@@ -42,8 +42,25 @@ _PATHS = (
     "Agent.ConnectedToAgentTimestamp", "Agent.AgentInteractionDuration", "Agent.CustomerHoldDuration",
     "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration",
 )  # fmt: skip
-_RAW, _LEGS, _ORDER, _BASE = "__cx_ctr_raw", "__cx_ctr_legs", "__cx_ctr_order", "__cx_ctr_base"
-_MET = "__cx_ctr_met"  # on a leg's first event: the carried columns in which the leg had a marker
+
+
+class _Tables(NamedTuple):
+    """The work tables behind one view, as SQL identifiers: the records as read, their legs, the legs'
+    order and each leg's first event number. The last three stay while the view is read (it is a view
+    over them)."""
+
+    raw: str
+    legs: str
+    order: str
+    base: str
+
+    @classmethod
+    def of(cls, view: str) -> _Tables:
+        return cls(*(ident(name) for name in cls.names(view)))
+
+    @classmethod
+    def names(cls, view: str) -> list[str]:
+        return [f"{view}__{field}" for field in cls._fields]
 
 
 def _columns() -> str:
@@ -70,52 +87,48 @@ _COLUMNS = _columns()
 
 class Flat(NamedTuple):
     """What the fast path built: the tables behind the view, the records read, the events of older
-    deliveries, the attribute columns and the markers met per column (in how many records)."""
+    deliveries and the attribute columns."""
 
     tables: list[str]
     records: int
     older_rows: int
     attributes: list[str]
-    markers: dict[str, int]
 
 
 def flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, mapping: Mapping, view: str
 ) -> Flat | None:
     """Expose the flattened rows as ``view``, in ``amazon_connect``'s order and columns plus ``ROW``, their
-    carried columns cleaned once per leg (``io.missing``); None when the records need the Python reader.
+    carried columns cleaned once per leg (``io.missing``) and the markers met listed in ``MARKED``; None
+    when the records need the Python reader.
 
-    The rows are a table behind the view: the canonical step reads its source more than once (events,
-    rejected rows), and the unnesting should happen once.
+    The view unnests the legs as the canonical step reads it, once (it reads its source again only to
+    show rejected rows): materialising four million events in a table of their own took longer than
+    computing them.
     """
-    table = f"{view}__rows"
+    t = _Tables.of(view)
     settings = dict(mapping.reader_options)
     words = re.compile(missing.pattern(mapping, missing.kept_words(mapping, S.ACTIVITY)))
     if any(words.fullmatch(w) for w in (QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED)):
         return None  # the mapping calls one of the reader's own activities missing: the Python reader cleans
         # every event's, as the canonical step would
+    built = None
     try:
-        records, older_rows, keys = _flatten(files, gzipped, engine, settings) or (0, 0, None)
+        records, older_rows, keys = _flatten(files, gzipped, engine, settings, t) or (0, 0, None)
         if keys is None:
             return None
-        _number_legs(engine)
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS {_events_sql(keys, mapping)}")
-        engine.execute(
-            f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * EXCLUDE ({_MET}) FROM {ident(table)}"
-        )
-        met = engine.fetchall(
-            f"SELECT col, count(*) FROM (SELECT unnest({_MET}) AS col FROM {ident(table)} "
-            f"WHERE {_MET} IS NOT NULL) GROUP BY col"
-        )
-        names = [f"Attributes.{k}" for k in keys]
-        return Flat([table], records, older_rows, names, {str(col): int(n) for col, n in met})
+        _number_legs(engine, t)
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t)}")
+        built = Flat(_Tables.names(view)[1:], records, older_rows, [f"Attributes.{k}" for k in keys])
+        return built
     except EngineError:
-        engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")
         return None
     finally:
-        for internal in (_RAW, _LEGS, _ORDER):
-            engine.execute(f"DROP TABLE IF EXISTS {internal}")
-        engine.unregister(_BASE)
+        engine.execute(f"DROP TABLE IF EXISTS {t.raw}")
+        if built is None:
+            engine.execute(f"DROP VIEW IF EXISTS {ident(view)}")
+            for table in (t.legs, t.order, t.base):
+                engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool) -> str:
@@ -144,7 +157,7 @@ def _nz(expr: str) -> str:
 
 
 def _flatten(
-    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str]
+    files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], t: _Tables
 ) -> tuple[int, int, list[str]] | None:
     # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first, and
     # typed before as objects (module docstring); the record number is the row id (the table keeps the
@@ -154,12 +167,12 @@ def _flatten(
     ]
     for k, (layout, typed) in enumerate(attempts):
         try:
-            engine.execute(f"CREATE OR REPLACE TEMP TABLE {_RAW} AS {_read(files, gzipped, layout, typed)}")
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.raw} AS {_read(files, gzipped, layout, typed)}")
             break
         except EngineError:
             if k + 1 == len(attempts):
                 raise
-    records = int(engine.scalar(f"SELECT count(*) FROM {_RAW}"))
+    records = int(engine.scalar(f"SELECT count(*) FROM {t.raw}"))
     if records == 0:
         return None
     customer_key = settings.get("customer_attribute")
@@ -180,7 +193,7 @@ def _flatten(
         }
         parsed = (
             f"SELECT rowid + 1 AS n, *, Attributes AS attrs, json_keys(Attributes) AS akeys, "
-            f"true AS is_object FROM {_RAW}"
+            f"true AS is_object FROM {t.raw}"
         )
     else:  # each record parsed once: every field read by one multi-path extraction
         field = {p: f"v[{i + 1}]" for i, p in enumerate(read)}
@@ -188,7 +201,7 @@ def _flatten(
         parsed = (
             f"SELECT rowid + 1 AS n, json_extract_string(j, {listed}) AS v, "
             f"json_extract(j, '$.Attributes') AS attrs, json_keys(j, '$.Attributes') AS akeys, "
-            f"json_type(j) = 'OBJECT' AS is_object FROM {_RAW}"
+            f"json_type(j) = 'OBJECT' AS is_object FROM {t.raw}"
         )
 
     def attribute(key: str | None) -> str:
@@ -201,7 +214,7 @@ def _flatten(
         return f"TRY_CAST({field[name]} AS DOUBLE)"
 
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {_LEGS} AS
+        f"""CREATE OR REPLACE TEMP TABLE {t.legs} AS
         WITH parsed AS NOT MATERIALIZED ({parsed}), legs AS (
             SELECT n, akeys, attrs, is_object,
                 {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
@@ -231,19 +244,19 @@ def _flatten(
         SELECT legs.*, legs.cid IS NULL OR latest.n IS NOT NULL AS kept
         FROM legs LEFT JOIN latest USING (n)"""
     )
-    engine.execute(f"DROP TABLE {_RAW}")  # every field is in the legs now, the attributes' JSON included
-    if engine.scalar(f"SELECT count(*) FROM {_LEGS} WHERE NOT is_object"):
+    engine.execute(f"DROP TABLE {t.raw}")  # every field is in the legs now, the attributes' JSON included
+    if engine.scalar(f"SELECT count(*) FROM {t.legs} WHERE NOT is_object"):
         return None  # a JSON value that is not a record: the Python reader names it
     older_rows = int(
         engine.scalar(
             f"""SELECT coalesce(sum(CASE WHEN cid IS NULL OR started IS NULL OR initiated IS NULL THEN 1 ELSE
                 1 + (enqueued IS NOT NULL)::INT + (connected IS NOT NULL)::INT
                 + (connected IS NOT NULL AND coalesce(hold, 0) <> 0)::INT + (ended IS NOT NULL)::INT
-                + (acw_start IS NOT NULL)::INT END), 0) FROM {_LEGS} WHERE NOT kept"""
+                + (acw_start IS NOT NULL)::INT END), 0) FROM {t.legs} WHERE NOT kept"""
         )
     )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {_ORDER} AS {_order_sql()}")
-    keys = _attribute_keys(engine, named)
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.order} AS {_order_sql(t)}")
+    keys = _attribute_keys(engine, named, t)
     return None if not all(_plain(k) for k in keys) else (records, older_rows, keys)
 
 
@@ -256,27 +269,30 @@ def _quoted(key: str) -> str:
     return f'"{key}"'
 
 
-def _attribute_keys(engine: Engine, used: list[str]) -> list[str]:
+def _attribute_keys(engine: Engine, used: list[str], t: _Tables) -> list[str]:
     """The contact-attribute keys of the kept records, in the order the Python reader meets them."""
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
         f"""WITH keyed AS (
             SELECT n, unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos
-            FROM {_LEGS} WHERE kept AND len(akeys) > 0
+            FROM {t.legs} WHERE kept AND len(akeys) > 0
         )
-        SELECT key FROM keyed JOIN {_ORDER} o USING (n) WHERE true{skip}
+        SELECT key FROM keyed JOIN {t.order} o USING (n) WHERE true{skip}
         GROUP BY key ORDER BY min((o.first, o.leg, pos))"""
     )
     return [r[0] for r in rows]
 
 
-def _order_sql() -> str:
+def _order_sql(t: _Tables) -> str:
     """Each kept record's place: (its contact's first record, its leg index, whether later legs follow),
     the legs of a contact joined by ``InitialContactId`` or the ``PreviousContactId`` chain."""
+    # the walk starts one step in, from the legs that name a previous one (a leg naming none is its own
+    # root); one window numbers the legs and counts them: a leg is followed unless it is the last
     return f"""WITH RECURSIVE prevmap AS (
-            SELECT cid, prev FROM {_LEGS} WHERE kept AND cid IS NOT NULL
+            SELECT cid, prev FROM {t.legs} WHERE kept AND cid IS NOT NULL
         ), walk(cid, cur, path) AS (
-            SELECT cid, cid, [cid] FROM {_LEGS} WHERE kept AND cid IS NOT NULL AND initial IS NULL
+            SELECT cid, prev, [cid, prev] FROM {t.legs}
+            WHERE kept AND cid IS NOT NULL AND initial IS NULL AND prev IS NOT NULL AND prev <> cid
             UNION ALL
             SELECT w.cid, p.prev, list_append(w.path, p.prev)
             FROM walk w JOIN prevmap p ON p.cid = w.cur
@@ -284,16 +300,16 @@ def _order_sql() -> str:
         ), roots AS (
             SELECT cid, arg_max(cur, len(path)) AS root FROM walk GROUP BY cid
         ), placed AS (
-            SELECT l.n, coalesce(l.initial, r.root) AS root,
+            SELECT l.n, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
-            FROM {_LEGS} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
+            FROM {t.legs} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
         ), legs AS (
             SELECT n, root, min(n) OVER w AS first, row_number() OVER (w ORDER BY l.initiated, n) - 1 AS leg,
-                row_number() OVER (w ORDER BY l.initiated DESC, n DESC) > 1 AS followed
-            FROM placed JOIN {_LEGS} l USING (n) WHERE placed.leg
+                count(*) OVER w AS legs
+            FROM placed JOIN {t.legs} l USING (n) WHERE placed.leg
             WINDOW w AS (PARTITION BY root)
         )
-        SELECT n, root, first, leg, followed FROM legs
+        SELECT n, root, first, leg, leg < legs - 1 AS followed FROM legs
         UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
 
 
@@ -306,18 +322,22 @@ _N_EVENTS = (
 )
 
 
-def _number_legs(engine: Engine) -> None:
-    """``_BASE``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
+def _number_legs(engine: Engine, t: _Tables) -> None:
+    """``t.base``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
     sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
     the whole table runs on one thread and took seconds at a million legs."""
     legs = engine.arrow(
-        f"SELECT n, o.first, o.leg, {_N_EVENTS} AS k FROM {_LEGS} l JOIN {_ORDER} o USING (n)"
+        f"SELECT n, o.first, o.leg, {_N_EVENTS} AS k FROM {t.legs} l JOIN {t.order} o USING (n)"
     )
     first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
     before[order] = np.cumsum(k[order]) - k[order]
-    engine.register(_BASE, pa.table({"n": legs.column("n"), "b": before}))
+    engine.register("__cx_ctr_numbered", pa.table({"n": legs.column("n"), "b": before}))
+    try:
+        engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.base} AS SELECT * FROM __cx_ctr_numbered")
+    finally:
+        engine.unregister("__cx_ctr_numbered")
 
 
 #: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (column, SQL,
@@ -336,7 +356,7 @@ _CARRIED = (
 )  # fmt: skip
 
 
-def _events_sql(keys: list[str], mapping: Mapping) -> str:
+def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
     method_activity = " ".join(
         f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
     )
@@ -418,7 +438,7 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
     # record, leg) order, in their listed order
     return f"""WITH joined AS (
             SELECT l.*, o.first, o.leg, o.followed, o.root, {values} AS av
-            FROM {_LEGS} l JOIN {_ORDER} o USING (n)
+            FROM {t.legs} l JOIN {t.order} o USING (n)
         ), carried AS (
             SELECT n, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
                 {outs}
@@ -430,7 +450,7 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
                 list_filter([{listed}], lambda e: e.ok) AS evs
             FROM flagged
         ), events AS (
-            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {_BASE} USING (n)
+            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {t.base} USING (n)
         )
         SELECT {c[S.CONTACT_ID]} AS {S.CONTACT_ID}, {c[S.CUSTOMER_ID]} AS {S.CUSTOMER_ID},
             {c[S.CHANNEL]} AS {S.CHANNEL}, {c[S.REASON]} AS {S.REASON},
@@ -439,5 +459,5 @@ def _events_sql(keys: list[str], mapping: Mapping) -> str:
             e.outcome AS {S.OUTCOME}, {c["ContactId"]} AS ContactId,
             {c["InitiationMethod"]} AS InitiationMethod, {c["DisconnectReason"]} AS DisconnectReason,
             CAST(n AS VARCHAR) AS ctr_record{attributes}, b + i AS {ROW},
-            CASE WHEN i = 1 THEN met END AS {_MET}
+            CASE WHEN i = 1 THEN met END AS {MARKED}
         FROM events"""
