@@ -26,18 +26,24 @@ MONTHFIRST_FORMATS = _dated(("%m/%d/%Y",), _TIMES + _US_TIMES)
 OTHER_FORMATS = _dated(("%Y/%m/%d",), _TIMES)
 
 
+def instant_to_utc(expr: str) -> str:
+    """A TIMESTAMPTZ as naive UTC, from its epoch microseconds: a cast goes through the session's time
+    zone (ICU) and took twice as long as the text's parse. Infinity gives NULL (rejected, as it was)."""
+    return f"make_timestamp(epoch_us({expr}))"
+
+
 def local_to_utc(expr: str, tz: str) -> str:
-    """A naive TIMESTAMP in zone ``tz`` as naive UTC (the engine session runs in UTC)."""
+    """A naive TIMESTAMP in zone ``tz`` as naive UTC."""
     if tz == "UTC":
         return expr
-    return f"CAST(timezone({lit(tz)}, {expr}) AS TIMESTAMP)"
+    return instant_to_utc(f"timezone({lit(tz)}, {expr})")
 
 
 def typed_to_utc(expr: str, duck_type: str, tz: str) -> str | None:
     """SQL for a column that already has a time type, or None when it is text to parse."""
     t = duck_type.upper()
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
-        return f"CAST({expr} AS TIMESTAMP)"
+        return instant_to_utc(expr)
     if t.startswith("TIMESTAMP") or t == "DATE":
         return local_to_utc(f"CAST({expr} AS TIMESTAMP)", tz)
     return None
@@ -49,17 +55,17 @@ def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] =
     with_zone = tuple(f for f in formats if "%z" in f or "%Z" in f)
     naive = tuple(f for f in formats if f not in with_zone)
     if with_zone:
-        parts.append(f"CAST(try_strptime({expr}, {lit_list(with_zone)}) AS TIMESTAMP)")
+        parts.append(instant_to_utc(f"try_strptime({expr}, {lit_list(with_zone)})"))
     if naive:
         parts.append(local_to_utc(f"try_strptime({expr}, {lit_list(naive)})", tz))
     with_offset = rf"regexp_replace({expr}, '\s+([+-]\d\d:?\d\d|Z)$', '\1')"
     if tz == "UTC":
-        parts.append(f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)")
-        parts.append(f"CAST(TRY_CAST({with_offset} AS TIMESTAMPTZ) AS TIMESTAMP)")
+        parts.append(instant_to_utc(f"TRY_CAST({expr} AS TIMESTAMPTZ)"))
+        parts.append(instant_to_utc(f"TRY_CAST({with_offset} AS TIMESTAMPTZ)"))
     else:
         parts.append(
             f"CASE WHEN regexp_matches({expr}, {lit(OFFSET_RE)}) "
-            f"THEN CAST(TRY_CAST({with_offset} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"THEN {instant_to_utc(f'TRY_CAST({with_offset} AS TIMESTAMPTZ)')} "
             f"ELSE {local_to_utc(f'TRY_CAST({expr} AS TIMESTAMP)', tz)} END"
         )
     fallback = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + OTHER_FORMATS
