@@ -11,7 +11,8 @@ canonical events as Parquet. Then times, each in a fresh interpreter, ``read_eve
 
 Prints the two times, their ratio and each process's peak RSS. ``--runs N`` times each read N times,
 alternating them (this VM's speed drifts by half within minutes): the medians, their ratio and the range
-of the ratios of each run's pair. ``--files N`` splits the records into N
+of the ratios of each run's pair. The CPU seconds (user and system, all threads) say how much work each
+read is, which the VM's drift moves less than the wall time. ``--files N`` splits the records into N
 gzip files in a folder, as Kinesis Firehose delivers them (a file every few minutes), and reads the folder:
 DuckDB reads files in parallel, while one gzip file reads on one thread.
 """
@@ -101,11 +102,14 @@ from cxray.io import ReadOptions, read_events
 from cxray.io.mapping import Mapping
 path, mapping = sys.argv[1], json.loads(sys.argv[2])
 options = ReadOptions(mapping=Mapping.from_dict(mapping) if mapping else None)
+def cpu():
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 with Engine() as engine:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu()
     s = read_events([path], engine, options=options)
-    took = time.perf_counter() - t0
-print(json.dumps({"s": took, "rows": s.rows_kept, "records": s.records_read,
+    took, used = time.perf_counter() - t0, cpu() - c0
+print(json.dumps({"s": took, "cpu": used, "rows": s.rows_kept, "records": s.records_read,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -139,13 +143,18 @@ def main() -> None:
     ctr, canonical = (max(runs, key=lambda r: r["rss_mb"]) for runs in zip(*pairs, strict=True))
     assert ctr["rows"] == canonical["rows"], (ctr, canonical)
     ctr_s, canonical_s = (statistics.median(r["s"] for r in runs) for runs in zip(*pairs, strict=True))
+    ctr_cpu, canonical_cpu = (statistics.median(r["cpu"] for r in runs) for runs in zip(*pairs, strict=True))
     ratios = sorted(c["s"] / p["s"] for c, p in pairs)
     spread = f" (runs x{ratios[0]:.2f}-x{ratios[-1]:.2f})" if len(ratios) > 1 else ""
-    print("| records | events | CTR read s | Parquet read s | ratio | CTR peak MB | Parquet peak MB |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| records | events | CTR read s | Parquet read s | ratio | CPU s (CTR / Parquet) "
+        "| CTR peak MB | Parquet peak MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     print(
         f"| {ctr['records']:,} | {ctr['rows']:,} | {ctr_s:.2f} | {canonical_s:.2f} | "
-        f"x{ctr_s / canonical_s:.2f}{spread} | {ctr['rss_mb']:.0f} | {canonical['rss_mb']:.0f} |"
+        f"x{ctr_s / canonical_s:.2f}{spread} | {ctr_cpu:.1f} / {canonical_cpu:.1f} | "
+        f"{ctr['rss_mb']:.0f} | {canonical['rss_mb']:.0f} |"
     )
 
 
