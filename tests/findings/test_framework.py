@@ -250,3 +250,30 @@ def test_a_failing_detector_is_named_in_the_engine_error(engine):
         find_breakdowns(engine, detectors=[Broken()])
     with pytest.raises(EngineError, match=r"detector US03: claims of 'bad' failed: .*None"):
         find_breakdowns(engine, detectors=[BadClaims()])
+
+
+def test_the_contacts_kept_are_distinct_per_code_and_title():
+    """``finding_contacts``: one row per (code, title, contact), also when two findings share a code and
+    a title (their claims merge) or a finding claims a contact twice."""
+    from cxray.engine import Engine
+    from cxray.findings.finder import CLAIMS, FINDING_CONTACTS, Finding, _keep_contacts
+
+    found = [
+        Finding(code=code, title=title, bucket="operating-model choice")
+        for code, title in [
+            ("TR01", "Queue A transfers"),
+            ("TR01", "Queue A transfers"),
+            ("RC01", "Repeat contacts"),
+        ]
+    ]
+    with Engine() as engine:
+        engine.execute(
+            f"CREATE TEMP TABLE {CLAIMS} AS SELECT * FROM (VALUES (0, 'c1'), (0, 'c1'), (1, 'c1'), "
+            "(1, 'c2'), (2, 'c1'), (2, 'c3')) t(fid, contact_id)"
+        )
+        _keep_contacts(engine, found)
+        rows = engine.fetchall(f"SELECT code, title, contact_id FROM {FINDING_CONTACTS} ORDER BY ALL")
+    assert rows == [
+        ("RC01", "Repeat contacts", "c1"), ("RC01", "Repeat contacts", "c3"),
+        ("TR01", "Queue A transfers", "c1"), ("TR01", "Queue A transfers", "c2"),
+    ]  # fmt: skip
