@@ -45,9 +45,9 @@ _PATHS = (
 
 
 class _Tables(NamedTuple):
-    """The work tables behind one view, as SQL identifiers: the records as read, their legs, the legs'
-    order and each leg's first event number. The last three stay while the view is read (it is a view
-    over them)."""
+    """The work tables behind one view, as SQL identifiers: the records as read, their legs (ids, times,
+    events), the legs' order and each leg's first event number. They stay while the view is read (it is a
+    view over them)."""
 
     raw: str
     legs: str
@@ -104,7 +104,8 @@ def flatten(
 
     The view unnests the legs as the canonical step reads it, once (it reads its source again only to
     show rejected rows): materialising four million events in a table of their own took longer than
-    computing them.
+    computing them. For the same reason only the legs' ids, start times and event counts are stored (the
+    transfer order and the numbering read them); the view reads the rest of a leg from its record.
     """
     t = _Tables.of(view)
     settings = dict(mapping.reader_options)
@@ -114,20 +115,19 @@ def flatten(
         # every event's, as the canonical step would
     built = None
     try:
-        records, older_rows, keys = _flatten(files, gzipped, engine, settings, t) or (0, 0, None)
+        records, older_rows, keys, wide = _flatten(files, gzipped, engine, settings, t) or (0, 0, None, "")
         if keys is None:
             return None
         _number_legs(engine, t)
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t)}")
-        built = Flat(_Tables.names(view)[1:], records, older_rows, [f"Attributes.{k}" for k in keys])
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t, wide)}")
+        built = Flat(_Tables.names(view), records, older_rows, [f"Attributes.{k}" for k in keys])
         return built
     except EngineError:
         return None
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {t.raw}")
         if built is None:
             engine.execute(f"DROP VIEW IF EXISTS {ident(view)}")
-            for table in (t.legs, t.order, t.base):
+            for table in t:
                 engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -158,7 +158,7 @@ def _nz(expr: str) -> str:
 
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], t: _Tables
-) -> tuple[int, int, list[str]] | None:
+) -> tuple[int, int, list[str], str] | None:
     # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first, and
     # typed before as objects (module docstring); the record number is the row id (the table keeps the
     # files' order)
@@ -213,9 +213,8 @@ def _flatten(
     def number(name: str) -> str:
         return f"TRY_CAST({field[name]} AS DOUBLE)"
 
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.legs} AS
-        WITH parsed AS NOT MATERIALIZED ({parsed}), legs AS (
+    # every field of a leg, from its record: the view reads them all, the stored legs a few
+    wide = f"""WITH parsed AS NOT MATERIALIZED ({parsed})
             SELECT n, akeys, attrs, is_object,
                 {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
                 {text("PreviousContactId")} AS prev, {text("InitiationTimestamp")} AS started,
@@ -236,28 +235,24 @@ def _flatten(
                 {attribute(customer_key) if customer_key else text("CustomerEndpoint.Address")} AS customer,
                 {attribute(reason_key)} AS reason_value,
                 {attribute(outcome_key)} AS outcome_value
-            FROM parsed
-        ), latest AS (  -- per ContactId the latest delivery (later one on a tie): an aggregate, not a sort
+            FROM parsed"""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.legs} AS
+        WITH legs AS NOT MATERIALIZED ({wide}), latest AS (
+            -- per ContactId the latest delivery (later one on a tie): an aggregate, not a sort
             SELECT arg_max(n, (coalesce(updated, TIMESTAMPTZ '0001-01-01 00:00:00+00'), n)) AS n
             FROM legs WHERE cid IS NOT NULL GROUP BY cid
         )
-        SELECT legs.*, legs.cid IS NULL OR latest.n IS NOT NULL AS kept
+        SELECT legs.n, is_object, cid, initial, prev, initiated, {_N_EVENTS} AS k,
+            legs.cid IS NULL OR latest.n IS NOT NULL AS kept
         FROM legs LEFT JOIN latest USING (n)"""
     )
-    engine.execute(f"DROP TABLE {t.raw}")  # every field is in the legs now, the attributes' JSON included
     if engine.scalar(f"SELECT count(*) FROM {t.legs} WHERE NOT is_object"):
         return None  # a JSON value that is not a record: the Python reader names it
-    older_rows = int(
-        engine.scalar(
-            f"""SELECT coalesce(sum(CASE WHEN cid IS NULL OR started IS NULL OR initiated IS NULL THEN 1 ELSE
-                1 + (enqueued IS NOT NULL)::INT + (connected IS NOT NULL)::INT
-                + (connected IS NOT NULL AND coalesce(hold, 0) <> 0)::INT + (ended IS NOT NULL)::INT
-                + (acw_start IS NOT NULL)::INT END), 0) FROM {t.legs} WHERE NOT kept"""
-        )
-    )
+    older_rows = int(engine.scalar(f"SELECT coalesce(sum(k), 0) FROM {t.legs} WHERE NOT kept"))
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.order} AS {_order_sql(t)}")
-    keys = _attribute_keys(engine, named, t)
-    return None if not all(_plain(k) for k in keys) else (records, older_rows, keys)
+    keys = _attribute_keys(engine, named, t, wide)
+    return None if not all(_plain(k) for k in keys) else (records, older_rows, keys, wide)
 
 
 def _plain(key: str) -> bool:
@@ -269,13 +264,13 @@ def _quoted(key: str) -> str:
     return f'"{key}"'
 
 
-def _attribute_keys(engine: Engine, used: list[str], t: _Tables) -> list[str]:
+def _attribute_keys(engine: Engine, used: list[str], t: _Tables, wide: str) -> list[str]:
     """The contact-attribute keys of the kept records, in the order the Python reader meets them."""
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
         f"""WITH keyed AS (
             SELECT n, unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos
-            FROM {t.legs} WHERE kept AND len(akeys) > 0
+            FROM ({wide}) WHERE len(akeys) > 0
         )
         SELECT key FROM keyed JOIN {t.order} o USING (n) WHERE true{skip}
         GROUP BY key ORDER BY min((o.first, o.leg, pos))"""
@@ -326,9 +321,7 @@ def _number_legs(engine: Engine, t: _Tables) -> None:
     """``t.base``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
     sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
     the whole table runs on one thread and took seconds at a million legs."""
-    legs = engine.arrow(
-        f"SELECT n, o.first, o.leg, {_N_EVENTS} AS k FROM {t.legs} l JOIN {t.order} o USING (n)"
-    )
+    legs = engine.arrow(f"SELECT n, o.first, o.leg, l.k FROM {t.legs} l JOIN {t.order} o USING (n)")
     first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
@@ -356,7 +349,7 @@ _CARRIED = (
 )  # fmt: skip
 
 
-def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
+def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str:
     method_activity = " ".join(
         f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
     )
@@ -438,7 +431,7 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
     # record, leg) order, in their listed order
     return f"""WITH joined AS (
             SELECT l.*, o.first, o.leg, o.followed, o.root, {values} AS av
-            FROM {t.legs} l JOIN {t.order} o USING (n)
+            FROM ({wide}) l JOIN {t.order} o USING (n)
         ), carried AS (
             SELECT n, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
                 {outs}
