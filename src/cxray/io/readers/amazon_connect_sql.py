@@ -401,17 +401,21 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str
     met = ", ".join(f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {shown}) THEN {lit(n)} END" for n in raw)
     valid = "valid"  # the leg's validity, computed once in ``carried`` below
 
+    whens: list[str] = []
+
     def event(k: int, when: str, ts: str, act: str, actor: str, duration: str, outcome: str = "NULL") -> str:
         who = {"agent": f"{c[S.ACTOR]}, 'agent', {c[S.TEAM]}", "system": "NULL, 'system', NULL",
                "": "NULL, NULL, NULL"}  # fmt: skip
         name, kind, team = (x.strip() for x in who[actor].split(","))
+        whens.append(f"({when})::INT")
         return (
-            f"{{'k': {k}, 'ok': ({when}), 'ts': {ts}, 'act': {act}, 'actor': {name}, 'atype': {kind}, "
-            f"'team': {team}, 'dur': CAST({duration} AS DOUBLE), 'outcome': {outcome}}}"
+            f"{{'i': {' + '.join(whens)}, 'ok': ({when}), 'ts': {ts}, 'act': {act}, 'actor': {name}, "
+            f"'atype': {kind}, 'team': {team}, 'dur': CAST({duration} AS DOUBLE), 'outcome': {outcome}}}"
         )
 
-    # every event a leg gives, in the order the Python reader gives them; those that do not apply are
-    # filtered out, so each leg is read once (a record that cannot give one gives its single rejected row)
+    # every event a leg can give, in the order the Python reader gives them, each with its place among
+    # those that apply (the others are filtered out after the unnesting), so each leg is read once (a
+    # record that cannot give one gives its single rejected row)
     listed = ", ".join(
         [
             event(0, "true", "started", c[S.ACTIVITY], "", "NULL"),
@@ -440,10 +444,10 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str
             SELECT *, {tests} FROM carried
         ), legs AS (
             SELECT *, {cleaned}, NULLIF(list_filter([{met}], lambda x: x IS NOT NULL), []) AS met,
-                list_filter([{listed}], lambda e: e.ok) AS evs
+                [{listed}] AS evs
             FROM flagged
         ), events AS (
-            SELECT *, unnest(evs) AS e, generate_subscripts(evs, 1) AS i FROM legs JOIN {t.base} USING (n)
+            SELECT *, unnest(evs) AS e FROM legs JOIN {t.base} USING (n)
         )
         SELECT {c[S.CONTACT_ID]} AS {S.CONTACT_ID}, {c[S.CUSTOMER_ID]} AS {S.CUSTOMER_ID},
             {c[S.CHANNEL]} AS {S.CHANNEL}, {c[S.REASON]} AS {S.REASON},
@@ -451,6 +455,6 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str
             e.actor AS {S.ACTOR}, e.atype AS {S.ACTOR_TYPE}, e.team AS {S.TEAM}, e.dur AS {S.DURATION_S},
             e.outcome AS {S.OUTCOME}, {c["ContactId"]} AS ContactId,
             {c["InitiationMethod"]} AS InitiationMethod, {c["DisconnectReason"]} AS DisconnectReason,
-            CAST(n AS VARCHAR) AS ctr_record{attributes}, b + i AS {ROW},
-            CASE WHEN i = 1 THEN met END AS {MARKED}
-        FROM events"""
+            CAST(n AS VARCHAR) AS ctr_record{attributes}, b + e.i AS {ROW},
+            CASE WHEN e.i = 1 THEN met END AS {MARKED}
+        FROM events WHERE e.ok"""
