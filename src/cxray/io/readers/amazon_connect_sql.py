@@ -184,16 +184,15 @@ def _flatten(
         return None
     read = [*_PATHS, *(f"Attributes.{_quoted(k)}" for k in named)]
 
-    if typed:  # the fields are columns: a nested one a STRUCT field, an attribute read from its JSON
-        field = {
-            p: f"json_extract_string(Attributes, {lit('$.' + p.split('.', 1)[1])})"
-            if p.startswith("Attributes.")
-            else ".".join(ident(part) for part in p.split("."))
-            for p in read
-        }
+    if typed:  # the fields are columns: a nested one a STRUCT field, the named attributes read from their
+        # JSON by one multi-path extraction (one parse of it)
+        field = {p: ".".join(ident(part) for part in p.split(".")) for p in _PATHS}
+        field |= {f"Attributes.{_quoted(k)}": f"nv[{i + 1}]" for i, k in enumerate(named)}
+        listed = "[" + ", ".join(lit(f"$.{_quoted(k)}") for k in named) + "]"
+        nv = f"json_extract_string(Attributes, {listed})" if named else "CAST(NULL AS VARCHAR[])"
         parsed = (
             f"SELECT rowid + 1 AS n, *, Attributes AS attrs, json_keys(Attributes) AS akeys, "
-            f"true AS is_object FROM {t.raw}"
+            f"{nv} AS nv, true AS is_object FROM {t.raw}"
         )
     else:  # each record parsed once: every field read by one multi-path extraction
         field = {p: f"v[{i + 1}]" for i, p in enumerate(read)}
