@@ -297,11 +297,13 @@ def _order_sql(t: _Tables) -> str:
             SELECT l.n, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
             FROM {t.legs} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
+        ), sized AS (
+            SELECT root, min(n) AS first, count(*) AS legs FROM placed WHERE leg GROUP BY root
         ), legs AS (
-            SELECT n, root, min(n) OVER w AS first, row_number() OVER (w ORDER BY l.initiated, n) - 1 AS leg,
-                count(*) OVER w AS legs
-            FROM placed JOIN {t.legs} l USING (n) WHERE placed.leg
-            WINDOW w AS (PARTITION BY root)
+            SELECT n, root, first, 0 AS leg, legs FROM placed JOIN sized USING (root) WHERE leg AND legs = 1
+            UNION ALL
+            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY l.initiated, n) - 1, legs
+            FROM placed JOIN sized USING (root) JOIN {t.legs} l USING (n) WHERE placed.leg AND legs > 1
         )
         SELECT n, root, first, leg, leg < legs - 1 AS followed FROM legs
         UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
