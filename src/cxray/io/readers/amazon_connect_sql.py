@@ -45,22 +45,34 @@ _PATHS = (
 
 
 class _Tables(NamedTuple):
-    """The work tables behind one view, as SQL identifiers: the records as read, their legs (ids, times,
-    events), the legs' order and each leg's first event number. They stay while the view is read (it is a
-    view over them)."""
+    """The work tables behind one view: the records as read, their legs (ids, times, events), the legs'
+    order and each leg's first event number, as SQL identifiers. They stay while the view is read (it is
+    a view over them); ``names`` lists them for ``RawSource.owned``."""
 
-    raw: str
-    legs: str
-    order: str
-    base: str
+    view: str
 
-    @classmethod
-    def of(cls, view: str) -> _Tables:
-        return cls(*(ident(name) for name in cls.names(view)))
+    def name(self, part: str) -> str:
+        return f"{self.view}__{part}"
 
-    @classmethod
-    def names(cls, view: str) -> list[str]:
-        return [f"{view}__{field}" for field in cls._fields]
+    @property
+    def names(self) -> list[str]:
+        return [self.name(part) for part in ("raw", "legs", "order", "base")]
+
+    @property
+    def raw(self) -> str:
+        return ident(self.name("raw"))
+
+    @property
+    def legs(self) -> str:
+        return ident(self.name("legs"))
+
+    @property
+    def order(self) -> str:
+        return ident(self.name("order"))
+
+    @property
+    def base(self) -> str:
+        return ident(self.name("base"))
 
 
 def _columns() -> str:
@@ -107,7 +119,7 @@ def flatten(
     computing them. For the same reason only the legs' ids, start times and event counts are stored (the
     transfer order and the numbering read them); the view reads the rest of a leg from its record.
     """
-    t = _Tables.of(view)
+    t = _Tables(view)
     settings = dict(mapping.reader_options)
     words = re.compile(missing.pattern(mapping, missing.kept_words(mapping, S.ACTIVITY)))
     if any(words.fullmatch(w) for w in (QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED)):
@@ -120,15 +132,15 @@ def flatten(
             return None
         _number_legs(engine, t)
         engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t, wide)}")
-        built = Flat(_Tables.names(view), records, older_rows, [f"Attributes.{k}" for k in keys])
+        built = Flat(t.names, records, older_rows, [f"Attributes.{k}" for k in keys])
         return built
     except EngineError:
         return None
     finally:
         if built is None:
             engine.execute(f"DROP VIEW IF EXISTS {ident(view)}")
-            for table in t:
-                engine.execute(f"DROP TABLE IF EXISTS {table}")
+            for table in t.names:
+                engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")
 
 
 def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool) -> str:
@@ -182,8 +194,6 @@ def _flatten(
     named = [k for k in (customer_key, reason_key, outcome_key) if k]
     if not all(_plain(k) for k in named):
         return None
-    read = [*_PATHS, *(f"Attributes.{_quoted(k)}" for k in named)]
-
     if typed:  # the fields are columns: a nested one a STRUCT field, the named attributes read from their
         # JSON by one multi-path extraction (one parse of it)
         field = {p: ".".join(ident(part) for part in p.split(".")) for p in _PATHS}
@@ -195,6 +205,7 @@ def _flatten(
             f"{nv} AS nv, true AS is_object FROM {t.raw}"
         )
     else:  # each record parsed once: every field read by one multi-path extraction
+        read = [*_PATHS, *(f"Attributes.{_quoted(k)}" for k in named)]
         field = {p: f"v[{i + 1}]" for i, p in enumerate(read)}
         listed = "[" + ", ".join(lit("$." + p) for p in read) + "]"
         parsed = (
@@ -264,7 +275,8 @@ def _quoted(key: str) -> str:
 
 
 def _attribute_keys(engine: Engine, used: list[str], t: _Tables, wide: str) -> list[str]:
-    """The contact-attribute keys of the kept records, in the order the Python reader meets them."""
+    """The contact-attribute keys of the kept records (those in the order), in the order the Python reader
+    meets them."""
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
         f"""WITH keyed AS (
@@ -327,11 +339,7 @@ def _number_legs(engine: Engine, t: _Tables) -> None:
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
     before[order] = np.cumsum(k[order]) - k[order]
-    engine.register("__cx_ctr_numbered", pa.table({"n": legs.column("n"), "b": before}))
-    try:
-        engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.base} AS SELECT * FROM __cx_ctr_numbered")
-    finally:
-        engine.unregister("__cx_ctr_numbered")
+    engine.copy_in(t.name("base"), pa.table({"n": legs.column("n"), "b": before}))
 
 
 #: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (column, SQL,
