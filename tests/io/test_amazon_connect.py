@@ -509,6 +509,55 @@ def test_the_fast_path_reads_awkward_records_exactly_as_the_python_reader(tmp_pa
     assert fast.column_names == slow.column_names and fast.equals(slow)
 
 
+def test_the_fast_path_places_legs_of_every_root_shape_as_the_python_reader(tmp_path: Path, monkeypatch):
+    """The fast path counts and numbers only the roots that another leg names: a first leg naming itself
+    as its initial contact, legs naming a root that is not in the export (one leg, then two), a leg
+    without a start among a chain's legs, and contacts of one leg around them."""
+    records = [
+        ctr("s-1", "2024-03-05T10:00:00Z", InitialContactId="s-1"),
+        ctr("s-2", "2024-03-05T10:05:00Z", InitialContactId="s-1", InitiationMethod="TRANSFER"),
+        ctr("a-2", "2024-03-05T10:01:00Z", InitialContactId="absent-1", InitiationMethod="TRANSFER"),
+        ctr(
+            "b-3",
+            "2024-03-05T10:09:00Z",
+            InitialContactId="absent-2",
+            InitiationMethod="TRANSFER",
+            DisconnectTimestamp="2024-03-05T10:09:30Z",
+        ),
+        ctr(
+            "b-2",
+            "2024-03-05T10:02:00Z",
+            InitialContactId="absent-2",
+            InitiationMethod="TRANSFER",
+            DisconnectTimestamp="2024-03-05T10:02:30Z",
+        ),
+        ctr("c-1", "2024-03-05T10:00:00Z"),
+        ctr("c-2", "", InitialContactId="c-1", InitiationMethod="TRANSFER"),
+        ctr("c-3", "2024-03-05T10:04:00Z", PreviousContactId="c-1", InitiationMethod="TRANSFER"),
+        ctr(
+            "one",
+            "2024-03-05T11:00:00Z",
+            Agent=agent("ann", "2024-03-05T11:01:00Z", 60),
+            Queue=queue("Q", "2024-03-05T11:00:10Z"),
+            DisconnectTimestamp="2024-03-05T11:05:00Z",
+        ),
+    ]
+    path = jsonl(tmp_path / "roots.jsonl", records)
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, CTR, monkeypatch)
+    assert fast_summary == slow_summary and fast.equals(slow)
+    contacts = dict(
+        zip(fast.column("ContactId").to_pylist(), fast.column("contact_id").to_pylist(), strict=True)
+    )
+    assert contacts["s-2"] == contacts["s-1"] == "s-1" and contacts["a-2"] == "absent-1"
+    assert contacts["b-2"] == contacts["b-3"] == "absent-2" and contacts["c-3"] == "c-1"
+    outcomes = {
+        c: o
+        for c, o in zip(fast.column("ContactId").to_pylist(), fast.column("outcome").to_pylist(), strict=True)
+        if o is not None
+    }
+    assert outcomes.get("b-2") == "transferred" and outcomes.get("b-3") != "transferred"  # b-2 started first
+
+
 def test_files_read_together_each_keep_their_own_rows_and_rejections(tmp_path: Path, monkeypatch):
     """Two exports read at once: each flattened by its own view (over its own tables, alive until the
     canonical step has read both), rejected rows only in the second, shown with their raw values."""

@@ -304,7 +304,9 @@ def _order_sql(t: _Tables) -> str:
     """Each kept record's place: (its contact's first record, its leg index, whether later legs follow),
     the legs of a contact joined by ``InitialContactId`` or the ``PreviousContactId`` chain."""
     # the walk starts one step in, from the legs that name a previous one (a leg naming none is its own
-    # root); one window numbers the legs and counts them: a leg is followed unless it is the last
+    # root). Most contacts have one leg, whose root is its own id: only the roots that a leg other than
+    # the root names are counted and numbered (one window), not every root (grouping a million ids took
+    # most of this statement); a leg is followed unless it is the last
     return f"""WITH RECURSIVE prevmap AS (
             SELECT cid, prev FROM {t.legs} WHERE kept AND cid IS NOT NULL
         ), walk(cid, cur, path) AS (
@@ -317,16 +319,21 @@ def _order_sql(t: _Tables) -> str:
         ), roots AS (
             SELECT cid, arg_max(cur, len(path)) AS root FROM walk GROUP BY cid
         ), placed AS (
-            SELECT l.n, coalesce(l.initial, r.root, l.cid) AS root,
+            SELECT l.n, l.cid, l.initiated, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
             FROM {t.legs} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
+        ), shared AS (
+            -- a kept id is one leg's: two legs of one root cannot both be named by it
+            SELECT DISTINCT root FROM placed WHERE leg AND root <> cid
         ), sized AS (
-            SELECT root, min(n) AS first, count(*) AS legs FROM placed WHERE leg GROUP BY root
+            SELECT root, min(n) AS first, count(*) AS legs FROM placed SEMI JOIN shared USING (root)
+            WHERE leg GROUP BY root
         ), legs AS (
-            SELECT n, root, first, 0 AS leg, legs FROM placed JOIN sized USING (root) WHERE leg AND legs = 1
+            SELECT n, root, n AS first, 0 AS leg, 1 AS legs FROM placed ANTI JOIN shared USING (root)
+            WHERE leg
             UNION ALL
-            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY l.initiated, n) - 1, legs
-            FROM placed JOIN sized USING (root) JOIN {t.legs} l USING (n) WHERE placed.leg AND legs > 1
+            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY initiated, n) - 1, legs
+            FROM placed JOIN sized USING (root) WHERE leg
         )
         SELECT n, root, first, leg, leg < legs - 1 AS followed FROM legs
         UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
