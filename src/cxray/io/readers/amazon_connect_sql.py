@@ -287,15 +287,19 @@ def _quoted(key: str) -> str:
 
 def _attribute_keys(engine: Engine, used: list[str], t: _Tables, wide: str) -> list[str]:
     """The contact-attribute keys of the kept records (those in the order), in the order the Python reader
-    meets them."""
+    meets them: by (contact's first record, leg, place in the record). Records share a few lists of keys,
+    so each list is placed first (its earliest record) and only those few lists are unnested: unnesting
+    every record's keys took twice as long."""
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
-        f"""WITH keyed AS (
-            SELECT n, unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos
-            FROM (SELECT n, json_keys(attrs) AS akeys FROM ({wide})) WHERE len(akeys) > 0
+        f"""WITH lists AS (
+            SELECT akeys, min(o.first::HUGEINT * {2**32} + o.leg) AS placed
+            FROM (SELECT n, json_keys(attrs) AS akeys FROM ({wide})) JOIN {t.order} o USING (n)
+            GROUP BY akeys
+        ), keyed AS (
+            SELECT unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos, placed FROM lists
         )
-        SELECT key FROM keyed JOIN {t.order} o USING (n) WHERE true{skip}
-        GROUP BY key ORDER BY min((o.first, o.leg, pos))"""
+        SELECT key FROM keyed WHERE true{skip} GROUP BY key ORDER BY min((placed, pos))"""
     )
     return [r[0] for r in rows]
 
