@@ -45,9 +45,9 @@ _PATHS = (
 
 
 class _Tables(NamedTuple):
-    """The work tables behind one view: a leg's fields per record as read, the legs' ids, times and events,
-    their order and each leg's first event number, as SQL identifiers. They stay while the view is read
-    (it is a view over them); ``names`` lists them for ``RawSource.owned``."""
+    """The work tables behind one view: a leg's fields per record as read, the older deliveries' record
+    numbers, the legs' order and each leg's first event number, as SQL identifiers. They stay while the
+    view is read (it is a view over them); ``names`` lists them for ``RawSource.owned``."""
 
     view: str
 
@@ -56,7 +56,7 @@ class _Tables(NamedTuple):
 
     @property
     def names(self) -> list[str]:
-        return [self.name(part) for part in ("wide", "legs", "order", "base")]
+        return [self.name(part) for part in ("wide", "older", "order", "base")]
 
     @property
     def wide(self) -> str:
@@ -64,7 +64,12 @@ class _Tables(NamedTuple):
 
     @property
     def legs(self) -> str:
-        return ident(self.name("legs"))
+        """SQL: the legs, numbered (``n``, 1-based) in the files' order, with every field of ``wide``."""
+        return f"SELECT rowid + 1 AS n, * FROM {self.wide}"
+
+    @property
+    def older(self) -> str:
+        return ident(self.name("older"))
 
     @property
     def order(self) -> str:
@@ -116,9 +121,9 @@ def flatten(
 
     The view unnests the legs as the canonical step reads it, once (it reads its source again only to
     show rejected rows): materialising four million events in a table of their own took longer than
-    computing them. A leg's fields are computed once, as its record is read, and stored in place of the
-    record (``_wide``); the legs' ids, start times and event counts are copied narrow for the transfer order
-    and the numbering, and the view reads the rest.
+    computing them. A leg's fields (and its event count) are computed once, as its record is read, and
+    stored in place of the record (``_wide``): the older deliveries, the transfer order, the numbering and
+    the view all read them there.
     """
     t = _Tables(view)
     settings = dict(mapping.reader_options)
@@ -128,11 +133,11 @@ def flatten(
         # every event's, as the canonical step would
     built = None
     try:
-        records, older_rows, keys, wide = _flatten(files, gzipped, engine, settings, t) or (0, 0, None, "")
+        records, older_rows, keys = _flatten(files, gzipped, engine, settings, t) or (0, 0, None)
         if keys is None:
             return None
         _number_legs(engine, t)
-        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t, wide)}")
+        engine.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS {_events_sql(keys, mapping, t)}")
         built = Flat(t.names, records, older_rows, [f"Attributes.{k}" for k in keys])
         return built
     except EngineError:
@@ -196,25 +201,25 @@ def _flatten(
     records = int(engine.scalar(f"SELECT count(*) FROM {t.wide}"))
     if records == 0:
         return None
-    wide = f"SELECT rowid + 1 AS n, * FROM {t.wide}"
-    # per ContactId the latest delivery (later one on a tie): an aggregate, not a sort, over one number
-    # (the update's microseconds, then the record's) rather than a pair, which took twice as long
+    if engine.scalar(f"SELECT count(*) FROM {t.wide} WHERE NOT is_object"):
+        return None  # a JSON value that is not a record: the Python reader names it
+    # per ContactId delivered more than once, the latest delivery (later one on a tie) is kept: an
+    # aggregate, not a sort, over one number (the update's microseconds, then the record's) rather than a
+    # pair, which took twice as long; only the few older deliveries are listed
     latest = f"coalesce(epoch_us(updated), {_NO_TIME})::HUGEINT * {2**32} + n"  # n < 2**32
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.legs} AS
-        WITH legs AS NOT MATERIALIZED ({wide}), latest AS (
-            SELECT arg_max(n, {latest}) AS n FROM legs WHERE cid IS NOT NULL GROUP BY cid
-        )
-        SELECT legs.n, is_object, cid, initial, prev, initiated, {_N_EVENTS} AS k,
-            legs.cid IS NULL OR latest.n IS NOT NULL AS kept
-        FROM legs LEFT JOIN latest USING (n)"""
+        f"""CREATE OR REPLACE TEMP TABLE {t.older} AS
+        WITH legs AS NOT MATERIALIZED (SELECT n, cid, updated FROM ({t.legs}) WHERE cid IS NOT NULL),
+        twice AS (SELECT cid FROM legs GROUP BY cid HAVING count(*) > 1),
+        delivered AS (SELECT * FROM legs SEMI JOIN twice USING (cid))
+        SELECT n FROM delivered WHERE n NOT IN (SELECT arg_max(n, {latest}) FROM delivered GROUP BY cid)"""
     )
-    if engine.scalar(f"SELECT count(*) FROM {t.legs} WHERE NOT is_object"):
-        return None  # a JSON value that is not a record: the Python reader names it
-    older_rows = int(engine.scalar(f"SELECT coalesce(sum(k), 0) FROM {t.legs} WHERE NOT kept"))
+    older_rows = int(
+        engine.scalar(f"SELECT coalesce(sum(k), 0) FROM ({t.legs}) SEMI JOIN {t.older} USING (n)")
+    )
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.order} AS {_order_sql(t)}")
-    keys = _attribute_keys(engine, named, t, wide)
-    return None if not all(_plain(k) for k in keys) else (records, older_rows, keys, wide)
+    keys = _attribute_keys(engine, named, t)
+    return None if not all(_plain(k) for k in keys) else (records, older_rows, keys)
 
 
 #: Before every update time (``epoch_us`` of 0001-01-01 is -6.2e16): a record without one loses.
@@ -252,7 +257,7 @@ def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
     def number(name: str) -> str:
         return f"TRY_CAST({field[name]} AS DOUBLE)"
 
-    return f"""WITH parsed AS NOT MATERIALIZED ({parsed})
+    return f"""WITH parsed AS NOT MATERIALIZED ({parsed}), fields AS (
         SELECT attrs, is_object,
             {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
             {text("PreviousContactId")} AS prev, {text("InitiationTimestamp")} AS started,
@@ -261,7 +266,6 @@ def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
             upper(coalesce({text("InitiationMethod")}, '')) AS method,
             upper(coalesce({text("Channel")}, '')) AS chan,
             {text("DisconnectReason")} AS disconnect_reason,
-            {text("CustomerEndpoint.Address")} AS address,
             {text("DisconnectTimestamp")} AS ended,
             {text("Queue.Name")} AS queue_name, {text("Queue.EnqueueTimestamp")} AS enqueued,
             {text("Agent.Username")} AS username, {text("Agent.RoutingProfile.Name")} AS team,
@@ -273,7 +277,9 @@ def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
             {attribute(customer_key) if customer_key else text("CustomerEndpoint.Address")} AS customer,
             {attribute(reason_key)} AS reason_value,
             {attribute(outcome_key)} AS outcome_value
-        FROM parsed"""
+        FROM parsed
+        )
+        SELECT *, {_N_EVENTS} AS k FROM fields"""
 
 
 def _plain(key: str) -> bool:
@@ -285,7 +291,7 @@ def _quoted(key: str) -> str:
     return f'"{key}"'
 
 
-def _attribute_keys(engine: Engine, used: list[str], t: _Tables, wide: str) -> list[str]:
+def _attribute_keys(engine: Engine, used: list[str], t: _Tables) -> list[str]:
     """The contact-attribute keys of the kept records (those in the order), in the order the Python reader
     meets them: by (contact's first record, leg, place in the record). Records share a few lists of keys,
     so each list is placed first (its earliest record) and only those few lists are unnested: unnesting
@@ -294,7 +300,7 @@ def _attribute_keys(engine: Engine, used: list[str], t: _Tables, wide: str) -> l
     rows = engine.fetchall(
         f"""WITH lists AS (
             SELECT akeys, min(o.first::HUGEINT * {2**32} + o.leg) AS placed
-            FROM (SELECT n, json_keys(attrs) AS akeys FROM ({wide})) JOIN {t.order} o USING (n)
+            FROM (SELECT n, json_keys(attrs) AS akeys FROM ({t.legs})) JOIN {t.order} o USING (n)
             GROUP BY akeys
         ), keyed AS (
             SELECT unnest(akeys) AS key, generate_subscripts(akeys, 1) AS pos, placed FROM lists
@@ -311,11 +317,13 @@ def _order_sql(t: _Tables) -> str:
     # root). Most contacts have one leg, whose root is its own id: only the roots that a leg other than
     # the root names are counted and numbered (one window), not every root (grouping a million ids took
     # most of this statement); a leg is followed unless it is the last
-    return f"""WITH RECURSIVE prevmap AS (
-            SELECT cid, prev FROM {t.legs} WHERE kept AND cid IS NOT NULL
+    return f"""WITH RECURSIVE kept AS NOT MATERIALIZED (
+            SELECT n, cid, initial, prev, initiated FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
+        ), prevmap AS (
+            SELECT cid, prev FROM kept WHERE cid IS NOT NULL
         ), walk(cid, cur, path) AS (
-            SELECT cid, prev, [cid, prev] FROM {t.legs}
-            WHERE kept AND cid IS NOT NULL AND initial IS NULL AND prev IS NOT NULL AND prev <> cid
+            SELECT cid, prev, [cid, prev] FROM kept
+            WHERE cid IS NOT NULL AND initial IS NULL AND prev IS NOT NULL AND prev <> cid
             UNION ALL
             SELECT w.cid, p.prev, list_append(w.path, p.prev)
             FROM walk w JOIN prevmap p ON p.cid = w.cur
@@ -325,7 +333,7 @@ def _order_sql(t: _Tables) -> str:
         ), placed AS (
             SELECT l.n, l.cid, l.initiated, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
-            FROM {t.legs} l LEFT JOIN roots r ON r.cid = l.cid WHERE l.kept
+            FROM kept l LEFT JOIN roots r ON r.cid = l.cid
         ), shared AS (
             -- a kept id is one leg's: two legs of one root cannot both be named by it
             SELECT DISTINCT root FROM placed WHERE leg AND root <> cid
@@ -356,7 +364,7 @@ def _number_legs(engine: Engine, t: _Tables) -> None:
     """``t.base``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
     sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
     the whole table runs on one thread and took seconds at a million legs."""
-    legs = engine.arrow(f"SELECT n, o.first, o.leg, l.k FROM {t.legs} l JOIN {t.order} o USING (n)")
+    legs = engine.arrow(f"SELECT n, o.first, o.leg, l.k FROM ({t.legs}) l JOIN {t.order} o USING (n)")
     first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
@@ -380,7 +388,7 @@ _CARRIED = (
 )  # fmt: skip
 
 
-def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str:
+def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
     method_activity = " ".join(
         f"WHEN method = {lit(code)} THEN {lit(text)}" for code, text in INITIATED.items() if "{" not in text
     )
@@ -466,7 +474,7 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables, wide: str) -> str
     # record, leg) order, in their listed order
     return f"""WITH joined AS (
             SELECT l.*, o.first, o.leg, o.followed, o.root, {values} AS av
-            FROM ({wide}) l JOIN {t.order} o USING (n)
+            FROM ({t.legs}) l JOIN {t.order} o USING (n)
         ), carried AS (
             SELECT n, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
                 {outs}
