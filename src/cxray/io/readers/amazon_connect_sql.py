@@ -318,7 +318,7 @@ def _order_sql(t: _Tables) -> str:
     # the root names are counted and numbered (one window), not every root (grouping a million ids took
     # most of this statement); a leg is followed unless it is the last
     return f"""WITH RECURSIVE kept AS NOT MATERIALIZED (
-            SELECT n, cid, initial, prev, initiated FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
+            SELECT n, cid, initial, prev, initiated, k FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
         ), prevmap AS (
             SELECT cid, prev FROM kept WHERE cid IS NOT NULL
         ), walk(cid, cur, path) AS (
@@ -331,7 +331,7 @@ def _order_sql(t: _Tables) -> str:
         ), roots AS (
             SELECT cid, arg_max(cur, len(path)) AS root FROM walk GROUP BY cid
         ), placed AS (
-            SELECT l.n, l.cid, l.initiated, coalesce(l.initial, r.root, l.cid) AS root,
+            SELECT l.n, l.cid, l.initiated, l.k, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
             FROM kept l LEFT JOIN roots r ON r.cid = l.cid
         ), shared AS (
@@ -341,14 +341,14 @@ def _order_sql(t: _Tables) -> str:
             SELECT root, min(n) AS first, count(*) AS legs FROM placed SEMI JOIN shared USING (root)
             WHERE leg GROUP BY root
         ), legs AS (
-            SELECT n, root, n AS first, 0 AS leg, 1 AS legs FROM placed ANTI JOIN shared USING (root)
+            SELECT n, root, n AS first, 0 AS leg, 1 AS legs, k FROM placed ANTI JOIN shared USING (root)
             WHERE leg
             UNION ALL
-            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY initiated, n) - 1, legs
+            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY initiated, n) - 1, legs, k
             FROM placed JOIN sized USING (root) WHERE leg
         )
-        SELECT n, root, first, leg, leg < legs - 1 AS followed FROM legs
-        UNION ALL SELECT n, root, n, 0, false FROM placed WHERE NOT leg"""
+        SELECT n, root, first, leg, leg < legs - 1 AS followed, k FROM legs
+        UNION ALL SELECT n, root, n, 0, false, k FROM placed WHERE NOT leg"""
 
 
 _VALID = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
@@ -363,13 +363,14 @@ _N_EVENTS = (
 def _number_legs(engine: Engine, t: _Tables) -> None:
     """``t.base``: per kept leg, the events before it in (its contact's first record, leg) order: the prefix
     sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
-    the whole table runs on one thread and took seconds at a million legs."""
-    legs = engine.arrow(f"SELECT n, o.first, o.leg, l.k FROM ({t.legs}) l JOIN {t.order} o USING (n)")
+    the whole table runs on one thread and took seconds at a million legs. Its rows are the order's, row
+    for row, to be read beside them (``POSITIONAL JOIN``, not a join on the record number)."""
+    legs = engine.arrow(f"SELECT first, leg, k FROM {t.order}")
     first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
     before[order] = np.cumsum(k[order]) - k[order]
-    engine.copy_in(t.name("base"), pa.table({"n": legs.column("n"), "b": before}))
+    engine.copy_in(t.name("base"), pa.table({"b": before}))
 
 
 #: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (column, SQL,
@@ -473,10 +474,10 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
     # sorting them: a leg's events follow the events of every leg before it in (its contact's first
     # record, leg) order, in their listed order
     return f"""WITH joined AS (
-            SELECT l.*, o.first, o.leg, o.followed, o.root, {values} AS av
-            FROM ({t.legs}) l JOIN {t.order} o USING (n)
+            SELECT l.*, o.first, o.leg, o.followed, o.root, o.b, {values} AS av
+            FROM ({t.legs}) l JOIN (SELECT * FROM {t.order} POSITIONAL JOIN {t.base}) o USING (n)
         ), carried AS (
-            SELECT n, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
+            SELECT n, b, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
                 {outs}
             FROM joined
         ), flagged AS (
@@ -486,7 +487,7 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
                 [{listed}] AS evs
             FROM flagged
         ), events AS (
-            SELECT *, unnest(evs) AS e FROM legs JOIN {t.base} USING (n)
+            SELECT *, unnest(evs) AS e FROM legs
         )
         SELECT {c[S.CONTACT_ID]} AS {S.CONTACT_ID}, {c[S.CUSTOMER_ID]} AS {S.CUSTOMER_ID},
             {c[S.CHANNEL]} AS {S.CHANNEL}, {c[S.REASON]} AS {S.REASON},
