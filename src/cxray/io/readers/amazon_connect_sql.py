@@ -176,7 +176,7 @@ def _nz(expr: str) -> str:
 
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], t: _Tables
-) -> tuple[int, int, list[str], str] | None:
+) -> tuple[int, int, list[str]] | None:
     customer_key = settings.get("customer_attribute")
     reason_key = settings.get("reason_attribute")
     outcome_key = settings.get("outcome_attribute")
