@@ -9,7 +9,7 @@ import pytest
 
 import cxray
 from cxray.engine import Engine
-from cxray.sql import ident, in_list, integer, lit, lit_list, num, sql_string
+from cxray.sql import ident, in_list, integer, list_in_order, lit, lit_list, num, sql_string
 
 
 def test_literals_round_trip_through_duckdb() -> None:
@@ -48,6 +48,32 @@ def test_string_and_ident_refuse_non_strings(bad: object) -> None:
         sql_string(bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         ident(bad)  # type: ignore[arg-type]
+
+
+def test_list_in_order_gives_what_the_ordered_aggregate_gives() -> None:
+    """Against ``list(v ORDER BY k)`` on shuffled groups: NULL values kept or filtered, a group whose
+    rows are all filtered (NULL), nested lists as values."""
+    with Engine() as engine:
+        engine.execute(
+            """CREATE TABLE t AS SELECT i % 37 AS g, (i * 7919) % 1000 AS k,
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE 'v' || (i % 11) END AS v, [i % 3, i % 2] AS l
+               FROM range(1000) r(i) ORDER BY hash(i)"""
+        )
+        engine.execute("INSERT INTO t VALUES (99, 1, NULL, NULL)")  # every value filtered below
+        pairs = [("v", None), ("v", "v IS NOT NULL"), ("l", None)]
+        for value, where in pairs:
+            kept = f" FILTER (WHERE {where})" if where else ""
+            got = engine.fetchall(
+                f"SELECT g, {list_in_order(value, 'k', where=where)} AS a, "
+                f"list({value} ORDER BY k){kept} AS b FROM t GROUP BY g ORDER BY g"
+            )
+            assert len(got) == 38 and all(a == b for _, a, b in got), (value, where)
+        assert (
+            engine.fetchall(f"SELECT {list_in_order('v', 'k', where='v IS NOT NULL')} FROM t WHERE g = 99")[
+                0
+            ][0]
+            is None
+        )
 
 
 def test_there_is_one_sql_helper_module() -> None:

@@ -91,12 +91,28 @@ def days_interval(days: float) -> str:
     return f"to_microseconds(CAST({integer(days_us(days))} AS BIGINT))"
 
 
+def list_in_order(value: str, key: str, where: str | None = None) -> str:
+    """SQL aggregate: the list of ``value`` in the order of ``key`` (unique within a group), like
+    ``list(value ORDER BY key)`` but gathered as pairs and sorted within the list: an ordered aggregate sorts
+    group by group (journey paths at 10M events took 12.5 s with two of them, 8.9 s with pairs). NULL
+    values are kept unless ``where`` (the aggregate's ``FILTER``) leaves them out; a group without rows
+    gives NULL, as ``list`` does.
+
+    >>> sql = list_in_order("a", "k", where="a IS NOT NULL")
+    >>> sql.startswith("list_transform(list_sort(list({'k': k, 'v': a}) FILTER (WHERE a IS NOT NULL), ")
+    True
+    """
+    pairs = f"list({{'k': {key}, 'v': {value}}})" + (f" FILTER (WHERE {where})" if where else "")
+    return f"list_transform(list_sort({pairs}, 'ASC', 'NULLS FIRST'), lambda x: x.v)"
+
+
 __all__ = [
     "days_interval",
     "days_us",
     "ident",
     "in_list",
     "integer",
+    "list_in_order",
     "lit",
     "lit_list",
     "num",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..errors import ConfigError
-from ..sql import num, sql_string
+from ..sql import list_in_order, num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -52,7 +52,8 @@ class MultiHop(Detector):
                 SELECT {S.CONTACT_ID}, coalesce(any_value({S.REASON}), '') AS r, count(*) AS n_legs,
                        sum(minutes) FILTER (WHERE hop > 2) AS minutes,
                        sum(cost) FILTER (WHERE hop > 2) AS cost,
-                       string_agg(leg_key, ' -> ' ORDER BY hop) AS path, bool_or(is_revisit) AS revisit
+                       array_to_string({list_in_order("leg_key", "hop")}, ' -> ') AS path,
+                       bool_or(is_revisit) AS revisit
                 FROM h GROUP BY {S.CONTACT_ID}
             )
             SELECT * FROM c WHERE n_legs - 1 >= {int(self.min_hops)} AND NOT revisit
