@@ -153,13 +153,14 @@ def flatten(
 #: 16 MiB made reading and storing a million records in file order (the batches DuckDB then merges into
 #: row groups) 0.85 s of CPU cheaper of about 8 (five interleaved pairs, 2 threads), for 100-200 MB more
 #: memory. With more threads the buffers in flight cost more than they save: the default is kept there.
-_BIG_BUFFERS = (4, 128 * 2**20)
+_BIG_RECORD = 128 * 2**20
+_BIG_RECORD_THREADS = 4  # at most
 
 
 def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool, threads: int = 0) -> str:
     """One ``read_json`` (``typed``: the data model's columns) or ``read_json_objects`` (one JSON value a
     record, as ``j``) per run of files with the same compression, in file order; ``threads``: the
-    engine's (``_BIG_BUFFERS``)."""
+    engine's (``_BIG_RECORD``)."""
     parts: list[str] = []
     run: list[Path] = []
     for k, file in enumerate(files):
@@ -167,8 +168,8 @@ def _read(files: list[Path], gzipped: list[bool], layout: str, typed: bool, thre
         if k + 1 == len(files) or gzipped[k + 1] != gzipped[k]:
             listed = "[" + ", ".join(lit(str(f)) for f in run) + "]"
             options = f"format = {lit(layout)}, compression = {'gzip' if gzipped[k] else 'none'!r}"
-            if 0 < threads <= _BIG_BUFFERS[0]:
-                options += f", maximum_object_size = {_BIG_BUFFERS[1]}"
+            if 0 < threads <= _BIG_RECORD_THREADS:
+                options += f", maximum_object_size = {_BIG_RECORD}"
             parts.append(
                 f"SELECT * FROM read_json({listed}, {options}, columns = {_COLUMNS})"
                 if typed
@@ -187,10 +188,7 @@ def _nz(expr: str) -> str:
 def _flatten(
     files: list[Path], gzipped: list[bool], engine: Engine, settings: dict[str, str], t: _Tables
 ) -> tuple[int, int, list[str]] | None:
-    customer_key = settings.get("customer_attribute")
-    reason_key = settings.get("reason_attribute")
-    outcome_key = settings.get("outcome_attribute")
-    named = [k for k in (customer_key, reason_key, outcome_key) if k]
+    named = [k for k in _named(settings) if k]
     if not all(_plain(k) for k in named):
         return None
     # JSON Lines read twice as fast as objects written back to back (Firehose), so that is tried first, and
@@ -237,11 +235,18 @@ def _flatten(
 _NO_TIME = -(2**62)
 
 
+def _named(settings: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    """The contact attributes the reader options name as the customer, the reason and the outcome."""
+    return (
+        settings.get("customer_attribute"),
+        settings.get("reason_attribute"),
+        settings.get("outcome_attribute"),
+    )
+
+
 def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
     """Every field of a leg, per record of ``read`` (``_read``), in the record order."""
-    customer_key = settings.get("customer_attribute")
-    reason_key = settings.get("reason_attribute")
-    outcome_key = settings.get("outcome_attribute")
+    customer_key, reason_key, outcome_key = _named(settings)
     named = [k for k in (customer_key, reason_key, outcome_key) if k]
     if typed:  # the fields are columns: a nested one a STRUCT field, the named attributes read from their
         # JSON by one multi-path extraction (one parse of it)
