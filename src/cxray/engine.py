@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from .errors import ConfigError, EngineError
@@ -93,6 +94,13 @@ class Engine:
             # A relation converts without the extra copy a DB-API cursor makes (DuckDB 2.0 warns on it).
             rel = self.con.sql(sql, params=list(params) if params else None)
             return rel.to_arrow_table() if rel is not None else pa.table({})
+
+    def numpy(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, np.ndarray]:
+        """Run a query and return its columns as NumPy arrays (masked where a value is NULL). Unlike
+        ``arrow(...).column(c).to_numpy()`` it does not import pandas (a third of a second)."""
+        with self._errors(sql):
+            rel = self.con.sql(sql, params=list(params) if params else None)
+            return rel.fetchnumpy() if rel is not None else {}
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts (for small, aggregated results)."""

@@ -381,8 +381,8 @@ def _number_legs(engine: Engine, t: _Tables) -> None:
     sum that numbers the events as the Python reader does. One sort of the legs, in NumPy: a window over
     the whole table runs on one thread and took seconds at a million legs. Its rows are the order's, row
     for row, to be read beside them (``POSITIONAL JOIN``, not a join on the record number)."""
-    legs = engine.arrow(f"SELECT first, leg, k FROM {t.order}")
-    first, leg, k = (legs.column(c).to_numpy(zero_copy_only=False) for c in ("first", "leg", "k"))
+    legs = engine.numpy(f"SELECT first, leg, k FROM {t.order}")  # none is NULL
+    first, leg, k = legs["first"], legs["leg"], legs["k"]
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
     before[order] = np.cumsum(k[order]) - k[order]
