@@ -313,6 +313,24 @@ def test_diagnose_reads_contact_records_from_the_cli(tmp_path: Path):
     assert doc["metrics"]["overall"]["contacts"] == 1 and doc["metrics"]["overall"]["transfer_rate"] == 1.0
 
 
+def test_reading_contact_records_does_not_import_pandas(tmp_path: Path):
+    """Numbering the legs went through pyarrow calls that import pandas: a third of a second of every read
+    (``cxray export``, ``validate``) that needs nothing of it."""
+    import subprocess
+    import sys
+
+    path = jsonl(tmp_path / "ctr.jsonl.gz", CHAIN, gz=True)
+    code = (
+        "import sys\nfrom cxray.engine import Engine\nfrom cxray.io import ReadOptions, read_events\n"
+        "from cxray.io.mapping import Mapping\n"
+        "options = ReadOptions(mapping=Mapping.resolve('amazon-connect-ctr'))\n"
+        f"with Engine() as e:\n    s = read_events([{str(path)!r}], e, options=options)\n"
+        "print(s.rows_kept, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["14", "False"]
+
+
 # --- the simulator's round trip ---------------------------------------------------------------------------
 ROUND_TRIP = Mapping.from_dict(
     {

@@ -386,7 +386,9 @@ def _number_legs(engine: Engine, t: _Tables) -> None:
     order = np.lexsort((leg, first))
     before = np.empty(len(k), dtype=np.int64)
     before[order] = np.cumsum(k[order]) - k[order]
-    engine.copy_in(t.name("base"), pa.table({"b": before}))
+    # from the array's buffer: pa.array and pa.table on NumPy values import pandas (a third of a second)
+    column = pa.Array.from_buffers(pa.int64(), len(before), [None, pa.py_buffer(before)])
+    engine.copy_in(t.name("base"), pa.Table.from_arrays([column], names=["b"]))
 
 
 #: Per leg, the columns its events carry (``amazon_connect._events``), before cleaning: (column, SQL,
