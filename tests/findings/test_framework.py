@@ -252,6 +252,44 @@ def test_a_failing_detector_is_named_in_the_engine_error(engine):
         find_breakdowns(engine, detectors=[BadClaims()])
 
 
+def test_a_detectors_own_tables_go_once_its_claims_are_read(engine):
+    """A detector's scratch tables are dropped before the next detector runs (at 10M events they pushed
+    the rest to disk), its claims still priced from them; a table staged for several detectors stays."""
+
+    class Owner(Detector):
+        """Claims every contact through a table of its own (and stages one to share)."""
+
+        code, name, bucket = "US04", "owner", TECHNOLOGY
+
+        def detect(self, ctx):
+            own, shared = ctx.scratch("us04"), ctx.staged("us04_shared")
+            ctx.engine.execute(f"CREATE TABLE {own} AS SELECT contact_id, 2.0 AS cost FROM contacts")
+            ctx.engine.execute(f"CREATE TABLE {shared} AS SELECT 1 AS x")
+            sql = f"SELECT contact_id, 1 AS share, 1 AS units, 1 AS minutes, cost FROM {own}"
+            return [self.finding(title="owned", contacts_affected=10, claims_sql=sql)]
+
+    seen: list[tuple[bool, bool]] = []
+
+    class Next(Detector):
+        """Looks for the tables the detector before it reserved."""
+
+        code, name, bucket = "US05", "next", TECHNOLOGY
+
+        def detect(self, ctx):
+            seen.append(
+                (ctx.engine.has_table("_cxray_fx_us04"), ctx.engine.has_table("_cxray_fx_us04_shared"))
+            )
+            return []
+
+    _ten_contacts(engine)
+    out = find_breakdowns(engine, detectors=[Owner(), Next()])
+    assert seen == [(False, True)]
+    [owned] = out["all_findings"]
+    n = engine.scalar("SELECT count(*) FROM contacts")
+    assert owned["avoidable_cost"] == pytest.approx(2.0 * n) and owned["avoidable_contacts"] == n
+    assert not engine.has_table("_cxray_fx_us04_shared")  # the context's close drops the shared ones
+
+
 def test_the_contacts_kept_are_distinct_per_code_and_title():
     """``finding_contacts``: one row per (code, title, contact), also when two findings share a code and
     a title (their claims merge) or a finding claims a contact twice."""

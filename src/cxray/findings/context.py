@@ -71,6 +71,7 @@ class DetectorContext:
     incentives: IncentiveAssessment | None = None
     facts: LogFacts = field(init=False)
     _built: set[str] = field(default_factory=set, init=False)
+    _scratch: set[str] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self.facts = log_facts(self.engine)
@@ -119,16 +120,32 @@ class DetectorContext:
         return STEP_KINDS
 
     def scratch(self, name: str) -> str:
-        """Reserve a temp table name for a detector (claims queries may read it); dropped by ``close``."""
+        """Reserve a temp table name for one detector's own use (its claims queries may read it): the
+        finder drops it once that detector's claims are read (``release_scratch``), ``close`` otherwise."""
+        full = self.staged(name)
+        self._scratch.add(full)
+        return full
+
+    def staged(self, name: str) -> str:
+        """Reserve a temp table name that more than one detector may read: kept until ``close``."""
         full = f"_cxray_fx_{name}"
         self._built.add(full)
         return full
+
+    def release_scratch(self) -> None:
+        """Drop the detectors' own tables reserved so far (``scratch``); the shared ones stay. At 10M
+        events they held up to 10M rows each until every detector had run, pushing the rest to disk."""
+        for name in sorted(self._scratch):
+            self.engine.execute(f"DROP TABLE IF EXISTS {name}")
+        self._built -= self._scratch
+        self._scratch.clear()
 
     def close(self) -> None:
         for name in sorted(self._built):
             kind = "VIEW" if name == EVENTS else "TABLE"
             self.engine.execute(f"DROP {kind} IF EXISTS {name}")
         self._built.clear()
+        self._scratch.clear()
 
     # --- staging ------------------------------------------------------------------------------------
     def _build_events(self) -> None:

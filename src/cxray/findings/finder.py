@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
 
 CLAIMS = "_cxray_fx_claims"
+RAW_CLAIMS = "_cxray_fx_raw_claims"  # each finding's claims as read (``_read_claims``)
 
 
 class SetAsideDoc(TypedDict):
@@ -163,17 +164,22 @@ def find_breakdowns(
             )
             for d in chosen
         }
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW_CLAIMS} (fid BIGINT, {S.CONTACT_ID} VARCHAR, share DOUBLE, "
+            "units DOUBLE, minutes DOUBLE, cost DOUBLE)"
+        )
         for detector in chosen:
-            found.extend(_detect(detector, ctx))
-        try:
-            priced = _price(engine, found, finder)
-        except EngineError as exc:
-            raise _claims_error(engine, found, exc) from exc
+            new = _detect(detector, ctx)
+            _read_claims(engine, new, first=len(found))
+            found.extend(new)
+            ctx.release_scratch()
+        priced = _price(engine, found, finder)
         if keep_contacts:
             _keep_contacts(engine, found)
     finally:
         ctx.close()
         engine.execute(f"DROP TABLE IF EXISTS {CLAIMS}")
+        engine.execute(f"DROP TABLE IF EXISTS {RAW_CLAIMS}")
     basis = "handle_time" if ctx.facts.has_duration else "estimated_from_touches"
     return _summarise(engine, priced, top, finder, costs, basis, roles)
 
@@ -215,16 +221,24 @@ def _detect(detector: Detector, ctx: DetectorContext) -> list[Finding]:
         raise EngineError(f"detector {label} failed: {exc}") from exc
 
 
-def _claims_error(engine: Engine, found: list[Finding], exc: EngineError) -> EngineError:
-    """The pricing step failed: name the first finding whose claims query does not run on its own."""
-    for f in found:
+def _read_claims(engine: Engine, new: list[Finding], *, first: int) -> None:
+    """Each finding's claims, read as soon as its detector returns it (findings numbered from ``first``),
+    clipped to the contract's ranges, so that the detector's own tables can go before the next one runs;
+    a claims query that fails names its detector and finding."""
+    for k, f in enumerate(new):
         if not f.claims_sql:
             continue
         try:
-            engine.fetchall(f"SELECT * FROM ({f.claims_sql}) LIMIT 0")
+            engine.execute(
+                f"""INSERT INTO {RAW_CLAIMS}
+                SELECT {first + k}, CAST(contact_id AS VARCHAR),
+                       least(greatest(coalesce(CAST(share AS DOUBLE), 0), 0), 1),
+                       least(greatest(coalesce(CAST(units AS DOUBLE), 0), 0), 1),
+                       coalesce(CAST(minutes AS DOUBLE), 0), coalesce(CAST(cost AS DOUBLE), 0)
+                FROM (SELECT {", ".join(CLAIM_COLUMNS)} FROM ({f.claims_sql}))"""
+            )
         except EngineError as own:
-            return EngineError(f"detector {f.code}: claims of {f.title!r} failed: {own}")
-    return EngineError(f"pricing the findings' claims failed: {exc}")
+            raise EngineError(f"detector {f.code}: claims of {f.title!r} failed: {own}") from own
 
 
 def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[Finding]:
@@ -232,24 +246,15 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
     claimed = [i for i, f in enumerate(found) if f.claims_sql]
     if not claimed:
         return found
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS fid, {', '.join(CLAIM_COLUMNS)} FROM ({found[i].claims_sql})" for i in claimed
-    )
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {CLAIMS} AS
-        WITH raw AS (
-            SELECT fid, CAST(contact_id AS VARCHAR) AS contact_id,
-                   least(greatest(coalesce(CAST(share AS DOUBLE), 0), 0), 1) AS share,
-                   least(greatest(coalesce(CAST(units AS DOUBLE), 0), 0), 1) AS units,
-                   coalesce(CAST(minutes AS DOUBLE), 0) AS minutes, coalesce(CAST(cost AS DOUBLE), 0) AS cost
-            FROM ({union})
-        ), c AS (
+        WITH c AS (
             -- Summed as decimals: exact, so the totals (and which finding keeps a contact) do not
             -- depend on the order rows arrive in, which varies with threads and engines.
             SELECT fid, contact_id, max({_dec("share * units")}) AS units,
                    sum({_dec("share * minutes")}) AS minutes, sum({_dec("share * cost")}) AS cost
-            FROM raw WHERE share > 0 GROUP BY fid, contact_id
+            FROM {RAW_CLAIMS} WHERE share > 0 GROUP BY fid, contact_id
         ), g AS (
             SELECT fid, sum(cost) AS g_cost, sum(minutes) AS g_min, sum(units) AS g_units FROM c GROUP BY fid
         )

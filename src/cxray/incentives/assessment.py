@@ -215,7 +215,7 @@ def assessment_for(ctx: DetectorContext) -> IncentiveAssessment:
     default parties, once per context, dropped with the context's other staged tables."""
     if ctx.incentives is None:
         ctx.incentives = stage_incentives(
-            ctx.engine, options=ctx.options, costs=ctx.costs, table=ctx.scratch("incentive_contacts")
+            ctx.engine, options=ctx.options, costs=ctx.costs, table=ctx.staged("incentive_contacts")
         )
     return ctx.incentives
 
