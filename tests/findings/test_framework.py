@@ -290,6 +290,74 @@ def test_a_detectors_own_tables_go_once_its_claims_are_read(engine):
     assert not engine.has_table("_cxray_fx_us04_shared")  # the context's close drops the shared ones
 
 
+def test_built_in_detectors_read_only_the_shared_tables_they_declare(engine, monkeypatch):
+    """``Detector.reads`` lets the finder drop a shared table after its last reader: every built-in says
+    what it reads, and asks the context for nothing else on a simulated centre (a table dropped too early
+    would only be rebuilt, at a cost)."""
+    from cxray.findings import context as C
+    from cxray.simulate import load_scenario, simulate
+
+    result = simulate(load_scenario("default"), seed=5, days=6)
+    engine.register("sim", result.events)
+    engine.execute("CREATE TABLE events AS SELECT * FROM sim")
+    build_journeys(engine)
+    asked: dict[str, set[str]] = {}
+    running: list[str] = []
+    for name in C.SHARED:
+        real = getattr(C.DetectorContext, f"{name}_table")
+
+        def spy(ctx, _real=real, _name=name):
+            asked.setdefault(running[-1], set()).add(_name)
+            return _real(ctx)
+
+        monkeypatch.setattr(C.DetectorContext, f"{name}_table", spy)
+    detectors = default_detectors()
+    for d in detectors:
+        assert d.reads is not None and d.reads <= set(C.SHARED), d.code
+        real_detect = d.detect
+
+        def detect(ctx, _d=d, _real=real_detect):
+            running.append(_d.code)
+            return _real(ctx)
+
+        monkeypatch.setattr(d, "detect", detect)
+    find_breakdowns(engine, detectors=detectors)
+    assert asked and set(running) == {d.code for d in detectors}
+    for d in detectors:
+        assert asked.get(d.code, set()) <= d.reads, d.code  # nothing undeclared
+    assert any(d.reads for d in detectors)
+
+
+def test_a_shared_table_goes_after_its_last_reader_unless_one_still_to_run_is_undeclared(engine):
+    from cxray.findings.context import LEG_ACTIVITIES
+
+    seen: list[tuple[str, bool]] = []
+
+    def probe(code: str, reads: frozenset[str] | None, build: bool = False) -> Detector:
+        class Probe(Detector):
+            """Notes whether the leg activities are staged when it runs."""
+
+            bucket = TECHNOLOGY
+
+            def detect(self, ctx):
+                if build:
+                    ctx.leg_activities_table()
+                seen.append((self.code, ctx.engine.has_table(LEG_ACTIVITIES)))
+                return []
+
+        Probe.code, Probe.name, Probe.reads = code, code.lower(), reads
+        return Probe()
+
+    _ten_contacts(engine)
+    find_breakdowns(engine, detectors=[probe("US06", frozenset({"leg_activities"}), build=True),
+                                       probe("US07", frozenset())])  # fmt: skip
+    assert seen == [("US06", True), ("US07", False)]
+    seen.clear()
+    find_breakdowns(engine, detectors=[probe("US06", frozenset({"leg_activities"}), build=True),
+                                       probe("US08", None), probe("US07", frozenset())])  # fmt: skip
+    assert seen == [("US06", True), ("US08", True), ("US07", False)]
+
+
 def test_the_contacts_kept_are_distinct_per_code_and_title():
     """``finding_contacts``: one row per (code, title, contact), also when two findings share a code and
     a title (their claims merge) or a finding claims a contact twice."""

@@ -28,6 +28,7 @@ class AbandonmentHotSpot(Detector):
     """
 
     code = "AB01"
+    reads = frozenset({"next"})
     name = "abandonment-hot-spot"
     bucket = OPERATING_MODEL
 

@@ -33,6 +33,7 @@ class BackOfficeAging(Detector):
     """
 
     code = "BO01"
+    reads = frozenset()
     name = "back-office-aging"
     bucket = OPERATING_MODEL
     entity_keys = (S.QUEUE, S.TEAM, S.ACTIVITY)  # the back office, and the status its cases wait in

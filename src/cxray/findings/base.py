@@ -161,6 +161,10 @@ class Detector:
     #: True when the findings are consequences (repeats, transfers onward) rather than a mechanism: in a
     #: breakdown they are listed as symptoms of a mechanism found at the same failure point.
     symptom: ClassVar[bool] = False
+    #: The context's shared tables ``detect`` reads (``"legs"``, ``"leg_activities"``, ``"next"``): the
+    #: finder drops one once no detector still to run reads it (they are 10M rows at 10M events). None,
+    #: the default: not said, so every shared table is kept until this detector has run.
+    reads: ClassVar[frozenset[str] | None] = None
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         raise NotImplementedError

@@ -28,6 +28,8 @@ LEGS: str = "_cxray_fx_legs"
 LEG_ACTIVITIES: str = "_cxray_fx_leg_activities"
 NEXT: str = "_cxray_fx_next"
 STEP_KINDS: str = "_cxray_fx_step_kinds"
+#: The large shared tables a detector declares it reads (``Detector.reads``), by name.
+SHARED: dict[str, str] = {"legs": LEGS, "leg_activities": LEG_ACTIVITIES, "next": NEXT}
 
 HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
 
@@ -139,6 +141,14 @@ class DetectorContext:
             self.engine.execute(f"DROP TABLE IF EXISTS {name}")
         self._built -= self._scratch
         self._scratch.clear()
+
+    def release_shared(self, needed: set[str]) -> None:
+        """Drop the shared tables (``SHARED``, by the names detectors' ``reads`` use) that are not
+        ``needed``; one asked for again is rebuilt."""
+        for name, table in sorted(SHARED.items()):
+            if name not in needed and table in self._built:
+                self.engine.execute(f"DROP TABLE IF EXISTS {table}")
+                self._built.discard(table)
 
     def close(self) -> None:
         for name in sorted(self._built):

@@ -47,6 +47,7 @@ class ContextLoss(Detector):
     """
 
     code = "CL01"
+    reads = frozenset({"legs", "leg_activities"})
     name = "context-loss"
     bucket = TECHNOLOGY
 

@@ -26,6 +26,7 @@ class DeadEnd(Detector):
     """
 
     code = "DE01"
+    reads = frozenset({"next"})
     name = "dead-end"
     bucket = CUSTOMER_FELT
     entity_keys = (S.ACTIVITY,)  # the step contacts end at

@@ -26,6 +26,7 @@ class FalseContainment(Detector):
     """
 
     code = "FC01"
+    reads = frozenset({"next"})
     name = "false-containment"
     bucket = TECHNOLOGY
     entity_keys = ()  # a reason the bot contains falsely: no queue or team is to blame

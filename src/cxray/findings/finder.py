@@ -168,11 +168,14 @@ def find_breakdowns(
             f"CREATE OR REPLACE TEMP TABLE {RAW_CLAIMS} (fid BIGINT, {S.CONTACT_ID} VARCHAR, share DOUBLE, "
             "units DOUBLE, minutes DOUBLE, cost DOUBLE)"
         )
-        for detector in chosen:
+        for k, detector in enumerate(chosen):
             new = _detect(detector, ctx)
             _read_claims(engine, new, first=len(found))
             found.extend(new)
             ctx.release_scratch()
+            later = [d.reads for d in chosen[k + 1 :]]
+            if all(r is not None for r in later):  # every detector still to run said what it reads
+                ctx.release_shared({name for r in later if r is not None for name in r})
         priced = _price(engine, found, finder)
         if keep_contacts:
             _keep_contacts(engine, found)

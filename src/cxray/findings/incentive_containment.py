@@ -26,6 +26,7 @@ class InflatedContainment(Detector):
     """
 
     code, name, bucket = "IN02", "inflated containment", TECHNOLOGY
+    reads = frozenset()
     entity_keys = (S.ACTOR_TYPE,)  # the bot or IVR
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:

@@ -26,6 +26,7 @@ class KpiHidesRepeats(Detector):
     """
 
     code, name, bucket = "IN01", "KPI hides repeats", OPERATING_MODEL
+    reads = frozenset()
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         return self.assess(assessment_for(ctx))

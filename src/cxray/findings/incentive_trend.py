@@ -24,6 +24,7 @@ class KpiImprovesOutcomeWorsens(Detector):
     """
 
     code, name, bucket = "IN03", "KPI improves, outcome worsens", OPERATING_MODEL
+    reads = frozenset()
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         return self.assess(assessment_for(ctx))

@@ -34,6 +34,7 @@ class Rework(Detector):
     """
 
     code = "LP01"
+    reads = frozenset({"leg_activities"})
     name = "rework"
     bucket = AGENT_ABSORBED
 

@@ -26,6 +26,7 @@ class MultiHop(Detector):
     """
 
     code = "MH01"
+    reads = frozenset({"legs"})
     name = "multi-hop"
     bucket = CUSTOMER_FELT
     entity_keys = ()  # chains across the process

@@ -35,6 +35,7 @@ class ParkedWork(Detector):
     """
 
     code = "WT01"
+    reads = frozenset()
     name = "parked-work"
     bucket = OPERATING_MODEL
     entity_keys = (S.ACTIVITY,)  # the status cases are parked in

@@ -27,6 +27,7 @@ class PingPong(Detector):
     """
 
     code = "PP01"
+    reads = frozenset({"legs"})
     name = "ping-pong"
     bucket = CUSTOMER_FELT
     entity_keys = ()  # a pair of queues: pairs of one detector roll up (grouping.PAIR_KEYS)

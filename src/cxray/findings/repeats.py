@@ -36,6 +36,7 @@ class RepeatConcentration(Detector):
     """
 
     code = "RP01"
+    reads = frozenset()
     name = "repeat-concentration"
     bucket = OPERATING_MODEL
     symptom = True  # repeats follow from a failure where they concentrate

@@ -29,6 +29,7 @@ class TransferHotSpot(Detector):
     """
 
     code = "TR01"
+    reads = frozenset({"legs"})
     name = "transfer-hot-spot"
     bucket = TECHNOLOGY
     # Onward transfers of one reason are a misroute of that reason: a failure point (queue and reason) and a
