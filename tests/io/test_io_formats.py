@@ -29,7 +29,19 @@ CSV = (
 def test_events_table_has_the_canonical_schema(engine: Engine, tmp_path: Path):
     s = read_one(engine, write(tmp_path, "a.csv", CSV))
     table = engine.con.sql("SELECT * FROM events").to_arrow_table()
-    assert table.schema == canonical_arrow_schema(["note"])
+    # source_file is text stored as an ENUM of the files read: a dictionary of strings in Arrow
+    kept = table.schema.field(S.SOURCE_FILE).type
+    assert pa.types.is_dictionary(kept) and kept.value_type == pa.string()
+    assert (
+        table.cast(canonical_arrow_schema(["note"])).column(S.SOURCE_FILE).to_pylist()
+        == [str(tmp_path / "a.csv")] * 4
+    )
+    plain = table.set_column(
+        table.schema.get_field_index(S.SOURCE_FILE),
+        S.SOURCE_FILE,
+        table.column(S.SOURCE_FILE).cast(pa.string()),
+    )
+    assert plain.schema == canonical_arrow_schema(["note"])
     assert s.attributes == ["note"]
     assert s.fields_present == [S.CUSTOMER_ID, S.OUTCOME, S.DURATION_S]
     assert column(engine, "outcome") == [None, "resolved", None, "abandoned"]
@@ -131,6 +143,14 @@ def test_several_files_in_given_order(engine: Engine, tmp_path: Path):
         ("calls.csv", 1),
     ]
     assert rows[2]["bot"] is None and rows[2]["agent_desk"] == "d1"
+    # one byte a row: an ENUM of the files read, ordered as their names are as text
+    kind = engine.scalar("SELECT typeof(source_file) FROM events LIMIT 1")
+    assert kind == f"ENUM('{calls}', '{chats}')"
+    by_name = engine.fetchall("SELECT source_file, source_row FROM events ORDER BY source_file, source_row")
+    by_text = engine.fetchall(
+        "SELECT source_file, source_row FROM events ORDER BY CAST(source_file AS VARCHAR), source_row"
+    )
+    assert by_name == by_text and Path(by_name[0][0]).name == "calls.csv"
 
 
 def test_read_table_numbers_rows_in_table_order(engine: Engine):

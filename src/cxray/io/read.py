@@ -22,6 +22,7 @@ from .canonical import (
     VALUE,
     branch_sql,
     count_markers,
+    file_enum,
     finish_events,
     stage,
 )
@@ -132,7 +133,8 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
     for plan in plans:
         seen = {a.lower() for a in attributes}
         attributes += [a for a in plan.attributes.values() if a.lower() not in seen]
-    stage(engine, [branch_sql(p, options.mapping, options, attributes) for p in plans])
+    files = file_enum([p.source.path for p in plans])
+    stage(engine, [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans])
     try:
         rows = engine.rows(
             f"SELECT {FILE}, count(*) AS n, count({REASON}) AS rejected FROM {STAGE} GROUP BY ALL"
