@@ -50,7 +50,8 @@ def _ordered_sql(route: str) -> str:
     c, a, t = ident(S.CONTACT_ID), ident(S.ACTIVITY), ident(S.TIMESTAMP)
     w = f"PARTITION BY {c} ORDER BY {t}, {ident(S.SOURCE_ROW)}, {a}"
     key = f"coalesce({route}, eff_actor)"
-    # One sort serves every window of the inner SELECT; the running leg count needs a second pass.
+    # One sort serves every window of the inner SELECT; the running leg count needs a second pass. The
+    # count is an INTEGER: sum() gives a HUGEINT (16 bytes a row, and every leg table keyed on it after).
     return f"""
         CREATE OR REPLACE TEMP TABLE {ORDERED_TABLE} AS
         WITH o AS (
@@ -68,7 +69,8 @@ def _ordered_sql(route: str) -> str:
             WINDOW w AS ({w})
         )
         SELECT * EXCLUDE (new_leg),
-               sum(new_leg) OVER (PARTITION BY {c} ORDER BY seq ROWS UNBOUNDED PRECEDING) AS leg_no
+               CAST(sum(new_leg) OVER (PARTITION BY {c} ORDER BY seq ROWS UNBOUNDED PRECEDING) AS INTEGER)
+                   AS leg_no
         FROM o
     """
 
