@@ -28,7 +28,7 @@ from .journey_paths import journey_paths
 from .journeys import build_journeys
 from .metrics import core_metrics
 from .options import AnalysisOptions
-from .ordered import release_ordered_events
+from .ordered import fold_events, release_ordered_events
 from .process import flow_by, flow_map
 from .process.conformance import check_conformance
 from .process.model import ProcessModel
@@ -130,6 +130,7 @@ def _diagnose(
     quality = screen(engine, read=read, analysis=analysis)
 
     progress.step("reconstructing contacts and journeys")
+    fold_events(engine)  # one copy of the events from the shared sort on: ``events`` a view over it
     build_journeys(engine, options=analysis, costs=options.costs, data_end=quality.censor_end)
     return diagnose_tables(engine, summary, options=options, progress=progress, quality=quality)
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cxray import schema as S
-from cxray.ordered import ORDERED_TABLE, ordered_events, release_ordered_events
+from cxray.ordered import (
+    ORDERED_TABLE,
+    fold_events,
+    ordered_events,
+    release_ordered_events,
+    unfold_events,
+)
 from cxray.process import flow_map
 from cxray.testing import load_rows
 
@@ -71,3 +77,69 @@ def test_legs_follow_the_route_carried_over_gaps(engine):
     assert [(r["leg_key"], r["leg_no"]) for r in rows] == [
         ("Q1", 1), ("Q1", 1), ("Q1", 1), ("Q2", 2), ("Q2", 2)
     ]  # fmt: skip
+
+
+def _kind(engine, name: str) -> str:
+    return engine.scalar(
+        "SELECT any_value(table_type) FROM information_schema.tables WHERE table_name = ?", [name]
+    )
+
+
+FOLD_ROWS = [
+    {**ev("c", 0, "A", "Q1"), "note": "x"},
+    {**ev("c", 0, "B", "Q2"), S.ACTOR_TYPE: "agent", S.SOURCE_ROW: 9},
+    {**ev("d", 5, "A"), S.SOURCE_ROW: 3},
+]
+
+
+def test_folded_events_read_the_same_from_the_one_ordered_table(engine):
+    """After fold_events, events is a view over the ordered table with the same columns, rows and types,
+    the ordered table built once with every event column; released, only its own columns go."""
+    load_rows(engine, FOLD_ROWS)
+    columns = engine.fetchall(f"DESCRIBE {S.EVENTS_TABLE}")
+    rows = sorted(engine.fetchall(f"SELECT * FROM {S.EVENTS_TABLE}"))
+    plain = engine.rows(f"SELECT * FROM {ordered_events(engine)}")
+    release_ordered_events(engine)
+    fold_events(engine)
+    name = ordered_events(engine)
+    assert _kind(engine, S.EVENTS_TABLE) == "VIEW"
+    assert engine.fetchall(f"DESCRIBE {S.EVENTS_TABLE}") == columns
+    assert sorted(engine.fetchall(f"SELECT * FROM {S.EVENTS_TABLE}")) == rows
+    cols = ", ".join(plain[0])
+    assert sorted(map(str, engine.rows(f"SELECT {cols} FROM {name}"))) == sorted(map(str, plain))
+    assert ordered_events(engine) == name  # still current: not built again
+    release_ordered_events(engine)  # the ordered columns go, the events stay readable
+    assert "seq" not in engine.columns(ORDERED_TABLE)
+    assert sorted(engine.fetchall(f"SELECT * FROM {S.EVENTS_TABLE}")) == rows
+    assert engine.scalar(f"SELECT max(seq) FROM {ordered_events(engine)}") == 2  # built again
+
+
+def test_folded_events_become_a_table_again_to_be_written(engine):
+    load_rows(engine, FOLD_ROWS)
+    fold_events(engine)
+    ordered_events(engine)
+    unfold_events(engine)
+    assert _kind(engine, S.EVENTS_TABLE) == "BASE TABLE" and not engine.has_table(ORDERED_TABLE)
+    engine.execute(f"DELETE FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} = 'd'")
+    assert engine.scalar(f"SELECT count(*) FROM {ordered_events(engine)}") == 2
+
+
+def test_an_attribute_named_like_an_ordered_column_keeps_two_tables(engine):
+    load_rows(engine, [{**r, "Seq": "1"} for r in FOLD_ROWS])
+    fold_events(engine)
+    ordered_events(engine)
+    assert _kind(engine, S.EVENTS_TABLE) == "BASE TABLE"
+    assert engine.scalar(f"SELECT count(*) FROM {S.EVENTS_TABLE} WHERE Seq = '1'") == 3
+
+
+def test_a_new_read_replaces_folded_events(engine, tmp_path):
+    from cxray.io import read_events
+
+    load_rows(engine, FOLD_ROWS)
+    fold_events(engine)
+    ordered_events(engine)
+    path = tmp_path / "log.csv"
+    path.write_text("contact_id,timestamp,activity\nk,2024-01-01 09:00,X\nk,2024-01-01 09:01,Y\n")
+    read_events([path], engine)
+    assert _kind(engine, S.EVENTS_TABLE) == "BASE TABLE"
+    assert engine.scalar(f"SELECT string_agg(activity, '') FROM {ordered_events(engine)}") in ("XY", "YX")

@@ -12,6 +12,7 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError, InputError
+from ..ordered import forget_events
 from ..sql import ident
 from .canonical import (
     COLUMN,
@@ -128,6 +129,7 @@ def read_table(table: pa.Table, engine: Engine, *, options: ReadOptions = _DEFAU
 
 
 def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions) -> InputSummary:
+    forget_events(engine)  # a run before may have left ``events`` a view (``ordered.fold_events``)
     plans = [plan_file(i, s, engine, options.mapping) for i, s in enumerate(sources)]
     attributes: list[str] = []
     for plan in plans:

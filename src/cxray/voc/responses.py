@@ -277,7 +277,9 @@ def _match(engine: Engine, match_days: float) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE {RESPONSES} AS
         WITH kept AS (
-            SELECT row_number() OVER (ORDER BY source, source_row) AS response_id, *
+            -- source rows repeat across the log's files: every value breaks the tie, not the storage order
+            SELECT row_number() OVER (ORDER BY source, source_row, contact_id, customer_id, ts, ts_text,
+                                               survey_type, score_text, verbatim) AS response_id, *
             FROM _cx_voc_checked WHERE reason IS NULL
         ), by_contact AS (
             SELECT k.response_id, c.{S.CONTACT_ID} AS matched
