@@ -66,8 +66,9 @@ def diagnose(
         costs, ranking, detector settings, conformance, incentives, the documented process, the
         parties); the defaults when None. ``DiagnoseOptions.from_yaml`` reads them from a file.
     engine:
-        An open engine to work in (its tables stay available afterwards, e.g. for ``write_outputs``);
-        a new in-memory DuckDB engine when None.
+        An open engine to work in (its tables stay available afterwards, e.g. for ``write_outputs``;
+        ``events`` as a read-only view, one copy of the events in memory: ``ordered.unfold_events``
+        makes it a table again); a new in-memory DuckDB engine when None.
     progress:
         Told each step as it starts (``cxray.progress``); silent when None.
     read, analysis, costs, model, parties:
