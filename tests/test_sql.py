@@ -9,7 +9,7 @@ import pytest
 
 import cxray
 from cxray.engine import Engine
-from cxray.sql import ident, in_list, integer, list_in_order, lit, lit_list, num, sql_string
+from cxray.sql import exact_sum, ident, in_list, integer, list_in_order, lit, lit_list, num, sql_string
 
 
 def test_literals_round_trip_through_duckdb() -> None:
@@ -80,3 +80,21 @@ def test_there_is_one_sql_helper_module() -> None:
     """SQL text is written by cxray.sql alone: no second copy or re-export elsewhere in the package."""
     src = Path(cxray.__file__).parent
     assert [p.relative_to(src).as_posix() for p in src.rglob("sql.py")] == ["sql.py"]
+
+
+def test_exact_sum_does_not_depend_on_the_order_rows_are_added_in() -> None:
+    """A double sum of the same values in two orders differs in its last bits; exact_sum does not, and
+    stays the double sum's value to within the double's precision (NULLs ignored, none at all NULL)."""
+    values = [1e16, 1.0, -1e16, 0.1, 7.738666666666667, -2.5, 1e-9, 123456.789]
+    orders = [values, list(reversed(values)), values[3:] + values[:3]]
+    with Engine(threads=1) as e:
+        plain, exact = set(), set()
+        for k, order in enumerate(orders):
+            rows = ", ".join(f"({i}, {num(v)})" for i, v in enumerate(order))
+            e.execute(f"CREATE TABLE t{k} AS SELECT * FROM (VALUES {rows}) v(i, x) ORDER BY i")
+            plain.add(e.scalar(f"SELECT sum(x) FROM t{k}"))
+            exact.add(e.scalar(f"SELECT {exact_sum('x')} FROM t{k}"))
+        assert len(plain) > 1  # the orders do change a double sum here
+        assert len(exact) == 1 and exact.pop() == pytest.approx(math.fsum(values), rel=1e-15)
+        assert e.scalar(f"SELECT {exact_sum('x')} FROM (VALUES (NULL::DOUBLE), (2.5)) v(x)") == 2.5
+        assert e.scalar(f"SELECT {exact_sum('x')} FROM (VALUES (NULL::DOUBLE)) v(x)") is None

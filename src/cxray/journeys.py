@@ -59,7 +59,7 @@ from .costs import CostModel, contact_cost_sql, event_cost_sql, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
 from .ordered import ordered_events
-from .sql import days_interval, days_us, in_list, sql_string
+from .sql import days_interval, days_us, exact_sum, in_list, sql_string
 
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
@@ -161,6 +161,7 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
     """
     humans = in_list((S.AGENT, S.BACK_OFFICE))
     work = work_seconds_sql(costs, estimated=estimated, actor_type_expr="eff_actor")
+    event_cost = event_cost_sql(costs, duration=work, actor_type_expr="eff_actor")
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_BASE} AS
@@ -172,9 +173,9 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
                    {_first(S.CUSTOMER_ID)} AS {S.CUSTOMER_ID},
                    {_first(S.REASON)} AS {S.REASON},
                    min(ts) AS {S.START_TS}, max(ts) AS {S.END_TS}, count(*) AS {S.N_EVENTS},
-                   sum({S.DURATION_S}) AS {S.HANDLE_S},
-                   sum({work}) AS {S.WORK_S},
-                   sum({event_cost_sql(costs, duration=work, actor_type_expr="eff_actor")}) AS minutes_cost,
+                   {exact_sum(S.DURATION_S)} AS {S.HANDLE_S},
+                   {exact_sum(work)} AS {S.WORK_S},
+                   {exact_sum(event_cost)} AS minutes_cost,
                    {_first(S.CHANNEL)} AS {S.ENTRY_CHANNEL},
                    {_last(S.OUTCOME)} AS {S.FINAL_OUTCOME},
                    {_last(S.QUEUE)} AS {S.FINAL_QUEUE},
@@ -354,7 +355,7 @@ def _create_journeys(engine: Engine) -> None:
                    any_value({S.REASON}) {first} AS {S.REASON},
                    count(*) AS {S.N_CONTACTS},
                    min({S.START_TS}) AS {S.START_TS}, max({S.END_TS}) AS {S.END_TS},
-                   sum({S.HANDLE_S}) AS {S.HANDLE_S}, sum({S.COST}) AS {S.COST},
+                   {exact_sum(S.HANDLE_S)} AS {S.HANDLE_S}, {exact_sum(S.COST)} AS {S.COST},
                    bool_or({S.IS_CENSORED}) {last} AS {S.IS_CENSORED},
                    bool_or(coalesce({S.FINAL_OUTCOME} IN {bad_end}, false)) {last} AS last_failed,
                    any_value({S.ENTRY_CHANNEL}) {first} AS {S.ENTRY_CHANNEL}
