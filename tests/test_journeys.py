@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta
 
@@ -99,6 +100,32 @@ def test_cost_uses_team_override_actor_rate_default_and_bot_fee(engine):
     c = contacts(engine)["c"]
     assert c[S.COST] == pytest.approx(0.3 + 1.0 + 3.6 + 0.8 + 1.0)
     assert c[S.HANDLE_S] == 1050.0
+
+
+def test_seconds_and_costs_are_dyadic_so_later_sums_are_exact(engine):
+    """A contact's handle time, work and cost, and a journey's, are multiples of 2**-20 (sql.dyadic):
+    the sums over them do not move with the order a parallel aggregation adds them in."""
+    rng = random.Random(7)
+    rows = [
+        ev(f"c{i % 40}", at(i % 40, seconds=i), customer_id=f"u{i % 9}", actor_type="agent",
+           duration_s=rng.random() * 100)
+        for i in range(400)
+    ] + [anchor()]  # fmt: skip
+    load_rows(engine, rows)
+    build_journeys(engine, costs=CostModel(per_bot_session=0.35, default_per_minute=1.0 / 3))
+    for table, columns in (
+        (S.CONTACTS_TABLE, (S.HANDLE_S, S.WORK_S, S.COST)),
+        (S.JOURNEYS_TABLE, (S.HANDLE_S, S.COST)),
+    ):
+        for column in columns:
+            off = engine.scalar(
+                f"SELECT count(*) FROM {table} WHERE {column} * 1048576 <> round({column} * 1048576)"
+            )
+            assert off == 0, (table, column)
+    exact = math.fsum(r["duration_s"] for r in rows if r.get("duration_s") is not None)
+    assert engine.scalar(f"SELECT sum({S.HANDLE_S}) FROM {S.CONTACTS_TABLE}") == pytest.approx(
+        exact, abs=1e-3
+    )
 
 
 def test_transfers_count_queue_changes_skipping_nulls(engine):

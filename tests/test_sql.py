@@ -9,7 +9,18 @@ import pytest
 
 import cxray
 from cxray.engine import Engine
-from cxray.sql import exact_sum, ident, in_list, integer, list_in_order, lit, lit_list, num, sql_string
+from cxray.sql import (
+    dyadic,
+    exact_sum,
+    ident,
+    in_list,
+    integer,
+    list_in_order,
+    lit,
+    lit_list,
+    num,
+    sql_string,
+)
 
 
 def test_literals_round_trip_through_duckdb() -> None:
@@ -98,3 +109,22 @@ def test_exact_sum_does_not_depend_on_the_order_rows_are_added_in() -> None:
         assert len(exact) == 1 and exact.pop() == pytest.approx(math.fsum(values), rel=1e-15)
         assert e.scalar(f"SELECT {exact_sum('x')} FROM (VALUES (NULL::DOUBLE), (2.5)) v(x)") == 2.5
         assert e.scalar(f"SELECT {exact_sum('x')} FROM (VALUES (NULL::DOUBLE)) v(x)") is None
+
+
+def test_sums_of_dyadic_values_are_the_same_in_any_order() -> None:
+    """Values made dyadic add up exactly: every order gives the same double, within 1e-6 of each value."""
+    values = [1e6 / 3, 0.1, 7.738666666666667, 2.5 / 60, 1e5 + 1 / 7, 3.3, 0.7] * 50
+    with Engine(threads=1) as e:
+        plain, quantized = set(), set()
+        for k in range(4):
+            order = sorted(values, key=lambda v, k=k: (hash((v, k)) % 97, v))
+            rows = ", ".join(f"({i}, {num(v)})" for i, v in enumerate(order))
+            e.execute(f"CREATE TABLE d{k} AS SELECT * FROM (VALUES {rows}) v(i, x) ORDER BY i")
+            plain.add(e.scalar(f"SELECT sum(x) FROM d{k}"))
+            quantized.add(e.scalar(f"SELECT sum({dyadic('x')}) FROM d{k}"))
+        assert len(plain) > 1  # these orders do change a double sum
+        assert len(quantized) == 1 and quantized.pop() == pytest.approx(
+            math.fsum(values), abs=1e-6 * len(values)
+        )
+        one = e.scalar(f"SELECT {dyadic('x')} FROM (VALUES (1.0 / 3)) v(x)")
+        assert abs(one - 1 / 3) <= 2**-21 and (one * 2**20).is_integer()

@@ -59,7 +59,7 @@ from .costs import CostModel, contact_cost_sql, event_cost_sql, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
 from .ordered import ordered_events
-from .sql import days_interval, days_us, exact_sum, in_list, sql_string
+from .sql import days_interval, days_us, dyadic, exact_sum, in_list, sql_string
 
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
@@ -162,19 +162,19 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
     humans = in_list((S.AGENT, S.BACK_OFFICE))
     work = work_seconds_sql(costs, estimated=estimated, actor_type_expr="eff_actor")
     event_cost = event_cost_sql(costs, duration=work, actor_type_expr="eff_actor")
+    cost = contact_cost_sql(costs, minutes_cost="minutes_cost", handle_s=S.WORK_S, touched_bot="touched_bot")
+    # seconds and cost dyadic (sql.dyadic): every later sum of them is exact, the same from run to run
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_BASE} AS
-        SELECT *, {
-            contact_cost_sql(costs, minutes_cost="minutes_cost", handle_s=S.WORK_S, touched_bot="touched_bot")
-        } AS {S.COST}
+        SELECT *, {dyadic(cost)} AS {S.COST}
         FROM (
             SELECT {S.CONTACT_ID},
                    {_first(S.CUSTOMER_ID)} AS {S.CUSTOMER_ID},
                    {_first(S.REASON)} AS {S.REASON},
                    min(ts) AS {S.START_TS}, max(ts) AS {S.END_TS}, count(*) AS {S.N_EVENTS},
-                   {exact_sum(S.DURATION_S)} AS {S.HANDLE_S},
-                   {exact_sum(work)} AS {S.WORK_S},
+                   {dyadic(exact_sum(S.DURATION_S))} AS {S.HANDLE_S},
+                   {dyadic(exact_sum(work))} AS {S.WORK_S},
                    {exact_sum(event_cost)} AS minutes_cost,
                    {_first(S.CHANNEL)} AS {S.ENTRY_CHANNEL},
                    {_last(S.OUTCOME)} AS {S.FINAL_OUTCOME},
@@ -355,7 +355,7 @@ def _create_journeys(engine: Engine) -> None:
                    any_value({S.REASON}) {first} AS {S.REASON},
                    count(*) AS {S.N_CONTACTS},
                    min({S.START_TS}) AS {S.START_TS}, max({S.END_TS}) AS {S.END_TS},
-                   {exact_sum(S.HANDLE_S)} AS {S.HANDLE_S}, {exact_sum(S.COST)} AS {S.COST},
+                   sum({S.HANDLE_S}) AS {S.HANDLE_S}, sum({S.COST}) AS {S.COST},  -- dyadic: exact
                    bool_or({S.IS_CENSORED}) {last} AS {S.IS_CENSORED},
                    bool_or(coalesce({S.FINAL_OUTCOME} IN {bad_end}, false)) {last} AS last_failed,
                    any_value({S.ENTRY_CHANNEL}) {first} AS {S.ENTRY_CHANNEL}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from datetime import timedelta
 
 import pytest
 from findings_golden import T0, filler, run, steps
@@ -383,3 +384,33 @@ def test_the_contacts_kept_are_distinct_per_code_and_title():
         ("RC01", "Repeat contacts", "c1"), ("RC01", "Repeat contacts", "c3"),
         ("TR01", "Queue A transfers", "c1"), ("TR01", "Queue A transfers", "c2"),
     ]  # fmt: skip
+
+
+def test_the_finders_minutes_and_costs_are_dyadic_so_their_sums_are_exact(engine):
+    """Every detector adds up the events' and legs' minutes and costs: they are multiples of 2**-20
+    (sql.dyadic), so no total moves with the order a parallel aggregation adds them in."""
+    from cxray.costs import CostModel
+    from cxray.findings.context import DetectorContext
+    from cxray.options import AnalysisOptions
+
+    rows = [
+        {S.CONTACT_ID: f"c{i % 7}", S.TIMESTAMP: T0 + timedelta(minutes=i), S.ACTIVITY: f"a{i % 3}",
+         S.QUEUE: f"q{i % 2}", S.ACTOR_TYPE: "agent", S.DURATION_S: 10 + i / 7}
+        for i in range(60)
+    ]  # fmt: skip
+    load_rows(engine, rows)
+    costs = CostModel(default_per_minute=1 / 3, per_minute_by_actor_type={"agent": 0.7})
+    build_journeys(engine, costs=costs)
+    ctx = DetectorContext(engine=engine, options=AnalysisOptions(), costs=costs)
+    try:
+        for table in (ctx.events_table(), ctx.legs_table()):
+            off = engine.scalar(
+                f"SELECT count(*) FROM {table} WHERE minutes * 1048576 <> round(minutes * 1048576) "
+                "OR cost * 1048576 <> round(cost * 1048576)"
+            )
+            assert off == 0, table
+        assert engine.scalar(f"SELECT sum(minutes) FROM {ctx.events_table()}") == pytest.approx(
+            sum(10 + i / 7 for i in range(60)) / 60, abs=1e-4
+        )
+    finally:
+        ctx.close()

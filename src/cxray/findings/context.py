@@ -18,7 +18,7 @@ from ..options import AnalysisOptions
 from ..ordered import ordered_events
 from ..process.step_kinds import StepKinds, stage_step_kinds
 from ..quality import DataQuality
-from ..sql import days_interval, in_list
+from ..sql import days_interval, dyadic, in_list
 
 if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
@@ -169,8 +169,8 @@ class DetectorContext:
             CREATE OR REPLACE TEMP VIEW {EVENTS} AS
             SELECT {S.CONTACT_ID}, seq, ts, next_ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID}, {S.CHANNEL},
                    {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, route, eff_actor, leg_key, leg_no,
-                   {work} / 60.0 AS minutes,
-                   {event_cost_sql(self.costs, duration=work, actor_type_expr="eff_actor")} AS cost
+                   {dyadic(f"{work} / 60.0")} AS minutes,
+                   {dyadic(event_cost_sql(self.costs, duration=work, actor_type_expr="eff_actor"))} AS cost
             FROM {ordered}
             """
         )
