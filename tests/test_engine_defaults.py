@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +55,17 @@ def test_spill_folder_is_private_and_removed_on_close(tmp_path, monkeypatch):
 def test_given_temp_directory_is_kept(tmp_path):
     with Engine(temp_directory=str(tmp_path / "spill")) as e:
         assert _setting(e, "temp_directory") == str(tmp_path / "spill")
+
+
+def test_duckdbs_own_progress_bar_is_off():
+    """cxray prints its own progress: DuckDB's bar would print over it (and into a --quiet run's output)
+    for every statement over two seconds. In a plain Python process DuckDB turns it on (under pytest it
+    does not, so the check runs in one of its own)."""
+    code = (
+        "import duckdb; from cxray.engine import Engine; e = Engine(); "
+        "q = \"SELECT current_setting('enable_progress_bar')\"; "
+        "print(duckdb.connect().execute(q).fetchone()[0], e.scalar(q))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    duckdb_default, ours = out.split()
+    assert ours == "False", f"DuckDB's default here: {duckdb_default}"
