@@ -106,19 +106,29 @@ def list_in_order(value: str, key: str, where: str | None = None) -> str:
     return f"list_transform(list_sort({pairs}, 'ASC', 'NULLS FIRST'), lambda x: x.v)"
 
 
-def exact_sum(value: str, scale: int = 18) -> str:
-    """SQL aggregate: the sum of the DOUBLE ``value`` whatever the order its rows are added in.
+def exact(value: str, scale: int) -> str:
+    """SQL: ``value`` as a DECIMAL with ``scale`` decimals, to be added up exactly.
 
-    A double sum in a parallel aggregation adds a group's rows in the order its threads meet them, so the
-    last bits of a contact's cost moved from run to run (7.738666666666667 and ...666 in two runs of the
-    same 1M-event log). Each value is rounded to ``scale`` decimals and added as a DECIMAL (integer
-    arithmetic, exact in any order), then made a DOUBLE again: with 18 decimals a value's rounding is far
-    below a double's own precision, and sums up to 1e20 fit (a duration is at most 1e9 seconds).
+    A double sum in a parallel aggregation adds a group's rows in the order its threads meet them, so its
+    last bits move from run to run, enough to flip a figure sitting on a rounding tie. DECIMAL sums are
+    integer arithmetic: the same in any order. (38 digits: sums up to 10**(38 - scale) fit.)
+
+    >>> exact("cost", 6)
+    'CAST(cost AS DECIMAL(38, 6))'
+    """
+    return f"CAST({value} AS DECIMAL(38, {scale}))"
+
+
+def exact_sum(value: str, scale: int = 18) -> str:
+    """SQL aggregate: the sum of the DOUBLE ``value`` whatever the order its rows are added in, as a
+    DOUBLE again (:func:`exact`). With 18 decimals a value's rounding is far below a double's own
+    precision, and sums up to 1e20 fit (a duration is at most 1e9 seconds). Two runs of the same 1M-event
+    log gave one contact's cost as 7.738666666666667 and ...666 with a double sum.
 
     >>> exact_sum("cost")
     'CAST(sum(CAST(cost AS DECIMAL(38, 18))) AS DOUBLE)'
     """
-    return f"CAST(sum(CAST({value} AS DECIMAL(38, {scale}))) AS DOUBLE)"
+    return f"CAST(sum({exact(value, scale)}) AS DOUBLE)"
 
 
 DYADIC_BITS = 20
@@ -145,6 +155,7 @@ __all__ = [
     "days_interval",
     "days_us",
     "dyadic",
+    "exact",
     "exact_sum",
     "ident",
     "in_list",

@@ -23,6 +23,7 @@ from ..engine import Engine
 from ..errors import ConfigError, EngineError
 from ..options import AnalysisOptions
 from ..quality import DataQuality
+from ..sql import exact
 from .base import CLAIM_COLUMNS, Detector, Finding, FindingDoc
 from .context import DetectorContext
 from .grouping import Breakdown, DetectorRole, group_findings
@@ -255,8 +256,8 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
         WITH c AS (
             -- Summed as decimals: exact, so the totals (and which finding keeps a contact) do not
             -- depend on the order rows arrive in, which varies with threads and engines.
-            SELECT fid, contact_id, max({_dec("share * units")}) AS units,
-                   sum({_dec("share * minutes")}) AS minutes, sum({_dec("share * cost")}) AS cost
+            SELECT fid, contact_id, max({exact("share * units", 9)}) AS units,
+                   sum({exact("share * minutes", 9)}) AS minutes, sum({exact("share * cost", 9)}) AS cost
             FROM {RAW_CLAIMS} WHERE share > 0 GROUP BY fid, contact_id
         ), g AS (
             SELECT fid, sum(cost) AS g_cost, sum(minutes) AS g_min, sum(units) AS g_units FROM c GROUP BY fid
@@ -338,11 +339,6 @@ def _price(engine: Engine, found: list[Finding], finder: FinderOptions) -> list[
             )
         )
     return out
-
-
-def _dec(expr: str) -> str:
-    """``expr`` (a product of claim values in [0, 1] and minutes or money) as an exact decimal."""
-    return f"CAST({expr} AS DECIMAL(38, 9))"
 
 
 def _key(f: Finding) -> tuple[Any, ...]:

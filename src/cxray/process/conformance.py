@@ -30,14 +30,14 @@ from ..contract import IdentifiersAt
 from ..engine import Engine
 from ..errors import ConfigError
 from ..ordered import IS_LAST, NEXT_ACTIVITY, ordered_events
-from ..sql import ident, integer, sql_string
+from ..sql import exact, ident, integer, sql_string
 from .model import END, START, ProcessModel
 
 _P: Final = "_cx_conf_"  # prefix of every temporary table of this module
 _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit separator)
-# Money is summed exactly (as decimals): a float sum depends on the order rows arrive in, which varies
-# with threads and engines, and a total at a rounding boundary would then print differently.
-_EXACT: Final = "CAST({} AS DECIMAL(18, 6))"
+# Money is summed exactly (sql.exact, to the millionth): a float sum depends on the order rows arrive in,
+# which varies with threads and engines, and a total at a rounding boundary would then print differently.
+_MONEY_SCALE: Final = 6
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
 
 
@@ -331,7 +331,7 @@ def _limit(options: ConformanceOptions) -> str:
 def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
     r = engine.rows(
         f"""SELECT count(*) AS n, count(*) FILTER (WHERE fits) AS fit,
-            sum({_EXACT.format("cost")}) FILTER (WHERE NOT fits) AS cost_nonfit,
+            sum({exact("cost", _MONEY_SCALE)}) FILTER (WHERE NOT fits) AS cost_nonfit,
             count(*) FILTER (WHERE bad_start > 0) AS bad_start,
             count(*) FILTER (WHERE bad_end > 0) AS bad_end,
             count(*) FILTER (WHERE bad_moves > 0) AS undocumented_transition,
@@ -361,7 +361,7 @@ def _deviation_lists(
         rows = engine.rows(
             f"""WITH g AS ({per_contact}), tot AS (SELECT count(*) AS n FROM {t.contacts})
             SELECT {keys}, sum(g.n) AS count, count(*) AS contacts,
-                count(*) / any_value(tot.n) AS share, sum({_EXACT.format("ct.cost")}) AS cost,
+                count(*) / any_value(tot.n) AS share, sum({exact("ct.cost", _MONEY_SCALE)}) AS cost,
                 min(g.c, {max(options.examples, 1)}) AS examples {extra}
             FROM g JOIN {t.contacts} ct USING (c), tot
             GROUP BY {keys} ORDER BY {order}, {keys} {_limit(options)}"""
@@ -417,7 +417,7 @@ def _slow(
             SELECT count(*) AS measured, count(*) FILTER (WHERE gap_s > {target.seconds}) AS over,
                 count(DISTINCT c) FILTER (WHERE gap_s > {target.seconds}) AS contacts,
                 median(gap_s - {target.seconds}) FILTER (WHERE gap_s > {target.seconds}) AS excess,
-                (SELECT sum({_EXACT.format("cost")}) FROM {t.contacts} WHERE c IN
+                (SELECT sum({exact("cost", _MONEY_SCALE)}) FROM {t.contacts} WHERE c IN
                     (SELECT c FROM x WHERE gap_s > {target.seconds})) AS cost,
                 list_slice(list(DISTINCT c ORDER BY c) FILTER (WHERE gap_s > {target.seconds}),
                            1, {options.examples}) AS examples
