@@ -210,3 +210,22 @@ def test_bpic2014_reported_fcr_is_the_label_share(shared_data, tmp_path_factory)
     ).fetchall()[0]
     assert n == d["metrics"]["overall"]["contacts"]
     assert d["metrics"]["overall"]["reported_fcr"] == round(y / n, 4)
+
+
+@pytest.mark.slow
+def test_the_diagnosis_does_not_depend_on_the_thread_count(shared_data):
+    """One thread or four: the same document to the last bit (a parallel aggregation adds a group's rows
+    in the order its threads meet them; the flow map's mean waits, means of doubles, moved in their last
+    digits on this log)."""
+    from cxray import diagnose
+    from cxray.engine import Engine
+    from cxray.io import ReadOptions
+
+    docs = []
+    for threads in (1, 4):
+        with Engine(threads=threads) as engine:
+            d = diagnose(
+                shared_data / "pm4py-testlogs/receipt.csv", engine=engine, read=ReadOptions(mapping="receipt")
+            ).to_dict()
+        docs.append({k: v for k, v in d.items() if k != "options"})
+    assert docs[0]["flow"]["dfg"] and docs[0] == docs[1]

@@ -15,7 +15,7 @@ from ..errors import ConfigError
 from ..ordered import IS_LAST, NEXT_ACTIVITY
 from ..sql import ident
 from .rework import ActivityRow, LoopRow, activity_stats, self_loops
-from .steps import GAP_S, POS, ordered_steps
+from .steps import GAP_S, GAP_US, POS, ordered_steps
 
 _C, _A, _T = ident(S.CONTACT_ID), ident(S.ACTIVITY), ident(S.TIMESTAMP)
 
@@ -138,7 +138,7 @@ def _dfg(engine: Engine, steps: str) -> list[Edge]:
     rows = engine.rows(
         f"""
         SELECT {_A} AS src, {NEXT_ACTIVITY} AS dst, count(*) AS n,
-               avg({GAP_S}) AS mean_s, median({GAP_S}) AS median_s
+               avg({GAP_US}) / 1e6 AS mean_s, median({GAP_S}) AS median_s
         FROM {steps} WHERE NOT {IS_LAST}
         GROUP BY {_A}, {NEXT_ACTIVITY}
         ORDER BY n DESC, src, dst
@@ -166,10 +166,10 @@ def _variants(
         f"""
         WITH traces AS (
             SELECT {_C}, count(*) AS len, sum(hash({POS}, {_A})) AS h,
-                   (epoch_us(max({_T})) - epoch_us(min({_T}))) / 1e6 AS duration_s
+                   epoch_us(max({_T})) - epoch_us(min({_T})) AS duration_us
             FROM {steps} GROUP BY {_C}
         ), v AS (
-            SELECT len, h, count(*) AS n, avg(duration_s) AS mean_duration_s, min({_C}) AS rep
+            SELECT len, h, count(*) AS n, avg(duration_us) / 1e6 AS mean_duration_s, min({_C}) AS rep
             FROM traces GROUP BY len, h
         ), named AS (
             SELECT {_C} AS rep, list({_A} ORDER BY {POS}) AS trace

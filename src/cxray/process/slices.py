@@ -26,7 +26,7 @@ from ..errors import ConfigError, InputError
 from ..ordered import IS_LAST, NEXT_ACTIVITY
 from ..sql import ident
 from .flow import FlowSlice
-from .steps import GAP_S, POS, ordered_steps
+from .steps import GAP_S, GAP_US, POS, ordered_steps
 
 _MEMBERS: Final = "_cx_slices_members"
 # Dimensions whose membership is the contact's single value in ``contacts`` (column there).
@@ -138,7 +138,7 @@ def _add_dfg(engine: Engine, steps: str, out: dict[str, dict[str, FlowSlice]], m
     rows = engine.rows(
         f"""WITH e AS (
             SELECT m.dim, m.value, s.{_A} AS src, s.{NEXT_ACTIVITY} AS dst, count(*) AS n,
-                   avg(s.{GAP_S}) AS mean_s, median(s.{GAP_S}) AS median_s
+                   avg(s.{GAP_US}) / 1e6 AS mean_s, median(s.{GAP_S}) AS median_s
             FROM {steps} s JOIN {_MEMBERS} m USING ({_C})
             WHERE NOT s.{IS_LAST}
             GROUP BY m.dim, m.value, s.{_A}, s.{NEXT_ACTIVITY}

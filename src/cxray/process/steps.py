@@ -21,6 +21,7 @@ STEPS_TABLE: Final = "_cxray_process_steps"
 # (private to process/).
 POS: Final = "step_pos"  # 1-based position of the event in its contact
 GAP_S: Final = "gap_s"  # seconds from this event to the next; NULL on the last
+GAP_US: Final = "gap_us"  # the same in whole microseconds: an integer, so its sums and means are exact
 
 
 @contextmanager
@@ -28,14 +29,17 @@ def ordered_steps(engine: Engine) -> Iterator[str]:
     """A view of the ordered events in the flow map's terms for the duration of the block; yields its name.
 
     Columns: ``contact_id, activity, timestamp``, :data:`POS`, ``next_activity``
-    (:data:`cxray.ordered.NEXT_ACTIVITY`), :data:`GAP_S`, ``is_last`` (:data:`cxray.ordered.IS_LAST`).
+    (:data:`cxray.ordered.NEXT_ACTIVITY`), :data:`GAP_S`, :data:`GAP_US`, ``is_last``
+    (:data:`cxray.ordered.IS_LAST`). Average :data:`GAP_US`, not :data:`GAP_S`: a mean of doubles moves in
+    its last bits with the order a parallel aggregation adds rows in, an integer mean does not.
     """
     ordered = ordered_events(engine)
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW {STEPS_TABLE} AS
         SELECT {ident(S.CONTACT_ID)}, {ident(S.ACTIVITY)}, ts AS {ident(S.TIMESTAMP)}, seq AS {POS},
-               {NEXT_ACTIVITY}, (epoch_us(next_ts) - epoch_us(ts)) / 1e6 AS {GAP_S}, {IS_LAST}
+               {NEXT_ACTIVITY}, (epoch_us(next_ts) - epoch_us(ts)) / 1e6 AS {GAP_S},
+               epoch_us(next_ts) - epoch_us(ts) AS {GAP_US}, {IS_LAST}
         FROM {ordered}
         """
     )
