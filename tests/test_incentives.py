@@ -12,6 +12,7 @@ from cxray import schema as S
 from cxray.engine import Engine
 from cxray.errors import ConfigError
 from cxray.incentives import IncentiveAssessment, Party, assess_incentives, load_parties
+from cxray.options import AnalysisOptions
 from cxray.testing import load_rows
 
 T0 = datetime(2024, 1, 1, 9, 0, 0)
@@ -173,3 +174,29 @@ def test_diagnose_assesses_once_and_each_code_has_its_own_detector() -> None:
     assert {p["party"] for p in section["parties"]} == {"VendorFast", "TeamGood", "Tier2", "bot"}
     assert [f["code"] for f in section["findings"]] == ["IN01", "IN02"]
     assert section["findings"] == [f for f in d.all_findings if f["code"].startswith("IN")]
+
+
+def test_durations_and_scores_are_staged_dyadic_so_every_sum_is_exact(engine: Engine) -> None:
+    """Real exports log durations with fractions: summed per party and contact and averaged in a
+    parallel aggregation, their last bits would follow the order threads add rows in. Staged as
+    multiples of 2**-20 (sql.dyadic), every sum of them is exact, in any order."""
+    import random
+
+    from cxray.incentives.assessment import _EVENTS, _stage
+    from cxray.journeys import build_journeys
+
+    rng = random.Random(3)
+    rows: list[dict[str, Any]] = []
+    for i in range(60):
+        contact = _contact(f"c{i:02d}", f"u{i % 17}", i % 30, "TeamGood", 60 + rng.random() * 600)
+        contact.append({**contact[-1], S.ACTIVITY: "survey", S.DURATION_S: None})
+        for row, score in zip(contact, ("1", "2", "4"), strict=True):  # a mean of thirds per contact
+            row[S.SURVEY_SCORE] = score
+        rows += contact
+    load_rows(engine, rows)
+    build_journeys(engine)
+    _stage(engine, AnalysisOptions(), "_t_closer")
+    for table, column in ((_EVENTS, "dur"), ("_t_closer", "score")):
+        values = engine.fetchall(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
+        assert values and any(v % 1 for (v,) in values)  # fractions there to round
+        assert all(v * 2**20 == round(v * 2**20) for (v,) in values), (table, column)

@@ -18,7 +18,7 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..findings.base import FindingDoc, claims_select
 from ..options import AnalysisOptions
-from ..sql import days_us, ident, in_list, integer, sql_string
+from ..sql import days_us, dyadic, exact_sum, ident, in_list, integer, sql_string
 from .parties import KPIS, IncentiveOptions, Party
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class IncentiveAssessment:
                 FROM {self.table} WHERE NOT {S.IS_CENSORED} AND closer IN (SELECT unnest(?)) GROUP BY ALL
             ), t AS (SELECT r, sum(n) AS n, sum(reps) AS reps FROM b GROUP BY r)
             SELECT b.closer, sum(b.n) AS n, sum(b.reps) AS reps,
-                   sum(b.n * (t.reps - b.reps) / (t.n - b.n)) AS expected
+                   {exact_sum("b.n * (t.reps - b.reps) / (t.n - b.n)")} AS expected
             FROM b JOIN t USING (r) WHERE t.n > b.n GROUP BY b.closer ORDER BY b.closer""",
             [[p["party"] for p in self.humans]],
         )
@@ -285,7 +285,7 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_EVENTS} AS
         SELECT {S.CONTACT_ID}, "{S.TIMESTAMP}" AS ts, {S.SOURCE_ROW} AS r, {_party_expr()} AS party,
-               {S.DURATION_S} AS dur, {score} AS score
+               {dyadic(S.DURATION_S)} AS dur, {score} AS score
         FROM {S.EVENTS_TABLE}"""
     )
     win = integer(days_us(options.window_days))
@@ -293,7 +293,7 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         WITH closer AS (
             SELECT {S.CONTACT_ID}, arg_max(party, (ts, r)) FILTER (WHERE party IS NOT NULL) AS closer,
-                   avg(score) AS score
+                   {dyadic("avg(score)")} AS score
             FROM {_EVENTS} GROUP BY {S.CONTACT_ID}
         ), c AS (
             SELECT k.*, cl.closer, cl.score,
@@ -331,7 +331,7 @@ def _party_table(engine: Engine, parties: tuple[Party, ...] | None, table: str) 
                    count(*) FILTER (WHERE NOT {S.IS_CENSORED} AND NOT {S.HAS_REPEAT}
                                     AND coalesce({S.FINAL_OUTCOME}, '') NOT IN {failed}) AS resolved,
                    sum({S.COST}) AS cost, sum(next_cost) FILTER (WHERE {S.HAS_REPEAT}) AS repeat_cost,
-                   avg(epoch({S.END_TS}) - epoch({S.START_TS})) AS close_s, avg(score) AS survey,
+                   avg(epoch_us({S.END_TS}) - epoch_us({S.START_TS})) / 1e6 AS close_s, avg(score) AS survey,
                    avg(next_handle) FILTER (WHERE followed) AS next_handle_s,
                    avg(next_cost) FILTER (WHERE followed) AS next_cost
             FROM {table} WHERE closer IS NOT NULL GROUP BY closer
