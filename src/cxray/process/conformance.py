@@ -271,12 +271,7 @@ def _replay(engine: Engine, t: type[_Names]) -> None:
         SELECT q.c, q.step, count(*) AS n FROM {t.seq} q
         ANTI JOIN {t.known} k ON k.scope = q.scope AND k.step = q.step GROUP BY q.c, q.step"""
     )
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
-        SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
-        ANTI JOIN (SELECT DISTINCT q.c, q.step FROM {t.seq} q SEMI JOIN {t.req} rr ON rr.step = q.step) p
-            ON p.c = s.c AND p.step = r.step"""
-    )
+    _skipped(engine, t)
     cost = _cost_sql(engine)
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
@@ -294,6 +289,35 @@ def _replay(engine: Engine, t: type[_Names]) -> None:
             mv.bad_start + mv.bad_end + mv.bad_moves + coalesce(skipped.n, 0) = 0 AS fits,
             {cost} AS cost
         FROM mv LEFT JOIN unknown USING (c) LEFT JOIN skipped USING (c) {_cost_join(engine)}"""
+    )
+
+
+def _skipped(engine: Engine, t: type[_Names]) -> None:
+    """The (contact, required step) pairs the contact never reached.
+
+    The required steps are numbered and each contact's reached ones kept as one bit string (a group-by
+    over the contacts), rather than a distinct (contact, step) set: at 10M events that set has 8.7M
+    rows and took 2.0 s to build and anti-join, the bit strings 0.5 s.
+    """
+    n = int(engine.scalar(f"SELECT count(DISTINCT step) FROM {t.req}"))
+    if not n:
+        engine.execute(
+            f"CREATE OR REPLACE TEMP TABLE {t.skipped} AS "
+            f"SELECT s.c, r.step FROM {t.scope} s, {t.req} r WHERE false"
+        )
+        return
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
+        WITH ids AS (
+            SELECT CAST(row_number() OVER (ORDER BY step) - 1 AS INTEGER) AS id, step
+            FROM (SELECT DISTINCT step FROM {t.req})
+        ), reached AS (
+            SELECT q.c, bitstring_agg(i.id, 0, {n - 1}) AS bits
+            FROM {t.seq} q JOIN ids i USING (step) GROUP BY q.c
+        )
+        SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope) JOIN ids i USING (step)
+        LEFT JOIN reached USING (c)
+        WHERE reached.bits IS NULL OR get_bit(reached.bits, i.id) = 0"""
     )
 
 
