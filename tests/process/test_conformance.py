@@ -97,6 +97,17 @@ def test_fitness_and_deviation_kinds(replayed: dict[str, Any]) -> None:
     assert r["cost_nonfitting"] is None  # no contacts table with costs
 
 
+def test_skipped_steps_the_same_past_the_bit_string_limit(
+    engine: Engine, replayed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past _MAX_BITS required steps the skipped pairs come from the (contact, step) set instead of bit
+    strings: the same deviations either way."""
+    monkeypatch.setattr(C, "_MAX_BITS", 1)  # MODEL requires two steps
+    again = check_conformance(engine, MODEL)
+    assert replayed["required_skipped"] and again["required_skipped"] == replayed["required_skipped"]
+    assert again["deviations"] == replayed["deviations"]
+
+
 def test_undocumented_transitions_steps_and_skips(replayed: dict[str, Any]) -> None:
     r = replayed
     assert [

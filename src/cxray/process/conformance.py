@@ -39,6 +39,8 @@ _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit s
 # which varies with threads and engines, and a total at a rounding boundary would then print differently.
 _MONEY_SCALE: Final = 6
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
+# Up to this many required steps, a contact's reached ones are kept as a bit string (see _skipped).
+_MAX_BITS: Final = 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,13 +299,16 @@ def _skipped(engine: Engine, t: type[_Names]) -> None:
 
     The required steps are numbered and each contact's reached ones kept as one bit string (a group-by
     over the contacts), rather than a distinct (contact, step) set: at 10M events that set has 8.7M
-    rows and took 2.0 s to build and anti-join, the bit strings 0.5 s.
+    rows and took 2.0 s to build and anti-join, the bit strings 0.5 s. Past :data:`_MAX_BITS` required
+    steps (a bit string per contact grows with them) the set it is.
     """
     n = int(engine.scalar(f"SELECT count(DISTINCT step) FROM {t.req}"))
-    if not n:
+    if not n or n > _MAX_BITS:
         engine.execute(
-            f"CREATE OR REPLACE TEMP TABLE {t.skipped} AS "
-            f"SELECT s.c, r.step FROM {t.scope} s, {t.req} r WHERE false"
+            f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
+            SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
+            ANTI JOIN (SELECT DISTINCT q.c, q.step FROM {t.seq} q SEMI JOIN {t.req} rr ON rr.step = q.step) p
+                ON p.c = s.c AND p.step = r.step"""
         )
         return
     engine.execute(
