@@ -216,16 +216,22 @@ def test_bpic2014_reported_fcr_is_the_label_share(shared_data, tmp_path_factory)
 def test_the_diagnosis_does_not_depend_on_the_thread_count(shared_data):
     """One thread or four: the same document to the last bit (a parallel aggregation adds a group's rows
     in the order its threads meet them; the flow map's mean waits, means of doubles, moved in their last
-    digits on this log)."""
+    digits on receipt), for receipt and for a simulated centre where every step has something to do."""
     from cxray import diagnose
     from cxray.engine import Engine
     from cxray.io import ReadOptions
+    from cxray.simulate import load_scenario, simulate
 
-    docs = []
-    for threads in (1, 4):
-        with Engine(threads=threads) as engine:
-            d = diagnose(
-                shared_data / "pm4py-testlogs/receipt.csv", engine=engine, read=ReadOptions(mapping="receipt")
-            ).to_dict()
-        docs.append({k: v for k, v in d.items() if k != "options"})
-    assert docs[0]["flow"]["dfg"] and docs[0] == docs[1]
+    # and a simulated centre: bots, vendors, back office, surveys and verbatims, so every step runs
+    centre = simulate(load_scenario("default"), seed=11, days=14, customers=1500).events
+    for source, read in (
+        (shared_data / "pm4py-testlogs/receipt.csv", ReadOptions(mapping="receipt")),
+        (centre, None),
+    ):
+        docs = []
+        for threads in (1, 4):
+            with Engine(threads=threads) as engine:
+                d = diagnose(source, engine=engine, read=read).to_dict()
+            docs.append({k: v for k, v in d.items() if k != "options"})
+        assert docs[0]["flow"]["dfg"] and docs[0] == docs[1]
+    assert docs[0]["breakdowns"]  # the centre's: every detector ran on it
