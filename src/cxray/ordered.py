@@ -2,8 +2,9 @@
 
 Ordering 10M events by contact is the most expensive thing cxray does, and journeys, discovery and
 breakdown detectors all need the same order, the next event and the handoff legs. So one pass of
-window functions (one sort) materialises :data:`ORDERED_TABLE`; later calls reuse it for as long as the
-``events`` table is the same table (same catalog oid and row count) and rebuild it when it was replaced.
+window functions (one sort; the running leg number in a narrow second pass) materialises
+:data:`ORDERED_TABLE`; later calls reuse it for as long as the ``events`` table is the same table
+(same catalog oid and row count) and rebuild it when it was replaced.
 
 Order within a contact is ``(timestamp, source_row)`` as the data contract says (``activity`` only
 makes a broken contract deterministic too): ties keep the source order, which is what pm4py does, so
