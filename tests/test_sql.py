@@ -18,6 +18,7 @@ from cxray.sql import (
     list_in_order,
     lit,
     lit_list,
+    modal,
     num,
     sql_string,
 )
@@ -128,3 +129,21 @@ def test_sums_of_dyadic_values_are_the_same_in_any_order() -> None:
         )
         one = e.scalar(f"SELECT {dyadic('x')} FROM (VALUES (1.0 / 3)) v(x)")
         assert abs(one - 1 / 3) <= 2**-21 and (one * 2**20).is_integer()
+
+
+def test_modal_breaks_ties_by_value_not_by_row_order() -> None:
+    """The most frequent value; on a tie the smallest, whatever order the rows come in (DuckDB's mode()
+    takes whichever its hash table meets first)."""
+    with Engine(threads=1) as e:
+        found = set()
+        for rows in (["b", "a", "a", "b"], ["a", "b", "b", "a"], ["b", "b", "a", "a"], ["a", "a", "b", "b"]):
+            values = ", ".join(f"({i}, {lit(v)})" for i, v in enumerate(rows))
+            e.execute(f"CREATE OR REPLACE TABLE m AS SELECT * FROM (VALUES {values}) v(i, x) ORDER BY i")
+            found.add(e.scalar(f"SELECT {modal('x')} FROM m"))
+        assert found == {"a"}
+        assert (
+            e.scalar(f"SELECT {modal('x')} FROM (VALUES ('c'), ('b'), ('b'), (NULL), (NULL), (NULL)) v(x)")
+            == "b"
+        )
+        assert e.scalar(f"SELECT {modal('x')} FROM (VALUES (NULL::VARCHAR)) v(x)") is None
+        assert e.scalar(f"SELECT {modal('x')} FROM (VALUES (3), (1), (3)) v(x)") == 3

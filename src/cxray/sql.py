@@ -150,6 +150,21 @@ def dyadic(value: str) -> str:
     return f"(round(({value}) * {scale}) / {scale})"
 
 
+def modal(value: str) -> str:
+    """SQL aggregate: the most frequent non-NULL ``value`` of the group, ties to the smallest.
+
+    DuckDB's ``mode()`` breaks a tie by the order it meets the rows in, which follows the thread count and
+    the storage order: the same log could name a touchpoint's actor ``agent`` in one run and ``system``
+    in the next. NULL when the group has no value.
+
+    >>> modal("x").startswith("list_sort(list_transform(map_entries(histogram(x))")
+    True
+    """
+    entries = f"map_entries(histogram({value}))"
+    ranked = f"list_transform({entries}, lambda e: struct_pack(n := -CAST(e.value AS BIGINT), v := e.key))"
+    return f"list_sort({ranked})[1].v"
+
+
 __all__ = [
     "DYADIC_BITS",
     "days_interval",
@@ -163,6 +178,7 @@ __all__ = [
     "list_in_order",
     "lit",
     "lit_list",
+    "modal",
     "num",
     "sql_string",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import schema as S
 from ..errors import ConfigError
 from ..process.step_kinds import STEP_KIND
-from ..sql import num, sql_string
+from ..sql import modal, num, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -82,7 +82,7 @@ class BackOfficeAging(Detector):
         )
         queues = e.rows(
             f"""SELECT q, count(*) AS n, median(days) AS med, quantile_cont(days, 0.9) AS p90,
-                       mode(waiting_activity) AS activity, count(*) FILTER (WHERE is_open) AS still_open
+                       {modal("waiting_activity")} AS activity, count(*) FILTER (WHERE is_open) AS still_open
                 FROM {items} GROUP BY q ORDER BY q"""
         )
         if not queues:

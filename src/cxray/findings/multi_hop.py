@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import schema as S
 from ..errors import ConfigError
-from ..sql import list_in_order, num, sql_string
+from ..sql import list_in_order, modal, num, sql_string
 from .base import CUSTOMER_FELT, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -61,7 +61,7 @@ class MultiHop(Detector):
             """
         )
         rows = e.rows(
-            f"""SELECT r, count(*) AS k, sum(minutes) AS minutes, sum(cost) AS cost, mode(path) AS path
+            f"""SELECT r, count(*) AS k, sum(minutes) AS minutes, sum(cost) AS cost, {modal("path")} AS path
                 FROM {chains} GROUP BY r HAVING count(*) >= {num(t.min_excess)}
                 ORDER BY coalesce(sum(cost), 0) DESC, k DESC, r LIMIT {int(t.max_findings)}"""
         )

@@ -30,7 +30,7 @@ from ..findings.base import FindingDoc
 from ..incentives.parties import Party
 from ..ordered import ordered_events
 from ..process.step_kinds import STEP_KIND, StepKinds, stage_step_kinds
-from ..sql import ident, in_list, sql_string
+from ..sql import ident, in_list, modal, sql_string
 from .responses import RESPONSES, SCALES
 from .sentiment import SENTIMENT
 from .verbatims import RESPONSE_ID, VERBATIM_STEPS
@@ -355,7 +355,7 @@ def _query(engine: Engine, slas: Mapping[str, float], limit: int | None) -> tupl
     sql = f"""
         WITH sla AS ({sla}),
         tps AS (
-            SELECT e.k, mode(e.actor) AS actor, count(*) AS events,
+            SELECT e.k, {modal("e.actor")} AS actor, count(*) AS events,
                    count(DISTINCT e.{c}) AS contacts, count(e.logged_s) AS logged, count(e.dur) AS timed,
                    quantile_cont(e.dur, 0.5) AS median_s, quantile_cont(e.dur, 0.9) AS p90_s,
                    any_value(s.expected_s) AS expected_s,
