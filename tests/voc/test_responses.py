@@ -146,3 +146,24 @@ def test_cli_surveys_flags_reach_the_diagnosis(files, tmp_path):
     assert len(touchpoints) - 1 == len(doc["voc"]["touchpoints"]) > 0
     bad = CliRunner().invoke(app, ["diagnose", str(events), "--survey-type", "stars", "--out", str(out)])
     assert bad.exit_code != 0 and "survey_type" in bad.output
+
+
+def test_a_tie_between_a_customers_contacts_goes_to_the_same_one_in_any_row_order(tmp_path):
+    """Two contacts of one customer starting at the same second: a response matched by customer goes to
+    the one with the larger id, whatever order the export lists them in (not the one met first)."""
+    header = "contact_id,timestamp,activity,customer_id,channel,queue,team,reason,outcome,duration_s\n"
+    a = "c4a,2024-03-06T11:00:00,Call start,u4,phone,billing,tier1,bill,resolved,60\n"
+    b = "c4b,2024-03-06T11:00:00,Chat start,u4,chat,tech,tier2,wifi,resolved,60\n"
+    surveys = tmp_path / "surveys.csv"
+    surveys.write_text("Customer,Responded At,NPS,Comment\nu4,2024-03-06 18:00,3,tied\n", encoding="utf-8")
+    matched = set()
+    for k, rows in enumerate((a + b, b + a)):
+        events = tmp_path / f"events{k}.csv"
+        events.write_text(header + rows, encoding="utf-8")
+        engine, doc = _staged(events, SurveyOptions(files=(str(surveys),)))
+        try:
+            assert doc is not None and doc["matched_by_customer"] == 1
+            matched.add(engine.scalar(f"SELECT contact_id FROM {RESPONSES}"))
+        finally:
+            engine.close()
+    assert matched == {"c4b"}

@@ -190,7 +190,8 @@ def assign_segments(
     else:
         period = f"CASE WHEN f.first_file IN {in_list(after_files)} THEN 'after' ELSE 'before' END"
         first_file = (
-            f"LEFT JOIN (SELECT {S.CONTACT_ID}, arg_min({S.SOURCE_FILE}, {S.TIMESTAMP}) AS first_file "
+            f"LEFT JOIN (SELECT {S.CONTACT_ID}, "
+            f"arg_min({S.SOURCE_FILE}, ({S.TIMESTAMP}, {S.SOURCE_FILE})) AS first_file "  # ties: by name
             f"FROM {S.EVENTS_TABLE} GROUP BY {S.CONTACT_ID}) f ON f.{S.CONTACT_ID} = k.{S.CONTACT_ID}"
         )
     in_both = "FALSE"

@@ -65,7 +65,7 @@ class BackOfficeAging(Detector):
             WITH bo AS (
                 SELECT {S.CONTACT_ID},
                        arg_max(route, seq) FILTER (WHERE {is_bo} AND route IS NOT NULL) AS q,
-                       arg_max({S.ACTIVITY}, {idle}) AS waiting_activity
+                       arg_max({S.ACTIVITY}, ({idle}, -seq)) AS waiting_activity
                 FROM {ev} GROUP BY {S.CONTACT_ID}
                 HAVING bool_or({is_bo})
             ), k AS (

@@ -89,7 +89,7 @@ class ContextLoss(Detector):
             CREATE OR REPLACE TEMP TABLE {dups} AS
             WITH occ AS (
                 SELECT {S.CONTACT_ID}, by_kind, s, min(leg_no) AS first_leg,
-                       arg_min(step_name, leg_no) AS before_name
+                       arg_min(step_name, (leg_no, step_name)) AS before_name
                 FROM {steps} GROUP BY 1, 2, 3
             ), per_leg AS (
                 -- Name steps most human legs do anyway (handling) are the leg's work.

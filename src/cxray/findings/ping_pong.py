@@ -58,7 +58,7 @@ class PingPong(Detector):
         rows = e.rows(
             f"""
             SELECT a, b, count(*) AS k, sum(revisits) AS revisits, sum(minutes) AS minutes,
-                   arg_max(r, n_r) AS top_reason, max(n_r) AS top_n
+                   arg_min(r, (-n_r, r)) AS top_reason, max(n_r) AS top_n
             FROM (SELECT *, count(*) OVER (PARTITION BY a, b, r) AS n_r FROM {pairs})
             GROUP BY a, b HAVING count(*) >= {num(t.min_excess)}
             ORDER BY coalesce(sum(cost), 0) DESC, coalesce(sum(minutes), 0) DESC, k DESC, a, b

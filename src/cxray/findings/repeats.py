@@ -85,7 +85,7 @@ class RepeatConcentration(Detector):
             WITH v AS (
                 SELECT v, sum(n) AS n, sum(k) AS k, sum(n * b) AS expected,
                        sum(n * {fb} * (1 - {fb})) AS var,
-                       arg_max(r, k - n * b) AS top_reason,
+                       arg_min(r, (-(k - n * b), r)) AS top_reason,  -- ties: the first by name
                        max(k - n * b) AS top_excess,
                        sum(greatest(k - n * b, 0)) AS pos_excess
                 FROM {cells} GROUP BY v

@@ -285,7 +285,7 @@ def _match(engine: Engine, match_days: float) -> None:
             SELECT k.response_id, c.{S.CONTACT_ID} AS matched
             FROM kept k JOIN {S.CONTACTS_TABLE} c ON c.{S.CONTACT_ID} = k.contact_id
         ), by_customer AS (
-            SELECT k.response_id, arg_max(c.{S.CONTACT_ID}, c.start_ts) AS matched
+            SELECT k.response_id, arg_max(c.{S.CONTACT_ID}, (c.start_ts, c.{S.CONTACT_ID})) AS matched
             FROM kept k JOIN {S.CONTACTS_TABLE} c
               ON c.{S.CUSTOMER_ID} = k.customer_id AND c.start_ts <= k.ts
              AND k.ts - c.end_ts <= {days_interval(match_days)}
