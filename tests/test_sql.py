@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from cxray.sql import (
     lit_list,
     modal,
     num,
+    sparse_group_by,
     sql_string,
 )
 
@@ -147,3 +149,36 @@ def test_modal_breaks_ties_by_value_not_by_row_order() -> None:
         )
         assert e.scalar(f"SELECT {modal('x')} FROM (VALUES (NULL::VARCHAR)) v(x)") is None
         assert e.scalar(f"SELECT {modal('x')} FROM (VALUES (3), (1), (3)) v(x)") == 3
+
+
+@pytest.mark.parametrize("colliding", [False, True])
+def test_sparse_group_by_gives_the_rows_of_group_by(monkeypatch: pytest.MonkeyPatch, colliding: bool) -> None:
+    """Groups of one row, of several, NULL keys, and (with a hash of two values) keys whose hashes collide:
+    the same rows as the plain GROUP BY, with the same types."""
+    import cxray.sql as sql
+
+    if colliding:
+        monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
+    rng = random.Random(7)
+    rows = [
+        (rng.choice(["a", "b", "c", None]), rng.randrange(40), rng.choice([1.5, 2.25, None]), i)
+        for i in range(300)
+    ]
+    values = ", ".join(f"({lit(k)}, {n}, {'NULL' if x is None else x}, {i})" for k, n, x, i in rows)
+    columns = [
+        ("n", "count(*)", "CAST(1 AS BIGINT)"),
+        ("total", "sum(x)", "x"),
+        ("first", "arg_min(x, i)", "x"),
+        ("lowest", "min(i)", "i"),
+    ]
+    with Engine(threads=2) as e:
+        e.execute(f"CREATE TABLE t AS SELECT * FROM (VALUES {values}) v(k, g, x, i)")
+        plain = "SELECT k, g, count(*) AS n, sum(x) AS total, arg_min(x, i) AS first, min(i) AS lowest FROM t GROUP BY k, g"
+        e.execute(f"CREATE TABLE a AS {plain}")
+        e.execute(f"CREATE TABLE b AS {sparse_group_by('t', ['k', 'g'], columns)}")
+        assert e.fetchall("SELECT count(*) FROM a")[0][0] == e.fetchall("SELECT count(*) FROM b")[0][0]
+        assert 0 < e.scalar("SELECT count(*) FROM a WHERE n > 1") < e.scalar("SELECT count(*) FROM a")
+        assert e.fetchall("SELECT * FROM a EXCEPT ALL SELECT * FROM b") == []
+        assert e.fetchall("SELECT * FROM b EXCEPT ALL SELECT * FROM a") == []
+        types = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+        assert e.fetchall(types, ["a"]) == e.fetchall(types, ["b"])

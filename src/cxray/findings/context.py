@@ -18,7 +18,7 @@ from ..options import AnalysisOptions
 from ..ordered import ordered_events
 from ..process.step_kinds import StepKinds, stage_step_kinds
 from ..quality import DataQuality
-from ..sql import days_interval, dyadic, in_list
+from ..sql import days_interval, dyadic, in_list, sparse_group_by
 
 if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
@@ -177,14 +177,20 @@ class DetectorContext:
         self._built.add(EVENTS)
 
     def _build_leg_activities(self) -> None:
+        # An activity seldom repeats within a leg: most groups are one event (sparse_group_by).
         ev = self.events_table()
+        columns = [
+            ("leg_key", "any_value(leg_key)", "leg_key"),
+            ("times", "count(*)", "CAST(1 AS BIGINT)"),
+            ("minutes", "sum(minutes)", "minutes"),
+            ("cost", "sum(cost)", "cost"),
+            ("first_minutes", "arg_min(minutes, seq)", "minutes"),
+            ("first_cost", "arg_min(cost, seq)", "cost"),
+        ]
         self.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {LEG_ACTIVITIES} AS
-            SELECT {S.CONTACT_ID}, leg_no, {S.ACTIVITY}, any_value(leg_key) AS leg_key, count(*) AS times,
-                   sum(minutes) AS minutes, sum(cost) AS cost,
-                   arg_min(minutes, seq) AS first_minutes, arg_min(cost, seq) AS first_cost
-            FROM {ev} GROUP BY {S.CONTACT_ID}, leg_no, {S.ACTIVITY}
+            {sparse_group_by(ev, [S.CONTACT_ID, "leg_no", S.ACTIVITY], columns)}
             """
         )
         self._built.add(LEG_ACTIVITIES)
