@@ -19,6 +19,7 @@ from cxray.sql import (
     list_in_order,
     lit,
     lit_list,
+    maybe_repeated,
     modal,
     num,
     sparse_group_by,
@@ -182,3 +183,24 @@ def test_sparse_group_by_gives_the_rows_of_group_by(monkeypatch: pytest.MonkeyPa
         assert e.fetchall("SELECT * FROM b EXCEPT ALL SELECT * FROM a") == []
         types = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
         assert e.fetchall(types, ["a"]) == e.fetchall(types, ["b"])
+
+
+@pytest.mark.parametrize("colliding", [False, True])
+def test_maybe_repeated_keeps_every_repeated_key(monkeypatch: pytest.MonkeyPatch, colliding: bool) -> None:
+    """Filtering by ``maybe_repeated`` before ``HAVING count(*) > 1`` gives the same groups, and without
+    collisions lets through only the rows of repeated keys."""
+    import cxray.sql as sql
+
+    if colliding:
+        monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
+    with Engine(threads=2) as e:
+        e.execute(
+            "CREATE TABLE t AS SELECT CASE WHEN i >= 150 THEN i WHEN i % 7 = 0 THEN NULL ELSE i % 5 END AS k, "
+            "i % 11 AS g "
+            "FROM range(200) r(i)"
+        )
+        grouped = "SELECT k, g, count(*) AS n FROM t {} GROUP BY k, g HAVING count(*) > 1 ORDER BY ALL"
+        plain = e.fetchall(grouped.format(""))
+        assert plain and plain == e.fetchall(grouped.format(f"WHERE {maybe_repeated('t', ['k', 'g'])}"))
+        passed = e.scalar(f"SELECT count(*) FROM t WHERE {maybe_repeated('t', ['k', 'g'])}")
+        assert passed == (200 if colliding else sum(n for *_, n in plain)) and sum(n for *_, n in plain) < 150

@@ -155,6 +155,14 @@ def _key_hash(keys: str) -> str:
     return f"hash({keys})"
 
 
+def maybe_repeated(source: str, keys: list[str]) -> str:
+    """SQL condition: the row's ``keys`` may be shared by another row of ``source`` (the hash of the key
+    is; a test to place before ``GROUP BY keys HAVING count(*) > 1`` where most keys are one row's, so
+    that only the candidates are grouped). ``source`` as for :func:`sparse_group_by`."""
+    h = _key_hash(", ".join(keys))
+    return f"{h} IN (SELECT {h} FROM {source} GROUP BY 1 HAVING count(*) > 1)"
+
+
 def sparse_group_by(source: str, keys: list[str], columns: list[tuple[str, str, str]]) -> str:
     """SQL: ``SELECT keys, aggregates FROM source GROUP BY keys`` for a grouping where most groups hold one row.
 
@@ -208,6 +216,7 @@ __all__ = [
     "list_in_order",
     "lit",
     "lit_list",
+    "maybe_repeated",
     "modal",
     "num",
     "sparse_group_by",

@@ -30,7 +30,7 @@ from ..contract import IdentifiersAt
 from ..engine import Engine
 from ..errors import ConfigError
 from ..ordered import IS_LAST, NEXT_ACTIVITY, ordered_events
-from ..sql import exact, ident, integer, sql_string
+from ..sql import exact, ident, integer, maybe_repeated, sql_string
 from .model import END, START, ProcessModel
 
 _P: Final = "_cx_conf_"  # prefix of every temporary table of this module
@@ -415,9 +415,10 @@ def _deviation_lists(
     for r in skipped:
         r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
-    loops = lst(
+    loops = lst(  # a step seldom repeats in a contact: only the ones that may are grouped (2.5 s at 10M)
         "step",
-        f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1",
+        f"""SELECT step, c, count(*) - 1 AS n FROM {t.seq} WHERE {maybe_repeated(t.seq, ["step", "c"])}
+            GROUP BY step, c HAVING count(*) > 1""",
         order="contacts DESC, count DESC",
     )
     for r in loops:
