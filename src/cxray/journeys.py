@@ -261,6 +261,10 @@ def _create_contacts(
                    {contained} AS {S.IS_CONTAINED},
                    {S.END_TS} > {end} - {win} AS {S.IS_CENSORED}
             FROM {_BASE} b LEFT JOIN {_ROUTES} r USING ({S.CONTACT_ID})
+        ), k AS (
+            -- The windows sort only the columns they read; the rest joins back by contact (the windows
+            -- over every column of a contact took twice as long at 1.6M contacts).
+            SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.START_TS}, {S.END_TS} FROM c
         ), w1 AS (
             SELECT *,
                    max({S.END_TS}) OVER (PARTITION BY {part} ORDER BY {order}
@@ -269,11 +273,11 @@ def _create_contacts(
                    min(epoch_us({S.START_TS})) OVER (PARTITION BY {S.CUSTOMER_ID}, {alone}
                        ORDER BY epoch_us({S.START_TS}) RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
                        AS next_start_us
-            FROM c
+            FROM k
         ), w2 AS (
             -- One more sort, same window: a contact opening a journey names it and numbers from it;
             -- a contact has a repeat when the next one in the partition does not open a new journey.
-            SELECT *,
+            SELECT {S.CONTACT_ID}, next_start_us,
                    last_value(CASE WHEN {opens} THEN {S.CONTACT_ID} END IGNORE NULLS) OVER a
                        AS {S.JOURNEY_ID},
                    rn - last_value(CASE WHEN {opens} THEN rn END IGNORE NULLS) OVER a + 1 AS {S.CONTACT_SEQ},
@@ -294,7 +298,7 @@ def _create_contacts(
                     ELSE next_start_us IS NULL OR next_start_us > epoch_us({S.END_TS}) + {win_us}
                END AS {S.IS_TRUE_CONTAINED},
                {S.IS_CENSORED}, {S.HAS_REPEAT}
-        FROM w2
+        FROM c JOIN w2 USING ({S.CONTACT_ID})
         ORDER BY {S.START_TS}, {S.CONTACT_ID}
         """
     )
