@@ -276,6 +276,12 @@ def _survey_column(engine: Engine) -> str | None:
     return next((cols[c] for c in SURVEY_COLUMNS if c in cols), None)
 
 
+def _time_then_row(ts: str, row: str) -> str:
+    """SQL: one HUGEINT that orders as the pair (``ts``, ``row``) of an event (neither NULL; a source row
+    below 2**40)."""
+    return f"(epoch_us({ts})::HUGEINT * {2**40} + {row})"
+
+
 def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
     """``_cx_inc_pev``: events with their party; ``table``: one row per contact with its closer, survey
     score and the customer's next contact (any channel or reason) within the window: its closer, handle
@@ -292,16 +298,25 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         WITH closer AS (
-            SELECT {S.CONTACT_ID}, arg_max(party, (ts, r)) FILTER (WHERE party IS NOT NULL) AS closer,
+            -- the last party by (time, source row) as one number, cheaper to compare than the pair
+            SELECT {S.CONTACT_ID},
+                   arg_max(party, {_time_then_row("ts", "r")}) FILTER (WHERE party IS NOT NULL) AS closer,
                    {dyadic("avg(score)")} AS score
             FROM {_EVENTS} GROUP BY {S.CONTACT_ID}
-        ), c AS (
-            SELECT k.*, cl.closer, cl.score,
+        ), nxt AS (
+            -- the window sorts only what it reads; the contacts' other columns join back by id
+            SELECT k.{S.CONTACT_ID}, cl.closer, cl.score,
                    lead(k.{S.CONTACT_ID}) OVER nxt AS next_id, lead(k.{S.START_TS}) OVER nxt AS next_start,
                    lead(k.{S.HANDLE_S}) OVER nxt AS next_handle, lead(k.{S.COST}) OVER nxt AS next_cost,
                    lead(cl.closer) OVER nxt AS next_closer
-            FROM {S.CONTACTS_TABLE} k JOIN closer cl USING ({S.CONTACT_ID})
+            FROM (
+                SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.START_TS}, {S.HANDLE_S}, {S.COST}
+                FROM {S.CONTACTS_TABLE}
+            ) k JOIN closer cl USING ({S.CONTACT_ID})
             WINDOW nxt AS (PARTITION BY k.{S.CUSTOMER_ID} ORDER BY k.{S.START_TS}, k.{S.CONTACT_ID})
+        ), c AS (
+            SELECT k.*, n.* EXCLUDE ({S.CONTACT_ID})
+            FROM {S.CONTACTS_TABLE} k JOIN nxt n USING ({S.CONTACT_ID})
         )
         SELECT *, {S.CUSTOMER_ID} IS NOT NULL AND next_id IS NOT NULL
                   AND epoch_us(next_start) - epoch_us({S.END_TS}) <= {win} AS followed
