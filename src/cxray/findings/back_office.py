@@ -58,16 +58,20 @@ class BackOfficeAging(Detector):
         is_bo = f"(eff_actor = {bo} OR lower({S.CHANNEL}) = {bo})"
         data_end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
         # Idle time after an event: until the next one; for an open case's last event, until the data ends.
-        idle = f"coalesce(next_ts, CASE WHEN {S.OUTCOME} IS NULL THEN {data_end} ELSE ts END) - ts"
+        # As microseconds, and with the earlier event first on a tie as one number (seq < 2**32): cheaper to
+        # compare than an (interval, seq) pair.
+        until = f"coalesce(next_ts, CASE WHEN {S.OUTCOME} IS NULL THEN {data_end} ELSE ts END)"
+        idle = f"((epoch_us({until}) - epoch_us(ts))::HUGEINT * {2**32} - seq)"
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {items} AS
             WITH bo AS (
+                -- only the contacts with back-office work are grouped
                 SELECT {S.CONTACT_ID},
                        arg_max(route, seq) FILTER (WHERE {is_bo} AND route IS NOT NULL) AS q,
-                       arg_max({S.ACTIVITY}, ({idle}, -seq)) AS waiting_activity
-                FROM {ev} GROUP BY {S.CONTACT_ID}
-                HAVING bool_or({is_bo})
+                       arg_max({S.ACTIVITY}, {idle}) AS waiting_activity
+                FROM {ev} WHERE {S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {ev} WHERE {is_bo})
+                GROUP BY {S.CONTACT_ID}
             ), k AS (
                 -- A case with no outcome yet is still open: it ages until the data ends.
                 SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.START_TS},
