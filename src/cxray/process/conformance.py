@@ -415,10 +415,9 @@ def _deviation_lists(
     for r in skipped:
         r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
-    loops = lst(  # a step seldom repeats in a contact: only the ones that may are grouped (2.5 s at 10M)
+    loops = lst(
         "step",
-        f"""SELECT step, c, count(*) - 1 AS n FROM {t.seq} WHERE {maybe_repeated(t.seq, ["step", "c"])}
-            GROUP BY step, c HAVING count(*) > 1""",
+        f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1",
         order="contacts DESC, count DESC",
     )
     for r in loops:
