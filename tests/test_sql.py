@@ -174,14 +174,20 @@ def test_sparse_group_by_gives_the_rows_of_group_by(monkeypatch: pytest.MonkeyPa
     ]
     with Engine(threads=2) as e:
         e.execute(f"CREATE TABLE t AS SELECT * FROM (VALUES {values}) v(k, g, x, i)")
-        plain = "SELECT k, g, count(*) AS n, sum(x) AS total, arg_min(x, i) AS first, min(i) AS lowest FROM t GROUP BY k, g"
+        plain = (
+            "SELECT k, g, count(*) AS n, sum(x) AS total, arg_min(x, i) AS first, min(i) AS lowest "
+            "FROM t GROUP BY k, g"
+        )
         e.execute(f"CREATE TABLE a AS {plain}")
         e.execute(f"CREATE TABLE b AS {sparse_group_by('t', ['k', 'g'], columns)}")
         assert e.fetchall("SELECT count(*) FROM a")[0][0] == e.fetchall("SELECT count(*) FROM b")[0][0]
         assert 0 < e.scalar("SELECT count(*) FROM a WHERE n > 1") < e.scalar("SELECT count(*) FROM a")
         assert e.fetchall("SELECT * FROM a EXCEPT ALL SELECT * FROM b") == []
         assert e.fetchall("SELECT * FROM b EXCEPT ALL SELECT * FROM a") == []
-        types = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position"
+        types = (
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position"
+        )
         assert e.fetchall(types, ["a"]) == e.fetchall(types, ["b"])
 
 
@@ -195,9 +201,8 @@ def test_maybe_repeated_keeps_every_repeated_key(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
     with Engine(threads=2) as e:
         e.execute(
-            "CREATE TABLE t AS SELECT CASE WHEN i >= 150 THEN i WHEN i % 7 = 0 THEN NULL ELSE i % 5 END AS k, "
-            "i % 11 AS g "
-            "FROM range(200) r(i)"
+            "CREATE TABLE t AS SELECT CASE WHEN i >= 150 THEN i WHEN i % 7 = 0 THEN NULL "
+            "ELSE i % 5 END AS k, i % 11 AS g FROM range(200) r(i)"
         )
         grouped = "SELECT k, g, count(*) AS n FROM t {} GROUP BY k, g HAVING count(*) > 1 ORDER BY ALL"
         plain = e.fetchall(grouped.format(""))

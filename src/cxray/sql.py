@@ -164,7 +164,7 @@ def maybe_repeated(source: str, keys: list[str]) -> str:
 
 
 def sparse_group_by(source: str, keys: list[str], columns: list[tuple[str, str, str]]) -> str:
-    """SQL: ``SELECT keys, aggregates FROM source GROUP BY keys`` for a grouping where most groups hold one row.
+    """SQL: ``SELECT keys, aggregates FROM source GROUP BY keys``, for when most groups hold one row.
 
     ``columns``: ``(name, aggregate, value)``, ``value`` being what the aggregate gives over one row
     (``count(*)``: ``1``; ``sum(x)``, ``min(x)``, ``arg_min(x, k)``: ``x``). The groups of more than one
