@@ -277,9 +277,9 @@ def _survey_column(engine: Engine) -> str | None:
 
 
 def _time_then_row(ts: str, row: str) -> str:
-    """SQL: one HUGEINT that orders as the pair (``ts``, ``row``) of an event (neither NULL; a source row
-    below 2**40)."""
-    return f"(epoch_us({ts})::HUGEINT * {2**40} + {row})"
+    """SQL: one HUGEINT that orders as the pair (``ts``, ``row``) of an event (a source row below 2**40; a
+    missing one, as in a table built by hand, before every other)."""
+    return f"(epoch_us({ts})::HUGEINT * {2**40} + coalesce({row}, 0))"
 
 
 def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
