@@ -381,6 +381,8 @@ def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
 def _deviation_lists(
     engine: Engine, t: type[_Names], options: ConformanceOptions, model: ProcessModel | None
 ) -> dict[str, list[dict[str, Any]]]:
+    has_cost = _has_cost(engine)  # asked once: two catalog queries, and a list has a row per step
+
     def lst(
         keys: str, per_contact: str, extra: str = "", order: str = "contacts DESC"
     ) -> list[dict[str, Any]]:
@@ -397,7 +399,7 @@ def _deviation_lists(
         )
         for r in rows:
             r["share"] = round(float(r["share"]), 6)
-            r["cost"] = _money(r["cost"]) if _has_cost(engine) else None
+            r["cost"] = _money(r["cost"]) if has_cost else None
             r["examples"] = sorted(r["examples"] or [])[: options.examples]
             for key in ("count", "repeats"):
                 if key in r:
