@@ -262,8 +262,8 @@ def _create_contacts(
                    {S.END_TS} > {end} - {win} AS {S.IS_CENSORED}
             FROM {_BASE} b LEFT JOIN {_ROUTES} r USING ({S.CONTACT_ID})
         ), k AS (
-            -- The windows sort only the columns they read; the rest joins back by contact (the windows
-            -- over every column of a contact took twice as long at 1.6M contacts).
+            -- The windows sort only the columns they read; the rest joins back by contact (with every
+            -- column in the windows the statement took 3.1 s instead of 2.3 s at 1.6M contacts).
             SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.REASON}, {S.START_TS}, {S.END_TS} FROM c
         ), w1 AS (
             SELECT *,
