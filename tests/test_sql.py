@@ -22,6 +22,7 @@ from cxray.sql import (
     maybe_repeated,
     modal,
     num,
+    pair_key,
     sparse_group_by,
     sql_string,
 )
@@ -209,3 +210,23 @@ def test_maybe_repeated_keeps_every_repeated_key(monkeypatch: pytest.MonkeyPatch
         assert plain and plain == e.fetchall(grouped.format(f"WHERE {maybe_repeated('t', ['k', 'g'])}"))
         passed = e.scalar(f"SELECT count(*) FROM t WHERE {maybe_repeated('t', ['k', 'g'])}")
         assert passed == (200 if colliding else sum(n for *_, n in plain)) and sum(n for *_, n in plain) < 150
+
+
+def test_pair_key_orders_as_the_pair() -> None:
+    """Sorting by the one number sorts as (major, minor), minors negative and positive, majors as large as
+    a timestamp's microseconds; arg_max by it picks the pair's maximum."""
+    rng = random.Random(3)
+    pairs = [
+        (rng.choice([0, 1, -5, 1_790_000_000_000_000]) + rng.randrange(3), rng.randrange(-(2**31), 2**31))
+        for _ in range(400)
+    ]
+    values = ", ".join(f"({i}, {a}, {b})" for i, (a, b) in enumerate(pairs))
+    with Engine(threads=2) as e:
+        e.execute(f"CREATE TABLE t AS SELECT * FROM (VALUES {values}) v(i, a, b)")
+        by_key = [r[0] for r in e.fetchall(f"SELECT i FROM t ORDER BY {pair_key('a', 'b')}, i")]
+        by_pair = [r[0] for r in e.fetchall("SELECT i FROM t ORDER BY a, b, i")]
+        assert by_key == by_pair
+        assert e.scalar(f"SELECT arg_max(i, {pair_key('a', 'b')}) FROM t") == by_pair[-1] or (
+            pairs[by_pair[-1]] == pairs[e.scalar(f"SELECT arg_max(i, {pair_key('a', 'b')}) FROM t")]
+        )
+        assert e.scalar(f"SELECT {pair_key('NULL', '1')}") is None

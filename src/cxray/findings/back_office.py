@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import schema as S
 from ..errors import ConfigError
 from ..process.step_kinds import STEP_KIND
-from ..sql import modal, num, sql_string
+from ..sql import modal, num, pair_key, sql_string
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -58,10 +58,9 @@ class BackOfficeAging(Detector):
         is_bo = f"(eff_actor = {bo} OR lower({S.CHANNEL}) = {bo})"
         data_end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
         # Idle time after an event: until the next one; for an open case's last event, until the data ends.
-        # As microseconds, and with the earlier event first on a tie as one number (seq < 2**32): cheaper to
-        # compare than an (interval, seq) pair.
+        # In microseconds, the earlier event first on a tie (seq < 2**32), as one number (sql.pair_key).
         until = f"coalesce(next_ts, CASE WHEN {S.OUTCOME} IS NULL THEN {data_end} ELSE ts END)"
-        idle = f"((epoch_us({until}) - epoch_us(ts))::HUGEINT * {2**32} - seq)"
+        idle = pair_key(f"epoch_us({until}) - epoch_us(ts)", "-seq")
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {items} AS

@@ -18,7 +18,7 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..findings.base import FindingDoc, claims_select
 from ..options import AnalysisOptions
-from ..sql import days_us, dyadic, exact_sum, ident, in_list, integer, sql_string
+from ..sql import days_us, dyadic, exact_sum, ident, in_list, integer, pair_key, sql_string
 from .parties import KPIS, IncentiveOptions, Party
 
 if TYPE_CHECKING:
@@ -276,12 +276,6 @@ def _survey_column(engine: Engine) -> str | None:
     return next((cols[c] for c in SURVEY_COLUMNS if c in cols), None)
 
 
-def _time_then_row(ts: str, row: str) -> str:
-    """SQL: one HUGEINT that orders as the pair (``ts``, ``row``) of an event (a source row below 2**40; a
-    missing one, as in a table built by hand, before every other)."""
-    return f"(epoch_us({ts})::HUGEINT * {2**40} + coalesce({row}, 0))"
-
-
 def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
     """``_cx_inc_pev``: events with their party; ``table``: one row per contact with its closer, survey
     score and the customer's next contact (any channel or reason) within the window: its closer, handle
@@ -295,12 +289,13 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
         FROM {S.EVENTS_TABLE}"""
     )
     win = integer(days_us(options.window_days))
+    last = pair_key("epoch_us(ts)", "coalesce(r, 0)", 40)  # source rows below 2**40
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         WITH closer AS (
-            -- the last party by (time, source row) as one number, cheaper to compare than the pair
+            -- the last party by (time, source row; a missing row, as in a table built by hand, first)
             SELECT {S.CONTACT_ID},
-                   arg_max(party, {_time_then_row("ts", "r")}) FILTER (WHERE party IS NOT NULL) AS closer,
+                   arg_max(party, {last}) FILTER (WHERE party IS NOT NULL) AS closer,
                    {dyadic("avg(score)")} AS score
             FROM {_EVENTS} GROUP BY {S.CONTACT_ID}
         ), nxt AS (

@@ -28,7 +28,7 @@ import pyarrow as pa
 from ... import schema as S
 from ...engine import Engine
 from ...errors import EngineError
-from ...sql import ident, lit
+from ...sql import ident, lit, pair_key
 from .. import missing
 from ..mapping import Mapping
 from . import MARKED, ROW
@@ -215,7 +215,7 @@ def _flatten(
     # per ContactId delivered more than once, the latest delivery (later one on a tie) is kept: an
     # aggregate, not a sort, over one number (the update's microseconds, then the record's) rather than a
     # pair, which took twice as long; only the few older deliveries are listed
-    latest = f"coalesce(epoch_us(updated), {_NO_TIME})::HUGEINT * {2**32} + n"  # n < 2**32
+    latest = pair_key(f"coalesce(epoch_us(updated), {_NO_TIME})", "n")  # n < 2**32
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.older} AS
         WITH legs AS NOT MATERIALIZED (SELECT n, cid, updated FROM ({t.legs}) WHERE cid IS NOT NULL),
@@ -315,7 +315,7 @@ def _attribute_keys(engine: Engine, used: list[str], t: _Tables) -> list[str]:
     skip = " AND key NOT IN (" + ", ".join(lit(k) for k in used) + ")" if used else ""
     rows = engine.fetchall(
         f"""WITH lists AS (
-            SELECT akeys, min(o.first::HUGEINT * {2**32} + o.leg) AS placed
+            SELECT akeys, min({pair_key("o.first", "o.leg")}) AS placed
             FROM (SELECT n, json_keys(attrs) AS akeys FROM ({t.legs})) JOIN {t.order} o USING (n)
             GROUP BY akeys
         ), keyed AS (
