@@ -12,7 +12,7 @@ from cxray import schema as S
 from cxray.engine import Engine
 from cxray.errors import ConfigError, InputError
 from cxray.journeys import build_journeys
-from cxray.process import flow_map
+from cxray.process import flow_map, slices
 from cxray.process.slices import flow_by
 from cxray.simulate import load_scenario, simulate
 from cxray.testing import load_rows
@@ -104,8 +104,32 @@ def _flow_of_contacts(events, contact_ids: list[str]) -> dict:
         return flow_map(e, top_variants=1)
 
 
-def test_each_slice_is_flow_map_of_its_sub_log(engine, sim_events):
-    """On a simulated centre, each slice (two values per dimension) equals flow_map of its filtered events."""
+@pytest.fixture
+def paths_taken(monkeypatch):
+    """Which way each flow_by call counted its edges: "runs" (per member mask) or "joined"."""
+    taken: list[str] = []
+    by_runs, joined = slices._edges_by_runs, slices._edges_joined
+
+    def spy_runs(engine, steps):
+        sql = by_runs(engine, steps)
+        if sql is not None:
+            taken.append("runs")
+        return sql
+
+    def spy_joined(steps):
+        taken.append("joined")
+        return joined(steps)
+
+    monkeypatch.setattr(slices, "_edges_by_runs", spy_runs)
+    monkeypatch.setattr(slices, "_edges_joined", spy_joined)
+    return taken
+
+
+@pytest.mark.parametrize("share, path", [(1.0, "runs"), (0.0, "joined")])
+def test_each_slice_is_flow_map_of_its_sub_log(engine, sim_events, monkeypatch, paths_taken, share, path):
+    """On a simulated centre, each slice (two values per dimension) equals flow_map of its filtered events,
+    whether the steps are counted in runs per member mask or joined to every member value."""
+    monkeypatch.setattr(slices, "RUNS_SHARE", share)
     engine.register("sim", sim_events)
     engine.execute(f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT * FROM sim")
     build_journeys(engine)
@@ -130,3 +154,37 @@ def test_each_slice_is_flow_map_of_its_sub_log(engine, sim_events):
                 (e["from"], e["to"], e["count"], e["median_s"]) for e in expected["dfg"]
             ]
             assert [e["mean_s"] for e in got["dfg"]] == pytest.approx([e["mean_s"] for e in expected["dfg"]])
+    assert paths_taken == [path]
+
+
+def _gaps(engine, gaps_min: list[float], **values: str) -> None:
+    rows = []
+    for i, gap in enumerate(gaps_min):
+        rows += [ev(f"c{i}", 0, "A", **values), ev(f"c{i}", gap, "B")]
+    load_rows(engine, rows)
+    build_journeys(engine)
+
+
+@pytest.mark.parametrize("share", [1.0, 0.0])
+def test_median_interpolates_between_the_middle_gaps_counted_in_runs(engine, monkeypatch, paths_taken, share):
+    """Hand-computed: gaps 1, 1, 2, 5 minutes (two contacts in one run) have median 1.5 min, mean 2.25."""
+    monkeypatch.setattr(slices, "RUNS_SHARE", share)
+    _gaps(engine, [5, 1, 2, 1], reason="r", channel="phone")
+    edge = flow_by(engine)[S.REASON]["r"]["dfg"][0]
+    assert (edge["count"], edge["median_s"]) == (4, 90.0)
+    assert edge["mean_s"] == pytest.approx(135.0)
+    assert flow_by(engine, dims=[S.CHANNEL])[S.CHANNEL]["phone"]["dfg"] == [edge]
+    assert paths_taken == ["runs" if share else "joined"] * 2
+
+
+def test_more_member_values_than_a_mask_holds_join_every_step(engine, paths_taken):
+    """130 reasons do not fit a 127-bit mask: each step is joined to its values, the slices still right."""
+    rows = []
+    for i in range(130):
+        rows += [ev(f"c{i}", 0, "A", reason=f"r{i:03d}"), ev(f"c{i}", 1 + i % 3, "B")]
+    load_rows(engine, rows)
+    build_journeys(engine)
+    by = flow_by(engine, dims=[S.REASON], top_values=200)[S.REASON]
+    assert len(by) == 130 and paths_taken == ["joined"]
+    assert by["r004"]["dfg"] == [{"from": "A", "to": "B", "count": 1, "mean_s": 120.0, "median_s": 120.0}]
+    assert (by["r004"]["start"], by["r004"]["end"]) == ({"A": 1}, {"B": 1})
