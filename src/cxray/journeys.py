@@ -196,18 +196,16 @@ def _stage_contacts(engine: Engine, costs: CostModel, ordered: str, *, estimated
 
 
 def _stage_routes(engine: Engine, ordered: str) -> None:
-    """Per contact: transfers and ping-pong from the collapsed queue (or team) sequence."""
+    """Per contact: transfers and ping-pong from the collapsed queue (or team) sequence: the events that
+    start a visit to a route (the ordered table's ``new_route``, computed in its one sort: a window of
+    its own over the routed events took 1.2 s of 1.5 at 10M events)."""
     engine.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {_ROUTES} AS
-        WITH routed AS (
-            SELECT {S.CONTACT_ID}, seq, route,
-                   lag(route) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS prev_route
-            FROM {ordered} WHERE route IS NOT NULL
-        ), collapsed AS (
+        WITH collapsed AS (
             SELECT {S.CONTACT_ID}, route,
                    lag(route, 2) OVER (PARTITION BY {S.CONTACT_ID} ORDER BY seq) AS route_before_last
-            FROM routed WHERE prev_route IS NULL OR prev_route <> route
+            FROM {ordered} WHERE new_route
         )
         SELECT {S.CONTACT_ID}, count(*) - 1 AS {S.N_TRANSFERS},
                {_any("route_before_last = route")} AS {S.IS_PING_PONG}

@@ -54,6 +54,7 @@ _OWN: Final = (
     "leg_key",
     "leg_no",
     "new_leg",
+    "new_route",
 )
 _ORDERED_ONLY: Final = [c for c in _OWN if c not in ("ts", "new_leg")]
 _COPIED: Final = (
@@ -111,7 +112,8 @@ def _ordered_sql(route: str, carried: list[str]) -> list[str]:
                CASE WHEN {key} IS NOT NULL
                          AND {key} IS DISTINCT FROM lag({key} IGNORE NULLS) OVER w
                     THEN 1 ELSE 0 END AS new_leg,
-               CAST(NULL AS INTEGER) AS leg_no
+               CAST(NULL AS INTEGER) AS leg_no,
+               {route} IS NOT NULL AND {route} IS DISTINCT FROM lag({route} IGNORE NULLS) OVER w AS new_route
         FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {ident(S.EVENTS_TABLE)})
         WINDOW w AS ({w})
         """,
@@ -140,8 +142,9 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     team, outcome, duration_s``, ``eff_actor`` (actor type, the channel standing in: see
     ``costs.effective_actor_type_sql``), ``route`` (queue, else team when the log has no queue),
     ``leg_key`` (route, else actor type, carried forward over NULLs) and ``leg_no`` (1-based handoff
-    leg: it grows where the key changes; 0 before the first key). After :func:`fold_events`, also every
-    other event column (``events`` reads them from it).
+    leg: it grows where the key changes; 0 before the first key), ``new_route`` (the event has a route
+    other than the contact's route before it: the start of a visit to a queue or team). After
+    :func:`fold_events`, also every other event column (``events`` reads them from it).
     """
     if route == "auto":
         has = engine.fetchall(

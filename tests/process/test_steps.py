@@ -73,10 +73,18 @@ def test_legs_follow_the_route_carried_over_gaps(engine):
             ev("c", 4, "e"),
         ],
     )
-    rows = engine.rows(f"SELECT leg_key, leg_no FROM {ordered_events(engine)} ORDER BY seq")
+    rows = engine.rows(f"SELECT leg_key, leg_no, new_route FROM {ordered_events(engine)} ORDER BY seq")
     assert [(r["leg_key"], r["leg_no"]) for r in rows] == [
         ("Q1", 1), ("Q1", 1), ("Q1", 1), ("Q2", 2), ("Q2", 2)
     ]  # fmt: skip
+    # a visit to a route starts at its first queue and where the queue changes, not after a gap in it
+    assert [r["new_route"] for r in rows] == [True, False, False, True, False]
+
+
+def test_no_route_column_starts_no_visit(engine):
+    load_rows(engine, [ev("c", 0, "a"), ev("c", 1, "b")])
+    ordered = ordered_events(engine, route=None)
+    assert engine.fetchall(f"SELECT bool_or(new_route) FROM {ordered}") == [(False,)]
 
 
 def _kind(engine, name: str) -> str:
