@@ -373,3 +373,26 @@ def test_helpdesk_shipped_model_reports_the_known_workarounds(
         "Closed",
     ]
     assert inferred["fitting_contacts"] == inferred["happy_paths"][0]["contacts"]
+
+
+@pytest.mark.parametrize("aliases", [[], ["Hi"]])
+def test_loops_the_same_from_the_shared_activity_repeats_and_from_the_steps(
+    engine: Engine, aliases: list[str]
+) -> None:
+    """Without aliases a step is its activity and loops come from the activity repeats the flow map
+    counted (cxray.ordered.activity_repeats); with one (here for an activity the log lacks) from the
+    contacts' steps. Hand-counted: c1 does A twice, c2 B three times, c3 B twice."""
+    rows = _contact("c1", [("A", 0), ("B", 10), ("A", 20)]) + _contact("c2", [("B", 0), ("B", 5), ("B", 9)])
+    rows += _contact("c3", [("B", 0), ("A", 4), ("B", 8)]) + _contact("c4", [("A", 0)])
+    load_rows(engine, rows)
+    model = model_from_dict(
+        {
+            "steps": [{"name": "A", "aliases": aliases}, "B"],
+            "transitions": {"start": ["A", "B"], "A": ["B", "end"], "B": ["A", "end"]},
+        }
+    )
+    loops = check_conformance(engine, model)["loops"]
+    assert [(x["step"], x["contacts"], x["repeats"], x["examples"]) for x in loops] == [
+        ("B", 2, 3, ["c2", "c3"]),
+        ("A", 1, 1, ["c1"]),
+    ]

@@ -29,7 +29,7 @@ from .. import schema as S
 from ..contract import IdentifiersAt
 from ..engine import Engine
 from ..errors import ConfigError
-from ..ordered import IS_LAST, NEXT_ACTIVITY, ordered_events
+from ..ordered import IS_LAST, NEXT_ACTIVITY, activity_repeats, ordered_events
 from ..sql import exact, ident, integer, maybe_repeated, sql_string
 from .model import END, START, ProcessModel
 
@@ -417,11 +417,12 @@ def _deviation_lists(
     for r in skipped:
         r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
-    loops = lst(
-        "step",
-        f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1",
-        order="contacts DESC, count DESC",
-    )
+    if model is None or not model.aliases:  # the steps are the activities: their repeats are counted
+        # once for the flow map and conformance (ordered.activity_repeats)
+        repeated = f"SELECT {_A} AS step, {_C} AS c, k - 1 AS n FROM {activity_repeats(engine)}"
+    else:
+        repeated = f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1"
+    loops = lst("step", repeated, order="contacts DESC, count DESC")
     for r in loops:
         r["repeats"] = r.pop("count")
         r["documented"] = r["step"] in looping

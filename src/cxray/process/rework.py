@@ -12,7 +12,7 @@ from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..engine import Engine
-from ..ordered import NEXT_ACTIVITY
+from ..ordered import NEXT_ACTIVITY, activity_repeats
 from ..sql import ident
 
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
@@ -32,7 +32,9 @@ class LoopRow(TypedDict):
 
 
 def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[LoopRow]]:
-    """Per activity, from one pass over (contact, activity) occurrences of the steps table ``steps``.
+    """Per activity, from its events in ``steps`` (the ordered steps, :func:`.steps.ordered_steps`) and
+    the contacts that repeat it (:func:`cxray.ordered.activity_repeats`): an activity's contacts are
+    its events less its repeats.
 
     Returns
     -------
@@ -45,14 +47,17 @@ def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[
         contacts, ``share`` = ``contacts`` / contacts in which the activity occurs at all;
         sorted by contacts descending, repeats descending, then activity.
     """
+    repeats = activity_repeats(engine)
     rows = engine.rows(
         f"""
-        WITH occurrences AS (
-            SELECT {_C}, {_A}, count(*) AS k FROM {steps} GROUP BY {_C}, {_A}
+        WITH done AS (
+            SELECT {_A}, count(*) AS events FROM {steps} GROUP BY {_A}
+        ), again AS (
+            SELECT {_A}, count(*) AS rework_contacts, sum(k - 1) AS repeats FROM {repeats} GROUP BY {_A}
         )
-        SELECT {_A} AS activity, sum(k) AS events, count(*) AS contacts,
-               count(*) FILTER (WHERE k >= 2) AS rework_contacts, sum(k - 1) AS repeats
-        FROM occurrences GROUP BY {_A}
+        SELECT {_A} AS activity, events, events - coalesce(repeats, 0) AS contacts,
+               coalesce(rework_contacts, 0) AS rework_contacts, coalesce(repeats, 0) AS repeats
+        FROM done LEFT JOIN again USING ({_A})
         ORDER BY events DESC, activity
         """
     )
