@@ -119,16 +119,24 @@ def exact(value: str, scale: int) -> str:
     return f"CAST({value} AS DECIMAL(38, {scale}))"
 
 
-def exact_sum(value: str, scale: int = 18) -> str:
+#: exact_sum's scale: a double of magnitude 2**-8 or more is a whole multiple of 2**-60 (its last bit is
+#: worth that or more), so it is added exactly; a smaller one is rounded to a multiple of 2**-60 (8.7e-19).
+EXACT_BITS = 60
+
+
+def exact_sum(value: str) -> str:
     """SQL aggregate: the sum of the DOUBLE ``value`` whatever the order its rows are added in, as a
-    DOUBLE again (:func:`exact`). With 18 decimals a value's rounding is far below a double's own
-    precision, and sums up to 1e20 fit (a duration is at most 1e9 seconds). Two runs of the same 1M-event
-    log gave one contact's cost as 7.738666666666667 and ...666 with a double sum.
+    DOUBLE again. Each value is scaled by 2**60 to a HUGEINT (exact, but for values below 2**-8 rounded to
+    8.7e-19) and the integers added, then scaled back: sums up to 1.4e20 fit (a duration is at most 1e9
+    seconds). Two runs of the same 1M-event log gave one contact's cost as 7.738666666666667 and ...666
+    with a double sum. (A sum of ``DECIMAL(38, 18)`` casts gave the same guarantee at 2.5x the cost: the
+    contacts' three sums over 10M events took 0.9 s, now 0.35 s.)
 
     >>> exact_sum("cost")
-    'CAST(sum(CAST(cost AS DECIMAL(38, 18))) AS DOUBLE)'
+    '(CAST(sum(CAST(round((cost) * 1152921504606846976) AS HUGEINT)) AS DOUBLE) / 1152921504606846976)'
     """
-    return f"CAST(sum({exact(value, scale)}) AS DOUBLE)"
+    scale = 2**EXACT_BITS
+    return f"(CAST(sum(CAST(round(({value}) * {scale}) AS HUGEINT)) AS DOUBLE) / {scale})"
 
 
 DYADIC_BITS = 20
