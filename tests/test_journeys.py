@@ -65,6 +65,7 @@ def test_contact_first_and_last_values_follow_event_order_with_ties(engine):
     assert c[S.ENTRY_CHANNEL] == "chat"
     assert c[S.CUSTOMER_ID] == "u1" and c[S.REASON] == "billing"
     assert c[S.FINAL_QUEUE] == "Q3" and c[S.FINAL_TEAM] == "T2" and c[S.FINAL_OUTCOME] == "transferred"
+    assert c[S.FIRST_QUEUE] == "Q1" and c[S.FIRST_TEAM] == "T1"  # the first event has no team: skipped
     assert c[S.HANDLE_S] == 90.0
 
 

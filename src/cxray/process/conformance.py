@@ -161,8 +161,8 @@ def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
     """Each contact's scope (its first reason and channel when inferring, else one scope for all) and
     its first reason and channel (for expected paths)."""
     ordered = ordered_events(engine)
-    reason = f"arg_min({ident(S.REASON)}, seq) FILTER (WHERE {ident(S.REASON)} IS NOT NULL)"
-    channel = f"arg_min({ident(S.CHANNEL)}, seq) FILTER (WHERE {ident(S.CHANNEL)} IS NOT NULL)"
+    reason = f"arg_min({ident(S.REASON)}, seq)"  # the first that is not NULL: arg_min skips NULL values
+    channel = f"arg_min({ident(S.CHANNEL)}, seq)"
     # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
     # inferred happy path belongs to a reason and an entry channel.
     scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')" if by_reason else "''"
