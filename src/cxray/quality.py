@@ -274,8 +274,7 @@ def screen_events(
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
             SELECT {S.CONTACT_ID}, min({ident(S.TIMESTAMP)}) AS start_ts,
-                   arg_min({S.CUSTOMER_ID}, ({ident(S.TIMESTAMP)}, {S.SOURCE_ROW}))
-                       FILTER (WHERE {S.CUSTOMER_ID} IS NOT NULL) AS {S.CUSTOMER_ID}
+                   arg_min({S.CUSTOMER_ID}, ({ident(S.TIMESTAMP)}, {S.SOURCE_ROW})) AS {S.CUSTOMER_ID}
             FROM {S.EVENTS_TABLE} GROUP BY {S.CONTACT_ID}"""
     )
     try:

@@ -67,7 +67,7 @@ class BackOfficeAging(Detector):
             WITH bo AS (
                 -- only the contacts with back-office work are grouped
                 SELECT {S.CONTACT_ID},
-                       arg_max(route, seq) FILTER (WHERE {is_bo} AND route IS NOT NULL) AS q,
+                       arg_max(route, seq) FILTER (WHERE {is_bo}) AS q,  -- arg_max skips NULL routes
                        arg_max({S.ACTIVITY}, {idle}) AS waiting_activity
                 FROM {ev} WHERE {S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {ev} WHERE {is_bo})
                 GROUP BY {S.CONTACT_ID}

@@ -295,7 +295,7 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
         WITH closer AS (
             -- the last party by (time, source row; a missing row, as in a table built by hand, first)
             SELECT {S.CONTACT_ID},
-                   arg_max(party, {last}) FILTER (WHERE party IS NOT NULL) AS closer,
+                   arg_max(party, {last}) AS closer,  -- the last party that is not NULL: arg_max skips NULLs
                    {dyadic("avg(score)")} AS score
             FROM {_EVENTS} GROUP BY {S.CONTACT_ID}
         ), nxt AS (
