@@ -150,8 +150,12 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     :func:`fold_events`, also every other event column (``events`` reads them from it).
     """
     if route == "auto":
+        # EXISTS stops at the first value: asked on every call, a count of each column over 10M events
+        # took 0.8 s in all
+        events = ident(S.EVENTS_TABLE)
         has = engine.fetchall(
-            f"SELECT count({S.QUEUE}) > 0, count({S.TEAM}) > 0 FROM {ident(S.EVENTS_TABLE)}"
+            f"SELECT EXISTS (SELECT 1 FROM {events} WHERE {S.QUEUE} IS NOT NULL), "
+            f"EXISTS (SELECT 1 FROM {events} WHERE {S.TEAM} IS NOT NULL)"
         )[0]
         route = S.route_column(has_queue=has[0], has_team=has[1])
     built, folded = _BUILT_FROM.get(engine), _folded(engine)
