@@ -101,9 +101,11 @@ class LogFacts:
 
 
 def log_facts(engine: Engine) -> LogFacts:
-    """One pass over ``events``: which optional columns carry data, and the last timestamp."""
-    counts = ", ".join(f"count({c}) > 0" for c in FACT_COLUMNS)
-    row = engine.fetchall(f'SELECT {counts}, max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE}')[0]  # one row
+    """Which optional columns carry data (each asked with ``EXISTS``, which stops at the first value: a
+    count of every column over 10M events took 0.1 s a call), and the last timestamp."""
+    events = S.EVENTS_TABLE
+    has = ", ".join(f"EXISTS (SELECT 1 FROM {events} WHERE {c} IS NOT NULL)" for c in FACT_COLUMNS)
+    row = engine.fetchall(f'SELECT {has}, (SELECT max("{S.TIMESTAMP}") FROM {events})')[0]  # one row
     return LogFacts.from_flags(list(row[:-1]), row[-1])
 
 
