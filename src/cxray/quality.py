@@ -270,7 +270,9 @@ def screen_events(
     options = options or QualityOptions()
     dq = DataQuality(clock=tz)
     dq.bulk_kept = keep_bulk
-    has_customer = bool(engine.scalar(f"SELECT count({S.CUSTOMER_ID}) > 0 FROM {S.EVENTS_TABLE}"))
+    has_customer = bool(
+        engine.scalar(f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.CUSTOMER_ID} IS NOT NULL)")
+    )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
             SELECT {S.CONTACT_ID}, min({ident(S.TIMESTAMP)}) AS start_ts,
