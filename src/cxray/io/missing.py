@@ -71,7 +71,17 @@ def test_sql(ref: str, m: Mapping, keep: frozenset[str] = frozenset()) -> str:
     codes = first_codes(m, keep)
     if codes is None:
         return full
-    return f"CASE WHEN ascii({ref}) IN ({', '.join(map(str, codes))}) THEN {full} ELSE false END"
+    return f"CASE WHEN {_begins_with(ref, codes)} THEN {full} ELSE false END"
+
+
+def _begins_with(ref: str, codes: tuple[int, ...]) -> str:
+    """SQL: whether ``ascii(ref)`` is one of ``codes``, those below 127 as a bit of one HUGEINT: an ``IN``
+    list of a dozen codes is planned as a join (at 10M events 0.12 s of four columns' tests, of 0.47)."""
+    small = [c for c in codes if c < 127]
+    big = [c for c in codes if c >= 127]
+    mask = sum(1 << c for c in small)
+    rest = f"ascii({ref}) IN ({', '.join(map(str, big))})" if big else "false"
+    return f"CASE WHEN ascii({ref}) < 127 THEN ({mask}::HUGEINT >> ascii({ref})) & 1 = 1 ELSE {rest} END"
 
 
 def trim_sql(ref: str) -> str:
