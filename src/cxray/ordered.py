@@ -152,10 +152,10 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     if route == "auto":
         # EXISTS stops at the first value: asked on every call, a count of each column over 10M events
         # took 0.8 s in all
-        events = ident(S.EVENTS_TABLE)
+        table = ident(S.EVENTS_TABLE)
         has = engine.fetchall(
-            f"SELECT EXISTS (SELECT 1 FROM {events} WHERE {S.QUEUE} IS NOT NULL), "
-            f"EXISTS (SELECT 1 FROM {events} WHERE {S.TEAM} IS NOT NULL)"
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {S.QUEUE} IS NOT NULL), "
+            f"EXISTS (SELECT 1 FROM {table} WHERE {S.TEAM} IS NOT NULL)"
         )[0]
         route = S.route_column(has_queue=has[0], has_team=has[1])
     built, folded = _BUILT_FROM.get(engine), _folded(engine)
