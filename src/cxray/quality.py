@@ -48,7 +48,7 @@ from . import schema as S
 from .contract import Identifier
 from .engine import Engine
 from .errors import ConfigError
-from .sql import days_interval, ident, lit
+from .sql import days_interval, ident, lit, pair_key
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
 EXCLUDED_CONTACTS_TABLE = "excluded_contacts"
@@ -273,10 +273,13 @@ def screen_events(
     has_customer = bool(
         engine.scalar(f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.CUSTOMER_ID} IS NOT NULL)")
     )
+    # the contact's first customer by (time, source row) as one number (a missing row, as in a table built
+    # by hand, first): cheaper than a (time, row) struct (10M events: 0.41-0.46 -> 0.29 s)
+    first = pair_key(f"epoch_us({ident(S.TIMESTAMP)})", f"coalesce({S.SOURCE_ROW}, 0)", 40)  # rows < 2**40
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
             SELECT {S.CONTACT_ID}, min({ident(S.TIMESTAMP)}) AS start_ts,
-                   arg_min({S.CUSTOMER_ID}, ({ident(S.TIMESTAMP)}, {S.SOURCE_ROW})) AS {S.CUSTOMER_ID}
+                   arg_min({S.CUSTOMER_ID}, {first}) AS {S.CUSTOMER_ID}
             FROM {S.EVENTS_TABLE} GROUP BY {S.CONTACT_ID}"""
     )
     try:
