@@ -44,15 +44,20 @@ class Rework(Detector):
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, la = ctx.engine, self.thresholds, ctx.leg_activities_table()
         occ, cells = ctx.scratch("lp01_occ"), ctx.scratch("lp01")
+        # Only the repeated leg activities are kept (the findings' examples and claims read them); the
+        # cells count every leg activity straight from the shared table (a copy of it all: 1 s at 10M).
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {occ} AS
             SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, times,
                    minutes - first_minutes AS minutes, cost - first_cost AS cost
-            FROM {la} WHERE leg_key IS NOT NULL
+            FROM {la} WHERE leg_key IS NOT NULL AND times > 1
             """
         )
-        cell = f"SELECT a, x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k FROM {occ} GROUP BY 1, 2"
+        cell = (
+            f"SELECT {S.ACTIVITY} AS a, leg_key AS x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k "
+            f"FROM {la} WHERE leg_key IS NOT NULL GROUP BY 1, 2"
+        )
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
         rows = e.rows(
             f"""SELECT *, k / n AS rate, {z_sql("k", "n", "b")} AS z, {share_column()} FROM {cells}
