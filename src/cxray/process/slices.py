@@ -155,14 +155,13 @@ def _masks(engine: Engine) -> bool:
     what is counted per contact can be counted per mask first and only then spread over the mask's values
     (:data:`_SPREAD`): a few hundred masks on the simulated centre, not a row per contact and value.
     """
-    bits = int(engine.scalar(f"SELECT count(*) FROM (SELECT DISTINCT dim, value FROM {_MEMBERS})"))
-    if not 0 < bits <= _MASK_BITS:
-        return False
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_BITS} AS
         SELECT dim, value, CAST(row_number() OVER (ORDER BY dim, value) - 1 AS INTEGER) AS bit
         FROM (SELECT DISTINCT dim, value FROM {_MEMBERS})"""
     )
+    if not 0 < int(engine.scalar(f"SELECT count(*) FROM {_BITS}")) <= _MASK_BITS:
+        return False
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_MASKS} AS
         SELECT {_C}, sum(1::HUGEINT << bit) AS mask FROM {_MEMBERS} JOIN {_BITS} USING (dim, value)
@@ -227,9 +226,8 @@ def _edges_by_runs(engine: Engine, steps: str) -> str | None:
         WHERE NOT s.{IS_LAST}
         GROUP BY ALL"""
     )
-    runs, total = engine.fetchall(
-        f"SELECT (SELECT count(*) FROM {_RUNS}), (SELECT count(*) FROM {steps} WHERE NOT {IS_LAST})"
-    )[0]
+    # against the steps the join would spread: those of contacts with a mask, the runs' weights
+    runs, total = engine.fetchall(f"SELECT count(*), coalesce(sum(w), 0) FROM {_RUNS}")[0]
     if runs > RUNS_SHARE * total:
         return None
     # places counted from 0: the middle ones are (n - 1) // 2 and n // 2 (the same when n is odd); the gap
