@@ -30,7 +30,7 @@ from ..findings.base import FindingDoc
 from ..incentives.parties import Party
 from ..ordered import ordered_events
 from ..process.step_kinds import STEP_KIND, StepKinds, stage_step_kinds
-from ..sql import ident, in_list, maybe_repeated, modal, sql_string
+from ..sql import ident, in_list, modal, repeats_by, sql_string
 from .responses import RESPONSES, SCALES
 from .sentiment import SENTIMENT
 from .verbatims import RESPONSE_ID, VERBATIM_STEPS
@@ -358,10 +358,7 @@ def _query(engine: Engine, slas: Mapping[str, float], limit: int | None) -> tupl
             -- A touchpoint seldom comes twice in a contact: its contacts are its events less the repeats,
             -- grouped only where the (touchpoint, contact) pair may repeat (a count(DISTINCT) grouped
             -- every pair: 4 s at 10M events)
-            SELECT k, sum(n - 1) AS repeats FROM (
-                SELECT k, {c}, count(*) AS n FROM {_EVENTS} WHERE {maybe_repeated(_EVENTS, ["k", c])}
-                GROUP BY k, {c} HAVING count(*) > 1
-            ) GROUP BY k
+            {repeats_by(_EVENTS, ["k"], c)}
         ), per_tp AS (
             SELECT e.k, {modal("e.actor")} AS actor, count(*) AS events,
                    count(e.logged_s) AS logged, count(e.dur) AS timed,
