@@ -137,3 +137,86 @@ def test_a_source_column_named_like_an_internal_one(spark: Any, tmp_path: Path) 
     assert {"__cx_row (source)", "__CX_REASON (source)"} <= set(laptop["input"]["attributes"])
     assert laptop["input"]["rows_kept"] == 6
     assert laptop["input"] == scaled["input"]
+
+
+def _small_centre(tmp: Path) -> Path:
+    from cxray.simulate import load_scenario, simulate
+
+    events = simulate(load_scenario("default"), seed=5, days=7, customers=800).events
+    path = tmp / "events.parquet"
+    pq.write_table(events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE]), path)
+    return path
+
+
+def test_tables_as_payloads_when_executors_do_not_share_the_drivers_files(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a cluster the partitions' tables travel through Spark as payloads: the same diagnosis and tables."""
+    import cxray.spark.diagnose as spark_diagnose
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    monkeypatch.setattr(spark_diagnose, "shares_files", lambda _spark: False)
+    made: list[str] = []
+    real = spark_diagnose.tempfile.TemporaryDirectory
+    monkeypatch.setattr(
+        spark_diagnose.tempfile, "TemporaryDirectory", lambda **kw: made.append("dir") or real(**kw)
+    )
+    path = _small_centre(tmp_path)
+    laptop, scaled = diagnose([path]), diagnose_spark([path], spark=spark, partitions=3)
+    assert not made  # no hand-off directory: the payload route ran
+    assert scaled.contacts().equals(laptop.contacts()) and scaled.journeys().equals(laptop.journeys())
+    assert_same_diagnosis(laptop.to_dict(), scaled.to_dict(), MEDIAN_ACCURACY)
+
+
+def test_local_mode_hands_tables_over_as_files_and_removes_them(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Local mode: each partition's tables are files in a temporary directory the driver reads, gone after."""
+    import cxray.spark._gather as gather_module
+    import cxray.spark.diagnose as spark_diagnose
+    from cxray.spark import diagnose_spark
+
+    dirs: list[Path] = []
+    real_dir = spark_diagnose.tempfile.TemporaryDirectory
+
+    def recording_dir(**kw: Any) -> Any:
+        made = real_dir(dir=tmp_path, **kw)
+        dirs.append(Path(made.name))
+        return made
+
+    read: list[Path] = []
+    real_read = gather_module.read_ipc_file
+    monkeypatch.setattr(spark_diagnose.tempfile, "TemporaryDirectory", recording_dir)
+    monkeypatch.setattr(gather_module, "read_ipc_file", lambda p: read.append(Path(p)) or real_read(p))
+    path = _small_centre(tmp_path)
+    scaled = diagnose_spark([path], spark=spark, partitions=3)
+    assert len(dirs) == 1 and not dirs[0].exists()
+    # events, contacts, journeys and the gap sketch of each of the three partitions
+    assert len(read) == 12 and {p.parent for p in read} == {dirs[0]}
+    assert scaled.contacts().equals(diagnose([path]).contacts())
+
+
+def test_the_customer_map_joined_by_a_shuffle_above_the_broadcast_limit(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``BROADCAST_CONTACTS`` the contact -> customer map is joined by a shuffle: the same tables."""
+    import cxray.spark._partition as partition
+    from cxray.spark import diagnose_spark
+
+    monkeypatch.setattr(partition, "BROADCAST_CONTACTS", 0)
+    path = _small_centre(tmp_path)
+    laptop, scaled = diagnose([path]), diagnose_spark([path], spark=spark, partitions=3)
+    assert scaled.contacts().equals(laptop.contacts()) and scaled.journeys().equals(laptop.journeys())
+
+
+def test_the_staged_counts_estimate_the_contacts(spark: Any, tmp_path: Path) -> None:
+    """The estimate that chooses the join is within HyperLogLog's error of the exact count."""
+    from cxray.io import ReadOptions
+    from cxray.spark._session import quiet_pyspark
+    from cxray.spark._stage import count_staged, stage
+
+    path = _small_centre(tmp_path)
+    exact = len(pq.read_table(path).column(S.CONTACT_ID).unique())
+    with quiet_pyspark():
+        estimate = count_staged(stage(spark, [str(path)], ReadOptions())).contacts
+    assert abs(estimate - exact) <= 0.1 * exact

@@ -37,6 +37,9 @@ from ..sql import ident
 _PATH, _INDEX = "__cx_path", "__cx_row_index"
 #: Attributes travel under positional names: Spark resolves column names case-insensitively and with dots.
 ATTR = "__cx_a{}"
+#: Rows staged per run of the reader's SQL: Spark hands a task batches of 10,000 rows, and planning the
+#: SQL for each cost 0.7 of 3.1 s at a million events (two tasks).
+ROWS_PER_RUN = 100_000
 _SHIFT = 9223372036854775808  # DuckDB's hash is unsigned; Spark has no unsigned type: shift it into BIGINT
 
 
@@ -68,6 +71,8 @@ class StageCounts:
     rejected: dict[int, int]
     facts: LogFacts
     markers: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: Contacts of the kept rows, estimated (HyperLogLog per source, summed): for planning only.
+    contacts: int = 0
 
 
 def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Staged:
@@ -108,6 +113,7 @@ def count_staged(staged: Staged) -> StageCounts:
             F.count(F.col(REASON)).alias("rejected"),
             *[F.count(F.when(kept, F.col(c))).alias(c) for c in optional],
             F.max(F.when(kept, F.col(S.TIMESTAMP))).alias("data_end"),
+            F.approx_count_distinct(F.when(kept, F.col(S.CONTACT_ID))).alias("contacts"),
         )
         .collect()
     )
@@ -129,6 +135,7 @@ def count_staged(staged: Staged) -> StageCounts:
         rejected={int(r[FILE]): int(r["rejected"]) for r in rows},
         facts=facts,
         markers={str(r["col"]): int(r["count"]) for r in markers},
+        contacts=sum(int(r["contacts"]) for r in rows),
     )
 
 
@@ -225,19 +232,30 @@ def _stage_task(plan: FilePlan, options: ReadOptions, attributes: list[str], off
     files = pa.array(list(offsets))
     starts = np.array(list(offsets.values()), dtype=np.int64)
 
+    def run(engine: Engine, batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        table = pa.Table.from_batches(batches)
+        which = pc.index_in(table.column(_PATH), value_set=files).to_numpy(zero_copy_only=False)
+        row = starts[which] + table.column(_INDEX).to_numpy() + 1
+        table = table.drop_columns([_PATH, _INDEX]).append_column(ROW, pa.array(row))
+        engine.register(view, table)
+        out = engine.arrow(sql)
+        engine.unregister(view)
+        yield from out.to_batches()
+
     def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         with Engine(threads=1) as engine:
+            group: list[pa.RecordBatch] = []
+            rows = 0
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
-                table = pa.Table.from_batches([batch])
-                which = pc.index_in(table.column(_PATH), value_set=files).to_numpy(zero_copy_only=False)
-                row = starts[which] + table.column(_INDEX).to_numpy() + 1
-                table = table.drop_columns([_PATH, _INDEX]).append_column(ROW, pa.array(row))
-                engine.register(view, table)
-                out = engine.arrow(sql)
-                engine.unregister(view)
-                yield from out.to_batches()
+                group.append(batch)
+                rows += batch.num_rows
+                if rows >= ROWS_PER_RUN:
+                    yield from run(engine, group)
+                    group, rows = [], 0
+            if group:
+                yield from run(engine, group)
 
     return task
 
