@@ -220,3 +220,24 @@ def test_the_staged_counts_estimate_the_contacts(spark: Any, tmp_path: Path) -> 
     with quiet_pyspark():
         estimate = count_staged(stage(spark, [str(path)], ReadOptions())).contacts
     assert abs(estimate - exact) <= 0.1 * exact
+
+
+def test_a_folder_of_part_files_numbers_records_across_them(spark: Any, tmp_path: Path) -> None:
+    """Part files are read in path order and their records numbered on from one to the next, as one file
+    holding them in that order: the same contacts, journeys and event rows (by source row)."""
+    from cxray.engine import Engine
+    from cxray.spark import diagnose_spark
+
+    events = pq.read_table(_small_centre(tmp_path))
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    cuts = [0, events.num_rows // 3, events.num_rows // 2, events.num_rows]
+    for k, (a, b) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        pq.write_table(events.slice(a, b - a), folder / f"part-{k:05d}.parquet", row_group_size=1000)
+    laptop = diagnose([tmp_path / "events.parquet"])
+    with Engine() as engine:
+        scaled = diagnose_spark([folder], spark=spark, partitions=3, engine=engine)
+        rows = engine.arrow(f"SELECT {S.SOURCE_ROW}, {S.ACTIVITY} FROM events ORDER BY 1")
+    assert scaled.contacts().equals(laptop.contacts()) and scaled.journeys().equals(laptop.journeys())
+    assert rows.column(S.SOURCE_ROW).to_pylist() == list(range(1, events.num_rows + 1))
+    assert rows.column(S.ACTIVITY).to_pylist() == events.column(S.ACTIVITY).to_pylist()
