@@ -19,7 +19,7 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import EngineError
-from ._partition import FILENO, read_ipc, read_ipc_file
+from ._partition import read_ipc, read_ipc_file
 
 SKETCH: Final = "_cx_sp_sketch"
 _STAGING: Final = {
@@ -28,9 +28,12 @@ _STAGING: Final = {
     "journeys": "_cx_sp_journeys",
     "sketch": "_cx_sp_sketch_in",
 }
-# Final tables and the ORDER BY their laptop counterparts are created with (source order; journeys.py).
+# Final tables and the ORDER BY their laptop counterparts are created with (journeys.py). The events
+# keep the partitions' order: a laptop run's ``events`` is a view over the ordered table from the
+# journeys on (``ordered.fold_events``), not in source order either, and no step reads them by position
+# (sorting 10M events back into source order took 3.5 s on top of the 3 s copy).
 _FINAL: Final = (
-    (S.EVENTS_TABLE, "events", f"{FILENO}, {S.SOURCE_ROW}", f"EXCLUDE ({FILENO})"),
+    (S.EVENTS_TABLE, "events", "", ""),
     (S.CONTACTS_TABLE, "contacts", f"{S.START_TS}, {S.CONTACT_ID}", ""),
     (S.JOURNEYS_TABLE, "journeys", f"{S.START_TS}, {S.JOURNEY_ID}", ""),
     (SKETCH, "sketch", "", ""),

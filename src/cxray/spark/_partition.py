@@ -45,7 +45,6 @@ from ..sql import ident
 from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
-FILENO: Final = "__cx_fileno"  # the source's position, kept past finish_events to restore file order
 KINDS: Final = ("events", "contacts", "journeys", "flow", "sketch", "stats")
 
 
@@ -122,7 +121,7 @@ def _task(
         with Engine(threads=1) as engine:
             engine.register("_cx_in", table)
             engine.execute(
-                f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {FILE} AS {FILENO}, {dropped} FROM _cx_in "
+                f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {dropped} FROM _cx_in "
                 f"ORDER BY {FILE}, {S.SOURCE_ROW}"
             )
             engine.unregister("_cx_in")
@@ -182,4 +181,4 @@ def _row(kind: str, payload: bytes) -> pa.RecordBatch:
     )
 
 
-__all__ = ["BROADCAST_CONTACTS", "FILENO", "KINDS", "PKEY", "analyse", "keyed", "read_ipc", "read_ipc_file"]
+__all__ = ["BROADCAST_CONTACTS", "KINDS", "PKEY", "analyse", "keyed", "read_ipc", "read_ipc_file"]

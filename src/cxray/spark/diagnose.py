@@ -24,6 +24,7 @@ from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
 from ..io.read import all_rejected, summarise
 from ..journeys import build_journeys
 from ..options import AnalysisOptions
+from ..ordered import fold_events
 from ..process.model import ProcessModel
 from ..progress import Progress, Silent
 from ..sql import ident
@@ -141,6 +142,7 @@ def diagnose_spark(
     try:
         named.step("checking data quality")
         quality = screen(engine, read=read, analysis=analysis)
+        fold_events(engine)  # as ``diagnose``: one copy of the events on the driver from the shared sort on
         if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
             named.step("rebuilding journeys after the data-quality guards")
             build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
