@@ -112,6 +112,7 @@ def count_staged(staged: Staged) -> StageCounts:
             *[F.count(F.when(kept, F.col(c))).alias(c) for c in optional],
             F.max(F.when(kept, F.col(S.TIMESTAMP))).alias("data_end"),
             F.approx_count_distinct(F.when(kept, F.col(S.CONTACT_ID))).alias("contacts"),
+            F.count(F.col(MARKERS)).alias("marked"),
         )
         .collect()
     )
@@ -119,7 +120,7 @@ def count_staged(staged: Staged) -> StageCounts:
     ends = [r["data_end"] for r in rows if r["data_end"] is not None]
     facts = LogFacts.from_flags(flags, max(ends) if ends else None)
     # As ``io.canonical.count_markers``: a source value counts once per record, however many events of a
-    # wide layout carry it.
+    # wide layout carry it. Another pass over every row, made only when some row has a marker.
     markers = (
         staged.frame.where(F.col(MARKERS).isNotNull())
         .select(FILE, RECORD, F.explode(MARKERS).alias("col"))
@@ -127,6 +128,8 @@ def count_staged(staged: Staged) -> StageCounts:
         .groupBy("col")
         .count()
         .collect()
+        if any(r["marked"] for r in rows)
+        else []
     )
     return StageCounts(
         rows={int(r[FILE]): int(r["n"]) for r in rows},
@@ -137,12 +140,16 @@ def count_staged(staged: Staged) -> StageCounts:
     )
 
 
-def rejected_rows(staged: Staged) -> pa.Table:
-    """The rejected rows (file, source_file, source_row, reason, column, value), collected to the driver."""
+def rejected_rows(staged: Staged, counts: StageCounts | None = None) -> pa.Table:
+    """The rejected rows (file, source_file, source_row, reason, column, value), collected to the driver;
+    none read when ``counts`` say there are none (a pass over every row saved)."""
     from pyspark.sql import functions as F
 
     cols = [FILE, S.SOURCE_FILE, S.SOURCE_ROW, REASON, COLUMN, VALUE]
-    return staged.frame.where(F.col(REASON).isNotNull()).select(*cols).toArrow()
+    rejected = staged.frame.where(F.col(REASON).isNotNull()).select(*cols)
+    if counts is not None and not any(counts.rejected.values()):
+        rejected = rejected.limit(0)
+    return rejected.toArrow()
 
 
 # --- per source -------------------------------------------------------------------------------------------

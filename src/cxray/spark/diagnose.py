@@ -108,7 +108,7 @@ def diagnose_spark(
             frame = staged.frame.persist(StorageLevel.DISK_ONLY)
         try:
             counts = count_staged(Staged(frame, staged.sources, staged.attributes, staged.attr_columns))
-            _rejected(engine, rejected_rows(Staged(frame, [], [], [])))
+            _rejected(engine, rejected_rows(Staged(frame, [], [], []), counts))
             _check_usable(engine, staged, counts)
             kept = sum(counts.rows.values()) - sum(counts.rejected.values())
             n = partitions or max(
