@@ -11,9 +11,12 @@ inside each Spark task (``mapInArrow``), and the driver merges what the tasks re
    without one by its own id), repartitioned, and each partition runs ``finish_events`` (duplicates),
    ``build_journeys`` (given the global facts) and ``flow_map``. Journeys and repeats are per customer,
    so ``contacts`` and ``journeys`` come back **exact**, row for row.
-3. **Merge on the driver** (``_gather``, ``_flow``): the tables are concatenated in the order a laptop run
-   creates them; flow counts and sums add up exactly; DFG medians come from a mergeable log-bucket
-   sketch, **within 0.5% relative** (``_sketch.ACCURACY``); means agree to float rounding.
+3. **Merge on the driver** (``_gather``, ``_flow``): contacts and journeys are concatenated in the order
+   a laptop run creates them, events in the partitions' order (a laptop run's events are a view over its
+   ordered table from the journeys on, not in source order either); in local mode the tables come as
+   Arrow IPC files the driver memory-maps, on a cluster as payloads. Flow counts and sums add up
+   exactly; DFG medians come from a mergeable log-bucket sketch, **within 0.5% relative**
+   (``_sketch.ACCURACY``); means agree to float rounding.
 4. **On the driver, unchanged**: ``core_metrics`` over the gathered ``contacts``/``journeys`` (exact,
    medians included: contacts are ~10x fewer than events), conformance and the breakdown detectors over
    the gathered ``events`` (exact, the same ranked breakdowns).
