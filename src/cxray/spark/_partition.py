@@ -68,10 +68,10 @@ def keyed(staged: Any, *, contacts: int | None = None) -> Any:
         .agg(F.min_by(S.CUSTOMER_ID, F.struct(S.TIMESTAMP, S.SOURCE_ROW)).alias("__cx_first"))
     )
     key = F.coalesce(F.concat(F.lit("u"), "__cx_first"), F.concat(F.lit("c"), S.CONTACT_ID))
-    # what a kept row no longer needs (no reason, markers counted) is not shuffled: the task puts it back
-    # as NULL for ``finish_events``
     if contacts is not None and contacts <= BROADCAST_CONTACTS:
         first = F.broadcast(first)
+    # what a kept row no longer needs (no reason, markers counted) is not shuffled: the task puts it back
+    # as NULL for ``finish_events``
     return kept.drop(*_DROPPED).join(first, S.CONTACT_ID, "left").withColumn(PKEY, key).drop("__cx_first")
 
 
