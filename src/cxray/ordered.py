@@ -218,6 +218,28 @@ def fold_events(engine: Engine) -> None:
     _FOLDING.add(engine)
 
 
+def folded_columns(engine: Engine) -> list[str] | None:
+    """The columns of ``events`` when it is a view over the whole ordered table (:func:`fold_events`),
+    else None."""
+    return engine.columns(S.EVENTS_TABLE) if _folded(engine) == _FOLDED else None
+
+
+def adopt_ordered_events(engine: Engine, source: str, columns: list[str], route: str | None) -> None:
+    """Make ``source`` the ordered table of ``engine`` and ``events`` (its ``columns``) a view over it, as
+    :func:`fold_events` leaves them, without sorting again.
+
+    ``source`` holds rows of folded ordered tables built elsewhere with ``route`` (Spark's partitions:
+    every contact lies in one, so each contact's rows are exactly what one table over all events gives).
+    A later call for another route unfolds and builds again, as for a table built here."""
+    forget_events(engine)
+    engine.execute(f"DROP TABLE IF EXISTS {ident(S.EVENTS_TABLE)}")
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {ORDERED_TABLE} AS SELECT * FROM {source}")
+    view = ", ".join(f"ts AS {ident(x)}" if x == S.TIMESTAMP else ident(x) for x in columns)
+    engine.execute(f"CREATE VIEW {ident(S.EVENTS_TABLE)} AS SELECT {view} FROM {ORDERED_TABLE}")
+    _FOLDING.add(engine)
+    _BUILT_FROM[engine] = (*_FOLDED, route)
+
+
 def unfold_events(engine: Engine) -> None:
     """``events`` a table again when it is a view over the ordered table (its rows copied out; the
     ordered table dropped): call it before writing to ``events``. Nothing to do otherwise."""
@@ -274,7 +296,9 @@ __all__ = [
     "ORDERED_TABLE",
     "REPEATS_TABLE",
     "activity_repeats",
+    "adopt_ordered_events",
     "fold_events",
+    "folded_columns",
     "forget_events",
     "ordered_events",
     "release_ordered_events",

@@ -48,6 +48,7 @@ from . import schema as S
 from .contract import Identifier
 from .engine import Engine
 from .errors import ConfigError
+from .ordered import unfold_events
 from .sql import days_interval, ident, lit, pair_key
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
@@ -343,6 +344,7 @@ def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: Qu
             WHERE {S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {EXCLUDED_CONTACTS_TABLE})
             ORDER BY {S.SOURCE_ROW}"""
     )
+    unfold_events(engine)  # a table again if it is a view over the ordered table (Spark's driver)
     engine.execute(
         f"DELETE FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN "
         f"(SELECT {S.CONTACT_ID} FROM {EXCLUDED_CONTACTS_TABLE})"

@@ -242,3 +242,46 @@ def test_a_folder_of_part_files_numbers_records_across_them(spark: Any, tmp_path
     assert scaled.contacts().equals(laptop.contacts()) and scaled.journeys().equals(laptop.journeys())
     assert rows.column(S.SOURCE_ROW).to_pylist() == list(range(1, events.num_rows + 1))
     assert rows.column(S.ACTIVITY).to_pylist() == events.column(S.ACTIVITY).to_pylist()
+
+
+def test_the_driver_adopts_the_partitions_ordered_tables(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partitions' events come as their ordered tables: the driver never sorts the events by contact
+    itself, and the diagnosis is the laptop's."""
+    import cxray.ordered as ordered
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    built: list[str] = []
+    real = ordered._ordered_sql
+    monkeypatch.setattr(ordered, "_ordered_sql", lambda *a: built.append("x") or real(*a))
+    path = _small_centre(tmp_path)
+    scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
+    assert not built  # the driver's own process (the tasks run in Python workers)
+    assert_same_diagnosis(diagnose([path]).to_dict(), scaled, MEDIAN_ACCURACY)
+
+
+def test_an_attribute_named_like_an_ordered_column_comes_back_as_events(spark: Any, tmp_path: Path) -> None:
+    """An event column called ``route`` keeps the events a table of their own (nothing to adopt): the
+    partitions send their events and the driver orders them itself, as a laptop run does."""
+    from cxray.spark import MEDIAN_ACCURACY
+
+    events = pq.read_table(_small_centre(tmp_path))
+    events = events.append_column("route", pc.cast(events.column(S.QUEUE), pa.string()))
+    path = tmp_path / "with_route.parquet"
+    pq.write_table(events, path)
+    laptop, scaled = _both(spark, [path], partitions=3)
+    assert "route" in laptop["input"]["attributes"]
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+def test_the_callers_engine_gets_its_checkpoint_setting_back(spark: Any, tmp_path: Path) -> None:
+    """The driver works without automatic checkpoints and puts the caller's setting back after."""
+    from cxray.engine import Engine
+    from cxray.spark import diagnose_spark
+
+    with Engine() as engine:
+        engine.execute("SET checkpoint_threshold = '32MB'")
+        before = engine.scalar("SELECT current_setting('checkpoint_threshold')")
+        diagnose_spark([_small_centre(tmp_path)], spark=spark, partitions=2, engine=engine)
+        assert engine.scalar("SELECT current_setting('checkpoint_threshold')") == before

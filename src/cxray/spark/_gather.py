@@ -19,10 +19,12 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import EngineError
+from ..ordered import adopt_ordered_events
 from ._partition import read_ipc, read_ipc_file
 
 SKETCH: Final = "_cx_sp_sketch"
 _STAGING: Final = {
+    "ordered": "_cx_sp_ordered",
     "events": "_cx_sp_events",
     "contacts": "_cx_sp_contacts",
     "journeys": "_cx_sp_journeys",
@@ -48,6 +50,8 @@ class Gathered:
     flows: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     partitions: int = 0
+    columns: list[str] | None = None  # the events' columns, when they came as ordered tables
+    route: str | None = None  # the route those tables were built for
 
 
 def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
@@ -62,7 +66,9 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
             out.flows.append(json.loads(payload))
             out.partitions += 1
         elif kind == "stats":
-            out.duplicates += int(json.loads(payload)["duplicates"])
+            stats = json.loads(payload)
+            out.duplicates += int(stats["duplicates"])
+            out.columns, out.route = stats["columns"], stats["route"]
         elif files:
             tables.setdefault(kind, []).append(read_ipc_file(payload.decode()))
         else:
@@ -76,7 +82,7 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
         try:
             for kind, parts in tables.items():
                 engine.register(_STAGING[kind], pa.concat_tables(parts, promote_options="default"))
-            _create(engine, set(tables), drop="unregister")
+            _create(engine, set(tables), out, drop="unregister")
         finally:
             for kind in tables:
                 engine.unregister(_STAGING[kind])
@@ -91,27 +97,38 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
                 load(row["kind"], bytes(row["payload"]))
         finally:
             result.unpersist()
-        _create(engine, {kind for kind, name in _STAGING.items() if name in created}, drop="table")
+        _create(engine, {kind for kind, name in _STAGING.items() if name in created}, out, drop="table")
     return out
 
 
-def _create(engine: Engine, kinds: set[str], *, drop: str) -> None:
+def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -> None:
     """The final tables from the staging ones of ``kinds``, each dropped once read (``drop``: "table", or
-    "unregister" for registered Arrow tables); an empty sketch when no partition returned one."""
-    for kind in _STAGING:
-        if kind not in kinds and kind != "sketch":
+    "unregister" for registered Arrow tables); an empty sketch when no partition returned one. Events
+    that came as ordered tables become the driver's ordered table, ``events`` a view over it."""
+    for kind in ("contacts", "journeys"):
+        if kind not in kinds:
             raise EngineError(f"no Spark partition returned its {kind}")
+    if "ordered" in kinds and gathered.columns is not None:
+        adopt_ordered_events(engine, _STAGING["ordered"], gathered.columns, gathered.route)
+        _drop(engine, _STAGING["ordered"], drop)
+    elif "events" not in kinds:
+        raise EngineError("no Spark partition returned its events")
     for final, kind, order, exclude in _FINAL:
-        if kind not in kinds:  # no partition had a step: an empty sketch
-            engine.execute(f"CREATE OR REPLACE TABLE {final} {_EMPTY_SKETCH}")
+        if kind not in kinds:
+            if kind == "sketch":  # no partition had a step: an empty sketch
+                engine.execute(f"CREATE OR REPLACE TABLE {final} {_EMPTY_SKETCH}")
             continue
         staging = _STAGING[kind]
         ordered = f" ORDER BY {order}" if order else ""
         engine.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * {exclude} FROM {staging}{ordered}")
-        if drop == "table":
-            engine.execute(f"DROP TABLE {staging}")
-        else:
-            engine.unregister(staging)
+        _drop(engine, staging, drop)
+
+
+def _drop(engine: Engine, staging: str, how: str) -> None:
+    if how == "table":
+        engine.execute(f"DROP TABLE {staging}")
+    else:
+        engine.unregister(staging)
 
 
 def _append(engine: Engine, name: str, table: Any, created: set[str]) -> None:

@@ -9,12 +9,15 @@ included, so ``io.canonical.finish_events`` drops them inside the partition exac
 Each partition runs the same modules a laptop runs (``finish_events``, ``build_journeys`` with the facts
 of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, one row per table:
 
-``events``     the partition's kept events (as ``events`` on a laptop, attributes included), for the
-               driver-side steps that read events (conformance, flow slices, breakdown detectors);
+``ordered``    the partition's kept events as its ordered table (``ordered.fold_events``: every event
+               column plus the order within the contact, legs and routes), for the driver-side steps
+               that read events (conformance, flow slices, breakdown detectors), which the driver
+               adopts without sorting again; ``events`` instead, as a table, when an event column is
+               named like one of the ordered table's own;
 ``contacts``, ``journeys``  exact: each contact and journey lies in one partition;
 ``flow``       ``flow_map`` of the partition with every variant (JSON), merged by ``_flow``;
 ``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
-``stats``      duplicates dropped.
+``stats``      duplicates dropped, the events' columns (when folded) and the route the table was built for.
 
 When the driver and the executors share a file system (Spark's local mode: ``handoff_dir``), the tables
 go as Arrow IPC files written there instead, and the payload is the file's path: a table of a million
@@ -36,16 +39,16 @@ from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
 from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
-from ..journeys import LogFacts, build_journeys
+from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
-from ..ordered import IS_LAST, NEXT_ACTIVITY
+from ..ordered import IS_LAST, NEXT_ACTIVITY, fold_events, folded_columns, ordered_events
 from ..process import flow_map
 from ..process.steps import GAP_S, ordered_steps
 from ..sql import ident
 from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
-KINDS: Final = ("events", "contacts", "journeys", "flow", "sketch", "stats")
+KINDS: Final = ("ordered", "events", "contacts", "journeys", "flow", "sketch", "stats")
 
 
 #: Contacts up to which the contact -> customer map is broadcast to every task rather than joined by a
@@ -129,6 +132,7 @@ def _task(
             duplicates = finish_events(engine, attr_columns)
             for c, name in zip(attr_columns, attributes, strict=True):
                 engine.execute(f"ALTER TABLE {S.EVENTS_TABLE} RENAME COLUMN {c} TO {ident(name)}")
+            fold_events(engine)  # as ``diagnose``: the ordered table carries the events
             build_journeys(engine, options=options, costs=costs, facts=facts)
             flow = flow_map(engine, top_variants=0)
             with ordered_steps(engine) as steps:
@@ -137,12 +141,26 @@ def _task(
                     f"{bucket_sql(GAP_S)} AS bucket, count(*) AS n "
                     f"FROM {steps} WHERE NOT {IS_LAST} GROUP BY ALL",
                 )
-            yield _row("events", payload(engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE}")))
+            # The events go as this partition's ordered table (they are its columns), built for the whole
+            # log's route (this partition's data may lack queues the log has), so the driver adopts the
+            # partitions' tables instead of sorting every event by contact again (10M events: 9 s).
+            route = route_column(facts)
+            ordered = ordered_events(engine, route=route)
+            columns = folded_columns(engine)
+            if columns is None:  # an event column named like one of the ordered table's own
+                yield _row("events", payload(engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE}")))
+            else:
+                # by contact, as the window leaves a table built in one piece: steps that look up a few
+                # contacts (the findings' claims, the verbatims) then skip most row groups (unsorted, at
+                # 10M events the claims took 6.5 s instead of 0.8 s)
+                by_contact = f"SELECT * FROM {ordered} ORDER BY {ident(S.CONTACT_ID)}, seq"
+                yield _row("ordered", payload(engine.arrow(by_contact)))
             yield _row("contacts", payload(engine.arrow(f"SELECT * FROM {S.CONTACTS_TABLE}")))
             yield _row("journeys", payload(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", payload(sketch))
             yield _row("flow", json.dumps(flow).encode())
-            yield _row("stats", json.dumps({"duplicates": duplicates}).encode())
+            stats = {"duplicates": duplicates, "columns": columns, "route": route}
+            yield _row("stats", json.dumps(stats).encode())
 
     return task
 
