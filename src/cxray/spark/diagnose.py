@@ -29,7 +29,7 @@ from ..process.model import ProcessModel
 from ..progress import Progress, Silent
 from ..sql import ident, lit
 from ._flow import merge_flow
-from ._gather import SKETCH, gather
+from ._gather import SKETCH, Gathered, gather
 from ._partition import analyse, keyed
 from ._session import local_session, quiet_pyspark, require_pyspark
 from ._stage import StageCounts, Staged, count_staged, rejected_rows, stage
@@ -74,8 +74,6 @@ def diagnose_spark(
     the ``rejected`` table keeps each rejected row's reason, column and value but not its raw values.
     """
     require_pyspark()
-    from pyspark import StorageLevel
-
     if partitions is not None and partitions < 1:
         raise ConfigError(f"partitions must be >= 1, got {partitions}")
     options = with_shorthands(
@@ -83,7 +81,6 @@ def diagnose_spark(
     )
     if options.read.keep_duplicates:
         raise ConfigError("the Spark engine always drops exact duplicates; keep them with the default engine")
-    read, analysis, costs = options.read, options.analysis, options.costs
     progress = progress or Silent()
     engine = engine or Engine()
     paths = [paths_or_uri] if isinstance(paths_or_uri, str | Path) else list(paths_or_uri)
@@ -102,61 +99,87 @@ def diagnose_spark(
     # (68.5 / 69.0 s, 3.34 / 3.38 GB). Restored after: the engine may be the caller's.
     with _engine_setting(engine, "checkpoint_threshold", "1TB"):
         with quiet_pyspark():
-            spark = spark or local_session()
-            progress.step("reading events (Spark)")
-            staged = stage(spark, names, read)
-            # On disk, not the heap: the staged events of a large log do not fit a driver's default 4g
-            # (10M events ran out of Java heap in local mode when persisted in memory). Uncompressed: they
-            # are read back three times and dropped, and compressing them took a third of persisting (1M
-            # events: 5.3 -> 3.8 s to stage and persist); the setting is read as the cache is declared.
-            with _session_conf(spark, "spark.sql.inMemoryColumnarStorage.compressed", "false"):
-                frame = staged.frame.persist(StorageLevel.DISK_ONLY)
-            try:
-                counts = count_staged(Staged(frame, staged.sources, staged.attributes, staged.attr_columns))
-                _rejected(engine, rejected_rows(Staged(frame, [], [], []), counts))
-                _check_usable(engine, staged, counts)
-                kept = sum(counts.rows.values()) - sum(counts.rejected.values())
-                n = partitions or max(
-                    spark.sparkContext.defaultParallelism, math.ceil(kept / EVENTS_PER_PARTITION)
-                )
-                progress.step("reconstructing contacts and journeys, mapping the flow (Spark)")
-                with _handoff(spark) as handoff_dir:
-                    result = analyse(
-                        keyed(frame, contacts=counts.contacts),
-                        n,
-                        options=analysis,
-                        costs=costs,
-                        facts=counts.facts,
-                        attributes=staged.attributes,
-                        attr_columns=staged.attr_columns,
-                        handoff_dir=handoff_dir,
-                    )
-                    gathered = gather(engine, result, files=handoff_dir is not None)
-            finally:
-                frame.unpersist()
-
-        summary = _summary(engine, staged, counts, gathered.duplicates)
-        flow: dict[str, Any] | None = merge_flow(
-            engine, gathered.flows, SKETCH, top_variants=analysis.top_variants
-        )
-        engine.execute(f"DROP TABLE IF EXISTS {SKETCH}")
-        # The guards need the whole population (percentiles of customers' contacts, the days of the data), so
-        # they run on the driver's gathered events. When they change what the journeys stand on (bulk
-        # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
-        named = NamedSteps(progress)
-        try:
-            named.step("checking data quality")
-            quality = screen(engine, read=read, analysis=analysis)
-            fold_events(engine)  # as ``diagnose``: one copy of the events on the driver from the sort on
-            if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
-                named.step("rebuilding journeys after the data-quality guards")
-                build_journeys(engine, options=analysis, costs=costs, data_end=quality.censor_end)
-                flow = None
-            return diagnose_tables(
-                engine, summary, options=options, progress=named, flow=flow, quality=quality
+            staged, counts, gathered = _on_spark(
+                spark or local_session(), names, engine, options, partitions=partitions, progress=progress
             )
-        except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
-            raise named.error(exc) from exc
+        return _on_driver(engine, staged, counts, gathered, options, progress=progress)
+
+
+def _on_spark(
+    spark: Any,
+    names: list[str],
+    engine: Engine,
+    options: DiagnoseOptions,
+    *,
+    partitions: int | None,
+    progress: Progress,
+) -> tuple[Staged, StageCounts, Gathered]:
+    """Read, stage and count on Spark, then journeys and flow per partition, gathered into ``engine``."""
+    from pyspark import StorageLevel
+
+    analysis = options.analysis
+    progress.step("reading events (Spark)")
+    staged = stage(spark, names, options.read)
+    # On disk, not the heap: the staged events of a large log do not fit a driver's default 4g (10M events
+    # ran out of Java heap in local mode when persisted in memory). Uncompressed: they are read back three
+    # times and dropped, and compressing them took a third of persisting (1M events: 5.3 -> 3.8 s to stage
+    # and persist); the setting is read as the cache is declared.
+    with _session_conf(spark, "spark.sql.inMemoryColumnarStorage.compressed", "false"):
+        frame = staged.frame.persist(StorageLevel.DISK_ONLY)
+    try:
+        counts = count_staged(Staged(frame, staged.sources, staged.attributes, staged.attr_columns))
+        _rejected(engine, rejected_rows(Staged(frame, [], [], []), counts))
+        _check_usable(engine, staged, counts)
+        kept = sum(counts.rows.values()) - sum(counts.rejected.values())
+        n = partitions or max(spark.sparkContext.defaultParallelism, math.ceil(kept / EVENTS_PER_PARTITION))
+        progress.step("reconstructing contacts and journeys, mapping the flow (Spark)")
+        with _handoff(spark) as handoff_dir:
+            result = analyse(
+                keyed(frame, contacts=counts.contacts),
+                n,
+                options=analysis,
+                costs=options.costs,
+                facts=counts.facts,
+                attributes=staged.attributes,
+                attr_columns=staged.attr_columns,
+                handoff_dir=handoff_dir,
+            )
+            return staged, counts, gather(engine, result, files=handoff_dir is not None)
+    finally:
+        frame.unpersist()
+
+
+def _on_driver(
+    engine: Engine,
+    staged: Staged,
+    counts: StageCounts,
+    gathered: Gathered,
+    options: DiagnoseOptions,
+    *,
+    progress: Progress,
+) -> Diagnosis:
+    """The flow merged, the data-quality guards, then every step after the flow map, on the driver."""
+    read, analysis = options.read, options.analysis
+    summary = _summary(engine, staged, counts, gathered.duplicates)
+    flow: dict[str, Any] | None = merge_flow(
+        engine, gathered.flows, SKETCH, top_variants=analysis.top_variants
+    )
+    engine.execute(f"DROP TABLE IF EXISTS {SKETCH}")
+    # The guards need the whole population (percentiles of customers' contacts, the days of the data), so
+    # they run on the driver's gathered events. When they change what the journeys stand on (bulk
+    # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
+    named = NamedSteps(progress)
+    try:
+        named.step("checking data quality")
+        quality = screen(engine, read=read, analysis=analysis)
+        fold_events(engine)  # as ``diagnose``: one copy of the events on the driver from the sort on
+        if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
+            named.step("rebuilding journeys after the data-quality guards")
+            build_journeys(engine, options=analysis, costs=options.costs, data_end=quality.censor_end)
+            flow = None
+        return diagnose_tables(engine, summary, options=options, progress=named, flow=flow, quality=quality)
+    except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
+        raise named.error(exc) from exc
 
 
 @contextmanager
