@@ -168,14 +168,19 @@ def test_modal_breaks_ties_by_value_not_by_row_order() -> None:
         assert e.scalar(f"SELECT {modal('x')} FROM (VALUES (3), (1), (3)) v(x)") == 3
 
 
-@pytest.mark.parametrize("colliding", [False, True])
-def test_sparse_group_by_gives_the_rows_of_group_by(monkeypatch: pytest.MonkeyPatch, colliding: bool) -> None:
-    """Groups of one row, of several, NULL keys, and (with a hash of two values) keys whose hashes collide:
-    the same rows as the plain GROUP BY, with the same types."""
+@pytest.fixture(params=[False, True], ids=["hashes", "colliding"])
+def colliding(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run once with ``sql``'s key hash as it is and once with one that collides (two values)."""
     import cxray.sql as sql
 
-    if colliding:
+    if request.param:
         monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
+    return bool(request.param)
+
+
+def test_sparse_group_by_gives_the_rows_of_group_by(colliding: bool) -> None:
+    """Groups of one row, of several, NULL keys, and (with a hash of two values) keys whose hashes collide:
+    the same rows as the plain GROUP BY, with the same types."""
     rng = random.Random(7)
     rows = [
         (rng.choice(["a", "b", "c", None]), rng.randrange(40), rng.choice([1.5, 2.25, None]), i)
@@ -207,14 +212,9 @@ def test_sparse_group_by_gives_the_rows_of_group_by(monkeypatch: pytest.MonkeyPa
         assert e.fetchall(types, ["a"]) == e.fetchall(types, ["b"])
 
 
-@pytest.mark.parametrize("colliding", [False, True])
-def test_maybe_repeated_keeps_every_repeated_key(monkeypatch: pytest.MonkeyPatch, colliding: bool) -> None:
+def test_maybe_repeated_keeps_every_repeated_key(colliding: bool) -> None:
     """Filtering by ``maybe_repeated`` before ``HAVING count(*) > 1`` gives the same groups, and without
     collisions lets through only the rows of repeated keys."""
-    import cxray.sql as sql
-
-    if colliding:
-        monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
     with Engine(threads=2) as e:
         e.execute(
             "CREATE TABLE t AS SELECT CASE WHEN i >= 150 THEN i WHEN i % 7 = 0 THEN NULL "
@@ -227,13 +227,8 @@ def test_maybe_repeated_keeps_every_repeated_key(monkeypatch: pytest.MonkeyPatch
         assert passed == (200 if colliding else sum(n for *_, n in plain)) and sum(n for *_, n in plain) < 150
 
 
-@pytest.mark.parametrize("colliding", [False, True])
-def test_repeats_by_is_rows_less_distinct_values(monkeypatch: pytest.MonkeyPatch, colliding: bool) -> None:
+def test_repeats_by_is_rows_less_distinct_values(colliding: bool) -> None:
     """Oracle: count(*) - count(DISTINCT c) per key, for the keys where it is not 0 (a NULL key too)."""
-    import cxray.sql as sql
-
-    if colliding:
-        monkeypatch.setattr(sql, "_key_hash", lambda keys: f"(hash({keys}) % 2)")
     with Engine(threads=2) as e:
         e.execute(
             "CREATE TABLE t AS SELECT CASE WHEN i % 13 = 0 THEN NULL ELSE i % 4 END AS k, "
