@@ -21,7 +21,7 @@ from .diagnosis import Diagnosis
 from .engine import Engine
 from .errors import ConfigError, EngineError
 from .exports import capture
-from .findings import find_breakdowns
+from .findings import StagedTables, find_breakdowns
 from .incentives import Party, stage_incentives
 from .io import InputSummary, ReadOptions, read_events, read_table
 from .journey_paths import journey_paths
@@ -177,12 +177,14 @@ def diagnose_tables(
     progress: Progress,
     flow: dict[str, Any] | None = None,
     quality: DataQuality | None = None,
+    staged: StagedTables | None = None,
 ) -> Diagnosis:
     """Every step after the journeys, over the engine's ``events``, ``contacts`` and ``journeys``.
 
     Shared by :func:`diagnose` and the Spark engine (``cxray.spark``), which builds those tables (and
-    the flow map, passed as ``flow``) on its executors: one list of steps for both engines.
-    ``quality``: what ``quality.screen_events`` found before the journeys were built.
+    the flow map, passed as ``flow``, and the detectors' tables, ``staged``) on its executors: one list
+    of steps for both engines. ``quality``: what ``quality.screen_events`` found before the journeys
+    were built.
     """
     analysis, costs = options.analysis, options.costs
     progress.step("checking journeys for data quality")
@@ -223,6 +225,7 @@ def diagnose_tables(
             quality=quality,
             incentives=assessment,
             keep_contacts=surveys is not None,  # the voice of the customer compares them with the rest
+            staged=staged,
         )
     finally:
         assessment.close()  # after pricing: the incentive findings' claims read its staged table

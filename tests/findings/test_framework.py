@@ -414,3 +414,38 @@ def test_the_finders_minutes_and_costs_are_dyadic_so_their_sums_are_exact(engine
         )
     finally:
         ctx.close()
+
+
+def test_staged_tables_stand_in_for_the_events(engine):
+    """``stage_breakdowns`` builds every table the built-in detectors read from events: with those tables
+    adopted, ``find_breakdowns`` finds the same with the events gone (the Spark driver's case)."""
+    pytest.importorskip("cxray.simulate")
+    from cxray.findings import stage_breakdowns
+    from cxray.incentives import stage_incentives
+    from cxray.journeys import log_facts
+    from cxray.ordered import ORDERED_TABLE
+    from cxray.process.step_kinds import StepKinds
+    from cxray.simulate import load_scenario, simulate
+
+    result = simulate(load_scenario("default"), seed=5, days=6)
+    engine.register("sim", result.events)
+    engine.execute("CREATE TABLE events AS SELECT * FROM sim")
+    build_journeys(engine)
+    assessment = stage_incentives(engine)  # the IN detectors read it: staged while the events are here
+    # CL01 with a vocabulary of its own too: its step kinds come from the staged table's activities
+    own = StepKinds.from_dict({"builtin": False})  # every step by its name
+    chosen = [d if d.code != "CL01" else type(d)(step_kinds=own) for d in default_detectors()]
+    expected = find_breakdowns(engine, incentives=assessment, detectors=chosen)
+    assert {f["code"] for f in expected["all_findings"]} >= {"BO01", "WT01"}
+
+    staged = stage_breakdowns(engine, facts=log_facts(engine), detectors=chosen)
+    assert {chosen[k].code for k in staged.by_detector} == {"BO01", "DE01", "WT01"}
+    assert all(engine.has_table(t) for t in staged.tables)
+    engine.execute(f"DROP TABLE {ORDERED_TABLE}")
+    engine.execute("ALTER TABLE events RENAME TO hidden_events")
+    got = find_breakdowns(engine, incentives=assessment, detectors=chosen, staged=staged)
+    assert got == expected
+    assert not any(engine.has_table(t) for t in staged.tables)  # dropped as their readers finished
+    with pytest.raises(ConfigError, match="events"):  # without staged tables the events are needed
+        find_breakdowns(engine, incentives=assessment, detectors=chosen)
+    assessment.close()

@@ -19,8 +19,8 @@ from .base import (
     Detector,
     Finding,
 )
-from .context import DetectorContext
-from .finder import FinderOptions, find_breakdowns
+from .context import DetectorContext, StagedTables
+from .finder import FinderOptions, find_breakdowns, stage_breakdowns
 from .registry import (
     DETECTORS_ENTRY_POINT,
     default_detectors,
@@ -41,10 +41,12 @@ __all__ = [
     "DetectorContext",
     "FinderOptions",
     "Finding",
+    "StagedTables",
     "Thresholds",
     "default_detectors",
     "find_breakdowns",
     "register_detector",
     "registered_detectors",
+    "stage_breakdowns",
     "unregister_detector",
 ]

@@ -49,14 +49,18 @@ class BackOfficeAging(Detector):
         self.target_days = target_days
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
+    def stage(self, ctx: DetectorContext) -> None:
+        """The back-office cases (queue, longest wait, how long open) and the customers' contacts while a
+        case was open (chases), each marked when it asked for the case's status."""
         if not (ctx.facts.has_customer and ctx.facts.has_self_service_signal):
-            return []
-        e, t, ev, c = ctx.engine, self.thresholds, ctx.events_table(), S.CONTACTS_TABLE
+            return
+        e, ev, c = ctx.engine, ctx.events_table(), S.CONTACTS_TABLE
         items, chases = ctx.scratch("bo01_items"), ctx.scratch("bo01_chases")
         bo = sql_string(S.BACK_OFFICE)
         is_bo = f"(eff_actor = {bo} OR lower({S.CHANNEL}) = {bo})"
-        data_end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
+        # the whole log's last timestamp (a partition's events may end earlier)
+        end = ctx.facts.data_end
+        data_end = "CAST(NULL AS TIMESTAMP)" if end is None else f"TIMESTAMP '{end.isoformat(sep=' ')}'"
         # Idle time after an event: until the next one; for an open case's last event, until the data ends.
         # In microseconds, the earlier event first on a tie (seq < 2**32), as one number (sql.pair_key).
         until = f"coalesce(next_ts, CASE WHEN {S.OUTCOME} IS NULL THEN {data_end} ELSE ts END)"
@@ -83,6 +87,30 @@ class BackOfficeAging(Detector):
             FROM bo JOIN k USING ({S.CONTACT_ID}) WHERE bo.q IS NOT NULL
             """
         )
+        # Which chases asked for the case's status (step kind status_check, whatever the system calls it):
+        # the customer waiting on the case, not a new request that happens to fall in its time.
+        asked = f"""
+            SELECT DISTINCT x.{S.CONTACT_ID} FROM {ev} x JOIN {ctx.step_kinds_table()} k USING ({S.ACTIVITY})
+            WHERE k.{STEP_KIND} = {sql_string(STATUS_CHECK)}"""
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {chases} AS
+            SELECT i.q, i.{S.CONTACT_ID} AS case_id, x.{S.CONTACT_ID},
+                   date_diff('second', i.{S.START_TS}, x.{S.START_TS}) / 86400.0 AS after_days,
+                   x.{S.WORK_S} / 60.0 AS minutes, x.{S.COST} AS cost,
+                   x.{S.CONTACT_ID} IN ({asked}) AS asked
+            FROM {items} i JOIN {c} x ON x.{S.CUSTOMER_ID} = i.{S.CUSTOMER_ID}
+             AND x.{S.START_TS} > i.{S.START_TS} AND x.{S.START_TS} < i.{S.END_TS}
+             AND x.{S.CONTACT_ID} <> i.{S.CONTACT_ID}
+            WHERE x.{S.CONTACT_ID} NOT IN (SELECT {S.CONTACT_ID} FROM {items})
+            """
+        )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        if not (ctx.facts.has_customer and ctx.facts.has_self_service_signal):
+            return []
+        e, t = ctx.engine, self.thresholds
+        items, chases = ctx.scratch("bo01_items"), ctx.scratch("bo01_chases")
         queues = e.rows(
             f"""SELECT q, count(*) AS n, median(days) AS med, quantile_cont(days, 0.9) AS p90,
                        {modal("waiting_activity")} AS activity, count(*) FILTER (WHERE is_open) AS still_open
@@ -90,28 +118,10 @@ class BackOfficeAging(Detector):
         )
         if not queues:
             return []
-        e.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {chases} AS
-            SELECT i.q, i.{S.CONTACT_ID} AS case_id, x.{S.CONTACT_ID},
-                   date_diff('second', i.{S.START_TS}, x.{S.START_TS}) / 86400.0 AS after_days,
-                   x.{S.WORK_S} / 60.0 AS minutes, x.{S.COST} AS cost
-            FROM {items} i JOIN {c} x ON x.{S.CUSTOMER_ID} = i.{S.CUSTOMER_ID}
-             AND x.{S.START_TS} > i.{S.START_TS} AND x.{S.START_TS} < i.{S.END_TS}
-             AND x.{S.CONTACT_ID} <> i.{S.CONTACT_ID}
-            WHERE x.{S.CONTACT_ID} NOT IN (SELECT {S.CONTACT_ID} FROM {items})
-            """
-        )
-        # Which chases asked for the case's status (step kind status_check, whatever the system calls it):
-        # the customer waiting on the case, not a new request that happens to fall in its time.
-        kinds = ctx.step_kinds_table()
         asked = {
             r["q"]: int(r["n"])
             for r in e.rows(
-                f"""SELECT ch.q, count(DISTINCT ch.{S.CONTACT_ID}) AS n
-                    FROM {chases} ch JOIN {ev} x USING ({S.CONTACT_ID})
-                    JOIN {kinds} k ON k.{S.ACTIVITY} = x.{S.ACTIVITY}
-                    WHERE k.{STEP_KIND} = {sql_string(STATUS_CHECK)} GROUP BY ch.q"""
+                f"SELECT q, count(DISTINCT {S.CONTACT_ID}) AS n FROM {chases} WHERE asked GROUP BY q"
             )
         }
         out = []

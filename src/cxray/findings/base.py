@@ -166,6 +166,17 @@ class Detector:
     #: the default: not said, so every shared table is kept until this detector has run.
     reads: ClassVar[frozenset[str] | None] = None
 
+    def stage(self, ctx: DetectorContext) -> None:
+        """Build the tables ``detect`` reads from events, before it runs; by default none.
+
+        What belongs here is per customer: rows of one event, leg or contact, made from that customer's
+        events and contacts and the whole log's ``ctx.facts`` (the data's end, not ``max(ts)`` of
+        ``events``), each table named with ``ctx.scratch``. Population-wide figures (baselines, medians,
+        thresholds) belong in ``detect``. The Spark engine runs ``stage`` in every partition of customers
+        and hands ``detect`` the union of the partitions' tables, so the driver's detectors read no
+        events (``cxray.spark``); a laptop run stages just before ``detect``.
+        """
+
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         raise NotImplementedError
 

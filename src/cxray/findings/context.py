@@ -7,7 +7,8 @@ derivation (event order, handoff legs, a customer's next contact) share one pass
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
 from .. import schema as S
@@ -22,6 +23,7 @@ from ..sql import days_interval, dyadic, in_list, maybe_repeated, sparse_group_b
 
 if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
+    from .base import Detector
 
 EVENTS: str = "_cxray_fx_events"
 LEGS: str = "_cxray_fx_legs"
@@ -32,6 +34,28 @@ STEP_KINDS: str = "_cxray_fx_step_kinds"
 SHARED: dict[str, str] = {"legs": LEGS, "leg_activities": LEG_ACTIVITIES, "next": NEXT}
 
 HUMAN_TYPES: tuple[str, ...] = (S.AGENT, S.BACK_OFFICE)
+
+
+@dataclass(frozen=True)
+class StagedTables:
+    """Detector tables staged before the finder runs, e.g. by the Spark engine's partitions of customers
+    (``cxray.findings.finder.stage_breakdowns``), each table the union of the partitions' rows.
+
+    ``facts``: the whole log's facts they were staged with (the finder's context takes them);
+    ``shared``: the context's shared tables present (``legs``, ``leg_activities``, ``next`` by the names
+    in :data:`SHARED`, and ``step_kinds``); ``by_detector``: per detector, by its index in the finder's
+    list, the tables its ``Detector.stage`` made.
+    """
+
+    facts: LogFacts
+    shared: frozenset[str] = frozenset()
+    by_detector: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[str]:
+        """Every staged table's name, shared ones first."""
+        own = [t for k in sorted(self.by_detector) for t in self.by_detector[k]]
+        return sorted(self.shared) + own
 
 
 @dataclass
@@ -71,12 +95,14 @@ class DetectorContext:
     costs: CostModel
     quality: DataQuality = field(default_factory=DataQuality)
     incentives: IncentiveAssessment | None = None
+    #: The whole log's facts when ``events`` holds only part of it (a Spark partition); None: read them.
+    whole_log: InitVar[LogFacts | None] = None
     facts: LogFacts = field(init=False)
     _built: set[str] = field(default_factory=set, init=False)
     _scratch: set[str] = field(default_factory=set, init=False)
 
-    def __post_init__(self) -> None:
-        self.facts = log_facts(self.engine)
+    def __post_init__(self, whole_log: LogFacts | None) -> None:
+        self.facts = whole_log if whole_log is not None else log_facts(self.engine)
 
     @property
     def route_dim(self) -> str:
@@ -120,6 +146,21 @@ class DetectorContext:
             stage_step_kinds(self.engine, STEP_KINDS, kinds=self.step_kinds)
             self._built.add(STEP_KINDS)
         return STEP_KINDS
+
+    def stage(self, detector: Detector) -> tuple[str, ...]:
+        """Run ``detector.stage``; the tables it reserved with ``scratch``, in name order."""
+        before = set(self._scratch)
+        detector.stage(self)
+        return tuple(sorted(self._scratch - before))
+
+    def adopt(self, tables: StagedTables) -> None:
+        """Take ``tables`` (already in the engine) as built: the shared ones as if staged here, each
+        detector's as staged for it (``take``)."""
+        self._built.update(tables.tables)
+
+    def take(self, tables: tuple[str, ...]) -> None:
+        """A detector's adopted tables, now its scratch: dropped once its claims are read."""
+        self._scratch.update(tables)
 
     def scratch(self, name: str) -> str:
         """Reserve a temp table name for one detector's own use (its claims queries may read it): the

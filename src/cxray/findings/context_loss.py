@@ -66,8 +66,10 @@ class ContextLoss(Detector):
 
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
-        own = self.step_kinds  # this detector's own vocabulary, else the run's (staged once for all)
-        kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=own) if own else ctx.step_kinds_table()
+        # this detector's own vocabulary over the activities the run's table names, else the run's
+        kt = ctx.step_kinds_table()
+        if own := self.step_kinds:
+            kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=own, source=kt)
         steps, cells, dups = ctx.scratch("cl01_steps"), ctx.scratch("cl01"), ctx.scratch("cl01_dups")
         compared = in_list(self.kinds)
         handoff = "l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL"

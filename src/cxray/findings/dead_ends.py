@@ -34,14 +34,14 @@ class DeadEnd(Detector):
     def __init__(self, *, thresholds: Thresholds = Thresholds(min_lift=2.0)) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
+    def stage(self, ctx: DetectorContext) -> None:
+        """Each finished contact's last activity, whether it has an outcome, and its work."""
         if not ctx.facts.has_outcome:
-            return []
-        e, t, ev, c = ctx.engine, self.thresholds, ctx.events_table(), S.CONTACTS_TABLE
-        last, cells = ctx.scratch("de01_last"), ctx.scratch("de01")
-        e.execute(
+            return
+        ev, c = ctx.events_table(), S.CONTACTS_TABLE
+        ctx.engine.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {last} AS
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("de01_last")} AS
             SELECT k.{S.CONTACT_ID}, l.a, k.{S.FINAL_OUTCOME} IS NULL AS dead,
                    k.{S.WORK_S} / 60.0 AS minutes,
                    k.{S.COST} AS cost
@@ -54,6 +54,12 @@ class DeadEnd(Detector):
               AND l.last_channel IS DISTINCT FROM {sql_string(S.BACK_OFFICE)}
             """
         )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        if not ctx.facts.has_outcome:
+            return []
+        e, t = ctx.engine, self.thresholds
+        last, cells = ctx.scratch("de01_last"), ctx.scratch("de01")
         cell = f"SELECT a, count(*) AS n, count(*) FILTER (WHERE dead) AS k FROM {last} GROUP BY a"
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell)}")
         rows = e.rows(

@@ -9,9 +9,11 @@ shares of avoidable cost sum to at most 1 and no contact is counted twice. A fin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -21,16 +23,19 @@ from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
 from ..errors import ConfigError, EngineError
+from ..journeys import LogFacts
 from ..options import AnalysisOptions
 from ..quality import DataQuality
 from ..sql import exact
 from .base import CLAIM_COLUMNS, Detector, Finding, FindingDoc
-from .context import DetectorContext
+from .context import SHARED, STEP_KINDS, DetectorContext, StagedTables
 from .grouping import Breakdown, DetectorRole, group_findings
 from .registry import default_detectors
 
 if TYPE_CHECKING:
     from ..incentives import IncentiveAssessment
+
+R = TypeVar("R")
 
 CLAIMS = "_cxray_fx_claims"
 RAW_CLAIMS = "_cxray_fx_raw_claims"  # each finding's claims as read (``_read_claims``)
@@ -136,6 +141,7 @@ def find_breakdowns(
     quality: DataQuality | None = None,
     incentives: IncentiveAssessment | None = None,
     keep_contacts: bool = False,
+    staged: StagedTables | None = None,
 ) -> FinderResult:
     """The breakdowns behind most avoidable cost, from ``events``, ``contacts`` and ``journeys``.
 
@@ -147,15 +153,26 @@ def find_breakdowns(
     (staged on demand with the default parties when None). ``keep_contacts`` leaves the table
     ``finding_contacts`` (``code, title, contact_id``): the contacts each finding claims avoidable work
     on, before de-duplication, for analyses that compare them with the rest (the voice of the customer).
+    ``staged``: the detectors' tables already in the engine (``stage_breakdowns``, run with the same
+    ``detectors`` in the same order): their ``stage`` is not run again, and built-in detectors read no
+    events then.
     """
     if top < 1:
         raise ConfigError(f"top must be >= 1, got {top}")
-    for table in (S.EVENTS_TABLE, S.CONTACTS_TABLE, S.JOURNEYS_TABLE):
+    needed = (S.CONTACTS_TABLE, S.JOURNEYS_TABLE) + (() if staged else (S.EVENTS_TABLE,))
+    for table in needed:
         if not engine.has_table(table):
             raise ConfigError(f"table {table!r} is missing: build journeys before finding breakdowns")
     ctx = DetectorContext(
-        engine=engine, options=options, costs=costs, quality=quality or DataQuality(), incentives=incentives
+        engine=engine,
+        options=options,
+        costs=costs,
+        quality=quality or DataQuality(),
+        incentives=incentives,
+        whole_log=staged.facts if staged else None,
     )
+    if staged:
+        ctx.adopt(staged)
     try:
         found: list[Finding] = []
         chosen = detectors if detectors is not None else default_detectors()
@@ -170,7 +187,11 @@ def find_breakdowns(
             "units DOUBLE, minutes DOUBLE, cost DOUBLE)"
         )
         for k, detector in enumerate(chosen):
-            new = _detect(detector, ctx)
+            if staged and k in staged.by_detector:
+                ctx.take(staged.by_detector[k])
+            else:
+                _run(detector, functools.partial(detector.stage, ctx))
+            new = _run(detector, functools.partial(detector.detect, ctx))
             _read_claims(engine, new, first=len(found))
             found.extend(new)
             ctx.release_scratch()
@@ -216,10 +237,40 @@ def _keep_contacts(engine: Engine, found: list[Finding]) -> None:
         engine.unregister("_cx_fx_names")
 
 
-def _detect(detector: Detector, ctx: DetectorContext) -> list[Finding]:
-    """``detector.detect(ctx)``; an engine failure, or a value a SQL helper refused, names the detector."""
+def stage_breakdowns(
+    engine: Engine,
+    *,
+    facts: LogFacts,
+    options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen
+    costs: CostModel = CostModel(),  # noqa: B008 - frozen
+    detectors: list[Detector] | None = None,
+) -> StagedTables:
+    """The tables ``find_breakdowns`` reads from events, built from this engine's ``events``, ``contacts``
+    and ``journeys``: the shared tables the detectors read and each detector's ``stage``.
+
+    Per customer, so that a partition of customers (a Spark task) stages its part and the union of the
+    partitions' tables is what the whole log would stage (the step kinds: the union of distinct
+    activities). ``facts``: the whole log's. The tables stay in the engine (a laptop has no use for
+    this: ``find_breakdowns`` stages as it goes, keeping less at once).
+    """
+    ctx = DetectorContext(engine=engine, options=options, costs=costs, whole_log=facts)
+    chosen = detectors if detectors is not None else default_detectors()
+    reads = [d.reads for d in chosen]
+    shared = set(SHARED) if any(r is None for r in reads) else {n for r in reads if r is not None for n in r}
+    built = {SHARED[name] for name in shared}
+    for name in sorted(shared):
+        getattr(ctx, f"{name}_table")()
+    ctx.step_kinds_table()
+    built.add(STEP_KINDS)
+    own = {k: _run(d, functools.partial(ctx.stage, d)) for k, d in enumerate(chosen)}
+    return StagedTables(facts=facts, shared=frozenset(built), by_detector={k: t for k, t in own.items() if t})
+
+
+def _run(detector: Detector, step: Callable[[], R]) -> R:
+    """``step()``, a detector's ``stage`` or ``detect``; an engine failure, or a value a SQL helper
+    refused, names the detector."""
     try:
-        return detector.detect(ctx)
+        return step()
     except (EngineError, duckdb.Error, ValueError, TypeError, ArithmeticError) as exc:
         label = f"{detector.code or type(detector).__name__} ({detector.name or 'unnamed'})"
         raise EngineError(f"detector {label} failed: {exc}") from exc

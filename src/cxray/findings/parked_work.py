@@ -49,9 +49,9 @@ class ParkedWork(Detector):
         self.min_share = min_share
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
-        e, t, ev = ctx.engine, self.thresholds, ctx.events_table()
-        idle = ctx.scratch("wt01")
+    def stage(self, ctx: DetectorContext) -> None:
+        """The waits: each event's time until the contact's next event, where the wait is work parked."""
+        ev = ctx.events_table()
         # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked. A
         # resolution is an event whose outcome says so, or a status of that step kind ('Resolved'); a queue
         # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside; time in a bot
@@ -61,9 +61,9 @@ class ParkedWork(Detector):
             f"SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()} "
             f"WHERE {STEP_KIND} IN {in_list(sorted(NOT_PARKED_KINDS))}"
         )
-        e.execute(
+        ctx.engine.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {idle} AS
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("wt01")} AS
             SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
                    date_diff('second', ts, next_ts) / 86400.0 AS days
             FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
@@ -71,6 +71,9 @@ class ParkedWork(Detector):
               AND coalesce(eff_actor, '') NOT IN {in_list(S.SELF_SERVICE)}
             """
         )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        e, t, idle = ctx.engine, self.thresholds, ctx.scratch("wt01")
         rows = e.rows(
             f"""
             WITH a AS (SELECT a, count(*) AS n, median(days) AS med, sum(days) AS total,
