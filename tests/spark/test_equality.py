@@ -192,8 +192,9 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     path = _small_centre(tmp_path)
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
-    # events, contacts, journeys and the gap sketch of each of the three partitions
-    assert len(read) == 12 and {p.parent for p in read} == {dirs[0]}
+    # events, contacts, journeys, the gap sketch and eight detector tables (legs, leg activities, next
+    # contacts, step kinds, DE01's, WT01's and BO01's two) of each of the three partitions
+    assert len(read) == 3 * (4 + 8) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 
@@ -259,6 +260,41 @@ def test_the_driver_adopts_the_partitions_ordered_tables(
     scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
     assert not built  # the driver's own process (the tasks run in Python workers)
     assert_same_diagnosis(diagnose([path]).to_dict(), scaled, MEDIAN_ACCURACY)
+
+
+def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partitions stage the detectors' tables from their events (legs, next contacts, DE01, WT01 and
+    BO01's own): the driver's finder never reads the events, and the diagnosis is the laptop's. When the
+    guards rebuild the journeys, the staged tables are dropped and the driver stages them again."""
+    import importlib
+
+    from cxray.findings.context import DetectorContext
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    def no_events(self: Any) -> str:
+        raise AssertionError("the driver's detectors read the events")
+
+    diagnose_module = importlib.import_module("cxray.diagnose")  # the package's ``diagnose`` is the function
+    staged: list[Any] = []
+    real = diagnose_module.find_breakdowns
+    monkeypatch.setattr(
+        diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
+    )
+    path = _small_centre(tmp_path)
+    laptop = diagnose([path]).to_dict()
+    monkeypatch.setattr(DetectorContext, "events_table", no_events)  # the driver's process only
+    scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
+    assert staged[-1] is not None and {"_cxray_fx_legs", "_cxray_fx_next"} <= set(staged[-1].shared)
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
+    )
+    test_simulated_centre_with_real_export_artefacts(spark, tmp_path)  # bulk ids excluded: journeys rebuilt
+    assert staged[-1] is None
 
 
 def test_an_attribute_named_like_an_ordered_column_comes_back_as_events(spark: Any, tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import EngineError
+from ..findings.context import STEP_KINDS
 from ..ordered import adopt_ordered_events
-from ._partition import read_ipc, read_ipc_file
+from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 
 SKETCH: Final = "_cx_sp_sketch"
 _STAGING: Final = {
@@ -52,6 +53,10 @@ class Gathered:
     partitions: int = 0
     columns: list[str] | None = None  # the events' columns, when they came as ordered tables
     route: str | None = None  # the route those tables were built for
+    #: The detector tables the partitions staged, made on the driver (``shared`` names, ``by_detector``
+    #: index -> names); None when none were staged or the partitions disagreed (none made then).
+    staged: dict[str, Any] | None = None
+    _layouts: list[dict[str, Any] | None] = field(default_factory=list, repr=False)
 
 
 def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
@@ -60,6 +65,7 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
     out = Gathered()
     tables: dict[str, list[pa.Table]] = {}  # files: each kind's tables, memory-mapped
     created: set[str] = set()  # payloads: the staging tables made
+    seen: set[str] = set()  # the tables' kinds
 
     def load(kind: str, payload: bytes) -> None:
         if kind == "flow":
@@ -69,10 +75,12 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
             stats = json.loads(payload)
             out.duplicates += int(stats["duplicates"])
             out.columns, out.route = stats["columns"], stats["route"]
+            out._layouts.append(stats["staged"])
         elif files:
             tables.setdefault(kind, []).append(read_ipc_file(payload.decode()))
         else:
-            _append(engine, _STAGING[kind], read_ipc(payload), created)
+            seen.add(kind)
+            _append(engine, _staging(kind), read_ipc(payload), created)
 
     if files:
         for row in result.collect():  # kinds and paths: small
@@ -81,11 +89,11 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
         # 2 s); registered under the staging names, which are views then
         try:
             for kind, parts in tables.items():
-                engine.register(_STAGING[kind], pa.concat_tables(parts, promote_options="default"))
+                engine.register(_staging(kind), pa.concat_tables(parts, promote_options="default"))
             _create(engine, set(tables), out, drop="unregister")
         finally:
             for kind in tables:
-                engine.unregister(_STAGING[kind])
+                engine.unregister(_staging(kind))
             tables.clear()
     else:
         from pyspark import StorageLevel
@@ -97,8 +105,13 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
                 load(row["kind"], bytes(row["payload"]))
         finally:
             result.unpersist()
-        _create(engine, {kind for kind, name in _STAGING.items() if name in created}, out, drop="table")
+        _create(engine, seen, out, drop="table")
     return out
+
+
+def _staging(kind: str) -> str:
+    """The staging table (or registered view) of a payload kind."""
+    return _STAGING.get(kind) or "_cx_sp_" + kind.removeprefix(STAGED_PREFIX)
 
 
 def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -> None:
@@ -122,6 +135,29 @@ def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -
         ordered = f" ORDER BY {order}" if order else ""
         engine.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * {exclude} FROM {staging}{ordered}")
         _drop(engine, staging, drop)
+    _create_staged(engine, sorted(k for k in kinds if k.startswith(STAGED_PREFIX)), gathered, drop=drop)
+
+
+def _create_staged(engine: Engine, kinds: list[str], gathered: Gathered, *, drop: str) -> None:
+    """The detector tables, each the union of the partitions' (the step kinds: their distinct rows), when
+    every partition staged the same ones; else none (the driver's finder stages them from events)."""
+    first = gathered._layouts[0] if gathered._layouts else None
+    layout = first if first is not None and all(x == first for x in gathered._layouts) else None
+    if layout is not None:
+        names = list(layout["shared"]) + [t for ts in layout["by_detector"].values() for t in ts]
+        if sorted(STAGED_PREFIX + n for n in names) != kinds:
+            layout = None
+    for kind in kinds:
+        name, staging = kind.removeprefix(STAGED_PREFIX), _staging(kind)
+        if layout is not None:
+            distinct = "DISTINCT " if name == STEP_KINDS else ""
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {distinct}* FROM {staging}")
+        _drop(engine, staging, drop)
+    if layout is not None:
+        gathered.staged = {
+            "shared": list(layout["shared"]),
+            "by_detector": {int(k): list(v) for k, v in layout["by_detector"].items()},
+        }
 
 
 def _drop(engine: Engine, staging: str, how: str) -> None:

@@ -17,7 +17,11 @@ of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, on
 ``contacts``, ``journeys``  exact: each contact and journey lies in one partition;
 ``flow``       ``flow_map`` of the partition with every variant (JSON), merged by ``_flow``;
 ``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
-``stats``      duplicates dropped, the events' columns (when folded) and the route the table was built for.
+``fx:<table>`` the breakdown detectors' tables made from events (``findings.stage_breakdowns``: legs,
+               a customer's next contact, each detector's ``stage``), per customer, so the union of the
+               partitions' is the whole log's and the driver's detectors read no events;
+``stats``      duplicates dropped, the events' columns (when folded), the route the table was built for
+               and which detector tables were staged.
 
 When the driver and the executors share a file system (Spark's local mode: ``handoff_dir``), the tables
 go as Arrow IPC files written there instead, and the payload is the file's path: a table of a million
@@ -38,6 +42,7 @@ import pyarrow as pa
 from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
+from ..findings import Detector, stage_breakdowns
 from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
 from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
@@ -49,6 +54,8 @@ from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
 KINDS: Final = ("ordered", "events", "contacts", "journeys", "flow", "sketch", "stats")
+#: The kind of a detector table's payload is this prefix and the table's name.
+STAGED_PREFIX: Final = "fx:"
 
 
 #: Contacts up to which the contact -> customer map is broadcast to every task rather than joined by a
@@ -92,13 +99,15 @@ def analyse(
     facts: LogFacts,
     attributes: list[str],
     attr_columns: list[str],
+    detectors: list[Detector] | None = None,
     handoff_dir: str | None = None,
 ) -> Any:
     """Repartition ``frame`` by key and run the per-partition task; a DataFrame ``(kind, payload)``.
 
+    ``detectors``: the run's breakdown detectors, whose tables the partitions stage (None: none staged).
     ``handoff_dir``: a directory the driver can read, where the tables are written as files (the
     payload is then the file's path, see the module docstring); None: the tables are the payloads."""
-    task = _task(options, costs, facts, attributes, attr_columns, handoff_dir)
+    task = _task(options, costs, facts, attributes, attr_columns, detectors, handoff_dir)
     return frame.repartition(partitions, PKEY).mapInArrow(task, "kind string, payload binary")
 
 
@@ -108,6 +117,7 @@ def _task(
     facts: LogFacts,
     attributes: list[str],
     attr_columns: list[str],
+    detectors: list[Detector] | None,
     handoff_dir: str | None,
 ) -> Any:
     dropped = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in zip(_DROPPED, _DROPPED_TYPES, strict=True))
@@ -159,7 +169,15 @@ def _task(
             yield _row("journeys", payload(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", payload(sketch))
             yield _row("flow", json.dumps(flow).encode())
-            stats = {"duplicates": duplicates, "columns": columns, "route": route}
+            staged = None
+            if detectors is not None:
+                tables = stage_breakdowns(
+                    engine, facts=facts, options=options, costs=costs, detectors=detectors
+                )
+                for name in tables.tables:
+                    yield _row(STAGED_PREFIX + name, payload(engine.arrow(f"SELECT * FROM {name}")))
+                staged = {"shared": sorted(tables.shared), "by_detector": tables.by_detector}
+            stats = {"duplicates": duplicates, "columns": columns, "route": route, "staged": staged}
             yield _row("stats", json.dumps(stats).encode())
 
     return task
@@ -199,4 +217,13 @@ def _row(kind: str, payload: bytes) -> pa.RecordBatch:
     )
 
 
-__all__ = ["BROADCAST_CONTACTS", "KINDS", "PKEY", "analyse", "keyed", "read_ipc", "read_ipc_file"]
+__all__ = [
+    "BROADCAST_CONTACTS",
+    "KINDS",
+    "PKEY",
+    "STAGED_PREFIX",
+    "analyse",
+    "keyed",
+    "read_ipc",
+    "read_ipc_file",
+]

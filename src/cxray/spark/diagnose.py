@@ -18,6 +18,7 @@ from ..diagnose_options import DiagnoseOptions
 from ..diagnosis import Diagnosis
 from ..engine import Engine
 from ..errors import ConfigError, EngineError, InputError
+from ..findings import StagedTables
 from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
@@ -142,6 +143,7 @@ def _on_spark(
                 facts=counts.facts,
                 attributes=staged.attributes,
                 attr_columns=staged.attr_columns,
+                detectors=options.build_detectors(),
                 handoff_dir=handoff_dir,
             )
             return staged, counts, gather(engine, result, files=handoff_dir is not None)
@@ -173,11 +175,27 @@ def _on_driver(
         named.step("checking data quality")
         quality = screen(engine, read=read, analysis=analysis)
         fold_events(engine)  # as ``diagnose``: one copy of the events on the driver from the sort on
+        # the detectors' tables the partitions staged, read instead of the events (``_partition``)
+        fx = (
+            None
+            if gathered.staged is None
+            else StagedTables(
+                facts=counts.facts,
+                shared=frozenset(gathered.staged["shared"]),
+                by_detector={k: tuple(v) for k, v in gathered.staged["by_detector"].items()},
+            )
+        )
         if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
             named.step("rebuilding journeys after the data-quality guards")
             build_journeys(engine, options=analysis, costs=options.costs, data_end=quality.censor_end)
             flow = None
-        return diagnose_tables(engine, summary, options=options, progress=named, flow=flow, quality=quality)
+            if fx is not None:  # staged from the journeys before: the finder stages them again
+                for table in fx.tables:
+                    engine.execute(f"DROP TABLE IF EXISTS {table}")
+                fx = None
+        return diagnose_tables(
+            engine, summary, options=options, progress=named, flow=flow, quality=quality, staged=fx
+        )
     except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
         raise named.error(exc) from exc
 
