@@ -315,18 +315,21 @@ def test_built_in_detectors_read_only_the_shared_tables_they_declare(engine, mon
     detectors = default_detectors()
     for d in detectors:
         assert d.reads is not None and d.reads <= set(C.SHARED), d.code
-        real_detect = d.detect
+        assert d.stage_reads <= set(C.SHARED), d.code
+        for step in ("stage", "detect"):
+            real_step = getattr(d, step)
 
-        def detect(ctx, _d=d, _real=real_detect):
-            running.append(_d.code)
-            return _real(ctx)
+            def run(ctx, _label=f"{d.code}.{step}", _real=real_step):
+                running.append(_label)
+                return _real(ctx)
 
-        monkeypatch.setattr(d, "detect", detect)
+            monkeypatch.setattr(d, step, run)
     find_breakdowns(engine, detectors=detectors)
-    assert asked and set(running) == {d.code for d in detectors}
-    for d in detectors:
-        assert asked.get(d.code, set()) <= d.reads, d.code  # nothing undeclared
-    assert any(d.reads for d in detectors)
+    assert asked and {r.split(".")[0] for r in running} == {d.code for d in detectors}
+    for d in detectors:  # nothing undeclared
+        assert asked.get(f"{d.code}.detect", set()) <= d.reads, d.code
+        assert asked.get(f"{d.code}.stage", set()) <= d.stage_reads, d.code
+    assert any(d.reads for d in detectors) and any(d.stage_reads for d in detectors)
 
 
 def test_a_shared_table_goes_after_its_last_reader_unless_one_still_to_run_is_undeclared(engine):
@@ -421,6 +424,7 @@ def test_staged_tables_stand_in_for_the_events(engine):
     adopted, ``find_breakdowns`` finds the same with the events gone (the Spark driver's case)."""
     pytest.importorskip("cxray.simulate")
     from cxray.findings import stage_breakdowns
+    from cxray.findings.context import LEG_ACTIVITIES, LEGS
     from cxray.incentives import stage_incentives
     from cxray.journeys import log_facts
     from cxray.ordered import ORDERED_TABLE
@@ -439,7 +443,9 @@ def test_staged_tables_stand_in_for_the_events(engine):
     assert {f["code"] for f in expected["all_findings"]} >= {"BO01", "WT01"}
 
     staged = stage_breakdowns(engine, facts=log_facts(engine), detectors=chosen)
-    assert {chosen[k].code for k in staged.by_detector} == {"BO01", "DE01", "WT01"}
+    assert {chosen[k].code for k in staged.by_detector} == {"BO01", "CL01", "DE01", "LP01", "WT01"}
+    # CL01 and LP01 stage from the leg activities (about one row per event) and detect without them
+    assert LEG_ACTIVITIES not in staged.tables and LEGS in staged.tables
     assert all(engine.has_table(t) for t in staged.tables)
     engine.execute(f"DROP TABLE {ORDERED_TABLE}")
     engine.execute("ALTER TABLE events RENAME TO hidden_events")

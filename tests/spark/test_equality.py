@@ -192,9 +192,9 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     path = _small_centre(tmp_path)
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
-    # events, contacts, journeys, the gap sketch and eight detector tables (legs, leg activities, next
-    # contacts, step kinds, DE01's, WT01's and BO01's two) of each of the three partitions
-    assert len(read) == 3 * (4 + 8) and {p.parent for p in read} == {dirs[0]}
+    # events, contacts, journeys, the gap sketch and fourteen detector tables (legs, next contacts, step
+    # kinds; BO01's two, CL01's five, DE01's, LP01's two, WT01's) of each of the three partitions
+    assert len(read) == 3 * (4 + 14) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 

@@ -165,6 +165,9 @@ class Detector:
     #: finder drops one once no detector still to run reads it (they are 10M rows at 10M events). None,
     #: the default: not said, so every shared table is kept until this detector has run.
     reads: ClassVar[frozenset[str] | None] = None
+    #: The shared tables ``stage`` reads (kept for it like ``reads``): a partition of customers builds
+    #: them for ``stage`` and sends the driver only what ``detect`` reads.
+    stage_reads: ClassVar[frozenset[str]] = frozenset()
 
     def stage(self, ctx: DetectorContext) -> None:
         """Build the tables ``detect`` reads from events, before it runs; by default none.

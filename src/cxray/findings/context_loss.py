@@ -21,6 +21,9 @@ from .stats import (
     z_sql,
 )
 
+#: A leg entered by a handoff to a human from another route (legs aliased ``l``).
+_HANDOFF = "l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL"
+
 #: The kinds whose repeat after a handoff is lost context: once per contact is enough.
 CONTEXT_KINDS: tuple[str, ...] = ("authenticate", "gather_details")
 
@@ -47,7 +50,8 @@ class ContextLoss(Detector):
     """
 
     code = "CL01"
-    reads = frozenset({"legs", "leg_activities"})
+    reads = frozenset()
+    stage_reads = frozenset({"legs", "leg_activities"})
     name = "context-loss"
     bucket = TECHNOLOGY
 
@@ -64,15 +68,17 @@ class ContextLoss(Detector):
         self.step_kinds = step_kinds
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
-        e, t, la, legs = ctx.engine, self.thresholds, ctx.leg_activities_table(), ctx.legs_table()
+    def stage(self, ctx: DetectorContext) -> None:
+        """Per contact, each handoff leg beside the steps done on an earlier leg (repeated on it or not);
+        per step, the human legs doing it, and per (step, receiving queue) the handoff legs doing it:
+        counts, which partitions' add up. ``detect`` takes the population's routine steps out."""
+        e, la, legs = ctx.engine, ctx.leg_activities_table(), ctx.legs_table()
         # this detector's own vocabulary over the activities the run's table names, else the run's
         kt = ctx.step_kinds_table()
         if own := self.step_kinds:
-            kt = stage_step_kinds(e, ctx.scratch("cl01_kinds"), kinds=own, source=kt)
-        steps, cells, dups = ctx.scratch("cl01_steps"), ctx.scratch("cl01"), ctx.scratch("cl01_dups")
+            kt = stage_step_kinds(e, ctx.staged("cl01_kinds"), kinds=own, source=kt)
+        steps, handoffs = "_cxray_fx_cl01_steps", "_cxray_fx_cl01_handoffs"  # for this stage only
         compared = in_list(self.kinds)
-        handoff = "l.leg_no > 1 AND NOT l.is_self_service AND l.prev_key IS NOT NULL"
         # One row per (contact, leg, step): a step is a compared kind, or an activity without a kind. The
         # leg activities have one row per (contact, leg, activity) already: only the kinds are grouped (a
         # grouping of every row took 2.7 s at 10M events, for a few legs doing two steps of one kind).
@@ -91,52 +97,105 @@ class ContextLoss(Detector):
             GROUP BY 1, 2, 3, 4
             """
         )
-        # ``steps`` has one row per (contact, leg, step): counting its rows counts distinct legs.
+        try:
+            # ``steps`` has one row per (contact, leg, step): counting its rows counts distinct legs. Each
+            # handoff leg beside each step done on an earlier leg: kept as a row where the leg does it
+            # again (the findings' examples and claims), counted where it does not.
+            e.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {handoffs} AS
+                WITH last AS (
+                    SELECT {S.CONTACT_ID}, max(leg_no) AS last_handoff FROM {legs} l WHERE {_HANDOFF}
+                    GROUP BY 1
+                ), occ AS (
+                    -- Only a step done before a contact's last handoff can be repeated on one: the rest
+                    -- (most steps: most contacts have no handoff) is not grouped. A step has one row per
+                    -- leg, so leg_no cannot tie (a pair key cost four times as much at 10M events).
+                    SELECT x.{S.CONTACT_ID}, x.by_kind, x.s, min(x.leg_no) AS first_leg,
+                           arg_min(x.step_name, x.leg_no) AS before_name
+                    FROM {steps} x JOIN last USING ({S.CONTACT_ID}) WHERE x.leg_no < last.last_handoff
+                    GROUP BY 1, 2, 3
+                )
+                SELECT l.{S.CONTACT_ID}, l.leg_no, l.leg_key AS x, l.prev_key, o.by_kind, o.s,
+                       o.before_name, d.step_name AS after_name, d.s IS NOT NULL AS again, d.minutes, d.cost
+                FROM {legs} l JOIN occ o ON o.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND o.first_leg < l.leg_no
+                LEFT JOIN {steps} d ON d.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND d.leg_no = l.leg_no
+                     AND d.s = o.s AND d.by_kind = o.by_kind
+                WHERE {_HANDOFF}
+                """
+            )
+            e.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ctx.scratch('cl01_again')} AS "
+                f"SELECT * EXCLUDE (again) FROM {handoffs} WHERE again"
+            )
+            e.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ctx.scratch('cl01_tries')} AS "
+                f"SELECT by_kind, s, x, count(*) AS n FROM {handoffs} GROUP BY 1, 2, 3"
+            )
+            e.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {ctx.scratch("cl01_per_leg")} AS
+                SELECT x.s, count(*) AS legs_with
+                FROM {steps} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
+                WHERE NOT l.is_self_service AND NOT x.by_kind GROUP BY 1
+                """
+            )
+            e.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {ctx.scratch("cl01_done")} AS
+                SELECT d.by_kind, d.s, l.leg_key AS x, count(*) AS done
+                FROM {steps} d JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
+                WHERE {_HANDOFF} AND NOT d.by_kind GROUP BY 1, 2, 3
+                """
+            )
+            e.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {ctx.scratch("cl01_legs")} AS
+                SELECT l.leg_key AS x, count(*) FILTER (WHERE {_HANDOFF}) AS h,
+                       count(*) FILTER (WHERE NOT l.is_self_service) AS human
+                FROM {legs} l GROUP BY 1
+                """
+            )
+        finally:
+            for table in (steps, handoffs):
+                e.execute(f"DROP TABLE IF EXISTS {table}")
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        e, t = ctx.engine, self.thresholds
+        again, tries, per_leg = (
+            ctx.scratch("cl01_again"),
+            ctx.scratch("cl01_tries"),
+            ctx.scratch("cl01_per_leg"),
+        )
+        legs, routine = ctx.scratch("cl01_legs"), ctx.scratch("cl01_routine")
+        cells, dups = ctx.scratch("cl01"), ctx.scratch("cl01_dups")
+        # Name steps most human legs do anyway (handling) are the leg's work, not context lost.
         e.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {dups} AS
-            WITH last AS (
-                SELECT {S.CONTACT_ID}, max(leg_no) AS last_handoff FROM {legs} l WHERE {handoff} GROUP BY 1
-            ), occ AS (
-                -- Only a step done before a contact's last handoff can be repeated on one: the rest (most
-                -- steps: most contacts have no handoff) is not grouped. A step has one row per leg, so
-                -- leg_no cannot tie (a pair key cost four times as much at 10M events).
-                SELECT x.{S.CONTACT_ID}, x.by_kind, x.s, min(x.leg_no) AS first_leg,
-                       arg_min(x.step_name, x.leg_no) AS before_name
-                FROM {steps} x JOIN last USING ({S.CONTACT_ID}) WHERE x.leg_no < last.last_handoff
-                GROUP BY 1, 2, 3
-            ), per_leg AS (
-                -- Name steps most human legs do anyway (handling) are the leg's work.
-                SELECT s FROM (
-                    SELECT x.s, count(*) AS legs_with
-                    FROM {steps} x JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
-                    WHERE NOT l.is_self_service AND NOT x.by_kind GROUP BY 1
-                ) WHERE legs_with >= {num(self.per_leg_share)}
-                        * (SELECT count(*) FROM {legs} WHERE NOT is_self_service)
-            )
-            SELECT l.{S.CONTACT_ID}, l.leg_no, l.leg_key AS x, l.prev_key, o.by_kind, o.s, o.before_name,
-                   d.step_name AS after_name, d.s IS NOT NULL AS again, d.minutes, d.cost
-            FROM {legs} l JOIN occ o ON o.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND o.first_leg < l.leg_no
-            LEFT JOIN {steps} d ON d.{S.CONTACT_ID} = l.{S.CONTACT_ID} AND d.leg_no = l.leg_no
-                 AND d.s = o.s AND d.by_kind = o.by_kind
-            WHERE {handoff} AND (o.by_kind OR o.s NOT IN (SELECT s FROM per_leg))
+            CREATE OR REPLACE TEMP TABLE {routine} AS
+            SELECT s FROM {per_leg} GROUP BY s
+            HAVING sum(legs_with) >= {num(self.per_leg_share)} * (SELECT sum(human) FROM {legs})
             """
         )
-        cell = (
-            f"SELECT by_kind, s, x, count(*) AS n, count(*) FILTER (WHERE again) AS k FROM {dups} "
-            "GROUP BY 1, 2, 3"
+        e.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {dups} AS
+                SELECT * FROM {again} WHERE by_kind OR s NOT IN (SELECT s FROM {routine})"""
         )
+        cell = f"""
+            SELECT t.by_kind, t.s, t.x, CAST(t.n AS BIGINT) AS n, coalesce(d.k, 0) AS k
+            FROM (SELECT by_kind, s, x, sum(n) AS n FROM {tries}
+                  WHERE by_kind OR s NOT IN (SELECT s FROM {routine}) GROUP BY 1, 2, 3) t
+            LEFT JOIN (SELECT by_kind, s, x, count(*) AS k FROM {dups} GROUP BY 1, 2, 3) d
+                 USING (by_kind, s, x)"""
         # Routine: how often the receiving queue does a name step on any handoff (``done``) out of all
         # its handoffs (``h``); without the repeats, what it does where the step was not done before.
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {cells} AS
             WITH c AS ({baseline_cells_sql(cell, within="by_kind, s")}),
-            h AS (SELECT l.leg_key AS x, count(*) AS h FROM {legs} l WHERE {handoff} GROUP BY 1),
+            h AS (SELECT x, sum(h) AS h FROM {legs} GROUP BY 1 HAVING sum(h) > 0),
             done AS (
-                SELECT d.by_kind, d.s, l.leg_key AS x, count(*) AS done
-                FROM {steps} d JOIN {legs} l USING ({S.CONTACT_ID}, leg_no)
-                WHERE {handoff} AND NOT d.by_kind GROUP BY 1, 2, 3
+                SELECT by_kind, s, x, sum(done) AS done FROM {ctx.scratch("cl01_done")} GROUP BY 1, 2, 3
             ), r AS (
                 SELECT c.*, CASE WHEN NOT c.by_kind AND h.h > c.n
                                  THEN coalesce(done.done - c.k, 0) / (h.h - c.n) END AS routine
@@ -150,7 +209,7 @@ class ContextLoss(Detector):
                 WHERE {significant_sql("k", "n", "b", t)}
                 ORDER BY k - n * b DESC, s, x LIMIT {int(t.max_findings)}"""
         )
-        return [self._finding(ctx, own or ctx.step_kinds, row, dups) for row in rows]
+        return [self._finding(ctx, self.step_kinds or ctx.step_kinds, row, dups) for row in rows]
 
     def _finding(
         self, ctx: DetectorContext, vocabulary: StepKinds, row: dict[str, Any], dups: str
@@ -158,7 +217,7 @@ class ContextLoss(Detector):
         e = ctx.engine
         by_kind, s, x = bool(row["by_kind"]), str(row["s"]), str(row["x"])
         mine = (
-            f"SELECT * FROM {dups} WHERE again AND by_kind = {'true' if by_kind else 'false'} "
+            f"SELECT * FROM {dups} WHERE by_kind = {'true' if by_kind else 'false'} "
             f"AND s = {sql_string(s)} AND x = {sql_string(x)}"
         )
         froms = e.rows(

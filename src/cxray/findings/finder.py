@@ -195,7 +195,7 @@ def find_breakdowns(
             _read_claims(engine, new, first=len(found))
             found.extend(new)
             ctx.release_scratch()
-            later = [d.reads for d in chosen[k + 1 :]]
+            later = [None if d.reads is None else d.reads | d.stage_reads for d in chosen[k + 1 :]]
             if all(r is not None for r in later):  # every detector still to run said what it reads
                 ctx.release_shared({name for r in later if r is not None for name in r})
         priced = _price(engine, found, finder)
@@ -255,6 +255,7 @@ def stage_breakdowns(
     """
     ctx = DetectorContext(engine=engine, options=options, costs=costs, whole_log=facts)
     chosen = detectors if detectors is not None else default_detectors()
+    # only what ``detect`` reads: what only a ``stage`` reads is built for it here and left behind
     reads = [d.reads for d in chosen]
     shared = set(SHARED) if any(r is None for r in reads) else {n for r in reads if r is not None for n in r}
     built = {SHARED[name] for name in shared}

@@ -34,29 +34,40 @@ class Rework(Detector):
     """
 
     code = "LP01"
-    reads = frozenset({"leg_activities"})
+    reads = frozenset()
+    stage_reads = frozenset({"leg_activities"})
     name = "rework"
     bucket = AGENT_ABSORBED
 
     def __init__(self, *, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
-        e, t, la = ctx.engine, self.thresholds, ctx.leg_activities_table()
-        occ, cells = ctx.scratch("lp01_occ"), ctx.scratch("lp01")
-        # Only the repeated leg activities are kept (the findings' examples and claims read them); the
-        # cells count every leg activity straight from the shared table (a copy of it all: 1 s at 10M).
+    def stage(self, ctx: DetectorContext) -> None:
+        """The repeated leg activities (the findings' examples and claims), and per (activity, queue) the
+        legs doing it and those doing it twice or more: counts, which partitions' add up."""
+        e, la = ctx.engine, ctx.leg_activities_table()
         e.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {occ} AS
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("lp01_occ")} AS
             SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, times,
                    minutes - first_minutes AS minutes, cost - first_cost AS cost
             FROM {la} WHERE leg_key IS NOT NULL AND times > 1
             """
         )
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("lp01_counts")} AS
+            SELECT {S.ACTIVITY} AS a, leg_key AS x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k
+            FROM {la} WHERE leg_key IS NOT NULL GROUP BY 1, 2
+            """
+        )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        e, t = ctx.engine, self.thresholds
+        occ, cells = ctx.scratch("lp01_occ"), ctx.scratch("lp01")
         cell = (
-            f"SELECT {S.ACTIVITY} AS a, leg_key AS x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k "
-            f"FROM {la} WHERE leg_key IS NOT NULL GROUP BY 1, 2"
+            "SELECT a, x, CAST(sum(n) AS BIGINT) AS n, CAST(sum(k) AS BIGINT) AS k "
+            f"FROM {ctx.scratch('lp01_counts')} GROUP BY 1, 2"
         )
         e.execute(f"CREATE OR REPLACE TEMP TABLE {cells} AS {baseline_cells_sql(cell, within='a')}")
         rows = e.rows(
