@@ -26,7 +26,8 @@ class MultiHop(Detector):
     """
 
     code = "MH01"
-    reads = frozenset({"legs"})
+    reads = frozenset()
+    stage_reads = frozenset({"legs"})
     name = "multi-hop"
     bucket = CUSTOMER_FELT
     entity_keys = ()  # chains across the process
@@ -38,14 +39,14 @@ class MultiHop(Detector):
         self.min_hops = min_hops
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
+    def stage(self, ctx: DetectorContext) -> None:
+        """The contacts routed through ``min_hops`` transfers or more without a revisit, with their path."""
         if not ctx.facts.has_routing:
-            return []
-        e, t, legs = ctx.engine, self.thresholds, ctx.legs_table()
-        chains = ctx.scratch("mh01")
-        e.execute(
+            return
+        legs = ctx.legs_table()
+        ctx.engine.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE {chains} AS
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("mh01")} AS
             WITH h AS (
                 SELECT *, row_number() OVER (PARTITION BY {S.CONTACT_ID} ORDER BY leg_no) AS hop
                 FROM {legs} WHERE has_route AND NOT is_self_service
@@ -60,6 +61,11 @@ class MultiHop(Detector):
             SELECT * FROM c WHERE n_legs - 1 >= {int(self.min_hops)} AND NOT revisit
             """
         )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        if not ctx.facts.has_routing:
+            return []
+        e, t, chains = ctx.engine, self.thresholds, ctx.scratch("mh01")
         rows = e.rows(
             f"""SELECT r, count(*) AS k, sum(minutes) AS minutes, sum(cost) AS cost, {modal("path")} AS path
                 FROM {chains} GROUP BY r HAVING count(*) >= {num(t.min_excess)}

@@ -27,7 +27,8 @@ class PingPong(Detector):
     """
 
     code = "PP01"
-    reads = frozenset({"legs"})
+    reads = frozenset()
+    stage_reads = frozenset({"legs"})
     name = "ping-pong"
     bucket = CUSTOMER_FELT
     entity_keys = ()  # a pair of queues: pairs of one detector roll up (grouping.PAIR_KEYS)
@@ -35,11 +36,12 @@ class PingPong(Detector):
     def __init__(self, *, thresholds: Thresholds = Thresholds()) -> None:  # noqa: B008 - frozen
         self.thresholds = thresholds
 
-    def detect(self, ctx: DetectorContext) -> list[Finding]:
+    def stage(self, ctx: DetectorContext) -> None:
+        """The contacts that come back to a queue (team): the first pair, the revisited legs' work, and
+        their legs' teams."""
         if not ctx.facts.has_routing:
-            return []
-        e, t, legs = ctx.engine, self.thresholds, ctx.legs_table()
-        pairs = ctx.scratch("pp01")
+            return
+        e, legs, pairs = ctx.engine, ctx.legs_table(), ctx.scratch("pp01")
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {pairs} AS
@@ -55,6 +57,19 @@ class PingPong(Detector):
             GROUP BY ALL
             """
         )
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("pp01_teams")} AS
+            SELECT l.{S.CONTACT_ID}, l.leg_key, l.{S.TEAM} AS team, count(*) AS n FROM {legs} l
+            WHERE l.{S.TEAM} IS NOT NULL AND l.{S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM {pairs})
+            GROUP BY 1, 2, 3
+            """
+        )
+
+    def detect(self, ctx: DetectorContext) -> list[Finding]:
+        if not ctx.facts.has_routing:
+            return []
+        e, t, pairs, legs = ctx.engine, self.thresholds, ctx.scratch("pp01"), ctx.scratch("pp01_teams")
         rows = e.rows(
             f"""
             SELECT a, b, count(*) AS k, sum(revisits) AS revisits, sum(minutes) AS minutes,
@@ -70,8 +85,8 @@ class PingPong(Detector):
             a, b = str(row["a"]), str(row["b"])
             mine = f"SELECT * FROM {pairs} WHERE a = {sql_string(a)} AND b = {sql_string(b)}"
             teams = e.rows(
-                f"""SELECT l.leg_key, l.{S.TEAM} AS team, count(*) AS n FROM {legs} l
-                    JOIN ({mine}) m USING ({S.CONTACT_ID}) WHERE l.{S.TEAM} IS NOT NULL
+                f"""SELECT l.leg_key, l.team, CAST(sum(l.n) AS BIGINT) AS n FROM {legs} l
+                    JOIN ({mine}) m USING ({S.CONTACT_ID})
                     GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 4"""
             )
             dim = ctx.route_dim

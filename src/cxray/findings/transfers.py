@@ -29,7 +29,8 @@ class TransferHotSpot(Detector):
     """
 
     code = "TR01"
-    reads = frozenset({"legs"})
+    reads = frozenset()
+    stage_reads = frozenset({"legs"})
     name = "transfer-hot-spot"
     bucket = TECHNOLOGY
     # Onward transfers of one reason are a misroute of that reason: a failure point (queue and reason) and a
@@ -57,23 +58,43 @@ class TransferHotSpot(Detector):
         self.min_rate = min_rate
         self.thresholds = thresholds
 
+    def stage(self, ctx: DetectorContext) -> None:
+        """Per (queue, reason) the routed human legs and those transferred onward (counts, which
+        partitions' add up), and each leg transferred onward with its work and where it went."""
+        if not ctx.facts.has_routing:
+            return
+        e, legs = ctx.engine, ctx.legs_table()
+        onward = f"""l.next_key IS NOT NULL AND NOT l.next_self AND NOT coalesce(c.{S.IS_PING_PONG}, false)"""
+        routed = f"""FROM {legs} l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
+                     WHERE l.has_route AND NOT l.is_self_service"""
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("tr01_counts")} AS
+            SELECT l.leg_key AS v, coalesce(l.{S.REASON}, '') AS r, count(*) AS n,
+                   count(*) FILTER (WHERE {onward}) AS k
+            {routed} GROUP BY 1, 2
+            """
+        )
+        e.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {ctx.scratch("tr01_onward")} AS
+            SELECT l.{S.CONTACT_ID}, l.leg_key AS v, coalesce(l.{S.REASON}, '') AS r, l.minutes, l.cost,
+                   l.next_key, c.{S.ENTRY_CHANNEL}
+            {routed} AND {onward}
+            """
+        )
+
     def detect(self, ctx: DetectorContext) -> list[Finding]:
         if not ctx.facts.has_routing:
             return []
-        e, t, legs = ctx.engine, self.thresholds, ctx.legs_table()
+        e, t = ctx.engine, self.thresholds
         cells = ctx.scratch("tr01")
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {cells} AS
-            WITH l AS (
-                SELECT l.*, coalesce(l.{S.REASON}, '') AS r,
-                       l.next_key IS NOT NULL AND NOT l.next_self AND NOT coalesce(c.{S.IS_PING_PONG}, false)
-                           AS onward
-                FROM {legs} l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
-                WHERE l.has_route AND NOT l.is_self_service
-            ), cell AS (
-                SELECT leg_key AS v, r, count(*) AS n, count(*) FILTER (WHERE onward) AS k
-                FROM l GROUP BY 1, 2
+            WITH cell AS (
+                SELECT v, r, CAST(sum(n) AS BIGINT) AS n, CAST(sum(k) AS BIGINT) AS k
+                FROM {ctx.scratch("tr01_counts")} GROUP BY 1, 2
             ), tot AS (SELECT sum(n) AS nn, sum(k) AS kk FROM cell)
             SELECT cell.*, (kk - k) / nullif(nn - n, 0) AS b FROM cell, tot
             """
@@ -85,17 +106,14 @@ class TransferHotSpot(Detector):
             ORDER BY k - n * b DESC, v, r LIMIT {int(t.max_findings)}
             """
         )
-        return [self._finding(ctx, legs, row) for row in rows]
+        return [self._finding(ctx, row) for row in rows]
 
-    def _finding(self, ctx: DetectorContext, legs: str, row: dict) -> Finding:
+    def _finding(self, ctx: DetectorContext, row: dict) -> Finding:
         e, v, r = ctx.engine, str(row["v"]), str(row["r"])
         share = num(row["share"])
         symptomatic = f"""
-            SELECT l.{S.CONTACT_ID}, l.minutes, l.cost, l.next_key, c.{S.ENTRY_CHANNEL}
-            FROM {legs} l JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
-            WHERE l.has_route AND NOT l.is_self_service AND l.leg_key = {sql_string(v)}
-              AND coalesce(l.{S.REASON}, '') = {sql_string(r)}
-              AND l.next_key IS NOT NULL AND NOT l.next_self AND NOT coalesce(c.{S.IS_PING_PONG}, false)
+            SELECT {S.CONTACT_ID}, minutes, cost, next_key, {S.ENTRY_CHANNEL}
+            FROM {ctx.scratch("tr01_onward")} WHERE v = {sql_string(v)} AND r = {sql_string(r)}
         """
         dests = e.rows(
             f'SELECT next_key AS "to", count(*) AS contacts FROM ({symptomatic}) '
