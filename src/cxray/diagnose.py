@@ -178,12 +178,14 @@ def diagnose_tables(
     flow: dict[str, Any] | None = None,
     quality: DataQuality | None = None,
     staged: StagedTables | None = None,
+    path_counts: str | None = None,
 ) -> Diagnosis:
     """Every step after the journeys, over the engine's ``events``, ``contacts`` and ``journeys``.
 
     Shared by :func:`diagnose` and the Spark engine (``cxray.spark``), which builds those tables (and
-    the flow map, passed as ``flow``, and the detectors' tables, ``staged``) on its executors: one list
-    of steps for both engines. ``quality``: what ``quality.screen_events`` found before the journeys
+    the flow map, passed as ``flow``, the detectors' tables, ``staged``, and the journeys per path,
+    ``path_counts``, a table for ``journey_paths(counts=...)``) on its executors: one list of steps for
+    both engines. ``quality``: what ``quality.screen_events`` found before the journeys
     were built.
     """
     analysis, costs = options.analysis, options.costs
@@ -198,7 +200,7 @@ def diagnose_tables(
         max_journey_days=analysis.max_journey_days,
     )
     progress.step("measuring")
-    metrics = core_metrics(engine, options=analysis, journey_paths=journey_paths(engine))
+    metrics = core_metrics(engine, options=analysis, journey_paths=journey_paths(engine, counts=path_counts))
 
     progress.step("mapping the flow")
     mapped = flow if flow is not None else flow_map(engine, top_variants=analysis.top_variants)

@@ -33,7 +33,7 @@ from . import schema as S
 from .engine import Engine
 from .errors import ConfigError, InputError
 from .ordered import ordered_events
-from .sql import list_in_order, sql_string
+from .sql import ident, list_in_order, sql_string
 
 OPEN: Final = "open"
 ABANDONED: Final = "abandoned"
@@ -64,7 +64,7 @@ class JourneyPath(TypedDict):
     journeys: int
 
 
-def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
+def journey_paths(engine: Engine, *, max_paths: int = 200, counts: str | None = None) -> list[JourneyPath]:
     """Journeys counted by path and outcome.
 
     Parameters
@@ -74,6 +74,9 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
     max_paths:
         How many (path, outcome) rows to return, most journeys first; 0 returns all. When rows are cut,
         the journeys they counted are missing from the sum.
+    counts:
+        A table of ``path, outcome, journeys`` rows (:func:`journey_path_counts` of parts of the
+        customers, e.g. Spark's partitions) to add up instead of reading ``events``.
 
     Returns
     -------
@@ -100,13 +103,25 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
     """
     if max_paths < 0:
         raise ConfigError(f"max_paths must be >= 0, got {max_paths}")
+    source = (
+        journey_path_counts(engine)
+        if counts is None
+        else f"SELECT path, outcome, sum(journeys) AS journeys FROM {ident(counts)} GROUP BY ALL"
+    )
+    limit = f"LIMIT {int(max_paths)}" if max_paths else ""
+    rows = engine.rows(f"SELECT * FROM ({source}) ORDER BY journeys DESC, path, outcome {limit}")
+    return [{"path": list(r["path"]), "outcome": r["outcome"], "journeys": int(r["journeys"])} for r in rows]
+
+
+def journey_path_counts(engine: Engine) -> str:
+    """SQL of every (path, outcome) with its journeys, unordered: per customer, so that the counts of
+    parts of the customers add up to the whole log's (``journey_paths(counts=...)``)."""
     missing = [t for t in (S.CONTACTS_TABLE, S.JOURNEYS_TABLE) if not engine.has_table(t)]
     if missing:
         raise InputError(
             f"journey_paths needs the {' and '.join(missing)} table(s): run build_journeys first"
         )
     party = _party_sql("e.eff_actor")
-    limit = f"LIMIT {int(max_paths)}" if max_paths else ""
     # The parties come from the events already in order (cxray.ordered: one shared sort), gathered per
     # journey in (contact_seq, seq) order by ``list_in_order`` (not ordered aggregates, which sort group by
     # group): one list per journey, not a list per contact and then a list of those lists (at 10M events
@@ -114,8 +129,7 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
     # is below 2**32 and its place in the journey below 2**31.
     ordered = ordered_events(engine)
     key = f"c.{S.CONTACT_SEQ}::BIGINT * {2**32} + e.seq"
-    rows = engine.rows(
-        f"""
+    return f"""
         WITH jp AS (
             SELECT c.{S.JOURNEY_ID}, {list_in_order("e.p", key)} AS l
             FROM (SELECT e.{S.CONTACT_ID}, e.seq, {party} AS p FROM {ordered} e) e
@@ -133,12 +147,7 @@ def journey_paths(engine: Engine, *, max_paths: int = 200) -> list[JourneyPath]:
         )
         SELECT list_filter(l, lambda x, i: i = 1 OR x <> l[i - 1]) AS path, outcome, count(*) AS journeys
         FROM full_path
-        GROUP BY ALL
-        ORDER BY journeys DESC, path, outcome
-        {limit}
-        """
-    )
-    return [{"path": list(r["path"]), "outcome": r["outcome"], "journeys": int(r["journeys"])} for r in rows]
+        GROUP BY ALL"""
 
 
-__all__ = ["OUTCOMES", "journey_paths"]
+__all__ = ["OUTCOMES", "journey_path_counts", "journey_paths"]

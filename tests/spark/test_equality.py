@@ -192,10 +192,10 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     path = _small_centre(tmp_path)
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
-    # events, contacts, journeys, the gap sketch and eighteen detector tables (next contacts, step kinds;
-    # BO01's two, CL01's five, DE01's, LP01's two, MH01's, PP01's two, TR01's two, WT01's) of each of the
-    # three partitions
-    assert len(read) == 3 * (4 + 18) and {p.parent for p in read} == {dirs[0]}
+    # events, contacts, journeys, the gap sketch, the journey paths' counts and eighteen detector tables
+    # (next contacts, step kinds; BO01's two, CL01's five, DE01's, LP01's two, MH01's, PP01's two,
+    # TR01's two, WT01's) of each of the three partitions
+    assert len(read) == 3 * (5 + 18) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 
@@ -266,9 +266,10 @@ def test_the_driver_adopts_the_partitions_ordered_tables(
 def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The partitions stage the detectors' tables from their events (legs, next contacts, DE01, WT01 and
-    BO01's own): the driver's finder never reads the events, and the diagnosis is the laptop's. When the
-    guards rebuild the journeys, the staged tables are dropped and the driver stages them again."""
+    """The partitions stage the detectors' tables from their events and count the journeys per path:
+    the driver's finder never reads the events nor does the driver count paths, and the diagnosis is
+    the laptop's. When the guards rebuild the journeys, the staged tables and counts are dropped and the
+    driver makes them again."""
     import importlib
 
     from cxray.findings.context import DetectorContext
@@ -283,19 +284,30 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     monkeypatch.setattr(
         diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
     )
+    paths_module = importlib.import_module("cxray.journey_paths")
+    counted: list[bool] = []
+    real_counts = paths_module.journey_path_counts
+
+    def counting(*a: Any) -> str:
+        counted.append(True)
+        return real_counts(*a)
+
     path = _small_centre(tmp_path)
     laptop = diagnose([path]).to_dict()
     monkeypatch.setattr(DetectorContext, "events_table", no_events)  # the driver's process only
+    monkeypatch.setattr(paths_module, "journey_path_counts", counting)
     scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
-    assert staged[-1] is not None and "_cxray_fx_next" in staged[-1].shared
+    assert staged[-1] is not None and "_cxray_fx_next" in staged[-1].shared and not counted
+    assert laptop["metrics"]["journey_paths"] and len(laptop["metrics"]["journey_paths"]) > 3
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
 
     monkeypatch.undo()
     monkeypatch.setattr(
         diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
     )
+    monkeypatch.setattr(paths_module, "journey_path_counts", counting)
     test_simulated_centre_with_real_export_artefacts(spark, tmp_path)  # bulk ids excluded: journeys rebuilt
-    assert staged[-1] is None
+    assert staged[-1] is None and counted
 
 
 def test_an_attribute_named_like_an_ordered_column_comes_back_as_events(spark: Any, tmp_path: Path) -> None:

@@ -24,12 +24,15 @@ from ..ordered import adopt_ordered_events
 from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 
 SKETCH: Final = "_cx_sp_sketch"
+#: The partitions' journeys per (path, outcome), for ``journey_paths(counts=...)``.
+PATHS: Final = "_cx_sp_journey_paths"
 _STAGING: Final = {
     "ordered": "_cx_sp_ordered",
     "events": "_cx_sp_events",
     "contacts": "_cx_sp_contacts",
     "journeys": "_cx_sp_journeys",
     "sketch": "_cx_sp_sketch_in",
+    "paths": "_cx_sp_paths_in",
 }
 # Final tables and the ORDER BY their laptop counterparts are created with (journeys.py). The events
 # keep the partitions' order: a laptop run's ``events`` is a view over the ordered table from the
@@ -40,6 +43,7 @@ _FINAL: Final = (
     (S.CONTACTS_TABLE, "contacts", f"{S.START_TS}, {S.CONTACT_ID}", ""),
     (S.JOURNEYS_TABLE, "journeys", f"{S.START_TS}, {S.JOURNEY_ID}", ""),
     (SKETCH, "sketch", "", ""),
+    (PATHS, "paths", "", ""),
 )
 _EMPTY_SKETCH: Final = "(src VARCHAR, dst VARCHAR, bucket INTEGER, n BIGINT)"
 
@@ -179,4 +183,4 @@ def _append(engine: Engine, name: str, table: Any, created: set[str]) -> None:
         engine.unregister("_cx_sp_in")
 
 
-__all__ = ["SKETCH", "Gathered", "gather"]
+__all__ = ["PATHS", "SKETCH", "Gathered", "gather"]

@@ -16,6 +16,7 @@ of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, on
                named like one of the ordered table's own;
 ``contacts``, ``journeys``  exact: each contact and journey lies in one partition;
 ``flow``       ``flow_map`` of the partition with every variant (JSON), merged by ``_flow``;
+``paths``      journeys per (path, outcome) (``journey_path_counts``), which the driver adds up;
 ``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
 ``fx:<table>`` the breakdown detectors' tables made from events (``findings.stage_breakdowns``: legs,
                a customer's next contact, each detector's ``stage``), per customer, so the union of the
@@ -44,6 +45,7 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..findings import Detector, stage_breakdowns
 from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
+from ..journey_paths import journey_path_counts
 from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
 from ..ordered import IS_LAST, NEXT_ACTIVITY, fold_events, folded_columns, ordered_events
@@ -53,7 +55,7 @@ from ..sql import ident
 from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
-KINDS: Final = ("ordered", "events", "contacts", "journeys", "flow", "sketch", "stats")
+KINDS: Final = ("ordered", "events", "contacts", "journeys", "flow", "sketch", "paths", "stats")
 #: The kind of a detector table's payload is this prefix and the table's name.
 STAGED_PREFIX: Final = "fx:"
 
@@ -168,6 +170,7 @@ def _task(
             yield _row("contacts", payload(engine.arrow(f"SELECT * FROM {S.CONTACTS_TABLE}")))
             yield _row("journeys", payload(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", payload(sketch))
+            yield _row("paths", payload(engine.arrow(journey_path_counts(engine))))
             yield _row("flow", json.dumps(flow).encode())
             staged = None
             if detectors is not None:

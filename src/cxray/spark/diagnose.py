@@ -30,7 +30,7 @@ from ..process.model import ProcessModel
 from ..progress import Progress, Silent
 from ..sql import ident, lit
 from ._flow import merge_flow
-from ._gather import SKETCH, Gathered, gather
+from ._gather import PATHS, SKETCH, Gathered, gather
 from ._partition import analyse, keyed
 from ._session import local_session, quiet_pyspark, require_pyspark
 from ._stage import StageCounts, Staged, count_staged, rejected_rows, stage
@@ -193,11 +193,21 @@ def _on_driver(
                 for table in fx.tables:
                     engine.execute(f"DROP TABLE IF EXISTS {table}")
                 fx = None
+            engine.execute(f"DROP TABLE IF EXISTS {PATHS}")  # counted from the journeys before
         return diagnose_tables(
-            engine, summary, options=options, progress=named, flow=flow, quality=quality, staged=fx
+            engine,
+            summary,
+            options=options,
+            progress=named,
+            flow=flow,
+            quality=quality,
+            staged=fx,
+            path_counts=PATHS if engine.has_table(PATHS) else None,
         )
     except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
         raise named.error(exc) from exc
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {PATHS}")
 
 
 @contextmanager
