@@ -8,6 +8,7 @@ calls :func:`diagnose` and :func:`write_outputs`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -169,6 +170,21 @@ def screen(engine: Engine, *, read: ReadOptions, analysis: AnalysisOptions) -> D
     )
 
 
+@dataclass(frozen=True)
+class Prestaged:
+    """Tables the Spark engine's partitions of customers built for the steps after the journeys, which
+    read them instead of the events (``cxray.spark``; a laptop run stages as it goes).
+
+    ``detectors``: the detectors' tables (``findings.stage_breakdowns``); ``journey_path_counts``: a
+    table of journeys per path and outcome (``journey_paths(counts=...)``); ``incentives``: the tables
+    of the incentives' per-contact columns and touches (``stage_incentives(staged=...)``).
+    """
+
+    detectors: StagedTables | None = None
+    journey_path_counts: str | None = None
+    incentives: tuple[str, str] | None = None
+
+
 def diagnose_tables(
     engine: Engine,
     summary: InputSummary,
@@ -177,18 +193,16 @@ def diagnose_tables(
     progress: Progress,
     flow: dict[str, Any] | None = None,
     quality: DataQuality | None = None,
-    staged: StagedTables | None = None,
-    path_counts: str | None = None,
+    prestaged: Prestaged | None = None,
 ) -> Diagnosis:
     """Every step after the journeys, over the engine's ``events``, ``contacts`` and ``journeys``.
 
     Shared by :func:`diagnose` and the Spark engine (``cxray.spark``), which builds those tables (and
-    the flow map, passed as ``flow``, the detectors' tables, ``staged``, and the journeys per path,
-    ``path_counts``, a table for ``journey_paths(counts=...)``) on its executors: one list of steps for
-    both engines. ``quality``: what ``quality.screen_events`` found before the journeys
+    the flow map, passed as ``flow``, and the tables in ``prestaged``) on its executors: one list of
+    steps for both engines. ``quality``: what ``quality.screen_events`` found before the journeys
     were built.
     """
-    analysis, costs = options.analysis, options.costs
+    analysis, costs, pre = options.analysis, options.costs, prestaged or Prestaged()
     progress.step("checking journeys for data quality")
     quality = review_journeys(
         engine,
@@ -200,7 +214,8 @@ def diagnose_tables(
         max_journey_days=analysis.max_journey_days,
     )
     progress.step("measuring")
-    metrics = core_metrics(engine, options=analysis, journey_paths=journey_paths(engine, counts=path_counts))
+    paths = journey_paths(engine, counts=pre.journey_path_counts)
+    metrics = core_metrics(engine, options=analysis, journey_paths=paths)
 
     progress.step("mapping the flow")
     mapped = flow if flow is not None else flow_map(engine, top_variants=analysis.top_variants)
@@ -211,7 +226,12 @@ def diagnose_tables(
 
     progress.step("assessing incentives")
     assessment = stage_incentives(
-        engine, parties=options.parties, options=analysis, costs=costs, thresholds=options.incentives
+        engine,
+        parties=options.parties,
+        options=analysis,
+        costs=costs,
+        thresholds=options.incentives,
+        staged=pre.incentives,
     )
     progress.step("reading survey responses")
     surveys = stage_voc(engine, options.voc, read=options.read)
@@ -227,7 +247,7 @@ def diagnose_tables(
             quality=quality,
             incentives=assessment,
             keep_contacts=surveys is not None,  # the voice of the customer compares them with the rest
-            staged=staged,
+            staged=pre.detectors,
         )
     finally:
         assessment.close()  # after pricing: the incentive findings' claims read its staged table

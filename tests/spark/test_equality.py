@@ -106,16 +106,22 @@ def test_contacts_and_journeys_tables_are_the_same(spark: Any, tmp_path: Path) -
     assert scaled.journeys().equals(laptop.journeys())
 
 
+def _artefacts_centre(tmp: Path) -> Path:
+    """A simulated centre with bulk ids, markers, night calls and a mistyped year, as Parquet."""
+    from cxray.simulate import Artefacts, load_scenario, simulate
+
+    sim = simulate(load_scenario("default"), seed=3, days=10, customers=15000, artefacts=Artefacts())
+    path = tmp / "artefacts.parquet"
+    pq.write_table(sim.events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE]), path)
+    return path
+
+
 def test_simulated_centre_with_real_export_artefacts(spark: Any, tmp_path: Path) -> None:
     """Bulk ids, markers, night calls, a mistyped year: the driver's guards rebuild journeys and the flow,
     and the diagnosis still equals the embedded engine's."""
-    from cxray.simulate import Artefacts, load_scenario, simulate
     from cxray.spark import MEDIAN_ACCURACY
 
-    sim = simulate(load_scenario("default"), seed=3, days=10, customers=15000, artefacts=Artefacts())
-    path = tmp_path / "artefacts.parquet"
-    pq.write_table(sim.events.drop_columns([S.SOURCE_ROW, S.SOURCE_FILE]), path)
-    laptop, scaled = _both(spark, [path], partitions=3)
+    laptop, scaled = _both(spark, [_artefacts_centre(tmp_path)], partitions=3)
     dq = laptop["data_quality"]
     assert dq["bulk_identities"] and dq["excluded_contacts"] > 0 and dq["period"]["outlier_events"] >= 1
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
@@ -192,10 +198,10 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     path = _small_centre(tmp_path)
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
-    # events, contacts, journeys, the gap sketch, the journey paths' counts and eighteen detector tables
-    # (next contacts, step kinds; BO01's two, CL01's five, DE01's, LP01's two, MH01's, PP01's two,
-    # TR01's two, WT01's) of each of the three partitions
-    assert len(read) == 3 * (5 + 18) and {p.parent for p in read} == {dirs[0]}
+    # events, contacts, journeys, the gap sketch, the journey paths' counts, the two incentive tables and
+    # eighteen detector tables (next contacts, step kinds; BO01's two, CL01's five, DE01's, LP01's two,
+    # MH01's, PP01's two, TR01's two, WT01's) of each of the three partitions
+    assert len(read) == 3 * (7 + 18) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 
@@ -266,10 +272,10 @@ def test_the_driver_adopts_the_partitions_ordered_tables(
 def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The partitions stage the detectors' tables from their events and count the journeys per path:
-    the driver's finder never reads the events nor does the driver count paths, and the diagnosis is
-    the laptop's. When the guards rebuild the journeys, the staged tables and counts are dropped and the
-    driver makes them again."""
+    """The partitions stage the detectors' and the incentives' tables from their events and count the
+    journeys per path: the driver's finder never reads the events, nor does the driver count paths or
+    stage the incentives, and the diagnosis is the laptop's. When the guards rebuild the journeys, the
+    staged tables and counts are dropped and the driver makes them again."""
     import importlib
 
     from cxray.findings.context import DetectorContext
@@ -285,29 +291,44 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
         diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
     )
     paths_module = importlib.import_module("cxray.journey_paths")
-    counted: list[bool] = []
-    real_counts = paths_module.journey_path_counts
+    incentives_module = importlib.import_module("cxray.incentives.assessment")
+    counted: list[str] = []
+    real_counts, real_incentives = paths_module.journey_path_counts, incentives_module.stage_incentive_tables
 
     def counting(*a: Any) -> str:
-        counted.append(True)
+        counted.append("paths")
         return real_counts(*a)
+
+    def staging(*a: Any, **k: Any) -> None:
+        counted.append("incentives")
+        real_incentives(*a, **k)
+
+    def spy_on_the_driver(patch: pytest.MonkeyPatch) -> None:
+        patch.setattr(paths_module, "journey_path_counts", counting)
+        patch.setattr(incentives_module, "stage_incentive_tables", staging)
 
     path = _small_centre(tmp_path)
     laptop = diagnose([path]).to_dict()
     monkeypatch.setattr(DetectorContext, "events_table", no_events)  # the driver's process only
-    monkeypatch.setattr(paths_module, "journey_path_counts", counting)
+    spy_on_the_driver(monkeypatch)
     scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
     assert staged[-1] is not None and "_cxray_fx_next" in staged[-1].shared and not counted
     assert laptop["metrics"]["journey_paths"] and len(laptop["metrics"]["journey_paths"]) > 3
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
 
+    # bulk ids excluded: the driver rebuilds the journeys, then stages and counts for itself
     monkeypatch.undo()
+    path = _artefacts_centre(tmp_path)
+    laptop = diagnose([path]).to_dict()
+    assert laptop["data_quality"]["excluded_contacts"] > 0
     monkeypatch.setattr(
         diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
     )
-    monkeypatch.setattr(paths_module, "journey_path_counts", counting)
-    test_simulated_centre_with_real_export_artefacts(spark, tmp_path)  # bulk ids excluded: journeys rebuilt
-    assert staged[-1] is None and counted
+    spy_on_the_driver(monkeypatch)
+    counted.clear()
+    scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
+    assert staged[-1] is None and sorted(counted) == ["incentives", "paths"]
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
 
 
 def test_an_attribute_named_like_an_ordered_column_comes_back_as_events(spark: Any, tmp_path: Path) -> None:

@@ -30,6 +30,12 @@ SURVEY_COLUMNS: Final = S.SURVEY_COLUMNS
 INCENTIVE_CODES: Final = ("IN01", "IN02", "IN03")
 #: The staged per-contact table while an assessment is open (``IncentiveAssessment.table``).
 CONTACTS: Final = "_cx_inc_cc"
+#: Each (party, contact) a party worked on: its own seconds there, the contact's closer and containment.
+TOUCHES: Final = "_cx_inc_touch"
+#: The staged table's columns beyond the contacts' own, in order.
+EXTRA_COLUMNS: Final = (
+    "closer", "score", "next_id", "next_start", "next_handle", "next_cost", "next_closer", "followed"
+)  # fmt: skip
 _EVENTS: Final = "_cx_inc_pev"
 _FAILED = (S.ABANDONED, S.UNRESOLVED)
 
@@ -181,24 +187,30 @@ def stage_incentives(
     costs: CostModel = CostModel(),  # noqa: B008 - frozen
     thresholds: IncentiveOptions = IncentiveOptions(),  # noqa: B008 - frozen
     table: str = CONTACTS,
+    staged: tuple[str, str] | None = None,
 ) -> IncentiveAssessment:
     """Stage the per-contact table (as ``table``) and build the party table; the caller closes it.
 
     Needs ``contacts`` from :func:`cxray.journeys.build_journeys` (built here when missing).
+    ``staged``: the tables of ``extras`` and ``touches`` that parts of the customers staged
+    (:func:`stage_incentive_tables`; see :func:`adopt_incentive_tables`), read instead of the events.
     """
     if not engine.has_table(S.CONTACTS_TABLE):
         from ..journeys import build_journeys
 
         build_journeys(engine, options=options, costs=costs)
     try:
-        _stage(engine, options, table)
+        if staged:
+            adopt_incentive_tables(engine, *staged, table=table)
+        else:
+            stage_incentive_tables(engine, options=options, table=table)
         rows = _party_table(engine, parties, table)
         weekly = _weekly(engine, table)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
         raise
     finally:
-        engine.execute(f"DROP VIEW IF EXISTS {_EVENTS}")
+        engine.execute(f"DROP TABLE IF EXISTS {TOUCHES}")
     return IncentiveAssessment(
         engine=engine,
         table=table,
@@ -276,10 +288,42 @@ def _survey_column(engine: Engine) -> str | None:
     return next((cols[c] for c in SURVEY_COLUMNS if c in cols), None)
 
 
+def stage_incentive_tables(
+    engine: Engine,
+    *,
+    options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen
+    table: str = CONTACTS,
+) -> None:
+    """``table``: one row per contact with its closer, survey score and the customer's next contact (any
+    channel or reason) within the window: its closer, handle and cost; :data:`TOUCHES`: each (party,
+    contact) worked. Per customer, so parts of the customers (Spark's partitions) stage their share."""
+    try:
+        _stage(engine, options, table)
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {TOUCHES} AS
+            SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(c.closer) AS closer,
+                   bool_or(c.{S.IS_CONTAINED}) AS contained, any_value(c.{S.IS_TRUE_CONTAINED}) AS true_c
+            FROM {_EVENTS} p JOIN {table} c USING ({S.CONTACT_ID})
+            WHERE p.party IS NOT NULL GROUP BY p.party, p.{S.CONTACT_ID}"""
+        )
+    finally:
+        engine.execute(f"DROP VIEW IF EXISTS {_EVENTS}")
+
+
+def adopt_incentive_tables(engine: Engine, extras: str, touches: str, *, table: str = CONTACTS) -> None:
+    """``table`` from ``contacts`` and ``extras`` (``contact_id`` and :data:`EXTRA_COLUMNS` of
+    :func:`stage_incentive_tables`' table, from every part of the customers), :data:`TOUCHES` from
+    ``touches``."""
+    more = ", ".join(f"x.{ident(c)}" for c in EXTRA_COLUMNS)
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT k.*, {more} FROM {S.CONTACTS_TABLE} k JOIN {extras} x USING ({S.CONTACT_ID})"""
+    )
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHES} AS SELECT * FROM {touches}")
+
+
 def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
-    """``_cx_inc_pev``: events with their party; ``table``: one row per contact with its closer, survey
-    score and the customer's next contact (any channel or reason) within the window: its closer, handle
-    and cost."""
+    """``_cx_inc_pev``: events with their party (a view); ``table``: see ``stage_incentive_tables``."""
     survey = _survey_column(engine)
     score = f"TRY_CAST({ident(survey)} AS DOUBLE)" if survey else "CAST(NULL AS DOUBLE)"
     engine.execute(
@@ -324,12 +368,7 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
 def _party_table(engine: Engine, parties: tuple[Party, ...] | None, table: str) -> list[dict[str, Any]]:
     failed = in_list(_FAILED)
     rows = engine.rows(
-        f"""WITH touch AS (
-            SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(c.closer) AS closer,
-                   bool_or(c.{S.IS_CONTAINED}) AS contained, any_value(c.{S.IS_TRUE_CONTAINED}) AS true_c
-            FROM {_EVENTS} p JOIN {table} c USING ({S.CONTACT_ID})
-            WHERE p.party IS NOT NULL GROUP BY p.party, p.{S.CONTACT_ID}
-        ), t AS (
+        f"""WITH touch AS (SELECT * FROM {TOUCHES}), t AS (
             SELECT party, count(*) AS touched, avg(own_s) AS handle_s,
                    count(*) FILTER (WHERE closer IS DISTINCT FROM party) AS transfers_out,
                    count(*) FILTER (WHERE contained) AS contained,

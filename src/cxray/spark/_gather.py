@@ -26,6 +26,9 @@ from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 SKETCH: Final = "_cx_sp_sketch"
 #: The partitions' journeys per (path, outcome), for ``journey_paths(counts=...)``.
 PATHS: Final = "_cx_sp_journey_paths"
+#: The partitions' incentive tables, for ``incentives.adopt_incentive_tables``.
+INCENTIVE_EXTRAS: Final = "_cx_sp_incentive_extras"
+INCENTIVE_TOUCHES: Final = "_cx_sp_incentive_touches"
 _STAGING: Final = {
     "ordered": "_cx_sp_ordered",
     "events": "_cx_sp_events",
@@ -33,6 +36,8 @@ _STAGING: Final = {
     "journeys": "_cx_sp_journeys",
     "sketch": "_cx_sp_sketch_in",
     "paths": "_cx_sp_paths_in",
+    "incentive_extras": "_cx_sp_incentive_extras_in",
+    "incentive_touches": "_cx_sp_incentive_touches_in",
 }
 # Final tables and the ORDER BY their laptop counterparts are created with (journeys.py). The events
 # keep the partitions' order: a laptop run's ``events`` is a view over the ordered table from the
@@ -44,6 +49,8 @@ _FINAL: Final = (
     (S.JOURNEYS_TABLE, "journeys", f"{S.START_TS}, {S.JOURNEY_ID}", ""),
     (SKETCH, "sketch", "", ""),
     (PATHS, "paths", "", ""),
+    (INCENTIVE_EXTRAS, "incentive_extras", "", ""),
+    (INCENTIVE_TOUCHES, "incentive_touches", "", ""),
 )
 _EMPTY_SKETCH: Final = "(src VARCHAR, dst VARCHAR, bucket INTEGER, n BIGINT)"
 
@@ -183,4 +190,4 @@ def _append(engine: Engine, name: str, table: Any, created: set[str]) -> None:
         engine.unregister("_cx_sp_in")
 
 
-__all__ = ["PATHS", "SKETCH", "Gathered", "gather"]
+__all__ = ["INCENTIVE_EXTRAS", "INCENTIVE_TOUCHES", "PATHS", "SKETCH", "Gathered", "gather"]

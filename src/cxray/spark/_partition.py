@@ -17,6 +17,8 @@ of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, on
 ``contacts``, ``journeys``  exact: each contact and journey lies in one partition;
 ``flow``       ``flow_map`` of the partition with every variant (JSON), merged by ``_flow``;
 ``paths``      journeys per (path, outcome) (``journey_path_counts``), which the driver adds up;
+``incentive_extras``, ``incentive_touches``  the incentives' per-contact columns and (party, contact)
+               touches (``incentives.stage_incentive_tables``), per customer;
 ``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
 ``fx:<table>`` the breakdown detectors' tables made from events (``findings.stage_breakdowns``: legs,
                a customer's next contact, each detector's ``stage``), per customer, so the union of the
@@ -44,6 +46,8 @@ from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
 from ..findings import Detector, stage_breakdowns
+from ..incentives.assessment import CONTACTS as INCENTIVE_CONTACTS
+from ..incentives.assessment import EXTRA_COLUMNS, TOUCHES, stage_incentive_tables
 from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
 from ..journey_paths import journey_path_counts
 from ..journeys import LogFacts, build_journeys, route_column
@@ -55,7 +59,10 @@ from ..sql import ident
 from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
-KINDS: Final = ("ordered", "events", "contacts", "journeys", "flow", "sketch", "paths", "stats")
+KINDS: Final = (
+    "ordered", "events", "contacts", "journeys", "flow", "sketch", "paths", "incentive_extras",
+    "incentive_touches", "stats",
+)  # fmt: skip
 #: The kind of a detector table's payload is this prefix and the table's name.
 STAGED_PREFIX: Final = "fx:"
 
@@ -171,6 +178,12 @@ def _task(
             yield _row("journeys", payload(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", payload(sketch))
             yield _row("paths", payload(engine.arrow(journey_path_counts(engine))))
+            stage_incentive_tables(engine, options=options)
+            extras = ", ".join(ident(c) for c in (S.CONTACT_ID, *EXTRA_COLUMNS))
+            yield _row(
+                "incentive_extras", payload(engine.arrow(f"SELECT {extras} FROM {INCENTIVE_CONTACTS}"))
+            )
+            yield _row("incentive_touches", payload(engine.arrow(f"SELECT * FROM {TOUCHES}")))
             yield _row("flow", json.dumps(flow).encode())
             staged = None
             if detectors is not None:

@@ -7,13 +7,13 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pyarrow as pa
 
 from .. import schema as S
 from ..costs import CostModel
-from ..diagnose import NamedSteps, diagnose_tables, screen, with_shorthands
+from ..diagnose import NamedSteps, Prestaged, diagnose_tables, screen, with_shorthands
 from ..diagnose_options import DiagnoseOptions
 from ..diagnosis import Diagnosis
 from ..engine import Engine
@@ -30,7 +30,7 @@ from ..process.model import ProcessModel
 from ..progress import Progress, Silent
 from ..sql import ident, lit
 from ._flow import merge_flow
-from ._gather import PATHS, SKETCH, Gathered, gather
+from ._gather import INCENTIVE_EXTRAS, INCENTIVE_TOUCHES, PATHS, SKETCH, Gathered, gather
 from ._partition import analyse, keyed
 from ._session import local_session, quiet_pyspark, require_pyspark
 from ._stage import StageCounts, Staged, count_staged, rejected_rows, stage
@@ -189,25 +189,31 @@ def _on_driver(
             named.step("rebuilding journeys after the data-quality guards")
             build_journeys(engine, options=analysis, costs=options.costs, data_end=quality.censor_end)
             flow = None
-            if fx is not None:  # staged from the journeys before: the finder stages them again
-                for table in fx.tables:
-                    engine.execute(f"DROP TABLE IF EXISTS {table}")
-                fx = None
-            engine.execute(f"DROP TABLE IF EXISTS {PATHS}")  # counted from the journeys before
+            # staged from the journeys before: the driver's steps stage them again
+            for table in (fx.tables if fx else []) + list(_PRESTAGED):
+                engine.execute(f"DROP TABLE IF EXISTS {table}")
+            fx = None
+        have = {t for t in _PRESTAGED if engine.has_table(t)}
+        prestaged = Prestaged(
+            detectors=fx,
+            journey_path_counts=PATHS if PATHS in have else None,
+            incentives=(INCENTIVE_EXTRAS, INCENTIVE_TOUCHES)
+            if {INCENTIVE_EXTRAS, INCENTIVE_TOUCHES} <= have
+            else None,
+        )
         return diagnose_tables(
-            engine,
-            summary,
-            options=options,
-            progress=named,
-            flow=flow,
-            quality=quality,
-            staged=fx,
-            path_counts=PATHS if engine.has_table(PATHS) else None,
+            engine, summary, options=options, progress=named, flow=flow, quality=quality, prestaged=prestaged
         )
     except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
         raise named.error(exc) from exc
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {PATHS}")
+        for table in _PRESTAGED:
+            engine.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+#: The partitions' tables for the driver's steps besides the detectors' (``Prestaged``).
+_INCENTIVES: Final = (INCENTIVE_EXTRAS, INCENTIVE_TOUCHES)
+_PRESTAGED: Final = (PATHS, *_INCENTIVES)
 
 
 @contextmanager
