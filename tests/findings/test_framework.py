@@ -449,6 +449,7 @@ def test_staged_tables_stand_in_for_the_events(engine):
     # detectors read is per contact (next contacts), or counts and rows where something went wrong
     assert LEG_ACTIVITIES not in staged.tables and LEGS not in staged.tables and NEXT in staged.tables
     assert all(engine.has_table(t) for t in staged.tables)
+    assert not engine.has_table(LEGS) and not engine.has_table(LEG_ACTIVITIES)  # what only stages read
     engine.execute(f"DROP TABLE {ORDERED_TABLE}")
     engine.execute("ALTER TABLE events RENAME TO hidden_events")
     got = find_breakdowns(engine, incentives=assessment, detectors=chosen, staged=staged)

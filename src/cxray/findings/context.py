@@ -7,7 +7,7 @@ derivation (event order, handoff legs, a customer's next contact) share one pass
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -191,8 +191,9 @@ class DetectorContext:
                 self.engine.execute(f"DROP TABLE IF EXISTS {table}")
                 self._built.discard(table)
 
-    def close(self) -> None:
-        for name in sorted(self._built):
+    def close(self, *, keep: Collection[str] = ()) -> None:
+        """Drop every table staged or reserved, except those in ``keep``."""
+        for name in sorted(self._built - set(keep)):
             kind = "VIEW" if name == EVENTS else "TABLE"
             self.engine.execute(f"DROP {kind} IF EXISTS {name}")
         self._built.clear()

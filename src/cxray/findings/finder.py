@@ -250,8 +250,9 @@ def stage_breakdowns(
 
     Per customer, so that a partition of customers (a Spark task) stages its part and the union of the
     partitions' tables is what the whole log would stage (the step kinds: the union of distinct
-    activities). ``facts``: the whole log's. The tables stay in the engine (a laptop has no use for
-    this: ``find_breakdowns`` stages as it goes, keeping less at once).
+    activities). ``facts``: the whole log's. The tables returned stay in the engine, the rest (what only
+    the stages read) is dropped; a laptop has no use for this: ``find_breakdowns`` stages as it goes,
+    keeping less at once.
     """
     ctx = DetectorContext(engine=engine, options=options, costs=costs, whole_log=facts)
     chosen = detectors if detectors is not None else default_detectors()
@@ -264,7 +265,11 @@ def stage_breakdowns(
     ctx.step_kinds_table()
     built.add(STEP_KINDS)
     own = {k: _run(d, functools.partial(ctx.stage, d)) for k, d in enumerate(chosen)}
-    return StagedTables(facts=facts, shared=frozenset(built), by_detector={k: t for k, t in own.items() if t})
+    staged = StagedTables(
+        facts=facts, shared=frozenset(built), by_detector={k: t for k, t in own.items() if t}
+    )
+    ctx.close(keep=staged.tables)  # what only the stages read goes
+    return staged
 
 
 def _run(detector: Detector, step: Callable[[], R]) -> R:

@@ -171,6 +171,7 @@ def _on_driver(
     # they run on the driver's gathered events. When they change what the journeys stand on (bulk
     # identities left out, censoring ended early) the driver rebuilds journeys and flow with the same SQL.
     named = NamedSteps(progress)
+    fx: StagedTables | None = None
     try:
         named.step("checking data quality")
         quality = screen(engine, read=read, analysis=analysis)
@@ -197,17 +198,15 @@ def _on_driver(
         prestaged = Prestaged(
             detectors=fx,
             journey_path_counts=PATHS if PATHS in have else None,
-            incentives=(INCENTIVE_EXTRAS, INCENTIVE_TOUCHES)
-            if {INCENTIVE_EXTRAS, INCENTIVE_TOUCHES} <= have
-            else None,
+            incentives=_INCENTIVES if set(_INCENTIVES) <= have else None,
         )
         return diagnose_tables(
             engine, summary, options=options, progress=named, flow=flow, quality=quality, prestaged=prestaged
         )
     except EngineError as exc:  # the driver's steps name themselves, as in ``diagnose``
         raise named.error(exc) from exc
-    finally:
-        for table in _PRESTAGED:
+    finally:  # whatever a failed step left of them (the finder drops the detectors' as it goes)
+        for table in (fx.tables if fx else []) + list(_PRESTAGED):
             engine.execute(f"DROP TABLE IF EXISTS {table}")
 
 
