@@ -299,9 +299,9 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
         counted.append("paths")
         return real_counts(*a)
 
-    def staging(*a: Any, **k: Any) -> None:
+    def staging(*a: Any, **k: Any) -> tuple[str, str]:
         counted.append("incentives")
-        real_incentives(*a, **k)
+        return real_incentives(*a, **k)
 
     def spy_on_the_driver(patch: pytest.MonkeyPatch) -> None:
         patch.setattr(paths_module, "journey_path_counts", counting)

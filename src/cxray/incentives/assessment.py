@@ -30,12 +30,11 @@ SURVEY_COLUMNS: Final = S.SURVEY_COLUMNS
 INCENTIVE_CODES: Final = ("IN01", "IN02", "IN03")
 #: The staged per-contact table while an assessment is open (``IncentiveAssessment.table``).
 CONTACTS: Final = "_cx_inc_cc"
-#: Each (party, contact) a party worked on: its own seconds there, the contact's closer and containment.
+#: What ``stage_incentive_tables`` stages per customer: each contact's columns beyond its own in the
+#: staged table, and each (party, contact) a party worked on (its own seconds there, the contact's closer
+#: and containment).
+EXTRAS: Final = "_cx_inc_extras"
 TOUCHES: Final = "_cx_inc_touch"
-#: The staged table's columns beyond the contacts' own, in order.
-EXTRA_COLUMNS: Final = (
-    "closer", "score", "next_id", "next_start", "next_handle", "next_cost", "next_closer", "followed"
-)  # fmt: skip
 _EVENTS: Final = "_cx_inc_pev"
 _FAILED = (S.ABANDONED, S.UNRESOLVED)
 
@@ -192,25 +191,29 @@ def stage_incentives(
     """Stage the per-contact table (as ``table``) and build the party table; the caller closes it.
 
     Needs ``contacts`` from :func:`cxray.journeys.build_journeys` (built here when missing).
-    ``staged``: the tables of ``extras`` and ``touches`` that parts of the customers staged
-    (:func:`stage_incentive_tables`; see :func:`adopt_incentive_tables`), read instead of the events.
+    ``staged``: the ``extras`` and ``touches`` tables of :func:`stage_incentive_tables`, made from parts
+    of the customers (Spark's partitions), read instead of the events (they stay the caller's).
     """
     if not engine.has_table(S.CONTACTS_TABLE):
         from ..journeys import build_journeys
 
         build_journeys(engine, options=options, costs=costs)
+    extras, touches = staged or stage_incentive_tables(engine, options=options)
     try:
-        if staged:
-            adopt_incentive_tables(engine, *staged, table=table)
-        else:
-            stage_incentive_tables(engine, options=options, table=table)
-        rows = _party_table(engine, parties, table)
+        engine.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT k.*, x.* EXCLUDE ({S.CONTACT_ID})
+            FROM {S.CONTACTS_TABLE} k JOIN {extras} x USING ({S.CONTACT_ID})"""
+        )
+        rows = _party_table(engine, parties, table, touches)
         weekly = _weekly(engine, table)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {table}")
         raise
     finally:
-        engine.execute(f"DROP TABLE IF EXISTS {TOUCHES}")
+        if not staged:
+            for name in (extras, touches):
+                engine.execute(f"DROP TABLE IF EXISTS {name}")
     return IncentiveAssessment(
         engine=engine,
         table=table,
@@ -292,38 +295,22 @@ def stage_incentive_tables(
     engine: Engine,
     *,
     options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen
-    table: str = CONTACTS,
-) -> None:
-    """``table``: one row per contact with its closer, survey score and the customer's next contact (any
-    channel or reason) within the window: its closer, handle and cost; :data:`TOUCHES`: each (party,
-    contact) worked. Per customer, so parts of the customers (Spark's partitions) stage their share."""
+    extras: str = EXTRAS,
+    touches: str = TOUCHES,
+) -> tuple[str, str]:
+    """From ``events`` and ``contacts``: ``extras``, one row per contact (``contact_id``, its closer,
+    survey score and the customer's next contact, any channel or reason, and whether that came within
+    the window); ``touches``, each (party, contact) worked. Per
+    customer, so parts of the customers (Spark's partitions) stage their share. Returns the two names."""
     try:
-        _stage(engine, options, table)
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {TOUCHES} AS
-            SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(c.closer) AS closer,
-                   bool_or(c.{S.IS_CONTAINED}) AS contained, any_value(c.{S.IS_TRUE_CONTAINED}) AS true_c
-            FROM {_EVENTS} p JOIN {table} c USING ({S.CONTACT_ID})
-            WHERE p.party IS NOT NULL GROUP BY p.party, p.{S.CONTACT_ID}"""
-        )
+        _stage(engine, options, extras, touches)
     finally:
         engine.execute(f"DROP VIEW IF EXISTS {_EVENTS}")
+    return extras, touches
 
 
-def adopt_incentive_tables(engine: Engine, extras: str, touches: str, *, table: str = CONTACTS) -> None:
-    """``table`` from ``contacts`` and ``extras`` (``contact_id`` and :data:`EXTRA_COLUMNS` of
-    :func:`stage_incentive_tables`' table, from every part of the customers), :data:`TOUCHES` from
-    ``touches``."""
-    more = ", ".join(f"x.{ident(c)}" for c in EXTRA_COLUMNS)
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-        SELECT k.*, {more} FROM {S.CONTACTS_TABLE} k JOIN {extras} x USING ({S.CONTACT_ID})"""
-    )
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHES} AS SELECT * FROM {touches}")
-
-
-def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
-    """``_cx_inc_pev``: events with their party (a view); ``table``: see ``stage_incentive_tables``."""
+def _stage(engine: Engine, options: AnalysisOptions, extras: str, touches: str = TOUCHES) -> None:
+    """``stage_incentive_tables``, leaving the view of the events with their party (``_cx_inc_pev``)."""
     survey = _survey_column(engine)
     score = f"TRY_CAST({ident(survey)} AS DOUBLE)" if survey else "CAST(NULL AS DOUBLE)"
     engine.execute(
@@ -337,38 +324,47 @@ def _stage(engine: Engine, options: AnalysisOptions, table: str) -> None:
     win = integer(days_us(options.window_days))
     last = pair_key("epoch_us(ts)", "coalesce(r, 0)", 40)  # source rows below 2**40
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        f"""CREATE OR REPLACE TEMP TABLE {extras} AS
         WITH closer AS (
             -- the last party by (time, source row; a missing row, as in a table built by hand, first)
-            SELECT {S.CONTACT_ID},
-                   arg_max(party, {last}) AS closer,  -- the last party that is not NULL: arg_max skips NULLs
+            -- that is not NULL: arg_max skips NULLs
+            SELECT {S.CONTACT_ID}, arg_max(party, {last}) AS closer,
                    {dyadic("avg(score)")} AS score
             FROM {_EVENTS} GROUP BY {S.CONTACT_ID}
         ), nxt AS (
             -- the window sorts only what it reads; the contacts' other columns join back by id
-            SELECT k.{S.CONTACT_ID}, cl.closer, cl.score,
-                   lead(k.{S.CONTACT_ID}) OVER nxt AS next_id, lead(k.{S.START_TS}) OVER nxt AS next_start,
+            SELECT k.{S.CONTACT_ID}, k.{S.CUSTOMER_ID}, k.{S.END_TS}, cl.closer, cl.score,
+                   lead(k.{S.CONTACT_ID}) OVER nxt AS next_id,
+                   lead(k.{S.START_TS}) OVER nxt AS next_start,
                    lead(k.{S.HANDLE_S}) OVER nxt AS next_handle, lead(k.{S.COST}) OVER nxt AS next_cost,
                    lead(cl.closer) OVER nxt AS next_closer
             FROM (
-                SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.START_TS}, {S.HANDLE_S}, {S.COST}
+                SELECT {S.CONTACT_ID}, {S.CUSTOMER_ID}, {S.START_TS}, {S.END_TS}, {S.HANDLE_S}, {S.COST}
                 FROM {S.CONTACTS_TABLE}
             ) k JOIN closer cl USING ({S.CONTACT_ID})
             WINDOW nxt AS (PARTITION BY k.{S.CUSTOMER_ID} ORDER BY k.{S.START_TS}, k.{S.CONTACT_ID})
-        ), c AS (
-            SELECT k.*, n.* EXCLUDE ({S.CONTACT_ID})
-            FROM {S.CONTACTS_TABLE} k JOIN nxt n USING ({S.CONTACT_ID})
         )
-        SELECT *, {S.CUSTOMER_ID} IS NOT NULL AND next_id IS NOT NULL
-                  AND epoch_us(next_start) - epoch_us({S.END_TS}) <= {win} AS followed
-        FROM c"""
+        SELECT {S.CONTACT_ID}, closer, score, next_id, next_start, next_handle, next_cost, next_closer,
+               {S.CUSTOMER_ID} IS NOT NULL AND next_id IS NOT NULL
+               AND epoch_us(next_start) - epoch_us({S.END_TS}) <= {win} AS followed
+        FROM nxt"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {touches} AS
+        SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(x.closer) AS closer,
+               bool_or(k.{S.IS_CONTAINED}) AS contained, any_value(k.{S.IS_TRUE_CONTAINED}) AS true_c
+        FROM {_EVENTS} p JOIN {extras} x USING ({S.CONTACT_ID})
+             JOIN {S.CONTACTS_TABLE} k USING ({S.CONTACT_ID})
+        WHERE p.party IS NOT NULL GROUP BY p.party, p.{S.CONTACT_ID}"""
     )
 
 
-def _party_table(engine: Engine, parties: tuple[Party, ...] | None, table: str) -> list[dict[str, Any]]:
+def _party_table(
+    engine: Engine, parties: tuple[Party, ...] | None, table: str, touches: str
+) -> list[dict[str, Any]]:
     failed = in_list(_FAILED)
     rows = engine.rows(
-        f"""WITH touch AS (SELECT * FROM {TOUCHES}), t AS (
+        f"""WITH touch AS (SELECT * FROM {touches}), t AS (
             SELECT party, count(*) AS touched, avg(own_s) AS handle_s,
                    count(*) FILTER (WHERE closer IS DISTINCT FROM party) AS transfers_out,
                    count(*) FILTER (WHERE contained) AS contained,

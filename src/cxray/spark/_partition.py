@@ -46,8 +46,7 @@ from .. import schema as S
 from ..costs import CostModel
 from ..engine import Engine
 from ..findings import Detector, stage_breakdowns
-from ..incentives.assessment import CONTACTS as INCENTIVE_CONTACTS
-from ..incentives.assessment import EXTRA_COLUMNS, TOUCHES, stage_incentive_tables
+from ..incentives.assessment import stage_incentive_tables
 from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
 from ..journey_paths import journey_path_counts
 from ..journeys import LogFacts, build_journeys, route_column
@@ -178,12 +177,9 @@ def _task(
             yield _row("journeys", payload(engine.arrow(f"SELECT * FROM {S.JOURNEYS_TABLE}")))
             yield _row("sketch", payload(sketch))
             yield _row("paths", payload(engine.arrow(journey_path_counts(engine))))
-            stage_incentive_tables(engine, options=options)
-            extras = ", ".join(ident(c) for c in (S.CONTACT_ID, *EXTRA_COLUMNS))
-            yield _row(
-                "incentive_extras", payload(engine.arrow(f"SELECT {extras} FROM {INCENTIVE_CONTACTS}"))
-            )
-            yield _row("incentive_touches", payload(engine.arrow(f"SELECT * FROM {TOUCHES}")))
+            extras, touches = stage_incentive_tables(engine, options=options)
+            yield _row("incentive_extras", payload(engine.arrow(f"SELECT * FROM {extras}")))
+            yield _row("incentive_touches", payload(engine.arrow(f"SELECT * FROM {touches}")))
             yield _row("flow", json.dumps(flow).encode())
             staged = None
             if detectors is not None:
