@@ -26,7 +26,7 @@ from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 SKETCH: Final = "_cx_sp_sketch"
 #: The partitions' journeys per (path, outcome), for ``journey_paths(counts=...)``.
 PATHS: Final = "_cx_sp_journey_paths"
-#: The partitions' incentive tables, for ``incentives.adopt_incentive_tables``.
+#: The partitions' incentive tables, for ``incentives.stage_incentives(staged=...)``.
 INCENTIVE_EXTRAS: Final = "_cx_sp_incentive_extras"
 INCENTIVE_TOUCHES: Final = "_cx_sp_incentive_touches"
 _STAGING: Final = {
@@ -44,13 +44,13 @@ _STAGING: Final = {
 # journeys on (``ordered.fold_events``), not in source order either, and no step reads them by position
 # (sorting 10M events back into source order took 3.5 s on top of the 3 s copy).
 _FINAL: Final = (
-    (S.EVENTS_TABLE, "events", "", ""),
-    (S.CONTACTS_TABLE, "contacts", f"{S.START_TS}, {S.CONTACT_ID}", ""),
-    (S.JOURNEYS_TABLE, "journeys", f"{S.START_TS}, {S.JOURNEY_ID}", ""),
-    (SKETCH, "sketch", "", ""),
-    (PATHS, "paths", "", ""),
-    (INCENTIVE_EXTRAS, "incentive_extras", "", ""),
-    (INCENTIVE_TOUCHES, "incentive_touches", "", ""),
+    (S.EVENTS_TABLE, "events", ""),
+    (S.CONTACTS_TABLE, "contacts", f"{S.START_TS}, {S.CONTACT_ID}"),
+    (S.JOURNEYS_TABLE, "journeys", f"{S.START_TS}, {S.JOURNEY_ID}"),
+    (SKETCH, "sketch", ""),
+    (PATHS, "paths", ""),
+    (INCENTIVE_EXTRAS, "incentive_extras", ""),
+    (INCENTIVE_TOUCHES, "incentive_touches", ""),
 )
 _EMPTY_SKETCH: Final = "(src VARCHAR, dst VARCHAR, bucket INTEGER, n BIGINT)"
 
@@ -64,9 +64,9 @@ class Gathered:
     partitions: int = 0
     columns: list[str] | None = None  # the events' columns, when they came as ordered tables
     route: str | None = None  # the route those tables were built for
-    #: The detector tables the partitions staged, made on the driver (``shared`` names, ``by_detector``
-    #: index -> names); None when none were staged or the partitions disagreed (none made then).
-    staged: dict[str, Any] | None = None
+    #: The detector tables the partitions staged, made on the driver: the shared ones, and each
+    #: detector's by its index; None when none were staged or the partitions disagreed (none made then).
+    staged: tuple[frozenset[str], dict[int, tuple[str, ...]]] | None = None
     _layouts: list[dict[str, Any] | None] = field(default_factory=list, repr=False)
 
 
@@ -137,14 +137,14 @@ def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -
         _drop(engine, _STAGING["ordered"], drop)
     elif "events" not in kinds:
         raise EngineError("no Spark partition returned its events")
-    for final, kind, order, exclude in _FINAL:
+    for final, kind, order in _FINAL:
         if kind not in kinds:
             if kind == "sketch":  # no partition had a step: an empty sketch
                 engine.execute(f"CREATE OR REPLACE TABLE {final} {_EMPTY_SKETCH}")
             continue
         staging = _STAGING[kind]
         ordered = f" ORDER BY {order}" if order else ""
-        engine.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * {exclude} FROM {staging}{ordered}")
+        engine.execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {staging}{ordered}")
         _drop(engine, staging, drop)
     _create_staged(engine, sorted(k for k in kinds if k.startswith(STAGED_PREFIX)), gathered, drop=drop)
 
@@ -165,10 +165,8 @@ def _create_staged(engine: Engine, kinds: list[str], gathered: Gathered, *, drop
             engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {distinct}* FROM {staging}")
         _drop(engine, staging, drop)
     if layout is not None:
-        gathered.staged = {
-            "shared": list(layout["shared"]),
-            "by_detector": {int(k): list(v) for k, v in layout["by_detector"].items()},
-        }
+        by_detector = {int(k): tuple(v) for k, v in layout["by_detector"].items()}
+        gathered.staged = (frozenset(layout["shared"]), by_detector)
 
 
 def _drop(engine: Engine, staging: str, how: str) -> None:

@@ -177,15 +177,8 @@ def _on_driver(
         quality = screen(engine, read=read, analysis=analysis)
         fold_events(engine)  # as ``diagnose``: one copy of the events on the driver from the sort on
         # the detectors' tables the partitions staged, read instead of the events (``_partition``)
-        fx = (
-            None
-            if gathered.staged is None
-            else StagedTables(
-                facts=counts.facts,
-                shared=frozenset(gathered.staged["shared"]),
-                by_detector={k: tuple(v) for k, v in gathered.staged["by_detector"].items()},
-            )
-        )
+        if gathered.staged is not None:
+            fx = StagedTables(counts.facts, *gathered.staged)
         if quality.excluded_contacts or quality.censor_end != counts.facts.data_end:
             named.step("rebuilding journeys after the data-quality guards")
             build_journeys(engine, options=analysis, costs=options.costs, data_end=quality.censor_end)
