@@ -43,7 +43,7 @@ class StagedTables:
 
     ``facts``: the whole log's facts they were staged with (the finder's context takes them);
     ``shared``: the context's shared tables present (``legs``, ``leg_activities``, ``next`` by the names
-    in :data:`SHARED`, and ``step_kinds``); ``by_detector``: per detector, by its index in the finder's
+    in :data:`SHARED`); ``by_detector``: per detector, by its index in the finder's
     list, the tables its ``Detector.stage`` made.
     """
 

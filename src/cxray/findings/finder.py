@@ -28,7 +28,7 @@ from ..options import AnalysisOptions
 from ..quality import DataQuality
 from ..sql import exact
 from .base import CLAIM_COLUMNS, Detector, Finding, FindingDoc
-from .context import SHARED, STEP_KINDS, DetectorContext, StagedTables
+from .context import SHARED, DetectorContext, StagedTables
 from .grouping import Breakdown, DetectorRole, group_findings
 from .registry import default_detectors
 
@@ -249,10 +249,9 @@ def stage_breakdowns(
     and ``journeys``: the shared tables the detectors read and each detector's ``stage``.
 
     Per customer, so that a partition of customers (a Spark task) stages its part and the union of the
-    partitions' tables is what the whole log would stage (the step kinds: the union of distinct
-    activities). ``facts``: the whole log's. The tables returned stay in the engine, the rest (what only
-    the stages read) is dropped; a laptop has no use for this: ``find_breakdowns`` stages as it goes,
-    keeping less at once.
+    partitions' tables is what the whole log would stage. ``facts``: the whole log's. The tables returned
+    stay in the engine, the rest (what only the stages read) is dropped; a laptop has no use for this:
+    ``find_breakdowns`` stages as it goes, keeping less at once.
     """
     ctx = DetectorContext(engine=engine, options=options, costs=costs, whole_log=facts)
     chosen = detectors if detectors is not None else default_detectors()
@@ -262,8 +261,6 @@ def stage_breakdowns(
     built = {SHARED[name] for name in shared}
     for name in sorted(shared):
         getattr(ctx, f"{name}_table")()
-    ctx.step_kinds_table()
-    built.add(STEP_KINDS)
     own = {k: _run(d, functools.partial(ctx.stage, d)) for k, d in enumerate(chosen)}
     staged = StagedTables(
         facts=facts, shared=frozenset(built), by_detector={k: t for k, t in own.items() if t}

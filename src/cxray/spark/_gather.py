@@ -19,7 +19,6 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import EngineError
-from ..findings.context import STEP_KINDS
 from ..ordered import adopt_ordered_events
 from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 
@@ -150,7 +149,7 @@ def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -
 
 
 def _create_staged(engine: Engine, kinds: list[str], gathered: Gathered, *, drop: str) -> None:
-    """The detector tables, each the union of the partitions' (the step kinds: their distinct rows), when
+    """The detector tables, each the union of the partitions', when
     every partition staged the same ones; else none (the driver's finder stages them from events)."""
     first = gathered._layouts[0] if gathered._layouts else None
     layout = first if first is not None and all(x == first for x in gathered._layouts) else None
@@ -161,8 +160,7 @@ def _create_staged(engine: Engine, kinds: list[str], gathered: Gathered, *, drop
     for kind in kinds:
         name, staging = kind.removeprefix(STAGED_PREFIX), _staging(kind)
         if layout is not None:
-            distinct = "DISTINCT " if name == STEP_KINDS else ""
-            engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {distinct}* FROM {staging}")
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {staging}")
         _drop(engine, staging, drop)
     if layout is not None:
         by_detector = {int(k): tuple(v) for k, v in layout["by_detector"].items()}
