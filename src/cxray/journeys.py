@@ -59,7 +59,7 @@ from .costs import CostModel, contact_cost_sql, event_cost_sql, work_seconds_sql
 from .engine import Engine
 from .options import AnalysisOptions
 from .ordered import ordered_events
-from .sql import days_interval, days_us, dyadic, exact_sum, in_list, sql_string
+from .sql import days_interval, days_us, dyadic, exact_sum, in_list, sql_string, timestamp
 
 _BASE = "_cxray_jr_contacts"
 _ROUTES = "_cxray_jr_routes"
@@ -227,7 +227,7 @@ def _create_contacts(
     win, win_us = days_interval(options.window_days), days_us(options.window_days)
     end = f'(SELECT max("{S.TIMESTAMP}") FROM {S.EVENTS_TABLE})'
     if data_end is not None:
-        end = f"TIMESTAMP '{data_end.isoformat(sep=' ')}'"
+        end = timestamp(data_end)
     same_reason = facts.has_reason and not options.any_reason
     # Contacts without a customer get a partition of their own (the third key), so each is its own journey.
     alone = f"CASE WHEN {S.CUSTOMER_ID} IS NULL THEN {S.CONTACT_ID} END"

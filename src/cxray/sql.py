@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 
@@ -68,6 +69,19 @@ def integer(value: Any) -> str:
     if number != value:
         raise ValueError(f"not an integer: {value!r}")
     return str(number)
+
+
+def timestamp(value: datetime | None) -> str:
+    """A SQL TIMESTAMP literal for a naive datetime (the data's end), or a typed NULL for None.
+
+    >>> timestamp(datetime(2012, 6, 15, 10, 19, 56)), timestamp(None)
+    ("TIMESTAMP '2012-06-15 10:19:56'", 'CAST(NULL AS TIMESTAMP)')
+    """
+    if value is None:
+        return "CAST(NULL AS TIMESTAMP)"
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a datetime: {value!r}")
+    return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
 
 
 def days_us(days: float) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
 from findings_golden import LOW, T0, filler, run, steps
 
 from cxray import schema as S
+from cxray.errors import ConfigError
 from cxray.findings.abandonment import AbandonmentHotSpot
 from cxray.findings.back_office import BackOfficeAging
 from cxray.findings.context_loss import ContextLoss
@@ -310,6 +312,59 @@ def test_de01_contacts_that_just_stop(engine):
     assert f["avoidable_contacts"] == pytest.approx(15, abs=0.01)  # nobody else ends without an outcome
     no_dead = [r | {S.OUTCOME: S.RESOLVED} if r[S.ACTIVITY] == "Upload" else r for r in rows]
     assert run(engine, no_dead, DeadEnd(thresholds=LOW))["all_findings"] == []
+
+
+def _tickets(recent_start: timedelta) -> list[dict]:
+    """Tickets whose next step comes 20 days later: 20 closed, 10 stopped at 'In Progress' 40 days before
+    the data's end, 10 more stopped there ``recent_start`` + 20 days after T0 (the data ends at T0 + 60)."""
+    gap, rows = 20 * D, []
+    for i in range(20):
+        rows += steps(f"ok{i}", T0 + i * H, [("Desk", ["Open", "In Progress", "Closed"])], gap=gap)
+    for i in range(10):
+        rows += steps(f"old{i}", T0 + i * H, [("Desk", ["Open", "In Progress"])], outcome=None, gap=gap)
+        rows += steps(
+            f"new{i}", T0 + recent_start + i * H, [("Desk", ["Open", "In Progress"])], outcome=None, gap=gap
+        )
+    return rows + filler()
+
+
+def test_de01_a_ticket_silent_for_less_than_the_usual_wait_is_open_not_dead(engine):
+    """Silent for 10 days where the next step takes 20: open work, counted apart; silent for 40: dead."""
+    (f,) = run(engine, _tickets(30 * D), DeadEnd(thresholds=LOW))["all_findings"]
+    assert f["where"] == {S.ACTIVITY: "In Progress"}
+    assert f["contacts_affected"] == f["evidence"]["no_outcome"] == 10
+    assert f["evidence"]["still_open"] == 10
+    assert sorted(f["evidence"]["examples"]) == ["old0", "old1", "old2"]
+    # The wait within which 95% went on: 20 days, read from buckets at most 19% wide.
+    assert 20 <= f["evidence"]["open_within_days"] <= 20 * 2**0.25
+    assert "silent for 20+ days" in f["title"]
+    # Silent as long as the old ones (the data's end 40 days after their last step): dead as well.
+    (f,) = run(engine, _tickets(0 * D + 12 * H), DeadEnd(thresholds=LOW))["all_findings"]
+    assert f["contacts_affected"] == 20 and f["evidence"]["still_open"] == 0
+
+
+def test_de01_the_open_wait_is_a_bucketed_upper_bound_of_the_quantile(engine):
+    """Oracle: the ceil(q * n)-th shortest wait; the bucket edge is above it, by at most 2**(1/4)."""
+    import random
+
+    from cxray.findings.dead_ends import wait_bucket_edge_sql, wait_bucket_sql
+
+    rng = random.Random(7)
+    waits = [rng.lognormvariate(8, 3) for _ in range(2000)] + [0.0, 0.2, 1.0, 2.0, 4.0]
+    for q in (0.5, 0.9, 0.95, 1.0):
+        exact = sorted(waits)[math.ceil(q * len(waits)) - 1]
+        ((edge,),) = engine.fetchall(
+            f"""WITH b AS (SELECT {wait_bucket_sql("w")} AS b, count(*) AS n FROM unnest(?) t(w) GROUP BY 1),
+                c AS (SELECT b, sum(n) OVER (ORDER BY b) AS upto, sum(n) OVER () AS total FROM b)
+                SELECT {wait_bucket_edge_sql("min(b)")} FROM c WHERE upto >= ceil({q} * total)""",
+            [waits],
+        )
+        assert exact < edge <= max(exact, 1.0) * 2**0.25 * (1 + 1e-12), q
+
+
+def test_de01_open_quantile_is_checked():
+    with pytest.raises(ConfigError, match="open_quantile"):
+        DeadEnd(open_quantile=0.0)
 
 
 # --- WT01 ------------------------------------------------------------------------------------------------

@@ -92,6 +92,22 @@ def test_bpic2013_incidents(spark: Any, tmp_path: Path) -> None:
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
 
 
+@pytest.mark.slow
+def test_bpic2013_open_problems_dead_ends(spark: Any, tmp_path: Path) -> None:
+    """BPIC 2013 open problems with its mapping (outcomes, months between steps): DE01's waits per step,
+    counted per partition and added up on the driver, leave the same problems open and the same dead."""
+    from cxray.io import Mapping, ReadOptions
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    path = _xes_as_parquet(DATA / "bpic2013" / "BPI_Challenge_2013_open_problems.xes", tmp_path)
+    read = ReadOptions(mapping=Mapping.builtin("bpic2013-incidents"))
+    laptop = diagnose([path], read=read).to_dict()
+    scaled = diagnose_spark([path], spark=spark, partitions=4, read=read).to_dict()
+    dead = [f for f in laptop["all_findings"] if f["code"] == "DE01"]
+    assert dead and all(f["evidence"]["still_open"] > 0 for f in dead)
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
 def test_contacts_and_journeys_tables_are_the_same(spark: Any, tmp_path: Path) -> None:
     """``Diagnosis.contacts()`` and ``journeys()`` (the rows of contacts/journeys.parquet) are equal."""
     from cxray.simulate import load_scenario, simulate
@@ -199,9 +215,9 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
     # events, contacts, journeys, the gap sketch, the journey paths' counts, the two incentive tables and
-    # seventeen detector tables (next contacts; BO01's two, CL01's five, DE01's, LP01's two, MH01's,
+    # eighteen detector tables (next contacts; BO01's two, CL01's five, DE01's two, LP01's two, MH01's,
     # PP01's two, TR01's two, WT01's) of each of the three partitions
-    assert len(read) == 3 * (7 + 17) and {p.parent for p in read} == {dirs[0]}
+    assert len(read) == 3 * (7 + 18) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 

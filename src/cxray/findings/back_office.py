@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import schema as S
 from ..errors import ConfigError
 from ..process.step_kinds import STEP_KIND
-from ..sql import modal, num, pair_key, sql_string
+from ..sql import modal, num, pair_key, sql_string, timestamp
 from .base import OPERATING_MODEL, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -59,8 +59,7 @@ class BackOfficeAging(Detector):
         bo = sql_string(S.BACK_OFFICE)
         is_bo = f"(eff_actor = {bo} OR lower({S.CHANNEL}) = {bo})"
         # the whole log's last timestamp (a partition's events may end earlier)
-        end = ctx.facts.data_end
-        data_end = "CAST(NULL AS TIMESTAMP)" if end is None else f"TIMESTAMP '{end.isoformat(sep=' ')}'"
+        data_end = timestamp(ctx.facts.data_end)
         # Idle time after an event: until the next one; for an open case's last event, until the data ends.
         # In microseconds, the earlier event first on a tie (seq < 2**32), as one number (sql.pair_key).
         until = f"coalesce(next_ts, CASE WHEN {S.OUTCOME} IS NULL THEN {data_end} ELSE ts END)"
