@@ -290,6 +290,19 @@ def test_lp01_rework_within_one_queue_and_not_elsewhere(engine):
     assert run(engine, rows, Rework(thresholds=LOW))["all_findings"] == []
 
 
+@pytest.mark.parametrize("status", ["Queued - Awaiting Assignment", "Accepted - Wait - User"])
+def test_lp01_a_wait_repeated_is_not_work_repeated(engine, status):
+    """A case queued (or put on hold) again within a leg waits twice: not rework, whatever the rates;
+    the work step repeated beside it in the same legs still is."""
+    rows = []
+    for i in range(20):
+        again = [status, "Verify", status, "Verify"] if i < 15 else [status, "Verify"]
+        rows += steps(f"a{i}", T0 + i * H, [("Q1", again)])
+        rows += steps(f"b{i}", T0 + i * H, [("Q2", [status, "Verify"])])
+    found = run(engine, rows, Rework(thresholds=LOW))["all_findings"]
+    assert [f["where"] for f in found] == [{S.ACTIVITY: "Verify", S.QUEUE: "Q1"}]
+
+
 # --- DE01 ------------------------------------------------------------------------------------------------
 def test_de01_contacts_that_just_stop(engine):
     rows = []

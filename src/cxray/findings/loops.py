@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .. import schema as S
-from ..sql import num, sql_string
+from ..process.step_kinds import STEP_KIND
+from ..sql import in_list, num, sql_string
 from .base import AGENT_ABSORBED, Detector, Finding
 from .context import DetectorContext
 from .registry import register_detector
@@ -18,6 +19,11 @@ from .stats import (
     z_sql,
 )
 
+#: Step kinds that are states a case is in, not work done: a case queued again or put on hold again within
+#: a leg waits twice (WT01 measures the waiting), and one back "In Progress" after a wait or a reassignment
+#: resumes its work; nobody did the work twice.
+STATE_KINDS = frozenset({"queue_wait", "hold", "in_progress"})
+
 
 @register_detector
 class Rework(Detector):
@@ -25,7 +31,8 @@ class Rework(Detector):
 
     **Detects**: per (activity, queue or team), the share of legs doing the activity that do it twice or
     more; baseline: the same activity's repeat rate in the other queues. Repeats across a handoff are
-    context loss (CL01).
+    context loss (CL01); a state re-entered (queued, on hold or in progress again, by its step kind) is not
+    work repeated.
 
     **Why it matters**: rework is effort nobody asked for; concentrated in one place it points at a broken
     tool, form or instruction there.
@@ -46,19 +53,22 @@ class Rework(Detector):
         """The repeated leg activities (the findings' examples and claims), and per (activity, queue) the
         legs doing it and those doing it twice or more: counts, which partitions' add up."""
         e, la = ctx.engine, ctx.leg_activities_table()
+        waits = f"""SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()}
+                    WHERE {STEP_KIND} IN {in_list(sorted(STATE_KINDS))}"""
+        work = f"leg_key IS NOT NULL AND {S.ACTIVITY} NOT IN ({waits})"
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {ctx.scratch("lp01_occ")} AS
             SELECT {S.CONTACT_ID}, leg_no, leg_key AS x, {S.ACTIVITY} AS a, times,
                    minutes - first_minutes AS minutes, cost - first_cost AS cost
-            FROM {la} WHERE leg_key IS NOT NULL AND times > 1
+            FROM {la} WHERE {work} AND times > 1
             """
         )
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {ctx.scratch("lp01_counts")} AS
             SELECT {S.ACTIVITY} AS a, leg_key AS x, count(*) AS n, count(*) FILTER (WHERE times > 1) AS k
-            FROM {la} WHERE leg_key IS NOT NULL GROUP BY 1, 2
+            FROM {la} WHERE {work} GROUP BY 1, 2
             """
         )
 
