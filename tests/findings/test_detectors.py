@@ -290,7 +290,10 @@ def test_lp01_rework_within_one_queue_and_not_elsewhere(engine):
     assert run(engine, rows, Rework(thresholds=LOW))["all_findings"] == []
 
 
-@pytest.mark.parametrize("status", ["Queued - Awaiting Assignment", "Accepted - Wait - User"])
+@pytest.mark.parametrize(
+    "status",
+    ["Queued - Awaiting Assignment", "Accepted - Wait - User", "Accepted - In Progress", "Status Change"],
+)
 def test_lp01_a_wait_repeated_is_not_work_repeated(engine, status):
     """A case queued (or put on hold) again within a leg waits twice: not rework, whatever the rates;
     the work step repeated beside it in the same legs still is."""

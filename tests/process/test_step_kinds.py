@@ -71,6 +71,9 @@ NAMES = [
     ("Accepted - In Progress", "in_progress"),
     ("Work in progress", "in_progress"),
     ("In Bearbeitung", "in_progress"),
+    ("Status Change", "status_change"),
+    ("Change status to pending", "status_change"),
+    ("Statusänderung", "status_change"),
     ("Accepted - Assigned", "assignment"),
     ("Take in charge ticket", "assignment"),
     ("Resolve ticket", "resolution"),
@@ -85,7 +88,7 @@ NAMES = [
     ("Assign seriousness", None),  # setting a priority, not taking the case
     ("VERIFIED", None),  # a bug's resolution status
     ("W_Valideren aanvraag", None),  # validating a loan application
-    ("Status Change", None),
+    ("Status", None),  # the word alone is neither a status check nor a status change
     ("Vendor Reference", None),
     ("Agent handling", None),
     ("Threshold exceeded", None),
@@ -160,7 +163,7 @@ BPIC2014 = {  # the names that matter among its 39; the others must simply not b
     "External Vendor Reassignment": "transfer",
     "Pending vendor": "hold",
     "Callback Request": "callback",
-    "Status Change": None,
+    "Status Change": "status_change",
     "Update from customer": None,
     "Communication with customer": None,
     "Operator Update": None,

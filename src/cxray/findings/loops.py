@@ -19,10 +19,11 @@ from .stats import (
     z_sql,
 )
 
-#: Step kinds that are states a case is in, not work done: a case queued again or put on hold again within
-#: a leg waits twice (WT01 measures the waiting), and one back "In Progress" after a wait or a reassignment
-#: resumes its work; nobody did the work twice.
-STATE_KINDS = frozenset({"queue_wait", "hold", "in_progress"})
+#: Step kinds that are states a case is in, or the record of a move between them, not work done: a case
+#: queued again or put on hold again within a leg waits twice (WT01 measures the waiting), one back "In
+#: Progress" after a wait or a reassignment resumes its work, a second "Status Change" is the log's
+#: bookkeeping; nobody did the work twice.
+STATE_KINDS = frozenset({"queue_wait", "hold", "in_progress", "status_change"})
 
 
 @register_detector
@@ -31,8 +32,8 @@ class Rework(Detector):
 
     **Detects**: per (activity, queue or team), the share of legs doing the activity that do it twice or
     more; baseline: the same activity's repeat rate in the other queues. Repeats across a handoff are
-    context loss (CL01); a state re-entered (queued, on hold or in progress again, by its step kind) is not
-    work repeated.
+    context loss (CL01); a state re-entered (queued, on hold or in progress again, by its step kind) or a
+    status change recorded again is not work repeated.
 
     **Why it matters**: rework is effort nobody asked for; concentrated in one place it points at a broken
     tool, form or instruction there.
