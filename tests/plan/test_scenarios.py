@@ -105,3 +105,17 @@ def test_a_repeated_initiative_id_still_gives_unique_scenario_ids() -> None:
 def test_a_negative_annualisation_is_refused() -> None:
     with pytest.raises(ConfigError):
         scenarios([], -1.0)
+
+
+def test_a_dead_end_says_how_many_more_were_still_open() -> None:
+    ev = {"contacts": 45, "no_outcome": 42, "dead_end_rate": 0.9333, "baseline_rate": 0.1126}
+    b = breakdown(
+        "DE01",
+        {"activity": "Queued - Awaiting Assignment"},
+        ev | {"still_open": 27, "open_within_days": 68.65},
+    )
+    (s,) = scenarios([("DE01-queued", b)], 1.0)
+    assert "42 of 45 contacts ending at 'Queued - Awaiting Assignment' had no outcome" in s["description"]
+    assert "27 more ending there were silent for less than 68.7 days" in s["description"]
+    (s,) = scenarios([("DE01-queued", breakdown("DE01", b["where"], ev | {"still_open": 0}))], 1.0)
+    assert "still open" not in s["description"]

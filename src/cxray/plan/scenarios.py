@@ -298,6 +298,12 @@ def _dead_end(b: BreakdownDoc, w: dict[str, str], ev: Mapping[str, Any]) -> _Tex
             rate=_pct(ev, "dead_end_rate"),
             base=_pct(ev, "baseline_rate"),
         ),
+        _say(
+            "{k} more ending there were silent for less than {d}, the wait within which most contacts go on "
+            "from that step: counted as still open, not as dead ends.",
+            k=_count(ev, "still_open") if _num(ev, "still_open") else None,
+            d=_days(ev, "open_within_days"),
+        ),
     ]
     title = f"A contact ends at {step!r} with no outcome"
     return title, f"Show the next step after {step!r} offered, and the contact closed with an outcome.", facts
