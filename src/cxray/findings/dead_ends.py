@@ -115,7 +115,7 @@ class DeadEnd(Detector):
             c AS (SELECT a, b, sum(n) OVER (PARTITION BY a ORDER BY b) AS upto,
                          sum(n) OVER (PARTITION BY a) AS total FROM w),
             q AS (SELECT a, {wait_bucket_edge_sql("min(b)")} AS open_s FROM c
-                  WHERE upto >= ceil({float(self.open_quantile)!r} * total) GROUP BY a)
+                  WHERE upto >= ceil({num(self.open_quantile)} * total) GROUP BY a)
             SELECT l.*, coalesce(l.silent_s < q.open_s, false) AS open, q.open_s
             FROM {staged} l LEFT JOIN q USING (a)
             """
