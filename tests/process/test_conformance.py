@@ -97,15 +97,29 @@ def test_fitness_and_deviation_kinds(replayed: dict[str, Any]) -> None:
     assert r["cost_nonfitting"] is None  # no contacts table with costs
 
 
-def test_skipped_steps_the_same_past_the_bit_string_limit(
-    engine: Engine, replayed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past _MAX_BITS required steps the skipped pairs come from the (contact, step) set instead of bit
-    strings: the same deviations either way."""
-    monkeypatch.setattr(C, "_MAX_BITS", 1)  # MODEL requires two steps
+def test_contacts_of_one_variant_weigh_as_many(engine: Engine, replayed: dict[str, Any]) -> None:
+    """Each contact copied twice under other ids (same steps, same times): every contact count and
+    occurrence triples, shares and fitness stay, and the examples are the smallest ids of all copies
+    (the replay runs once per variant, weighed by its contacts)."""
+    rows = _log()
+    copies = [r | {S.CONTACT_ID: f"{r[S.CONTACT_ID]}{tag}"} for tag in ("x", "y") for r in rows]
+    engine.execute(f"DROP TABLE {S.EVENTS_TABLE}")
+    load_rows(engine, rows + copies)
     again = check_conformance(engine, MODEL)
-    assert replayed["required_skipped"] and again["required_skipped"] == replayed["required_skipped"]
-    assert again["deviations"] == replayed["deviations"]
+    assert (again["n_contacts"], again["fitting_contacts"]) == (21, 9)
+    assert again["fitness"] == replayed["fitness"]
+    assert again["deviations"] == {k: 3 * n for k, n in replayed["deviations"].items()}
+    for key in ("undocumented_transitions", "undocumented_steps", "required_skipped", "loops"):
+        for one, three in zip(replayed[key], again[key], strict=True):
+            for field in ("count", "contacts", "repeats"):
+                if field in one:
+                    assert three[field] == 3 * one[field], (key, field)
+            assert three["share"] == one["share"]
+            (c,) = one["examples"]
+            assert three["examples"] == [c, f"{c}x", f"{c}y"]
+    assert [(f["count"], f["contacts"], f["conforming"]) for f in again["flow"]] == [
+        (3 * f["count"], 3 * f["contacts"], 3 * f["conforming"]) for f in replayed["flow"]
+    ]
 
 
 def test_undocumented_transitions_steps_and_skips(replayed: dict[str, Any]) -> None:
@@ -263,12 +277,19 @@ def _pm4py_fitting(pm4py: Any, df: pd.DataFrame, bpmn: str, tmp_path: Path, meth
 
 
 def _fitting(engine: Engine, model: ProcessModel) -> set[str]:
+    """The contacts whose variant fits: each contact joined to its variant by its keys."""
     with C._tables(engine) as t:
-        C._scopes(engine, t, by_reason=False)
         C._load_model(engine, t, model)
-        C._seq(engine, t)
+        C._variants(engine, t, by_reason=False, aliases=bool(model.aliases), k=1)
         C._replay(engine, t)
-        return {r["c"] for r in engine.rows(f"SELECT c FROM {t.contacts} WHERE fits")}
+        same = " AND ".join(
+            f"p.{k} IS NOT DISTINCT FROM v.{k}" for k in ("reason", "channel", "len", "h", "h2")
+        )
+        rows = engine.rows(
+            f"""SELECT p.c FROM {t.contacts} p JOIN {t.var} v ON {same}
+                JOIN {t.verdict} x ON x.v = v.v WHERE x.fits"""
+        )
+        return {r["c"] for r in rows}
 
 
 def _df(rows: list[dict[str, Any]]) -> pd.DataFrame:

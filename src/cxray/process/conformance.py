@@ -12,8 +12,10 @@ a contact; ``documented`` when the model has a cycle through it) and handoffs sl
 Without a model the happy path is inferred: per reason and entry channel (or for all contacts when the
 log has neither), the most frequent step sequence; a contact fits when it follows its scope's happy path
 exactly. The
-result says which was used (``model_source``). All of it is set-based SQL over temporary tables; only
-the model (small) and the aggregated rows pass through Python.
+result says which was used (``model_source``). A contact's verdict depends only on its scope and its
+steps, so each *variant* (scope and step sequence) is replayed once and weighed by its contacts: at 10M
+events, a few thousand variants for 1.6M contacts. All of it is set-based SQL over temporary tables;
+only the model (small) and the aggregated rows pass through Python.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from .. import schema as S
 from ..contract import IdentifiersAt
 from ..engine import Engine
 from ..errors import ConfigError
-from ..ordered import IS_LAST, NEXT_ACTIVITY, activity_repeats, ordered_events
-from ..sql import exact, ident, integer, repeats_by, sql_string
+from ..ordered import IS_LAST, NEXT_ACTIVITY, ordered_events
+from ..sql import exact, ident, integer, sql_string
 from .model import END, START, ProcessModel
 
 _P: Final = "_cx_conf_"  # prefix of every temporary table of this module
@@ -39,8 +41,6 @@ _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit s
 # which varies with threads and engines, and a total at a rounding boundary would then print differently.
 _MONEY_SCALE: Final = 6
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
-# Up to this many required steps, a contact's reached ones are kept as a bit string (see _skipped).
-_MAX_BITS: Final = 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,12 +112,16 @@ def check_conformance(
         inferred = model is None
         happy: list[dict[str, Any]] = []
         if model is None:
-            _scopes(engine, t, by_reason=True)
+            _put(engine, t.alias, {"activity": [], "step": []})
+        else:
+            _load_model(engine, t, model)
+        examples = max(options.examples, 1)
+        _variants(
+            engine, t, by_reason=inferred, aliases=model is not None and bool(model.aliases), k=examples
+        )
+        if model is None:
             model_dict, happy = _infer(engine, t)
         else:
-            _scopes(engine, t, by_reason=False)
-            _load_model(engine, t, model)
-            _seq(engine, t)
             model_dict = model.to_dict()
         _replay(engine, t)
         out: dict[str, Any] = {"model_source": "inferred" if inferred else "documented", "model": model_dict}
@@ -134,9 +138,9 @@ def check_conformance(
 # --- temporary tables ---------------------------------------------------------------------------------
 class _Names:
     alias, trans, req, known = _P + "alias", _P + "trans", _P + "req", _P + "known"
-    scope, seq, moves, contacts = _P + "scope", _P + "seq", _P + "moves", _P + "contacts"
-    unknown, skipped = _P + "unknown", _P + "skipped"
-    all = (alias, trans, req, known, scope, seq, moves, contacts, unknown, skipped)
+    contacts, var, seq, moves = _P + "contacts", _P + "var", _P + "seq", _P + "moves"
+    unknown, skipped, verdict = _P + "unknown", _P + "skipped", _P + "verdict"
+    all = (alias, trans, req, known, contacts, var, seq, moves, unknown, skipped, verdict)
 
 
 @contextmanager
@@ -157,22 +161,6 @@ def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", list(columns.values()))
 
 
-def _scopes(engine: Engine, t: type[_Names], *, by_reason: bool) -> None:
-    """Each contact's scope (its first reason and channel when inferring, else one scope for all) and
-    its first reason and channel (for expected paths)."""
-    ordered = ordered_events(engine)
-    reason = f"arg_min({ident(S.REASON)}, seq)"  # the first that is not NULL: arg_min skips NULL values
-    channel = f"arg_min({ident(S.CHANNEL)}, seq)"
-    # A reason's work differs by the channel it enters by (a bot session is not a phone call), so an
-    # inferred happy path belongs to a reason and an entry channel.
-    scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')" if by_reason else "''"
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.scope} AS
-        SELECT {_C} AS c, {scope} AS scope, {reason} AS reason, {channel} AS channel
-        FROM {ordered} GROUP BY {_C}"""
-    )
-
-
 def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
     aliases = sorted(model.aliases.items())
     _put(engine, t.alias, {"activity": [a for a, _ in aliases], "step": [s for _, s in aliases]})
@@ -186,42 +174,67 @@ def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
     _put(engine, t.known, {"scope": [""] * len(model.steps), "step": list(model.steps)})
 
 
-def _seq(engine: Engine, t: type[_Names]) -> None:
-    """Each contact's steps in order (aliases applied) with its scope, the next step (``end`` after the
-    last) and the seconds to it, from the events already ordered by
-    :func:`~cxray.ordered.ordered_events` (the scope is joined once here, not in every query)."""
+def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool, k: int) -> None:
+    """Group the contacts by scope and step sequence, and spell out one contact's steps per group.
+
+    A contact's verdict depends only on its scope and its sequence of steps, so every check is made once
+    per *variant* and weighed by its contacts (10M events: 1.6M contacts, a few thousand variants), not
+    once per event. A contact's scope is its first reason and channel when inferring (a reason's work
+    differs by the channel it enters by: a bot session is not a phone call), else one scope for all, with
+    the first reason and channel kept for the expected paths. A sequence is keyed by its length and two
+    sums of hashes of (position, step), as the flow map's variants are. Per variant: its contacts, the
+    ``k`` smallest contact ids (examples), their exact cost (when ``contacts.cost`` exists) and ``v``, its
+    smallest contact id, whose steps (``seq``: position, step and the next step, ``end`` after the last)
+    stand for all of them.
+    """
     ordered = ordered_events(engine)
+    step = f"coalesce(al.step, e.{_A})" if aliases else f"e.{_A}"
+    join = f"LEFT JOIN {t.alias} al ON al.activity = e.{_A}" if aliases else ""
+    reason = f"arg_min(e.{ident(S.REASON)}, e.seq)"  # the first that is not NULL: arg_min skips NULLs
+    channel = f"arg_min(e.{ident(S.CHANNEL)}, e.seq)"
+    if by_reason:
+        scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')"
+        keys, firsts = ["scope"], "NULL AS reason, NULL AS channel"
+    else:
+        scope = "''"
+        keys, firsts = ["scope", "reason", "channel"], f"{reason} AS reason, {channel} AS channel"
+    by = ", ".join(f"p.{k}" for k in keys)
+    has_cost = _has_cost(engine)
+    cost = exact(f"ct.{ident(S.COST)}", _MONEY_SCALE) if has_cost else "NULL"
+    cost_join = f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = p.c" if has_cost else ""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
+        SELECT e.{_C} AS c, {scope} AS scope, {firsts}, count(*) AS len,
+               sum(hash(e.seq, {step})) AS h, sum(hash({step}, e.seq, 1)) AS h2
+        FROM {ordered} e {join} GROUP BY e.{_C}"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.var} AS
+        SELECT min(p.c) AS v, {by}, p.len, p.h, p.h2, count(*) AS n, min(p.c, {integer(k)}) AS ex,
+               sum({cost}) AS cost
+        FROM {t.contacts} p {cost_join} GROUP BY {by}, p.len, p.h, p.h2"""
+    )
+    nxt = f"coalesce(an.step, e.{NEXT_ACTIVITY})" if aliases else f"e.{NEXT_ACTIVITY}"
+    join_next = f"LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}" if aliases else ""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.seq} AS
-        SELECT e.{_C} AS c, sc.scope, coalesce(al.step, e.{_A}) AS step, e.seq AS pos,
-               CASE WHEN e.{IS_LAST} THEN {sql_string(END)}
-                    ELSE coalesce(an.step, e.{NEXT_ACTIVITY}) END AS nxt,
-               (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
-        FROM {ordered} e JOIN {t.scope} sc ON sc.c = e.{_C}
-        LEFT JOIN {t.alias} al ON al.activity = e.{_A}
-        LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}"""
+        SELECT v.v, v.scope, {step} AS step, e.seq AS pos,
+               CASE WHEN e.{IS_LAST} THEN {sql_string(END)} ELSE {nxt} END AS nxt
+        FROM {ordered} e JOIN {t.var} v ON v.v = e.{_C} {join} {join_next}"""
     )
 
 
 def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Happy path per scope: the most frequent step sequence (ties: the smallest sequence text)."""
-    _put(engine, t.alias, {"activity": [], "step": []})
-    _seq(engine, t)
-    # Contacts are grouped by a key of their sequence (length and the sum of hash(position, step), as
-    # the flow map's variants are), and only the most frequent sequences of each scope are spelled out.
     rows = engine.rows(
-        f"""WITH traces AS (
-            SELECT c, count(*) AS len, sum(hash(pos, step)) AS h FROM {t.seq} GROUP BY c
-        ), counted AS (
-            SELECT s.scope, len, h, count(*) AS n, min(c) AS rep,
-                   sum(count(*)) OVER (PARTITION BY s.scope) AS total
-            FROM traces JOIN {t.scope} s USING (c) GROUP BY s.scope, len, h
-            QUALIFY rank() OVER (PARTITION BY s.scope ORDER BY count(*) DESC) = 1
+        f"""WITH counted AS (
+            SELECT scope, v, n, sum(n) OVER (PARTITION BY scope) AS total FROM {t.var}
+            QUALIFY rank() OVER (PARTITION BY scope ORDER BY n DESC) = 1
         ), named AS (
-            SELECT c AS rep, string_agg(step, {sql_string(_SEP)} ORDER BY pos) AS path
-            FROM {t.seq} WHERE c IN (SELECT rep FROM counted) GROUP BY c
+            SELECT v, string_agg(step, {sql_string(_SEP)} ORDER BY pos) AS path
+            FROM {t.seq} WHERE v IN (SELECT v FROM counted) GROUP BY v
         )
-        SELECT scope, path, n, total FROM counted JOIN named USING (rep)
+        SELECT scope, path, n, total FROM counted JOIN named USING (v)
         QUALIFY row_number() OVER (PARTITION BY scope ORDER BY n DESC, path) = 1
         ORDER BY total DESC, scope"""
     )
@@ -257,87 +270,47 @@ def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[s
 
 
 def _replay(engine: Engine, t: type[_Names]) -> None:
-    """Moves with ``allowed``; the (contact, step) pairs off the model and the required steps skipped,
-    each materialised once for the per-contact verdict and the deviation lists."""
+    """Per variant: its moves with ``allowed``, its steps off the model, the required steps it skips, and
+    its verdict (each materialised once for the summary and the deviation lists)."""
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.moves} AS
         WITH m AS (
-            SELECT c, scope, pos, step AS src, nxt AS dst, gap_s FROM {t.seq}
-            UNION ALL SELECT c, scope, 0, {sql_string(START)}, step, NULL FROM {t.seq} WHERE pos = 1
+            SELECT v, scope, pos, step AS src, nxt AS dst FROM {t.seq}
+            UNION ALL SELECT v, scope, 0, {sql_string(START)}, step FROM {t.seq} WHERE pos = 1
         )
         SELECT m.*, tr.src IS NOT NULL AS allowed
         FROM m LEFT JOIN {t.trans} tr ON tr.scope = m.scope AND tr.src = m.src AND tr.dst = m.dst"""
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.unknown} AS
-        SELECT q.c, q.step, count(*) AS n FROM {t.seq} q
-        ANTI JOIN {t.known} k ON k.scope = q.scope AND k.step = q.step GROUP BY q.c, q.step"""
+        SELECT q.v, q.step, count(*) AS n FROM {t.seq} q
+        ANTI JOIN {t.known} k ON k.scope = q.scope AND k.step = q.step GROUP BY q.v, q.step"""
     )
-    _skipped(engine, t)
-    cost = _cost_sql(engine)
     engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
+        f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
+        SELECT v.v, r.step FROM {t.var} v JOIN (SELECT DISTINCT scope, step FROM {t.req}) r USING (scope)
+        ANTI JOIN (SELECT DISTINCT v, step FROM {t.seq}) q ON q.v = v.v AND q.step = r.step"""
+    )
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.verdict} AS
         WITH mv AS (
-            SELECT c,
+            SELECT v,
                 count(*) FILTER (WHERE NOT allowed AND src = {sql_string(START)}) AS bad_start,
                 count(*) FILTER (WHERE NOT allowed AND dst = {sql_string(END)}) AS bad_end,
                 count(*) FILTER (WHERE NOT allowed AND src <> {sql_string(START)}
                                  AND dst <> {sql_string(END)}) AS bad_moves
-            FROM {t.moves} GROUP BY c
-        ), unknown AS (SELECT c, sum(n) AS n FROM {t.unknown} GROUP BY c),
-        skipped AS (SELECT c, count(*) AS n FROM {t.skipped} GROUP BY c)
-        SELECT mv.c, mv.bad_start, mv.bad_end, mv.bad_moves,
+            FROM {t.moves} GROUP BY v
+        ), unknown AS (SELECT v, sum(n) AS n FROM {t.unknown} GROUP BY v),
+        skipped AS (SELECT v, count(*) AS n FROM {t.skipped} GROUP BY v)
+        SELECT mv.v, mv.bad_start, mv.bad_end, mv.bad_moves,
             coalesce(unknown.n, 0) AS unknown_steps, coalesce(skipped.n, 0) AS skipped,
-            mv.bad_start + mv.bad_end + mv.bad_moves + coalesce(skipped.n, 0) = 0 AS fits,
-            {cost} AS cost
-        FROM mv LEFT JOIN unknown USING (c) LEFT JOIN skipped USING (c) {_cost_join(engine)}"""
-    )
-
-
-def _skipped(engine: Engine, t: type[_Names]) -> None:
-    """The (contact, required step) pairs the contact never reached.
-
-    The required steps are numbered and each contact's reached ones kept as one bit string (a group-by
-    over the contacts), rather than a distinct (contact, step) set: at 10M events that set has 8.7M
-    rows and took 2.0 s to build and anti-join, the bit strings 0.5 s. Past :data:`_MAX_BITS` required
-    steps (a bit string per contact grows with them) the set it is.
-    """
-    n = int(engine.scalar(f"SELECT count(DISTINCT step) FROM {t.req}"))
-    if not n or n > _MAX_BITS:
-        engine.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
-            SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope)
-            ANTI JOIN (SELECT DISTINCT q.c, q.step FROM {t.seq} q SEMI JOIN {t.req} rr ON rr.step = q.step) p
-                ON p.c = s.c AND p.step = r.step"""
-        )
-        return
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {t.skipped} AS
-        WITH ids AS (
-            SELECT CAST(row_number() OVER (ORDER BY step) - 1 AS INTEGER) AS id, step
-            FROM (SELECT DISTINCT step FROM {t.req})
-        ), reached AS (
-            SELECT q.c, bitstring_agg(i.id, 0, {n - 1}) AS bits
-            FROM {t.seq} q JOIN ids i USING (step) GROUP BY q.c
-        )
-        SELECT s.c, r.step FROM {t.scope} s JOIN {t.req} r USING (scope) JOIN ids i USING (step)
-        LEFT JOIN reached USING (c)
-        WHERE reached.bits IS NULL OR get_bit(reached.bits, i.id) = 0"""
+            mv.bad_start + mv.bad_end + mv.bad_moves + coalesce(skipped.n, 0) = 0 AS fits
+        FROM mv LEFT JOIN unknown USING (v) LEFT JOIN skipped USING (v)"""
     )
 
 
 def _has_cost(engine: Engine) -> bool:
     return engine.has_table(S.CONTACTS_TABLE) and S.COST in engine.columns(S.CONTACTS_TABLE)
-
-
-def _cost_sql(engine: Engine) -> str:
-    return f"ct.{ident(S.COST)}" if _has_cost(engine) else "CAST(NULL AS DOUBLE)"
-
-
-def _cost_join(engine: Engine) -> str:
-    if not _has_cost(engine):
-        return ""
-    return f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = mv.c"
 
 
 # --- results ------------------------------------------------------------------------------------------
@@ -349,33 +322,35 @@ def _money(x: Any) -> float | None:
     return None if x is None else round(float(x), 2)
 
 
-def _examples(k: int, expr: str = "c") -> str:
-    return f"list_slice(list(DISTINCT {expr} ORDER BY {expr}), 1, {k})"
-
-
 def _limit(options: ConformanceOptions) -> str:
     return f"LIMIT {integer(options.top)}" if options.top else ""
 
 
 def _summary(engine: Engine, t: type[_Names]) -> dict[str, Any]:
     r = engine.rows(
-        f"""SELECT count(*) AS n, count(*) FILTER (WHERE fits) AS fit,
-            sum({exact("cost", _MONEY_SCALE)}) FILTER (WHERE NOT fits) AS cost_nonfit,
-            count(*) FILTER (WHERE bad_start > 0) AS bad_start,
-            count(*) FILTER (WHERE bad_end > 0) AS bad_end,
-            count(*) FILTER (WHERE bad_moves > 0) AS undocumented_transition,
-            count(*) FILTER (WHERE unknown_steps > 0) AS undocumented_step,
-            count(*) FILTER (WHERE skipped > 0) AS required_skipped
-        FROM {t.contacts}"""
+        f"""SELECT sum(n) AS n, sum(n) FILTER (WHERE fits) AS fit,
+            sum(cost) FILTER (WHERE NOT fits) AS cost_nonfit,
+            sum(n) FILTER (WHERE bad_start > 0) AS bad_start,
+            sum(n) FILTER (WHERE bad_end > 0) AS bad_end,
+            sum(n) FILTER (WHERE bad_moves > 0) AS undocumented_transition,
+            sum(n) FILTER (WHERE unknown_steps > 0) AS undocumented_step,
+            sum(n) FILTER (WHERE skipped > 0) AS required_skipped
+        FROM {t.var} JOIN {t.verdict} USING (v)"""
     )[0]
     kinds = ("bad_start", "bad_end", "undocumented_transition", "undocumented_step", "required_skipped")
     return {
-        "n_contacts": int(r["n"]),
-        "fitting_contacts": int(r["fit"]),
-        "fitness": _ratio(r["fit"], r["n"]),
+        "n_contacts": int(r["n"] or 0),
+        "fitting_contacts": int(r["fit"] or 0),
+        "fitness": _ratio(r["fit"] or 0, r["n"]),
         "cost_nonfitting": _money(r["cost_nonfit"]) if _has_cost(engine) else None,
-        "deviations": {k: int(r[k]) for k in kinds},
+        "deviations": {k: int(r[k] or 0) for k in kinds},
     }
+
+
+def _examples_of(k: int, lists: str = "ex") -> str:
+    """SQL aggregate: the ``k`` smallest contact ids of the variants' example lists (each variant keeps
+    its own smallest, so the smallest of a group of variants are among them)."""
+    return f"list_slice(list_sort(flatten(list({lists}))), 1, {integer(k)})"
 
 
 def _deviation_lists(
@@ -383,45 +358,37 @@ def _deviation_lists(
 ) -> dict[str, list[dict[str, Any]]]:
     has_cost = _has_cost(engine)  # asked once: two catalog queries, and a list has a row per step
 
-    def lst(
-        keys: str, per_contact: str, extra: str = "", order: str = "contacts DESC"
-    ) -> list[dict[str, Any]]:
-        """Aggregate ``per_contact`` (one row per key and contact: ``keys, c, n``) to one row per key:
-        occurrences, contacts, their share and cost, the smallest ``examples`` contact ids. Two plain
-        GROUP BYs: no DISTINCT and no correlated subquery, which cost seconds per list at 10M events."""
+    def lst(keys: str, per_variant: str, order: str = "contacts DESC") -> list[dict[str, Any]]:
+        """Aggregate ``per_variant`` (one row per key and variant: ``keys, v, n``) to one row per key:
+        occurrences, contacts, their share and cost, the smallest ``examples`` contact ids."""
         rows = engine.rows(
-            f"""WITH g AS ({per_contact}), tot AS (SELECT count(*) AS n FROM {t.contacts})
-            SELECT {keys}, sum(g.n) AS count, count(*) AS contacts,
-                count(*) / any_value(tot.n) AS share, sum({exact("ct.cost", _MONEY_SCALE)}) AS cost,
-                min(g.c, {max(options.examples, 1)}) AS examples {extra}
-            FROM g JOIN {t.contacts} ct USING (c), tot
+            f"""WITH g AS ({per_variant}), tot AS (SELECT sum(n) AS n FROM {t.var})
+            SELECT {keys}, sum(g.n * var.n) AS count, sum(var.n) AS contacts,
+                sum(var.n) / any_value(tot.n) AS share, sum(var.cost) AS cost,
+                {_examples_of(max(options.examples, 1), "var.ex")} AS examples
+            FROM g JOIN {t.var} var USING (v), tot
             GROUP BY {keys} ORDER BY {order}, {keys} {_limit(options)}"""
         )
         for r in rows:
             r["share"] = round(float(r["share"]), 6)
             r["cost"] = _money(r["cost"]) if has_cost else None
             r["examples"] = sorted(r["examples"] or [])[: options.examples]
-            for key in ("count", "repeats"):
-                if key in r:
-                    r[key] = int(r[key])
+            r["count"] = int(r["count"])
+            r["contacts"] = int(r["contacts"])
         return rows
 
     transitions = lst(
         '"from", "to"',
-        f"""SELECT src AS "from", dst AS "to", c, count(*) AS n FROM {t.moves}
+        f"""SELECT src AS "from", dst AS "to", v, count(*) AS n FROM {t.moves}
             WHERE NOT allowed GROUP BY ALL""",
         order="contacts DESC, count DESC",
     )
-    unknown = lst("step", f"SELECT step, c, n FROM {t.unknown}", order="contacts DESC, count DESC")
-    skipped = lst("step", f"SELECT step, c, 1 AS n FROM {t.skipped}")
+    unknown = lst("step", f"SELECT step, v, n FROM {t.unknown}", order="contacts DESC, count DESC")
+    skipped = lst("step", f"SELECT step, v, 1 AS n FROM {t.skipped}")
     for r in skipped:
         r.pop("count", None)
     looping = sorted(model.looping_steps()) if model is not None else []
-    if model is None or not model.aliases:  # the steps are the activities: their repeats are counted
-        # once for the flow map and conformance (ordered.activity_repeats)
-        repeated = f"SELECT {_A} AS step, {_C} AS c, k - 1 AS n FROM {activity_repeats(engine)}"
-    else:
-        repeated = f"SELECT step, c, count(*) - 1 AS n FROM {t.seq} GROUP BY step, c HAVING count(*) > 1"
+    repeated = f"SELECT step, v, count(*) - 1 AS n FROM {t.seq} GROUP BY step, v HAVING count(*) > 1"
     loops = lst("step", repeated, order="contacts DESC, count DESC")
     for r in loops:
         r["repeats"] = r.pop("count")
@@ -437,20 +404,31 @@ def _deviation_lists(
 def _slow(
     engine: Engine, t: type[_Names], model: ProcessModel, options: ConformanceOptions
 ) -> list[dict[str, Any]]:
+    """Each target's moves slower than it. A gap is a contact's own, not its variant's: the moves of every
+    contact are read from the ordered events here (only a model with targets asks)."""
+    if not model.targets:
+        return []
+    ordered = ordered_events(engine)
+    cost = exact(f"ct.{ident(S.COST)}", _MONEY_SCALE) if _has_cost(engine) else "NULL"
+    cost_join = f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = o.c" if _has_cost(engine) else ""
+    moves = f"""SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS src,
+                       coalesce(an.step, e.{NEXT_ACTIVITY}) AS dst,
+                       (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
+                FROM {ordered} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
+                LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}
+                WHERE NOT e.{IS_LAST}"""
     out = []
     for target in model.targets:
         match = "src = ?" + ("" if target.to is None else " AND dst = ?")
         params: list[Any] = [target.step] + ([] if target.to is None else [target.to])
         r = engine.rows(
             f"""WITH x AS (
-                SELECT c, gap_s FROM {t.moves}
-                WHERE {match} AND dst <> {sql_string(END)} AND gap_s IS NOT NULL
-            )
+                SELECT c, gap_s FROM ({moves}) WHERE {match} AND gap_s IS NOT NULL
+            ), over AS (SELECT DISTINCT c FROM x WHERE gap_s > {target.seconds})
             SELECT count(*) AS measured, count(*) FILTER (WHERE gap_s > {target.seconds}) AS over,
                 count(DISTINCT c) FILTER (WHERE gap_s > {target.seconds}) AS contacts,
                 median(gap_s - {target.seconds}) FILTER (WHERE gap_s > {target.seconds}) AS excess,
-                (SELECT sum({exact("cost", _MONEY_SCALE)}) FROM {t.contacts} WHERE c IN
-                    (SELECT c FROM x WHERE gap_s > {target.seconds})) AS cost,
+                (SELECT sum({cost}) FROM over o {cost_join}) AS cost,
                 list_slice(list(DISTINCT c ORDER BY c) FILTER (WHERE gap_s > {target.seconds}),
                            1, {options.examples}) AS examples
             FROM x""",
@@ -482,12 +460,13 @@ def _expected(
         col = "reason" if p.by == "reason" else "channel"
         r = engine.rows(
             f"""WITH x AS (
-                SELECT q.c, string_agg(q.step, {sql_string(_SEP)} ORDER BY q.pos) = ? AS on_path
-                FROM {t.seq} q JOIN {t.scope} s USING (c) WHERE s.{col} = ? GROUP BY q.c
+                SELECT v, string_agg(step, {sql_string(_SEP)} ORDER BY pos) = ? AS on_path
+                FROM {t.seq} GROUP BY v
             )
-            SELECT count(*) AS n, count(*) FILTER (WHERE on_path) AS on_path,
-                list_slice(list(c ORDER BY c) FILTER (WHERE NOT on_path), 1, {options.examples}) AS ex
-            FROM x""",
+            SELECT sum(var.n) AS n, sum(var.n) FILTER (WHERE on_path) AS on_path,
+                list_slice(list_sort(flatten(list(var.ex) FILTER (WHERE NOT on_path))), 1, {options.examples})
+                    AS ex
+            FROM x JOIN {t.var} var USING (v) WHERE var.{col} = ?""",
             [_SEP.join(p.steps), p.value],
         )[0]
         out.append(
@@ -495,9 +474,9 @@ def _expected(
                 "by": p.by,
                 "value": p.value,
                 "path": list(p.steps),
-                "contacts": int(r["n"]),
-                "on_path": int(r["on_path"]),
-                "share_on_path": _ratio(r["on_path"], r["n"]),
+                "contacts": int(r["n"] or 0),
+                "on_path": int(r["on_path"] or 0),
+                "share_on_path": _ratio(r["on_path"] or 0, r["n"]),
                 "examples_off_path": r["ex"] or [],
             }
         )
@@ -505,11 +484,8 @@ def _expected(
 
 
 def _flow(engine: Engine, t: type[_Names], *, documented: bool) -> list[dict[str, Any]]:
-    """Observed moves (``conforming`` = moves allowed for their contact) beside documented transitions.
-
-    A move's contacts are its count less its repeats within a contact, grouped only where a (move,
-    contact) pair may repeat (``sql.repeats_by``): a group-by of every pair was nearly one group a
-    move (10M events: count(DISTINCT) 2.9 s, every pair 2.0 s)."""
+    """Observed moves (``conforming`` = moves allowed for their contact) beside documented transitions;
+    a move's contacts are those of the variants that make it."""
     unseen = (
         f"""UNION ALL SELECT src, dst, 0, 0, 0 FROM {t.trans} tr
             WHERE NOT EXISTS (SELECT 1 FROM {t.moves} m WHERE m.src = tr.src AND m.dst = tr.dst)"""
@@ -517,14 +493,13 @@ def _flow(engine: Engine, t: type[_Names], *, documented: bool) -> list[dict[str
         else ""
     )
     rows = engine.rows(
-        f"""WITH per_move AS (
-            SELECT src, dst, count(*) AS n, count(*) FILTER (WHERE allowed) AS ok FROM {t.moves}
-            GROUP BY src, dst
-        ), again AS (
-            {repeats_by(t.moves, ["src", "dst"], "c")}
+        f"""WITH per_variant AS (
+            SELECT v, src, dst, count(*) AS n, count(*) FILTER (WHERE allowed) AS ok FROM {t.moves}
+            GROUP BY v, src, dst
         ), f AS (
-            SELECT src, dst, n, n - coalesce(repeats, 0) AS contacts, ok
-            FROM per_move LEFT JOIN again USING (src, dst) {unseen}
+            SELECT src, dst, sum(m.n * var.n) AS n, sum(var.n) AS contacts, sum(m.ok * var.n) AS ok
+            FROM per_variant m JOIN {t.var} var USING (v) GROUP BY src, dst
+            {unseen}
         )
         SELECT src, dst, n, contacts, ok FROM f ORDER BY n DESC, src, dst"""
     )
