@@ -177,12 +177,15 @@ class Prestaged:
 
     ``detectors``: the detectors' tables (``findings.stage_breakdowns``); ``journey_path_counts``: a
     table of journeys per path and outcome (``journey_paths(counts=...)``); ``incentives``: the tables
-    of the incentives' per-contact columns and touches (``stage_incentives(staged=...)``).
+    of the incentives' per-contact columns and touches (``stage_incentives(staged=...)``);
+    ``conformance``: the tables of the contacts' variants and their steps
+    (``check_conformance(staged=...)``).
     """
 
     detectors: StagedTables | None = None
     journey_path_counts: str | None = None
     incentives: tuple[str, str] | None = None
+    conformance: tuple[str, str] | None = None
 
 
 def diagnose_tables(
@@ -222,7 +225,9 @@ def diagnose_tables(
     flow_doc = cast("FlowDoc", {**mapped, "by": flow_by(engine)})
 
     progress.step("checking conformance")
-    conformance = check_conformance(engine, options.model, options=options.conformance)
+    conformance = check_conformance(
+        engine, options.model, options=options.conformance, staged=pre.conformance
+    )
 
     progress.step("assessing incentives")
     assessment = stage_incentives(

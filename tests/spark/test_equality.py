@@ -214,10 +214,11 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     path = _small_centre(tmp_path)
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
-    # events, contacts, journeys, the gap sketch, the journey paths' counts, the two incentive tables and
-    # eighteen detector tables (next contacts; BO01's two, CL01's five, DE01's two, LP01's two, MH01's,
-    # PP01's two, TR01's two, WT01's) of each of the three partitions
-    assert len(read) == 3 * (7 + 18) and {p.parent for p in read} == {dirs[0]}
+    # events, contacts, journeys, the gap sketch, the journey paths' counts, the two incentive tables,
+    # conformance's variants and their steps and eighteen detector tables (next contacts; BO01's two,
+    # CL01's five, DE01's two, LP01's two, MH01's, PP01's two, TR01's two, WT01's) of each of the three
+    # partitions
+    assert len(read) == 3 * (9 + 18) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 
@@ -288,10 +289,11 @@ def test_the_driver_adopts_the_partitions_ordered_tables(
 def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The partitions stage the detectors' and the incentives' tables from their events and count the
-    journeys per path: the driver's finder never reads the events, nor does the driver count paths or
-    stage the incentives, and the diagnosis is the laptop's. When the guards rebuild the journeys, the
-    staged tables and counts are dropped and the driver makes them again."""
+    """The partitions stage the detectors', the incentives' and conformance's tables from their events
+    and count the journeys per path: the driver's finder never reads the events, nor does the driver
+    count paths, stage the incentives or group contacts into variants, and the diagnosis is the
+    laptop's. When the guards rebuild the journeys, the staged tables and counts are dropped and the
+    driver makes them again."""
     import importlib
 
     from cxray.findings.context import DetectorContext
@@ -306,10 +308,12 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     monkeypatch.setattr(
         diagnose_module, "find_breakdowns", lambda *a, **k: staged.append(k["staged"]) or real(*a, **k)
     )
+    conformance_module = importlib.import_module("cxray.process.conformance")
     paths_module = importlib.import_module("cxray.journey_paths")
     incentives_module = importlib.import_module("cxray.incentives.assessment")
     counted: list[str] = []
     real_counts, real_incentives = paths_module.journey_path_counts, incentives_module.stage_incentive_tables
+    real_variants = conformance_module._variants
 
     def counting(*a: Any) -> str:
         counted.append("paths")
@@ -319,9 +323,14 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
         counted.append("incentives")
         return real_incentives(*a, **k)
 
+    def grouping(*a: Any, **k: Any) -> None:
+        counted.append("variants")
+        real_variants(*a, **k)
+
     def spy_on_the_driver(patch: pytest.MonkeyPatch) -> None:
         patch.setattr(paths_module, "journey_path_counts", counting)
         patch.setattr(incentives_module, "stage_incentive_tables", staging)
+        patch.setattr(conformance_module, "_variants", grouping)
 
     path = _small_centre(tmp_path)
     laptop = diagnose([path]).to_dict()
@@ -343,7 +352,7 @@ def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     spy_on_the_driver(monkeypatch)
     counted.clear()
     scaled = diagnose_spark([path], spark=spark, partitions=3).to_dict()
-    assert staged[-1] is None and sorted(counted) == ["incentives", "paths"]
+    assert staged[-1] is None and sorted(counted) == ["incentives", "paths", "variants"]
     assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
 
 

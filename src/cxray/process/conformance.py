@@ -41,6 +41,8 @@ _SEP: Final = "\x1f"  # joins a contact's steps into one comparable text (unit s
 # which varies with threads and engines, and a total at a rounding boundary would then print differently.
 _MONEY_SCALE: Final = 6
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
+#: The tables :func:`stage_variants` makes: a part of the log's variants and their representatives' steps.
+STAGED_VARIANTS: Final = (_P + "staged_var", _P + "staged_seq")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,9 +82,17 @@ class ConformanceDoc(TypedDict):
 
 
 def check_conformance(
-    engine: Engine, model: ProcessModel | None = None, *, options: ConformanceOptions = ConformanceOptions()
+    engine: Engine,
+    model: ProcessModel | None = None,
+    *,
+    options: ConformanceOptions = ConformanceOptions(),
+    staged: tuple[str, str] | None = None,
 ) -> ConformanceDoc:
     """Replay the ``events`` table against ``model`` (or an inferred happy path when None).
+
+    ``staged``: the union of :func:`stage_variants`'s tables over parts of the log (Spark's partitions),
+    read instead of the events (but for a documented model's slow-handoff targets, which read each
+    contact's own gaps).
 
     Returns
     -------
@@ -115,10 +125,11 @@ def check_conformance(
             _put(engine, t.alias, {"activity": [], "step": []})
         else:
             _load_model(engine, t, model)
-        examples = max(options.examples, 1)
-        _variants(
-            engine, t, by_reason=inferred, aliases=model is not None and bool(model.aliases), k=examples
-        )
+        k = max(options.examples, 1)
+        if staged is None:
+            _variants(engine, t, by_reason=inferred, aliases=model is not None and bool(model.aliases), k=k)
+        else:
+            _merge(engine, t, staged, k=k)
         if model is None:
             model_dict, happy = _infer(engine, t)
         else:
@@ -174,6 +185,11 @@ def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
     _put(engine, t.known, {"scope": [""] * len(model.steps), "step": list(model.steps)})
 
 
+#: What makes two contacts one variant: their scope (with the first reason and channel where the scope
+#: does not name them: a documented model's expected paths are per reason or channel) and their steps.
+_VARIANT_KEYS: Final = ("scope", "reason", "channel", "len", "h", "h2")
+
+
 def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool, k: int) -> None:
     """Group the contacts by scope and step sequence, and spell out one contact's steps per group.
 
@@ -194,11 +210,10 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
     channel = f"arg_min(e.{ident(S.CHANNEL)}, e.seq)"
     if by_reason:
         scope = f"coalesce({reason}, '') || {sql_string(_SEP)} || coalesce({channel}, '')"
-        keys, firsts = ["scope"], "NULL AS reason, NULL AS channel"
+        firsts = "CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS channel"
     else:
-        scope = "''"
-        keys, firsts = ["scope", "reason", "channel"], f"{reason} AS reason, {channel} AS channel"
-    by = ", ".join(f"p.{k}" for k in keys)
+        scope, firsts = "''", f"{reason} AS reason, {channel} AS channel"
+    by = ", ".join(f"p.{k}" for k in _VARIANT_KEYS)
     has_cost = _has_cost(engine)
     cost = exact(f"ct.{ident(S.COST)}", _MONEY_SCALE) if has_cost else "NULL"
     cost_join = f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = p.c" if has_cost else ""
@@ -210,9 +225,8 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.var} AS
-        SELECT min(p.c) AS v, {by}, p.len, p.h, p.h2, count(*) AS n, min(p.c, {integer(k)}) AS ex,
-               sum({cost}) AS cost
-        FROM {t.contacts} p {cost_join} GROUP BY {by}, p.len, p.h, p.h2"""
+        SELECT min(p.c) AS v, {by}, count(*) AS n, min(p.c, {integer(k)}) AS ex, sum({cost}) AS cost
+        FROM {t.contacts} p {cost_join} GROUP BY {by}"""
     )
     nxt = f"coalesce(an.step, e.{NEXT_ACTIVITY})" if aliases else f"e.{NEXT_ACTIVITY}"
     join_next = f"LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}" if aliases else ""
@@ -222,6 +236,41 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
                CASE WHEN e.{IS_LAST} THEN {sql_string(END)} ELSE {nxt} END AS nxt
         FROM {ordered} e JOIN {t.var} v ON v.v = e.{_C} {join} {join_next}"""
     )
+
+
+def _merge(engine: Engine, t: type[_Names], staged: tuple[str, str], *, k: int) -> None:
+    """The variants of parts of the log (:func:`stage_variants`) as one log's: contacts and costs added
+    up, the smallest examples and representative of all kept, the representative's steps taken."""
+    var, seq = staged
+    keys = ", ".join(_VARIANT_KEYS)
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.var} AS
+        SELECT min(v) AS v, {keys}, sum(n) AS n, {_examples_of(k)} AS ex, sum(cost) AS cost
+        FROM {var} GROUP BY {keys}"""
+    )
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {t.seq} AS SELECT * FROM {seq} SEMI JOIN {t.var} USING (v)")
+
+
+def stage_variants(
+    engine: Engine, model: ProcessModel | None = None, *, options: ConformanceOptions = ConformanceOptions()
+) -> tuple[str, str]:
+    """The engine's contacts grouped into variants as :func:`check_conformance` groups them, for a run
+    that holds some of the customers only (a Spark partition): the union of every part's two tables,
+    passed as ``check_conformance(staged=...)``, gives the whole log's result without its events.
+
+    Returns the names of the two tables made (:data:`STAGED_VARIANTS`): the variants (keys, contacts,
+    examples, exact cost, representative ``v``) and each representative's steps.
+    """
+    with _tables(engine) as t:
+        if model is None:
+            _put(engine, t.alias, {"activity": [], "step": []})
+        else:
+            _load_model(engine, t, model)
+        aliases = model is not None and bool(model.aliases)
+        _variants(engine, t, by_reason=model is None, aliases=aliases, k=max(options.examples, 1))
+        for name, table in zip(STAGED_VARIANTS, (t.var, t.seq), strict=True):
+            engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table}")
+    return STAGED_VARIANTS
 
 
 def _infer(engine: Engine, t: type[_Names]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

@@ -28,6 +28,9 @@ PATHS: Final = "_cx_sp_journey_paths"
 #: The partitions' incentive tables, for ``incentives.stage_incentives(staged=...)``.
 INCENTIVE_EXTRAS: Final = "_cx_sp_incentive_extras"
 INCENTIVE_TOUCHES: Final = "_cx_sp_incentive_touches"
+#: The partitions' variants and their steps, for ``check_conformance(staged=...)``.
+CONFORMANCE_VARIANTS: Final = "_cx_sp_conformance_variants"
+CONFORMANCE_STEPS: Final = "_cx_sp_conformance_steps"
 _STAGING: Final = {
     "ordered": "_cx_sp_ordered",
     "events": "_cx_sp_events",
@@ -37,6 +40,8 @@ _STAGING: Final = {
     "paths": "_cx_sp_paths_in",
     "incentive_extras": "_cx_sp_incentive_extras_in",
     "incentive_touches": "_cx_sp_incentive_touches_in",
+    "conformance_variants": "_cx_sp_conformance_variants_in",
+    "conformance_steps": "_cx_sp_conformance_steps_in",
 }
 # Final tables and the ORDER BY their laptop counterparts are created with (journeys.py). The events
 # keep the partitions' order: a laptop run's ``events`` is a view over the ordered table from the
@@ -50,6 +55,8 @@ _FINAL: Final = (
     (PATHS, "paths", ""),
     (INCENTIVE_EXTRAS, "incentive_extras", ""),
     (INCENTIVE_TOUCHES, "incentive_touches", ""),
+    (CONFORMANCE_VARIANTS, "conformance_variants", ""),
+    (CONFORMANCE_STEPS, "conformance_steps", ""),
 )
 _EMPTY_SKETCH: Final = "(src VARCHAR, dst VARCHAR, bucket INTEGER, n BIGINT)"
 
@@ -186,4 +193,13 @@ def _append(engine: Engine, name: str, table: Any, created: set[str]) -> None:
         engine.unregister("_cx_sp_in")
 
 
-__all__ = ["INCENTIVE_EXTRAS", "INCENTIVE_TOUCHES", "PATHS", "SKETCH", "Gathered", "gather"]
+__all__ = [
+    "CONFORMANCE_STEPS",
+    "CONFORMANCE_VARIANTS",
+    "INCENTIVE_EXTRAS",
+    "INCENTIVE_TOUCHES",
+    "PATHS",
+    "SKETCH",
+    "Gathered",
+    "gather",
+]

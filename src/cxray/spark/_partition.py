@@ -19,6 +19,8 @@ of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, on
 ``paths``      journeys per (path, outcome) (``journey_path_counts``), which the driver adds up;
 ``incentive_extras``, ``incentive_touches``  the incentives' per-contact columns and (party, contact)
                touches (``incentives.stage_incentive_tables``), per customer;
+``conformance_variants``, ``conformance_steps``  the partition's contacts grouped into variants and
+               each variant's steps (``process.conformance.stage_variants``), which the driver merges;
 ``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
 ``fx:<table>`` the breakdown detectors' tables made from events (``findings.stage_breakdowns``: legs,
                a customer's next contact, each detector's ``stage``), per customer, so the union of the
@@ -53,6 +55,8 @@ from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
 from ..ordered import IS_LAST, NEXT_ACTIVITY, fold_events, folded_columns, ordered_events
 from ..process import flow_map
+from ..process.conformance import ConformanceOptions, stage_variants
+from ..process.model import ProcessModel
 from ..process.steps import GAP_S, ordered_steps
 from ..sql import ident
 from ._sketch import bucket_sql
@@ -60,7 +64,7 @@ from ._sketch import bucket_sql
 PKEY: Final = "__cx_pkey"
 KINDS: Final = (
     "ordered", "events", "contacts", "journeys", "flow", "sketch", "paths", "incentive_extras",
-    "incentive_touches", "stats",
+    "incentive_touches", "conformance_variants", "conformance_steps", "stats",
 )  # fmt: skip
 #: The kind of a detector table's payload is this prefix and the table's name.
 STAGED_PREFIX: Final = "fx:"
@@ -108,14 +112,17 @@ def analyse(
     attributes: list[str],
     attr_columns: list[str],
     detectors: list[Detector] | None = None,
+    conformance: tuple[ProcessModel | None, ConformanceOptions] | None = None,
     handoff_dir: str | None = None,
 ) -> Any:
     """Repartition ``frame`` by key and run the per-partition task; a DataFrame ``(kind, payload)``.
 
     ``detectors``: the run's breakdown detectors, whose tables the partitions stage (None: none staged).
+    ``conformance``: the run's process model (None: inferred) and conformance options, for which the
+    partitions stage their variants (None: none staged).
     ``handoff_dir``: a directory the driver can read, where the tables are written as files (the
     payload is then the file's path, see the module docstring); None: the tables are the payloads."""
-    task = _task(options, costs, facts, attributes, attr_columns, detectors, handoff_dir)
+    task = _task(options, costs, facts, attributes, attr_columns, detectors, conformance, handoff_dir)
     return frame.repartition(partitions, PKEY).mapInArrow(task, "kind string, payload binary")
 
 
@@ -126,6 +133,7 @@ def _task(
     attributes: list[str],
     attr_columns: list[str],
     detectors: list[Detector] | None,
+    conformance: tuple[ProcessModel | None, ConformanceOptions] | None,
     handoff_dir: str | None,
 ) -> Any:
     dropped = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in zip(_DROPPED, _DROPPED_TYPES, strict=True))
@@ -180,6 +188,11 @@ def _task(
             extras, touches = stage_incentive_tables(engine, options=options)
             yield _row("incentive_extras", payload(engine.arrow(f"SELECT * FROM {extras}")))
             yield _row("incentive_touches", payload(engine.arrow(f"SELECT * FROM {touches}")))
+            if conformance is not None:
+                model, conformance_options = conformance
+                variants, steps = stage_variants(engine, model, options=conformance_options)
+                yield _row("conformance_variants", payload(engine.arrow(f"SELECT * FROM {variants}")))
+                yield _row("conformance_steps", payload(engine.arrow(f"SELECT * FROM {steps}")))
             yield _row("flow", json.dumps(flow).encode())
             staged = None
             if detectors is not None:

@@ -30,7 +30,16 @@ from ..process.model import ProcessModel
 from ..progress import Progress, Silent
 from ..sql import ident, lit
 from ._flow import merge_flow
-from ._gather import INCENTIVE_EXTRAS, INCENTIVE_TOUCHES, PATHS, SKETCH, Gathered, gather
+from ._gather import (
+    CONFORMANCE_STEPS,
+    CONFORMANCE_VARIANTS,
+    INCENTIVE_EXTRAS,
+    INCENTIVE_TOUCHES,
+    PATHS,
+    SKETCH,
+    Gathered,
+    gather,
+)
 from ._partition import analyse, keyed
 from ._session import local_session, quiet_pyspark, require_pyspark
 from ._stage import StageCounts, Staged, count_staged, rejected_rows, stage
@@ -144,6 +153,7 @@ def _on_spark(
                 attributes=staged.attributes,
                 attr_columns=staged.attr_columns,
                 detectors=options.build_detectors(),
+                conformance=(options.model, options.conformance),
                 handoff_dir=handoff_dir,
             )
             return staged, counts, gather(engine, result, files=handoff_dir is not None)
@@ -192,6 +202,7 @@ def _on_driver(
             detectors=fx,
             journey_path_counts=PATHS if PATHS in have else None,
             incentives=_INCENTIVES if set(_INCENTIVES) <= have else None,
+            conformance=_CONFORMANCE if set(_CONFORMANCE) <= have else None,
         )
         return diagnose_tables(
             engine, summary, options=options, progress=named, flow=flow, quality=quality, prestaged=prestaged
@@ -205,7 +216,8 @@ def _on_driver(
 
 #: The partitions' tables for the driver's steps besides the detectors' (``Prestaged``).
 _INCENTIVES: Final = (INCENTIVE_EXTRAS, INCENTIVE_TOUCHES)
-_PRESTAGED: Final = (PATHS, *_INCENTIVES)
+_CONFORMANCE: Final = (CONFORMANCE_VARIANTS, CONFORMANCE_STEPS)
+_PRESTAGED: Final = (PATHS, *_INCENTIVES, *_CONFORMANCE)
 
 
 @contextmanager
