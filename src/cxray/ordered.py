@@ -30,7 +30,6 @@ from .engine import Engine
 from .sql import ident
 
 ORDERED_TABLE: Final = "_cxray_ordered_events"
-REPEATS_TABLE: Final = "_cxray_activity_repeats"  # see activity_repeats
 
 # Columns of the ordered table besides the event's own (see :func:`ordered_events`).
 NEXT_ACTIVITY: Final = "next_activity"  # activity of the next event of the contact; NULL on the last
@@ -43,8 +42,6 @@ _FOLDED: Final = (-1, -1)
 _TRIMMED: Final = (-2, -2)  # a view over what release_ordered_events left of the table
 # Engines whose next ordered table may take the events' place (see fold_events).
 _FOLDING: weakref.WeakSet[Engine] = weakref.WeakSet()
-# The ordered table (catalog oid) each engine's activity repeats were counted from.
-_COUNTED_FROM: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 # Columns the ordered table has under these names; the event columns it copies (timestamp as ts).
 _OWN: Final = (
     "ts",
@@ -186,27 +183,6 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     return ORDERED_TABLE
 
 
-def activity_repeats(engine: Engine, *, route: str | Literal["auto"] | None = "auto") -> str:
-    """The table of each activity a contact does more than once, ``contact_id, activity, k`` (its count,
-    2 or more), counted once per ordered table (``route`` as for :func:`ordered_events`) and shared: the
-    flow map's loops and conformance's (where steps are activities) read it. Grouping the events by
-    (contact, activity) is nearly a group an event: at 10M events 1-1.5 s each time it was done."""
-    ordered = ordered_events(engine, route=route)
-    oid = engine.scalar(
-        "SELECT table_oid FROM duckdb_tables() WHERE table_name = ? AND temporary", [ORDERED_TABLE]
-    )
-    if oid is not None and _COUNTED_FROM.get(engine) == int(oid) and engine.has_table(REPEATS_TABLE):
-        return REPEATS_TABLE
-    c, a = ident(S.CONTACT_ID), ident(S.ACTIVITY)
-    engine.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {REPEATS_TABLE} AS
-        SELECT {c}, {a}, count(*) AS k FROM {ordered} GROUP BY {c}, {a} HAVING count(*) > 1"""
-    )
-    if oid is not None:
-        _COUNTED_FROM[engine] = int(oid)
-    return REPEATS_TABLE
-
-
 def fold_events(engine: Engine) -> None:
     """Let the next ordered table of ``engine`` hold the only copy of the events.
 
@@ -250,7 +226,6 @@ def unfold_events(engine: Engine) -> None:
     engine.execute(f"DROP VIEW {ident(S.EVENTS_TABLE)}")
     engine.execute(f"ALTER TABLE {staged} RENAME TO {ident(S.EVENTS_TABLE)}")
     engine.execute(f"DROP TABLE IF EXISTS {ORDERED_TABLE}")
-    engine.execute(f"DROP TABLE IF EXISTS {REPEATS_TABLE}")
     _BUILT_FROM.pop(engine, None)
 
 
@@ -260,7 +235,6 @@ def forget_events(engine: Engine) -> None:
     if _folded(engine) is not None:
         engine.execute(f"DROP VIEW {ident(S.EVENTS_TABLE)}")
     engine.execute(f"DROP TABLE IF EXISTS {ORDERED_TABLE}")
-    engine.execute(f"DROP TABLE IF EXISTS {REPEATS_TABLE}")
     _BUILT_FROM.pop(engine, None)
 
 
@@ -270,7 +244,6 @@ def release_ordered_events(engine: Engine) -> None:
     When ``events`` is a view over it (:func:`fold_events`), only the ordered table's own columns go:
     ``events`` still reads the rest.
     """
-    engine.execute(f"DROP TABLE IF EXISTS {REPEATS_TABLE}")
     folded = _folded(engine)
     if folded == _FOLDED:
         for column in _ORDERED_ONLY:
@@ -294,8 +267,6 @@ __all__ = [
     "IS_LAST",
     "NEXT_ACTIVITY",
     "ORDERED_TABLE",
-    "REPEATS_TABLE",
-    "activity_repeats",
     "adopt_ordered_events",
     "fold_events",
     "folded_columns",

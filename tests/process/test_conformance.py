@@ -398,12 +398,10 @@ def test_helpdesk_shipped_model_reports_the_known_workarounds(
 
 
 @pytest.mark.parametrize("aliases", [[], ["Hi"]])
-def test_loops_the_same_from_the_shared_activity_repeats_and_from_the_steps(
-    engine: Engine, aliases: list[str]
-) -> None:
-    """Without aliases a step is its activity and loops come from the activity repeats the flow map
-    counted (cxray.ordered.activity_repeats); with one (here for an activity the log lacks) from the
-    contacts' steps. Hand-counted: c1 does A twice, c2 B three times, c3 B twice."""
+def test_loops_the_same_with_and_without_aliases(engine: Engine, aliases: list[str]) -> None:
+    """Without aliases a step is its activity; with one (here for an activity the log lacks) the steps
+    are mapped first: the loops are the same. Hand-counted: c1 does A twice, c2 B three times, c3 B
+    twice."""
     rows = _contact("c1", [("A", 0), ("B", 10), ("A", 20)]) + _contact("c2", [("B", 0), ("B", 5), ("B", 9)])
     rows += _contact("c3", [("B", 0), ("A", 4), ("B", 8)]) + _contact("c4", [("A", 0)])
     load_rows(engine, rows)

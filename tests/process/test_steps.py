@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 from cxray import schema as S
 from cxray.ordered import (
     ORDERED_TABLE,
-    REPEATS_TABLE,
-    activity_repeats,
     fold_events,
     ordered_events,
     release_ordered_events,
@@ -34,12 +32,12 @@ def _tables(engine) -> set[str]:
 
 
 def test_flow_map_leaves_only_the_shared_tables(engine):
-    """flow_map drops its view; the ordered table and the activity repeats stay for the next analysis
-    until released."""
+    """flow_map drops its view and its variants; the ordered table stays for the next analysis until
+    released."""
     load_rows(engine, [ev("c", 0, "A"), ev("c", 1, "B")])
     before = _tables(engine)
     flow_map(engine)
-    assert _tables(engine) == before | {ORDERED_TABLE, REPEATS_TABLE}
+    assert _tables(engine) == before | {ORDERED_TABLE}
     release_ordered_events(engine)
     assert _tables(engine) == before
 
@@ -154,29 +152,3 @@ def test_a_new_read_replaces_folded_events(engine, tmp_path):
     read_events([path], engine)
     assert _kind(engine, S.EVENTS_TABLE) == "BASE TABLE"
     assert engine.scalar(f"SELECT string_agg(activity, '') FROM {ordered_events(engine)}") in ("XY", "YX")
-
-
-def test_activity_repeats_count_each_activity_done_twice_once_per_ordered_table(engine):
-    """Hand-counted: c does A three times and B once, d does B twice; rebuilt when events change."""
-    rows = [
-        ev("c", 0, "A"),
-        ev("c", 1, "B"),
-        ev("c", 2, "A"),
-        ev("c", 3, "A"),
-        ev("d", 0, "B"),
-        ev("d", 1, "B"),
-    ]
-    load_rows(engine, rows)
-    name = activity_repeats(engine)
-    got = engine.fetchall(f"SELECT {S.CONTACT_ID}, {S.ACTIVITY}, k FROM {name} ORDER BY ALL")
-    assert got == [("c", "A", 3), ("d", "B", 2)]
-    engine.execute(f"INSERT INTO {name} VALUES ('marker', 'X', 9)")
-    assert activity_repeats(engine) == name
-    assert engine.scalar(f"SELECT count(*) FROM {name}") == 3  # still current: not counted again
-    engine.execute(f"DELETE FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} = 'd'")
-    got = engine.fetchall(
-        f"SELECT {S.CONTACT_ID}, {S.ACTIVITY}, k FROM {activity_repeats(engine)} ORDER BY ALL"
-    )
-    assert got == [("c", "A", 3)]  # the events changed: the ordered table and the repeats are new
-    release_ordered_events(engine)
-    assert not engine.has_table(REPEATS_TABLE)

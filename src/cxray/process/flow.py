@@ -7,6 +7,10 @@ Everything is aggregated in SQL; Python only shapes the small results into the J
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
 from typing_extensions import TypedDict
 
 from .. import schema as S
@@ -18,6 +22,7 @@ from .rework import ActivityRow, LoopRow, activity_stats, self_loops
 from .steps import GAP_S, GAP_US, POS, ordered_steps
 
 _C, _A, _T = ident(S.CONTACT_ID), ident(S.ACTIVITY), ident(S.TIMESTAMP)
+_VARIANTS: Final = "_cx_flow_variants"
 
 #: One edge of the directly-follows graph, with the seconds between its two events.
 Edge = TypedDict(
@@ -100,10 +105,10 @@ def flow_map(engine: Engine, *, top_variants: int = 50) -> FlowMap:
     """
     if top_variants < 0:
         raise ConfigError(f"top_variants must be >= 0, got {top_variants}")
-    with ordered_steps(engine) as steps:
+    with ordered_steps(engine) as steps, _variant_table(engine, steps) as traces:
         n_events, n_contacts = _sizes(engine, steps)
-        variants, n_variants, rework_contacts = _variants(engine, steps, top_variants, n_contacts)
-        activities, loops = activity_stats(engine, steps)
+        variants, n_variants, rework_contacts = _variants(engine, traces, top_variants, n_contacts)
+        activities, loops = activity_stats(engine, traces)
         return {
             "n_events": n_events,
             "n_contacts": n_contacts,
@@ -150,20 +155,20 @@ def _dfg(engine: Engine, steps: str) -> list[Edge]:
     ]
 
 
-def _variants(
-    engine: Engine, steps: str, top_variants: int, n_contacts: int
-) -> tuple[list[Variant], int, int]:
-    """The top variants, their total number, and the contacts whose variant repeats an activity
-    (rework is a property of the sequence, so it is counted per variant, not per event).
+@contextmanager
+def _variant_table(engine: Engine, steps: str) -> Iterator[str]:
+    """A temporary table of the variants: per variant its contacts ``n``, mean duration, and ``trace``,
+    the activities of one of its contacts in order; dropped after the block.
 
     Contacts are grouped by a key of their sequence, not by the sequence itself: its length and the
     sum of ``hash(position, activity)`` over its events (a set of (position, activity) pairs is the
     sequence; two different variants share a 64-bit-hash sum with odds of about 1e-19 per pair). Only
-    one contact per variant has its activity list built, for the listed variants' names and order.
+    one contact per variant has its activity list built. Whatever is a property of the sequence (rework,
+    an activity's events and contacts) is counted per variant and weighed by its contacts, not per event.
     """
-    limit = f"LIMIT {int(top_variants)}" if top_variants else ""
-    rows = engine.rows(
+    engine.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE {_VARIANTS} AS
         WITH traces AS (
             SELECT {_C}, count(*) AS len, sum(hash({POS}, {_A})) AS h,
                    epoch_us(max({_T})) - epoch_us(min({_T})) AS duration_us
@@ -175,10 +180,27 @@ def _variants(
             SELECT {_C} AS rep, list({_A} ORDER BY {POS}) AS trace
             FROM {steps} WHERE {_C} IN (SELECT rep FROM v) GROUP BY {_C}
         )
+        SELECT rep, n, mean_duration_s, trace FROM v JOIN named USING (rep)
+        """
+    )
+    try:
+        yield _VARIANTS
+    finally:
+        engine.execute(f"DROP TABLE IF EXISTS {_VARIANTS}")
+
+
+def _variants(
+    engine: Engine, traces: str, top_variants: int, n_contacts: int
+) -> tuple[list[Variant], int, int]:
+    """The top variants of ``traces`` (:func:`_variant_table`), their total number, and the contacts
+    whose variant repeats an activity."""
+    limit = f"LIMIT {int(top_variants)}" if top_variants else ""
+    rows = engine.rows(
+        f"""
         SELECT trace, n, mean_duration_s,
                count(*) OVER () AS n_variants,
                sum(n) FILTER (WHERE len(list_distinct(trace)) < len(trace)) OVER () AS rework_contacts
-        FROM v JOIN named USING (rep)
+        FROM {traces}
         ORDER BY n DESC, trace
         {limit}
         """

@@ -12,7 +12,7 @@ from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..engine import Engine
-from ..ordered import NEXT_ACTIVITY, activity_repeats
+from ..ordered import NEXT_ACTIVITY
 from ..sql import ident
 
 _C, _A = ident(S.CONTACT_ID), ident(S.ACTIVITY)
@@ -31,10 +31,10 @@ class LoopRow(TypedDict):
     share: float
 
 
-def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[LoopRow]]:
-    """Per activity, from its events in ``steps`` (the ordered steps, :func:`.steps.ordered_steps`) and
-    the contacts that repeat it (:func:`cxray.ordered.activity_repeats`): an activity's contacts are
-    its events less its repeats.
+def activity_stats(engine: Engine, variants: str) -> tuple[list[ActivityRow], list[LoopRow]]:
+    """Per activity, from ``variants`` (a table of ``n`` contacts and their ``trace``, the activities in
+    order, per variant: the flow map's): how often a variant does the activity is a property of its
+    sequence, weighed by its contacts.
 
     Returns
     -------
@@ -47,22 +47,21 @@ def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[
         contacts, ``share`` = ``contacts`` / contacts in which the activity occurs at all;
         sorted by contacts descending, repeats descending, then activity.
     """
-    repeats = activity_repeats(engine)
     rows = engine.rows(
         f"""
-        WITH done AS (
-            SELECT {_A}, count(*) AS events FROM {steps} GROUP BY {_A}
-        ), again AS (
-            SELECT {_A}, count(*) AS rework_contacts, sum(k - 1) AS repeats FROM {repeats} GROUP BY {_A}
+        WITH per_variant AS (
+            SELECT v.rep, any_value(v.n) AS n, a.activity, count(*) AS k
+            FROM {variants} v, unnest(v.trace) AS a(activity) GROUP BY v.rep, a.activity
         )
-        SELECT {_A} AS activity, events, events - coalesce(repeats, 0) AS contacts,
-               coalesce(rework_contacts, 0) AS rework_contacts, coalesce(repeats, 0) AS repeats
-        FROM done LEFT JOIN again USING ({_A})
+        SELECT activity, sum(k * n) AS events, sum(n) AS contacts,
+               coalesce(sum(n) FILTER (WHERE k > 1), 0) AS rework_contacts,
+               coalesce(sum((k - 1) * n) FILTER (WHERE k > 1), 0) AS repeats
+        FROM per_variant GROUP BY activity
         ORDER BY events DESC, activity
         """
     )
     activities: list[ActivityRow] = [
-        {"activity": r["activity"], "count": int(r["events"]), "contacts": r["contacts"]} for r in rows
+        {"activity": r["activity"], "count": int(r["events"]), "contacts": int(r["contacts"])} for r in rows
     ]
     looped = sorted(
         (r for r in rows if r["rework_contacts"]),
@@ -71,7 +70,7 @@ def activity_stats(engine: Engine, steps: str) -> tuple[list[ActivityRow], list[
     loops: list[LoopRow] = [
         {
             "activity": r["activity"],
-            "contacts": r["rework_contacts"],
+            "contacts": int(r["rework_contacts"]),
             "repeats": int(r["repeats"]),
             "share": r["rework_contacts"] / r["contacts"],
         }
