@@ -82,6 +82,25 @@ def test_helpdesk(spark: Any, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_helpdesk_against_its_documented_model(spark: Any, tmp_path: Path) -> None:
+    """Helpdesk with the shipped model (required steps, a step and a handoff target): the partitions'
+    variants replay as the laptop's contacts, and the slow handoffs read the gathered events."""
+    from cxray.diagnose_options import DiagnoseOptions
+    from cxray.process import model as process_model
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    model = process_model.load_model(Path(process_model.__file__).parent / "models" / "helpdesk.yaml")
+    options = DiagnoseOptions(model=model)
+    path = _xes_as_parquet(DATA / "helpdesk" / "helpdesk.xes", tmp_path)
+    laptop = diagnose([path], options).to_dict()
+    scaled = diagnose_spark([path], options, spark=spark, partitions=3).to_dict()
+    conformance = laptop["conformance"]
+    assert conformance["model_source"] == "documented" and 0 < conformance["fitness"] < 1
+    assert any(s["over_target"] for s in conformance["slow_handoffs"])
+    assert_same_diagnosis(laptop, scaled, MEDIAN_ACCURACY)
+
+
+@pytest.mark.slow
 def test_bpic2013_incidents(spark: Any, tmp_path: Path) -> None:
     """BPIC 2013 incidents (65,533 events, ping-pong between teams): the same diagnosis."""
     from cxray.spark import MEDIAN_ACCURACY
