@@ -13,9 +13,9 @@ Without a model the happy path is inferred: per reason and entry channel (or for
 log has neither), the most frequent step sequence; a contact fits when it follows its scope's happy path
 exactly. The
 result says which was used (``model_source``). A contact's verdict depends only on its scope and its
-steps, so each *variant* (scope and step sequence) is replayed once and weighed by its contacts: at 10M
-events, a few thousand variants for 1.6M contacts. All of it is set-based SQL over temporary tables;
-only the model (small) and the aggregated rows pass through Python.
+steps, so each *variant* (scope and step sequence) is replayed once and weighed by its contacts (the
+simulated centre at 10M events: 1,047 variants for 1.6M contacts). All of it is set-based SQL over
+temporary tables; only the model (small) and the aggregated rows pass through Python.
 """
 
 from __future__ import annotations
@@ -193,15 +193,15 @@ _VARIANT_KEYS: Final = ("scope", "reason", "channel", "len", "h", "h2")
 def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool, k: int) -> None:
     """Group the contacts by scope and step sequence, and spell out one contact's steps per group.
 
-    A contact's verdict depends only on its scope and its sequence of steps, so every check is made once
-    per *variant* and weighed by its contacts (10M events: 1.6M contacts, a few thousand variants), not
-    once per event. A contact's scope is its first reason and channel when inferring (a reason's work
-    differs by the channel it enters by: a bot session is not a phone call), else one scope for all, with
-    the first reason and channel kept for the expected paths. A sequence is keyed by its length and two
-    sums of hashes of (position, step), as the flow map's variants are. Per variant: its contacts, the
-    ``k`` smallest contact ids (examples), their exact cost (when ``contacts.cost`` exists) and ``v``, its
-    smallest contact id, whose steps (``seq``: position, step and the next step, ``end`` after the last)
-    stand for all of them.
+    A contact's verdict depends only on its scope and its sequence of steps, so every check is made
+    once per *variant* and weighed by its contacts (the simulated centre at 10M events: 1.6M contacts,
+    1,047 variants), not once per event. A contact's scope is its first reason and channel when
+    inferring (a reason's work differs by the channel it enters by: a bot session is not a phone call),
+    else one scope for all, with the first reason and channel kept for the expected paths. A sequence is
+    keyed by its length and two sums of hashes of (position, step), as the flow map's variants are. Per
+    variant: its contacts, the ``k`` smallest contact ids (examples), their exact cost (when
+    ``contacts.cost`` exists) and ``v``, its smallest contact id, whose steps (``seq``: position, step
+    and the next step, ``end`` after the last) stand for all of them.
     """
     ordered = ordered_events(engine)
     step = f"coalesce(al.step, e.{_A})" if aliases else f"e.{_A}"
@@ -213,7 +213,7 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
         firsts = "CAST(NULL AS VARCHAR) AS reason, CAST(NULL AS VARCHAR) AS channel"
     else:
         scope, firsts = "''", f"{reason} AS reason, {channel} AS channel"
-    by = ", ".join(f"p.{k}" for k in _VARIANT_KEYS)
+    by = ", ".join(f"p.{col}" for col in _VARIANT_KEYS)
     has_cost = _has_cost(engine)
     cost = exact(f"ct.{ident(S.COST)}", _MONEY_SCALE) if has_cost else "NULL"
     cost_join = f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = p.c" if has_cost else ""
