@@ -54,9 +54,9 @@ class Rework(Detector):
         """The repeated leg activities (the findings' examples and claims), and per (activity, queue) the
         legs doing it and those doing it twice or more: counts, which partitions' add up."""
         e, la = ctx.engine, ctx.leg_activities_table()
-        waits = f"""SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()}
+        states = f"""SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()}
                     WHERE {STEP_KIND} IN {in_list(sorted(STATE_KINDS))}"""
-        work = f"leg_key IS NOT NULL AND {S.ACTIVITY} NOT IN ({waits})"
+        work = f"leg_key IS NOT NULL AND {S.ACTIVITY} NOT IN ({states})"
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {ctx.scratch("lp01_occ")} AS
