@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 import pytest
@@ -357,25 +356,6 @@ def test_de01_a_ticket_silent_for_less_than_the_usual_wait_is_open_not_dead(engi
     # Silent as long as the old ones (the data's end 40 days after their last step): dead as well.
     (f,) = run(engine, _tickets(0 * D + 12 * H), DeadEnd(thresholds=LOW))["all_findings"]
     assert f["contacts_affected"] == 20 and f["evidence"]["still_open"] == 0
-
-
-def test_de01_the_open_wait_is_a_bucketed_upper_bound_of_the_quantile(engine):
-    """Oracle: the ceil(q * n)-th shortest wait; the bucket edge is above it, by at most 2**(1/4)."""
-    import random
-
-    from cxray.findings.dead_ends import wait_bucket_edge_sql, wait_bucket_sql
-
-    rng = random.Random(7)
-    waits = [rng.lognormvariate(8, 3) for _ in range(2000)] + [0.0, 0.2, 1.0, 2.0, 4.0]
-    for q in (0.5, 0.9, 0.95, 1.0):
-        exact = sorted(waits)[math.ceil(q * len(waits)) - 1]
-        ((edge,),) = engine.fetchall(
-            f"""WITH b AS (SELECT {wait_bucket_sql("w")} AS b, count(*) AS n FROM unnest(?) t(w) GROUP BY 1),
-                c AS (SELECT b, sum(n) OVER (ORDER BY b) AS upto, sum(n) OVER () AS total FROM b)
-                SELECT {wait_bucket_edge_sql("min(b)")} FROM c WHERE upto >= ceil({q} * total)""",
-            [waits],
-        )
-        assert exact < edge <= max(exact, 1.0) * 2**0.25 * (1 + 1e-12), q
 
 
 def test_de01_open_quantile_is_checked():

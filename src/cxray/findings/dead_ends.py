@@ -6,22 +6,12 @@ import math
 
 from .. import schema as S
 from ..errors import ConfigError
+from ..sketch import bucket_sql, quantile_bound_sql
 from ..sql import num, sql_string, timestamp
 from .base import CUSTOMER_FELT, Detector, Finding, claims_select
 from .context import DetectorContext
 from .registry import register_detector
 from .stats import Thresholds, baseline_cells_sql, claims, examples, rnd, share_column, significant_sql, z_sql
-
-
-def wait_bucket_sql(seconds: str) -> str:
-    """SQL: the bucket of a wait of ``seconds``, four per doubling (-1 under a second), so that counts per
-    bucket add up across partitions and a quantile read from them is at most 2**(1/4) (19%) too high."""
-    return f"CASE WHEN {seconds} < 1 THEN -1 ELSE CAST(floor(4 * log2({seconds})) AS INTEGER) END"
-
-
-def wait_bucket_edge_sql(bucket: str) -> str:
-    """SQL: the upper edge in seconds of a :func:`wait_bucket_sql` bucket (every wait in it is shorter)."""
-    return f"CASE WHEN {bucket} < 0 THEN 1.0 ELSE pow(2.0, ({bucket} + 1) / 4.0) END"
 
 
 def _silent_for(open_s: float | None) -> str:
@@ -71,7 +61,8 @@ class DeadEnd(Detector):
 
     def stage(self, ctx: DetectorContext) -> None:
         """Each finished contact's last activity, whether it has an outcome, how long it has been silent
-        and its work; and the waits between a step and the next, counted per step and wait bucket."""
+        and its work; and the waits between a step and the next, counted per step in a quantile sketch
+        (``cxray.sketch``), whose counts add up across partitions."""
         if not ctx.facts.has_outcome:
             return
         ev, c = ctx.events_table(), S.CONTACTS_TABLE
@@ -79,7 +70,7 @@ class DeadEnd(Detector):
         ctx.engine.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {ctx.scratch("de01_waits")} AS
-            SELECT {S.ACTIVITY} AS a, {wait_bucket_sql("epoch(next_ts - ts)")} AS b, count(*) AS n
+            SELECT {S.ACTIVITY} AS a, {bucket_sql("epoch(next_ts - ts)")} AS bucket, count(*) AS n
             FROM {ev} WHERE next_ts IS NOT NULL GROUP BY ALL
             """
         )
@@ -106,18 +97,14 @@ class DeadEnd(Detector):
         e, t = ctx.engine, self.thresholds
         staged, cells = ctx.scratch("de01_last"), ctx.scratch("de01")
         last = ctx.scratch("de01_ends")
-        # Per step, the wait within which open_quantile of the contacts that went on went on (the upper
-        # edge of the wait bucket that holds that quantile, so at most 19% above it).
+        # Per step, the wait within which open_quantile of the contacts that went on went on (read from
+        # the waits' sketch: at most 1% above it)
+        waits = quantile_bound_sql(ctx.scratch("de01_waits"), ["a"], self.open_quantile)
         e.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {last} AS
-            WITH w AS (SELECT a, b, sum(n) AS n FROM {ctx.scratch("de01_waits")} GROUP BY a, b),
-            c AS (SELECT a, b, sum(n) OVER (PARTITION BY a ORDER BY b) AS upto,
-                         sum(n) OVER (PARTITION BY a) AS total FROM w),
-            q AS (SELECT a, {wait_bucket_edge_sql("min(b)")} AS open_s FROM c
-                  WHERE upto >= ceil({num(self.open_quantile)} * total) GROUP BY a)
-            SELECT l.*, coalesce(l.silent_s < q.open_s, false) AS open, q.open_s
-            FROM {staged} l LEFT JOIN q USING (a)
+            SELECT l.*, coalesce(l.silent_s < q.bound, false) AS open, q.bound AS open_s
+            FROM {staged} l LEFT JOIN ({waits}) q USING (a)
             """
         )
         cell = f"""SELECT a, count(*) FILTER (WHERE NOT open) AS n,

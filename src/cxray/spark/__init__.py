@@ -16,7 +16,7 @@ inside each Spark task (``mapInArrow``), and the driver merges what the tasks re
    ordered table from the journeys on, not in source order either); in local mode the tables come as
    Arrow IPC files the driver memory-maps, on a cluster as payloads. Flow counts and sums add up
    exactly; DFG medians come from a mergeable log-bucket sketch, **within 0.5% relative**
-   (``_sketch.ACCURACY``); means agree to float rounding.
+   (``cxray.sketch.ACCURACY``); means agree to float rounding.
 4. **On the driver, unchanged**: ``core_metrics`` over the gathered ``contacts``/``journeys`` (exact,
    medians included: contacts are ~10x fewer than events), conformance and the breakdown detectors over
    the gathered ``events`` (exact, the same ranked breakdowns).
@@ -32,8 +32,8 @@ it would mean rewriting each detector as mergeable aggregates: a second implemen
 >>> d.metrics.overall["contacts"]                              # doctest: +SKIP
 """
 
+from ..sketch import ACCURACY as MEDIAN_ACCURACY
 from ._session import INSTALL_HINT, local_session, require_pyspark
-from ._sketch import ACCURACY as MEDIAN_ACCURACY
 from .diagnose import diagnose_spark
 
 __all__ = ["INSTALL_HINT", "MEDIAN_ACCURACY", "diagnose_spark", "local_session", "require_pyspark"]

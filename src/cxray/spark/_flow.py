@@ -4,7 +4,7 @@ Every contact lies in one partition, so every count of ``process.flow_map`` adds
 partitions: events, contacts, activities (events and contacts per activity), start and end activities,
 DFG edge counts, variant counts (a variant is a contact's whole sequence), loops, self-loops and
 rework contacts. Means merge as count-weighted means (equal to one pass up to float rounding, ~1e-12
-relative). DFG medians come from the merged quantile sketch (``_sketch``: within ``ACCURACY``
+relative). DFG medians come from the merged quantile sketch (``cxray.sketch``: within ``ACCURACY``
 relative). Sorting follows ``flow_map`` exactly, in the same SQL ``ORDER BY`` clauses, so ties break alike.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..engine import Engine
-from ._sketch import median_sql
+from ..sketch import median_sql
 
 _P = "_cx_spflow_"
 _STR, _INT, _DBL = pa.string(), pa.int64(), pa.float64()

@@ -21,7 +21,7 @@ of the whole log, ``flow_map``) and returns its tables as Arrow IPC payloads, on
                touches (``incentives.stage_incentive_tables``), per customer;
 ``conformance_variants``, ``conformance_steps``  the partition's contacts grouped into variants and
                each variant's steps (``process.conformance.stage_variants``), which the driver merges;
-``sketch``     per DFG edge, counts per log bucket of the gaps (``_sketch``), for the median;
+``sketch``     per DFG edge, counts per log bucket of the gaps (``cxray.sketch``), for the median;
 ``fx:<table>`` the breakdown detectors' tables made from events (``findings.stage_breakdowns``: legs,
                a customer's next contact, each detector's ``stage``), per customer, so the union of the
                partitions' is the whole log's and the driver's detectors read no events;
@@ -58,8 +58,8 @@ from ..process import flow_map
 from ..process.conformance import ConformanceOptions, stage_variants
 from ..process.model import ProcessModel
 from ..process.steps import GAP_S, ordered_steps
+from ..sketch import bucket_sql
 from ..sql import ident
-from ._sketch import bucket_sql
 
 PKEY: Final = "__cx_pkey"
 KINDS: Final = (

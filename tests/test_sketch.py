@@ -3,12 +3,15 @@ partitions' sketches gives what one sketch of all the values gives."""
 
 from __future__ import annotations
 
+import math
+import random
+
 import numpy as np
 import pyarrow as pa
 import pytest
 
 from cxray.engine import Engine
-from cxray.spark._sketch import ACCURACY, bucket_sql, median_sql
+from cxray.sketch import _G, ACCURACY, bucket_sql, median_sql, quantile_bound_sql
 
 
 def _sketch(engine: Engine, values: np.ndarray, parts: int) -> float:
@@ -40,3 +43,31 @@ def test_all_zero_is_exact() -> None:
     """Zero has a bucket of its own: a median of zero comes back as exactly zero."""
     with Engine(threads=1) as e:
         assert _sketch(e, np.zeros(5), parts=2) == 0.0
+
+
+def test_quantile_bound_is_just_above_the_quantile(engine: Engine) -> None:
+    """Oracle: the ceil(q * n)-th smallest wait; the bound is above it, by less than g (DE01's open wait),
+    and the same from seven partitions' sketches as from one."""
+    rng = random.Random(7)
+    waits = [rng.lognormvariate(8, 3) for _ in range(2000)] + [0.0, 0.2, 1.0, 2.0, 4.0]
+    for q in (0.5, 0.9, 0.95, 1.0):
+        exact = sorted(waits)[math.ceil(q * len(waits)) - 1]
+        bounds = []
+        for parts in (1, 7):
+            engine.execute(
+                f"""CREATE OR REPLACE TABLE s AS SELECT 0 AS k, i % {parts} AS p, {bucket_sql("w")} AS bucket,
+                    count(*) AS n FROM unnest(?) WITH ORDINALITY t(w, i) GROUP BY ALL""",
+                [waits],
+            )
+            ((bound,),) = engine.fetchall(f"SELECT bound FROM ({quantile_bound_sql('s', ['k'], q)})")
+            bounds.append(bound)
+        edge = bounds[0]
+        assert exact < edge <= max(exact, 1.0) * 2**0.25 * (1 + 1e-12), q
+        assert edge < exact * _G and bounds[1] == edge, q
+
+
+def test_quantile_bound_of_zero_waits_is_zero(engine: Engine) -> None:
+    engine.execute(f"CREATE TABLE s AS SELECT 0 AS k, {bucket_sql('0.0')} AS bucket, 5 AS n")
+    assert engine.fetchall(f"SELECT bound FROM ({quantile_bound_sql('s', ['k'], 0.95)})") == [(0.0,)]
+    with pytest.raises(ValueError, match="quantile"):
+        quantile_bound_sql("s", ["k"], 0.0)

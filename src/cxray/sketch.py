@@ -1,5 +1,8 @@
 """A mergeable quantile sketch for non-negative durations, in SQL, with a relative error bound.
 
+Spark's partitions merge the flow map's DFG medians with it; DE01 reads from it how long contacts
+usually wait after a step, counted per partition in one run as in the other.
+
 Quantiles are the one thing partitions cannot merge exactly without shipping every value. Each value
 ``x > 0`` falls in the log-spaced bucket ``i = ceil(ln x / ln g)`` with ``g = (1 + a) / (1 - a)``, zero in a
 bucket of its own; a partition ships ``(key, bucket, count)`` and partitions merge by adding counts
@@ -18,9 +21,12 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from .sql import num
+
 #: Relative accuracy ``a`` of every median read from the sketch.
 ACCURACY: Final = 0.005
 _G: Final = (1 + ACCURACY) / (1 - ACCURACY)
+_ZERO: Final = -(2**31)  # the zero bucket (NULL) where an index is compared: below every other
 
 
 def bucket_sql(value: str) -> str:
@@ -50,4 +56,26 @@ def median_sql(sketch: str, keys: list[str]) -> str:
     """
 
 
-__all__ = ["ACCURACY", "bucket_sql", "median_sql"]
+def quantile_bound_sql(sketch: str, keys: list[str], q: float) -> str:
+    """Per ``keys``, ``bound``: the upper edge ``g^i`` of the bucket holding the ``q``-quantile (the
+    ``ceil(q n)``-th smallest value) of merged ``sketch`` rows ``(keys..., bucket, n)``; 0 when that value
+    is zero. Every value up to the quantile is at most ``bound``, and ``bound`` is less than ``g`` (1 +
+    2a) times the quantile: a threshold that errs on the side of the longer wait."""
+    if not 0.0 < q <= 1.0:
+        raise ValueError(f"a quantile must be in (0, 1], got {q!r}")
+    k = ", ".join(keys)
+    return f"""
+        WITH b AS (SELECT {k}, bucket, sum(n) AS n FROM {sketch} GROUP BY ALL),
+        c AS (
+            SELECT *, sum(n) OVER (PARTITION BY {k} ORDER BY bucket NULLS FIRST
+                                   ROWS UNBOUNDED PRECEDING) AS cum,
+                   sum(n) OVER (PARTITION BY {k}) AS total
+            FROM b
+        )
+        SELECT {k}, CASE WHEN i = {_ZERO} THEN 0.0 ELSE pow({_G!r}, i) END AS bound
+        FROM (SELECT {k}, min(coalesce(bucket, {_ZERO})) AS i FROM c
+              WHERE cum >= ceil({num(q)} * total) GROUP BY ALL)
+    """
+
+
+__all__ = ["ACCURACY", "bucket_sql", "median_sql", "quantile_bound_sql"]
