@@ -112,7 +112,8 @@ def test_bpic2013_open_problems_in_progress_is_open_work_not_a_dead_end(engine, 
     """An extract of open problems: a problem still 'In Progress' a month after its last event is open,
     where the next event after a step often comes months later. DE01 counts as dead ends only problems
     silent for longer than 95% of the waits after their last step (an exact quantile, computed here
-    from the events; DE01 reads it from buckets at most 19% wide, so its count lies between the two)."""
+    from the events; DE01 reads a bound at most 1% above it from a sketch, so its count lies between the
+    count beyond the quantile and the count beyond 2**0.25 times it)."""
     path = shared_data / "bpic2013" / "BPI_Challenge_2013_open_problems.xes"
     read_events([path], engine, options=ReadOptions(mapping=Mapping.builtin("bpic2013-incidents")))
     build_journeys(engine)

@@ -121,10 +121,7 @@ def check_conformance(
     with _tables(engine) as t:
         inferred = model is None
         happy: list[dict[str, Any]] = []
-        if model is None:
-            _put(engine, t.alias, {"activity": [], "step": []})
-        else:
-            _load_model(engine, t, model)
+        _load_model(engine, t, model)
         k = max(options.examples, 1)
         if staged is None:
             _variants(engine, t, by_reason=inferred, aliases=model is not None and bool(model.aliases), k=k)
@@ -150,8 +147,8 @@ def check_conformance(
 class _Names:
     alias, trans, req, known = _P + "alias", _P + "trans", _P + "req", _P + "known"
     contacts, var, seq, moves = _P + "contacts", _P + "var", _P + "seq", _P + "moves"
-    unknown, skipped, verdict = _P + "unknown", _P + "skipped", _P + "verdict"
-    all = (alias, trans, req, known, contacts, var, seq, moves, unknown, skipped, verdict)
+    unknown, skipped, verdict, gaps = _P + "unknown", _P + "skipped", _P + "verdict", _P + "gaps"
+    all = (alias, trans, req, known, contacts, var, seq, moves, unknown, skipped, verdict, gaps)
 
 
 @contextmanager
@@ -172,7 +169,12 @@ def _put(engine: Engine, name: str, columns: dict[str, list[Any]]) -> None:
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols}", list(columns.values()))
 
 
-def _load_model(engine: Engine, t: type[_Names], model: ProcessModel) -> None:
+def _load_model(engine: Engine, t: type[_Names], model: ProcessModel | None) -> None:
+    """The model's aliases, transitions, required and known steps as tables; without a model only an empty
+    alias table (the inferred happy paths fill the rest)."""
+    if model is None:
+        _put(engine, t.alias, {"activity": [], "step": []})
+        return
     aliases = sorted(model.aliases.items())
     _put(engine, t.alias, {"activity": [a for a, _ in aliases], "step": [s for _, s in aliases]})
     pairs = sorted(model.transitions)
@@ -262,10 +264,7 @@ def stage_variants(
     examples, exact cost, representative ``v``) and each representative's steps.
     """
     with _tables(engine) as t:
-        if model is None:
-            _put(engine, t.alias, {"activity": [], "step": []})
-        else:
-            _load_model(engine, t, model)
+        _load_model(engine, t, model)
         aliases = model is not None and bool(model.aliases)
         _variants(engine, t, by_reason=model is None, aliases=aliases, k=max(options.examples, 1))
         for name, table in zip(STAGED_VARIANTS, (t.var, t.seq), strict=True):
@@ -453,26 +452,31 @@ def _deviation_lists(
 def _slow(
     engine: Engine, t: type[_Names], model: ProcessModel, options: ConformanceOptions
 ) -> list[dict[str, Any]]:
-    """Each target's moves slower than it. A gap is a contact's own, not its variant's: the moves of every
-    contact are read from the ordered events here (only a model with targets asks)."""
+    """Each target's moves slower than it. A gap is a contact's own, not its variant's: the moves out of
+    the targets' steps are read once from the ordered events here (only a model with targets asks)."""
     if not model.targets:
         return []
     ordered = ordered_events(engine)
     cost = exact(f"ct.{ident(S.COST)}", _MONEY_SCALE) if _has_cost(engine) else "NULL"
     cost_join = f"LEFT JOIN {S.CONTACTS_TABLE} ct ON ct.{_C} = o.c" if _has_cost(engine) else ""
-    moves = f"""SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS src,
-                       coalesce(an.step, e.{NEXT_ACTIVITY}) AS dst,
-                       (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
-                FROM {ordered} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
-                LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}
-                WHERE NOT e.{IS_LAST}"""
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {t.gaps} AS
+        SELECT * FROM (
+            SELECT e.{_C} AS c, coalesce(al.step, e.{_A}) AS src, coalesce(an.step, e.{NEXT_ACTIVITY}) AS dst,
+                   (epoch_us(e.next_ts) - epoch_us(e.ts)) / 1e6 AS gap_s
+            FROM {ordered} e LEFT JOIN {t.alias} al ON al.activity = e.{_A}
+            LEFT JOIN {t.alias} an ON an.activity = e.{NEXT_ACTIVITY}
+            WHERE NOT e.{IS_LAST})
+        WHERE src IN (SELECT unnest(?::VARCHAR[])) AND gap_s IS NOT NULL""",
+        [sorted({target.step for target in model.targets})],
+    )
     out = []
     for target in model.targets:
         match = "src = ?" + ("" if target.to is None else " AND dst = ?")
         params: list[Any] = [target.step] + ([] if target.to is None else [target.to])
         r = engine.rows(
             f"""WITH x AS (
-                SELECT c, gap_s FROM ({moves}) WHERE {match} AND gap_s IS NOT NULL
+                SELECT c, gap_s FROM {t.gaps} WHERE {match}
             ), over AS (SELECT DISTINCT c FROM x WHERE gap_s > {target.seconds})
             SELECT count(*) AS measured, count(*) FILTER (WHERE gap_s > {target.seconds}) AS over,
                 count(DISTINCT c) FILTER (WHERE gap_s > {target.seconds}) AS contacts,
