@@ -19,6 +19,26 @@ def test_arrow_returns_a_table_with_parameters_and_no_warning():
         assert e.arrow("SELECT 1 AS a WHERE false").num_rows == 0
 
 
+def test_arrow_gives_enums_back_as_text_at_any_depth():
+    """The reader stores low-cardinality text as ENUMs (Arrow dictionaries): nothing that leaves the
+    engine may carry one (a dictionary column is not ``pa.types.is_string``: redaction skipped it)."""
+    import pyarrow as pa
+
+    with Engine() as e:
+        values = "(VALUES ('b'), ('a'), (NULL)) x(v)"
+        e.execute(f"CREATE TABLE t AS SELECT CAST(v AS ENUM('a', 'b')) AS k FROM {values}")
+        t = e.arrow("SELECT k, [k] AS l, {'k': k} AS s, map([k], [k]) AS m, 1 AS n FROM t WHERE k NOTNULL")
+        assert t.schema.field("k").type == pa.string()
+        assert t.schema.field("l").type.value_type == pa.string()
+        assert t.schema.field("s").type.field("k").type == pa.string()
+        assert t.schema.field("m").type.item_type == pa.string()
+        assert t.to_pylist() == [
+            {"k": "b", "l": ["b"], "s": {"k": "b"}, "m": [("b", "b")], "n": 1},
+            {"k": "a", "l": ["a"], "s": {"k": "a"}, "m": [("a", "a")], "n": 1},
+        ]
+        assert e.arrow("SELECT k FROM t").column(0).to_pylist() == ["b", "a", None]
+
+
 def test_scalar_reads_the_whole_result_so_the_next_query_runs():
     with Engine() as e:
         e.execute("CREATE TABLE t AS SELECT range AS i FROM range(5000)")

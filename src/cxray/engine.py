@@ -96,7 +96,7 @@ class Engine:
         with self._errors(sql):
             # A relation converts without the extra copy a DB-API cursor makes (DuckDB 2.0 warns on it).
             rel = self.con.sql(sql, params=list(params) if params else None)
-            return rel.to_arrow_table() if rel is not None else pa.table({})
+            return _plain(rel.to_arrow_table()) if rel is not None else pa.table({})
 
     def numpy(self, sql: str, params: Sequence[Any] | None = None) -> dict[str, np.ndarray]:
         """Run a query and return its columns as NumPy arrays (masked where a value is NULL). Unlike
@@ -168,6 +168,29 @@ class Engine:
 
 #: The most memory DuckDB takes by default: enough for 10M events with sorts spilled to disk.
 MEMORY_CAP_BYTES = 3_000_000_000
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """``table`` with its ENUM columns (Arrow dictionaries: the reader stores low-cardinality text so,
+    ``io.canonical.encode_categories``) as the text they are, at any depth: what leaves the engine has
+    the types the data contract names, whatever the engine stores."""
+    fields = [f.with_type(_plain_type(f.type)) for f in table.schema]
+    plain = pa.schema(fields, metadata=table.schema.metadata)
+    return table if plain.equals(table.schema) else table.cast(plain)
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_dictionary(t):
+        return _plain_type(t.value_type)
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_plain_type(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_plain_type(t.value_type)))
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(_plain_type(f.type)) for f in t])
+    if pa.types.is_map(t):
+        return pa.map_(_plain_type(t.key_type), _plain_type(t.item_type))
+    return t
 
 
 def default_memory_limit() -> str:

@@ -115,9 +115,7 @@ def test_written_files_read_back_identically(tmp_path, small, fmt):
     with Engine(threads=2) as engine:
         summary = read_events([paths[0]], engine)
         assert summary.rows_kept == small.events.num_rows
-        back = engine.con.sql(
-            "SELECT * EXCLUDE (source_file) FROM events ORDER BY source_row"
-        ).to_arrow_table()
+        back = engine.arrow("SELECT * EXCLUDE (source_file) FROM events ORDER BY source_row")
     assert back.equals(small.events.drop_columns([S.SOURCE_FILE]))
 
 

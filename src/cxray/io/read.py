@@ -23,6 +23,7 @@ from .canonical import (
     VALUE,
     branch_sql,
     count_markers,
+    encode_categories,
     file_enum,
     finish_events,
     stage,
@@ -150,6 +151,7 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
             for column, n in source.markers.items():
                 markers[column] = markers.get(column, 0) + n
         duplicates = finish_events(engine, attributes, keep_duplicates=options.keep_duplicates)
+        encode_categories(engine)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {STAGE}")  # never leave a half-built events table
         raise
