@@ -207,6 +207,7 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
     """
     ordered = ordered_events(engine)
     step = f"coalesce(al.step, e.{_A})" if aliases else f"e.{_A}"
+    text = f"CAST({step} AS VARCHAR)"  # an ENUM hashes its position, which each engine's read numbers anew
     join = f"LEFT JOIN {t.alias} al ON al.activity = e.{_A}" if aliases else ""
     reason = f"arg_min(e.{ident(S.REASON)}, e.seq)"  # the first that is not NULL: arg_min skips NULLs
     channel = f"arg_min(e.{ident(S.CHANNEL)}, e.seq)"
@@ -222,7 +223,7 @@ def _variants(engine: Engine, t: type[_Names], *, by_reason: bool, aliases: bool
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {t.contacts} AS
         SELECT e.{_C} AS c, {scope} AS scope, {firsts}, count(*) AS len,
-               sum(hash(e.seq, {step})) AS h, sum(hash({step}, e.seq, 1)) AS h2
+               sum(hash(e.seq, {text})) AS h, sum(hash({text}, e.seq, 1)) AS h2
         FROM {ordered} e {join} GROUP BY e.{_C}"""
     )
     engine.execute(

@@ -49,7 +49,7 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..findings import Detector, stage_breakdowns
 from ..incentives.assessment import stage_incentive_tables
-from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, finish_events
+from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, encode_categories, finish_events
 from ..journey_paths import journey_path_counts
 from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
@@ -156,6 +156,7 @@ def _task(
             engine.unregister("_cx_in")
             del table
             duplicates = finish_events(engine, attr_columns)
+            encode_categories(engine)  # as the reader does; what leaves the engine is text again
             for c, name in zip(attr_columns, attributes, strict=True):
                 engine.execute(f"ALTER TABLE {S.EVENTS_TABLE} RENAME COLUMN {c} TO {ident(name)}")
             fold_events(engine)  # as ``diagnose``: the ordered table carries the events
