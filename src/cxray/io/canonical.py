@@ -365,14 +365,13 @@ def encode_categories(engine: Engine) -> list[str]:
     columns = [c for c in CATEGORICAL if types.get(c) == "VARCHAR"]
     if not columns:
         return []
-    lists = ", ".join(
-        f"CASE WHEN count(DISTINCT {ident(c)}) <= {MAX_CATEGORIES} "
-        f"THEN list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL) END"
-        for c in columns
-    )
+    # the lists alone (a count of distinct values beside them took half as long again: 0.62 -> 0.92 s at
+    # 10M events); a column past the cap is a long list once
+    lists = ", ".join(f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
     encoded = []
     for column, values in zip(columns, engine.fetchall(f"SELECT {lists} FROM {STAGE}")[0], strict=True):
-        if values:  # Python orders str by code point, DuckDB VARCHAR by UTF-8 bytes: the same order
+        if values and len(values) <= MAX_CATEGORIES:
+            # Python orders str by code point, DuckDB VARCHAR by UTF-8 bytes: the same order
             enum = ", ".join(lit(v) for v in sorted(values))
             # TRY_CAST: the conversion also visits the rows deleted as rejected, whose values may be
             # none of the kept ones
