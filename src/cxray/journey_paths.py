@@ -126,13 +126,15 @@ def journey_path_counts(engine: Engine) -> str:
     # journey in (contact_seq, seq) order by ``list_in_order`` (not ordered aggregates, which sort group by
     # group): one list per journey, not a list per contact and then a list of those lists (at 10M events
     # the second list aggregate cost as much as the first). The order key is one BIGINT: a contact's seq
-    # is below 2**32 and its place in the journey below 2**31.
+    # is below 2**32 and its place in the journey below 2**31. A party is a function of the actor type
+    # and team, so an event handled as the one before it repeats its party: only ``new_handler`` events
+    # are read (at 10M events 4.9M of 9.7M; 2.5 -> 1.2 s), the filter below drops the repeats they leave.
     ordered = ordered_events(engine)
     key = f"c.{S.CONTACT_SEQ}::BIGINT * {2**32} + e.seq"
     return f"""
         WITH jp AS (
             SELECT c.{S.JOURNEY_ID}, {list_in_order("e.p", key)} AS l
-            FROM (SELECT e.{S.CONTACT_ID}, e.seq, {party} AS p FROM {ordered} e) e
+            FROM (SELECT e.{S.CONTACT_ID}, e.seq, {party} AS p FROM {ordered} e WHERE e.new_handler) e
             JOIN {S.CONTACTS_TABLE} c USING ({S.CONTACT_ID})
             WHERE e.p IS NOT NULL
             GROUP BY c.{S.JOURNEY_ID}

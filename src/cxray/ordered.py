@@ -55,6 +55,7 @@ _OWN: Final = (
     "leg_no",
     "new_leg",
     "new_route",
+    "new_handler",
 )
 _ORDERED_ONLY: Final = [c for c in _OWN if c not in ("ts", "new_leg")]
 _COPIED: Final = (
@@ -113,7 +114,9 @@ def _ordered_sql(route: str, carried: list[str]) -> list[str]:
                          AND {key} IS DISTINCT FROM lag({key} IGNORE NULLS) OVER w
                     THEN 1 ELSE 0 END AS new_leg,
                CAST(NULL AS INTEGER) AS leg_no,
-               {route} IS NOT NULL AND {route} IS DISTINCT FROM lag({route} IGNORE NULLS) OVER w AS new_route
+               {route} IS NOT NULL AND {route} IS DISTINCT FROM lag({route} IGNORE NULLS) OVER w AS new_route,
+               (eff_actor IS DISTINCT FROM lag(eff_actor) OVER w
+                OR {S.TEAM} IS DISTINCT FROM lag({S.TEAM}) OVER w) AS new_handler
         FROM (SELECT *, {effective_actor_type_sql()} AS eff_actor FROM {ident(S.EVENTS_TABLE)})
         WINDOW w AS ({w})
         """,
@@ -143,7 +146,9 @@ def ordered_events(engine: Engine, *, route: str | Literal["auto"] | None = "aut
     ``costs.effective_actor_type_sql``), ``route`` (queue, else team when the log has no queue),
     ``leg_key`` (route, else actor type, carried forward over NULLs) and ``leg_no`` (1-based handoff
     leg: it grows where the key changes; 0 before the first key), ``new_route`` (the event has a route
-    other than the contact's route before it: the start of a visit to a queue or team). After
+    other than the contact's route before it: the start of a visit to a queue or team), ``new_handler``
+    (its actor type or team is not the previous event's in the contact, NULL counting as a value: the
+    events where a journey's path of parties can change). After
     :func:`fold_events`, also every other event column (``events`` reads them from it).
     """
     if route == "auto":
