@@ -205,16 +205,25 @@ def folded_columns(engine: Engine) -> list[str] | None:
     return engine.columns(S.EVENTS_TABLE) if _folded(engine) == _FOLDED else None
 
 
-def adopt_ordered_events(engine: Engine, source: str, columns: list[str], route: str | None) -> None:
+def adopt_ordered_events(
+    engine: Engine, source: str, columns: list[str], route: str | None, *, types: dict[str, str] | None = None
+) -> None:
     """Make ``source`` the ordered table of ``engine`` and ``events`` (its ``columns``) a view over it, as
     :func:`fold_events` leaves them, without sorting again.
 
     ``source`` holds rows of folded ordered tables built elsewhere with ``route`` (Spark's partitions:
     every contact lies in one, so each contact's rows are exactly what one table over all events gives).
-    A later call for another route unfolds and builds again, as for a table built here."""
+    A later call for another route unfolds and builds again, as for a table built here. ``types``: column
+    -> SQL type to cast to as the rows are copied (the ENUMs a read stores text in: an Arrow hand-over
+    brings text back)."""
     forget_events(engine)
     engine.execute(f"DROP TABLE IF EXISTS {ident(S.EVENTS_TABLE)}")
-    engine.execute(f"CREATE OR REPLACE TEMP TABLE {ORDERED_TABLE} AS SELECT * FROM {source}")
+    present = {c.lower() for c in engine.columns(source)}
+    casts = ", ".join(
+        f"CAST({ident(c)} AS {t}) AS {ident(c)}" for c, t in (types or {}).items() if c.lower() in present
+    )
+    replace = f" REPLACE ({casts})" if casts else ""
+    engine.execute(f"CREATE OR REPLACE TEMP TABLE {ORDERED_TABLE} AS SELECT *{replace} FROM {source}")
     view = ", ".join(f"ts AS {ident(x)}" if x == S.TIMESTAMP else ident(x) for x in columns)
     engine.execute(f"CREATE VIEW {ident(S.EVENTS_TABLE)} AS SELECT {view} FROM {ORDERED_TABLE}")
     _FOLDING.add(engine)

@@ -75,7 +75,7 @@ def test_the_diagnosis_is_the_same_without_the_encoding(shared_data: Path, monke
         for encode in (True, False):
             with monkeypatch.context() as m:
                 if not encode:
-                    m.setattr(read, "encode_categories", lambda engine: [])
+                    m.setattr(read, "encode_categories", lambda engine: {})
                 with Engine(threads=2) as engine:
                     d = diagnose(source, engine=engine, read=options)
                     encoded = {c for c in S.CANONICAL if _type(engine, c).startswith("ENUM(")}

@@ -305,6 +305,40 @@ def test_the_driver_adopts_the_partitions_ordered_tables(
     assert_same_diagnosis(diagnose([path]).to_dict(), scaled, MEDIAN_ACCURACY)
 
 
+def test_the_drivers_events_store_text_as_one_enum_of_every_partitions_values(
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each partition encodes its own values (``io.canonical.encode_categories``) and hands text over;
+    the driver's copy of their ordered tables casts each column to one ENUM of all of them, as a
+    laptop's read stores it (the next activity as the activity)."""
+    import cxray.spark._gather as gather
+    from cxray.engine import Engine
+    from cxray.ordered import ORDERED_TABLE
+    from cxray.spark import diagnose_spark
+
+    adopted: dict[str, str] = {}
+    real = gather.adopt_ordered_events
+
+    def spy(engine: Engine, *args: Any, **kwargs: Any) -> None:
+        real(engine, *args, **kwargs)
+        adopted.update(engine.fetchall(f"SELECT name, type FROM pragma_table_info('{ORDERED_TABLE}')"))
+
+    monkeypatch.setattr(gather, "adopt_ordered_events", spy)
+    path = _small_centre(tmp_path)
+    with Engine() as engine:
+        diagnose_spark([path], spark=spark, partitions=3, engine=engine)
+        activities = sorted(r[0] for r in engine.fetchall("SELECT DISTINCT activity FROM events"))
+    types = adopted
+    with Engine() as laptop:
+        diagnose([path], engine=laptop)
+        expected = dict(laptop.fetchall("SELECT name, type FROM pragma_table_info('events')"))
+    assert types[S.ACTIVITY] == f"ENUM({', '.join(repr(a) for a in activities)})"
+    assert types["next_activity"] == types[S.ACTIVITY] == expected[S.ACTIVITY]
+    for column in (S.CHANNEL, S.QUEUE, S.TEAM, S.REASON, S.OUTCOME):
+        assert types[column] == expected[column] and types[column].startswith("ENUM(")
+    assert types[S.CONTACT_ID] == "VARCHAR"
+
+
 def test_the_drivers_detectors_read_the_partitions_tables_not_the_events(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

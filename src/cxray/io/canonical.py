@@ -10,6 +10,7 @@ Nothing is dropped without being counted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import schema as S
@@ -75,7 +76,7 @@ def file_enum(paths: list[str]) -> str:
     >>> file_enum(["b.csv", "a.csv", "b.csv"])
     "ENUM('a.csv', 'b.csv')"
     """
-    return f"ENUM({', '.join(lit(p) for p in sorted(set(paths)))})"
+    return enum_sql(paths)
 
 
 def _branch(
@@ -350,8 +351,11 @@ CATEGORICAL = (S.ACTIVITY, S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR, S.ACTOR_TYPE, S.
 MAX_CATEGORIES = 65_535  # distinct values an ENUM column may have here (two bytes a row); more stay VARCHAR
 
 
-def encode_categories(engine: Engine) -> list[str]:
-    """Store each canonical text column of few distinct values as an ENUM of its values; return them.
+def encode_categories(engine: Engine) -> dict[str, list[str] | None]:
+    """Store each canonical text column of few distinct values as an ENUM of its values.
+
+    Returns, per canonical text column with a value, its values in order (the ENUM's), or None when
+    there were too many to encode (:func:`merge_categories` makes one type of several reads' values).
 
     Every sort, window and grouping over events carries each VARCHAR column as a 16-byte string with
     its own comparisons; an ENUM is one or two bytes and still text to every query (comparisons,
@@ -364,23 +368,57 @@ def encode_categories(engine: Engine) -> list[str]:
     types = dict(engine.fetchall(f"SELECT name, type FROM pragma_table_info({lit(STAGE)})"))
     columns = [c for c in CATEGORICAL if types.get(c) == "VARCHAR"]
     if not columns:
-        return []
+        return {}
     # the lists alone (a count of distinct values beside them took half as long again: 0.62 -> 0.92 s at
     # 10M events); a column past the cap is a long list once
     lists = ", ".join(f"list(DISTINCT {ident(c)}) FILTER (WHERE {ident(c)} IS NOT NULL)" for c in columns)
-    encoded = []
+    encoded: dict[str, list[str] | None] = {}
     for column, values in zip(columns, engine.fetchall(f"SELECT {lists} FROM {STAGE}")[0], strict=True):
-        if values and len(values) <= MAX_CATEGORIES:
-            # Python orders str by code point, DuckDB VARCHAR by UTF-8 bytes: the same order
-            enum = ", ".join(lit(v) for v in sorted(values))
-            # TRY_CAST: the conversion also visits the rows deleted as rejected, whose values may be
-            # none of the kept ones
-            engine.execute(
-                f"ALTER TABLE {STAGE} ALTER COLUMN {ident(column)} TYPE ENUM({enum}) "
-                f"USING TRY_CAST({ident(column)} AS ENUM({enum}))"
-            )
-            encoded.append(column)
+        if not values:
+            continue
+        if len(values) > MAX_CATEGORIES:
+            encoded[column] = None
+            continue
+        encoded[column] = ordered = sorted(values)
+        enum = enum_sql(ordered)
+        # TRY_CAST: the conversion also visits the rows deleted as rejected, whose values may be none of
+        # the kept ones
+        engine.execute(
+            f"ALTER TABLE {STAGE} ALTER COLUMN {ident(column)} TYPE {enum} "
+            f"USING TRY_CAST({ident(column)} AS {enum})"
+        )
     return encoded
+
+
+def enum_sql(values: Iterable[str]) -> str:
+    """The ENUM type of ``values``, sorted: ordering by it orders as the text does (Python orders str by
+    code point, DuckDB's VARCHAR by UTF-8 bytes: the same order).
+
+    >>> enum_sql(["b", "a", "b", "it's"])
+    "ENUM('a', 'b', 'it''s')"
+    """
+    return f"ENUM({', '.join(lit(v) for v in sorted(set(values)))})"
+
+
+def merge_categories(reads: Iterable[dict[str, list[str] | None]]) -> dict[str, str]:
+    """Column -> the ENUM type holding every value several reads encoded (:func:`encode_categories`'
+    results, e.g. Spark's partitions), for the columns that no read found too many values in and that
+    stay within :data:`MAX_CATEGORIES` together.
+
+    >>> merge_categories([{"activity": ["b"], "queue": None}, {"activity": ["a"], "queue": ["q"]}])
+    {'activity': "ENUM('a', 'b')"}
+    """
+    values: dict[str, set[str]] = {}
+    too_many: set[str] = set()
+    for read in reads:
+        for column, listed in read.items():
+            if listed is None:
+                too_many.add(column)
+            else:
+                values.setdefault(column, set()).update(listed)
+    return {
+        c: enum_sql(v) for c, v in sorted(values.items()) if c not in too_many and len(v) <= MAX_CATEGORIES
+    }
 
 
 def _drop_duplicates(engine: Engine, attributes: list[str]) -> int:

@@ -19,7 +19,8 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import EngineError
-from ..ordered import adopt_ordered_events
+from ..io.canonical import merge_categories
+from ..ordered import NEXT_ACTIVITY, adopt_ordered_events
 from ._partition import STAGED_PREFIX, read_ipc, read_ipc_file
 
 SKETCH: Final = "_cx_sp_sketch"
@@ -74,6 +75,14 @@ class Gathered:
     #: detector's by its index; None when none were staged or the partitions disagreed (none made then).
     staged: tuple[frozenset[str], dict[int, tuple[str, ...]]] | None = None
     _layouts: list[dict[str, Any] | None] = field(default_factory=list, repr=False)
+    _categories: list[dict[str, list[str] | None]] = field(default_factory=list, repr=False)
+
+    def category_types(self) -> dict[str, str]:
+        """Column of the ordered tables -> the ENUM of every partition's values (``merge_categories``),
+        the columns copied from one too: the next activity as the activity, the route as its column."""
+        types = merge_categories(self._categories)
+        copies = {NEXT_ACTIVITY: S.ACTIVITY, "route": self.route}
+        return types | {c: types[source] for c, source in copies.items() if source in types}
 
 
 def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
@@ -93,6 +102,7 @@ def gather(engine: Engine, result: Any, *, files: bool = False) -> Gathered:
             out.duplicates += int(stats["duplicates"])
             out.columns, out.route = stats["columns"], stats["route"]
             out._layouts.append(stats["staged"])
+            out._categories.append(stats.get("categories") or {})
         elif files:
             tables.setdefault(kind, []).append(read_ipc_file(payload.decode()))
         else:
@@ -139,7 +149,9 @@ def _create(engine: Engine, kinds: set[str], gathered: Gathered, *, drop: str) -
         if kind not in kinds:
             raise EngineError(f"no Spark partition returned its {kind}")
     if "ordered" in kinds and gathered.columns is not None:
-        adopt_ordered_events(engine, _STAGING["ordered"], gathered.columns, gathered.route)
+        adopt_ordered_events(
+            engine, _STAGING["ordered"], gathered.columns, gathered.route, types=gathered.category_types()
+        )
         _drop(engine, _STAGING["ordered"], drop)
     elif "events" not in kinds:
         raise EngineError("no Spark partition returned its events")

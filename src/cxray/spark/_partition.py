@@ -156,7 +156,9 @@ def _task(
             engine.unregister("_cx_in")
             del table
             duplicates = finish_events(engine, attr_columns)
-            encode_categories(engine)  # as the reader does; what leaves the engine is text again
+            # as the reader does (what leaves the engine is text again); the driver's copy of the ordered
+            # tables takes one ENUM of every partition's values
+            categories = encode_categories(engine)
             for c, name in zip(attr_columns, attributes, strict=True):
                 engine.execute(f"ALTER TABLE {S.EVENTS_TABLE} RENAME COLUMN {c} TO {ident(name)}")
             fold_events(engine)  # as ``diagnose``: the ordered table carries the events
@@ -203,7 +205,13 @@ def _task(
                 for name in tables.tables:
                     yield _row(STAGED_PREFIX + name, payload(engine.arrow(f"SELECT * FROM {name}")))
                 staged = {"shared": sorted(tables.shared), "by_detector": tables.by_detector}
-            stats = {"duplicates": duplicates, "columns": columns, "route": route, "staged": staged}
+            stats = {
+                "duplicates": duplicates,
+                "columns": columns,
+                "route": route,
+                "staged": staged,
+                "categories": categories,
+            }
             yield _row("stats", json.dumps(stats).encode())
 
     return task
