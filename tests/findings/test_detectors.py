@@ -378,3 +378,6 @@ def test_wt01_parking_status_names_the_team(engine):
     soon = 5 * D - timedelta(minutes=20)  # completed 10 minutes after the wait: nobody parks
     flat = [r | {S.TIMESTAMP: r[S.TIMESTAMP] - soon} if r[S.ACTIVITY] == "Completed" else r for r in rows]
     assert run(engine, flat, ParkedWork(thresholds=LOW))["all_findings"] == []
+    # a record that the status changed names no status to be parked in: its wait is no finding
+    unnamed = [r | {S.ACTIVITY: "Status Change"} if r[S.ACTIVITY] == "Wait - User" else r for r in rows]
+    assert run(engine, unnamed, ParkedWork(thresholds=LOW))["all_findings"] == []
