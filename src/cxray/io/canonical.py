@@ -359,11 +359,12 @@ def encode_categories(engine: Engine) -> dict[str, list[str] | None]:
 
     Every sort, window and grouping over events carries each VARCHAR column as a 16-byte string with
     its own comparisons; an ENUM is one or two bytes and still text to every query (comparisons,
-    functions, outputs). At 10M events the shared ordered table's window took 9.1 s over the text
-    columns and 4.8 s over ENUMs, the whole diagnosis 59 s and 46 s. The values are sorted, so
-    ``ORDER BY``, ``min`` and ``max`` on the column give the text order (an ENUM orders by position).
-    ``hash`` of an ENUM hashes its position: equal only within one read (cast to VARCHAR to compare
-    hashes across reads). Columns with no value, or more than :data:`MAX_CATEGORIES`, stay VARCHAR.
+    functions, outputs). At 10M events the shared ordered table took 8.7 s over the text columns and
+    4.8 s over ENUMs, the whole diagnosis 58-62 s and 48 s (the encoding's 2.5 s in it). The values are
+    sorted, so ``ORDER BY``, ``min`` and ``max`` on the column give the text order (an ENUM orders by
+    position). ``hash`` of an ENUM hashes its position: equal only within one read (cast to VARCHAR to
+    compare hashes across reads). Columns with no value, or more than :data:`MAX_CATEGORIES`, stay
+    VARCHAR.
     """
     types = dict(engine.fetchall(f"SELECT name, type FROM pragma_table_info({lit(STAGE)})"))
     columns = [c for c in CATEGORICAL if types.get(c) == "VARCHAR"]
