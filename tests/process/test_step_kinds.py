@@ -141,7 +141,7 @@ REAL = {
         "DUPLICATE": None,
     },
     ("uci-servicenow", "uci-incident-servicenow/incident_event_log.csv"): {
-        "Active": None,
+        "Active": "in_progress",  # the incident state while it is worked
         "New": None,
         "Resolved": "resolution",
         "Closed": "resolution",
