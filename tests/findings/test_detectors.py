@@ -285,8 +285,23 @@ def test_lp01_rework_within_one_queue_and_not_elsewhere(engine):
     (f,) = run(engine, rows, Rework(thresholds=LOW))["all_findings"]
     assert f["where"] == {S.ACTIVITY: "Verify", S.QUEUE: "Q1"}
     assert f["avoidable_minutes"] == pytest.approx(15 * 5.0)
+    assert f["title"].startswith("Rework: 'Verify' repeated within Q1")
     rows = [r for r in rows if r[S.CONTACT_ID].startswith("b")]
     assert run(engine, rows, Rework(thresholds=LOW))["all_findings"] == []
+
+
+def test_lp01_a_handover_repeated_is_the_case_passed_around_not_rework(engine):
+    """'Reassignment' twice in one team's leg: the same counts, titled as the case going from person to
+    person there (its step kind is a transfer)."""
+    rows = []
+    for i in range(20):
+        twice = ["Reassignment", "Handle", "Reassignment"] if i < 15 else ["Reassignment", "Handle"]
+        rows += steps(f"a{i}", T0 + i * H, [("Q1", twice)])
+        rows += steps(f"b{i}", T0 + i * H, [("Q2", ["Reassignment", "Handle"])])
+    (f,) = run(engine, rows, Rework(thresholds=LOW))["all_findings"]
+    assert f["where"] == {S.ACTIVITY: "Reassignment", S.QUEUE: "Q1"}
+    assert f["title"] == "Passed around within Q1: 'Reassignment' again in 75% of legs"
+    assert f["evidence"]["step_kind"] == "transfer" and f["evidence"]["with_repeat"] == 15
 
 
 @pytest.mark.parametrize(

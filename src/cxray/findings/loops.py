@@ -24,6 +24,10 @@ from .stats import (
 #: Progress" after a wait or a reassignment resumes its work, a second "Status Change" is the log's
 #: bookkeeping; nobody did the work twice.
 STATE_KINDS = frozenset({"queue_wait", "hold", "in_progress", "status_change"})
+#: Step kinds that pass the case to someone: done again within one queue or team, the case went from
+#: person to person there (BPIC 2014's 'Reassignment', BPIC 2013's 'Accepted - Assigned'), which the
+#: finding says instead of calling it rework.
+HANDOVER_KINDS = frozenset({"transfer", "assignment"})
 
 
 @register_detector
@@ -36,7 +40,8 @@ class Rework(Detector):
     status change recorded again is not work repeated.
 
     **Why it matters**: rework is effort nobody asked for; concentrated in one place it points at a broken
-    tool, form or instruction there.
+    tool, form or instruction there. A handover (a transfer or assignment step, by its kind) repeated
+    within one queue or team is the case passed from person to person there: titled so.
 
     **Example**: in team Payments, 40% of legs run "Verify payment" twice (other teams 5%).
     """
@@ -89,12 +94,18 @@ class Rework(Detector):
         out = []
         for row in rows:
             a, x = str(row["a"]), str(row["x"])
+            kind = ctx.step_kinds.kind(a)  # by name: the detect step reads no events (Spark's driver)
+            title = (
+                f"Passed around within {x}: {a!r} again in {row['rate']:.0%} of legs"
+                if kind in HANDOVER_KINDS
+                else f"Rework: {a!r} repeated within {x} ({row['rate']:.0%} of legs)"
+            )
             mine = f"SELECT * FROM {occ} WHERE times > 1 AND a = {sql_string(a)} AND x = {sql_string(x)}"
             share = num(row["share"])
             dim = ctx.route_dim
             out.append(
                 self.finding(
-                    title=f"Rework: {a!r} repeated within {x} ({row['rate']:.0%} of legs)",
+                    title=title,
                     where={S.ACTIVITY: a, dim: x},
                     contacts_affected=int(row["k"]),
                     evidence={
@@ -104,6 +115,7 @@ class Rework(Detector):
                         "baseline": f"rate of repeating {a!r} within a leg in other queues",
                         "baseline_rate": rnd(row["b"]),
                         "z": rnd(row["z"], 2),
+                        "step_kind": kind,
                         "flow": [f"{a} -> ... -> {a}"],
                         "examples": examples(e, mine),
                     },
