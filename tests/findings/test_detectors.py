@@ -276,32 +276,28 @@ def test_ab01_silent_without_a_peak(engine):
 
 
 # --- LP01 ------------------------------------------------------------------------------------------------
-def test_lp01_rework_within_one_queue_and_not_elsewhere(engine):
+@pytest.mark.parametrize(
+    ("step", "title", "kind"),
+    [
+        ("Verify", "Rework: 'Verify' repeated within Q1 (75% of legs)", None),
+        # a handover step twice in one team's leg: the same counts, titled as the case going from person
+        # to person there (its step kind is a transfer)
+        ("Reassignment", "Passed around within Q1: 'Reassignment' again in 75% of legs", "transfer"),
+    ],
+)
+def test_lp01_rework_within_one_queue_and_not_elsewhere(engine, step, title, kind):
     rows = []
     for i in range(20):
-        twice = ["Verify", "Handle", "Verify"] if i < 15 else ["Verify", "Handle"]
+        twice = [step, "Handle", step] if i < 15 else [step, "Handle"]
         rows += steps(f"a{i}", T0 + i * H, [("Q1", twice)])
-        rows += steps(f"b{i}", T0 + i * H, [("Q2", ["Verify", "Handle"])])
+        rows += steps(f"b{i}", T0 + i * H, [("Q2", [step, "Handle"])])
     (f,) = run(engine, rows, Rework(thresholds=LOW))["all_findings"]
-    assert f["where"] == {S.ACTIVITY: "Verify", S.QUEUE: "Q1"}
+    assert f["where"] == {S.ACTIVITY: step, S.QUEUE: "Q1"}
     assert f["avoidable_minutes"] == pytest.approx(15 * 5.0)
-    assert f["title"].startswith("Rework: 'Verify' repeated within Q1")
+    assert f["title"] == title
+    assert f["evidence"]["step_kind"] == kind and f["evidence"]["with_repeat"] == 15
     rows = [r for r in rows if r[S.CONTACT_ID].startswith("b")]
     assert run(engine, rows, Rework(thresholds=LOW))["all_findings"] == []
-
-
-def test_lp01_a_handover_repeated_is_the_case_passed_around_not_rework(engine):
-    """'Reassignment' twice in one team's leg: the same counts, titled as the case going from person to
-    person there (its step kind is a transfer)."""
-    rows = []
-    for i in range(20):
-        twice = ["Reassignment", "Handle", "Reassignment"] if i < 15 else ["Reassignment", "Handle"]
-        rows += steps(f"a{i}", T0 + i * H, [("Q1", twice)])
-        rows += steps(f"b{i}", T0 + i * H, [("Q2", ["Reassignment", "Handle"])])
-    (f,) = run(engine, rows, Rework(thresholds=LOW))["all_findings"]
-    assert f["where"] == {S.ACTIVITY: "Reassignment", S.QUEUE: "Q1"}
-    assert f["title"] == "Passed around within Q1: 'Reassignment' again in 75% of legs"
-    assert f["evidence"]["step_kind"] == "transfer" and f["evidence"]["with_repeat"] == 15
 
 
 @pytest.mark.parametrize(
