@@ -1,8 +1,11 @@
-"""Low-cardinality canonical text stored as ENUMs (``io.canonical.encode_categories``): faster to sort
-and group, and nothing a query, an output or the diagnosis sees may change."""
+"""Low-cardinality canonical text stored as ENUMs: faster to sort and group, and nothing a query, an
+output or the diagnosis sees may change. Two paths: the values scanned before staging and staged as ENUMs
+(``io.canonical.scan_categories``), or, for a source too costly to read twice, the staged columns
+rewritten (``io.canonical.encode_categories``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,8 @@ from io_helpers import read_one, write
 
 from cxray import schema as S
 from cxray.engine import Engine
-from cxray.io import ReadOptions, canonical, read
+from cxray.io import ReadOptions, canonical
+from cxray.io.readers import delimited
 
 
 def _type(engine: Engine, column: str) -> str:
@@ -27,11 +31,25 @@ LOG = (
 )
 
 
-def test_text_columns_become_sorted_enums_and_still_read_as_text(engine: Engine, tmp_path: Path):
+@pytest.fixture(params=["scanned", "rewritten"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which path encodes: the CSV reader's source said too costly to read twice takes the rewrite."""
+    if request.param == "rewritten":
+        register = delimited.register_arrow
+        monkeypatch.setattr(
+            delimited, "register_arrow", lambda *a: dataclasses.replace(register(*a), rescan=False)
+        )
+    return request.param
+
+
+def test_text_columns_become_sorted_enums_and_still_read_as_text(engine: Engine, tmp_path: Path, path: str):
     summary = read_one(engine, write(tmp_path, "a.csv", LOG))
-    assert summary.rows_rejected == 1  # its values are in no ENUM: the conversion skips deleted rows
+    assert summary.rows_rejected == 1
     assert _type(engine, S.ACTIVITY).startswith("ENUM(")
     assert _type(engine, S.QUEUE).startswith("ENUM(")
+    # the rejected row's queue is in the type only when scanned before the rejection: in no event either way
+    assert ("'rejected queue'" in _type(engine, S.QUEUE)) == (path == "scanned")
+    assert engine.scalar("SELECT count(*) FROM events WHERE queue = 'rejected queue'") == 0
     assert _type(engine, S.TEAM) == "VARCHAR"  # no value: nothing to encode
     assert _type(engine, S.CONTACT_ID) == "VARCHAR"  # ids are never encoded
     activities = ["B step", "a step", "b step", "Émile"]  # byte order, as VARCHAR sorts
@@ -51,12 +69,13 @@ def test_text_columns_become_sorted_enums_and_still_read_as_text(engine: Engine,
 
 
 def test_a_column_with_more_values_than_the_cap_stays_text(
-    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
 ):
-    monkeypatch.setattr(canonical, "MAX_CATEGORIES", 3)
+    # four kept values each, and one more in the rejected row, which only the scan counts
+    monkeypatch.setattr(canonical, "MAX_CATEGORIES", 4 if path == "scanned" else 3)
     read_one(engine, write(tmp_path, "a.csv", LOG))
-    assert _type(engine, S.ACTIVITY) == "VARCHAR"  # four values
-    assert _type(engine, S.QUEUE).startswith("ENUM(")  # three
+    assert _type(engine, S.ACTIVITY) == "VARCHAR"  # four kept values, five with the rejected row
+    assert _type(engine, S.QUEUE).startswith("ENUM(")  # three, four with the rejected row
 
 
 def test_the_diagnosis_is_the_same_without_the_encoding(shared_data: Path, monkeypatch: pytest.MonkeyPatch):
@@ -74,8 +93,8 @@ def test_the_diagnosis_is_the_same_without_the_encoding(shared_data: Path, monke
         docs = []
         for encode in (True, False):
             with monkeypatch.context() as m:
-                if not encode:
-                    m.setattr(read, "encode_categories", lambda engine: {})
+                if not encode:  # every column past the cap: none encoded by either path
+                    m.setattr(canonical, "MAX_CATEGORIES", 0)
                 with Engine(threads=2) as engine:
                     d = diagnose(source, engine=engine, read=options)
                     encoded = {c for c in S.CANONICAL if _type(engine, c).startswith("ENUM(")}

@@ -26,6 +26,7 @@ from .canonical import (
     encode_categories,
     file_enum,
     finish_events,
+    scan_categories,
     stage,
 )
 from .detect import closest, describe_closest, detect
@@ -137,7 +138,10 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         seen = {a.lower() for a in attributes}
         attributes += [a for a in plan.attributes.values() if a.lower() not in seen]
     files = file_enum([p.source.path for p in plans])
-    stage(engine, [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans])
+    branches = [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans]
+    # staged as ENUMs when the sources can be read twice, else rewritten as ENUMs once staged
+    categories = scan_categories(engine, branches) if all(p.source.rescan for p in plans) else None
+    stage(engine, branches, categories)
     try:
         rows = engine.rows(
             f"SELECT {FILE}, count(*) AS n, count({REASON}) AS rejected FROM {STAGE} GROUP BY ALL"
@@ -151,7 +155,8 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
             for column, n in source.markers.items():
                 markers[column] = markers.get(column, 0) + n
         duplicates = finish_events(engine, attributes, keep_duplicates=options.keep_duplicates)
-        encode_categories(engine)
+        if categories is None:
+            encode_categories(engine)
     except BaseException:
         engine.execute(f"DROP TABLE IF EXISTS {STAGE}")  # never leave a half-built events table
         raise

@@ -49,7 +49,17 @@ from ..costs import CostModel
 from ..engine import Engine
 from ..findings import Detector, stage_breakdowns
 from ..incentives.assessment import stage_incentive_tables
-from ..io.canonical import COLUMN, FILE, MARKERS, REASON, RECORD, VALUE, encode_categories, finish_events
+from ..io.canonical import (
+    COLUMN,
+    FILE,
+    MARKERS,
+    REASON,
+    RECORD,
+    VALUE,
+    as_categories,
+    finish_events,
+    scan_categories,
+)
 from ..journey_paths import journey_path_counts
 from ..journeys import LogFacts, build_journeys, route_column
 from ..options import AnalysisOptions
@@ -149,16 +159,16 @@ def _task(
         del kept
         with Engine(threads=1) as engine:
             engine.register("_cx_in", table)
+            # stored as ENUMs, as the reader does (what leaves the engine is text again); the driver's
+            # copy of the ordered tables takes one ENUM of every partition's values
+            categories = scan_categories(engine, ["SELECT * FROM _cx_in"])
             engine.execute(
-                f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {dropped} FROM _cx_in "
-                f"ORDER BY {FILE}, {S.SOURCE_ROW}"
+                f"CREATE TABLE {S.EVENTS_TABLE} AS SELECT *, {dropped} FROM "
+                f"({as_categories('SELECT * FROM _cx_in', categories)}) ORDER BY {FILE}, {S.SOURCE_ROW}"
             )
             engine.unregister("_cx_in")
             del table
             duplicates = finish_events(engine, attr_columns)
-            # as the reader does (what leaves the engine is text again); the driver's copy of the ordered
-            # tables takes one ENUM of every partition's values
-            categories = encode_categories(engine)
             for c, name in zip(attr_columns, attributes, strict=True):
                 engine.execute(f"ALTER TABLE {S.EVENTS_TABLE} RENAME COLUMN {c} TO {ident(name)}")
             fold_events(engine)  # as ``diagnose``: the ordered table carries the events

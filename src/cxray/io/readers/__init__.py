@@ -62,6 +62,10 @@ class RawSource:
     duplicates: int = 0
     #: Engine tables behind the view, dropped with it (a reader that builds its rows in DuckDB).
     owned: list[str] = field(default_factory=list)
+    #: Whether the view is cheap to read twice (a file scanned straight, rows in memory): the canonical
+    #: step then learns its categories by one more scan before staging (``canonical.scan_categories``).
+    #: An adapter's view that flattens records in SQL is not: it is encoded after staging instead.
+    rescan: bool = True
     #: Columns the reader has cleaned as the canonical step would (``io.missing``), once per source record
     #: rather than once per event: text columns trimmed, blanks and markers NULL but the words kept (the
     #: mapping's values for the canonical column of the same name)...
