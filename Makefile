@@ -32,7 +32,7 @@ test: $(SPARK_STAMP) lint
 	$(BIN)/python -m pytest -n 2 --doctest-modules --ignore=src/cxray/__main__.py src tests
 
 bench: $(STAMP)
-	$(BIN)/python bench/bench_flow.py --events 1000000
+	$(BIN)/python bench/bench_diagnose.py --events 1000000:csv --sim 100000,1000000,10000000 --only pm4py,diagnose
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .ruff_cache .mypy_cache

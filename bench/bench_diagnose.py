@@ -15,6 +15,8 @@ lacks), written to Parquet. Usage::
 
     .venv/bin/python bench/bench_diagnose.py --events 1000000:csv,10000000:parquet --sim 10000000 --detectors
     .venv/bin/python bench/bench_diagnose.py --events 1000000:csv --only pm4py,diagnose
+    .venv/bin/python bench/bench_diagnose.py --events 1000000:csv --sim 100000,1000000,10000000 \
+        --only pm4py,diagnose   # what ``make bench`` runs: the table and issue 14's budget lines
 """
 
 from __future__ import annotations
@@ -151,7 +153,11 @@ def main() -> None:
         help="numpy logs: N[:formats] separated by commas, e.g. 1000000:csv,10000000:parquet ('': none)",
     )
     p.add_argument("--formats", default="csv,parquet", help="formats for an N given without any")
-    p.add_argument("--sim", type=int, default=0, help="also a simulated log of about this many events")
+    p.add_argument(
+        "--sim",
+        default="",
+        help="also simulated logs of about these many events, separated by commas (e.g. 1000000,10000000)",
+    )
     p.add_argument("--only", default="pm4py,cxray,diagnose,steps", help="contenders to run")
     p.add_argument("--detectors", action="store_true", help="time each detector in the steps child")
     p.add_argument("--seed", type=int, default=1)
@@ -175,10 +181,10 @@ def main() -> None:
             del table
         logs += [(f"numpy {n:,}", fmt, path) for fmt, path in wanted.items()]
         print(f"numpy log {n:,} ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-    if args.sim:
-        t0 = time.perf_counter()
-        logs.append((f"sim ~{args.sim:,}", "parquet", simulated(args.sim, args.data_dir, seed=args.seed)))
-        print(f"simulated log ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    for size in filter(None, args.sim.split(",")):
+        t0, n = time.perf_counter(), int(size)
+        logs.append((f"sim ~{n:,}", "parquet", simulated(n, args.data_dir, seed=args.seed)))
+        print(f"simulated log ~{n:,} ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
     rows = []
     only = set(args.only.split(","))
@@ -187,6 +193,7 @@ def main() -> None:
             for who, argv in contenders(path, only, Path(tmp) / "out", args.detectors).items():
                 r = measure(argv)
                 r.update({"who": who, "log": log, "format": fmt, "file_mb": path.stat().st_size / 2**20})
+                r["events"] = _rows(path)
                 rows.append(r)
                 print(json.dumps(r), file=sys.stderr)
     report(rows, args)
@@ -217,9 +224,61 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
                 f"\npm4py flow / cxray diagnose ({log}, {fmt}): wall x{base['wall_s'] / diag['wall_s']:.2f}, "
                 f"peak RSS x{base['peak_rss_mb'] / diag['peak_rss_mb']:.2f}"
             )
-    out = HERE / "results" / f"diagnose-{args.events.replace(':', '-').replace(',', '_')}-{args.sim}.json"
+    lines = budget(rows)
+    if lines:
+        print("\nIssue 14's budget (this run):\n" + "\n".join(f"- {line}" for line in lines))
+    sims = args.sim.replace(",", "_") or "0"
+    out = HERE / "results" / f"diagnose-{args.events.replace(':', '-').replace(',', '_')}-{sims}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=1))
+
+
+def _rows(path: Path) -> int | None:
+    """A Parquet file's row count from its footer (None for other formats)."""
+    if path.suffix != ".parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def budget(rows: list[dict]) -> list[str]:
+    """The issue's budget lines for what this run measured (the whole ``diagnose`` CLI): at 1M (CSV) at
+    most a third of pm4py's flow map; the simulated centre at 10M within 30 s and 4 GiB; the time per
+    event flat (+-20%) from 1M to 10M simulated events."""
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines = []
+    diag = {(r["log"], r["format"]): r for r in rows if r["who"] == "diagnose" and not r.get("rc")}
+    for r in rows:
+        d = diag.get((r["log"], r["format"]))
+        if r["who"] == "pm4py" and not r.get("rc") and d:
+            share = d["wall_s"] / r["wall_s"]
+            lines.append(
+                f"{r['log']} {r['format']}: diagnose {d['wall_s']:.1f} s = {share:.2f} of pm4py's flow map "
+                f"{r['wall_s']:.1f} s (target at most 0.33 at 1M): {met(share <= 1 / 3)}"
+            )
+    per_event = {}
+    for (log, _), d in diag.items():
+        if not log.startswith("sim ~"):
+            continue
+        n = int(log.removeprefix("sim ~").replace(",", ""))  # the size asked for; the log's own count
+        events = d.get("events") or n
+        per_event[n] = d["wall_s"] / events * 1e6
+        line = (
+            f"{log} ({events:,} events): {d['wall_s']:.1f} s, {per_event[n]:.2f} us an event, "
+            f"peak {d['peak_rss_mb'] / 1024:.2f} GiB"
+        )
+        if n == 10_000_000:
+            line += f" (targets 30 s: {met(d['wall_s'] <= 30)}; 4 GiB: {met(d['peak_rss_mb'] <= 4096)})"
+        lines.append(line)
+    if 1_000_000 in per_event and 10_000_000 in per_event:
+        growth = per_event[10_000_000] / per_event[1_000_000]
+        flat = met(abs(growth - 1) <= 0.2) + (" (10M the cheaper per event)" if growth < 0.8 else "")
+        lines.append(f"time per event 10M / 1M: x{growth:.2f} (target flat within +-20%): {flat}")
+    return lines
 
 
 if __name__ == "__main__":
