@@ -78,6 +78,50 @@ def test_a_column_with_more_values_than_the_cap_stays_text(
     assert _type(engine, S.QUEUE).startswith("ENUM(")  # three, four with the rejected row
 
 
+@pytest.mark.parametrize("queue", ["queue", ["queue", "team"]], ids=["one column", "joined columns"])
+def test_the_scan_over_distinct_values_finds_what_every_row_gives(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, queue: object
+):
+    """The scan cleans each source column's distinct values, not every row; a column joined from several
+    is scanned over the rows. Either way the types hold the values every staged row has (spied on, with
+    a value map, a vocabulary word's case and a marker in the data)."""
+    from cxray.io.mapping import Mapping
+
+    log = (
+        "contact_id,timestamp,activity,queue,team,outcome\n"
+        "c1,2024-03-01 09:00, a ,Q1,T1,RESOLVED\n"
+        "c1,2024-03-01 09:05,b,Q1,T2,\n"
+        "c2,2024-03-01 10:00,x,N/A,T1,Resolved\n"
+        "c3,never,b,Q3,T3,abandoned\n"
+    )
+    mapping = Mapping.from_dict(
+        {"columns": {"queue": queue}, "value_maps": {"activity": {"x": "b"}}, "missing_values": ["N/A"]}
+    )
+    scanned: list[dict[str, list[str] | None]] = []
+    scan = canonical.scan_categories
+    monkeypatch.setattr(canonical, "scan_categories", lambda *a: scanned.append(scan(*a)) or scanned[-1])
+    domain, over_values = canonical._value_domain, []
+
+    def spied(engine: Engine, plan: object, mapping: object) -> object:
+        found = domain(engine, plan, mapping)  # type: ignore[arg-type]
+        over_values.append(found is not plan)
+        return found
+
+    monkeypatch.setattr(canonical, "_value_domain", spied)
+    read_one(engine, write(tmp_path, "a.csv", log), mapping=mapping)
+    assert over_values == [queue == "queue"]
+    staged = {  # what the rows themselves give, kept or not: the rejected row's values are in the type
+        "activity": ["a", "b"],
+        "outcome": ["abandoned", "resolved"],
+        "queue": ["Q1", "Q3"] if queue == "queue" else ["Q1 - T1", "Q1 - T2", "Q3 - T3", "T1"],
+    }
+    if queue == "queue":  # the team column is the queue's second part otherwise, not a team
+        staged["team"] = ["T1", "T2", "T3"]
+    assert {c: v for c, v in scanned[0].items() if c in staged} == staged
+    for column, values in staged.items():
+        assert _type(engine, column) == canonical.enum_sql(values)
+
+
 def test_the_diagnosis_is_the_same_without_the_encoding(shared_data: Path, monkeypatch: pytest.MonkeyPatch):
     """The oracle: the same document with every column left VARCHAR, for a real ticket log and for a
     simulated centre where every step runs (transfers, bots, vendors, surveys)."""

@@ -26,7 +26,7 @@ from .canonical import (
     encode_categories,
     file_enum,
     finish_events,
-    scan_categories,
+    source_categories,
     stage,
 )
 from .detect import closest, describe_closest, detect
@@ -140,7 +140,9 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
     files = file_enum([p.source.path for p in plans])
     branches = [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans]
     # staged as ENUMs when the sources can be read twice, else rewritten as ENUMs once staged
-    categories = scan_categories(engine, branches) if all(p.source.rescan for p in plans) else None
+    categories = None
+    if all(p.source.rescan for p in plans):
+        categories = source_categories(engine, plans, options.mapping, options, attributes)
     stage(engine, branches, categories)
     try:
         rows = engine.rows(
