@@ -349,13 +349,15 @@ def _stage(engine: Engine, options: AnalysisOptions, extras: str, touches: str =
                AND epoch_us(next_start) - epoch_us({S.END_TS}) <= {win} AS followed
         FROM nxt"""
     )
+    # each (party, contact) first, then its contact's columns: joining every event to them took longer
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {touches} AS
-        SELECT p.party, p.{S.CONTACT_ID}, sum(p.dur) AS own_s, any_value(x.closer) AS closer,
-               bool_or(k.{S.IS_CONTAINED}) AS contained, any_value(k.{S.IS_TRUE_CONTAINED}) AS true_c
-        FROM {_EVENTS} p JOIN {extras} x USING ({S.CONTACT_ID})
-             JOIN {S.CONTACTS_TABLE} k USING ({S.CONTACT_ID})
-        WHERE p.party IS NOT NULL GROUP BY p.party, p.{S.CONTACT_ID}"""
+        SELECT p.party, p.{S.CONTACT_ID}, p.own_s, x.closer,
+               k.{S.IS_CONTAINED} AS contained, k.{S.IS_TRUE_CONTAINED} AS true_c
+        FROM (
+            SELECT party, {S.CONTACT_ID}, sum(dur) AS own_s FROM {_EVENTS}
+            WHERE party IS NOT NULL GROUP BY party, {S.CONTACT_ID}
+        ) p JOIN {extras} x USING ({S.CONTACT_ID}) JOIN {S.CONTACTS_TABLE} k USING ({S.CONTACT_ID})"""
     )
 
 
