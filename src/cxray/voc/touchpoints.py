@@ -59,7 +59,7 @@ LOGGED, TO_NEXT, MIXED = "duration_s", "time to next event", "duration_s, else t
 _EVENTS: Final = "_cxray_tp_events"
 _KINDS: Final = "_cxray_tp_kinds"
 _KEYS: Final = "_cxray_tp_keys"  # one row per touchpoint: its number k and its strings tp, ch, owner
-_COMBOS: Final = "_cxray_tp_combos"  # per (activity, channel, actor type, team): its tp, ch, owner
+_COMBOS: Final = "_cxray_tp_combos"  # per (activity, channel, actor type, team) met: its tp, ch, owner
 _IDEAL: Final = {  # kpi -> (ideal outcome, how it is measured)
     "containment": ("contained without a contact back", "containment"),
     "handle_time": ("handled within target time", "handle time"),
@@ -264,26 +264,23 @@ def _stage(engine: Engine, step_kinds: StepKinds) -> None:
     # A touchpoint is a function of the event's activity, channel, actor type and team: computed once per
     # combination of those (a few thousand), which the events then join to (at 10M events, computing the
     # strings per event and joining on them took 0.35 s more than this)
-    drawn = f"{a}, {ch}, eff_actor, {team}"
+    drawn = [a, ch, "eff_actor", team]
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_COMBOS} AS
         SELECT o.*, coalesce(k.{STEP_KIND}, o.{a}) AS tp, coalesce(o.{ch}, '') AS ch, {_owner_sql()} AS owner
-        FROM (SELECT DISTINCT {drawn} FROM {ordered}) o LEFT JOIN {_KINDS} k USING ({a})"""
+        FROM (SELECT DISTINCT {", ".join(drawn)} FROM {ordered}) o LEFT JOIN {_KINDS} k USING ({a})"""
     )
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_KEYS} AS
         SELECT CAST(row_number() OVER (ORDER BY tp, ch, owner) AS INTEGER) AS k, tp, ch, owner
         FROM (SELECT DISTINCT tp, ch, owner FROM {_COMBOS})"""
     )
-    engine.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_COMBOS} AS "
-        f"SELECT m.*, kk.k FROM {_COMBOS} m JOIN {_KEYS} kk USING (tp, ch, owner)"
-    )
-    same = " AND ".join(f"o.{x} IS NOT DISTINCT FROM m.{x}" for x in drawn.split(", "))
+    keyed = f"SELECT * FROM {_COMBOS} JOIN {_KEYS} USING (tp, ch, owner)"
+    same = " AND ".join(f"o.{x} IS NOT DISTINCT FROM m.{x}" for x in drawn)
     base = f"""
         SELECT o.{c}, o.seq, o.ts, o.{a}, o.{team}, o.{ident(S.DURATION_S)} AS logged_s,
                o.eff_actor AS actor, coalesce(o.{ident(S.DURATION_S)}, epoch(o.next_ts - o.ts)) AS dur, m.k
-        FROM {ordered} o JOIN {_COMBOS} m ON {same}"""
+        FROM {ordered} o JOIN ({keyed}) m ON {same}"""
     # One window of each frame: the event before (lag) and the contact's last event with a team before
     # this one (its team, time and touchpoint, carried in one struct).
     last_team = (
