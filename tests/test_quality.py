@@ -107,6 +107,7 @@ def test_truncated_tail_ends_censoring_where_new_contacts_stop():
     d = diagnose(events_table(rows))
     w = warnings(d)["truncated_tail"]
     assert w.count == 21  # the events after new contacts stopped
+    assert "(no contact starts then, against about" in w.message  # not "only 0 contact(s)"
     assert d.data_quality.tail_start == datetime(2024, 4, 3)  # the day after the last normal day
     assert d.data_quality.censor_end == d.data_quality.tail_start
 

@@ -462,10 +462,11 @@ def _tail(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
             [tail_start, dq.analysed_end],
         )
     )
+    started = "no contact starts" if late == 0 else f"only {late:,} contact(s) start"
     dq.warn(
         "truncated_tail",
         f"new contacts stop arriving after {normal[-1]:%Y-%m-%d} while {events:,} events of older ones "
-        f"go on for {tail_days:.0f} more days (only {late:,} contact(s) start then, against about "
+        f"go on for {tail_days:.0f} more days ({started} then, against about "
         f"{mean:.0f} a day before): the export looks cut. Repeats after that day are unknown, so "
         "contacts ending within the repeat window of it are censored",
         events,
