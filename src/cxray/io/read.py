@@ -141,7 +141,7 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
     branches = [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans]
     # staged as ENUMs when the sources can be read twice, else rewritten as ENUMs once staged
     categories = None
-    if all(p.source.rescan for p in plans):
+    if all(p.source.rescan or p.source.values for p in plans):
         categories = source_categories(engine, plans, options.mapping, options, attributes)
     stage(engine, branches, categories)
     try:
@@ -279,5 +279,7 @@ def _release(engine: Engine, sources: list[RawSource]) -> None:
             engine.unregister(s.view)
         else:
             engine.execute(f"DROP VIEW IF EXISTS {ident(s.view)}")
+        if s.values:
+            engine.execute(f"DROP VIEW IF EXISTS {ident(s.values)}")
         for table in s.owned:
             engine.execute(f"DROP TABLE IF EXISTS {ident(table)}")

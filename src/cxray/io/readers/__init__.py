@@ -64,8 +64,13 @@ class RawSource:
     owned: list[str] = field(default_factory=list)
     #: Whether the view is cheap to read twice (a file scanned straight, rows in memory): the canonical
     #: step then learns its categories by one more scan before staging (``canonical.scan_categories``).
-    #: An adapter's view that flattens records in SQL is not: it is encoded after staging instead.
+    #: An adapter's view that flattens records in SQL is not: it is encoded after staging instead, unless
+    #: it names ``values``.
     rescan: bool = True
+    #: A view with the view's columns whose rows hold every value its text columns of few values take
+    #: (other columns NULL), far cheaper to read than the view (an adapter's per-record values, cleaned
+    #: once per value): the categories are learnt from it. Dropped with the view.
+    values: str | None = None
     #: Columns the reader has cleaned as the canonical step would (``io.missing``), once per source record
     #: rather than once per event: text columns trimmed, blanks and markers NULL but the words kept (the
     #: mapping's values for the canonical column of the same name)...

@@ -101,7 +101,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         if fast is not None:  # the same rows as below, flattened by DuckDB (amazon_connect_sql)
             return RawSource(
                 path=str(path), view=view, records=fast.records, duplicates=fast.older_rows,
-                owned=fast.tables, rescan=False, **_cleaned(mapping, fast.attributes),
+                owned=fast.tables, rescan=False, values=fast.values, **_cleaned(mapping, fast.attributes),
             )  # fmt: skip
     parsed = parse_records(path, options)
     records = [_Record(r.number, r.data) for r in parsed.records]
