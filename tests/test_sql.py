@@ -23,7 +23,6 @@ from cxray.sql import (
     modal,
     num,
     pair_key,
-    repeats_by,
     sparse_group_by,
     sql_string,
 )
@@ -225,19 +224,6 @@ def test_maybe_repeated_keeps_every_repeated_key(colliding: bool) -> None:
         assert plain and plain == e.fetchall(grouped.format(f"WHERE {maybe_repeated('t', ['k', 'g'])}"))
         passed = e.scalar(f"SELECT count(*) FROM t WHERE {maybe_repeated('t', ['k', 'g'])}")
         assert passed == (200 if colliding else sum(n for *_, n in plain)) and sum(n for *_, n in plain) < 150
-
-
-def test_repeats_by_is_rows_less_distinct_values(colliding: bool) -> None:
-    """Oracle: count(*) - count(DISTINCT c) per key, for the keys where it is not 0 (a NULL key too)."""
-    with Engine(threads=2) as e:
-        e.execute(
-            "CREATE TABLE t AS SELECT CASE WHEN i % 13 = 0 THEN NULL ELSE i % 4 END AS k, "
-            "CASE WHEN i >= 150 THEN i ELSE i % 9 END AS c FROM range(200) r(i)"
-        )
-        oracle = e.fetchall(
-            "SELECT k, count(*) - count(DISTINCT c) AS r FROM t GROUP BY k HAVING r > 0 ORDER BY ALL"
-        )
-        assert oracle and e.fetchall(f"SELECT * FROM ({repeats_by('t', ['k'], 'c')}) ORDER BY ALL") == oracle
 
 
 def test_pair_key_orders_as_the_pair() -> None:

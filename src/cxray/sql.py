@@ -197,19 +197,6 @@ def maybe_repeated(source: str, keys: list[str]) -> str:
     return f"{h} IN (SELECT {h} FROM {source} GROUP BY 1 HAVING count(*) > 1)"
 
 
-def repeats_by(source: str, keys: list[str], within: str) -> str:
-    """SQL: per ``keys``, ``repeats``: its rows less its distinct ``within`` values (``count(*) -
-    count(DISTINCT within)``, ``within`` never NULL; one row per ``keys`` that has a repeat), grouping
-    only the (keys, within) pairs that may repeat (:func:`maybe_repeated`): where most pairs are one
-    row's, a count of distinct values groups every pair. ``source`` as for :func:`sparse_group_by`."""
-    listed = ", ".join(keys)
-    pairs = [*keys, within]
-    return f"""SELECT {listed}, sum(n - 1) AS repeats FROM (
-            SELECT {", ".join(pairs)}, count(*) AS n FROM {source} WHERE {maybe_repeated(source, pairs)}
-            GROUP BY {", ".join(pairs)} HAVING count(*) > 1
-        ) GROUP BY {listed}"""
-
-
 def sparse_group_by(source: str, keys: list[str], columns: list[tuple[str, str, str]]) -> str:
     """SQL: ``SELECT keys, aggregates FROM source GROUP BY keys``, for when most groups hold one row.
 
@@ -267,7 +254,6 @@ __all__ = [
     "modal",
     "num",
     "pair_key",
-    "repeats_by",
     "sparse_group_by",
     "sql_string",
 ]

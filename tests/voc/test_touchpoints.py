@@ -82,6 +82,26 @@ def test_durations_are_logged_or_the_time_to_the_next_event_with_median_and_p90_
     assert wait["p90_s"] == pytest.approx(statistics.quantiles(waits, n=10, method="inclusive")[8])
 
 
+def test_a_touchpoint_visited_twice_in_a_contact_counts_the_contact_once(engine):
+    """Contacts are distinct contacts, events every visit: c1 passes the queue twice (left and back),
+    c2 twice in a row; a NULL channel is its own touchpoint's."""
+    rows = [
+        ("c1", 0, "Queue wait", "phone", None, "system", None), ("c1", 10, "Security check", "phone", "Care",
+         "agent", 20), ("c1", 40, "Queue wait", "phone", None, "system", None),
+        ("c2", 0, "Queue wait", "phone", None, "system", None), ("c2", 5, "Queue wait", "phone", None,
+         "system", None),
+        ("c3", 0, "Queue wait", "phone", None, "system", None), ("c3", 5, "Queue wait", None, None, "system",
+         None),
+    ]  # fmt: skip
+    _events(engine, rows)
+    tps = touchpoint_map(engine, step_kinds=KINDS, findings=[], parties=None)
+    wait = next(t for t in tps if t["touchpoint"] == "queue_wait" and t["channel"] == "phone")
+    assert (wait["contacts"], wait["events"]) == (3, 5)
+    assert (_by(tps, "authenticate")["contacts"], _by(tps, "authenticate")["events"]) == (1, 1)
+    no_channel = [t for t in tps if t["touchpoint"] == "queue_wait" and t["channel"] != "phone"]
+    assert [(t["contacts"], t["events"]) for t in no_channel] == [(1, 1)]
+
+
 def test_the_trigger_is_the_touchpoint_most_often_right_before_with_its_share(engine):
     _events(engine, ROWS)
     tps = touchpoint_map(engine, step_kinds=KINDS, findings=[], parties=None)

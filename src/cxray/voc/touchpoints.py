@@ -30,7 +30,7 @@ from ..findings.base import FindingDoc
 from ..incentives.parties import Party
 from ..ordered import ordered_events
 from ..process.step_kinds import STEP_KIND, StepKinds, stage_step_kinds
-from ..sql import ident, in_list, modal, repeats_by, sql_string
+from ..sql import ident, in_list, modal, sql_string
 from .responses import RESPONSES, SCALES
 from .sentiment import SENTIMENT
 from .verbatims import RESPONSE_ID, VERBATIM_STEPS
@@ -362,13 +362,10 @@ def _query(engine: Engine, slas: Mapping[str, float], limit: int | None) -> tupl
         voice_joins = "LEFT JOIN vagg USING (k) LEFT JOIN vth USING (k)"
     sql = f"""
         WITH sla AS ({sla}),
-        again AS (
-            -- A touchpoint seldom comes twice in a contact: its contacts are its events less the repeats,
-            -- grouped only where the (touchpoint, contact) pair may repeat (a count(DISTINCT) grouped
-            -- every pair: 4 s at 10M events)
-            {repeats_by(_EVENTS, ["k"], c)}
-        ), per_tp AS (
-            SELECT e.k, {modal("e.actor")} AS actor, count(*) AS events,
+        per_tp AS (
+            -- its contacts counted in the one grouping by touchpoint (a few dozen groups): counting the
+            -- (touchpoint, contact) pairs that repeat apart took 0.87 s at 10M events, this 0.65 s alone
+            SELECT e.k, {modal("e.actor")} AS actor, count(*) AS events, count(DISTINCT e.{c}) AS contacts,
                    count(e.logged_s) AS logged, count(e.dur) AS timed,
                    quantile_cont(e.dur, [0.5, 0.9]) AS q_s,  -- one sort of the values for both
                    any_value(s.expected_s) AS expected_s,
@@ -379,9 +376,8 @@ def _query(engine: Engine, slas: Mapping[str, float], limit: int | None) -> tupl
                  USING (k)
             GROUP BY e.k
         ), tps AS (
-            SELECT p.* EXCLUDE (q_s), p.q_s[1] AS median_s, p.q_s[2] AS p90_s,
-                   CAST(p.events - coalesce(again.repeats, 0) AS BIGINT) AS contacts
-            FROM per_tp p LEFT JOIN again USING (k)
+            SELECT p.* EXCLUDE (q_s), p.q_s[1] AS median_s, p.q_s[2] AS p90_s
+            FROM per_tp p
             {top}
         ), acts AS (
             SELECT k, list({a} ORDER BY n DESC, {a}) AS activities
