@@ -506,26 +506,26 @@ def _values_sql(mapping: Mapping, t: _Tables, view: str) -> str:
     names = (S.CHANNEL, S.ACTIVITY, S.OUTCOME, S.REASON, S.QUEUE, S.ACTOR, S.TEAM)
     outcome = f"CASE WHEN {_VALID} AND ended IS NOT NULL THEN outcome_value END"  # with the words below
     carried = [(n, outcome if n == S.OUTCOME else sql, trim) for n, sql, trim in _carried([]) if n in names]
-    k = _cleaning(carried, mapping)
-    outs = ", ".join(f"{sql} AS {k.raw[n]}" for n, sql, _ in carried)
-    sets = ", ".join(f"({k.raw[n]})" for n in k.raw)
+    cl = _cleaning(carried, mapping)
+    outs = ", ".join(f"{sql} AS {cl.raw[n]}" for n, sql, _ in carried)
+    sets = ", ".join(f"({cl.raw[n]})" for n in cl.raw)
     # the outcome words are cleaned as a leg's outcome is (a mapping may call one missing); the other
     # events' activities and the actor types are not cleaned by the view either
     outcomes = " UNION ALL ".join(
-        f"SELECT {lit(w)} AS {k.raw[S.OUTCOME]}" for w in ("transferred", "abandoned")
+        f"SELECT {lit(w)} AS {cl.raw[S.OUTCOME]}" for w in ("transferred", "abandoned")
     )
     fixed = [(S.ACTIVITY, w) for w in _FIXED_ACTIVITIES] + [(S.ACTOR_TYPE, w) for w in ("agent", "system")]
     words = " ".join(f"UNION ALL BY NAME SELECT {lit(w)} AS {ident(n)}" for n, w in fixed)
-    shown = ", ".join(f"{k.clean[n]} AS {ident(n)}" for n in k.raw)
+    shown = ", ".join(f"{cl.clean[n]} AS {ident(n)}" for n in cl.raw)
     return f"""WITH carried AS (
             SELECT {outs} FROM {t.wide}
         ), found AS (
             SELECT * FROM carried GROUP BY GROUPING SETS ({sets})
             UNION ALL BY NAME ({outcomes})
         ), flagged AS (
-            SELECT *, {k.tests} FROM found
+            SELECT *, {cl.tests} FROM found
         ), legs AS (
-            SELECT {k.cleaned} FROM flagged
+            SELECT {cl.cleaned} FROM flagged
         )
         SELECT * FROM {ident(view)} WHERE false
         UNION ALL BY NAME SELECT {shown} FROM legs {words}"""
@@ -540,8 +540,8 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
         else "CAST(NULL AS VARCHAR[])"
     )
     carried = _carried(keys)
-    k = _cleaning(carried, mapping)
-    c, f, raw = k.clean, k.flag, k.raw
+    cl = _cleaning(carried, mapping)
+    c, f, raw = cl.clean, cl.flag, cl.raw
     shown = missing.NOT_BLANK
     met = ", ".join(f"CASE WHEN {f[n]} AND regexp_matches({raw[n]}, {shown}) THEN {lit(n)} END" for n in raw)
     flagged = " OR ".join(f[n] for n in raw)
@@ -564,9 +564,9 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
                 {outs}
             FROM joined
         ), flagged AS (
-            SELECT *, {k.tests} FROM carried
+            SELECT *, {cl.tests} FROM carried
         ), legs AS (
-            SELECT *, {k.cleaned}, CAST(n AS VARCHAR) AS record,
+            SELECT *, {cl.cleaned}, CAST(n AS VARCHAR) AS record,
                 CASE WHEN {flagged} THEN NULLIF(list_filter([{met}], lambda x: x IS NOT NULL), []) END AS met,
                 {_KINDS}[1 + {_MASK}] AS kinds
             FROM flagged
