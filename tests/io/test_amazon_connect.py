@@ -515,8 +515,9 @@ def _both_paths(path: Path | list[Path], mapping: Mapping, monkeypatch) -> tuple
     fast_types, slow_types = categories
     assert fast_types.keys() == slow_types.keys() and S.ACTIVITY in fast_types
     for column, values in slow_types.items():
+        mapped = {mapping.value_map(column).get(w, w) for w in _LISTED.get(column, set())} - {None}
         assert values <= fast_types[column], column
-        assert fast_types[column] - values <= _LISTED.get(column, set()), column
+        assert fast_types[column] - values <= mapped, column
     names = sorted(rejected[0].column_names)  # the raw columns in another order: the readers' own
     assert names == sorted(rejected[1].column_names)
     assert rejected[0].select(names).equals(rejected[1].select(names))
@@ -675,6 +676,18 @@ def test_markers_are_cleaned_once_per_record_by_both_paths(tmp_path: Path, monke
     assert {e["ContactId"]: e["queue"] for e in events} == {"m-1": None, "m-2": "Billing"}  # trimmed
     assert not any(e["actor"] for e in events if e["ContactId"] == "m-1")
     assert {e["outcome"] for e in events if e["ContactId"] == "m-1"} - {None} == {"unresolved"}
+
+
+def test_the_readers_own_outcomes_are_mapped_as_the_mapping_says_by_both_paths(tmp_path: Path, monkeypatch):
+    """The outcomes the adapter gives (a leg transferred on, one left in the queue) go through the
+    mapping's outcome values like any other: mapped, or made missing; the fast path's type lists the
+    mapped word even where no leg is abandoned."""
+    path = jsonl(tmp_path / "chain.jsonl", CHAIN)
+    outcomes = {"transferred": "escalated", "abandoned": "closed"}
+    mapping = Mapping.from_dict({"reader": "amazon-connect-ctr", "outcome_values": outcomes})
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, mapping, monkeypatch)
+    assert fast_summary == slow_summary and fast.equals(slow)
+    assert set(fast.column("outcome").to_pylist()) - {None} == {"escalated"}
 
 
 def test_fields_of_other_json_types_than_the_data_model_are_read_as_objects(tmp_path: Path, monkeypatch):
