@@ -680,8 +680,8 @@ def test_markers_are_cleaned_once_per_record_by_both_paths(tmp_path: Path, monke
 
 def test_the_readers_own_outcomes_are_mapped_as_the_mapping_says_by_both_paths(tmp_path: Path, monkeypatch):
     """The outcomes the adapter gives (a leg transferred on, one left in the queue) go through the
-    mapping's outcome values like any other: mapped, or made missing; the fast path's type lists the
-    mapped word even where no leg is abandoned."""
+    mapping's outcome values like any other; the fast path's type lists the mapped word of an abandoned
+    leg though no leg here is one."""
     path = jsonl(tmp_path / "chain.jsonl", CHAIN)
     outcomes = {"transferred": "escalated", "abandoned": "closed"}
     mapping = Mapping.from_dict({"reader": "amazon-connect-ctr", "outcome_values": outcomes})
