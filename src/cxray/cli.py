@@ -589,9 +589,8 @@ def export(
 
 def _redacted_events(table: pa.Table, salt: str) -> pa.Table:
     """The canonical and survey columns only, ids and actors pseudonymised, verbatims masked."""
-    import pyarrow as pa
-
     from . import schema as S
+    from .engine import arrow_strings
     from .exports import redact_ids
     from .redact import mask_text, pseudonymise
 
@@ -603,9 +602,7 @@ def _redacted_events(table: pa.Table, salt: str) -> pa.Table:
     ):
         if column in table.column_names:
             values = [None if v is None else change(v) for v in table.column(column).to_pylist()]
-            table = table.set_column(
-                table.schema.get_field_index(column), column, pa.array(values, pa.string())
-            )
+            table = table.set_column(table.schema.get_field_index(column), column, arrow_strings(values))
     return table
 
 

@@ -10,8 +10,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -191,6 +192,39 @@ def _plain_type(t: pa.DataType) -> pa.DataType:
     if pa.types.is_map(t):
         return pa.map_(_plain_type(t.key_type), _plain_type(t.item_type))
     return t
+
+
+def arrow_from_lists(columns: Mapping[str, tuple[str, Sequence[Any]]]) -> pa.Table:
+    """Python lists as an Arrow table: ``{name: (DuckDB type, values)}``, columns in that order.
+
+    DuckDB builds it, the lists bound as parameters. ``pa.array(list)`` gives the same table, but pyarrow
+    imports pandas the first time it converts Python objects, to learn whether they are pandas objects:
+    where pandas is installed (cxray does not need it) that import was 0.2 s and 40 MB of every
+    diagnosis (bench/README.md, session 22).
+
+    >>> arrow_from_lists({"name": ("VARCHAR", ["a", None]), "n": ("BIGINT", [1, 2])}).to_pylist()
+    [{'name': 'a', 'n': 1}, {'name': None, 'n': 2}]
+    """
+    if len({len(values) for _, values in columns.values()}) > 1:
+        raise ValueError("arrow_from_lists: the columns' lists differ in length")
+    select = ", ".join(f"unnest(?::{sql_type}[]) AS {ident(name)}" for name, (sql_type, _) in columns.items())
+    params = [list(values) for _, values in columns.values()]
+    with _LISTS_LOCK:  # one connection for the process: connecting costs about 10 ms a call
+        global _LISTS
+        if _LISTS is None:
+            _LISTS = duckdb.connect(config={"threads": 1})
+        return _LISTS.sql(f"SELECT {select}", params=params).to_arrow_table()
+
+
+def arrow_strings(values: Sequence[str | None]) -> pa.Array:
+    """Python strings (None: NULL) as an Arrow string array, as :func:`arrow_from_lists` builds it."""
+    chunks = arrow_from_lists({"v": ("VARCHAR", values)}).column(0).chunks
+    # combine_chunks() of no chunks builds its empty array from a Python list (the pandas import again)
+    return pa.concat_arrays(chunks) if chunks else pa.nulls(0, pa.string())
+
+
+_LISTS: duckdb.DuckDBPyConnection | None = None
+_LISTS_LOCK = threading.Lock()
 
 
 def default_memory_limit() -> str:

@@ -26,7 +26,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from . import schema as S
-from .engine import Engine
+from .engine import Engine, arrow_strings
 from .quality import EXCLUDED, EXCLUDED_CONTACTS_TABLE
 from .sql import ident
 
@@ -84,9 +84,9 @@ def redact_ids(tables: Sequence[pa.Table], *, salt: str = "cxray") -> list[pa.Ta
     columns = [tables[i].column(c).cast(pa.string()) for i, c in where]
     encoded = pa.chunked_array([k for col in columns for k in col.chunks], pa.string()).combine_chunks()
     encoded = pc.dictionary_encode(encoded)  # nulls stay in the indices, out of the dictionary
-    pseudonyms = pa.array(
-        [pseudonymise(v, salt=salt) for v in encoded.dictionary.to_pylist()], type=pa.string()
-    ).take(encoded.indices)
+    pseudonyms = arrow_strings([pseudonymise(v, salt=salt) for v in encoded.dictionary.to_pylist()]).take(
+        encoded.indices
+    )
     out = list(tables)
     start = 0
     for (i, c), col in zip(where, columns, strict=True):
@@ -113,7 +113,7 @@ def mask_text_columns(tables: Sequence[pa.Table], text: Callable[[str], str]) ->
             if field.name in ID_COLUMNS or not pa.types.is_string(field.type):
                 continue
             encoded = pc.dictionary_encode(table.column(i).combine_chunks())
-            masked = pa.array([text(v) for v in encoded.dictionary.to_pylist()], pa.string())
+            masked = arrow_strings([text(v) for v in encoded.dictionary.to_pylist()])
             table = table.set_column(i, field, masked.take(encoded.indices))
         out.append(table)
     return out
@@ -135,7 +135,7 @@ def known_ids(tables: Sequence[pa.Table], candidates: Iterable[str]) -> set[str]
     >>> sorted(known_ids([t], ["c2", "k1", "fcr"]))
     ['c2', 'k1']
     """
-    wanted = pa.array(sorted(set(candidates)), pa.string())
+    wanted = arrow_strings(sorted(set(candidates)))
     found: set[str] = set()
     for table in tables:
         for column in ID_COLUMNS:
@@ -204,12 +204,11 @@ def write_rejected_redacted(rejected: pa.Table, path: Path, redactor: Redactor, 
         else:
             where = [name] * len(values)
         columns.append(
-            pa.array(
+            arrow_strings(
                 [
                     None if v is None else redactor.pseudonym(v) if _is_id(w, ids) else redactor.text(v)
                     for v, w in zip(values, where, strict=True)
-                ],
-                pa.string(),
+                ]
             )
         )
     pcsv.write_csv(pa.table(columns, names=rejected.column_names), path)

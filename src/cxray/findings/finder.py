@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import duckdb
-import pyarrow as pa
 from typing_extensions import TypedDict
 
 from .. import schema as S
 from ..costs import CostModel
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..errors import ConfigError, EngineError
 from ..journeys import LogFacts
 from ..options import AnalysisOptions
@@ -214,11 +213,11 @@ FINDING_CONTACTS = "finding_contacts"
 
 
 def _keep_contacts(engine: Engine, found: list[Finding]) -> None:
-    names = pa.table(
+    names = arrow_from_lists(
         {
-            "fid": pa.array(range(len(found)), pa.int64()),
-            "code": pa.array([f.code for f in found], pa.string()),
-            "title": pa.array([f.title for f in found], pa.string()),
+            "fid": ("BIGINT", range(len(found))),
+            "code": ("VARCHAR", [f.code for f in found]),
+            "title": ("VARCHAR", [f.title for f in found]),
         }
     )
     engine.register("_cx_fx_names", names)

@@ -29,10 +29,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa
-
 from .. import schema as S
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..errors import ConfigError
 from ..sql import ident
 from ..yamlio import load_yaml
@@ -256,11 +254,8 @@ def stage_step_kinds(
         )
     ]
     found = vocabulary.classify(names)
-    staged = pa.table(
-        {
-            S.ACTIVITY: pa.array(names, pa.string()),
-            STEP_KIND: pa.array([found[n] for n in names], pa.string()),
-        }
+    staged = arrow_from_lists(
+        {S.ACTIVITY: ("VARCHAR", names), STEP_KIND: ("VARCHAR", [found[n] for n in names])}
     )
     engine.copy_in(table, staged)
     return table

@@ -22,11 +22,10 @@ import math
 from collections.abc import Sequence
 from typing import Any, Final, Literal, cast
 
-import pyarrow as pa
 from typing_extensions import TypedDict
 
 from .. import schema as S
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..findings.finder import FINDING_CONTACTS, BreakdownDoc
 from ..sql import ident
 from .alerts import AlertDoc
@@ -105,8 +104,8 @@ def breakdown_voice(engine: Engine, breakdowns: Sequence[BreakdownDoc]) -> list[
     ]
     engine.register(
         "_cx_voc_bt",
-        pa.table(
-            {"b": pa.array([i for i, _ in titles], pa.int64()), "title": pa.array([t for _, t in titles])}
+        arrow_from_lists(
+            {"b": ("BIGINT", [i for i, _ in titles]), "title": ("VARCHAR", [t for _, t in titles])}
         ),
     )
     try:

@@ -20,12 +20,11 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, Final
 
-import pyarrow as pa
 from typing_extensions import TypedDict
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # type: ignore[import-untyped, unused-ignore]
 
 from .. import schema as S
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..sql import ident, num
 
 #: What scores the verbatims, as the diagnosis states it.
@@ -91,9 +90,7 @@ def add_sentiment(
     texts = [
         str(r[0]) for r in engine.fetchall(f"SELECT DISTINCT {v} FROM {t} WHERE trim({v}) <> '' ORDER BY {v}")
     ]
-    staged = pa.table(
-        {"text": pa.array(texts, pa.string()), "score": pa.array(score_texts(texts), pa.float64())}
-    )
+    staged = arrow_from_lists({"text": ("VARCHAR", texts), "score": ("DOUBLE", score_texts(texts))})
     engine.execute(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} DOUBLE")
     engine.register(_STAGED, staged)
     try:

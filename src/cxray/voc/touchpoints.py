@@ -25,7 +25,7 @@ import pyarrow as pa
 from typing_extensions import TypedDict
 
 from .. import schema as S
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..findings.base import FindingDoc
 from ..incentives.parties import Party
 from ..ordered import ordered_events
@@ -238,7 +238,7 @@ def touchpoints_table(docs: Iterable[TouchpointDoc]) -> pa.Table:
         }
         for name in cols:
             cols[name].append(row[name])
-    return pa.table({name: pa.array(cols[name], type_) for name, type_ in _CSV_TYPES.items()})
+    return arrow_from_lists({name: (type_, cols[name]) for name, type_ in _CSV_TYPES.items()})
 
 
 # --- SQL ----------------------------------------------------------------------------------------------
@@ -548,33 +548,33 @@ _PLAIN: Final = (
     "duration_basis", "expected_s", "median_s", "p90_s", "breaches_sla", "ideal_outcome", "measured_by",
     "findings_total",
 )  # fmt: skip
-_CSV_TYPES: Final[dict[str, pa.DataType]] = {
-    "touchpoint": pa.string(),
-    "activities": pa.string(),
-    "channel": pa.string(),
-    "owner": pa.string(),
-    "actor_type": pa.string(),
-    "lane": pa.string(),
-    "trigger": pa.string(),
-    "trigger_share": pa.float64(),
-    "contacts": pa.int64(),
-    "events": pa.int64(),
-    "median_step": pa.float64(),
-    "duration_basis": pa.string(),
-    "expected_s": pa.float64(),
-    "median_s": pa.float64(),
-    "p90_s": pa.float64(),
-    "breaches_sla": pa.float64(),
-    "ideal_outcome": pa.string(),
-    "measured_by": pa.string(),
-    "handoffs_in": pa.string(),
-    "handoffs_out": pa.string(),
-    "findings": pa.string(),
-    "findings_total": pa.int64(),
-    "verbatims": pa.int64(),
-    "negative_share": pa.float64(),
-    "csat_top2": pa.float64(),
-    "themes": pa.string(),
+_CSV_TYPES: Final[dict[str, str]] = {  # DuckDB types
+    "touchpoint": "VARCHAR",
+    "activities": "VARCHAR",
+    "channel": "VARCHAR",
+    "owner": "VARCHAR",
+    "actor_type": "VARCHAR",
+    "lane": "VARCHAR",
+    "trigger": "VARCHAR",
+    "trigger_share": "DOUBLE",
+    "contacts": "BIGINT",
+    "events": "BIGINT",
+    "median_step": "DOUBLE",
+    "duration_basis": "VARCHAR",
+    "expected_s": "DOUBLE",
+    "median_s": "DOUBLE",
+    "p90_s": "DOUBLE",
+    "breaches_sla": "DOUBLE",
+    "ideal_outcome": "VARCHAR",
+    "measured_by": "VARCHAR",
+    "handoffs_in": "VARCHAR",
+    "handoffs_out": "VARCHAR",
+    "findings": "VARCHAR",
+    "findings_total": "BIGINT",
+    "verbatims": "BIGINT",
+    "negative_share": "DOUBLE",
+    "csat_top2": "DOUBLE",
+    "themes": "VARCHAR",
 }
 
 

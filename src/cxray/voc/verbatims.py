@@ -39,11 +39,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import pyarrow as pa
 from typing_extensions import TypedDict
 
 from .. import schema as S
-from ..engine import Engine
+from ..engine import Engine, arrow_from_lists
 from ..errors import ConfigError
 from ..ordered import ordered_events
 from ..process.step_kinds import STEP_KIND, StepKinds, stage_step_kinds
@@ -216,13 +215,13 @@ def map_verbatims(
             for rank, target in enumerate(targets):
                 for key, value in zip(rows, (text, theme, target.rule, target.kind, rank), strict=True):
                     rows[key].append(value)
-    staged = pa.table(
+    staged = arrow_from_lists(
         {
-            "text": pa.array(rows["text"], pa.string()),
-            "theme": pa.array(rows["theme"], pa.string()),
-            "rule": pa.array(rows["rule"], pa.string()),
-            "kind": pa.array(rows["kind"], pa.string()),
-            "rank": pa.array(rows["rank"], pa.int32()),
+            "text": ("VARCHAR", rows["text"]),
+            "theme": ("VARCHAR", rows["theme"]),
+            "rule": ("VARCHAR", rows["rule"]),
+            "kind": ("VARCHAR", rows["kind"]),
+            "rank": ("INTEGER", rows["rank"]),
         }
     )
     engine.copy_in(_TEXTS, staged)

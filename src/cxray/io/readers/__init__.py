@@ -189,7 +189,10 @@ def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> Ra
     """Register an Arrow table of source columns, numbering its rows 1..n as ``ROW``."""
     if any(c.lower() == ROW for c in table.column_names):  # a source column, not ours: keep it, renamed
         table = table.rename_columns([source_name(c) if c.lower() == ROW else c for c in table.column_names])
-    table = table.append_column(ROW, pa.array(np.arange(1, table.num_rows + 1, dtype=np.int64)))
+    # from the NumPy buffer: pa.array(ndarray) would import pandas to ask whether it is a pandas object
+    numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    row = pa.Array.from_buffers(pa.int64(), len(numbers), [None, pa.py_buffer(numbers)])
+    table = table.append_column(ROW, row)
     engine.register(view, table)
     return RawSource(path=str(path), view=view, tables=[table])
 
