@@ -211,6 +211,30 @@ def test_examples_and_top_are_limited_and_the_result_is_deterministic(engine: En
     assert not [t for t in engine.rows("SHOW ALL TABLES") if t["name"].startswith("_cx_conf_")]
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_examples_are_the_smallest_ids_of_all_the_variants_sharing_a_deviation(engine: Engine, seed: int):
+    """A deviation many variants share lists the k smallest contact ids of all of them, however they fall
+    (two of one variant among them, the smallest variant's id not), as sorting every id would."""
+    import random
+
+    rng = random.Random(seed)
+    ids = rng.sample(range(10_000, 99_999), 300)
+    rows, shared, extra = [], [], []
+    for cid in ids:
+        variant = rng.randrange(4)  # the number of "Extra" steps after the deviation: four variants
+        steps = [("Greet", 0), ("Resolve", 10)] + [("Extra", 20 + j) for j in range(variant)]
+        rows += _contact(f"c{cid}", steps)
+        shared.append(f"c{cid}")
+        if variant:
+            extra.append(f"c{cid}")
+    load_rows(engine, rows)
+    r = check_conformance(engine, MODEL, options=ConformanceOptions(examples=5))
+    edge = next(t for t in r["undocumented_transitions"] if (t["from"], t["to"]) == ("Greet", "Resolve"))
+    assert edge["contacts"] == len(shared) and edge["examples"] == sorted(shared)[:5]
+    step = next(u for u in r["undocumented_steps"] if u["step"] == "Extra")
+    assert step["contacts"] == len(extra) and step["examples"] == sorted(extra)[:5]
+
+
 def test_inferred_happy_path_per_reason(engine: Engine) -> None:
     """Without a model: the most frequent variant per reason (ties: smallest sequence) is the happy path."""
     rows = []
