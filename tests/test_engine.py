@@ -138,3 +138,19 @@ def test_arrow_from_lists_does_not_import_pandas():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2", "0", "False"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="POSIX fork")
+def test_arrow_from_lists_works_in_a_forked_child():
+    """A forked child (a Spark worker, multiprocessing) builds its lists on a connection of its own; the
+    parent's is left alone (closing it in the child crashed the child)."""
+    import os
+
+    assert arrow_strings(["before"]).to_pylist() == ["before"]  # the parent's connection exists
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        ok = arrow_strings(["child", None]).to_pylist() == ["child", None]
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert arrow_strings(["after"]).to_pylist() == ["after"]

@@ -227,6 +227,22 @@ _LISTS: duckdb.DuckDBPyConnection | None = None
 _LISTS_LOCK = threading.Lock()
 
 
+_INHERITED: list[duckdb.DuckDBPyConnection] = []
+
+
+def _forget_lists() -> None:
+    """In a forked child (a Spark worker, multiprocessing): a connection of its own and a free lock. The
+    parent's connection is kept, never used: closing it in the child crashed it (SIGSEGV)."""
+    global _LISTS, _LISTS_LOCK
+    if _LISTS is not None:
+        _INHERITED.append(_LISTS)
+    _LISTS, _LISTS_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_lists)
+
+
 def default_memory_limit() -> str:
     """DuckDB's memory limit when none is given: 3 GB, or half the physical RAM when that is less.
 
