@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from cxray.engine import Engine, arrow_from_lists, arrow_strings
+from cxray.engine import Engine, arrow_from_lists, arrow_from_numpy, arrow_strings
 from cxray.errors import EngineError
 
 
@@ -154,3 +154,22 @@ def test_arrow_from_lists_works_in_a_forked_child():
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     assert arrow_strings(["after"]).to_pylist() == ["after"]
+
+
+def test_arrow_from_numpy_keeps_values_and_nulls_where_masked():
+    """The buffer becomes the array (a timestamp from its int64 microseconds); a mask marks NULLs, also
+    past the first byte of the validity bitmap; a width that does not match the type is refused."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = np.arange(20, dtype=np.float64) / 2
+    mask = np.zeros(20, dtype=bool)
+    mask[[0, 9, 19]] = True
+    got = arrow_from_numpy(values, pa.float64(), mask=mask)
+    assert got.null_count == 3
+    assert got.to_pylist() == [None if m else v for v, m in zip(values.tolist(), mask, strict=True)]
+    stamps = arrow_from_numpy(np.array([0, 1_000_000], dtype=np.int64), pa.timestamp("us"))
+    assert stamps.to_pylist()[1].isoformat() == "1970-01-01T00:00:01"
+    assert arrow_from_numpy(np.arange(3, dtype=np.int32), pa.int32()).to_pylist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="cannot hold"):
+        arrow_from_numpy(np.arange(3, dtype=np.int32), pa.int64())

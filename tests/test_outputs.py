@@ -144,23 +144,23 @@ def test_data_contract_documents_every_exported_column(diagnosed):
         assert f"`{column}`" in body, column
 
 
-def test_a_diagnosis_and_its_redacted_outputs_do_not_import_pandas(tmp_path: Path):
-    """Staging step kinds, verbatims, sentiment, findings' names, the touchpoints' CSV and the redaction
-    built Arrow arrays from Python lists, and pyarrow imports pandas for that (where installed): 0.2-0.25 s
-    of a 1M-event diagnosis. A fresh interpreter diagnoses a log with verbatims and writes redacted
-    outputs without it."""
+def test_a_simulation_diagnosis_and_redacted_outputs_do_not_import_pandas(tmp_path: Path):
+    """The simulator's columns, the staged step kinds, verbatims, sentiment, findings' names, the
+    touchpoints' CSV and the redaction built Arrow arrays from NumPy or Python lists, and pyarrow imports
+    pandas for that (where installed): 0.2-0.3 s of a 1M-event diagnosis or of ``cxray demo``. A fresh
+    interpreter simulates a centre with verbatims, diagnoses it and writes redacted outputs without it."""
     import subprocess
     import sys
 
     pytest.importorskip("pandas")  # without pandas installed there is nothing to import
-    log = simulate(load_scenario("default"), seed=3, days=21, customers=1000).write(tmp_path, fmt="parquet")[
-        0
-    ]
     out = tmp_path / "out"
     code = (
-        "import sys\nimport cxray\n"
-        f"with cxray.Engine() as e:\n    d = cxray.diagnose({str(log)!r}, engine=e)\n"
-        f"    cxray.write_outputs(d, __import__('pathlib').Path({str(out)!r}), engine=e, redact=True)\n"
+        "import sys\nfrom pathlib import Path\nimport cxray\n"
+        "from cxray.simulate import load_scenario, simulate\n"
+        "sim = simulate(load_scenario('default'), seed=3, days=21, customers=1000)\n"
+        f"[log, *_] = sim.write(Path({str(tmp_path / 'sim')!r}), fmt='parquet')\n"
+        "with cxray.Engine() as e:\n    d = cxray.diagnose(log, engine=e)\n"
+        f"    cxray.write_outputs(d, Path({str(out)!r}), engine=e, redact=True)\n"
         "v = d.voc\n"
         "print(bool(v['touchpoints']), v['sentiment'] is not None, bool(v['steps']), bool(v['breakdowns']),"
         " 'pandas' in sys.modules)"

@@ -223,6 +223,22 @@ def arrow_strings(values: Sequence[str | None]) -> pa.Array:
     return pa.concat_arrays(chunks) if chunks else pa.nulls(0, pa.string())
 
 
+def arrow_from_numpy(values: np.ndarray, type_: pa.DataType, *, mask: np.ndarray | None = None) -> pa.Array:
+    """A NumPy array of fixed-width values as an Arrow array of ``type_`` (as wide: int64 for a timestamp),
+    NULL where ``mask`` is True, from its buffer: ``pa.array(ndarray)`` imports pandas as a list does
+    (:func:`arrow_from_lists`).
+
+    >>> arrow_from_numpy(np.array([1.5, 2.0]), pa.float64(), mask=np.array([False, True])).to_pylist()
+    [1.5, None]
+    """
+    data = np.ascontiguousarray(values)
+    if data.ndim != 1 or data.dtype.itemsize * 8 != type_.bit_width:
+        raise ValueError(f"arrow_from_numpy: a 1-d {data.dtype} array cannot hold {type_}")
+    nulls = 0 if mask is None else int(np.count_nonzero(mask))
+    validity = pa.py_buffer(np.packbits(~np.asarray(mask, dtype=bool), bitorder="little")) if nulls else None
+    return pa.Array.from_buffers(type_, len(data), [validity, pa.py_buffer(data)], null_count=nulls)
+
+
 _LISTS: duckdb.DuckDBPyConnection | None = None
 _LISTS_LOCK = threading.Lock()
 

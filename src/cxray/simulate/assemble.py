@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schema as S
+from ..engine import arrow_from_numpy, arrow_strings
 from ..schema import CSAT, SURVEY_SCORE, SURVEY_TYPE, VERBATIM, canonical_arrow_schema
 from .events import ACTIVITIES, ACTOR_TYPES, OUTCOMES, A
 from .generate import Generator
@@ -20,8 +21,8 @@ SPECIAL_ACTORS = ("IVR", None, "ACD", "Survey")  # codes -2, -3 (the bot's name)
 
 def _strings(codes: np.ndarray, dictionary: list[str]) -> pa.Array:
     """Codes (−1 = NULL) as a string column, built by Arrow rather than one Python string per row."""
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, pa.string())).cast(pa.string())
+    indices = arrow_from_numpy(codes.astype(np.int32), pa.int32(), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, arrow_strings(dictionary)).cast(pa.string())
 
 
 def _activities(activity: np.ndarray, actor_type: np.ndarray, names: Names) -> pa.Array:
@@ -101,7 +102,7 @@ class Assembled:
 
         columns = {
             S.CONTACT_ID: _strings(contact, self.contact_ids),
-            S.TIMESTAMP: pa.array((seconds * 1_000_000).astype(np.int64), pa.timestamp("us")),
+            S.TIMESTAMP: arrow_from_numpy((seconds * 1_000_000).astype(np.int64), pa.timestamp("us")),
             S.ACTIVITY: _activities(col("activity"), col("actor_type"), names or {}),
             S.CUSTOMER_ID: _strings(customer, _ids("CU", n_cust)),
             S.CHANNEL: _strings(attr["channel"][by_number][contact], list(CHANNELS)),
@@ -111,8 +112,8 @@ class Assembled:
             S.ACTOR_TYPE: _strings(col("actor_type"), list(ACTOR_TYPES)),
             S.REASON: _strings(attr["reason"][by_number][contact], [r.name for r in scenario.reasons]),
             S.OUTCOME: _strings(col("outcome"), list(OUTCOMES)),
-            S.DURATION_S: pa.array(np.round(duration), pa.float64(), mask=np.isnan(duration)),
-            S.SOURCE_ROW: pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            S.DURATION_S: arrow_from_numpy(np.round(duration), pa.float64(), mask=np.isnan(duration)),
+            S.SOURCE_ROW: arrow_from_numpy(np.arange(1, n + 1, dtype=np.int64), pa.int64()),
             S.SOURCE_FILE: _strings(np.zeros(n, dtype=np.int64), [SOURCE_FILE]),
             SURVEY_SCORE: _strings(score, ["1", "2", "3", "4", "5"]),
             SURVEY_TYPE: _strings(np.where(score >= 0, 0, -1), [CSAT]),
@@ -167,7 +168,8 @@ class Assembled:
     def verbatim_truth(self) -> list[dict[str, object]]:
         """One record per verbatim: its contact, driver and the step it is about (as the log names it)."""
         step = self.verbatim_steps
-        names = self.table.column(S.ACTIVITY).take(pa.array(np.maximum(step, 0))).to_pylist()
+        at = arrow_from_numpy(np.maximum(step, 0).astype(np.int64), pa.int64())
+        names = self.table.column(S.ACTIVITY).take(at).to_pylist()
         return [
             {
                 "contact_id": self.contact_ids[c],

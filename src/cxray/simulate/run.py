@@ -15,6 +15,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .. import schema as S
+from ..engine import arrow_from_lists
 from ..errors import ConfigError
 from .artefact_contacts import add_contacts
 from .artefact_values import mark_missing, mistype_years, unidentify
@@ -85,9 +86,8 @@ class SimulationResult:
         if voice is not None and len(voice["records"]) > INLINE_IDS:
             records = voice.pop("records")
             path = out / f"verbatims.{fmt}"
-            types = {"contact_id": pa.string(), "driver": pa.string(), "activity": pa.string()}
-            types["source_row"] = pa.int64()
-            table = pa.table({c: pa.array([r[c] for r in records], t) for c, t in types.items()})
+            types = dict.fromkeys(("contact_id", "driver", "activity"), "VARCHAR") | {"source_row": "BIGINT"}
+            table = arrow_from_lists({c: (t, [r[c] for r in records]) for c, t in types.items()})
             if fmt == "csv":
                 pacsv.write_csv(table, path)
             else:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ...engine import Engine
+from ...engine import Engine, arrow_from_numpy
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 
@@ -189,10 +189,7 @@ def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> Ra
     """Register an Arrow table of source columns, numbering its rows 1..n as ``ROW``."""
     if any(c.lower() == ROW for c in table.column_names):  # a source column, not ours: keep it, renamed
         table = table.rename_columns([source_name(c) if c.lower() == ROW else c for c in table.column_names])
-    # from the NumPy buffer: pa.array(ndarray) would import pandas to ask whether it is a pandas object
-    numbers = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    row = pa.Array.from_buffers(pa.int64(), len(numbers), [None, pa.py_buffer(numbers)])
-    table = table.append_column(ROW, row)
+    table = table.append_column(ROW, arrow_from_numpy(np.arange(1, table.num_rows + 1), pa.int64()))
     engine.register(view, table)
     return RawSource(path=str(path), view=view, tables=[table])
 
