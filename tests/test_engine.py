@@ -173,3 +173,5 @@ def test_arrow_from_numpy_keeps_values_and_nulls_where_masked():
     assert arrow_from_numpy(np.arange(3, dtype=np.int32), pa.int32()).to_pylist() == [0, 1, 2]
     with pytest.raises(ValueError, match="cannot hold"):
         arrow_from_numpy(np.arange(3, dtype=np.int32), pa.int64())
+    with pytest.raises(ValueError, match="differ in length"):
+        arrow_from_numpy(np.arange(3, dtype=np.int64), pa.int64(), mask=np.zeros(2, dtype=bool))

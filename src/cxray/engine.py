@@ -205,12 +205,12 @@ def arrow_from_lists(columns: Mapping[str, tuple[str, Sequence[Any]]]) -> pa.Tab
     >>> arrow_from_lists({"name": ("VARCHAR", ["a", None]), "n": ("BIGINT", [1, 2])}).to_pylist()
     [{'name': 'a', 'n': 1}, {'name': None, 'n': 2}]
     """
+    global _LISTS
     if len({len(values) for _, values in columns.values()}) > 1:
         raise ValueError("arrow_from_lists: the columns' lists differ in length")
     select = ", ".join(f"unnest(?::{sql_type}[]) AS {ident(name)}" for name, (sql_type, _) in columns.items())
     params = [list(values) for _, values in columns.values()]
     with _LISTS_LOCK:  # one connection for the process: connecting costs about 10 ms a call
-        global _LISTS
         if _LISTS is None:
             _LISTS = duckdb.connect(config={"threads": 1})
         return _LISTS.sql(f"SELECT {select}", params=params).to_arrow_table()
@@ -234,6 +234,8 @@ def arrow_from_numpy(values: np.ndarray, type_: pa.DataType, *, mask: np.ndarray
     data = np.ascontiguousarray(values)
     if data.ndim != 1 or data.dtype.itemsize * 8 != type_.bit_width:
         raise ValueError(f"arrow_from_numpy: a 1-d {data.dtype} array cannot hold {type_}")
+    if mask is not None and len(mask) != len(data):
+        raise ValueError("arrow_from_numpy: the mask and the values differ in length")
     nulls = 0 if mask is None else int(np.count_nonzero(mask))
     validity = pa.py_buffer(np.packbits(~np.asarray(mask, dtype=bool), bitorder="little")) if nulls else None
     return pa.Array.from_buffers(type_, len(data), [validity, pa.py_buffer(data)], null_count=nulls)
@@ -241,9 +243,7 @@ def arrow_from_numpy(values: np.ndarray, type_: pa.DataType, *, mask: np.ndarray
 
 _LISTS: duckdb.DuckDBPyConnection | None = None
 _LISTS_LOCK = threading.Lock()
-
-
-_INHERITED: list[duckdb.DuckDBPyConnection] = []
+_INHERITED: list[duckdb.DuckDBPyConnection] = []  # a forked child's parent's connection, kept unused
 
 
 def _forget_lists() -> None:
