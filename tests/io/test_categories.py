@@ -37,7 +37,7 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "rewritten":
         register = delimited.register_arrow
         monkeypatch.setattr(
-            delimited, "register_arrow", lambda *a: dataclasses.replace(register(*a), rescan=False)
+            delimited, "register_arrow", lambda *a, **k: dataclasses.replace(register(*a, **k), rescan=False)
         )
     return request.param
 

@@ -121,6 +121,43 @@ def test_malformed_line_is_rejected_not_lost(engine: Engine, tmp_path: Path):
     assert engine.scalar("SELECT value FROM rejected") == "c1,2024-03-02,Oops,extra"
 
 
+def test_rows_after_a_malformed_line_keep_their_record_numbers(engine: Engine, tmp_path: Path):
+    """Arrow drops the lines it cannot split; the records after them kept their place in the file only
+    by a count of the rows it kept, so a row after a ragged line was named one record too early (in
+    rejected.csv: the wrong row of the user's file). Now every record, the ragged ones included, has its
+    number in the file: the header not counted, a quoted line break inside one record, a blank line not
+    a record (as Arrow counts)."""
+    text = (
+        "contact_id,timestamp,activity\n"
+        'c1,2024-03-01 09:00,"two\nlines"\n'  # record 1
+        "\n"  # a blank line: no record
+        "c1,2024-03-01 09:05\n"  # record 2: short
+        "c2,2024-03-01 09:06,Start,extra\n"  # record 3: long
+        "c2,yesterday,Middle\n"  # record 4: bad timestamp
+        "c2,2024-03-01 09:08,End\n"  # record 5
+    )
+    s = read_one(engine, write(tmp_path, "r.csv", text))
+    assert (s.rows_read, s.rows_kept) == (5, 2)
+    assert s.rejected_by_reason == {"malformed_row": 2, "bad_timestamp": 1}
+    rejected = engine.rows("SELECT source_row, reason FROM rejected ORDER BY source_row")
+    assert rejected == [
+        {"source_row": 2, "reason": "malformed_row"},
+        {"source_row": 3, "reason": "malformed_row"},
+        {"source_row": 4, "reason": "bad_timestamp"},
+    ]
+    kept = engine.fetchall("SELECT source_row, activity FROM events ORDER BY source_row")
+    assert kept == [(1, "two\nlines"), (5, "End")]
+
+
+def test_record_numbers_need_every_malformed_line_numbered():
+    """A line Arrow did not number (a parallel parse) leaves the rows numbered 1..n, as before."""
+    from cxray.io.readers.delimited import record_numbers
+
+    lines: list[tuple[int | None, str]] = [(3, "a"), (5, "b")]
+    assert record_numbers(3, lines).tolist() == [1, 3, 5] and lines == [(2, "a"), (4, "b")]
+    assert record_numbers(3, [(None, "a")]) is None
+
+
 def test_exact_duplicates_dropped_keeping_the_first(engine: Engine, tmp_path: Path):
     text = (
         "contact_id,timestamp,activity,note\n"

@@ -185,11 +185,15 @@ def open_source(
     return _READERS[chosen or file_format(path)].read(path, engine, view, options)
 
 
-def register_arrow(engine: Engine, view: str, table: pa.Table, path: Path) -> RawSource:
-    """Register an Arrow table of source columns, numbering its rows 1..n as ``ROW``."""
+def register_arrow(
+    engine: Engine, view: str, table: pa.Table, path: Path, *, rows: np.ndarray | None = None
+) -> RawSource:
+    """Register an Arrow table of source columns, numbering its rows 1..n as ``ROW`` (or by ``rows``, their
+    record numbers in the file when some records are not in the table: CSV lines that did not split)."""
     if any(c.lower() == ROW for c in table.column_names):  # a source column, not ours: keep it, renamed
         table = table.rename_columns([source_name(c) if c.lower() == ROW else c for c in table.column_names])
-    table = table.append_column(ROW, arrow_from_numpy(np.arange(1, table.num_rows + 1), pa.int64()))
+    numbers = np.arange(1, table.num_rows + 1, dtype=np.int64) if rows is None else rows.astype(np.int64)
+    table = table.append_column(ROW, arrow_from_numpy(numbers, pa.int64()))
     engine.register(view, table)
     return RawSource(path=str(path), view=view, tables=[table])
 

@@ -8,7 +8,7 @@ one bad byte never fails the file nor changes how the rest of it is decoded.
 Every value is read as text (nothing guessed: ``0012`` stays ``0012``, dates are parsed later in SQL);
 empty fields are NULL. Quoted fields may hold delimiters, quotes (doubled) and newlines. Lines that do
 not split into the header's number of fields are not dropped: they come back as ``malformed`` and are
-rejected with reason ``malformed_row``.
+rejected with reason ``malformed_row``, each with its record number; the rows after one keep theirs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -48,11 +49,11 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         malformed.append((row.number, row.text))
         return "skip"
 
-    def read() -> pa.Table:
+    def read(*, serial: bool = False) -> pa.Table:
         return pacsv.read_csv(
             pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
-                encoding="utf-8", column_names=header, skip_rows=1, block_size=1 << 24
+                encoding="utf-8", column_names=header, skip_rows=1, block_size=1 << 24, use_threads=not serial
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
@@ -71,12 +72,33 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
 
     try:
         table = read()
+        rows = None
+        if malformed:
+            # Arrow knows where a line it cannot split is only when it parses on one thread: parse again
+            # (only a file with such lines pays), so that they and the rows after them keep their record
+            # numbers (``source_row``) instead of the rows after one moving up
+            malformed.clear()
+            table = read(serial=True)
+            rows = record_numbers(table.num_rows, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"cannot read as CSV: {exc}", path=path) from None
-    source = register_arrow(engine, view, table, path)
+    source = register_arrow(engine, view, table, path, rows=rows)
     source.malformed = malformed
     source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
     return source
+
+
+def record_numbers(kept: int, malformed: list[tuple[int | None, str]]) -> np.ndarray | None:
+    """The record numbers (1-based, the header not counted) of the ``kept`` rows Arrow split, given the
+    lines it could not (``malformed``, numbered by Arrow from the header on, turned into record numbers in
+    place); None when Arrow gave no number to one of them (the rows are then numbered 1..kept)."""
+    numbers = [n for n, _ in malformed]
+    if any(n is None or n < 2 for n in numbers):
+        return None
+    records = [int(n) - 1 for n in numbers if n is not None]
+    malformed[:] = [(r, text) for r, (_, text) in zip(records, malformed, strict=True)]
+    rows = np.setdiff1d(np.arange(1, kept + len(records) + 1, dtype=np.int64), np.array(records, np.int64))
+    return rows if len(rows) == kept else None
 
 
 def read_bytes(path: Path) -> bytes:
