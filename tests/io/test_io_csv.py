@@ -158,6 +158,35 @@ def test_record_numbers_need_every_malformed_line_numbered():
     assert record_numbers(3, [(None, "a")]) is None
 
 
+def test_a_quote_never_closed_is_an_error_not_records_swallowed(engine: Engine, tmp_path: Path):
+    """Arrow ends a quoted value at the end of the file: one stray opening quote made every record after
+    it part of one value, read as no rows at all. The file is refused, naming the record and the lines."""
+    from cxray.errors import InputError
+
+    text = (
+        "contact_id,timestamp,activity,verbatim\n"
+        "c1,2024-03-01 09:00,Start,fine\n"
+        'c1,2024-03-01 09:05,Survey,"Great service, but\n'
+        "c2,2024-03-01 10:00,Start,\nc2,2024-03-01 10:05,End,\n"
+    )
+    with pytest.raises(InputError, match=r"u.csv.*record 2 opens a quoted value.*\(2 lines\)"):
+        read_one(engine, write(tmp_path, "u.csv", text))
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        'c2,2024-03-01 10:05,Survey,"two lines,\nboth closed"\n',  # a closed quote over two lines, last
+        'c2,2024-03-01 10:05,Survey,He said "hi\n',  # a quote inside an unquoted value is text
+    ],
+)
+def test_quotes_that_close_or_are_text_read_as_they_are(engine: Engine, tmp_path: Path, last: str):
+    text = "contact_id,timestamp,activity,verbatim\nc1,2024-03-01 09:00,Start,fine\n" + last
+    s = read_one(engine, write(tmp_path, "q.csv", text))
+    assert (s.rows_read, s.rows_kept) == (2, 2)
+    assert column(engine, "verbatim")[1] in ("two lines,\nboth closed", 'He said "hi')
+
+
 def test_exact_duplicates_dropped_keeping_the_first(engine: Engine, tmp_path: Path):
     text = (
         "contact_id,timestamp,activity,note\n"

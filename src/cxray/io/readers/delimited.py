@@ -82,6 +82,13 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             rows = record_numbers(table.num_rows, malformed)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"cannot read as CSV: {exc}", path=path) from None
+    if lines := unclosed_quote(table, data, delimiter):
+        record = int(rows[-1]) if rows is not None else table.num_rows
+        raise InputError(
+            f"record {record} opens a quoted value that is never closed: the rest of the file ({lines} "
+            "lines) would be that one value; close the quote or remove it",
+            path=path,
+        )
     source = register_arrow(engine, view, table, path, rows=rows)
     source.malformed = malformed
     source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
@@ -99,6 +106,29 @@ def record_numbers(kept: int, malformed: list[tuple[int | None, str]]) -> np.nda
     malformed[:] = [(r, text) for r, (_, text) in zip(records, malformed, strict=True)]
     rows = np.setdiff1d(np.arange(1, kept + len(records) + 1, dtype=np.int64), np.array(records, np.int64))
     return rows if len(rows) == kept else None
+
+
+def unclosed_quote(table: pa.Table, data: bytes, delimiter: str) -> int:
+    """The lines after the first in the last record's values when the file ends inside a quoted value
+    (the lines swallowed), else 0.
+
+    Arrow ends such a value at the end of the file without a word: one stray opening quote and every
+    line after it became a single value of one record, the rows it held read as none. Only a last record
+    with a line break in a value can be that; then Python's ``csv`` (strict) reads the file again to tell
+    it from a quoted value that does close (both split quotes the same way)."""
+    if table.num_rows == 0:
+        return 0
+    last = table.slice(table.num_rows - 1).to_pylist()[0].values()
+    texts = [v for v in last if isinstance(v, str) and "\n" in v]
+    if not texts:
+        return 0
+    text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+    try:
+        for _ in csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=True):
+            pass
+    except csv.Error:
+        return sum(1 for v in texts for line in v.split("\n")[1:] if line.strip())
+    return 0
 
 
 def read_bytes(path: Path) -> bytes:
