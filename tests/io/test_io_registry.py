@@ -65,6 +65,7 @@ def test_an_unknown_suffix_names_the_file_and_every_known_format(engine: Engine,
     for reader in registered_readers().values():
         assert reader.format in message and all(f".{s}" in message for s in reader.suffixes)
     assert "toy (.toy, .toy2)" in message
+    assert "a spreadsheet: save the sheet of events as CSV" in message  # what to do with it
 
 
 def test_a_suffix_belongs_to_one_format(toy):

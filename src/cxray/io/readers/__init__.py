@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -155,10 +156,16 @@ def file_format(path: Path) -> str:
     for reader in _READERS.values():
         if suffix in reader.suffixes:
             return reader.format
-    raise InputError(
-        f"unknown file type {'.' + suffix if suffix else '(no suffix)'}; known formats: {_known_formats()}",
-        path=path,
-    )
+    shown = ("." + suffix if suffix else "(no suffix)") + _SPREADSHEETS.get(suffix, "")
+    raise InputError(f"unknown file type {shown}; known formats: {_known_formats()}", path=path)
+
+
+#: What to do with a spreadsheet, the export a CRM report most often gives: save the sheet as CSV (a
+#: reader of its own would guess at merged cells, formulas and Excel's date numbers).
+_SPREADSHEETS: Final = dict.fromkeys(
+    ("xlsx", "xlsm", "xls", "ods", "numbers"),
+    " (a spreadsheet: save the sheet of events as CSV UTF-8, one header row, and read that)",
+)
 
 
 def open_source(
