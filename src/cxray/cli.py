@@ -186,7 +186,13 @@ def diagnose(
     dayfirst: Annotated[
         bool, typer.Option(help="Read ambiguous dates day first (9-10-2011 = 9 Oct).")
     ] = False,
-    time_format: Annotated[str | None, typer.Option(help="Explicit strptime format of timestamps.")] = None,
+    time_format: Annotated[
+        str | None,
+        typer.Option(
+            help="Explicit strptime format of timestamps, or epoch / epoch_ms / epoch_us "
+            "(numbers since 1970 UTC)."
+        ),
+    ] = None,
     window_days: WindowOpt = 7.0,
     any_reason: Annotated[
         bool, typer.Option(help="Join a customer's contacts into journeys whatever their reason.")

@@ -251,6 +251,42 @@ def test_explicit_time_format(engine: Engine, tmp_path: Path):
     assert column(engine, "timestamp") == [datetime(2024, 3, 1, 9, 30)]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "values"),
+    [
+        ("epoch", ["1709285400", "1709285400.25", "-86400"]),
+        ("epoch_ms", ["1709285400000", "1709285400250", "-86400000"]),
+        ("EPOCH_US", ["1709285400000000", "1709285400250000", "-86400000000"]),
+    ],
+)
+def test_epoch_time_formats(engine: Engine, tmp_path: Path, fmt: str, values: list[str]):
+    """--time-format epoch / epoch_ms / epoch_us read numbers since 1970 as UTC (the zone option does
+    not move them); a number past year 9999 or text is a bad timestamp, not a crash."""
+    rows = "".join(f"c1,{v},A{i}\n" for i, v in enumerate([*values, "99999999999999999999", "soon"]))
+    s = read_one(
+        engine,
+        write(tmp_path, "e.csv", "contact_id,timestamp,activity\n" + rows),
+        time_format=fmt,
+        tz="Europe/Paris",
+    )
+    assert s.rejected_by_reason == {"bad_timestamp": 2}
+    assert column(engine, "timestamp") == [
+        datetime(2024, 3, 1, 9, 30),
+        datetime(2024, 3, 1, 9, 30, 0, 250000),
+        datetime(1969, 12, 31),
+    ]
+
+
+def test_numbers_are_not_guessed_to_be_epoch_times_but_the_error_says_how(engine: Engine, tmp_path: Path):
+    from cxray.errors import InputError
+
+    text = "contact_id,timestamp,activity\nc1,1709285400000,A\n"
+    with pytest.raises(
+        InputError, match=r"a number since 1970\? try --time-format epoch, epoch_ms or epoch_us"
+    ):
+        read_one(engine, write(tmp_path, "n.csv", text))
+
+
 def test_gzipped_csv(engine: Engine, tmp_path: Path):
     import gzip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ from .readers import RawSource, file_format, open_source, register_arrow, regist
 from .rejected import build_rejected
 
 _DEFAULT = ReadOptions()
+#: A value that reads as a number of seconds, milliseconds or microseconds since 1970 (9 to 16 digits).
+_EPOCH_LIKE = re.compile(r"\d{9,16}(\.\d*)?")
 _HINTS = {
     "bad_timestamp": " (try --dayfirst, --tz or --time-format)",
     "missing_contact_id": " (is the right column mapped? see --map)",
@@ -192,9 +195,12 @@ def all_rejected(path: str, first: dict, n: int) -> InputError:
     first rejected row (``reason, col, value, source_row`` and ``n``, how often the reason occurs).
     Shared with the Spark engine so both say the same."""
     shown = "" if first["value"] is None else f" (value {first['value']!r})"
+    hint = _HINTS.get(first["reason"], "")
+    if first["reason"] == "bad_timestamp" and _EPOCH_LIKE.fullmatch(str(first["value"] or "")):
+        hint = " (a number since 1970? try --time-format epoch, epoch_ms or epoch_us)"
     return InputError(
         f"every row was rejected; most often {first['reason']} ({first['n']} of {n}), "
-        f"first here{shown}{_HINTS.get(first['reason'], '')}",
+        f"first here{shown}{hint}",
         path=path,
         row=first["source_row"],
         column=first["col"],

@@ -4,6 +4,10 @@ Tried in order: explicit formats (``--time-format``, the mapping's ``time_format
 without offset, ``T`` or space, fractional seconds (an offset converts to UTC, no offset means the
 ``tz`` zone); then slash/dash/dot dates, day first with ``dayfirst`` (``9-9-2011 9:23``,
 ``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``).
+
+Besides strptime formats, an explicit format may be ``epoch``, ``epoch_ms`` or ``epoch_us``: a number of
+seconds, milliseconds or microseconds since 1970-01-01 UTC (database dumps and event APIs write them; a
+bare number is never guessed to be one).
 """
 
 from __future__ import annotations
@@ -49,9 +53,26 @@ def typed_to_utc(expr: str, duck_type: str, tz: str) -> str | None:
     return None
 
 
+#: The explicit formats that read a number since 1970-01-01 UTC, with microseconds per unit.
+EPOCH_FORMATS = {"epoch": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}
+#: Microseconds from 1970 to 10000-01-01: a number past it (either way) is no time (NULL, then rejected).
+_EPOCH_LIMIT_US = 253_402_300_800_000_000
+
+
+def _epoch(expr: str, per_unit: int) -> str:
+    """SQL: the number ``expr`` of units (``per_unit`` microseconds each) since 1970 UTC, NULL when it is
+    not a plain decimal number or lies past year 9999."""
+    us = f"round(TRY_CAST({expr} AS DOUBLE) * {per_unit})"
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '[+-]?\\d+(\\.\\d*)?') AND abs({us}) < {_EPOCH_LIMIT_US} "
+        f"THEN make_timestamp(CAST({us} AS BIGINT)) END"
+    )
+
+
 def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] = ()) -> str:
     """SQL parsing text ``expr`` (already trimmed) to a naive UTC TIMESTAMP, NULL when nothing fits."""
-    parts = []
+    parts = [_epoch(expr, EPOCH_FORMATS[f.lower()]) for f in formats if f.lower() in EPOCH_FORMATS]
+    formats = tuple(f for f in formats if f.lower() not in EPOCH_FORMATS)
     with_zone = tuple(f for f in formats if "%z" in f or "%Z" in f)
     naive = tuple(f for f in formats if f not in with_zone)
     if with_zone:
