@@ -88,6 +88,49 @@ def test_json_lines(engine: Engine, tmp_path: Path):
     assert column(engine, "meta") == ['{"k":1}', None]
 
 
+def test_json_lines_that_are_not_objects_are_rejected_one_by_one(engine: Engine, tmp_path: Path):
+    """One line cut short (an export stopped mid-write) or a line that is no object failed DuckDB's read of
+    the whole file; now each is a malformed_row with its record number (non-blank lines), the rest read,
+    the records after it keeping theirs. A byte to repair sends the file through a copy: same result."""
+    good = '{"contact_id": "c1", "timestamp": "2024-03-01T09:00:00Z", "activity": "A"}'
+    lines = [
+        good,
+        "",  # blank: no record
+        "42",  # record 2: not an object
+        good.replace('"A"', '"B"').replace("09:00", "09:05"),  # record 3
+        '{"contact_id": "c2", "timestamp": "yesterday", "activity": "C"}',  # record 4: bad timestamp
+        '{"contact_id": "c2", "timestamp": "2024-03-01T10:00:00Z", "activ',  # record 5: cut short
+    ]
+    for name, prefix in (("plain.jsonl", b""), ("bom.jsonl", b"\xef\xbb\xbf")):
+        path = tmp_path / name
+        path.write_bytes(prefix + "\n".join(lines).encode())
+        s = read_one(engine, path)
+        assert (s.rows_read, s.rows_kept, s.rows_rejected) == (5, 2, 3), name
+        assert s.rejected_by_reason == {"malformed_row": 2, "bad_timestamp": 1}
+        rejected = engine.fetchall("SELECT source_row, reason, value FROM rejected ORDER BY source_row")
+        assert [(r, reason) for r, reason, _ in rejected] == [
+            (2, "malformed_row"),
+            (4, "bad_timestamp"),
+            (5, "malformed_row"),
+        ]
+        assert rejected[0][2] == "42" and rejected[2][2].endswith('"activ')
+        assert engine.fetchall("SELECT source_row, activity FROM events ORDER BY source_row") == [
+            (1, "A"),
+            (3, "B"),
+        ]
+
+
+def test_json_lines_with_no_object_say_so(engine: Engine, tmp_path: Path):
+    from cxray.errors import InputError
+
+    with pytest.raises(InputError, match=r"n.jsonl: no JSON object on any line \(2 malformed\)"):
+        read_one(engine, write(tmp_path, "n.jsonl", "not json\n[1, 2]\n"))
+    # objects whose one key is "json" are objects (DuckDB reads a file of non-objects as one column "json"):
+    # read as they are, so the error is the mapping's, not a malformed file's
+    with pytest.raises(InputError, match=r"required column 'contact_id' not found; the file has: 'json'"):
+        read_one(engine, write(tmp_path, "j.jsonl", '{"json": "a"}\n{"json": "b"}\n'))
+
+
 def _event(name: str, time: str, extra: str = "") -> str:
     name_tag = f'<string key="concept:name" value="{name}"/>'
     return f'<event>{name_tag}<date key="time:timestamp" value="{time}"/>{extra}</event>'
