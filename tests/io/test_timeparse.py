@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxray.engine import Engine
-from cxray.io.timeparse import instant_to_utc, local_to_utc
+from cxray.io.timeparse import instant_to_utc, local_to_utc, parse_text
 
 _ZONES = ["UTC", "Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Apia"]
 
@@ -43,3 +43,37 @@ def test_infinity_and_the_years_past_the_range_are_null_or_out_of_range():
     assert got["2024-03-31T02:30:00+02:00"] == datetime(2024, 3, 31, 0, 30)
     # a year before 1 (DuckDB shows it as BC text): outside the range the canonical step accepts
     assert not isinstance(got["0001-01-01T00:30:00+01:00"], datetime)
+
+
+def _parse(engine: Engine, value: str, *, dayfirst: bool = False) -> datetime | None:
+    return engine.fetchall(
+        f"SELECT {parse_text('v', tz='UTC', dayfirst=dayfirst)} FROM (SELECT ? AS v)", [value]
+    )[0][0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=datetime(1969, 1, 1), max_value=datetime(2068, 12, 31)), st.booleans())
+def test_two_digit_years_are_read_as_years_of_the_century(moment: datetime, dayfirst: bool):
+    """Excel's default m/d/yy h:mm (d/m/yy with dayfirst) reads back as the same minute: DuckDB's own cast
+    read "3/1/24" as the year 3, and %m/%d/%Y as the year 24, both inside the accepted range."""
+    moment = moment.replace(second=0, microsecond=0)
+    date = (
+        f"{moment.day}/{moment.month}/{moment:%y}" if dayfirst else f"{moment.month}/{moment.day}/{moment:%y}"
+    )
+    with Engine() as engine:
+        assert _parse(engine, f"{date} {moment.hour}:{moment:%M}", dayfirst=dayfirst) == moment
+
+
+def test_month_names_and_short_years_as_reports_write_them():
+    cases = {
+        "Mar 1, 2024 9:00 AM": datetime(2024, 3, 1, 9),  # Salesforce
+        "March 1, 2024 9:05 PM": datetime(2024, 3, 1, 21, 5),
+        "1 March 2024 09:00": datetime(2024, 3, 1, 9),
+        "01-MAR-2024 09:00:00": datetime(2024, 3, 1, 9),  # Oracle
+        "12/31/99 11:59 PM": datetime(1999, 12, 31, 23, 59),
+        "3/1/24": datetime(2024, 3, 1),
+    }
+    with Engine() as engine:
+        assert {v: _parse(engine, v) for v in cases} == cases
+        assert _parse(engine, "01.03.24 09:00", dayfirst=True) == datetime(2024, 3, 1, 9)
+        assert _parse(engine, "3/1/24 9:00 PM", dayfirst=True) is None  # no AM/PM with a day-first date

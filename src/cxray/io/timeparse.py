@@ -3,7 +3,9 @@
 Tried in order: explicit formats (``--time-format``, the mapping's ``time_formats``); ISO 8601 with or
 without offset, ``T`` or space, fractional seconds (an offset converts to UTC, no offset means the
 ``tz`` zone); then slash/dash/dot dates, day first with ``dayfirst`` (``9-9-2011 9:23``,
-``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``).
+``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``), two-digit years read as such
+(``3/1/24 9:00``: 2024, never the year 24); dates with month names (``Mar 1, 2024 9:00 AM``,
+``01-MAR-2024 09:00:00``).
 
 Besides strptime formats, an explicit format may be ``epoch``, ``epoch_ms`` or ``epoch_us``: a number of
 seconds, milliseconds or microseconds since 1970-01-01 UTC (database dumps and event APIs write them; a
@@ -27,7 +29,18 @@ def _dated(date_parts: tuple[str, ...], times: tuple[str, ...]) -> tuple[str, ..
 
 DAYFIRST_FORMATS = _dated(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"), _TIMES)
 MONTHFIRST_FORMATS = _dated(("%m/%d/%Y",), _TIMES + _US_TIMES)
-OTHER_FORMATS = _dated(("%Y/%m/%d",), _TIMES)
+#: Month names as reports write them: Salesforce's "Mar 1, 2024 9:00 AM", "1 March 2024", Oracle's
+#: "01-MAR-2024 09:00:00" (unambiguous: tried whatever ``dayfirst`` says).
+NAMED_FORMATS = _dated(("%b %d, %Y", "%B %d, %Y"), _TIMES + _US_TIMES) + _dated(
+    ("%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%B-%Y"), _TIMES
+)
+OTHER_FORMATS = _dated(("%Y/%m/%d",), _TIMES) + NAMED_FORMATS
+#: Two-digit years (Excel's default m/d/yy h:mm, d.m.yy): %y reads 00-68 as 2000-2068, 69-99 as the 1900s.
+#: Tried only on a date that ends in exactly two digits, instead of the four-digit-year formats: those read
+#: "3/1/24" as the year 24 (%m/%d/%Y) or 3 (%Y/%m/%d), silently, inside the accepted range.
+DAYFIRST_SHORT_FORMATS = _dated(("%d-%m-%y", "%d/%m/%y", "%d.%m.%y"), _TIMES)
+MONTHFIRST_SHORT_FORMATS = _dated(("%m/%d/%y", "%m-%d-%y"), _TIMES + _US_TIMES)
+SHORT_YEAR_RE = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2}($|[\sT])"
 
 
 def instant_to_utc(expr: str) -> str:
@@ -80,15 +93,24 @@ def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] =
     if naive:
         parts.append(local_to_utc(f"try_strptime({expr}, {lit_list(naive)})", tz))
     with_offset = rf"regexp_replace({expr}, '\s+([+-]\d\d:?\d\d|Z)$', '\1')"
+    sniffed = []
     if tz == "UTC":
-        parts.append(instant_to_utc(f"TRY_CAST({expr} AS TIMESTAMPTZ)"))
-        parts.append(instant_to_utc(f"TRY_CAST({with_offset} AS TIMESTAMPTZ)"))
+        sniffed.append(instant_to_utc(f"TRY_CAST({expr} AS TIMESTAMPTZ)"))
+        sniffed.append(instant_to_utc(f"TRY_CAST({with_offset} AS TIMESTAMPTZ)"))
     else:
-        parts.append(
+        sniffed.append(
             f"CASE WHEN regexp_matches({expr}, {lit(OFFSET_RE)}) "
             f"THEN {instant_to_utc(f'TRY_CAST({with_offset} AS TIMESTAMPTZ)')} "
             f"ELSE {local_to_utc(f'TRY_CAST({expr} AS TIMESTAMP)', tz)} END"
         )
     fallback = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + OTHER_FORMATS
-    parts.append(local_to_utc(f"try_strptime({expr}, {lit_list(fallback)})", tz))
+    sniffed.append(local_to_utc(f"try_strptime({expr}, {lit_list(fallback)})", tz))
+    # A date ending in a two-digit year is read as one, and by nothing else: DuckDB's own cast reads
+    # "3/1/24" as year 3, January 24 (and %m/%d/%Y as the year 24), inside the accepted range
+    short = DAYFIRST_SHORT_FORMATS if dayfirst else MONTHFIRST_SHORT_FORMATS
+    parts.append(
+        f"CASE WHEN regexp_matches({expr}, {lit(SHORT_YEAR_RE)}) "
+        f"THEN {local_to_utc(f'try_strptime({expr}, {lit_list(short)})', tz)} "
+        f"ELSE COALESCE({', '.join(sniffed)}) END"
+    )
     return f"COALESCE({', '.join(parts)})"
