@@ -287,6 +287,17 @@ def test_numbers_are_not_guessed_to_be_epoch_times_but_the_error_says_how(engine
         read_one(engine, write(tmp_path, "n.csv", text))
 
 
+def test_durations_in_the_forms_exports_write(engine: Engine, tmp_path: Path):
+    """Seconds, a decimal comma, a clock (hh:mm:ss), a word form, and an ISO 8601 duration as APIs write
+    handle times; a calendar length (P1M) is no work time: a bad duration."""
+    forms = ["330", "330,5", "00:05:30", "5m30s", "PT5M30S", "PT0.5S", "P1DT2H", "P1M"]
+    rows = "".join(f'c{i},2024-03-01 09:00,A,"{v}"\n' for i, v in enumerate(forms))
+    s = read_one(engine, write(tmp_path, "d.csv", "contact_id,timestamp,activity,duration_s\n" + rows))
+    assert s.rejected_by_reason == {"bad_duration_s": 1}
+    assert engine.scalar("SELECT value FROM rejected") == "P1M"
+    assert column(engine, "duration_s") == [330.0, 330.5, 330.0, 330.0, 330.0, 0.5, 93600.0]
+
+
 def test_gzipped_csv(engine: Engine, tmp_path: Path):
     import gzip
 

@@ -137,7 +137,7 @@ def _branch(
     else:
         dur = (
             f"COALESCE(TRY_CAST({DUR_VAL} AS DOUBLE), TRY_CAST(replace({DUR_VAL}, ',', '.') AS DOUBLE), "
-            f"epoch(TRY_CAST({DUR_VAL} AS INTERVAL)))"
+            f"epoch(TRY_CAST({DUR_VAL} AS INTERVAL)), {_iso_duration(DUR_VAL)})"
         )
     # out of range is unparsable: a year outside 1-9999 (once in UTC) or infinity has no ISO text and no
     # Python datetime; a duration outside 0..MAX_DURATION_S is no work time (the checks below reject both)
@@ -280,6 +280,25 @@ def _text(text: _Text, canonical: str, spec: Spec, m: Mapping) -> str:
         words = ", ".join(lit(w) for w in vocabulary)
         value = f"CASE WHEN lower({value}) IN ({words}) THEN lower({value}) ELSE {value} END"
     return value
+
+
+#: An ISO 8601 duration of days, hours, minutes and seconds (``PT5M30S``, ``P1DT2H``, ``PT0.5S``), as APIs
+#: write handle times; years, months and weeks (calendar lengths) are no work time and stay unparsed.
+_ISO_DURATION = r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+
+
+def _iso_duration(expr: str) -> str:
+    """SQL: the seconds of the ISO 8601 duration ``expr`` (``_ISO_DURATION``), NULL when it is not one.
+    An expression, not a subquery: DuckDB evaluates it only for the rows no earlier form parsed."""
+    parts = f"regexp_extract({expr}, {lit('^' + _ISO_DURATION + '$')}, ['d', 'h', 'm', 's'])"
+    seconds = " + ".join(
+        f"coalesce(TRY_CAST(nullif(struct_extract({parts}, '{unit}'), '') AS DOUBLE), 0) * {factor}"
+        for unit, factor in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    )
+    return (
+        f"CASE WHEN regexp_full_match({expr}, {lit(_ISO_DURATION)}) AND regexp_matches({expr}, '\\d') "
+        f"THEN {seconds} END"
+    )
 
 
 def _timestamp_source(text: _Text, spec: Spec) -> tuple[str, str, str | None]:
