@@ -32,6 +32,25 @@ def test_missing_required_column_lists_columns_and_suggests_map(engine: Engine, 
     message = str(info.value)
     assert str(path) in message and "'Conversation'" in message and "--map contact_id=" in message
     assert info.value.column == "contact_id"
+    assert "perhaps" not in message  # "Conversation" is not a name exports give ids
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("Ticket Id,Created At,Status", '(perhaps --map "contact_id=Ticket Id")'),
+        ("contact_id,Created At,Status", '(perhaps --map "timestamp=Created At")'),
+        ("CASE_ID,timestamp,Event Name", '(perhaps --map "contact_id=CASE_ID")'),
+    ],
+)
+def test_a_missing_required_column_names_the_likely_source_column(
+    engine: Engine, tmp_path: Path, header, hint
+):
+    """A hint in the message, never a mapping made: the names exports give ids, times and steps."""
+    path = write(tmp_path, "m.csv", f"{header}\nk,2024-01-01,A\n")
+    with pytest.raises(MissingColumnError) as info:
+        read_one(engine, path)
+    assert hint in str(info.value)
 
 
 def test_mapped_column_absent(engine: Engine, tmp_path: Path):

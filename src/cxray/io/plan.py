@@ -9,7 +9,9 @@ be in the internal ``__cx_*`` namespace).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from .. import schema as S
 from ..engine import Engine
@@ -93,9 +95,11 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
 
     for canonical in S.REQUIRED:
         if canonical not in per_event and specs.get(canonical) is None:
+            likely = [c for c in types if _normalised(c) in _LIKELY[canonical]]
+            perhaps = f' (perhaps --map "{canonical}={likely[0]}")' if likely else ""
             raise MissingColumnError(
                 f"required column {canonical!r} not found; the file has: {_listing(types)}. "
-                f"Map one with --map {canonical}=<column> or a --mapping file",
+                f"Map one with --map {canonical}=<column>{perhaps} or a --mapping file",
                 path=source.path,
                 column=canonical,
             )
@@ -126,6 +130,64 @@ def _auto(canonical: str, columns: list[str]) -> str | None:
             return c
     key = XES_KEYS.get(canonical)
     return key if key in columns else None
+
+
+#: Source column names (lower case, letters and digits only) that exports give the required columns,
+#: offered in the error when one is missing: a hint, never a mapping made for the user.
+_LIKELY: Final = {
+    S.CONTACT_ID: frozenset(
+        [
+            "contactid",
+            "caseid",
+            "case",
+            "ticketid",
+            "ticket",
+            "conversationid",
+            "interactionid",
+            "callid",
+            "sessionid",
+            "incidentid",
+            "incident",
+            "caseconceptname",
+            "number",
+        ]
+    ),
+    S.TIMESTAMP: frozenset(
+        [
+            "time",
+            "datetime",
+            "date",
+            "eventtime",
+            "starttime",
+            "createdat",
+            "created",
+            "timetimestamp",
+            "completetimestamp",
+            "starttimestamp",
+            "occurredat",
+            "updatedat",
+        ]
+    ),
+    S.ACTIVITY: frozenset(
+        [
+            "event",
+            "eventname",
+            "eventtype",
+            "action",
+            "step",
+            "status",
+            "state",
+            "conceptname",
+            "activityname",
+            "task",
+            "stage",
+        ]
+    ),
+}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _listing(types: dict[str, str], limit: int = 40) -> str:
