@@ -173,6 +173,20 @@ def test_a_quote_never_closed_is_an_error_not_records_swallowed(engine: Engine, 
         read_one(engine, write(tmp_path, "u.csv", text))
 
 
+def test_quotes_past_python_csvs_field_limit_are_told_apart(engine: Engine, tmp_path: Path):
+    """The check reads the file with Python's csv, whose fields stop at 128 KiB by default: a stray quote
+    swallowing a large file is still refused, a closed 200 KB value in the last record still read."""
+    from cxray.errors import InputError
+
+    head = "contact_id,timestamp,activity\n"
+    rest = "".join(f"c{i},2024-03-01 09:00,Step number {i:06d}\n" for i in range(8000))  # ~300 KB
+    with pytest.raises(InputError, match=r"record 1 opens a quoted value .*\(8000 lines\)"):
+        read_one(engine, write(tmp_path, "big.csv", head + 'c0,2024-03-01 09:00,"stray\n' + rest))
+    value = "y" * 200_000 + "\nsecond line"
+    s = read_one(engine, write(tmp_path, "long.csv", head + f'c1,2024-03-01 09:00,"{value}"\n'))
+    assert s.rows_kept == 1 and column(engine, "activity") == [value]
+
+
 @pytest.mark.parametrize(
     "last",
     [

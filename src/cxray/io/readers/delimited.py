@@ -123,11 +123,15 @@ def unclosed_quote(table: pa.Table, data: bytes, delimiter: str) -> int:
     if not texts:
         return 0
     text = io.StringIO(data.decode("utf-8", errors="replace"), newline="")
+    limit = csv.field_size_limit(max(len(data), 131072))  # the swallowed rest of a file is one long field
     try:
         for _ in csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=True):
             pass
-    except csv.Error:
-        return sum(1 for v in texts for line in v.split("\n")[1:] if line.strip())
+    except csv.Error as exc:  # only the end of the file inside quotes counts
+        if "unexpected end of data" in str(exc):
+            return sum(1 for v in texts for line in v.split("\n")[1:] if line.strip())
+    finally:
+        csv.field_size_limit(limit)
     return 0
 
 
