@@ -448,6 +448,10 @@ def test_staged_tables_stand_in_for_the_events(engine):
     # the legs and leg activities (a row per leg; about one per event) are read by stages only: what the
     # detectors read is per contact (next contacts), or counts and rows where something went wrong
     assert LEG_ACTIVITIES not in staged.tables and LEGS not in staged.tables and NEXT in staged.tables
+    # WT01's waits are counted per (activity, team, sketch bucket) and its contacts per activity
+    (wt01,) = [k for k, d in enumerate(chosen) if d.code == "WT01"]
+    events = engine.scalar("SELECT count(*) FROM events")
+    assert all(engine.scalar(f"SELECT count(*) FROM {t}") < events / 10 for t in staged.by_detector[wt01])
     assert all(engine.has_table(t) for t in staged.tables)
     assert not engine.has_table(LEGS) and not engine.has_table(LEG_ACTIVITIES)  # what only stages read
     engine.execute(f"DROP TABLE {ORDERED_TABLE}")

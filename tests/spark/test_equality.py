@@ -234,10 +234,10 @@ def test_local_mode_hands_tables_over_as_files_and_removes_them(
     scaled = diagnose_spark([path], spark=spark, partitions=3)
     assert len(dirs) == 1 and not dirs[0].exists()
     # events, contacts, journeys, the gap sketch, the journey paths' counts, the two incentive tables,
-    # conformance's variants and their steps and eighteen detector tables (next contacts; BO01's two,
-    # CL01's five, DE01's two, LP01's two, MH01's, PP01's two, TR01's two, WT01's) of each of the three
-    # partitions
-    assert len(read) == 3 * (9 + 18) and {p.parent for p in read} == {dirs[0]}
+    # conformance's variants and their steps and nineteen detector tables (next contacts; BO01's two,
+    # CL01's five, DE01's two, LP01's two, MH01's, PP01's two, TR01's two, WT01's two) of each of the
+    # three partitions
+    assert len(read) == 3 * (9 + 19) and {p.parent for p in read} == {dirs[0]}
     assert scaled.contacts().equals(diagnose([path]).contacts())
 
 
