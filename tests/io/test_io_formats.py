@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -203,3 +204,41 @@ def test_read_table_numbers_rows_in_table_order(engine: Engine):
     )
     s = read_table(table, engine, options=ReadOptions())
     assert s.files == ["<table>"] and column(engine, "source_row") == [1, 2]
+
+
+def test_a_json_array_of_objects_is_read_as_its_records(engine: Engine, tmp_path: Path):
+    """An API response or a tool's export saved as one JSON array (here pretty-printed, with a BOM): its
+    objects are the records, numbered by position; an element that is no object is a malformed row."""
+    records = [
+        {"contact_id": "c1", "timestamp": "2024-03-01T09:00:00Z", "activity": "A", "meta": {"k": 1}},
+        7,
+        {"contact_id": "c1", "timestamp": "2024-03-01T09:05:00Z", "activity": "B"},
+    ]
+    path = tmp_path / "export.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(records, indent=2).encode())
+    s = read_one(engine, path)
+    assert (s.rows_read, s.rows_kept, s.rows_rejected) == (3, 2, 1)
+    assert engine.fetchall("SELECT source_row, activity FROM events ORDER BY source_row") == [
+        (1, "A"),
+        (3, "B"),
+    ]
+    assert engine.fetchall("SELECT source_row, reason, value FROM rejected") == [(2, "malformed_row", "7")]
+    assert column(engine, "meta") == ['{"k":1}', None]
+    # one object a line inside the array: still the array's records, not its one line without a comma
+    lines = ",\n".join(json.dumps(r) for r in records)
+    path.write_text(f"[\n{lines}\n]\n")
+    s = read_one(engine, path)
+    assert (s.rows_read, s.rows_kept, s.rows_rejected) == (3, 2, 1)
+
+
+def test_one_json_object_says_what_to_do(engine: Engine, tmp_path: Path):
+    """A pretty-printed API page (one object) is no table of events: the error says to name the adapter."""
+    from cxray.errors import InputError
+
+    page = {"tickets": [{"id": 1}], "next_page": None, "count": 1}
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(page, indent=2))
+    with pytest.raises(InputError, match=r"page.json: one JSON document \(an object with keys 'tickets', "):
+        read_one(engine, path)
+    with pytest.raises(InputError, match="--mapping NAME"):
+        read_one(engine, path)

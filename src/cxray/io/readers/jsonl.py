@@ -1,4 +1,6 @@
-"""JSON Lines: one object per line; every field read as text (nested values as their JSON text)."""
+"""JSON Lines: one object per line; every field read as text (nested values as their JSON text).
+
+A file that is one JSON array of objects (pretty-printed or not) is read as its records too."""
 
 from __future__ import annotations
 
@@ -34,10 +36,13 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     try:
         source = _from_bytes(data, data == raw, path, engine, view, strict=True)
     except InputError as failed:
-        kept, rows, malformed = _without_malformed(data)
-        if not malformed and isinstance(failed, _OneJsonColumn):  # objects whose one key is "json"
+        # one JSON document (an array of records, pretty-printed or not) before its lines: the lines of a
+        # pretty-printed array can hold objects of their own
+        document = _one_document(data, path)
+        kept, rows, malformed = document if document is not None else _without_malformed(data)
+        if not malformed and not document and isinstance(failed, _OneJsonColumn):  # objects: key "json"
             return _finish(_from_bytes(data, data == raw, path, engine, view), repairs, nuls)
-        if not malformed:
+        if not malformed and not document:
             raise
         if not rows:
             message = f"no JSON object on any line ({len(malformed)} malformed)"
@@ -98,6 +103,35 @@ def _without_malformed(data: bytes) -> tuple[bytes, list[int], list[tuple[int | 
             rows.append(record)
         else:
             malformed.append((record, line.decode("utf-8", errors="replace").rstrip("\r")))
+    return b"\n".join(kept) + b"\n", rows, malformed
+
+
+def _one_document(data: bytes, path: Path) -> tuple[bytes, list[int], list[tuple[int | None, str]]] | None:
+    """A file that is one JSON document rather than one object a line (an API's response saved as it
+    came, an array of records pretty-printed): an array's objects as JSON Lines, numbered by their
+    position in it (its other elements malformed); an object is an error that says what to do. None
+    when the file is no JSON document either."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except ValueError:
+        return None
+    if isinstance(doc, dict):
+        keys = ", ".join(repr(k) for k in list(doc)[:6]) + (", ..." if len(doc) > 6 else "")
+        raise InputError(
+            f"one JSON document (an object with keys {keys}), not one record a line: a platform's "
+            "export is read by its adapter (--mapping NAME; `cxray mappings` lists them), a table of "
+            "events as JSON Lines or as a JSON array of objects",
+            path=path,
+        )
+    if not isinstance(doc, list) or not any(isinstance(x, dict) for x in doc):
+        return None
+    kept, rows, malformed = [], [], []
+    for i, x in enumerate(doc, start=1):
+        if isinstance(x, dict):
+            kept.append(json.dumps(x, ensure_ascii=False).encode())
+            rows.append(i)
+        else:
+            malformed.append((i, json.dumps(x, ensure_ascii=False)))
     return b"\n".join(kept) + b"\n", rows, malformed
 
 
