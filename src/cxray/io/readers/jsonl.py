@@ -125,7 +125,9 @@ def _one_document(data: bytes, path: Path) -> tuple[bytes, list[int], list[tuple
         )
     if not isinstance(doc, list) or not any(isinstance(x, dict) for x in doc):
         return None
-    kept, rows, malformed = [], [], []
+    kept: list[bytes] = []
+    rows: list[int] = []
+    malformed: list[tuple[int | None, str]] = []
     for i, x in enumerate(doc, start=1):
         if isinstance(x, dict):
             kept.append(json.dumps(x, ensure_ascii=False).encode())
