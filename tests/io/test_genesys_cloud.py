@@ -234,7 +234,7 @@ def test_a_transferred_call_is_one_contact_with_its_segments_as_events(engine: E
         ("ann", None, 120), ("ann", None, 45), ("ann", "transferred", 70), ("ann", "transferred", 30),
         ("bob", None, 717), ("bob", "resolved", 90),
     ]  # fmt: skip
-    assert rows[1][3:5] == ("Main IVR", "ivr") and rows[1][6] == 60
+    assert rows[1][3:5] == ("Main IVR", "ivr") and rows[1][6] is None  # flow time is no handle time
     assert str(engine.rows("SELECT min(timestamp) AS t FROM events WHERE activity = 'IVR flow'")[0]["t"]) == (
         "2024-03-04 09:00:00"
     )
@@ -548,3 +548,346 @@ def test_cxray_simulate_writes_conversation_details(tmp_path: Path):
     doc = json.loads((tmp_path / "conversations.json").read_text(encoding="utf-8"))
     assert doc["conversations"] and all(c["conversationId"] for c in doc["conversations"])
     assert (tmp_path / "ground_truth.json").is_file() and not (tmp_path / "events.csv").exists()
+
+
+# --- what real records showed (each rule written from the field reference, not from the records) ----------
+def _contacts(path: Path, m: Mapping = GENESYS) -> dict[str, dict[str, Any]]:
+    """The per-contact rows of ``path``, by contact id."""
+    rows = diagnose(path, read=ReadOptions(mapping=m)).contacts().to_pylist()
+    return {r["contact_id"]: r for r in rows}
+
+
+def _handed_over(cid: str, ending: str) -> dict[str, Any]:
+    """Ann (Billing) hands over at 10:04 (a blind transfer ends her interact; a consult her hold), Payments'
+    ACD participant starts at 10:03 (consult) or 10:04 (blind), bob answers at 10:04:30 and wraps up
+    10:07-10:08; ann's wrap-up, recorded alongside the next leg, runs 10:07:30-10:10, after bob's began."""
+    consult = ending == "transfer.consult"
+    ann = [
+        seg("alert", "2024-03-04T10:00:50.000Z", "2024-03-04T10:01:00.000Z", queueId=BILLING),
+        seg("interact", "2024-03-04T10:01:00.000Z", "2024-03-04T10:03:00.000Z" if consult else
+            "2024-03-04T10:04:00.000Z", queueId=BILLING, **({} if consult else {"disconnectType": ending})),
+    ]  # fmt: skip
+    if consult:
+        ann.append(seg("hold", "2024-03-04T10:03:00.000Z", "2024-03-04T10:04:00.000Z", queueId=BILLING,
+                       disconnectType=ending))  # fmt: skip
+    ann.append(seg("wrapup", "2024-03-04T10:07:30.000Z", "2024-03-04T10:10:00.000Z", queueId=BILLING,
+                   wrapUpCode=TRANSFERRED_CODE))  # fmt: skip
+    second = "2024-03-04T10:03:00.000Z" if consult else "2024-03-04T10:04:00.000Z"
+    return conversation(
+        cid,
+        "2024-03-04T10:00:00.000Z",
+        [
+            person(
+                "customer",
+                "voice",
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T10:00:00.000Z",
+                        "2024-03-04T10:08:00.000Z",
+                        disconnectType="endpoint",
+                    )
+                ],
+                session={"ani": "tel:+3120555"},
+            ),
+            person(
+                "acd",
+                "voice",
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T10:00:00.000Z",
+                        "2024-03-04T10:01:00.000Z",
+                        queueId=BILLING,
+                        disconnectType="transfer",
+                    )
+                ],
+            ),
+            person("agent", "voice", ann, userId=ANN),
+            person(
+                "acd",
+                "voice",
+                [
+                    seg(
+                        "interact",
+                        second,
+                        "2024-03-04T10:04:30.000Z",
+                        queueId=PAYMENTS,
+                        disconnectType="transfer",
+                    )
+                ],
+            ),
+            person(
+                "agent",
+                "voice",
+                [
+                    seg("alert", "2024-03-04T10:04:20.000Z", "2024-03-04T10:04:30.000Z", queueId=PAYMENTS),
+                    seg(
+                        "interact",
+                        "2024-03-04T10:04:30.000Z",
+                        "2024-03-04T10:07:00.000Z",
+                        queueId=PAYMENTS,
+                        disconnectType="peer",
+                    ),
+                    seg(
+                        "wrapup",
+                        "2024-03-04T10:07:00.000Z",
+                        "2024-03-04T10:08:00.000Z",
+                        queueId=PAYMENTS,
+                        wrapUpCode=RESOLVED_CODE,
+                    ),
+                ],
+                userId=BOB,
+            ),
+        ],
+        conversationEnd="2024-03-04T10:10:00.000Z",
+    )
+
+
+@pytest.mark.parametrize("ending", ["transfer", "transfer.consult"])
+def test_a_transfer_is_one_transfer_when_the_first_agent_wraps_up_alongside_the_next_leg(
+    engine: Engine, tmp_path: Path, ending: str
+):
+    """The first agent's wrap-up runs after the next queue and agent began (and here after they finished):
+    it is dated at the next leg's start and placed before it, so the route is Billing, Payments (one
+    transfer, no ping-pong) and the outcome is the last leg's; its real start and its duration are kept."""
+    codes = tmp_path / "codes.csv"
+    codes.write_text(f"id,name\n{TRANSFERRED_CODE},Transferred\n{RESOLVED_CODE},Resolved\n", encoding="utf-8")
+    path = write_json(tmp_path / "c.json", page(_handed_over("t-1", ending)))
+    contact = _contacts(path, mapping(wrapup_codes=str(codes)))["t-1"]
+    assert (contact["n_transfers"], contact["is_ping_pong"], contact["final_outcome"]) == (
+        1,
+        False,
+        "resolved",
+    )
+    read(engine, path)
+    rows = events(engine, "activity", "queue", "actor", "duration_s", "segmentStart")
+    queues = [r[1] for r in rows if r[1] is not None]
+    assert queues == [BILLING] * (queues.count(BILLING)) + [PAYMENTS] * (queues.count(PAYMENTS))
+    wrap = next(r for r in rows if r[0] == "After-contact work" and r[2] == ANN)
+    assert (wrap[3], wrap[4]) == (150, "2024-03-04T10:07:30.000Z")
+    moved = engine.rows(
+        "SELECT timestamp FROM events WHERE activity = 'After-contact work' AND userId = ?", [ANN]
+    )
+    assert str(moved[0]["timestamp"]) == (
+        "2024-03-04 10:03:00" if "consult" in ending else "2024-03-04 10:04:00"
+    )
+
+
+def _messaging(cid: str, flow_type: str, purpose: str = "workflow", media: str = "message") -> dict:
+    """A message routed by an Architect flow (or a bot) to Billing, where ann answers."""
+    flow = {
+        "flowName": f"{flow_type} flow",
+        "flowType": flow_type,
+        "exitReason": "TRANSFER",
+        "transferType": "ACD",
+    }
+    return conversation(
+        cid,
+        "2024-03-04T12:00:00.000Z",
+        [
+            person(media, media, [seg("interact", "2024-03-04T12:00:00.000Z", "2024-03-04T12:09:00.000Z")])
+            | {"purpose": "customer"},
+            person(
+                purpose,
+                media,
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T12:00:00.100Z",
+                        "2024-03-04T12:00:00.800Z",
+                        disconnectType="transfer",
+                    )
+                ],
+                session={"flow": flow},
+            ),
+            person(
+                "acd",
+                media,
+                [
+                    seg(
+                        "interact",
+                        "2024-03-04T12:00:01.000Z",
+                        "2024-03-04T12:01:00.000Z",
+                        queueId=BILLING,
+                        disconnectType="transfer",
+                    )
+                ],
+            ),
+            person(
+                "agent",
+                media,
+                [
+                    seg("alert", "2024-03-04T12:00:50.000Z", "2024-03-04T12:01:00.000Z"),
+                    seg("interact", "2024-03-04T12:01:00.000Z", "2024-03-04T12:09:00.000Z", queueId=BILLING),
+                ],
+                userId=ANN,
+            ),
+        ],
+    )
+
+
+def test_architect_routing_flows_are_not_bots(tmp_path: Path):
+    """Inbound chat, message and email flows only route: a system step, not self-service; BOT/DIGITALBOT
+    flows and botflow participants are bots; a call's inbound flow is an IVR."""
+    convs = [
+        _messaging("m-chat", "INBOUNDCHAT", media="chat"),
+        _messaging("m-sms", "INBOUNDSHORTMESSAGE"),
+        _messaging("m-email", "INBOUNDEMAIL", media="email"),
+        _messaging("m-bot", "DIGITALBOT"),
+        _messaging("m-botflow", "INBOUNDSHORTMESSAGE", purpose="botflow"),
+        _messaging("v-ivr", "INBOUNDCALL", purpose="ivr", media="voice"),
+    ]
+    path = write_json(tmp_path / "c.json", page(*convs))
+    contacts = _contacts(path)
+    assert {cid: c["is_self_service"] for cid, c in contacts.items()} == {
+        "m-chat": False, "m-sms": False, "m-email": False, "m-bot": True, "m-botflow": True, "v-ivr": True,
+    }  # fmt: skip
+    with Engine() as engine:
+        read(engine, path)
+        flows = events(engine, "contact_id", "activity", "actor_type")
+    assert ("m-sms", "Routing flow", "system") in flows and ("m-bot", "Bot flow", "bot") in flows
+    assert ("v-ivr", "IVR flow", "ivr") in flows
+
+
+def test_a_flow_system_segment_is_no_visit_of_its_own_and_its_outcomes_stay(engine: Engine, tmp_path: Path):
+    """An IVR session opens with a few-millisecond system segment: one IVR event (the ivr segment), the
+    flow outcomes still read; a session with only a system segment still counts as one visit."""
+    flow = {"flowName": "Main IVR", "flowType": "INBOUNDCALL",
+            "outcomes": [{"flowOutcomeId": "fo-1", "flowOutcomeValue": "SUCCESS",
+                          "flowOutcomeStartTimestamp": "2024-03-04T12:00:10.000Z"}]}  # fmt: skip
+    ivr = [
+        seg("system", "2024-03-04T12:00:00.000Z", "2024-03-04T12:00:00.004Z"),
+        seg("ivr", "2024-03-04T12:00:00.004Z", "2024-03-04T12:01:00.000Z", disconnectType="peer"),
+    ]
+    customer = person(
+        "customer", "voice", [seg("interact", "2024-03-04T12:00:00.000Z", "2024-03-04T12:01:00.000Z")]
+    )
+    full = conversation(
+        "f-1", "2024-03-04T12:00:00.000Z", [customer, person("ivr", "voice", ivr, session={"flow": flow})]
+    )
+    cut = conversation("f-2", "2024-03-04T12:00:00.000Z", [customer, person("ivr", "voice", ivr[:1])])
+    read(engine, write_json(tmp_path / "c.json", page(full, cut)))
+    rows = events(engine, "contact_id", "activity", "outcome", "duration_s")
+    assert [r[1:] for r in rows if r[0] == "f-1"] == [
+        ("Inbound call", None, None), ("IVR flow", None, None), ("Flow outcome: fo-1", "contained", None),
+    ]  # fmt: skip
+    assert [r[1] for r in rows if r[0] == "f-2"] == ["Inbound call", "IVR flow"]
+
+
+def _rang_out(alert: dict[str, Any], *, wrapup: bool = False, metric: bool = False) -> dict[str, Any]:
+    """CALL with a third agent (zed) whose alert went unanswered, before ann answers."""
+    call = json.loads(json.dumps(CALL))
+    segments = [alert]
+    if wrapup:  # Genesys gives the agent who did not respond a wrap-up with a code
+        segments.append(seg("wrapup", "2024-03-04T09:01:55.000Z", "2024-03-04T09:02:55.000Z", queueId=BILLING,
+                            wrapUpCode=TRANSFERRED_CODE, disconnectType="client"))  # fmt: skip
+    zed = person("agent", "voice", segments, userId="u-zed")
+    if metric:
+        zed["sessions"][0]["metrics"] = [{"name": "tNotResponding", "value": 8000}]
+    call["participants"].insert(3, zed)
+    return call
+
+
+@pytest.mark.parametrize(
+    "ending",
+    [
+        {"disconnectType": "client"},
+        {"disconnectType": "system"},
+        {"errorCode": "error.ininedgecontrol.session.inactive"},
+        {"metric": True},
+    ],
+    ids=["client", "system", "error-code", "tNotResponding"],
+)  # fmt: skip
+def test_an_alert_without_an_interact_after_it_was_not_answered(
+    engine: Engine, tmp_path: Path, ending: dict[str, Any]
+):
+    """Real alerts that ring out end client or system, or carry only an error code: with no interact after
+    them in the session (or a tNotResponding metric) they are 'Alert not answered'; the wrap-up Genesys
+    gives that agent adds no after-contact work and no outcome."""
+    more = dict(ending)
+    metric = bool(more.pop("metric", False))
+    end = None if metric or "errorCode" in more else "2024-03-04T09:01:55.000Z"
+    alert = seg("alert", "2024-03-04T09:01:30.000Z", end, queueId=BILLING, **more)
+    read(engine, write_json(tmp_path / "c.json", page(_rang_out(alert, wrapup=True, metric=metric))))
+    rows = [r for r in events(engine, "activity", "actor", "outcome", "duration_s") if r[1] == "u-zed"]
+    assert rows == [("Alert not answered", "u-zed", None, None)]
+
+
+def test_system_wrap_up_codes_are_no_outcome_unless_outcome_values_names_them(engine: Engine, tmp_path: Path):
+    """ININ-WRAP-UP-TIMEOUT (no code chosen in time) and ININ-OUTBOUND-* are kept as wrapUpCode, not as
+    an outcome; outcome_values naming one makes it one."""
+    call = json.loads(json.dumps(CALL))
+    call["participants"][5]["sessions"][0]["segments"][2]["wrapUpCode"] = "ININ-WRAP-UP-TIMEOUT"
+    path = write_json(tmp_path / "c.json", page(call))
+    read(engine, path)
+    bob = [r for r in events(engine, "activity", "outcome", "wrapUpCode") if r[2] == "ININ-WRAP-UP-TIMEOUT"]
+    assert bob == [("After-contact work", None, "ININ-WRAP-UP-TIMEOUT")]
+    m = Mapping.from_dict(
+        {"reader": "genesys-cloud", "outcome_values": {"ININ-WRAP-UP-TIMEOUT": "unresolved"}}
+    )
+    assert _contacts(path, m)["c-1"]["final_outcome"] == "unresolved"
+
+
+def test_handle_time_is_talk_hold_and_after_contact_work_not_flow_time(tmp_path: Path):
+    """The IVR minute of CALL is no handle time (its segmentStart/End keep it): handle_s is ann's and bob's
+    talk, hold and wrap-up only."""
+    contact = _contacts(write_json(tmp_path / "c.json", page(CALL)))["c-1"]
+    assert contact["handle_s"] == pytest.approx(120 + 45 + 70 + 30 + 717 + 90)
+
+
+def test_callbacks_campaigns_and_a_user_dialling_in(engine: Engine, tmp_path: Path):
+    """Older records: a callback's customer is its first callbackNumbers entry, a campaign's conversation
+    without originatingDirection is outbound; a user who dials the IVR is the caller, not an agent."""
+    numbers = {"callbackNumbers": ["+13175550001", "+13175550002"], "outboundCampaignId": "camp-1"}
+    callback = conversation(
+        "cb-1",
+        "2024-03-04T13:00:00.000Z",
+        [
+            person(
+                "customer",
+                "callback",
+                [seg("interact", "2024-03-04T13:00:00.000Z", "2024-03-04T13:02:00.000Z")],
+                session=numbers,
+            ),
+            person(
+                "agent",
+                "callback",
+                [seg("interact", "2024-03-04T13:00:05.000Z", "2024-03-04T13:02:00.000Z", queueId=BILLING)],
+                userId=ANN,
+                session=numbers,
+            ),
+        ],
+    )
+    del callback["originatingDirection"]
+    dialled = [
+        seg("dialing", "2024-03-04T14:00:00.000Z", "2024-03-04T14:00:00.100Z"),
+        seg("interact", "2024-03-04T14:00:00.100Z", "2024-03-04T14:02:00.000Z"),
+    ]
+    desk = {"direction": "outbound", "ani": "sip:desk@10.0.0.1", "dnis": "tel:+3120999"}
+    test_call = conversation(
+        "u-1",
+        "2024-03-04T14:00:00.000Z",
+        [
+            person("user", "voice", dialled, userId="u-tester", session=desk),
+            person("ivr", "voice", [seg("ivr", "2024-03-04T14:00:00.200Z", "2024-03-04T14:00:30.000Z")]),
+            person("acd", "voice", [seg("interact", "2024-03-04T14:00:30.000Z", "2024-03-04T14:00:40.000Z",
+                   queueId=BILLING, disconnectType="transfer")]),
+            person("agent", "voice", [seg("interact", "2024-03-04T14:00:40.000Z", "2024-03-04T14:02:00.000Z",
+                   queueId=BILLING)], userId=BOB),
+        ],
+    )  # fmt: skip
+    del test_call["originatingDirection"]
+    read(engine, write_json(tmp_path / "c.json", page(callback, test_call)))
+    rows = events(engine, "contact_id", "activity", "customer_id", "actor", "actor_type")
+    assert next(r[1:3] for r in rows if r[0] == "cb-1") == ("Outbound callback", "+13175550001")
+    assert next(r[1:3] for r in rows if r[0] == "u-1") == ("Inbound call", "u-tester")
+    assert {r[3] for r in rows if r[0] == "u-1" and r[4] == "agent"} == {BOB}
+
+
+def test_a_python_sdk_dump_is_refused_with_what_to_write_instead(engine: Engine, tmp_path: Path):
+    """to_dict() of the Python SDK's models writes snake_case: a clear error, not one rejection per
+    conversation."""
+    snake = {"conversation_id": "c-1", "conversation_start": "2024-03-04T09:00:00.000Z", "participants": []}
+    with pytest.raises(InputError, match=r"snake_case.*camelCase JSON"):
+        read(engine, write_json(tmp_path / "c.json", page(snake)))
