@@ -123,7 +123,8 @@ def events(engine: Engine, *columns: str) -> list[tuple]:
 
 def test_a_speech_session_recognises_asks_and_answers(engine: Engine, tmp_path: Path):
     """The first turn starts the session and recognises the intent; a DTMF turn on the same intent is a slot
-    request; the Fulfilled Close is the answer, outcome contained. Offsets are converted to UTC."""
+    request; the Fulfilled Close is the answer, outcome contained. Offsets are converted to UTC; the session
+    attribute ContactId (Connect's) names the contact."""
     summary = read(engine, jsonl(tmp_path / "lex.jsonl", list(reversed(PHONE))))
     assert summary.records_read == 3 and summary.rows_rejected == 0
     rows = events(
@@ -133,7 +134,7 @@ def test_a_speech_session_recognises_asks_and_answers(engine: Engine, tmp_path: 
         "Bot: conversation started", "Bot: intent recognised", "Bot: slot requested", "Bot: answer given",
     ]  # fmt: skip
     assert [r[2] for r in rows] == [None, None, None, "contained"]
-    assert {r[0] for r in rows} == {"sess-phone"} and {r[3:7] for r in rows} == {
+    assert {r[0] for r in rows} == {"connect-1"} and {r[3:7] for r in rows} == {
         ("phone", "CheckBalance", "BankBot", "bot")
     }
     assert [r[7] for r in rows] == ["Speech", "Speech", "DTMF", "Speech"]
@@ -168,17 +169,22 @@ def test_handoff_intents_option_names_the_handoff(engine: Engine, tmp_path: Path
 
 
 def test_contact_and_customer_attributes(engine: Engine, tmp_path: Path):
-    """contact_attribute names the session attribute holding Connect's ContactId (the contact id instead of
-    sessionId, which stays an attribute); customer_attribute the customer id; other session attributes are
-    kept as sessionAttributes.<key>; without a customer attribute the customer is unknown."""
-    m = mapping(contact_attribute="ContactId", customer_attribute="CustomerNumber")
+    """The session attribute ContactId (Connect's, the key of its contact records) is the contact id by
+    default, sessionId staying an attribute; contact_attribute names another, "" keeps sessionId;
+    customer_attribute names the customer id; other session attributes are kept as sessionAttributes.<key>;
+    without a customer attribute the customer is unknown."""
+    m = mapping(customer_attribute="CustomerNumber")
     summary = read(engine, jsonl(tmp_path / "lex.jsonl", PHONE), m)
     rows = events(engine, "contact_id", "customer_id", "sessionId")
     assert set(rows) == {("connect-1", "K-42", "sess-phone")}
     assert "sessionAttributes.ContactId" not in summary.attributes
-    read(engine, jsonl(tmp_path / "other.jsonl", PHONE))
+    read(engine, jsonl(tmp_path / "other.jsonl", PHONE), mapping(contact_attribute="CustomerNumber"))
+    assert {r[:2] for r in events(engine, "contact_id", "customer_id")} == {("K-42", None)}
+    summary = read(engine, tmp_path / "other.jsonl", mapping(contact_attribute=""))
     assert {r[:2] for r in events(engine, "contact_id", "customer_id")} == {("sess-phone", None)}
-    assert "sessionAttributes.CustomerNumber" in read(engine, tmp_path / "other.jsonl").attributes
+    assert {"sessionAttributes.CustomerNumber", "sessionAttributes.ContactId"} <= set(summary.attributes)
+    read(engine, jsonl(tmp_path / "chat.jsonl", CHAT))  # no ContactId attribute: the sessionId
+    assert {r[0] for r in events(engine, "contact_id")} == {"sess-chat"}
 
 
 def test_channel_option_overrides_the_input_mode(engine: Engine, tmp_path: Path):
@@ -214,6 +220,83 @@ def test_cloudwatch_wrappers_and_export_lines(engine: Engine, tmp_path: Path):
     rows = events(engine, "timestamp", "activity")
     assert [r[0].isoformat() for r in rows][::3] == ["2024-03-04T09:00:00", "2024-03-04T09:00:40"]
     assert [r[1] for r in rows][-1] == "Bot: answer given"
+
+
+def test_a_control_message_is_no_record(engine: Engine, tmp_path: Path):
+    """CloudWatch's health check carries a log event of its own text, not a turn: skipped, not counted as a
+    record nor rejected malformed (a DATA_MESSAGE's envelope is no record either)."""
+    control = {
+        "messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [{"id": "", "timestamp": 1709542800000,
+                       "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}],
+    }  # fmt: skip
+    data = {"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "timestamp": 1709542800000,
+                                                          "message": json.dumps(PHONE[0])}]}  # fmt: skip
+    summary = read(engine, jsonl(tmp_path / "cw", [control, data, control], gz=True, joined=""))
+    assert (summary.records_read, summary.rows_rejected, summary.rows_kept) == (1, 0, 2)
+
+
+# Amazon Connect runs the bot from a "Get customer input" block: an intent whose slots are all filled is
+# returned ReadyForFulfillment with a Close for the flow to fulfil (or to queue); the fallback intent too.
+READY = [
+    turn("sess-r", "r1", intent="BookTrip", at="2024-03-04T12:00:00Z", attributes={"ContactId": "ctr-ready"}),
+    turn("sess-r", "r2", intent="BookTrip", state="ReadyForFulfillment", action="Close",
+         at="2024-03-04T12:00:30Z", attributes={"ContactId": "ctr-ready"}),
+    turn("sess-o", "o1", intent="BookTrip", state="ReadyForFulfillment", action="Close",
+         at="2024-03-04T13:00:00Z", attributes={"ContactId": "ctr-once"}),
+    turn("sess-f", "f1", intent="FallbackIntent", state="ReadyForFulfillment", action="Close", missed=True,
+         at="2024-03-04T14:00:00Z", attributes={"ContactId": "ctr-missed"}),
+]  # fmt: skip
+
+
+def test_ready_for_fulfillment_closed_is_the_bots_claim_of_containment(engine: Engine, tmp_path: Path):
+    """ReadyForFulfillment with a Close ends the bot's part: 'Bot: conversation closed', outcome contained
+    (the bot completed its intent; it did not fulfil it itself, so not 'answer given'), on the turn that
+    recognises the intent too; the fallback intent closed is not recognised, then closed without outcome."""
+    read(engine, jsonl(tmp_path / "lex.jsonl", READY))
+    rows = events(engine, "contact_id", "activity", "outcome")
+    assert rows == [
+        ("ctr-ready", "Bot: conversation started", None), ("ctr-ready", "Bot: intent recognised", None),
+        ("ctr-ready", "Bot: conversation closed", "contained"),
+        ("ctr-once", "Bot: conversation started", None), ("ctr-once", "Bot: intent recognised", None),
+        ("ctr-once", "Bot: conversation closed", "contained"),
+        ("ctr-missed", "Bot: conversation started", None), ("ctr-missed", "Bot: intent not recognised", None),
+        ("ctr-missed", "Bot: conversation closed", None),
+    ]  # fmt: skip
+
+
+def _ctr(contact: str, start: str, end: str, *, agent: bool) -> dict[str, Any]:
+    """A Connect contact record with the fields of its data model this join needs."""
+    record: dict[str, Any] = {
+        "ContactId": contact, "InitialContactId": None, "PreviousContactId": None, "NextContactId": None,
+        "Channel": "CHAT", "InitiationMethod": "API", "InitiationTimestamp": start,
+        "DisconnectTimestamp": end, "LastUpdateTimestamp": end, "CustomerEndpoint": None, "Attributes": {},
+        "Queue": None, "Agent": None,
+        "AWSAccountId": "123456789012", "InstanceARN": "arn:aws:connect:eu-west-2:123456789012:instance/x",
+    }  # fmt: skip
+    if agent:
+        record["Queue"] = {"Name": "Bookings", "EnqueueTimestamp": end.replace(":05:", ":01:")}
+        record["Agent"] = {"Username": "ann", "ConnectedToAgentTimestamp": end.replace(":05:", ":02:"),
+                           "AgentInteractionDuration": 120, "RoutingProfile": {"Name": "Tier 1"}}  # fmt: skip
+    return record
+
+
+def test_lex_sessions_join_their_connect_contact_records_by_contact_id(tmp_path: Path):
+    """With the contact records of the same chats, each session lands in its Connect contact (sessionId is
+    not the ContactId); a closed intent the flow then queues to an agent is not contained, one the flow ends
+    is."""
+    ctrs = [
+        _ctr("ctr-ready", "2024-03-04T11:59:50Z", "2024-03-04T12:05:00Z", agent=True),
+        _ctr("ctr-once", "2024-03-04T12:59:50Z", "2024-03-04T13:05:00Z", agent=False),
+    ]
+    lex = jsonl(tmp_path / "lex.jsonl", READY[:3])
+    ctr = jsonl(tmp_path / "ctr.jsonl", ctrs)
+    run = diagnose([ctr, lex])
+    assert run.input.adapters == {str(ctr): "amazon-connect-ctr", str(lex): "amazon-lex-v2"}
+    contacts = {c["contact_id"]: c for c in run.contacts().to_pylist()}
+    assert set(contacts) == {"ctr-ready", "ctr-once"}
+    assert (contacts["ctr-ready"]["is_contained"], contacts["ctr-once"]["is_contained"]) == (False, True)
 
 
 def test_repeated_deliveries_are_dropped_and_counted(engine: Engine, tmp_path: Path):

@@ -174,7 +174,7 @@ def test_contact_records_and_lex_logs_given_together_are_each_recognised_and_joi
     simulated, tmp_path: Path
 ):
     """Two platform exports in one run, no mapping: each is read by its own adapter, and the bot turns land
-    in the contacts of the CTR legs (Connect starts the Lex session with the contact's id)."""
+    in the contacts of the CTR legs (a Lex session names its Connect contact in its attribute ContactId)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -326,9 +326,12 @@ def test_types_relationships_and_attributes_fill_the_canonical_columns(engine: E
     c1 = by_event(engine)
     # the event type is the activity; the time is read with its offset (10:00+01:00 is 09:00 UTC)
     assert (c1["e1"]["activity"], c1["e1"]["timestamp"]) == ("Call received", datetime(2024, 3, 4, 9, 0))
-    # the customer: the event's own relationship (e1); the others have none and c1 no object-to-object one
+    # the customer: e1's own relationship, for every event of c1 (one customer per contact), which has no
+    # object-to-object one; no other candidate, so no ocel:customers
     assert c1["e1"]["customer_id"] == "K1" and c1["e1"]["Customer.segment"] == "gold"
-    assert "customer_id" not in c1["e2"]
+    assert {r["customer_id"] for r in c1.values()} == {"K1"} and not any(
+        "ocel:customers" in r for r in c1.values()
+    )
     # a related object of type "queue" fills queue; an event attribute "queue" wins over the objects
     assert c1["e2"]["queue"] == "Billing"
     assert c1["e4"]["queue"] == "Disputes" and json.loads(c1["e4"]["queue (object)"]) == [
@@ -423,6 +426,96 @@ def test_an_event_without_time_in_sqlite_is_rejected_too(engine: Engine, tmp_pat
     assert summary.rejected_by_reason == {"missing_contact_id": 1, "missing_timestamp": 1}
 
 
+def test_a_change_row_with_a_null_value_keeps_the_value_before(engine: Engine, tmp_path: Path):
+    """An ``object_<Type>`` row naming a changed field whose value is NULL sets nothing (OCEL has no null):
+    the contact's reason set before it still holds for the events after."""
+    db = write_sqlite(tmp_path / "log.sqlite", LOG)
+    con = sqlite3.connect(db)
+    con.execute(
+        "INSERT INTO object_Contact (ocel_id, ocel_time, ocel_changed_field, reason) "
+        "VALUES ('c1', '2024-03-04 09:04:30', 'reason', NULL)"
+    )
+    con.commit()
+    con.close()
+    read(engine, db)
+    assert by_event(engine)["e5"]["reason"] == "disputes"
+
+
+def _one_contact(event_time: str, attribute_time: str) -> dict[str, Any]:
+    return {
+        "objectTypes": [{"name": "Contact", "attributes": []}],
+        "eventTypes": [{"name": "Call received", "attributes": []}],
+        "objects": [obj("c1", "Contact", [("reason", attribute_time, "billing")])],
+        "events": [event("e1", "Call received", event_time, rel(("c1", "contact")))],
+    }
+
+
+@pytest.mark.parametrize(
+    ("tz", "event_time", "attribute_time", "seen"),
+    [
+        # 10:00 in New York is 15:00 UTC: the reason set at 10:30 UTC was set before the event
+        ("America/New_York", "2024-01-01T10:00:00", "2024-01-01T10:30:00Z", True),
+        # 10:00 in Tokyo is 01:00 UTC: the reason set at 05:00 UTC was not yet set
+        ("Asia/Tokyo", "2024-01-01T10:00:00", "2024-01-01T05:00:00Z", False),
+        # an attribute time without offset is in --tz too: 10:00 Tokyo = 01:00 UTC, before 01:30 UTC
+        ("Asia/Tokyo", "2024-01-01T01:30:00Z", "2024-01-01T10:00:00", True),
+        ("UTC", "2024-01-01T10:00:00", "2024-01-01T10:30:00Z", False),
+    ],
+)
+def test_object_attributes_are_looked_up_in_utc_under_tz(
+    engine: Engine, tmp_path: Path, tz: str, event_time: str, attribute_time: str, seen: bool
+):
+    """Event and attribute times without an offset are read in ``--tz`` before they are compared, as the
+    canonical step reads the event's timestamp: an attribute is seen by the events after it in UTC."""
+    path = write_json(tmp_path / "log.json", _one_contact(event_time, attribute_time))
+    summary = read_events([path], engine, options=ReadOptions(mapping=OCEL2, tz=tz))
+    assert summary.rows_kept == 1
+    assert [r.get("reason") for r in rows(engine)] == ["billing" if seen else None]
+
+
+def _ambiguous(events_reversed: bool = False) -> dict[str, Any]:
+    """t1's first event names two customers (K2 before K1), a later one K3; t2 has two object-to-object
+    customers; t3's earliest event (written last) names K2, its other one K3; t4 has one."""
+    events = [
+        event("e1", "Opened", "2024-03-04T10:00:00Z", rel(("t1", "contact"), ("K2", "cc"), ("K1", "from"))),
+        event("e2", "Reply", "2024-03-04T11:00:00Z", rel(("t1", "contact"), ("K3", "cc"))),
+        event("e3", "Opened", "2024-03-04T10:00:00Z", rel(("t2", "contact"))),
+        event("e4", "Opened", "2024-03-04T12:00:00Z", rel(("t3", "contact"), ("K3", "from"))),
+        event("e5", "Opened", "2024-03-04T12:00:00Z", rel(("t4", "contact"))),
+        event("e6", "Reply", "2024-03-04T11:30:00Z", rel(("t3", "contact"), ("K2", "from"))),
+    ]
+    return {
+        "objectTypes": [{"name": "Contact", "attributes": []}, {"name": "Customer", "attributes": []}],
+        "eventTypes": [{"name": "Opened", "attributes": []}, {"name": "Reply", "attributes": []}],
+        "objects": [
+            obj("t1", "Contact"),
+            obj("t2", "Contact", related=rel(("K3", "owner"), ("K2", "payer"))),
+            obj("t3", "Contact"),
+            obj("t4", "Contact", related=rel(("K1", "owner"))),
+            obj("K1", "Customer"),
+            obj("K2", "Customer"),
+            obj("K3", "Customer"),
+        ],
+        "events": events[::-1] if events_reversed else events,
+    }
+
+
+def test_one_customer_per_contact_and_the_ambiguous_ones_told(engine: Engine, tmp_path: Path):
+    """Every event of a contact gets one customer: the one its earliest event names (the smallest id on a
+    tie), else its object-to-object one (the smallest id of several); a contact with several candidates
+    lists them in ocel:customers on each row. The file's order decides nothing."""
+    want = {
+        "t1": ("K1", '["K1", "K2", "K3"]'),
+        "t2": ("K2", '["K2", "K3"]'),
+        "t3": ("K2", '["K2", "K3"]'),
+        "t4": ("K1", None),
+    }
+    for reversed_ in (False, True):
+        read(engine, write_json(tmp_path / "log.json", _ambiguous(reversed_)))
+        got = {(r["contact_id"], r["customer_id"], r.get("ocel:customers")) for r in rows(engine)}
+        assert got == {(c, k, listed) for c, (k, listed) in want.items()}
+
+
 # --- object types and options ---------------------------------------------------------------------------
 def test_the_contact_type_is_the_one_named_like_a_contact_or_must_be_given(engine: Engine, tmp_path: Path):
     doc = copy.deepcopy(LOG)
@@ -484,6 +577,35 @@ def test_what_is_not_an_ocel_2_log_is_an_input_error(engine: Engine, tmp_path: P
         read(engine, write_json(tmp_path / "log.json", content))
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "<?xml version='1.0' encoding='UTF-8'?>\n<log>\n  <object-types>\n"
+            '    <object-type name="Contact"><attributes/></object-type>\n  </object-types>\n'
+            "  <event-types/>\n  <objects/>\n  <events/>\n</log>\n",
+            r"OCEL 2\.0 XML is not read.*pm4py\.write_ocel2_json\(pm4py\.read_ocel2_xml",
+        ),
+        (
+            '<log>\n  <global scope="event">\n'
+            '    <string key="ocel:activity" value="__INVALID__"/>\n  </global>\n  <events/>\n</log>\n',
+            r"an OCEL 1\.0 XML log.*pm4py\.write_ocel2_json\(pm4py\.read_ocel\(",
+        ),
+        (
+            json.dumps({"ocel:global-log": {"ocel:version": "1.0"}, "ocel:events": {}, "ocel:objects": {}}),
+            r"an OCEL 1\.0 log.*pm4py\.write_ocel2_json\(pm4py\.read_ocel\(",
+        ),
+    ],
+)
+def test_xml_and_ocel_1_logs_are_refused_with_how_to_convert_them(
+    engine: Engine, tmp_path: Path, text: str, message: str
+):
+    path = tmp_path / "log.xmlocel"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read(engine, path)
+
+
 def test_an_sqlite_file_without_the_ocel_tables_is_an_input_error(engine: Engine, tmp_path: Path):
     con = sqlite3.connect(tmp_path / "other.sqlite")
     con.execute("CREATE TABLE event (id TEXT)")
@@ -510,6 +632,28 @@ def test_signatures_name_what_the_formats_hold(tmp_path: Path):
     assert all(f in fields for f in ocel.SIGNATURE)
     tables = sample_fields(write_sqlite(tmp_path / "log.sqlite", LOG))
     assert all(f in tables for f in ocel.SQLITE_SIGNATURE)
+
+
+@pytest.mark.parametrize("layout", ["sorted keys", "events first"])
+def test_a_large_log_whose_type_lists_are_past_the_sample_is_recognised(
+    engine: Engine, tmp_path: Path, layout
+):
+    """Written with sorted keys (pm4py's ``sort_keys``: eventTypes, events, objectTypes, objects) or events
+    first, a log over the sampled megabyte has no objectTypes in the sample: its events say OCEL 2.0."""
+    from cxray.io.detect import SAMPLE_BYTES, detect
+
+    doc = copy.deepcopy(LOG)
+    note = attrs(note="x" * 4000)
+    many = [copy.deepcopy(doc["events"][2]) | {"id": f"x{i}", "attributes": note} for i in range(300)]
+    doc["events"] = doc["events"] + many
+    if layout == "events first":
+        doc = {"events": doc.pop("events")} | doc
+    path = tmp_path / "big.jsonocel"
+    path.write_text(json.dumps(doc, sort_keys=layout == "sorted keys"), encoding="utf-8")
+    assert path.stat().st_size > SAMPLE_BYTES
+    assert detect(path) == "ocel2"
+    summary = read_events([path], engine)
+    assert summary.adapters == {str(path): "ocel2"} and summary.rows_kept == N_KEPT + len(many)
 
 
 def test_diagnose_reads_an_ocel_log_from_the_cli(tmp_path: Path):

@@ -4,7 +4,8 @@ One turn per bot event of a phone or chat contact, in the shape of Lex V2's text
 (docs/adapters/amazon-lex-v2.md), delivered as Amazon Connect would hand the bot over and as a CloudWatch
 Logs subscription through Firehose writes it to S3: each line a ``DATA_MESSAGE`` whose ``logEvents`` hold
 one session's turns, the turn as the string ``message`` and its time as the event's ``timestamp`` (epoch
-ms). The session id is the contact id (Connect passes its ContactId), the customer id the session attribute
+ms). The session has an id of its own and the contact id in the session attribute ``ContactId``, as a
+Connect chat's log shows (the adapter names the contact by it), the customer id the session attribute
 ``customer_id``, the inputMode ``Speech`` on the phone and ``Text`` in chat. ``Bot: conversation started``
 is not a turn of its own (the first turn starts the session, at that time); ``Bot: intent recognised`` and
 any other bot step (``Authenticate``) are turns of the contact's intent (its reason) eliciting a slot,
@@ -77,8 +78,9 @@ def _turn(contact: str, k: int, e: dict[str, Any], channel: str, first: bool) ->
     }
     if name is not None:
         session_state["intent"] = {"name": name, "state": state, "confirmationState": "None", "slots": {}}
+    session_state["sessionAttributes"] = {"ContactId": contact}
     if e[S.CUSTOMER_ID]:
-        session_state["sessionAttributes"] = {"customer_id": e[S.CUSTOMER_ID]}
+        session_state["sessionAttributes"]["customer_id"] = e[S.CUSTOMER_ID]
     confidence = 0.45 if missed else 0.9 - 0.01 * (zlib.crc32(f"{contact}/{k}".encode()) % 20)
     interpretations: list[dict[str, Any]] = [
         {"intent": {"name": name or FALLBACK_INTENT, "state": state or "InProgress"}}
@@ -99,7 +101,7 @@ def _turn(contact: str, k: int, e: dict[str, Any], channel: str, first: bool) ->
         "messages": [{"contentType": "PlainText", "content": text}],
         "sessionState": session_state,
         "interpretations": interpretations,
-        "sessionId": contact,
+        "sessionId": str(uuid.uuid5(_NAMESPACE, f"session/{contact}")),
         "inputTranscript": "(customer input)",
         "missedUtterance": missed,
         "requestId": str(uuid.uuid5(_NAMESPACE, f"{contact}/{k}")),

@@ -9,15 +9,19 @@ APIReference/). docs/adapters/amazon-lex-v2.md has the field by field mapping an
   CloudWatch console export may start with the event's timestamp (``2024-03-04T09:00:00.000Z {...}``); a
   CloudWatch Logs subscription payload (``{"messageType": "DATA_MESSAGE", "logEvents": [...]}``) or a
   ``filter-log-events`` answer (``{"events": [...]}``) wraps each turn as the string ``message`` of a log
-  event with its ``timestamp`` (epoch ms). Control messages carry no turn and are skipped.
+  event with its ``timestamp`` (epoch ms). A ``CONTROL_MESSAGE`` (CloudWatch's health check) carries no turn:
+  it is skipped, no record, as a payload's envelope is none.
 * Time: the turn's own ``timestamp`` when it has one, else its wrapper's (the log event's, or the line's
   prefix); a turn with neither gives one row, rejected ``missing_timestamp``.
-* One session (``sessionId``) is one cxray contact, unless ``contact_attribute`` names a session or request
-  attribute holding another id (Amazon Connect's ContactId, say). Its first turn gives ``Bot: conversation
-  started``; the first turn of each intent ``Bot: intent recognised``; a turn that closes an intent as
-  Fulfilled ``Bot: answer given`` (outcome ``contained``: the bot's own claim); a missed utterance or the
-  fallback intent ``Bot: intent not recognised``; a handoff intent (``handoff_intents``) ``Bot: handoff to
-  agent`` (outcome ``transferred``); any other turn is named by its dialog action (``Bot: slot requested``).
+* One session is one cxray contact, named by its session attribute ``ContactId`` (Amazon Connect's id, the
+  key of its contact records, which a Connect session's ``sessionId`` is not), else its ``sessionId``;
+  ``contact_attribute`` names another attribute (``""``: always ``sessionId``). Its first turn gives ``Bot:
+  conversation started``; the first turn of each intent ``Bot: intent recognised``; a turn that closes an
+  intent as Fulfilled ``Bot: answer given``, one that returns it ReadyForFulfillment with a Close (for
+  Connect's flow to fulfil) ``Bot: conversation closed``, both with outcome ``contained``: the bot's own
+  claim; a missed utterance or the fallback intent ``Bot: intent not recognised``; a handoff intent
+  (``handoff_intents``) ``Bot: handoff to agent`` (outcome ``transferred``); any other turn is named by its
+  dialog action (``Bot: slot requested``).
 * At-least-once delivery (a subscription through Firehose): a turn whose ``(sessionId, requestId)`` was
   read before is a repeated delivery; its events are counted as duplicates dropped.
 """
@@ -45,15 +49,19 @@ OPTIONS = ("contact_attribute", "customer_attribute", "handoff_intents", "channe
 #: The fields that, together, say a file holds Lex V2 conversation log turns (auto-detection).
 SIGNATURE = ("sessionId", "bot.name", "interpretations", "sessionState")
 DEFAULT_HANDOFF = "TransferToAgent"
+#: The session attribute that names the contact by default: Amazon Connect's ContactId, the key of its contact
+#: records; a session without it is named by its ``sessionId`` (``contact_attribute: ""`` always does that).
+DEFAULT_CONTACT = "ContactId"
 FALLBACK = ("FallbackIntent", "AMAZON.FallbackIntent")
 CHANNELS = {"SPEECH": "phone", "DTMF": "phone", "TEXT": "chat"}
-STARTED, RECOGNISED, NOT_RECOGNISED, ANSWERED, HANDOFF, FAILED = (
+STARTED, RECOGNISED, NOT_RECOGNISED, ANSWERED, HANDOFF, FAILED, CLOSED = (
     "Bot: conversation started",
     "Bot: intent recognised",
     "Bot: intent not recognised",
     "Bot: answer given",
     "Bot: handoff to agent",
     "Bot: intent failed",
+    "Bot: conversation closed",
 )
 #: A turn that neither starts, closes nor misses an intent, named by what the bot does next.
 DIALOG_ACTIONS = {
@@ -61,7 +69,7 @@ DIALOG_ACTIONS = {
     "CONFIRMINTENT": "Bot: confirmation requested",
     "ELICITINTENT": "Bot: intent requested",
     "DELEGATE": "Bot: delegated",
-    "CLOSE": "Bot: conversation closed",
+    "CLOSE": CLOSED,
 }
 OTHER_TURN = "Bot: turn"
 #: A CloudWatch console export line: the event's timestamp, then the JSON turn.
@@ -147,10 +155,12 @@ def _unwrap(value: Any, shown: str, prefix: str | None) -> Iterator[tuple[Any, s
     if not isinstance(value, dict):
         yield value, shown, prefix
         return
+    if value.get("messageType") == "CONTROL_MESSAGE":
+        # CloudWatch's check that the destination is reachable: its log event is CloudWatch's own text, not
+        # a turn, so it is no record (as a DATA_MESSAGE's envelope is none), not a malformed one
+        return
     key = next((k for k in _WRAPPERS if isinstance(value.get(k), list)), None)
     if key is None:
-        if value.get("messageType") == "CONTROL_MESSAGE":
-            return  # CloudWatch's reachability check: no turn
         yield value, shown, prefix
         return
     for event in value[key]:
@@ -194,6 +204,12 @@ def _when(t: _Turn) -> str | None:
         if _text(value) is not None:
             return _text(value)
     return None
+
+
+def _contact_attribute(settings: dict[str, str]) -> str | None:
+    """The attribute naming the contact: the option's (``""``: none, always ``sessionId``), else ContactId."""
+    value = settings.get("contact_attribute", DEFAULT_CONTACT).strip()
+    return value or None
 
 
 def _attribute(turns: list[_Turn], key: str | None) -> str | None:
@@ -289,15 +305,15 @@ def _session(
     turns: list[_Turn], settings: dict[str, str], handoff: set[str]
 ) -> Iterator[tuple[_Turn, list[dict[str, Any]]]]:
     turns.sort(key=lambda t: (t.at or datetime.min, t.number))
-    used = {settings[k] for k in ("contact_attribute", "customer_attribute") if settings.get(k)}
+    contact = _contact_attribute(settings)
+    used = {a for a in (contact, settings.get("customer_attribute")) if a}
     modes = {(_text(t.data.get("inputMode")) or "").upper() for t in turns}
     channel = settings.get("channel") or next(
         (CHANNELS[m] for m in ("SPEECH", "DTMF", "TEXT") if m in modes), None
     )
     real = [n for t in turns if (n := _intent(t.data)[0]) and n not in handoff and n not in FALLBACK]
     base = {
-        S.CONTACT_ID: _attribute(turns, settings.get("contact_attribute"))
-        or _text(turns[0].data.get("sessionId")),
+        S.CONTACT_ID: _attribute(turns, contact) or _text(turns[0].data.get("sessionId")),
         S.CUSTOMER_ID: _attribute(turns, settings.get("customer_attribute")),
         S.CHANNEL: channel,
         S.REASON: real[0] if real else None,
@@ -322,8 +338,10 @@ def _steps(
     name, state, action, _ = _intent(d)
     steps: list[tuple[str, str | None]] = [(STARTED, None)] if first else []
     state_code = (state or "").upper()
+    closes = (action or "").upper() == "CLOSE"
     if _missed(d) or name in FALLBACK:
-        return [*steps, (NOT_RECOGNISED, None)]
+        # the bot gives up on the turn; a Close hands the contact back to its caller (Connect's flow)
+        return [*steps, (NOT_RECOGNISED, None), *([(CLOSED, None)] if closes else [])]
     if name in handoff:
         return [*steps, (HANDOFF, S.TRANSFERRED)]
     new = name is not None and name != previous
@@ -333,6 +351,11 @@ def _steps(
         steps.append((ANSWERED, S.CONTAINED))
     elif state_code == "FAILED":
         steps.append((FAILED, None))
+    elif state_code == "READYFORFULFILLMENT" and closes:
+        # every slot is filled and the bot returns the intent for its caller to fulfil (a Connect flow
+        # branching on the intent): the bot's own outcome is that it completed the intent, its claim of
+        # containment; a queue the flow then sends the contact to shows in the contact records
+        steps.append((CLOSED, S.CONTAINED))
     elif not new:
         steps.append((DIALOG_ACTIONS.get((action or "").upper(), OTHER_TURN), None))
     return steps

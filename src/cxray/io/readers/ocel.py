@@ -14,8 +14,12 @@ docs/adapters/ocel2.md has the field by field mapping and the choices. In short:
 * Flattening: an event related to N contact objects gives N rows, one per contact, as flattening an OCEL on
   one object type does (pm4py ``ocel_flattening``; van der Aalst's "convergence"); ``ocel:eid`` keeps the
   event's id on each. An event related to no contact gives one row, rejected ``missing_contact_id``.
-* activity = the event type; timestamp = the event's ``time`` as given; customer_id = the related customer
-  object (the event's own relationship, else the contact's object-to-object relationship, either way round).
+* activity = the event type; timestamp = the event's ``time`` as given; customer_id = one customer object
+  per contact: the one related to the contact's earliest event that names one, else the contact's
+  object-to-object one (either way round), the smallest id on a tie; a contact with several candidates
+  carries them all in ``ocel:customers``.
+* Times: every comparison (an object attribute's value as of an event) is made in UTC, times without an
+  offset, events' and attributes' alike, read in ``--tz`` as the canonical step reads the timestamp.
 * Event attributes named like a canonical column (``channel``, ``queue``, ``team``, ``actor``,
   ``actor_type``, ``reason``, ``outcome``, ``duration_s``) fill it; the others are kept under their names.
   The contact object's attributes (value as of the event's time) fill ``channel`` and ``reason`` when the
@@ -33,9 +37,10 @@ import sqlite3
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from ... import schema as S
 from ...engine import Engine
@@ -52,9 +57,16 @@ ADAPTER = "ocel2"
 OPTIONS = ("contact_type", "customer_type")
 #: The fields that, together, say a JSON file is an OCEL 2.0 log (auto-detection, ``detect.py``).
 SIGNATURE = ("objectTypes", "eventTypes", "objectTypes.name", "eventTypes.name")
+#: The events alone, for a JSON log whose type lists are not in the sampled first megabyte: a large one
+#: written with sorted keys (``eventTypes``, ``events``, ``objectTypes``...) or events first. The fields of
+#: an OCEL 2.0 event's relationship (``objectId``, ``qualifier``) are the format's own words.
+EVENTS_SIGNATURE = (
+    "events.id", "events.type", "events.time", "events.relationships.objectId",
+    "events.relationships.qualifier",
+)  # fmt: skip
 #: The same for the SQLite format (``detect.py`` lists an SQLite file's tables as ``table:<name>``).
 SQLITE_SIGNATURE = ("table:event", "table:event_object", "table:object_object", "table:event_map_type")
-MORE_SIGNATURES = (SQLITE_SIGNATURE,)
+MORE_SIGNATURES = (SQLITE_SIGNATURE, EVENTS_SIGNATURE)
 #: Words in an object type's name (any case) that make it the contact, or the customer, by default.
 CONTACT_WORDS = ("contact", "case", "ticket", "conversation", "interaction")
 CUSTOMER_WORDS = ("customer", "client")
@@ -66,6 +78,8 @@ FROM_ATTRIBUTES = S.OPTIONAL
 #: Canonical columns a related object of a type of the same name fills (its id).
 FROM_OBJECTS = (S.CHANNEL, S.QUEUE, S.TEAM, S.ACTOR, S.ACTOR_TYPE, S.REASON, S.OUTCOME)
 EVENT_ID, QUALIFIER = "ocel:eid", "ocel:qualifier"
+#: The attribute listing a contact's candidate customers (JSON list, sorted) when it has more than one.
+CUSTOMERS = "ocel:customers"
 _SQLITE = b"SQLite format 3\x00"
 _GZIP = b"\x1f\x8b"
 
@@ -79,9 +93,11 @@ class _Object:
     relationships: list[str] = field(default_factory=list)  # object-to-object, this object the source
     times: dict[str, list[datetime]] = field(default_factory=dict)  # per attribute, sorted (``done``)
 
-    def add(self, name: str, when: Any, value: Any) -> None:
+    def add(self, name: str, when: datetime | None, value: Any) -> None:
+        """Set ``name`` from ``when`` (UTC; None, unreadable: from the start). A NULL sets nothing: the
+        value set before stays (the SQLite format's change rows leave the other columns NULL)."""
         if value is not None:
-            self.values.setdefault(name, []).append((_time(when) or datetime.min, value))
+            self.values.setdefault(name, []).append((when or datetime.min, value))
 
     def done(self) -> None:
         """Sort each attribute's history by time (stable: values set at one time keep their order)."""
@@ -106,6 +122,7 @@ class _Event:
     id: str | None
     type: str | None
     time: Any
+    at: datetime | None = None  # ``time`` in UTC, ``--tz`` applied when it has no offset (``_utc``)
     attributes: list[tuple[str, Any]] = field(default_factory=list)
     relationships: list[tuple[str, str | None]] = field(default_factory=list)  # (object id, qualifier)
 
@@ -117,6 +134,10 @@ class _Log:
     events: list[_Event] = field(default_factory=list)
     parsed: Parsed = field(default_factory=Parsed)  # malformed events, decoding repairs
     count: int = 0  # events read (malformed ones included)
+    zone: tzinfo = UTC  # of times without an offset (``--tz``)
+
+    def utc(self, value: Any) -> datetime | None:
+        return _utc(value, self.zone)
 
     def type_seen(self, name: Any) -> None:
         if isinstance(name, str) and name not in self.types:
@@ -129,7 +150,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     unknown = sorted(set(settings) - set(OPTIONS))
     if unknown:
         raise ConfigError(f"{ADAPTER}: unknown reader_options {unknown}; known: {', '.join(OPTIONS)}")
-    log = _Log()
+    log = _Log(zone=ZoneInfo(options.effective_tz))
     for file in files(path):
         if _is_sqlite(file):
             _read_sqlite(file, log)
@@ -140,6 +161,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     contact_type, customer_type = _types(log, settings)
     for o in log.objects.values():
         o.done()
+    for event in log.events:
+        event.at = log.utc(event.time)
     customers = _customers(log, contact_type, customer_type)
     rows = Rows()
     for event in log.events:
@@ -186,11 +209,14 @@ def _named(types: Iterable[str], words: Sequence[str]) -> list[str]:
 
 # --- JSON ---------------------------------------------------------------------------------------------
 def _read_json(file: Path, options: ReadOptions, log: _Log) -> None:
-    values = [v for v, _ in json_values(read_text(file, options, log.parsed))]
+    text = read_text(file, options, log.parsed)
+    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+        _not_xml(text, file)
+    values = [v for v, _ in json_values(text)]
     doc = values[0] if len(values) == 1 else None
     if not isinstance(doc, dict) or not any(k in doc for k in SIGNATURE):
         if isinstance(doc, dict) and ("ocel:events" in doc or "ocel:global-log" in doc):
-            raise InputError("an OCEL 1.0 log; this reader reads OCEL 2.0 (JSON or SQLite)", path=file)
+            raise InputError(f"an OCEL 1.0 log; {_CONVERT_1}", path=file)
         raise InputError(
             "not an OCEL 2.0 JSON log: expected one JSON object with objectTypes, eventTypes, objects "
             "and events",
@@ -206,7 +232,7 @@ def _read_json(file: Path, options: ReadOptions, log: _Log) -> None:
         log.type_seen(obj.type)
         for a in _items(o, "attributes"):
             if isinstance(a.get("name"), str):
-                obj.add(a["name"], a.get("time"), a.get("value"))
+                obj.add(a["name"], log.utc(a.get("time")), a.get("value"))
         obj.relationships += [r for r in (_text(x.get("objectId")) for x in _items(o, "relationships")) if r]
     raw = doc.get("events")
     for e in raw if isinstance(raw, list) else []:
@@ -225,6 +251,24 @@ def _read_json(file: Path, options: ReadOptions, log: _Log) -> None:
             if (oid := _text(r.get("objectId"))) is not None
         ]
         log.events.append(event)
+
+
+_CONVERT_1 = (
+    "this reader reads OCEL 2.0 (JSON or SQLite): convert it with pm4py, "
+    "pm4py.write_ocel2_json(pm4py.read_ocel('<this file>'), 'log.jsonocel')"
+)
+
+
+def _not_xml(text: str, file: Path) -> NoReturn:
+    """Refuse an XML log with how to convert it: OCEL 2.0 XML (``<object-types>``...) or OCEL 1.0 XML."""
+    head = text[:4096]
+    if "ocel:" in head and "<object-types" not in head:
+        raise InputError(f"an OCEL 1.0 XML log; {_CONVERT_1}", path=file)
+    raise InputError(
+        "an XML log (OCEL 2.0 XML is not read); this reader reads OCEL 2.0 JSON or SQLite: convert it "
+        "with pm4py, pm4py.write_ocel2_json(pm4py.read_ocel2_xml('<this file>'), 'log.jsonocel')",
+        path=file,
+    )
 
 
 def _named_ok(a: dict[str, Any]) -> bool:
@@ -297,7 +341,7 @@ def _read_tables(con: sqlite3.Connection, file: Path, log: _Log) -> None:
                 [n.strip() for n in changed.split(",")] if changed else [n for n in row if not _internal(n)]
             )
             for name in names:
-                obj.add(name, when, row.get(name))
+                obj.add(name, log.utc(when), row.get(name))
     if "object_object" in tables:
         for source, target in con.execute("SELECT ocel_source_id, ocel_target_id FROM object_object"):
             obj = log.objects.get(_text(source) or "")
@@ -367,9 +411,28 @@ def _typed_rows(con: sqlite3.Connection, table: str) -> Iterable[dict[str, Any]]
         yield row
 
 
+# --- times ------------------------------------------------------------------------------------------
+def _utc(value: Any, zone: tzinfo) -> datetime | None:
+    """``value`` as naive UTC: ISO 8601 text with its offset, or without one in ``zone`` (as the canonical
+    step reads the timestamp under ``--tz``), so that event and attribute times compare in one clock;
+    epoch milliseconds as UTC; None when unreadable."""
+    if not isinstance(value, str):
+        return _time(value)
+    try:
+        t = datetime.fromisoformat(value.strip())
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=zone)
+        return t.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+
+
 # --- flattening ---------------------------------------------------------------------------------------
+_Customers = dict[str, tuple["_Object", list[str]]]
+
+
 def _rows(
-    event: _Event, log: _Log, contact_type: str, customer_type: str | None, customers: dict[str, _Object]
+    event: _Event, log: _Log, contact_type: str, customer_type: str | None, customers: _Customers
 ) -> list[dict[str, Any]]:
     """One row per contact object the event is related to (one row, without contact, when none)."""
     related: dict[str, str | None] = {}  # object id -> qualifier; a repeated relationship counted once
@@ -377,8 +440,7 @@ def _rows(
         related.setdefault(oid, qualifier)
     objects = [log.objects[oid] for oid in related if oid in log.objects]  # unknown ids: no type, skipped
     contacts = [o for o in objects if o.type == contact_type]
-    customer = next((o for o in objects if customer_type and o.type == customer_type), None)
-    when = _time(event.time)
+    when = event.at
     base: dict[str, Any] = {
         S.TIMESTAMP: _text(event.time),
         S.ACTIVITY: event.type,
@@ -389,9 +451,6 @@ def _rows(
             base[name] = _number(value) if name == S.DURATION_S else _text(value)
         else:
             base[_free(base, name, "attribute")] = _text(value)
-    if customer is not None:
-        base[S.CUSTOMER_ID] = customer.id
-        base |= _prefixed(customer, when)
     others: dict[str, list[str]] = {}
     for o in objects:
         if o.type and o.type not in (contact_type, customer_type):
@@ -402,8 +461,13 @@ def _rows(
             base[otype] = value
         else:
             base[_free(base, otype, "object")] = value
-    if not contacts:
-        return [{S.CONTACT_ID: None} | base]
+    if not contacts:  # rejected (missing_contact_id): the event's own customers, shown as they are
+        own = sorted(o.id for o in objects if customer_type and o.type == customer_type)
+        return [
+            {S.CONTACT_ID: None}
+            | base
+            | ({S.CUSTOMER_ID: _text(own) if len(own) > 1 else own[0]} if own else {})
+        ]
     out = []
     for contact in contacts:
         row = {S.CONTACT_ID: contact.id} | base | {QUALIFIER: related[contact.id]}
@@ -412,40 +476,64 @@ def _rows(
                 row[name] = _text(value)
             elif f"{contact_type}.{name}" not in row:
                 row[f"{contact_type}.{name}"] = _text(value)
-        if row.get(S.CUSTOMER_ID) is None:
-            linked = customers.get(contact.id)
-            if linked is not None:
-                row[S.CUSTOMER_ID] = linked.id
-                row |= _prefixed(linked, when)
+        if (chosen := customers.get(contact.id)) is not None:
+            customer, candidates = chosen
+            if row.get(S.CUSTOMER_ID) is not None:  # an event attribute: the object wins, the value is kept
+                row[_free(row, S.CUSTOMER_ID, "attribute")] = row[S.CUSTOMER_ID]
+            row[S.CUSTOMER_ID] = customer.id
+            row |= _prefixed(customer, when)
+            if candidates:
+                row[CUSTOMERS] = _text(candidates)
         out.append(row)
     return out
 
 
 def _free(row: dict[str, Any], name: str, kind: str) -> str:
     """``name``, or ``<name> (<kind>)`` when that column is canonical or already taken."""
-    return (
-        f"{name} ({kind})" if name in row or S.is_canonical(name) or name in (EVENT_ID, QUALIFIER) else name
-    )
+    taken = name in row or S.is_canonical(name) or name in (EVENT_ID, QUALIFIER, CUSTOMERS)
+    return f"{name} ({kind})" if taken else name
 
 
 def _prefixed(obj: _Object, when: datetime | None) -> dict[str, Any]:
     return {f"{obj.type}.{name}": _text(value) for name, value in obj.at(when).items()}
 
 
-def _customers(log: _Log, contact_type: str, customer_type: str | None) -> dict[str, _Object]:
-    """Contact id -> the customer object it is related to by an object-to-object relationship: the
-    contact's own first one, else the first customer object naming the contact."""
-    out: dict[str, _Object] = {}
+def _customers(log: _Log, contact_type: str, customer_type: str | None) -> _Customers:
+    """Contact id -> (its one customer object, every candidate customer id when there are several).
+
+    One customer per contact, so that all its events agree and its journey is one customer's: the customer
+    related to the contact's earliest event that names one (UTC; the smallest id on a tie), else the
+    contact's own object-to-object customer, else a customer object naming the contact (the smallest id of
+    several). Neither file order nor which event a row comes from decides. The candidates are every
+    customer any of the three ways names, so that an ambiguous contact is told, not resolved silently.
+    """
     if customer_type is None:
-        return out
-    by_type = [o for o in log.objects.values() if o.type == customer_type]
-    for o in by_type:
-        for oid in o.relationships:
-            out.setdefault(oid, o)
+        return {}
+    by_event: dict[str, list[tuple[datetime, str]]] = {}
+    for event in log.events:
+        related = {oid: log.objects[oid] for oid, _ in event.relationships if oid in log.objects}
+        named = [o.id for o in related.values() if o.type == customer_type]
+        for contact in (o for o in related.values() if o.type == contact_type):
+            by_event.setdefault(contact.id, []).extend((event.at or datetime.max, c) for c in named)
+    own: dict[str, set[str]] = {}
+    naming: dict[str, set[str]] = {}
+    for o in log.objects.values():
+        if o.type == contact_type:
+            own[o.id] = {
+                r for r in o.relationships if getattr(log.objects.get(r), "type", None) == customer_type
+            }
+        elif o.type == customer_type:
+            for target in o.relationships:
+                naming.setdefault(target, set()).add(o.id)
+    out: _Customers = {}
     for contact in (o for o in log.objects.values() if o.type == contact_type):
-        own = next(
-            (c for c in map(log.objects.get, contact.relationships) if c and c.type == customer_type), None
+        timed = by_event.get(contact.id, [])
+        linked = own.get(contact.id) or naming.get(contact.id) or set()
+        candidates = sorted(
+            {c for _, c in timed} | own.get(contact.id, set()) | naming.get(contact.id, set())
         )
-        if own is not None:
-            out[contact.id] = own
+        if not candidates:
+            continue
+        chosen = min(timed)[1] if timed else min(linked)
+        out[contact.id] = (log.objects[chosen], candidates if len(candidates) > 1 else [])
     return out
