@@ -288,6 +288,220 @@ def test_diagnose_reads_a_zendesk_folder_from_the_cli(tmp_path: Path):
     assert doc["metrics"]["overall"]["contacts"] == 1 and doc["metrics"]["overall"]["transfer_rate"] == 1.0
 
 
+# --- ratings, ticket events, sideloads, deleted / merged / sample tickets ----------------------------------
+def rating(rid: int, tid: int | None, score: str, at: str, comment: str | None = None) -> dict[str, Any]:
+    """A satisfaction rating record, as List Satisfaction Ratings and the taps' streams give it."""
+    out: dict[str, Any] = {
+        "id": rid, "requester_id": REQUESTER, "assignee_id": BOB, "group_id": 12, "score": score,
+        "comment": comment, "created_at": at, "updated_at": at,
+        "url": f"https://example.zendesk.com/api/v2/satisfaction_ratings/{rid}.json",
+    }  # fmt: skip
+    return out if tid is None else out | {"ticket_id": tid}
+
+
+def test_a_rating_recorded_as_field_changes_gives_one_rating_event(engine: Engine, tmp_path: Path):
+    """The offer (unoffered -> offered, by the automation) is no answer; offered -> bad is, with the text
+    of the satisfaction_comment Change of the same audit as its verbatim."""
+    trail = [
+        *EMAIL[:4],
+        audit(30, 42, "2024-03-05T09:00:00Z", SYSTEM, {"type": "Notification", "subject": "Rate us"},
+              change("satisfaction_score", "offered", "unoffered"), via="rule"),
+        audit(31, 42, "2024-03-05T12:00:00Z", REQUESTER, change("satisfaction_score", "bad", "offered"),
+              change("satisfaction_comment", "Nobody helped", None)),
+    ]  # fmt: skip
+    read(engine, write_json(tmp_path / "a.json", [{"audits": trail}]))
+    rated = engine.rows(
+        "SELECT activity, actor_type, survey_score, survey_type, verbatim FROM events "
+        "WHERE activity = 'Satisfaction rating'"
+    )
+    assert rated == [
+        {"activity": "Satisfaction rating", "actor_type": "customer", "survey_score": "1",
+         "survey_type": "csat", "verbatim": "Nobody helped"}
+    ]  # fmt: skip
+
+
+def test_rating_records_attach_to_their_ticket_and_are_never_a_contact(engine: Engine, tmp_path: Path):
+    """A rating record (JSON Lines, or a satisfaction_ratings page) is its ticket's rating event; one that
+    names no ticket is rejected missing_contact_id; one that repeats a rating the audits carry is a
+    duplicate; an offered one gives no event."""
+    folder = tmp_path / "z"
+    write_json(folder / "ticket_audits.json", [{"audits": EMAIL[:7]}, {"audits": [EMAIL[8]]}])
+    write_json(
+        folder / "satisfaction_ratings.jsonl",
+        [
+            rating(501, 42, "good", "2024-03-05T12:00:00Z", "Fixed"),
+            rating(502, None, "bad", "2024-03-06T10:00:00Z"),
+        ],
+    )
+    page = {
+        "satisfaction_ratings": [
+            rating(503, 43, "bad", "2024-03-06T11:00:00Z", "Slow"),
+            rating(504, 44, "offered", "2024-03-06T11:00:00Z"),
+        ],
+        "next_page": None,
+    }
+    write_json(folder / "ratings_page.json", [page])
+    summary = read(engine, folder)
+    assert summary.records_read == 12 and summary.rejected_by_reason == {"missing_contact_id": 1}
+    rows = events(engine, "contact_id", "activity", "customer_id", "survey_score", "verbatim", "queue")
+    assert ("42", "Satisfaction rating", str(REQUESTER), "5", "Fixed", "12") in rows
+    assert ("43", "Satisfaction rating", str(REQUESTER), "1", "Slow", "12") in rows
+    assert {r[0] for r in rows} == {"42", "43"}  # no contact 501, 503 or 504
+    # the same rating in an audit: the record is the same answer again, counted as a duplicate
+    engine.execute("DROP TABLE IF EXISTS events")
+    both = tmp_path / "both"
+    write_json(both / "ticket_audits.json", [{"audits": EMAIL}])
+    write_json(both / "ratings.jsonl", [rating(505, 42, "bad", "2024-03-05T12:00:00Z", "Took two tries")])
+    summary = read(engine, both)
+    assert summary.duplicates_dropped == 1
+    assert [r[0] for r in events(engine, "activity")].count("Satisfaction rating") == 1
+
+
+def test_incremental_ticket_events_read_as_the_audits_they_are(engine: Engine, tmp_path: Path):
+    """A ticket_events page (and the same events as JSON Lines): each event is its ticket's audit, its
+    updater the author, its epoch-seconds timestamp the time, its via name the channel; child events
+    name the field they change as a key (or, with comment_events, are audit events already)."""
+    created = {
+        "id": 70, "ticket_id": 77, "timestamp": 1709542800, "updater_id": REQUESTER, "via": "Mail",
+        "event_type": "Audit",
+        "child_events": [
+            {"id": 701, "via": "Mail", "via_reference_id": None, "comment_present": True,
+             "comment_public": True, "event_type": "Comment"},
+            {"id": 702, "via": "Mail", "via_reference_id": None, "status": "new", "event_type": "Create"},
+            {"id": 703, "via": "Mail", "via_reference_id": None, "requester_id": REQUESTER,
+             "event_type": "Create"},
+        ],
+    }  # fmt: skip
+    answered = {
+        "id": 71, "ticket_id": 77, "timestamp": 1709546400, "created_at": "2024-03-04T10:00:00Z",
+        "updater_id": ANN, "via": "Web form", "event_type": "Audit",
+        "child_events": [
+            {"id": 711, "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+             "type": "Comment", "author_id": ANN, "body": "Done", "public": True, "event_type": "Comment"},
+            {"id": 712, "via": "Web form", "via_reference_id": None, "assignee_id": ANN,
+             "previous_value": None, "event_type": "Change"},
+            {"id": 713, "via": "Web form", "via_reference_id": None, "status": "solved",
+             "previous_value": "new", "event_type": "Change"},
+            {"id": 714, "via": "Web form", "satisfaction_score": "good", "previous_value": "offered",
+             "event_type": "Change"},
+        ],
+    }  # fmt: skip
+    page = {"ticket_events": [created, answered], "count": 2, "end_of_stream": True, "end_time": 1709546400}
+    for name, values in (("events.json", [page]), ("events.jsonl", [created, answered])):
+        summary = read(engine, write_json(tmp_path / name, values))
+        assert summary.records_read == 2 and summary.rows_rejected == 0
+        rows = events(engine, "contact_id", "timestamp", "activity", "channel", "actor", "outcome")
+        assert [r[2] for r in rows] == [
+            "Ticket created", "Agent replied", "Assigned", "Status: solved", "Satisfaction rating"
+        ]  # fmt: skip
+        assert {(r[0], r[3]) for r in rows} == {("77", "email")}
+        assert str(rows[0][1]) == "2024-03-04 09:00:00" and rows[0][4] == str(REQUESTER)
+        assert ("Status: solved", str(ANN), "resolved") in {r[2:3] + r[4:] for r in rows}
+        engine.execute("DROP TABLE IF EXISTS events")
+    # an event that names no ticket is rejected, not read as a ticket
+    orphan = {k: v for k, v in answered.items() if k != "ticket_id"}
+    summary = read(engine, write_json(tmp_path / "orphan.jsonl", [created, orphan]))
+    assert summary.rejected_by_reason == {"missing_contact_id": 1}
+    assert {r[0] for r in events(engine, "contact_id")} == {"77"}
+
+
+def test_a_page_with_audits_and_sideloads_reads_every_array(engine: Engine, tmp_path: Path):
+    """include=tickets,users: the audits, the ticket and the users of one page are all read, the users as
+    the lookup that names actors."""
+    page = {
+        "audits": EMAIL[:4],
+        "tickets": [ticket(42, "2024-03-04T09:00:00Z", "2024-03-04T10:05:00Z", status="solved")],
+        "users": [{"id": ANN, "name": "Ann Agent", "role": "agent"}],
+        "next_page": None, "previous_page": None, "count": 4,
+    }  # fmt: skip
+    summary = read(engine, write_json(tmp_path / "page.json", [page]))
+    assert summary.records_read == 5  # 4 audits + 1 ticket; the users are a lookup
+    rows = events(engine, "activity", "actor", "subject")
+    assert ("Status: solved", "Ann Agent", "My order") in rows
+    assert len(rows) == 5
+
+
+def test_deleted_and_sample_tickets_are_left_out_and_counted_as_read(engine: Engine, tmp_path: Path):
+    """Deleted tickets (status deleted in the incremental export) and Zendesk's sample ticket are no
+    customer's contact: read (records_read), no event, and their audits none either."""
+    deleted = ticket(8, "2024-03-04T09:00:00Z", "2024-03-05T09:00:00Z", status="deleted")
+    sample = ticket(1, "2024-03-01T09:00:00Z", "2024-03-01T09:00:00Z", via={"channel": "sample_ticket"})
+    kept = ticket(9, "2024-03-04T09:00:00Z", "2024-03-04T09:00:00Z", status="new")
+    folder = tmp_path / "z"
+    write_json(folder / "tickets.json", [{"tickets": [deleted, sample, kept], "end_of_stream": True}])
+    write_json(
+        folder / "audits.jsonl", [audit(80, 8, "2024-03-04T09:00:00Z", REQUESTER, create("status", "new"))]
+    )
+    summary = read(engine, folder)
+    assert summary.records_read == 4 and summary.rows_kept == 1 and summary.rows_rejected == 0
+    assert {r[0] for r in events(engine, "contact_id")} == {"9"}
+
+
+def test_a_ticket_closed_by_merge_is_closed_not_resolved(engine: Engine, tmp_path: Path):
+    """Merged into another ticket (via merge, tag closed_by_merge): a duplicate whose work goes on
+    elsewhere, so 'Merged' with outcome closed, in audits and in a ticket read alone."""
+    trail = [
+        audit(90, 50, "2024-03-05T08:00:00Z", REQUESTER, create("status", "new"), comment(REQUESTER),
+              via="email"),
+        audit(91, 50, "2024-03-05T09:00:00Z", BOB, comment(BOB, public=False),
+              change("status", "closed", "new"), change("tags", ["closed_by_merge"], []), via="merge"),
+    ]  # fmt: skip
+    alone = ticket(
+        51, "2024-03-05T08:00:00Z", "2024-03-05T09:00:00Z", status="closed", tags=["closed_by_merge"]
+    )
+    folder = tmp_path / "z"
+    write_json(folder / "audits.json", [{"audits": trail}])
+    write_json(folder / "tickets.json", [{"tickets": [alone]}])
+    read(engine, folder)
+    rows = events(engine, "contact_id", "activity", "outcome")
+    assert ("50", "Merged", "closed") in rows and ("51", "Merged", "closed") in rows
+    assert not [r for r in rows if r[2] == "resolved"]
+
+
+def test_a_ticket_read_alone_is_solved_at_its_solve_and_detected(engine: Engine, tmp_path: Path):
+    """Without audits a solved ticket's status is timed at solved_at (the ticket's, or its metric set's:
+    a metric_sets sideload or a ticket_metrics record), not at updated_at, which any later update moves;
+    without either, updated_at. Tickets alone are recognised as Zendesk."""
+    late = "2025-01-01T00:00:00Z"
+    one = ticket(61, "2024-03-04T09:00:00Z", late, status="solved", solved_at="2024-03-04T10:00:00Z")
+    two = ticket(62, "2024-03-04T09:00:00Z", late, status="closed")
+    three = ticket(63, "2024-03-04T09:00:00Z", late, status="solved")
+    four = ticket(64, "2024-03-04T09:00:00Z", late, status="pending")
+    metric = {"id": 1, "ticket_id": 62, "solved_at": "2024-03-04T11:00:00Z", "reply_time_in_minutes": {}}
+    page = {"tickets": [one, two], "metric_sets": [metric], "end_of_stream": True}
+    path = write_json(tmp_path / "tickets.jsonl", [page, three, four])
+    assert detect(path) == "zendesk"
+    summary = read(engine, path)
+    assert summary.records_read == 5
+    rows = events(engine, "contact_id", "activity", "timestamp", "status_time")
+    got = {r[0]: (r[1], str(r[2]), r[3]) for r in rows if r[1] != "Ticket created"}
+    assert got == {
+        "61": ("Status: solved", "2024-03-04 10:00:00", "solved_at"),
+        "62": ("Status: closed", "2024-03-04 11:00:00", "solved_at"),
+        "63": ("Status: solved", "2025-01-01 00:00:00", "updated_at"),
+        "64": ("Status: pending", "2025-01-01 00:00:00", "updated_at"),
+    }
+
+
+def test_a_call_is_the_answering_agents_and_an_api_ticket_its_first_commenters(engine: Engine, tmp_path):
+    """A VoiceComment's author is the caller: the call is the agent's who answered it (answered_by_id).
+    A ticket created through the API is created by whoever wrote its first comment, not the API user."""
+    api_user = 900
+    voice = {"type": "VoiceComment", "author_id": REQUESTER, "public": False, "body": "Inbound call",
+             "data": {"call_duration": 125, "answered_by_id": ANN, "answered_by_name": "Ann"}}  # fmt: skip
+    trail = [
+        audit(1, 70, "2024-03-04T09:00:00Z", api_user, create("requester_id", str(REQUESTER)),
+              create("status", "new"), comment(REQUESTER), via="api"),
+        audit(2, 70, "2024-03-04T09:30:00Z", REQUESTER, voice, via="voice"),
+    ]  # fmt: skip
+    read(engine, write_json(tmp_path / "a.json", [{"audits": trail}]))
+    rows = events(engine, "activity", "actor", "actor_type", "duration_s")
+    assert rows == [
+        ("Ticket created", str(REQUESTER), "customer", None),
+        ("Voice call", str(ANN), "agent", 125.0),
+    ]
+
+
 # --- the simulator's round trip ---------------------------------------------------------------------------
 ROUND_TRIP = mapping(reason_field=str(REASON_FIELD), outcome_field=str(DISPOSITION_FIELD))
 COMPARED = ("contacts", "journeys", "transfer_rate", "abandonment_rate", "escalation_rate", "fcr",
