@@ -182,6 +182,199 @@ def test_a_callback_continues_the_contact_it_calls_back(engine: Engine, tmp_path
     assert [r[2] for r in rows if r[1] == "Disconnected"] == ["transferred", None]
 
 
+CALLER = {"Address": "+31201234567", "Type": "TELEPHONE_NUMBER"}
+
+
+def warm_transfer() -> list[dict[str, Any]]:
+    """Ann (Billing) transfers to Bob (Payments): Bob's leg starts at 09:10, Ann drops at 09:11:30."""
+    return [
+        ctr(
+            "w-1",
+            "2024-03-04T09:00:00Z",
+            Queue=queue("Billing", "2024-03-04T09:00:20Z", "2024-03-04T09:01:00Z"),
+            Agent=agent(
+                "ann", "2024-03-04T09:01:00Z", 600,
+                AfterContactWorkStartTimestamp="2024-03-04T09:11:30Z", AfterContactWorkDuration=60,
+            ),
+            DisconnectTimestamp="2024-03-04T09:11:30Z",
+            TransferCompletedTimestamp="2024-03-04T09:11:30Z",
+            NextContactId="w-2",
+            CustomerEndpoint=CALLER,
+        ),
+        ctr(
+            "w-2",
+            "2024-03-04T09:10:00Z",
+            InitiationMethod="TRANSFER",
+            InitialContactId="w-1",
+            PreviousContactId="w-1",
+            Queue=queue("Payments", "2024-03-04T09:10:00Z", "2024-03-04T09:10:05Z"),
+            Agent=agent(
+                "bob", "2024-03-04T09:10:05Z", 300,
+                AfterContactWorkStartTimestamp="2024-03-04T09:16:00Z", AfterContactWorkDuration=30,
+            ),
+            DisconnectTimestamp="2024-03-04T09:16:00Z",
+            CustomerEndpoint=CALLER,
+        ),
+    ]  # fmt: skip
+
+
+def contact(path: Path, mapping: Mapping = CTR) -> dict[str, Any]:
+    """The one contact ``path`` holds, as ``diagnose`` builds it."""
+    rows = diagnose(path, read=ReadOptions(mapping=mapping)).contacts().to_pylist()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_a_warm_transfer_is_one_transfer_though_its_legs_overlap(engine: Engine, tmp_path: Path):
+    """The next leg starts before the first one ends: the first leg's later events are dated at the next
+    leg's start and come before it (their recorded time in ``ctr_timestamp``), so the route is Billing →
+    Payments, not Billing, Payments, Billing, Payments; the handle time is the records' durations."""
+    path = jsonl(tmp_path / "ctr.jsonl", list(reversed(warm_transfer())))
+    c = contact(path)
+    assert (c["n_transfers"], c["is_transferred"], c["is_ping_pong"]) == (1, True, False)
+    assert c["handle_s"] == 600 + 60 + 300 + 30 and c["final_queue"] == "Payments"
+    read(engine, path)
+    rows = events(engine, "ContactId", "activity", "timestamp", "ctr_timestamp", "outcome")
+    assert [r[:2] for r in rows] == [
+        ("w-1", "Inbound call"), ("w-1", "Queued"), ("w-1", "Agent connected"),
+        ("w-1", "Disconnected"), ("w-1", "After-contact work"),
+        ("w-2", "Transfer"), ("w-2", "Queued"), ("w-2", "Agent connected"), ("w-2", "Disconnected"),
+        ("w-2", "After-contact work"),
+    ]  # fmt: skip
+    moved = [(r[2].isoformat(), r[3], r[4]) for r in rows if r[3] is not None]
+    assert moved == [
+        ("2024-03-04T09:10:00", "2024-03-04T09:11:30Z", "transferred"),
+        ("2024-03-04T09:10:00", "2024-03-04T09:11:30Z", None),
+    ]
+
+
+def consult(talk: int, *, then_transfer: bool = False) -> list[dict[str, Any]]:
+    """Ann takes the call, puts the caller on hold and calls Sue (Supervisors), who talks ``talk`` seconds
+    with the caller and enters after-contact work before Ann does; ``then_transfer``: Ann then transfers
+    the caller to Bob (Payments), who stays after Ann leaves."""
+    legs = [
+        ctr(
+            "k-1",
+            "2024-03-04T10:00:00Z",
+            Queue=queue("Sales", "2024-03-04T10:00:20Z", "2024-03-04T10:01:00Z"),
+            Agent=agent(
+                "ann", "2024-03-04T10:01:00Z", 560, CustomerHoldDuration=90,
+                AfterContactWorkStartTimestamp="2024-03-04T10:12:00Z", AfterContactWorkDuration=10,
+            ),
+            DisconnectTimestamp="2024-03-04T10:12:00Z",
+            NextContactId="k-2",
+            CustomerEndpoint=CALLER,
+        ),
+        ctr(
+            "k-2",
+            "2024-03-04T10:05:00Z",
+            InitiationMethod="TRANSFER",
+            InitialContactId="k-1",
+            PreviousContactId="k-1",
+            Queue=queue("Supervisors", "2024-03-04T10:05:00Z", "2024-03-04T10:05:05Z"),
+            Agent=agent(
+                "sue", "2024-03-04T10:05:05Z", talk,
+                AfterContactWorkStartTimestamp="2024-03-04T10:08:00Z", AfterContactWorkDuration=20,
+            ),
+            DisconnectTimestamp="2024-03-04T10:08:00Z",
+            CustomerEndpoint=CALLER,
+        ),
+    ]  # fmt: skip
+    if then_transfer:
+        legs[0] |= {"TransferCompletedTimestamp": "2024-03-04T10:12:00Z", "NextContactId": "k-3"}
+        legs.append(
+            ctr(
+                "k-3",
+                "2024-03-04T10:11:00Z",
+                InitiationMethod="TRANSFER",
+                InitialContactId="k-1",
+                PreviousContactId="k-1",
+                Queue=queue("Payments", "2024-03-04T10:11:00Z", "2024-03-04T10:11:10Z"),
+                Agent=agent(
+                    "bob", "2024-03-04T10:11:10Z", 200,
+                    AfterContactWorkStartTimestamp="2024-03-04T10:15:00Z", AfterContactWorkDuration=5,
+                ),
+                DisconnectTimestamp="2024-03-04T10:15:00Z",
+                CustomerEndpoint=CALLER,
+            )
+        )  # fmt: skip
+    return legs
+
+
+@pytest.mark.parametrize(("talk", "kind"), [(0, "consult"), (120, "conference")])
+def test_a_consult_or_a_conference_is_no_transfer(engine: Engine, tmp_path: Path, talk: int, kind: str):
+    """Amazon's rule: the consulted agent entering after-contact work before the agent who called them
+    means the caller stayed with the first agent (consulted when the second never talked to the caller,
+    conferenced when they did). The side leg is kept (its agent's work counts) as ``leg_type``, without
+    a queue and without an outcome."""
+    path = jsonl(tmp_path / "ctr.jsonl", consult(talk))
+    c = contact(path)
+    assert (c["n_transfers"], c["is_transferred"], c["is_ping_pong"]) == (0, False, False)
+    assert c["handle_s"] == 560 + 90 + 10 + talk + 20 and c["final_outcome"] is None
+    read(engine, path)
+    legs = {(r[0], r[1]) for r in events(engine, "ContactId", "leg_type")}
+    assert legs == {("k-1", None), ("k-2", kind)}
+    assert {r[1] for r in events(engine, "ContactId", "queue") if r[0] == "k-2"} == {None}
+
+
+def test_a_transfer_after_a_consult_is_one_transfer(tmp_path: Path):
+    """Ann consults Sue, then transfers the caller to Bob, who stays after Ann leaves: Sales → Payments."""
+    c = contact(jsonl(tmp_path / "ctr.jsonl", consult(0, then_transfer=True)))
+    assert (c["n_transfers"], c["is_transferred"], c["is_ping_pong"]) == (1, True, False)
+    assert (c["first_queue"], c["final_queue"]) == ("Sales", "Payments")
+
+
+def test_a_transfer_to_an_outside_number_is_transferred(tmp_path: Path):
+    """``TransferCompletedTimestamp`` with no next leg in the export (handed to an outside number, which
+    Connect records with ``TransferredToEndpoint`` and no ``NextContactId``): the leg ends transferred."""
+    record = warm_transfer()[0] | {
+        "NextContactId": None,
+        "TransferredToEndpoint": {"Address": "+18885550123", "Type": "TELEPHONE_NUMBER"},
+    }
+    c = contact(jsonl(tmp_path / "ctr.jsonl", [record]))
+    assert (c["is_transferred"], c["final_outcome"], c["n_transfers"]) == (True, "transferred", 0)
+
+
+def test_an_external_legs_endpoint_is_not_the_customer(engine: Engine, tmp_path: Path):
+    """An EXTERNAL_OUTBOUND leg's ``CustomerEndpoint`` is the outside party dialled: its events have no
+    customer, and the contact keeps the caller's number."""
+    first = warm_transfer()[0] | {"NextContactId": "x-2"}
+    outside = ctr(
+        "x-2",
+        "2024-03-04T09:10:00Z",
+        InitiationMethod="EXTERNAL_OUTBOUND",
+        InitialContactId="w-1",
+        PreviousContactId="w-1",
+        Agent=None,
+        DisconnectTimestamp="2024-03-04T09:20:00Z",
+        CustomerEndpoint={"Address": "+18885550123", "Type": "TELEPHONE_NUMBER"},
+    )
+    path = jsonl(tmp_path / "ctr.jsonl", [first, outside])
+    read(engine, path)
+    customers = {r[0]: r[1] for r in events(engine, "ContactId", "customer_id") if r[0] == "x-2"}
+    assert customers == {"x-2": None}
+    c = contact(path)
+    assert c["customer_id"] == "+31201234567" and c["is_transferred"]
+
+
+def test_a_call_no_agent_touched_costs_no_agent_work(engine: Engine, tmp_path: Path):
+    """A leg with ``Agent: null`` (abandoned in the queue, or ended in the flow): its start and end are
+    the system's, so in a log without durations they are not priced as agent touches."""
+    gave_up = ctr(
+        "g-1",
+        "2024-03-04T09:00:00Z",
+        Agent=None,
+        Queue=queue("Billing", "2024-03-04T09:00:25Z", "2024-03-04T09:03:10Z"),
+        DisconnectTimestamp="2024-03-04T09:03:10Z",
+        CustomerEndpoint=CALLER,
+    )
+    path = jsonl(tmp_path / "ctr.jsonl", [gave_up])
+    c = contact(path)
+    assert c["handle_s"] is None and (c["work_s"], c["cost"]) == (0, 0) and c["is_abandoned"]
+    read(engine, path)
+    assert {r[0] for r in events(engine, "actor_type")} == {"system"}
+
+
 def test_queued_and_never_connected_is_abandoned(engine: Engine, tmp_path: Path):
     gave_up = ctr(
         "a-1",
@@ -633,6 +826,48 @@ def test_the_fast_path_places_legs_of_every_root_shape_as_the_python_reader(tmp_
         if o is not None
     }
     assert outcomes.get("b-2") == "transferred" and outcomes.get("b-3") != "transferred"  # b-2 started first
+
+
+def _renamed(records: list[dict[str, Any]], old: str, new: str) -> list[dict[str, Any]]:
+    return [json.loads(json.dumps(r).replace(f'"{old}', f'"{new}')) for r in records]
+
+
+def test_the_fast_path_dates_and_classifies_legs_as_the_python_reader(tmp_path: Path, monkeypatch):
+    """Overlapping legs, consults, conferences, a transfer after a consult, external legs (a transfer, a
+    consult, a conference: the outside party's talk against the caller's hold), a transfer out of the
+    export and a leg without an agent: the same events, dates, kinds and outcomes by both paths."""
+    first = warm_transfer()[0]
+    outside = ctr(
+        "e-2", "2024-03-04T09:05:00Z", InitiationMethod="EXTERNAL_OUTBOUND", InitialContactId="e-1",
+        PreviousContactId="e-1", Agent=None, DisconnectTimestamp="2024-03-04T09:08:00Z",
+        ExternalThirdParty={"ExternalThirdPartyInteractionDuration": 40},
+        CustomerEndpoint={"Address": "+18885550123", "Type": "TELEPHONE_NUMBER"},
+    )  # fmt: skip
+    held = first | {"ContactId": "e-1", "TransferCompletedTimestamp": None}
+    held["Agent"] = held["Agent"] | {"CustomerHoldDuration": 170}  # more than the outside party talked
+    talked = _renamed([held | {"Agent": first["Agent"]}, outside], "e-", "f-")  # less: a conference
+    records = [
+        *warm_transfer(),
+        *consult(0),
+        *_renamed(consult(120), "k-", "c-"),
+        *_renamed(consult(0, then_transfer=True), "k-", "t-"),
+        held, outside, *talked,
+        *_renamed(  # the outside party stays after Ann leaves: a transfer
+            [first, _renamed([outside], "e-", "w-")[0] | {"DisconnectTimestamp": "2024-03-04T09:20:00Z"}],
+            "w-",
+            "x-",
+        ),
+        ctr("g-1", "2024-03-04T09:00:00Z", Agent=None, DisconnectTimestamp="2024-03-04T09:03:10Z",
+            Queue=queue("Billing", "2024-03-04T09:00:25Z")),
+    ]  # fmt: skip
+    path = jsonl(tmp_path / "legs.jsonl", records)
+    (fast_summary, fast), (slow_summary, slow) = _both_paths(path, CTR, monkeypatch)
+    assert fast_summary == slow_summary and fast.equals(slow)
+    legs = zip(fast.column("ContactId").to_pylist(), fast.column("leg_type").to_pylist(), strict=True)
+    kinds = {c: k for c, k in legs if k is not None}
+    assert kinds == {"k-2": "consult", "c-2": "conference", "t-2": "consult", "e-2": "consult",
+                     "f-2": "conference"}  # fmt: skip
+    assert pc.count(fast["ctr_timestamp"]).as_py() > 0
 
 
 def test_files_read_together_each_keep_their_own_rows_and_rejections(tmp_path: Path, monkeypatch):

@@ -12,10 +12,19 @@ by field mapping and the choices made here. In short:
   as duplicates dropped (``RawSource.duplicates``), so ``rows_read`` still balances.
 * Legs: a transfer or callback leg has a ``ContactId`` of its own; every leg with one ``InitialContactId``
   (or, without it, one ``PreviousContactId`` chain) is one cxray contact named by that initial id.
+* Consult and conference legs (``leg_type``), told apart from transfers as Amazon's "Identify conferences
+  and transfers" page does (the consulted agent enters after-contact work before the one who consulted),
+  are side legs: the customer never left the first agent, so their events carry no queue and their end
+  says nothing of a transfer. A leg with ``TransferCompletedTimestamp`` ends ``transferred`` even when no
+  later leg is in the export (an external transfer).
+* Overlapping legs (a warm transfer: the next leg starts before this one disconnects): this leg's events
+  dated after the next leg's start are dated at it and come before it, their recorded time kept in
+  ``ctr_timestamp``, so the route runs A → B, not A, B, A, B. Durations stay as the record says.
 * Each leg gives up to six events (initiated, queued, agent connected, customer hold, after-contact work,
   disconnected) as rows of canonical columns plus the leg's attributes; the usual canonicalisation then
-  parses, rejects and counts them. A record that is not a JSON object is a ``malformed_row``; one without
-  ``ContactId`` or ``InitiationTimestamp`` gives a single row that is rejected ``missing_contact_id`` /
+  parses, rejects and counts them. The start and the end are the ``system``'s, not an agent's touch. A
+  record that is not a JSON object is a ``malformed_row``; one without ``ContactId`` or
+  ``InitiationTimestamp`` gives a single row that is rejected ``missing_contact_id`` /
   ``missing_timestamp`` (``bad_timestamp`` for an unreadable one).
 
 Reader options (a mapping's ``reader_options``): ``customer_attribute`` (the contact attribute holding the
@@ -29,6 +38,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +84,13 @@ QUEUED, CONNECTED, HOLD, ACW, DISCONNECTED = (
 )
 #: Leg attributes kept on every event of the leg (besides ``Attributes.<key>``).
 LEG_COLUMNS = ("ContactId", "InitiationMethod", "DisconnectReason", "ctr_record")
+#: The adapter's own attributes, never cleaned: a side leg's kind, an event's recorded time when re-dated.
+LEG_TYPE, RECORDED = "leg_type", "ctr_timestamp"
+CONSULT, CONFERENCE = "consult", "conference"
+#: A consulted party who talked at most this long (seconds) with the customer was only consulted (Amazon's
+#: snippets use 2 s too: a consult leg's interaction is 0 but for the connection's rounding).
+CONSULT_TALK_S = 2.0
+EXTERNAL = "EXTERNAL_OUTBOUND"  # a leg dialled to an outside number: its CustomerEndpoint is that party
 
 
 @dataclass
@@ -82,6 +99,16 @@ class _Record:
     data: dict[str, Any]
     initiated: datetime | None = None
     updated: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A leg among its contact's: its kind when it is a side leg (consult, conference), whether a later
+    leg the customer moved to follows it, and that leg (whose start dates this leg's later events)."""
+
+    kind: str | None = None
+    followed: bool = False
+    after: _Record | None = None
 
 
 def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
@@ -144,7 +171,7 @@ def _cleaned(mapping: Mapping, attributes: list[str]) -> dict[str, Any]:
     """``RawSource.clean`` and ``clean_attributes`` for the columns both paths clean."""
     return {
         "clean": {c: missing.kept_words(mapping, c) for c in CLEANED},
-        "clean_attributes": frozenset([*LEG_COLUMNS, *attributes]),
+        "clean_attributes": frozenset([*LEG_COLUMNS, LEG_TYPE, RECORDED, *attributes]),
     }
 
 
@@ -190,26 +217,61 @@ def _flatten(
         for r in legs_from
         if (cid := _text(r.data.get("ContactId"))) is not None
     }
+    by_id = {cid: r for r in legs_from if (cid := _text(r.data.get("ContactId"))) is not None}
     roots: dict[str, list[_Record]] = {}
     for r in legs_from:
         cid = _text(r.data.get("ContactId"))
         if cid is not None and r.initiated is not None:
             roots.setdefault(_root(cid, r.data, previous), []).append(r)
-    later: set[int] = set()  # record numbers of legs that another leg of their contact follows
+    places: dict[int, _Place] = {}
     place: dict[int, tuple[int, int]] = {}  # record number -> (its contact's first record, leg index)
     for legs in roots.values():
         legs.sort(key=lambda r: (r.initiated or datetime.min, r.number))
-        later.update(r.number for r in legs[:-1])
         first = min(r.number for r in legs)
         place.update((r.number, (first, k)) for k, r in enumerate(legs))
+        if len(legs) > 1:
+            kinds = {r.number: _side(r, by_id) for r in legs}
+            for r in legs:
+                if kinds[r.number] is not None:
+                    places[r.number] = _Place(kinds[r.number])
+            main = [r for r in legs if kinds[r.number] is None]
+            places.update((r.number, _Place(None, True, nxt)) for r, nxt in pairwise(main))
     # rows in leg order within a contact, so that events at one instant (a leg's end, the next one's
     # start) keep that order; contacts in the order of their first record
+    counted = _Place(followed=True)  # an older delivery's rows are only counted
     for r in sorted(records, key=lambda r: place.get(r.number, (r.number, 0))):
-        yield _events(r, settings, previous, followed=r.number in later or contacts_of is not None)
+        where = counted if contacts_of is not None else places.get(r.number, _Place())
+        yield _events(r, settings, previous, where)
+
+
+def _side(r: _Record, by_id: dict[str, _Record]) -> str | None:
+    """``consult`` or ``conference`` when the leg is one (the customer stayed with the party who started
+    it), else None: the rule of Amazon's "Identify conferences and transfers" page. The consulted party
+    leaves first: an agent enters after-contact work, an outside number disconnects, before the agent of
+    the leg that called it enters after-contact work. A consulted agent who never talked to the customer
+    (an outside party who talked less than the customer was held) was consulted, else conferenced."""
+    d = r.data
+    parent = by_id.get(_text(d.get("PreviousContactId")) or "")
+    if parent is None:
+        return None
+    parent_acw = _time(_text(_obj(parent.data, "Agent").get("AfterContactWorkStartTimestamp")))
+    agent = _obj(d, "Agent")
+    if (_text(d.get("InitiationMethod")) or "").upper() == EXTERNAL:
+        left = _time(_text(d.get("DisconnectTimestamp")))
+        if parent_acw is None or left is None or not parent_acw > left:
+            return None
+        held = _number(_obj(parent.data, "Agent").get("CustomerHoldDuration")) or 0.0
+        talked = _number(_obj(d, "ExternalThirdParty").get("ExternalThirdPartyInteractionDuration")) or 0.0
+        return CONSULT if held - talked > CONSULT_TALK_S else CONFERENCE
+    left = _time(_text(agent.get("AfterContactWorkStartTimestamp")))
+    if parent_acw is None or left is None or not parent_acw > left:
+        return None
+    talked = _number(agent.get("AgentInteractionDuration")) or 0.0
+    return CONSULT if talked <= CONSULT_TALK_S else CONFERENCE
 
 
 def _events(
-    r: _Record, settings: dict[str, str], previous: dict[str, str | None], *, followed: bool
+    r: _Record, settings: dict[str, str], previous: dict[str, str | None], where: _Place
 ) -> list[dict[str, Any]]:
     d = r.data
     cid = _text(d.get("ContactId"))
@@ -222,6 +284,8 @@ def _events(
         "InitiationMethod": method or None,
         "DisconnectReason": _text(d.get("DisconnectReason")),
         "ctr_record": str(r.number),
+        LEG_TYPE: where.kind,
+        RECORDED: None,
     }
     used = {settings.get(k) for k in OPTIONS} - {None}
     leg |= {f"Attributes.{k}": _text(v) for k, v in attributes.items() if k not in used}
@@ -230,11 +294,10 @@ def _events(
     if cid is None or started is None or r.initiated is None:  # one row, rejected by the canonical checks
         return [{S.CONTACT_ID: cid, S.TIMESTAMP: started, S.ACTIVITY: activity.format(noun=noun)} | leg]
     customer_key = settings.get("customer_attribute")
-    customer = (
-        _text(attributes.get(customer_key))
-        if customer_key
-        else _text(_obj(d, "CustomerEndpoint").get("Address"))
-    )
+    if customer_key:
+        customer = _text(attributes.get(customer_key))
+    else:  # an external leg's endpoint is the party dialled, not the customer
+        customer = None if method == EXTERNAL else _text(_obj(d, "CustomerEndpoint").get("Address"))
     reason_key = settings.get("reason_attribute")
     base = {
         S.CONTACT_ID: _root(cid, d, previous),
@@ -243,12 +306,17 @@ def _events(
         S.REASON: _text(attributes.get(reason_key)) if reason_key else None,
     }
     queue, agent = _obj(d, "Queue"), _obj(d, "Agent")
-    queue_name = _text(queue.get("Name"))
+    queue_name = None if where.kind is not None else _text(queue.get("Name"))  # a side leg is no route
     username = _text(agent.get("Username"))
     team = _text(_obj(agent, "RoutingProfile").get("Name"))
     by_agent = {S.ACTOR: username, S.ACTOR_TYPE: S.AGENT, S.TEAM: team, S.QUEUE: queue_name}
     rows: list[dict[str, Any]] = [
-        {S.TIMESTAMP: started, S.ACTIVITY: activity.format(noun=noun), S.QUEUE: queue_name}
+        {
+            S.TIMESTAMP: started,
+            S.ACTIVITY: activity.format(noun=noun),
+            S.QUEUE: queue_name,
+            S.ACTOR_TYPE: S.SYSTEM,
+        }
     ]
     enqueued = _text(queue.get("EnqueueTimestamp"))
     if enqueued is not None:
@@ -264,14 +332,29 @@ def _events(
     if ended is not None:
         outcome_key = settings.get("outcome_attribute")
         outcome = _text(attributes.get(outcome_key)) if outcome_key else None
-        if outcome is None:
-            if followed:
+        if outcome is None and where.kind is None:
+            if where.followed or _text(d.get("TransferCompletedTimestamp")) is not None:
                 outcome = S.TRANSFERRED
             elif enqueued is not None and connected is None:
                 outcome = S.ABANDONED
-        rows.append({S.TIMESTAMP: ended, S.ACTIVITY: DISCONNECTED, S.QUEUE: queue_name, S.OUTCOME: outcome})
+        rows.append(
+            {
+                S.TIMESTAMP: ended,
+                S.ACTIVITY: DISCONNECTED,
+                S.QUEUE: queue_name,
+                S.OUTCOME: outcome,
+                S.ACTOR_TYPE: S.SYSTEM,
+            }
+        )
     acw_start = _text(agent.get("AfterContactWorkStartTimestamp"))
     if acw_start is not None:
         acw = _number(agent.get("AfterContactWorkDuration"))
         rows.append({S.TIMESTAMP: acw_start, S.ACTIVITY: ACW, S.DURATION_S: acw} | by_agent)
-    return [base | row | leg for row in rows]
+    out = [base | row | leg for row in rows]
+    nxt = where.after
+    if nxt is not None and nxt.initiated is not None:  # dated at the next leg's start, if later
+        for row in out:
+            at = _time(row[S.TIMESTAMP])
+            if at is not None and at > nxt.initiated:
+                row[RECORDED], row[S.TIMESTAMP] = row[S.TIMESTAMP], _text(nxt.data.get("InitiationTimestamp"))
+    return out

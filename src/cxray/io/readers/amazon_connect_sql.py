@@ -32,7 +32,22 @@ from ...sql import ident, lit, pair_key
 from .. import missing
 from ..mapping import Mapping
 from . import MARKED, ROW
-from .amazon_connect import ACW, CHANNELS, CONNECTED, DISCONNECTED, HOLD, INITIATED, NOUNS, QUEUED
+from .amazon_connect import (
+    ACW,
+    CHANNELS,
+    CONFERENCE,
+    CONNECTED,
+    CONSULT,
+    CONSULT_TALK_S,
+    DISCONNECTED,
+    EXTERNAL,
+    HOLD,
+    INITIATED,
+    LEG_TYPE,
+    NOUNS,
+    QUEUED,
+    RECORDED,
+)
 
 #: The fields read, as JSON paths under the record (``amazon_connect._events`` reads the same ones).
 _PATHS = (
@@ -40,7 +55,8 @@ _PATHS = (
     "InitiationMethod", "Channel", "DisconnectReason", "CustomerEndpoint.Address", "DisconnectTimestamp",
     "Queue.Name", "Queue.EnqueueTimestamp", "Agent.Username", "Agent.RoutingProfile.Name",
     "Agent.ConnectedToAgentTimestamp", "Agent.AgentInteractionDuration", "Agent.CustomerHoldDuration",
-    "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration",
+    "Agent.AfterContactWorkStartTimestamp", "Agent.AfterContactWorkDuration", "TransferCompletedTimestamp",
+    "ExternalThirdParty.ExternalThirdPartyInteractionDuration",
 )  # fmt: skip
 
 
@@ -287,6 +303,10 @@ def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
     def number(name: str) -> str:
         return f"TRY_CAST({field[name]} AS DOUBLE)"
 
+    # an external leg's endpoint is the party dialled, not the customer
+    external = f"upper(coalesce({text('InitiationMethod')}, '')) = {lit(EXTERNAL)}"
+    endpoint = f"CASE WHEN {external} THEN NULL ELSE {text('CustomerEndpoint.Address')} END"
+
     return f"""WITH parsed AS NOT MATERIALIZED ({parsed}), fields AS (
         SELECT attrs, is_object,
             {text("ContactId")} AS cid, {text("InitialContactId")} AS initial,
@@ -304,7 +324,9 @@ def _wide(read: str, typed: bool, settings: dict[str, str]) -> str:
             {number("Agent.CustomerHoldDuration")} AS hold,
             {text("Agent.AfterContactWorkStartTimestamp")} AS acw_start,
             {number("Agent.AfterContactWorkDuration")} AS acw,
-            {attribute(customer_key) if customer_key else text("CustomerEndpoint.Address")} AS customer,
+            {text("TransferCompletedTimestamp")} AS transfer_done,
+            {number("ExternalThirdParty.ExternalThirdPartyInteractionDuration")} AS third_party,
+            {attribute(customer_key) if customer_key else endpoint} AS customer,
             {attribute(reason_key)} AS reason_value,
             {attribute(outcome_key)} AS outcome_value
         FROM parsed
@@ -341,14 +363,28 @@ def _attribute_keys(engine: Engine, used: list[str], t: _Tables) -> list[str]:
 
 
 def _order_sql(t: _Tables) -> str:
-    """Each kept record's place: (its contact's first record, its leg index, whether later legs follow),
-    the legs of a contact joined by ``InitialContactId`` or the ``PreviousContactId`` chain."""
+    """Each kept record's place: (its contact's first record, its leg index, whether a later leg the
+    customer moved to follows), the legs of a contact joined by ``InitialContactId`` or the
+    ``PreviousContactId`` chain; in a contact of several legs, a side leg's kind (``leg_type``,
+    ``amazon_connect._side``) and a main leg's next main leg's start (``next_start``, as parsed and as
+    given), which dates this leg's later events."""
     # the walk starts one step in, from the legs that name a previous one (a leg naming none is its own
     # root). Most contacts have one leg, whose root is its own id: only the roots that a leg other than
     # the root names are counted and numbered (one window), not every root (grouping a million ids took
-    # most of this statement); a leg is followed unless it is the last
+    # most of this statement); a leg is followed when a later main leg is
+    ts = "TRY_CAST({} AS TIMESTAMPTZ)".format
+    side = f"""CASE WHEN p.cid IS NULL OR s.legs < 2 THEN NULL
+            WHEN s.method = {lit(EXTERNAL)} THEN CASE WHEN {ts("p.acw_start")} > {ts("s.ended")} THEN
+                CASE WHEN coalesce(p.hold, 0) - coalesce(s.third_party, 0) > {CONSULT_TALK_S}
+                    THEN {lit(CONSULT)} ELSE {lit(CONFERENCE)} END END
+            WHEN {ts("p.acw_start")} > {ts("s.acw_start")} THEN
+                CASE WHEN coalesce(s.work, 0) <= {CONSULT_TALK_S}
+                    THEN {lit(CONSULT)} ELSE {lit(CONFERENCE)} END
+        END"""
     return f"""WITH RECURSIVE kept AS NOT MATERIALIZED (
-            SELECT n, cid, initial, prev, initiated, k FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
+            SELECT n, cid, initial, prev, initiated, started, k, method, ended, acw_start, work, hold,
+                third_party
+            FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
         ), prevmap AS (
             SELECT cid, prev FROM kept WHERE cid IS NOT NULL
         ), walk(cid, cur, path) AS (
@@ -361,7 +397,7 @@ def _order_sql(t: _Tables) -> str:
         ), roots AS (
             SELECT cid, arg_max(cur, len(path)) AS root FROM walk GROUP BY cid
         ), placed AS (
-            SELECT l.n, l.cid, l.initiated, l.k, coalesce(l.initial, r.root, l.cid) AS root,
+            SELECT l.*, coalesce(l.initial, r.root, l.cid) AS root,
                 l.cid IS NOT NULL AND l.initiated IS NOT NULL AS leg
             FROM kept l LEFT JOIN roots r ON r.cid = l.cid
         ), shared AS (
@@ -370,15 +406,25 @@ def _order_sql(t: _Tables) -> str:
         ), sized AS (
             SELECT root, min(n) AS first, count(*) AS legs FROM placed SEMI JOIN shared USING (root)
             WHERE leg GROUP BY root
+        ), sided AS (
+            SELECT s.*, {side} AS {LEG_TYPE}
+            FROM (SELECT * FROM placed JOIN sized USING (root) WHERE leg) s
+            LEFT JOIN (SELECT cid, acw_start, hold FROM kept WHERE cid IS NOT NULL) p ON p.cid = s.prev
         ), legs AS (
-            SELECT n, root, n AS first, 0 AS leg, 1 AS legs, k FROM placed ANTI JOIN shared USING (root)
-            WHERE leg
+            SELECT n, root, n AS first, 0 AS leg, false AS followed, k, NULL::VARCHAR AS {LEG_TYPE},
+                NULL::TIMESTAMPTZ AS next_start, NULL::VARCHAR AS next_started
+            FROM placed ANTI JOIN shared USING (root) WHERE leg
             UNION ALL
-            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY initiated, n) - 1, legs, k
-            FROM placed JOIN sized USING (root) WHERE leg
+            SELECT n, root, first, row_number() OVER (PARTITION BY root ORDER BY initiated, n) - 1,
+                next_start IS NOT NULL, k, {LEG_TYPE}, next_start, next_started
+            FROM (
+                SELECT *, CASE WHEN {LEG_TYPE} IS NULL THEN lead(initiated) OVER main END AS next_start,
+                    CASE WHEN {LEG_TYPE} IS NULL THEN lead(started) OVER main END AS next_started
+                FROM sided WINDOW main AS (PARTITION BY root, {LEG_TYPE} IS NULL ORDER BY initiated, n)
+            )
         )
-        SELECT n, root, first, leg, leg < legs - 1 AS followed, k FROM legs
-        UNION ALL SELECT n, root, n, 0, false, k FROM placed WHERE NOT leg"""
+        SELECT * FROM legs
+        UNION ALL SELECT n, root, n, 0, false, k, NULL, NULL, NULL FROM placed WHERE NOT leg"""
 
 
 _VALID = "cid IS NOT NULL AND started IS NOT NULL AND initiated IS NOT NULL"
@@ -411,7 +457,7 @@ _CARRIED = (
     (S.CONTACT_ID, f"CASE WHEN {_VALID} THEN root ELSE cid END", True),
     (S.CUSTOMER_ID, f"CASE WHEN {_VALID} THEN customer END", True),
     (S.REASON, f"CASE WHEN {_VALID} THEN reason_value END", True),
-    (S.QUEUE, f"CASE WHEN {_VALID} THEN queue_name END", True),
+    (S.QUEUE, f"CASE WHEN {_VALID} AND {LEG_TYPE} IS NULL THEN queue_name END", True),  # a side leg: none
     (S.ACTOR, f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN username END",
      True),
     (S.TEAM, f"CASE WHEN {_VALID} AND (connected IS NOT NULL OR acw_start IS NOT NULL) THEN team END", True),
@@ -447,9 +493,11 @@ def _channel_sql() -> str:
     )
 
 
-#: A leg's outcome when its ``Attributes`` name none and it ended: transferred on, or left in the queue.
+#: A leg's outcome when its ``Attributes`` name none and it ended: transferred on, or left in the queue; a
+#: side leg's none.
 _ABANDONED = (
-    "CASE WHEN followed THEN 'transferred' "
+    f"CASE WHEN {LEG_TYPE} IS NOT NULL THEN NULL "
+    "WHEN followed OR transfer_done IS NOT NULL THEN 'transferred' "
     "WHEN enqueued IS NOT NULL AND connected IS NULL THEN 'abandoned' END"
 )
 
@@ -517,8 +565,10 @@ def _values_sql(mapping: Mapping, t: _Tables, view: str) -> str:
     fixed = [(S.ACTIVITY, w) for w in _FIXED_ACTIVITIES] + [(S.ACTOR_TYPE, w) for w in ("agent", "system")]
     words = " ".join(f"UNION ALL BY NAME SELECT {lit(w)} AS {ident(n)}" for n, w in fixed)
     shown = ", ".join(f"{cl.clean[n]} AS {ident(n)}" for n in cl.raw)
+    # a side leg's queue is on none of its events: those few legs' kinds are joined in
+    sides = f"SELECT n, {LEG_TYPE} FROM {t.order} WHERE {LEG_TYPE} IS NOT NULL"
     return f"""WITH carried AS (
-            SELECT {outs} FROM {t.wide}
+            SELECT {outs} FROM ({t.legs}) LEFT JOIN ({sides}) USING (n)
         ), found AS (
             SELECT * FROM carried GROUP BY GROUPING SETS ({sets})
             UNION ALL BY NAME ({outcomes})
@@ -557,11 +607,12 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
     # first record, leg) order, in their listed order. (A record that cannot give events gives its single
     # rejected row: its mask is 0.)
     return f"""WITH joined AS (
-            SELECT l.*, o.first, o.leg, o.followed, o.root, o.b, {values} AS av
+            SELECT l.*, o.first, o.leg, o.followed, o.root, o.b, o.{LEG_TYPE}, o.next_start, o.next_started,
+                {values} AS av
             FROM ({t.legs}) l JOIN (SELECT * FROM {t.order} POSITIONAL JOIN {t.base}) o USING (n)
         ), carried AS (
             SELECT n, b, started, enqueued, connected, ended, acw_start, work, hold, acw, {_VALID} AS valid,
-                {outs}
+                {LEG_TYPE}, next_start, next_started, {outs}
             FROM joined
         ), flagged AS (
             SELECT *, {cl.tests} FROM carried
@@ -572,21 +623,28 @@ def _events_sql(keys: list[str], mapping: Mapping, t: _Tables) -> str:
             FROM flagged
         ), events AS (
             SELECT *, unnest(kinds) AS kind, generate_subscripts(kinds, 1) AS i FROM legs
+        ), timed AS (
+            SELECT *, CASE kind WHEN 0 THEN started WHEN 1 THEN enqueued WHEN 4 THEN ended
+                WHEN 5 THEN acw_start ELSE connected END AS recorded
+            FROM events
+        ), dated AS (
+            SELECT *, next_start IS NOT NULL AND TRY_CAST(recorded AS TIMESTAMPTZ) > next_start AS moved
+            FROM timed
         )
         SELECT {c[S.CONTACT_ID]} AS {S.CONTACT_ID}, {c[S.CUSTOMER_ID]} AS {S.CUSTOMER_ID},
             {c[S.CHANNEL]} AS {S.CHANNEL}, {c[S.REASON]} AS {S.REASON},
-            CASE kind WHEN 0 THEN started WHEN 1 THEN enqueued WHEN 4 THEN ended WHEN 5 THEN acw_start
-                ELSE connected END AS {S.TIMESTAMP},
+            CASE WHEN moved THEN next_started ELSE recorded END AS {S.TIMESTAMP},
             CASE kind WHEN 0 THEN {c[S.ACTIVITY]} WHEN 1 THEN {lit(QUEUED)} WHEN 2 THEN {lit(CONNECTED)}
                 WHEN 3 THEN {lit(HOLD)} WHEN 4 THEN {lit(DISCONNECTED)} ELSE {lit(ACW)} END AS {S.ACTIVITY},
             {c[S.QUEUE]} AS {S.QUEUE}, CASE WHEN {agent} THEN {c[S.ACTOR]} END AS {S.ACTOR},
-            CASE WHEN {agent} THEN 'agent' WHEN kind = 1 THEN 'system' END AS {S.ACTOR_TYPE},
+            CASE WHEN {agent} THEN 'agent' WHEN valid THEN 'system' END AS {S.ACTOR_TYPE},
             CASE WHEN {agent} THEN {c[S.TEAM]} END AS {S.TEAM},
             CASE kind WHEN 2 THEN work WHEN 3 THEN hold WHEN 5 THEN acw END AS {S.DURATION_S},
             CASE WHEN kind = 4 THEN {c[S.OUTCOME]} END AS {S.OUTCOME}, {c["ContactId"]} AS ContactId,
             {c["InitiationMethod"]} AS InitiationMethod, {c["DisconnectReason"]} AS DisconnectReason,
-            record AS ctr_record{attributes}, b + i AS {ROW}, CASE WHEN i = 1 THEN met END AS {MARKED}
-        FROM events"""
+            record AS ctr_record, {LEG_TYPE}, CASE WHEN moved THEN recorded END AS {RECORDED}{attributes},
+            b + i AS {ROW}, CASE WHEN i = 1 THEN met END AS {MARKED}
+        FROM dated"""
 
 
 #: A leg's events after its start, as bits of one number: queued, connected, on hold, disconnected,
