@@ -260,6 +260,117 @@ def test_customer_comes_from_the_named_attribute_or_the_outbound_number(engine: 
     assert events(engine, "customer_id") == [("K-42",)]
 
 
+def _cold_transfer(first: dict[str, Any], second: dict[str, Any]) -> list[dict[str, Any]]:
+    """A voice call answered in Billing and cold-transferred to Payments: task WTA, then WTB."""
+    a, b = attributes(**first), attributes(**second)
+    return [
+        event("EV50", "task.created", T0 + "00:00Z", "WTA", task_attributes=a, **VOICE, **BILLING),
+        event("EV51", "reservation.accepted", T0 + "00:20Z", "WTA", **VOICE, **BILLING, **ANN),
+        event("EV52", "task.transfer-initiated", T0 + "03:00Z", "WTA", **VOICE, **BILLING, **ANN),
+        event("EV53", "task.created", T0 + "03:01Z", "WTB", task_attributes=b, **VOICE, **PAYMENTS),
+        event("EV54", "task.completed", T0 + "03:30Z", "WTA", **VOICE, **BILLING),
+        event("EV55", "reservation.accepted", T0 + "04:00Z", "WTB", **VOICE, **PAYMENTS, **CAT),
+        event("EV56", "task.completed", T0 + "09:00Z", "WTB", **VOICE, **PAYMENTS),
+    ]
+
+
+def test_tasks_sharing_any_key_are_one_contact_whatever_key_each_has_first(engine: Engine, tmp_path: Path):
+    """Task A holds call_sid alone; task B holds it beside a conversation_id (Flex Insights: A's sid): one
+    contact, not a false repeat, named by the conversation id, the same whatever the order of the file.
+    A task whose conversation_id names another task's sid joins it without any key in common."""
+    records = _cold_transfer(
+        {"call_sid": "CA1", "from": "+31201234567"},
+        {"call_sid": "CA1", "from": "+31201234567", "conversations": {"conversation_id": "WTA"}},
+    )
+    read(engine, jsonl(tmp_path / "a.jsonl", records))
+    rows = events(engine, "contact_id", "activity", "outcome", "task_sid")
+    assert {r[0] for r in rows} == {"WTA"}
+    assert [(r[3], r[2]) for r in rows if r[1] == "Task completed"] == [("WTA", "transferred"), ("WTB", None)]
+    read(engine, jsonl(tmp_path / "b.jsonl", list(reversed(records))))
+    assert events(engine, "contact_id", "activity", "outcome", "task_sid") == rows
+    by_sid = _cold_transfer({"conversationSid": "CH1"}, {"conversations": {"conversation_id": "WTA"}})
+    read(engine, jsonl(tmp_path / "c.jsonl", by_sid))
+    assert {r[0] for r in events(engine, "contact_id")} == {"WTA"}
+    # a chat channel reused by two conversations (a long-lived channel) does not fold them into one
+    reused = _cold_transfer(
+        {"channelSid": "CH2", "conversations": {"conversation_id": "X1"}},
+        {"channelSid": "CH2", "conversations": {"conversation_id": "X2"}},
+    )
+    read(engine, jsonl(tmp_path / "d.jsonl", reused))
+    assert {r[0] for r in events(engine, "contact_id")} == {"X1", "X2"}
+
+
+def test_a_flex_conversations_customer_is_its_address_without_the_channel_prefix(
+    engine: Engine, tmp_path: Path
+):
+    """Conversations tasks carry customerAddress and customers.phone, no ``from``: the address is the
+    customer; ``whatsapp:`` (``messenger:``, ``sms:``) is removed, so the same person calling is the same
+    customer."""
+    whatsapp = attributes(
+        conversationSid="CH7", customerAddress="whatsapp:+447700900123", channelType="whatsapp",
+        customers={"phone": "whatsapp:+447700900123", "customer_label": "Sam"},
+    )  # fmt: skip
+    phone_only = attributes(conversationSid="CH8", customers={"phone": "+447700900124"})
+    call = attributes(call_sid="CA9", **{"from": "+447700900123"})
+    records = [
+        event("EV60", "task.created", "2024-03-04T12:00:00Z", "WT7", task_attributes=whatsapp, **CHAT),
+        event("EV61", "task.created", "2024-03-04T12:10:00Z", "WT8", task_attributes=phone_only, **CHAT),
+        event("EV62", "task.created", "2024-03-04T13:00:00Z", "WT9", task_attributes=call, **VOICE),
+    ]
+    read(engine, jsonl(tmp_path / "events.jsonl", records))
+    assert events(engine, "contact_id", "customer_id") == [
+        ("CH7", "+447700900123"),
+        ("CH8", "+447700900124"),
+        ("CA9", "+447700900123"),
+    ]
+
+
+def test_a_callback_timestamp_in_milliseconds_is_read_by_its_size(engine: Engine, tmp_path: Path):
+    """A stored callback whose Timestamp holds epoch milliseconds (no TimestampMs) is read as such, not
+    rejected bad_timestamp; one in seconds still reads as seconds."""
+    hook = {"TaskSid": "WT5", "TaskChannelUniqueName": "voice"}
+    records = [
+        hook
+        | {"Sid": "EV70", "EventType": "task.created", "Timestamp": str(_ms("2024-03-04T12:00:00.250Z"))},
+        hook
+        | {
+            "Sid": "EV71",
+            "EventType": "task.canceled",
+            "Timestamp": str(_ms("2024-03-04T12:05:00Z") // 1000),
+        },
+    ]
+    summary = read(engine, jsonl(tmp_path / "hooks.jsonl", records))
+    assert summary.rows_rejected == 0
+    assert [r[0] for r in events(engine, "timestamp")] == [
+        datetime(2024, 3, 4, 12, 0, 0, 250000),
+        datetime(2024, 3, 4, 12, 5),
+    ]
+
+
+def test_event_streams_type_and_payload_eventtype_disagreeing(engine: Engine, tmp_path: Path):
+    """Twilio's documented example says task.canceled in the CloudEvent type and reservation.created in the
+    payload (and the data's name): the payload's eventtype wins, the envelope's type is kept."""
+    streamed = [
+        {
+            "specversion": "1.0",
+            "type": "com.twilio.taskrouter.task.created",
+            "data": {"sid": "EV80", "timestamp": "2024-03-04T12:00:00Z",
+                     "payload": {"eventtype": "task.created", "task_sid": "WT6", **CHAT}},
+        },
+        {
+            "specversion": "1.0",
+            "type": "com.twilio.taskrouter.task.canceled",
+            "data": {"sid": "EV81", "name": "ReservationCreated", "timestamp": "2024-03-04T12:00:05Z",
+                     "payload": {"eventtype": "task.completed", "task_sid": "WT6", **CHAT}},
+        },
+    ]  # fmt: skip
+    read(engine, jsonl(tmp_path / "stream.jsonl", streamed))
+    assert events(engine, "activity", "event_type", "cloudevent_type") == [
+        ("Task created", "task.created", None),
+        ("Task completed", "task.completed", "com.twilio.taskrouter.task.canceled"),
+    ]
+
+
 def test_event_callbacks_read_like_the_events_list(engine: Engine, tmp_path: Path):
     """A webhook's form parameters (PascalCase, Timestamp in epoch seconds) stored as JSON give the same
     events; a delivery repeated (same Sid) is dropped and counted."""

@@ -15,10 +15,14 @@ docs/adapters/twilio-taskrouter.md has the field by field mapping and the choice
 * At-least-once delivery: an event ``sid`` seen again (or, without a sid, the same type, task,
   reservation and time) is a repeated delivery; the first is kept and the events the others would have
   given are counted as duplicates dropped (``RawSource.duplicates``).
-* Legs: one Task is one leg. Tasks are joined into one cxray contact by ``contact_attribute`` when set,
-  else by the task attribute ``conversations.conversation_id`` (Flex Insights' link, copied onto the new
-  task of a transfer), ``call_sid``, ``conversationSid`` or ``channelSid``, else the task is a contact of
-  its own named by its sid.
+* Legs: one Task is one leg. Tasks that share a value of any of their keys are one cxray contact: the
+  task attribute ``contact_attribute`` when set (a task without it uses the defaults), else
+  ``conversations.conversation_id`` (Flex Insights' link, copied onto the new task of a transfer, and
+  the first task's sid by default, so it joins that task too) and ``call_sid``; a task with neither is
+  keyed by its ``conversationSid`` or else ``channelSid`` (these can outlive a contact: never joined
+  beside the others); a task with none is a contact of its own named by its sid. Joined by union-find,
+  not by each task's first key present, so a task holding ``call_sid`` alone and one holding it beside a
+  ``conversation_id`` are one call, not two contacts.
 * Events: task.created, task-queue.entered/moved/timeout, reservation.accepted/rejected/timeout,
   task.transfer-initiated, task.wrapup (reservation.wrapup when the task has none), task.timeout,
   task.canceled and task.completed give one row each; the other types (task.updated, reservation.created,
@@ -28,17 +32,25 @@ docs/adapters/twilio-taskrouter.md has the field by field mapping and the choice
   reservation; never ``resolved`` on the platform's behalf.
 * Bad records: not a JSON object is a ``malformed_row``; a record without an event type gives one row
   rejected ``missing_activity``; a task event without a task sid one row rejected ``missing_contact_id``;
-  timestamps are passed through as text (epoch values converted to ISO UTC) for the canonical checks.
+  timestamps are passed through as text (epoch values converted to ISO UTC: a callback's ``Timestamp``
+  read as seconds, or as milliseconds above 10^11, year 5138 in seconds) for the canonical checks.
+* Event Streams: when the CloudEvent ``type`` and the payload's ``eventtype`` disagree, the payload's wins
+  (TaskRouter's own record, agreeing with the data's ``name`` and the fields it carries); the envelope's
+  type is kept as ``cloudevent_type``.
 
 Reader options (a mapping's ``reader_options``, each a dotted path into the task attributes):
-``contact_attribute``, ``customer_attribute`` (default ``from``, then ``customers.customer_label``),
+``contact_attribute``, ``customer_attribute`` (default ``from``, then Flex Conversations'
+``customerAddress``, ``customers.phone``, ``customers.email``, ``customers.customer_label``; a channel
+prefix ``whatsapp:``, ``messenger:`` or ``sms:`` removed, so one person is one customer across channels),
 ``reason_attribute`` (default none) and ``outcome_attribute`` (default none; ``task_completed_reason``
 reads the ending event's completed or canceled reason instead).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,8 +74,24 @@ SIGNATURE = ("event_type", "resource_sid", "event_data.task_sid")
 STREAM_PREFIX = "com.twilio.taskrouter."
 REASON_OPTION = "task_completed_reason"  # outcome_attribute value: the ending event's own reason
 CHANNELS = {"voice": "phone"}  # task channel unique names; any other is kept lower-cased (chat, sms, email)
-CONTACT_KEYS = ("conversations.conversation_id", "call_sid", "conversationSid", "channelSid")
-CUSTOMER_KEYS = ("from", "customers.customer_label")
+#: Task attributes that name one contact: every one a task has joins it (``_keys``)...
+JOINING_KEYS = ("conversations.conversation_id", "call_sid")
+#: ...and those that may outlive one, used only by a task that has none of the above.
+LONG_LIVED_KEYS = ("conversationSid", "channelSid")
+CONTACT_KEYS = JOINING_KEYS + LONG_LIVED_KEYS
+#: Flex Conversations tasks name the customer by address (no ``from``): after ``from``, the address and
+#: the customer's phone or email come before the label, a display name that may not be unique.
+CUSTOMER_KEYS = (
+    "from",
+    "customerAddress",
+    "customers.phone",
+    "customers.email",
+    "customers.customer_label",
+)
+#: Channel prefixes of a Conversations address (``whatsapp:+44...``): removed from a customer id.
+CHANNEL_PREFIX = re.compile(r"^(?:whatsapp|messenger|sms):", re.IGNORECASE)
+#: A webhook's ``Timestamp`` above this is in milliseconds (in seconds it would be after the year 5000).
+EPOCH_MS_ABOVE = 1e11
 
 #: event type -> (activity, actor type); these give a row, every other type gives none.
 EVENTS: dict[str, tuple[str, str]] = {
@@ -125,6 +153,7 @@ class _Event:
     fields: dict[str, Any]  # normalised names (no case, ``_`` or ``-``) -> values
     transfer: dict[str, Any]  # the record's transfer fields, under their own names
     type: str | None = None
+    envelope: str | None = None  # an Event Streams ``type`` that disagrees with the payload's eventtype
     when_text: str | None = None  # passed through for the canonical checks
     when: datetime | None = None  # for ordering only
     task: str | None = None
@@ -198,8 +227,12 @@ def _event(number: int, record: dict[str, Any]) -> _Event:
             if _norm(str(key)).startswith("transfer"):
                 transfer[str(key)] = value
     e = _Event(number, fields, transfer)
-    kind = e.get("eventtype") or (e.get("type") or "").removeprefix(STREAM_PREFIX) or None
-    e.type = kind.strip().lower() if kind else None
+    own = (e.get("eventtype") or "").strip().lower() or None
+    stream = e.get("type")
+    envelope = (stream or "").removeprefix(STREAM_PREFIX).strip().lower() or None
+    e.type = own or envelope
+    if own is not None and envelope is not None and own != envelope:
+        e.envelope = stream
     e.when_text, e.when = _when(fields)
     resource = (e.get("resourcetype") or "").lower()
     e.task = e.get("tasksid") or (e.get("resourcesid") if resource == "task" else None)
@@ -208,13 +241,14 @@ def _event(number: int, record: dict[str, Any]) -> _Event:
 
 def _when(fields: dict[str, Any]) -> tuple[str | None, datetime | None]:
     """(the time as text for the canonical step, the time for ordering): ``event_date`` (ISO) as given, an
-    Event Streams ``timestamp`` (ISO) as given, else epoch milliseconds or a webhook's epoch-seconds
-    ``Timestamp`` as ISO UTC text."""
+    Event Streams ``timestamp`` (ISO) as given, else epoch milliseconds or a webhook's epoch
+    ``Timestamp`` as ISO UTC text: seconds, as Twilio sends it, or milliseconds when it is that large (a
+    handler that stored ``Date.now()``)."""
     ms = _number(fields.get("eventdatems"))
     ms = ms if ms is not None else _number(fields.get("timestampms"))
     stamp = fields.get("timestamp")
-    if ms is None and _number(stamp) is not None:  # a webhook's Timestamp: epoch seconds
-        ms = (_number(stamp) or 0) * 1000
+    if ms is None and (epoch := _number(stamp)) is not None:
+        ms = epoch if abs(epoch) > EPOCH_MS_ABOVE else epoch * 1000
     exact = _time(ms) if ms is not None else None
     for key in ("eventdate", "timestamp"):
         value = fields.get(key)
@@ -299,20 +333,64 @@ def _tasks(events: list[_Event]) -> dict[str, _Task]:
     return tasks
 
 
-def _contact_of(task: _Task, settings: dict[str, str]) -> str:
-    return _first_of(task.attributes, (settings.get("contact_attribute"), *CONTACT_KEYS)) or task.sid
+def _keys(task: _Task, settings: dict[str, str]) -> list[tuple[str, str]]:
+    """(key, value) of each key the task is joined by: ``contact_attribute`` alone when set and present;
+    else every one of ``JOINING_KEYS`` it has (one call, one Flex Insights conversation); else the first
+    of the others (``LONG_LIVED_KEYS``), as a task's own key only: a chat channel or Conversations
+    conversation can outlive one contact (a WhatsApp channel reused for days), and joining on it beside
+    the others would fold a customer's later contacts into one."""
+    named = settings.get("contact_attribute")
+    own = _path(task.attributes, named) if named else None
+    if named and own is not None:
+        return [(named, own)]
+    found = [(k, v) for k in JOINING_KEYS if (v := _path(task.attributes, k)) is not None]
+    fallback = ((k, v) for k in LONG_LIVED_KEYS if (v := _path(task.attributes, k)) is not None)
+    return found or list(itertools.islice(fallback, 1))
+
+
+def _contacts(tasks: dict[str, _Task], settings: dict[str, str]) -> dict[str, list[_Task]]:
+    """Contact name -> its tasks in order: tasks sharing any key value are one contact (union-find), and so
+    is a task whose key names another task's sid (Flex Insights' ``conversation_id`` is the first task's
+    sid). A contact is named by the first key, in the order of ``_keys``, any of its tasks has (the
+    earliest task's value), else by its first task's sid; the result depends on the events, not on the
+    order of the files."""
+    legs = sorted(tasks.values(), key=lambda t: (t.events[0].order, t.sid))
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def join(a: str, b: str) -> None:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    keys = {task.sid: _keys(task, settings) for task in legs}
+    for task in legs:
+        for _, value in keys[task.sid]:
+            join(f"task:{task.sid}", f"key:{value}")
+            if value in tasks:
+                join(f"key:{value}", f"task:{value}")
+    groups: dict[str, list[_Task]] = {}
+    for task in legs:
+        groups.setdefault(root(f"task:{task.sid}"), []).append(task)
+    order = [settings.get("contact_attribute"), *CONTACT_KEYS]
+    contacts: dict[str, list[_Task]] = {}
+    for group in groups.values():
+        found = [(order.index(k), i, v) for i, t in enumerate(group) for k, v in keys[t.sid] if k in order]
+        contacts[min(found)[2] if found else group[0].sid] = group
+    return contacts
 
 
 def _rows(events: list[_Event], settings: dict[str, str]) -> Iterable[tuple[int, dict[str, Any]]]:
     """(record number, row) for every event that gives one: contacts in order of their first event, legs in
     task order, events in lifecycle order; then the rows rejected for want of a type or a task."""
-    tasks = _tasks(events)
-    contacts: dict[str, list[_Task]] = {}
-    for task in tasks.values():
-        contacts.setdefault(_contact_of(task, settings), []).append(task)
-    for legs in contacts.values():
-        legs.sort(key=lambda t: t.events[0].order)
-    for contact, legs in sorted(contacts.items(), key=lambda c: c[1][0].events[0].order):
+    contacts = _contacts(_tasks(events), settings)
+    for contact, legs in sorted(contacts.items(), key=lambda c: (c[1][0].events[0].order, c[0])):
         for k, task in enumerate(legs):
             after = legs[k + 1].events[0].when if k < len(legs) - 1 else None
             yield from _task_rows(contact, task, settings, followed=k < len(legs) - 1, next_start=after)
@@ -328,7 +406,15 @@ def _columns(e: _Event) -> dict[str, Any]:
     """The event's own attributes."""
     out = {column: e.get(key) for key, column in EVENT_COLUMNS.items()}
     out |= {"event_type": e.type, "taskrouter_record": str(e.number)}
+    if e.envelope is not None:
+        out["cloudevent_type"] = e.envelope
     return out | {key: _text(value) for key, value in e.transfer.items()}
+
+
+def _customer(value: str | None) -> str | None:
+    """A customer id without its channel prefix: ``whatsapp:+4477...`` and a call from ``+4477...`` are
+    one person."""
+    return (CHANNEL_PREFIX.sub("", value).strip() or None) if value else None
 
 
 def _seconds(start: _Event | None, end: _Event | None) -> float | None:
@@ -355,9 +441,10 @@ def _task_rows(
     customer_keys: tuple[str | None, ...] = (settings.get("customer_attribute"),)
     if (_path(attributes, "direction") or "").lower().startswith("outbound"):
         customer_keys += ("outbound_to",)
+    customer = _first_of(attributes, customer_keys + CUSTOMER_KEYS)
     leg: dict[str, Any] = {
         S.CONTACT_ID: contact,
-        S.CUSTOMER_ID: _first_of(attributes, customer_keys + CUSTOMER_KEYS),
+        S.CUSTOMER_ID: _customer(customer),
         S.CHANNEL: CHANNELS.get(channel.lower(), channel.lower()) if channel else None,
         S.REASON: _path(attributes, settings["reason_attribute"])
         if settings.get("reason_attribute")
