@@ -213,6 +213,7 @@ def diagnose_tables(
         missing_markers=summary.missing_markers,
         encoding_repairs=summary.encoding_repairs,
         nul_bytes_stripped=summary.nul_bytes_stripped,
+        records_left_out=summary.records_left_out,
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

@@ -483,8 +483,10 @@ def review_journeys(
     max_journey_days: float = 30.0,
     encoding_repairs: int = 0,
     nul_bytes_stripped: int = 0,
+    records_left_out: dict[str, int] | None = None,
 ) -> DataQuality:
-    """Opening hours, unidentified contacts, long journeys and missing-value markers, into ``dq``."""
+    """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
+    repaired or left out, into ``dq``."""
     options = options or QualityOptions()
     _opening_hours(engine, dq, options)
     _unidentified(engine, dq)
@@ -503,6 +505,15 @@ def review_journeys(
             f"{encoding_repairs:,} byte(s) that were not valid text in the file's encoding were replaced by "
             f"U+FFFD and {nul_bytes_stripped:,} NUL byte(s) removed; no row was lost for it",
             encoding_repairs + nul_bytes_stripped,
+        )
+    if records_left_out:
+        total = sum(records_left_out.values())
+        dq.warn(
+            "records_left_out",
+            f"{total:,} record(s) of the export are no customer's contact (deleted, or the platform's own "
+            "sample) and gave no event; read and counted, not analysed",
+            total,
+            [f"{why}: {n:,}" for why, n in records_left_out.items()],
         )
     return dq
 

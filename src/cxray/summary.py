@@ -46,6 +46,9 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         f"read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
     )
+    if i.records_left_out:
+        why = ", ".join(f"{reason} {n:,}" for reason, n in i.records_left_out.items())
+        lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that are no contact: {why}")
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3
     for label, key, kind in HEADLINE:

@@ -23,6 +23,7 @@ from cxray.errors import ConfigError, InputError
 from cxray.io import InputSummary, ReadOptions, read_events
 from cxray.io.detect import detect
 from cxray.io.mapping import Mapping
+from cxray.io.readers.salesforce import unread
 from cxray.simulate import load_scenario, simulate
 from cxray.simulate.export_salesforce import export, write
 
@@ -407,6 +408,147 @@ def test_files_are_recognised_by_name_and_others_skipped(engine: Engine, tmp_pat
     (tmp_path / "other" / "Account.csv").write_text("Id,Name\n1,Acme\n")
     with pytest.raises(InputError, match="no Salesforce export files"):
         read(engine, tmp_path / "other")
+
+
+def test_the_null_id_of_an_empty_lookup_is_no_customer(engine: Engine, tmp_path: Path):
+    """Data Export writes 000000000000000AAA (15 characters: 000000000000000) for an empty lookup: read
+    as empty, so two unrelated cases do not share a customer (a false repeat contact), and the account
+    stands in for a null contact as for an empty one."""
+    null = "000000000000000AAA"
+    files = {
+        "Case.csv": [
+            case(CASE_1, "2024-03-04T09:00:00.000Z", ContactId=null, AccountId=null, OwnerId=null),
+            case(CASE_2, "2024-03-04T10:00:00.000Z", ContactId=null[:15], AccountId=null[:15]),
+            case(CASE_3, "2024-03-04T11:00:00.000Z", ContactId=null, AccountId=ACCOUNT),
+        ]
+    }
+    read(engine, folder(tmp_path / "sf", files))
+    assert events(engine, "contact_id", "customer_id") == [(CASE_1, None), (CASE_2, None), (CASE_3, ACCOUNT)]
+    run = diagnose(tmp_path / "sf", read=ReadOptions(mapping=SF))
+    assert run.metrics.overall["contacts"] == 3 and run.metrics.overall["journeys"] == 3
+
+
+def test_deleted_records_are_left_out_and_counted(engine: Engine, tmp_path: Path):
+    """Export All includes the recycle bin: a record with IsDeleted 1 or true is not read, and neither is
+    the history, work or chat of a deleted case; no rejected row (no data fault), but counted by why in
+    records_left_out, so nothing goes unsaid."""
+    live = TRANSFER["CaseHistory.csv"][1:3]
+    files = {
+        "Case.csv": [
+            case(CASE_1, "2024-03-04T09:00:00.000Z", "2024-03-04T09:20:00.000Z", IsDeleted="0"),
+            case(CASE_2, "2024-03-04T10:00:00.000Z", IsDeleted="1"),
+        ],
+        "CaseHistory.csv": [
+            *({**r, "IsDeleted": "false"} for r in live),
+            change(CASE_1, "2024-03-04T09:05:00.000Z", "Priority", "Medium", "High") | {"IsDeleted": "true"},
+            change(CASE_2, "2024-03-04T10:01:00.000Z", "Status", "New", "Working") | {"IsDeleted": "false"},
+        ],
+        "AgentWork.csv": [work("0Bz3X00000W0009AAA", CASE_2, ANN, BILLING, "2024-03-04T10:02:00.000Z")],
+    }
+    summary = read(engine, folder(tmp_path / "sf", files))
+    assert {r[0] for r in events(engine, "contact_id")} == {CASE_1}
+    assert summary.rows_rejected == 0
+    # the deleted case and the history row flagged deleted; the deleted case's history and work
+    assert summary.records_left_out == {"deleted_record": 2, "of_deleted_record": 2}
+    assert summary.rows_read == summary.rows_kept + summary.duplicates_dropped
+
+
+def test_field_names_are_matched_without_case(engine: Engine, tmp_path: Path):
+    """Data Loader may write the header in capitals (ID,CASENUMBER,CONTACTID...): the rows are read as
+    with API names, and the export is still recognised."""
+    upper = {k.upper(): v for k, v in TRANSFER["Case.csv"][0].items()}
+    files = {"Case.csv": [upper], "CaseHistory.csv": TRANSFER["CaseHistory.csv"]}
+    summary = read(engine, folder(tmp_path / "sf", files))
+    assert summary.rows_rejected == 0
+    rows = events(engine, "contact_id", "customer_id", "channel", "activity", "outcome")
+    assert {r[:3] for r in rows} == {(CASE_1, CONTACT, "phone")}
+    assert rows[-1][3:] == ("Case closed", "resolved")
+    assert detect(tmp_path / "sf") == NAME
+    everything = {name: [{k.upper(): v for k, v in r.items()} for r in rs] for name, rs in files.items()}
+    assert detect(folder(tmp_path / "upper", everything)) == NAME
+
+
+def test_split_files_need_a_separator_and_the_files_not_read_are_named(engine: Engine, tmp_path: Path):
+    """CaseHistory2 is another object (Id, CaseId, Status, PreviousUpdate): not read as CaseHistory; nor a
+    custom object (Case_Survey__c) or a CaseHistory file without Field and NewValue; ``unread`` names each
+    file skipped, with why."""
+    root = folder(
+        tmp_path / "sf",
+        {
+            "Case.csv": TRANSFER["Case.csv"],
+            "CaseHistory_1.csv": TRANSFER["CaseHistory.csv"],
+            "CaseHistory2.csv": [
+                {"Id": "01X3X0000001AAA", "CaseId": CASE_1, "OwnerId": ANN, "Status": "Working",
+                 "PreviousUpdate": None, "LastModifiedDate": "2024-03-04T09:03:00.000Z"},
+            ],
+            "Case_Survey__c.csv": [{"Id": "a003X0000001AAA", "CreatedDate": "2024-03-04T12:00:00.000Z"}],
+            "CaseHistory_old.csv": [{"Id": "0173X0000999AAA", "CaseId": CASE_1, "Status": "Working"}],
+        },
+    )  # fmt: skip
+    summary = read(engine, root)
+    assert summary.records_read == 1 + 11 and summary.rows_kept == 7
+    assert unread(root) == [
+        "CaseHistory2.csv: not an object read",
+        "CaseHistory_old.csv: no Field, NewValue in its header",
+        "Case_Survey__c.csv: not an object read",
+    ]
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "CaseHistory_old.csv").write_text("Id,CaseId,Status\n1,2,3\n")
+    with pytest.raises(InputError, match=r"skipped CaseHistory_old\.csv: no Field, NewValue"):
+        read(engine, tmp_path / "other")
+
+
+def test_messaging_sessions_are_read_as_chats(engine: Engine, tmp_path: Path):
+    """Enhanced Messaging's MessagingSession (Live Chat's successor) joins its case like a chat transcript:
+    requested at StartTime, started when an agent accepted it (AcceptTime, its owner), ended at EndTime;
+    Omni-Channel work may name the session. One without a case is a contact of its own (customer: its
+    contact, else the messaging end user); one no agent accepted is missed, abandoned, unless a bot had it."""
+    session, lost, bot = "0Mw3X00000Ses01AAA", "0Mw3X00000Ses02AAA", "0Mw3X00000Ses03AAA"
+    end_user = "0PA3X00000End01AAA"
+
+    def messaging(sid: str, case_id: str | None, start: str, accept: str | None, end: str, **more: Any):
+        row = {"Id": sid, "CaseId": case_id, "OwnerId": ANN, "Status": "Ended", "Origin": "InboundInitiated"}
+        row |= {"ChannelType": "WhatsApp", "AgentType": "User", "MessagingEndUserId": end_user}
+        return row | {"StartTime": start, "AcceptTime": accept, "EndTime": end} | more
+
+    files = {
+        "Case.csv": [
+            case(CASE_1, "2024-03-04T09:00:00.000Z", "2024-03-04T09:15:00.000Z", Origin="Messaging")
+        ],
+        "MessagingSession.csv": [
+            messaging(session, CASE_1, T(9, 0, 5), T(9, 1), T(9, 14)),
+            messaging(lost, None, T(12, 0), None, T(12, 5)),
+            messaging(bot, None, T(13, 0), None, T(13, 2), AgentType="Bot", ContactId=CONTACT),
+        ],
+        "AgentWork.csv": [work("0Bz3X00000W0005AAA", session, ANN, CHATQ, T(9, 1), HandleTime="780")],
+        "User.csv": [{"Id": ANN, "Name": "Ann Lee", "Department": "Care Tier 1"}],
+    }
+    summary = read(engine, folder(tmp_path / "sf", files))
+    assert summary.rows_rejected == 0
+    rows = events(
+        engine, "contact_id", "activity", "actor", "actor_type", "outcome", "channel", "customer_id"
+    )
+    assert [r[1:5] for r in rows if r[0] == CASE_1] == [
+        ("Case created", None, "system", None),
+        ("Chat requested", None, "customer", None),
+        ("Agent work", "Ann Lee", "agent", None),
+        ("Chat started", "Ann Lee", "agent", None),
+        ("Chat ended", None, "system", None),
+        ("Case closed", None, "system", "resolved"),
+    ]
+    assert [r[1:] for r in rows if r[0] == lost] == [
+        ("Chat requested", None, "customer", None, "chat", end_user),
+        ("Chat missed", None, "customer", "abandoned", "chat", end_user),
+    ]
+    assert [r[1:] for r in rows if r[0] == bot] == [
+        ("Chat requested", None, "customer", None, "chat", CONTACT),
+        ("Chat ended", None, "bot", None, "chat", CONTACT),
+    ]
+    assert {r[0] for r in events(engine, "MessagingSession.ChannelType", contact=lost)} == {"WhatsApp"}
+
+
+def T(hour: int, minute: int, second: int = 0) -> str:
+    return f"2024-03-04T{hour:02d}:{minute:02d}:{second:02d}.000Z"
 
 
 def test_a_case_exported_twice_keeps_its_latest_copy(engine: Engine, tmp_path: Path):

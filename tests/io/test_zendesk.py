@@ -434,7 +434,29 @@ def test_deleted_and_sample_tickets_are_left_out_and_counted_as_read(engine: Eng
     )
     summary = read(engine, folder)
     assert summary.records_read == 4 and summary.rows_kept == 1 and summary.rows_rejected == 0
+    assert summary.records_left_out == {"deleted_ticket": 1, "sample_ticket": 1}  # told, not silent
     assert {r[0] for r in events(engine, "contact_id")} == {"9"}
+
+
+def test_a_run_says_what_it_left_out(tmp_path: Path):
+    """The tickets left out reach the run's summary line and a data-quality warning, not only a count."""
+    from cxray.diagnose import diagnose
+    from cxray.summary import headline
+
+    folder = tmp_path / "z"
+    write_json(
+        folder / "tickets.json",
+        [{"tickets": [
+            ticket(8, "2024-03-04T09:00:00Z", "2024-03-05T09:00:00Z", status="deleted"),
+            *(ticket(k, f"2024-03-0{1 + k % 5}T09:00:00Z", "2024-03-06T09:00:00Z", status="solved")
+              for k in range(10, 20)),
+        ]}],
+    )  # fmt: skip
+    d = diagnose([folder], read=ReadOptions(mapping=ZENDESK))
+    assert d.input.records_left_out == {"deleted_ticket": 1}
+    assert "left out 1 record(s) that are no contact: deleted_ticket 1" in headline(d)
+    (w,) = [w for w in d.data_quality.warnings if w.code == "records_left_out"]
+    assert w.count == 1 and w.examples == ("deleted_ticket: 1",)
 
 
 def test_a_ticket_closed_by_merge_is_closed_not_resolved(engine: Engine, tmp_path: Path):

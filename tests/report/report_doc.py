@@ -179,6 +179,7 @@ def make_doc() -> dict[str, Any]:
             "nul_bytes_stripped": 0,
             "adapters": {},
             "detected": [],
+            "records_left_out": {},
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {

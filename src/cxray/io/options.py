@@ -132,6 +132,7 @@ class InputSummaryDoc(TypedDict):
     nul_bytes_stripped: int
     adapters: dict[str, str]
     detected: list[str]
+    records_left_out: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class InputSummary:
     replaced by U+FFFD, ``nul_bytes_stripped`` the NUL bytes removed from them (docs/data-contract.md).
     ``adapters`` names the platform adapter that read each file or folder read by one (docs/adapters.md),
     ``detected`` those of them whose adapter was recognised from their fields (no ``--mapping``).
+    ``records_left_out`` counts, by why, the records a platform adapter read that are no customer's
+    contact and give no event (``deleted_ticket``, ``sample_ticket``...): in ``records_read``, in no row.
     """
 
     files: list[str]
@@ -164,6 +167,7 @@ class InputSummary:
     nul_bytes_stripped: int = 0
     adapters: dict[str, str] = field(default_factory=dict)
     detected: list[str] = field(default_factory=list)
+    records_left_out: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> InputSummaryDoc:
         return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -230,7 +230,16 @@ def _summary(
         missing_markers=markers,
         encoding_repairs=sum(s.encoding_repairs for s in sources),
         nul_bytes_stripped=sum(s.nul_bytes_stripped for s in sources),
+        records_left_out=_left_out(sources),
     )
+
+
+def _left_out(sources: list[RawSource]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in sources:
+        for why, n in s.left_out.items():
+            out[why] = out.get(why, 0) + n
+    return dict(sorted(out.items()))
 
 
 def summarise(
@@ -245,6 +254,7 @@ def summarise(
     missing_markers: dict[str, int] | None = None,
     encoding_repairs: int = 0,
     nul_bytes_stripped: int = 0,
+    records_left_out: dict[str, int] | None = None,
 ) -> InputSummary:
     """The input summary from the finished ``events`` and ``rejected`` tables and the counts only the
     reader knows (shared with the Spark engine, which counts on its executors)."""
@@ -272,6 +282,7 @@ def summarise(
         missing_markers=dict(sorted((missing_markers or {}).items())),
         encoding_repairs=encoding_repairs,
         nul_bytes_stripped=nul_bytes_stripped,
+        records_left_out=dict(records_left_out or {}),
     )
 
 

@@ -61,6 +61,9 @@ class RawSource:
     records: int | None = None
     #: Candidate events the reader dropped as duplicates itself (an adapter's older deliveries).
     duplicates: int = 0
+    #: Records read that are no customer's contact and give no event, by why (``deleted_ticket``...): no
+    #: rejected row, not silent either (``InputSummary.records_left_out``).
+    left_out: dict[str, int] = field(default_factory=dict)
     #: Engine tables behind the view, dropped with it (a reader that builds its rows in DuckDB).
     owned: list[str] = field(default_factory=list)
     #: Whether the view is cheap to read twice (a file scanned straight, rows in memory): the canonical

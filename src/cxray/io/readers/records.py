@@ -283,15 +283,18 @@ class _Reading(Protocol):
 def register_rows(
     engine: Engine, view: str, rows: Rows, path: Path, parsed: _Reading, *, records: int,
     duplicates: int = 0, malformed: list[tuple[int | None, str]] | None = None,
+    left_out: dict[str, int] | None = None,
 ) -> RawSource:  # fmt: skip
     """Expose an adapter's flattened ``rows`` as ``view`` with what its parse counted: the records read,
-    older copies dropped, malformed records (``parsed``'s unless given) and decoding repairs."""
+    older copies dropped, malformed records (``parsed``'s unless given), records left out by why
+    (``RawSource.left_out``) and decoding repairs."""
     from . import register_arrow  # the package imports this module's users lazily; no cycle at import
 
     source = register_arrow(engine, view, rows.table(), path)
     source.malformed = parsed.malformed if malformed is None else malformed
     source.records = records
     source.duplicates = duplicates
+    source.left_out = {k: n for k, n in sorted((left_out or {}).items()) if n}
     source.encoding_repairs = parsed.encoding_repairs
     source.nul_bytes_stripped = parsed.nul_bytes_stripped
     return source

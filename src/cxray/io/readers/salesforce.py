@@ -1,15 +1,21 @@
-"""Salesforce Service Cloud: a folder of CSV exports (Case, CaseHistory, AgentWork, LiveChatTranscript) in,
-the canonical events of each case out.
+"""Salesforce Service Cloud: a folder of CSV exports (Case, CaseHistory, AgentWork, LiveChatTranscript,
+MessagingSession) in, the canonical events of each case out.
 
-Written from Salesforce's Object Reference (Case, CaseHistory, AgentWork, LiveChatTranscript:
-https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/); the page
-docs/adapters/salesforce-service-cloud.md has the field by field mapping and the choices. In short:
+Written from Salesforce's Object Reference (Case, CaseHistory, AgentWork, LiveChatTranscript,
+MessagingSession: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/);
+the page docs/adapters/salesforce-service-cloud.md has the field by field mapping and the choices. In short:
 
-* Input: the CSV files Data Export or Data Loader writes (a header of API field names, ISO 8601 times),
-  recognised by name, any case: ``Case*.csv``, ``CaseHistory*.csv``, ``AgentWork*.csv``,
-  ``LiveChatTranscript*.csv`` and the optional lookups ``User*.csv``, ``Group*.csv``, ``QueueSobject*.csv``.
-  Other files are not read. A row that does not split into the header's fields is a ``malformed_row``
-  naming its file and line; records are numbered across the files.
+* Input: the CSV files Data Export or Data Loader writes (a header of API field names, matched without
+  case; ISO 8601 times), recognised by name, any case: ``Case.csv``, ``CaseHistory.csv``, ``AgentWork.csv``,
+  ``LiveChatTranscript.csv``, ``MessagingSession.csv`` and the optional lookups ``User.csv``, ``Group.csv``,
+  ``QueueSobject.csv``, each also split (``Case_2024-03.csv``: a separator after the object's name, so
+  ``CaseHistory2.csv``, another object, is not CaseHistory). Other files are not read (``unread`` names
+  them). A row that does not split into the header's fields is a ``malformed_row`` naming its file and
+  line; records are numbered across the files.
+* Data Export's null id ``000000000000000AAA`` (an empty lookup; 15 characters: ``000000000000000``) is
+  read as empty, or every case without a contact would share one customer. A deleted record
+  (``IsDeleted``: Export All includes the recycle bin), and the history, work and chats of a deleted case,
+  are left out, counted by why (``RawSource.left_out``).
 * One Case is one cxray contact (``contact_id`` = the Case ``Id``); its history, its Omni-Channel work
   (``AgentWork.WorkItemId`` = the case, or a chat transcript of it) and its chats (``CaseId``) join it.
   A chat transcript without a case is a contact of its own.
@@ -19,8 +25,8 @@ docs/adapters/salesforce-service-cloud.md has the field by field mapping and the
 * Outcomes: a closed case is ``abandoned`` when it was queued and never answered after its last queueing;
   else ``resolved`` only when its status is one of ``closed_statuses`` (default ``Closed``); any other
   closing status is passed on as given (map it with ``outcome_values``). An ``Escalated`` status (or
-  ``IsEscalated``) is ``escalated``; a transferred AgentWork is ``transferred``; a missed chat is
-  ``abandoned``.
+  ``IsEscalated``) is ``escalated``; a transferred AgentWork is ``transferred``; a missed chat (or a
+  messaging session no agent accepted) is ``abandoned``.
 
 Reader options: ``closed_statuses`` and ``escalated_statuses`` (comma-separated case statuses) and
 ``customer_field`` (the Case field holding the customer; default ``ContactId``, else ``AccountId``).
@@ -49,8 +55,51 @@ NAME = "salesforce-service-cloud"
 OPTIONS = ("closed_statuses", "escalated_statuses", "customer_field")
 #: CSV columns that, together, only a Salesforce case export has (Case and CaseHistory headers).
 SIGNATURE = ("CaseNumber", "CaseId", "Field", "NewValue")
+
+
+def _casings(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return fields, tuple(f.upper() for f in fields), tuple(f.lower() for f in fields)
+
+
+#: The same in the other casings exports write (Data Loader: ``CASENUMBER``), Case and CaseHistory files
+#: cased independently, since detection matches header names exactly.
+MORE_SIGNATURES = tuple(
+    (*case, *history)
+    for case in _casings(SIGNATURE[:1])
+    for history in _casings(SIGNATURE[1:])
+    if (*case, *history) != SIGNATURE
+)
 #: The objects read, longest name first (``CaseHistory`` before ``Case``).
-OBJECTS = ("livechattranscript", "queuesobject", "casehistory", "agentwork", "case", "user", "group")
+OBJECTS = (
+    "livechattranscript",
+    "messagingsession",
+    "queuesobject",
+    "casehistory",
+    "agentwork",
+    "case",
+    "user",
+    "group",
+)
+#: What may follow an object's name in the name of one of its split files (``Case_2024-03.csv``,
+#: ``AgentWork-2.csv``, ``Case (1).csv``); a letter or digit makes another object (``CaseHistory2``).
+SPLIT = "_- .("
+#: Header fields a file named like the object must have: a CaseHistory file without them is another
+#: object's (the split-file rule cannot tell ``CaseHistory_old`` from a renamed lookalike).
+REQUIRED = {"casehistory": ("Field", "NewValue")}
+#: Data Export's id of an empty lookup, 18 and 15 characters: not a record.
+NULL_IDS = {"000000000000000AAA", "000000000000000"}
+#: The objects that give events, and are left out when deleted.
+EVENT_OBJECTS = ("case", "casehistory", "agentwork", "livechattranscript", "messagingsession")
+CHAT_OBJECTS = ("livechattranscript", "messagingsession")
+#: The customer of a chat without a case: its contact, else its account (a messaging session's
+#: ``EndUser*`` in the Object Reference), else the messaging end user (one person on one channel).
+CHAT_CUSTOMER = (
+    "ContactId",
+    "EndUserContactId",
+    "AccountId",
+    "EndUserAccountId",
+    "MessagingEndUserId",
+)
 ORIGINS = {
     "phone": "phone",
     "email": "email",
@@ -86,7 +135,8 @@ _WAITING = {QUEUED, CHAT_REQUESTED}
 
 @dataclass
 class _Record:
-    """One CSV row: its object, file and first line, its number across the files, its values."""
+    """One CSV row: its object, file and first line, its number across the files, its values by field
+    name in lower case (Data Loader may write ``CASENUMBER``)."""
 
     obj: str
     file: Path
@@ -95,7 +145,7 @@ class _Record:
     data: dict[str, str | None]
 
     def get(self, name: str) -> str | None:
-        return self.data.get(name)
+        return self.data.get(name.lower())
 
     @property
     def where(self) -> str:
@@ -149,29 +199,57 @@ def _flag(value: str | None) -> bool:
 
 # --- reading the files ----------------------------------------------------------------------------------
 def _object(file: Path) -> str | None:
-    """The object a file holds, from its name: ``Case.csv``, ``case_2024.csv``; not ``CaseComment.csv``."""
+    """The object a file holds, from its name: ``Case.csv``, ``case_2024.csv``; not ``CaseComment.csv``,
+    ``CaseHistory2.csv`` (another object) or a custom object (``Case_Survey__c.csv``)."""
     stem = file.name.lower().removesuffix(".gz").rsplit(".", 1)[0]
+    if "__" in stem:  # an API name with a namespace or custom suffix: never a standard object
+        return None
     for obj in OBJECTS:
-        if stem == obj or (stem.startswith(obj) and not stem[len(obj)].isalpha()):
+        if stem == obj or (stem.startswith(obj) and stem[len(obj)] in SPLIT):
             return obj
     return None
 
 
-def _read(
-    path: Path, options: ReadOptions
-) -> tuple[dict[str, list[_Record]], list[tuple[int | None, str]], int, Parsed]:
-    """Every row of every recognised file by object, the malformed rows, how many records, repairs."""
-    chosen = [(f, obj) for f in files(path) if (obj := _object(f)) is not None]
-    if not chosen:
-        raise InputError(
-            "no Salesforce export files (Case.csv, CaseHistory.csv, AgentWork.csv, LiveChatTranscript.csv)",
-            path=path,
-        )
+@dataclass
+class _Export:
+    """What reading the files gave: rows by object, malformed rows, how many records, repairs, and the
+    files not read with why."""
+
+    tables: dict[str, list[_Record]]
+    malformed: list[tuple[int | None, str]]
+    records: int
+    parsed: Parsed
+    unread: list[str]
+
+
+def unread(path: Path) -> list[str]:
+    """The files under ``path`` this adapter does not read, each with why (``Account.csv: not an object
+    read``, ``CaseHistory_x.csv: no Field, NewValue in its header``), for the run to report."""
+    return _read(path, ReadOptions(), strict=False).unread
+
+
+def _missing(obj: str, header: list[str]) -> list[str]:
+    have = {h.lower() for h in header}
+    return [f for f in REQUIRED.get(obj, ()) if f.lower() not in have]
+
+
+def _read(path: Path, options: ReadOptions, *, strict: bool = True) -> _Export:
+    """Every row of every recognised file by object (``strict``: an error when there is none)."""
+    found = files(path)
+    skipped: dict[Path, str] = {}
+    chosen: list[tuple[Path, str]] = []
+    for f in found:
+        obj = _object(f)
+        if obj is None:
+            skipped[f] = f"{f.name}: not an object read"
+        else:
+            chosen.append((f, obj))
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))  # a chat Body may hold 128 KB
     parsed = Parsed()
     tables: dict[str, list[_Record]] = {obj: [] for obj in OBJECTS}
     malformed: list[tuple[int | None, str]] = []
     number = 0
+    read_any = False
     for file, obj in chosen:
         lines = io.StringIO(read_text(file, options, parsed).removeprefix("\ufeff"), newline="").readlines()
         reader = csv.reader(iter(lines))
@@ -190,6 +268,10 @@ def _read(
                 continue
             if header is None and fields is not None:
                 header = [h.strip() for h in fields]
+                if missing := _missing(obj, header):
+                    skipped[file] = f"{file.name}: no {', '.join(missing)} in its header"
+                    break
+                read_any = True
                 continue
             number += 1
             if fields is None or header is None or len(fields) != len(header):
@@ -197,9 +279,22 @@ def _read(
                 snippet = text if len(text) <= MAX_SNIPPET else text[:MAX_SNIPPET] + "..."
                 malformed.append((number, f"{file.name} line {start}: {snippet}"))
                 continue
-            data = {h: (v if v.strip() else None) for h, v in zip(header, fields, strict=True)}
+            data = {h.lower(): _value(v) for h, v in zip(header, fields, strict=True)}
             tables[obj].append(_Record(obj, file, start, number, data))
-    return tables, malformed, number, parsed
+    unread = [skipped[f] for f in found if f in skipped]
+    if strict and not read_any:
+        shown = "; ".join(s for s in unread if "not an object" not in s)
+        raise InputError(
+            "no Salesforce export files (Case.csv, CaseHistory.csv, AgentWork.csv, LiveChatTranscript.csv, "
+            f"MessagingSession.csv){f'; skipped {shown}' if shown else ''}",
+            path=path,
+        )
+    return _Export(tables, malformed, number, parsed, unread)
+
+
+def _value(text: str) -> str | None:
+    """A field's value: blank and Data Export's null id (an empty lookup) are None."""
+    return None if not text.strip() or text.strip() in NULL_IDS else text
 
 
 def _latest(records: list[_Record]) -> tuple[list[_Record], list[_Record]]:
@@ -277,6 +372,7 @@ _OBJECT_NAMES = {
     "casehistory": "CaseHistory",
     "agentwork": "AgentWork",
     "livechattranscript": "LiveChatTranscript",
+    "messagingsession": "MessagingSession",
 }
 
 
@@ -468,6 +564,42 @@ def _chat_events(r: _Record, contact: str | None, names: _Names) -> list[_Event]
     return out
 
 
+def _messaging_events(r: _Record, contact: str | None, names: _Names) -> list[_Event]:
+    """A messaging session (Messaging for In-App and Web, WhatsApp, SMS: Live Chat's successor) read as a
+    chat: requested at StartTime (else CreatedDate), started when an agent accepted it (AcceptTime, the
+    owner), ended at EndTime; ended without an agent and not a bot's session: ``Chat missed``, abandoned."""
+    owner = r.get("OwnerId")
+    agent_type = (r.get("AgentType") or "").lower()
+    attrs: dict[str, Any] = {
+        "MessagingSession.Status": r.get("Status"),
+        "MessagingSession.ChannelType": r.get("ChannelType"),
+        "MessagingSession.Origin": r.get("Origin"),
+        "MessagingSession.AgentType": r.get("AgentType"),
+        "MessagingSession.MessagingEndUserId": r.get("MessagingEndUserId"),
+    }
+    inbound = (r.get("Origin") or "inbound").lower().startswith("inbound")
+    opened = r.get("StartTime") or r.get("CreatedDate")
+    who = S.CUSTOMER if inbound else S.SYSTEM
+    out = [_event(r, contact, opened, CHAT_REQUESTED, 1, **attrs, **{S.ACTOR_TYPE: who})]
+    accepted, ended = r.get("AcceptTime"), r.get("EndTime")
+    if accepted is not None:
+        agent = {
+            S.ACTOR: names.name(owner),
+            S.ACTOR_TYPE: S.AGENT,
+            S.TEAM: names.teams.get(_key(owner)) if owner else None,
+        }
+        out.append(_event(r, contact, accepted, CHAT_STARTED, 6, **attrs, **agent))
+    if ended is None:
+        return out
+    if accepted is None and "bot" not in agent_type:
+        missed = {S.ACTOR_TYPE: S.CUSTOMER, S.OUTCOME: S.ABANDONED}
+        out.append(_event(r, contact, ended, CHAT_MISSED, 8, **attrs, **missed))
+    else:
+        ender = S.BOT if accepted is None else S.SYSTEM
+        out.append(_event(r, contact, ended, CHAT_ENDED, 8, **attrs, **{S.ACTOR_TYPE: ender}))
+    return out
+
+
 # --- the whole export -----------------------------------------------------------------------------------
 def _settings(options: ReadOptions) -> _Settings:
     given = dict(options.mapping.reader_options) if options.mapping is not None else {}
@@ -488,20 +620,23 @@ def _settings(options: ReadOptions) -> _Settings:
 def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
     """Read a Salesforce export folder (or one of its files) into ``view``: one row per event."""
     settings = _settings(options)
-    tables, malformed, numbered, parsed = _read(path, options)
+    export = _read(path, options)
+    tables = export.tables
     duplicates = 0
     kept: dict[str, list[_Record]] = {}
     names = _names(tables)
-    for obj in ("case", "casehistory", "agentwork", "livechattranscript"):
+    for obj in EVENT_OBJECTS:
         kept[obj], older = _latest(tables[obj])
         duplicates += sum(len(_candidates(r, names, settings)) for r in older)
+    deleted = _deleted(kept)
+    malformed = export.malformed
     cases = {_key(rid): r for r in kept["case"] if (rid := r.get("Id"))}
     history, twins = _history(kept["casehistory"], names, set(cases))
     duplicates += twins
     display: dict[str, str] = {k: r.get("Id") or k for k, r in cases.items()}
-    chats: dict[str, str] = {}  # transcript key -> contact key
-    chat_of: dict[str, _Record] = {}  # contact key -> its first transcript
-    for r in kept["livechattranscript"]:
+    chats: dict[str, str] = {}  # transcript or messaging session key -> contact key
+    chat_of: dict[str, _Record] = {}  # contact key -> its first transcript or session
+    for r in kept["livechattranscript"] + kept["messagingsession"]:
         own, case_id = r.get("Id"), r.get("CaseId")
         raw = case_id or own
         if raw is None:
@@ -527,6 +662,9 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     for r in kept["livechattranscript"]:
         raw = r.get("CaseId") or r.get("Id")
         events += _chat_events(r, _key(raw) if raw else None, names)
+    for r in kept["messagingsession"]:
+        raw = r.get("CaseId") or r.get("Id")
+        events += _messaging_events(r, _key(raw) if raw else None, names)
     rows = Rows()
     by_contact: dict[str | None, list[_Event]] = {}
     for e in events:
@@ -550,11 +688,40 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     for e in sorted(by_contact.get(None, []), key=lambda e: e.number):  # rejected: no case
         rows.add({S.CONTACT_ID: None} | e.values)
     if rows.n == 0:
-        raise InputError(f"no readable Salesforce records ({len(malformed)} malformed)", path=path)
+        raise InputError(
+            f"no readable Salesforce records ({len(export.malformed)} malformed, "
+            f"{sum(deleted.values())} deleted)",
+            path=path,
+        )
     return register_rows(
-        engine, view, rows, path, parsed, records=numbered - len(malformed), duplicates=duplicates,
-        malformed=malformed,
+        engine, view, rows, path, export.parsed, records=export.records - len(malformed),
+        duplicates=duplicates, malformed=malformed, left_out=deleted,
     )  # fmt: skip
+
+
+def _deleted(kept: dict[str, list[_Record]]) -> dict[str, int]:
+    """Take the deleted records out of ``kept`` (``IsDeleted``: Export All includes the recycle bin), with
+    the history, work and chats of a deleted case or chat (else a case that no longer exists would come
+    back as a contact made of its leftovers); return how many by why (``RawSource.left_out``: no customer's
+    contact, so no rejected row, but counted and said)."""
+    out: dict[str, int] = {}
+    gone: set[str] = set()  # keys of the deleted cases and chats
+    for obj in ("case", *CHAT_OBJECTS, "casehistory", "agentwork"):
+        live: list[_Record] = []
+        for r in kept[obj]:
+            of = r.get("WorkItemId") if obj == "agentwork" else r.get("CaseId")
+            if _flag(r.get("IsDeleted")):
+                why = "deleted_record"
+            elif of is not None and _key(of) in gone:
+                why = "of_deleted_record"
+            else:
+                live.append(r)
+                continue
+            out[why] = out.get(why, 0) + 1
+            if obj in ("case", *CHAT_OBJECTS) and (rid := r.get("Id")) is not None:
+                gone.add(_key(rid))
+        kept[obj] = live
+    return out
 
 
 def _candidates(r: _Record, names: _Names, settings: _Settings) -> list[_Event]:
@@ -563,6 +730,8 @@ def _candidates(r: _Record, names: _Names, settings: _Settings) -> list[_Event]:
         return _case_events(r)
     if r.obj == "livechattranscript":
         return _chat_events(r, None, names)
+    if r.obj == "messagingsession":
+        return _messaging_events(r, None, names)
     return [_event(r, None, None, "", 0)]
 
 
@@ -637,7 +806,8 @@ def _contact_values(case: _Record | None, chat: _Record | None, settings: _Setti
     if case is None:
         if chat is None:
             return {}
-        return {S.CUSTOMER_ID: chat.get("ContactId") or chat.get("AccountId"), S.CHANNEL: "chat"}
+        customer = next((v for f in CHAT_CUSTOMER if (v := chat.get(f)) is not None), None)
+        return {S.CUSTOMER_ID: customer, S.CHANNEL: "chat"}
     origin = case.get("Origin")
     field_name = settings.customer_field
     customer = case.get(field_name) if field_name else case.get("ContactId") or case.get("AccountId")

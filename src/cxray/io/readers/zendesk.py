@@ -197,7 +197,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     kept_ratings, older_ratings = _latest_ratings(kinds.ratings)
     grouped = _group(kept_tickets, kept_audits, kept_ratings, kinds.metrics)
     # deleted and sample tickets are no customer's contact: read (records_read), no event, their copies too
-    left_out = {t.key for t in grouped if t.key and _left_out(t)}
+    why = {t.key: reason for t in grouped if t.key and (reason := _left_out(t))}
+    left_out = set(why)
     rows = Rows()
     duplicates = 0
     for ticket in grouped:
@@ -221,7 +222,10 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         raise InputError(
             f"no readable Zendesk tickets or audits ({len(parsed.malformed)} malformed)", path=path
         )
-    return register_rows(engine, view, rows, path, parsed, records=len(parsed.records), duplicates=duplicates)
+    counts = {reason: list(why.values()).count(reason) for reason in set(why.values())}
+    return register_rows(
+        engine, view, rows, path, parsed, records=len(parsed.records), duplicates=duplicates, left_out=counts
+    )
 
 
 # --- files and lookups ---
@@ -473,12 +477,14 @@ def _group(
     return sorted([*out.values(), *loose], key=lambda t: t.first)
 
 
-def _left_out(ticket: _Ticket) -> bool:
-    """Whether a ticket is no customer's contact: deleted (the incremental export lists deleted tickets
-    with status ``deleted``) or Zendesk's sample ticket."""
+def _left_out(ticket: _Ticket) -> str | None:
+    """Why a ticket is no customer's contact (``RawSource.left_out``), or None: deleted (the incremental
+    export lists deleted tickets with status ``deleted``) or Zendesk's sample ticket."""
     d = ticket.record.data if ticket.record is not None else {}
     via = _obj(d, "via").get("channel") or _first_via(ticket.audits)
-    return _text(d.get("status")) == DELETED or (_text(via) or "").lower() == SAMPLE_CHANNEL
+    if _text(d.get("status")) == DELETED:
+        return "deleted_ticket"
+    return "sample_ticket" if (_text(via) or "").lower() == SAMPLE_CHANNEL else None
 
 
 def _repeated_events(
