@@ -132,6 +132,52 @@ def test_sqlite_tables_and_columns_are_fields(tmp_path: Path):
     assert {"table:event_object", "event_object.ocel_object_id"} <= sample_fields(path)
 
 
+def test_a_gzipped_sqlite_file_is_looked_into(tmp_path: Path):
+    """An OCEL 2.0 SQLite log shipped gzipped (``log.sqlite.gz``) is recognised as its reader reads it."""
+    path = tmp_path / "log.sqlite"
+    con = sqlite3.connect(path)
+    for table in ("event", "event_object", "object_object", "event_map_type"):
+        con.execute(f"CREATE TABLE {table} (ocel_id TEXT)")
+    con.commit()
+    con.close()
+    packed = tmp_path / "log.sqlite.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert detect(packed) == "ocel2"
+
+
+def test_field_names_are_matched_without_case(tmp_path: Path):
+    """A header written in capitals (Salesforce's Data Loader) still matches the signature."""
+    folder = tmp_path / "sf"
+    folder.mkdir()
+    (folder / "Case.csv").write_text("ID,CASENUMBER,STATUS\n500,00001001,New\n")
+    (folder / "CaseHistory.csv").write_text("ID,CASEID,FIELD,OLDVALUE,NEWVALUE\n017,500,Status,New,Closed\n")
+    assert detect(folder) == "salesforce-service-cloud"
+
+
+def test_console_export_lines_are_looked_into(tmp_path: Path):
+    """CloudWatch's console export: each line a time, then the JSON turn (read as CSV before)."""
+    turn = {"sessionId": "s1", "bot": {"name": "Bank"}, "interpretations": [], "sessionState": {}}
+    path = tmp_path / "lex-export.txt"
+    path.write_text("\n".join(f"2024-03-04T09:00:0{k}.000Z {json.dumps(turn)}" for k in range(3)) + "\n")
+    assert detect(path) == "amazon-lex-v2"
+
+
+def test_a_python_sdk_dump_of_conversations_is_recognised_and_told_what_to_write(
+    engine: Engine, tmp_path: Path
+):
+    """Genesys conversation details in the Python SDK's snake_case: recognised, and the reader says why it
+    cannot read them, instead of 'required column contact_id not found'."""
+    record = {
+        "conversation_id": "c1", "conversation_start": "2024-03-04T09:00:00Z",
+        "participants": [{"purpose": "customer", "sessions": [{"segments": [{"segment_type": "interact"}]}]}],
+    }  # fmt: skip
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps({"conversations": [record]}))
+    assert detect(path) == "genesys-cloud"
+    with pytest.raises(InputError, match="snake_case"):
+        read_events([path], engine)
+
+
 def test_no_public_log_is_taken_for_a_platform_export(shared_data: Path):
     """Every real log in ../shared/data is read by its suffix (or its own mapping), never by an adapter."""
     files = [p for p in sorted(shared_data.rglob("*")) if p.is_file() and p.suffix not in (".md", ".txt")]

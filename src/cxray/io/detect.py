@@ -4,8 +4,9 @@ Each platform adapter declares a *signature*: the field paths that together only
 (``ContactId``, ``InitiationMethod``... for Amazon Connect contact records). ``sample_fields`` reads the
 first megabyte of a file (or of the first files of a folder) and lists the fields it finds: JSON key paths
 with arrays passed through (``participants.sessions.segments.segmentType``), a delimited file's header
-columns with ``file:<stem>``, an SQLite file's ``table:<name>`` and ``<table>.<column>``. An adapter
-matches when every field of its signature is found, as a whole path or as the tail of one (an API page
+columns with ``file:<stem>``, an SQLite file's ``table:<name>`` and ``<table>.<column>`` (gzipped or
+not), the JSON of a console export's time-stamped lines. An adapter matches when every field of its
+signature is found, ignoring case, as a whole path or as the tail of one (an API page
 wraps records in ``{"conversations": [...]}``, a CloudWatch export in ``logEvents.message``). A file that
 matches none gets the closest adapters named, with the fields it lacks.
 
@@ -17,7 +18,10 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
+import shutil
 import sqlite3
+import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,7 +76,7 @@ def closest(path: Path, n: int = 3) -> list[Match]:
 
 def matches(path: Path) -> list[Match]:
     """Every registered adapter with a signature, scored on ``path``'s sample, best first."""
-    fields = sample_fields(path)
+    fields = {f.lower() for f in sample_fields(path)}
     out = []
     for adapter in registered_adapters().values():
         scored = []
@@ -87,6 +91,9 @@ def matches(path: Path) -> list[Match]:
 
 
 def _has(fields: set[str], wanted: str) -> bool:
+    """Whether ``wanted`` is a field, or the tail of one, ignoring case: exports rename nothing but may
+    write a header in capitals (Salesforce's Data Loader: ``CASENUMBER``)."""
+    wanted = wanted.lower()
     if wanted in fields:
         return True
     tail = "." + wanted
@@ -134,7 +141,15 @@ def _file_fields(file: Path) -> set[str]:
         return set()
     if text[0] in "{[":
         return _json_fields(text)
+    if _STAMPED.match(text):  # a log console's export: each line a time, then the JSON record
+        return _json_fields("\n".join(_STAMPED.sub("", line, count=1) for line in text.splitlines()))
     return _header_fields(text, file)
+
+
+#: A line that starts with an ISO 8601 time and then a JSON object (CloudWatch's console export).
+_STAMPED = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?[ \t]+(?=\{)"
+)
 
 
 def _json_fields(text: str) -> set[str]:
@@ -216,6 +231,19 @@ def _header_fields(text: str, file: Path) -> set[str]:
 
 
 def _sqlite_fields(file: Path) -> set[str]:
+    """An SQLite file's tables and columns; a gzipped one (``log.sqlite.gz``) from a decompressed copy,
+    as its reader reads it."""
+    with file.open("rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    if gzipped:
+        with tempfile.TemporaryDirectory(prefix="cxray-") as tmp:
+            copy = Path(tmp) / "sample.sqlite"
+            try:
+                with gzip.open(file, "rb") as src, copy.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except (OSError, EOFError, zlib.error):
+                return set()
+            return _sqlite_fields(copy)
     fields: set[str] = set()
     try:
         con = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)

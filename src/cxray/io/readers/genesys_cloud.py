@@ -69,6 +69,15 @@ SIGNATURE = (
     "participants.purpose",
     "participants.sessions.segments.segmentType",
 )
+#: The same dumped by the Python SDK in snake_case: recognised, so the reader says what to write instead.
+MORE_SIGNATURES = (
+    (
+        "conversation_id",
+        "conversation_start",
+        "participants.purpose",
+        "participants.sessions.segments.segment_type",
+    ),
+)
 CHANNELS = {
     "voice": "phone",
     "callback": "phone",

@@ -56,19 +56,6 @@ OPTIONS = ("closed_statuses", "escalated_statuses", "customer_field")
 #: CSV columns that, together, only a Salesforce case export has (Case and CaseHistory headers).
 SIGNATURE = ("CaseNumber", "CaseId", "Field", "NewValue")
 
-
-def _casings(fields: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return fields, tuple(f.upper() for f in fields), tuple(f.lower() for f in fields)
-
-
-#: The same in the other casings exports write (Data Loader: ``CASENUMBER``), Case and CaseHistory files
-#: cased independently, since detection matches header names exactly.
-MORE_SIGNATURES = tuple(
-    (*case, *history)
-    for case in _casings(SIGNATURE[:1])
-    for history in _casings(SIGNATURE[1:])
-    if (*case, *history) != SIGNATURE
-)
 #: The objects read, longest name first (``CaseHistory`` before ``Case``).
 OBJECTS = (
     "livechattranscript",
