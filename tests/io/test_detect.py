@@ -178,6 +178,32 @@ def test_a_python_sdk_dump_of_conversations_is_recognised_and_told_what_to_write
         read_events([path], engine)
 
 
+def test_taskrouter_callbacks_and_event_streams_are_recognised(tmp_path: Path):
+    """Besides the Events list: a callback saved as (pretty-printed) JSON and an Event Streams batch."""
+    callback = {
+        "EventType": "task.created",
+        "WorkspaceSid": "WS1",
+        "TaskSid": "WT1",
+        "Timestamp": "1709287200",
+    }
+    (tmp_path / "callback.json").write_text(json.dumps(callback, indent=2))
+    stream = {
+        "specversion": "1.0", "type": "com.twilio.taskrouter.task.created", "data": {"payload": {
+            "eventtype": "task.created", "task_sid": "WT1", "workspace_sid": "WS1"}},
+    }  # fmt: skip
+    (tmp_path / "stream.json").write_text(json.dumps([stream]))
+    assert detect(tmp_path / "callback.json") == detect(tmp_path / "stream.json") == "twilio-taskrouter"
+
+
+def test_an_ocel_suffix_no_adapter_recognises_says_to_name_the_adapter(engine: Engine, tmp_path: Path):
+    """An OCEL 1.0 log (or XML) under its own suffix: the error points to --mapping ocel2, whose reader
+    then says how to convert it."""
+    path = tmp_path / "log.jsonocel"
+    path.write_text(json.dumps({"ocel:global-log": {}, "ocel:events": {}, "ocel:objects": {}}))
+    with pytest.raises(InputError, match=r"unknown file type \.jsonocel \(an OCEL log: .*--mapping ocel2"):
+        read_events([path], engine)
+
+
 def test_no_public_log_is_taken_for_a_platform_export(shared_data: Path):
     """Every real log in ../shared/data is read by its suffix (or its own mapping), never by an adapter."""
     files = [p for p in sorted(shared_data.rglob("*")) if p.is_file() and p.suffix not in (".md", ".txt")]

@@ -159,10 +159,18 @@ def file_format(path: Path) -> str:
     for reader in _READERS.values():
         if suffix in reader.suffixes:
             return reader.format
-    shown = ("." + suffix if suffix else "(no suffix)") + _SPREADSHEETS.get(suffix, "")
+    shown = (
+        ("." + suffix if suffix else "(no suffix)") + _SPREADSHEETS.get(suffix, "") + _OCEL.get(suffix, "")
+    )
     raise InputError(f"unknown file type {shown}; known formats: {_known_formats()}", path=path)
 
 
+#: An object-centric log's own suffixes: its adapter says what it reads (OCEL 2.0 JSON or SQLite) and how
+#: to convert the rest, once named.
+_OCEL: Final = dict.fromkeys(
+    ("jsonocel", "xmlocel", "sqliteocel"),
+    " (an OCEL log: read it with --mapping ocel2 and --reader-option contact_type=TYPE)",
+)
 #: What to do with a spreadsheet, the export a CRM report most often gives: save the sheet as CSV (a
 #: reader of its own would guess at merged cells, formulas and Excel's date numbers).
 _SPREADSHEETS: Final = dict.fromkeys(

@@ -71,6 +71,13 @@ NAME = "twilio-taskrouter"
 OPTIONS = ("contact_attribute", "customer_attribute", "reason_attribute", "outcome_attribute")
 #: The Events list's spelling (REST and its pages); webhooks and Event Streams are read when named.
 SIGNATURE = ("event_type", "resource_sid", "event_data.task_sid")
+#: Event callbacks (form fields saved as JSON: ``EventType``, ``WorkspaceSid``, ``TaskSid``) and Event
+#: Streams CloudEvents (``data.payload.eventtype`` beside ``task_sid`` and ``workspace_sid``): fields only
+#: TaskRouter's events have together (matched without case).
+MORE_SIGNATURES = (
+    ("EventType", "WorkspaceSid", "TaskSid"),
+    ("specversion", "data.payload.eventtype", "data.payload.task_sid", "data.payload.workspace_sid"),
+)
 STREAM_PREFIX = "com.twilio.taskrouter."
 REASON_OPTION = "task_completed_reason"  # outcome_attribute value: the ending event's own reason
 CHANNELS = {"voice": "phone"}  # task channel unique names; any other is kept lower-cased (chat, sms, email)
