@@ -392,3 +392,20 @@ def test_wt01_parking_status_names_the_team(engine):
     # a record that the status changed names no status to be parked in: its wait is no finding
     unnamed = [r | {S.ACTIVITY: "Status Change"} if r[S.ACTIVITY] == "Wait - User" else r for r in rows]
     assert run(engine, unnamed, ParkedWork(thresholds=LOW))["all_findings"] == []
+
+
+def test_wt01_a_steps_own_work_is_no_wait(engine):
+    """A step worked through until the next one (duration_s covers the gap: a call talked through, a case
+    worked for three hours) is no wait: a simulated queue log ranked 'Answered' first, 95% of all
+    waiting. And seconds between steps are no parked work (the 30 s after 'Started')."""
+    rows = []
+    for i in range(20):
+        start = T0 + i * H
+        rows += steps(f"c{i}", start, [("Q", ["Started"])], minutes=0, outcome=None)
+        rows += steps(f"c{i}", start + timedelta(seconds=30), [("Q", ["Working"])], minutes=180, outcome=None)
+        rows += steps(f"c{i}", start + timedelta(hours=3, seconds=30), [("Q", ["Ended"])], minutes=0)
+    assert run(engine, rows, ParkedWork(thresholds=LOW))["all_findings"] == []
+    # without the work recorded, the same three hours are a wait after 'Working'
+    bare = [r | {S.DURATION_S: None} for r in rows]
+    found = run(engine, bare, ParkedWork(thresholds=LOW))["all_findings"]
+    assert [f["where"][S.ACTIVITY] for f in found] == ["Working"]

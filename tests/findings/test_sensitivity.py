@@ -10,7 +10,8 @@ both ways. The properties, for every centre and every setting:
    breakdown is found when a finding of its detector names its entities; its rank is that finding's, or,
    when the finder merged it into another finding, the rank of the finding now pricing its contacts;
 2. no breakdown led by a finding that touches a decoy's entities ranks above the worst planted one
-   within that bar (a decoy's finding grouped under another breakdown rides with its cause);
+   within that bar (a decoy's finding grouped under another breakdown rides with its cause, and a planted
+   breakdown whose own finding touches a decoy's entities is still the planted one);
 3. the top three (a finding's identity is its code and its ``where``) share at least two findings with
    the top three under the default setting.
 
@@ -174,7 +175,8 @@ def test_planted_breakdowns_stay_near_the_top_under_every_setting(measured):
         assert len(near) >= len(planted) - 1, (name, planted)
         worst = max(near.values())
         for decoy, ranks in m["decoys"].items():
-            assert all(r > worst for r in ranks), (name, decoy, ranks, planted)
+            # a decoy's entities touched by a planted breakdown's own finding (its rank) ride with it
+            assert all(r > worst or r in near.values() for r in ranks), (name, decoy, ranks, planted)
 
 
 def test_every_planted_breakdown_survives_the_repeat_window(measured):

@@ -210,7 +210,7 @@ class DetectorContext:
             f"""
             CREATE OR REPLACE TEMP VIEW {EVENTS} AS
             SELECT {S.CONTACT_ID}, seq, ts, next_ts, {S.ACTIVITY}, {S.REASON}, {S.CUSTOMER_ID}, {S.CHANNEL},
-                   {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, route, eff_actor, leg_key, leg_no,
+                   {S.QUEUE}, {S.TEAM}, {S.OUTCOME}, {S.DURATION_S}, route, eff_actor, leg_key, leg_no,
                    {dyadic(f"{work} / 60.0")} AS minutes,
                    {dyadic(event_cost_sql(self.costs, duration=work, actor_type_expr="eff_actor"))} AS cost
             FROM {ordered}

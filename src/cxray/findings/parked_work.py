@@ -25,14 +25,16 @@ NOT_PARKED_KINDS = frozenset({"resolution", "queue_wait", "status_change"})
 class ParkedWork(Detector):
     """An activity (status) after which cases wait far longer than after other activities.
 
-    **Detects**: the idle time after each event (until the contact's next event; none after an event
-    that resolved or closed the case, by its outcome or its step kind, which only waits for
-    confirmation, nor after a queue status, which waits to be worked, nor after a record of a status
-    change, which does not say the status, nor in a bot or IVR), per activity: an
-    activity whose median idle time is ``min_lift`` times the median idle time after all other activities
-    and that holds at least ``min_share`` of all idle time, with the teams that park most there. Medians
-    are read from a quantile sketch (``cxray.sketch``: within 0.5% of the exact ones), days summed
-    exactly. Elapsed
+    **Detects**: the idle time after each event (until the contact's next event, less the event's own
+    ``duration_s``; none after an event that resolved or closed the case, by its outcome or its step
+    kind, which only waits for confirmation, nor after a queue status, which waits to be worked, nor
+    after a record of a status change, which does not say the status, nor in a bot or IVR), per activity:
+    an activity whose median idle time is ``min_lift`` times the median idle time after all other
+    activities, whose mean idle time is at least ``min_mean_hours`` (work parked, not a pause of seconds
+    between steps; the mean, as the median of a status most cases leave at once is small however long
+    the rest are parked), and that holds at least ``min_share`` of all idle time, with the teams that
+    park most there. Medians are read from a quantile sketch (``cxray.sketch``: within 0.5% of the exact
+    ones), days summed exactly. Elapsed
     time costs no handled minutes, so its avoidable cost comes from other detectors (BO01 prices the
     chasing contacts); this finding states the days.
 
@@ -53,9 +55,11 @@ class ParkedWork(Detector):
         self,
         *,
         min_share: float = 0.05,
+        min_mean_hours: float = 1.0,
         thresholds: Thresholds = Thresholds(min_lift=3.0),  # noqa: B008 - frozen
     ) -> None:
         self.min_share = min_share
+        self.min_mean_hours = min_mean_hours
         self.thresholds = thresholds
 
     def stage(self, ctx: DetectorContext) -> None:
@@ -67,7 +71,8 @@ class ParkedWork(Detector):
         # After a resolution the case waits for confirmation or auto-closure: nobody's work is parked. A
         # resolution is an event whose outcome says so, or a status of that step kind ('Resolved'); a queue
         # status ('Queued - Awaiting Assignment') is waiting to be worked, not work set aside; time in a bot
-        # or IVR is the customer serving themselves.
+        # or IVR is the customer serving themselves. A step's own recorded work (duration_s: a call answered
+        # and talked through until it ended) is not a wait either: only the time after it is.
         done = f"('{S.RESOLVED}', '{S.CLOSED}')"
         not_parked = (
             f"SELECT {S.ACTIVITY} FROM {ctx.step_kinds_table()} "
@@ -78,7 +83,8 @@ class ParkedWork(Detector):
             f"""
             CREATE OR REPLACE TEMP TABLE {waits} AS
             SELECT {S.CONTACT_ID}, {S.ACTIVITY} AS a, {S.TEAM} AS team,
-                   date_diff('second', ts, next_ts) AS s
+                   greatest(date_diff('second', ts, next_ts) - CAST(coalesce({S.DURATION_S}, 0) AS BIGINT), 0)
+                       AS s
             FROM {ev} WHERE next_ts IS NOT NULL AND coalesce({S.OUTCOME}, '') NOT IN {done}
               AND {S.ACTIVITY} NOT IN ({not_parked})
               AND coalesce(eff_actor, '') NOT IN {in_list(S.SELF_SERVICE)}
@@ -135,6 +141,8 @@ class ParkedWork(Detector):
                 continue  # the only status anyone waits in: nothing to compare it with, not a finding
             base = medians[0]["base"]
             if row["med"] is None or row["med"] < t.min_lift * max(base, 1e-6) or row["med"] <= 0:
+                continue
+            if row["total"] * 24 < self.min_mean_hours * row["n"]:  # a pause between steps: nothing parked
                 continue
             teams = e.rows(
                 f"""SELECT team, sum(s) / 86400.0 AS days, sum(n) AS events FROM {idle}
