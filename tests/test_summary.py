@@ -15,6 +15,7 @@ from cxray.io import InputSummary
 from cxray.metrics import Metrics
 from cxray.progress import RichProgress
 from cxray.summary import headline
+from cxray.voc import empty_voc
 
 OVERALL = {
     "contacts": 12345,
@@ -94,6 +95,36 @@ def test_no_breakdown_says_so_plainly(summary, why):
     """Without breakdowns the last line says none stood out, and why, instead of saying nothing."""
     last = headline(_diagnosis(OVERALL, breakdown_summary=summary))[-1]
     assert last.startswith("no breakdown stood out: ") and why in last
+
+
+def _survey_input(kept: int, rejected: dict[str, int], unmatched: int = 0) -> dict[str, Any]:
+    return {
+        "sources": ["surveys.csv"], "rows_read": kept + sum(rejected.values()), "rows_kept": kept,
+        "rows_rejected": sum(rejected.values()), "rejected_by_reason": rejected, "rejected_examples": [],
+        "by_type": {"csat": kept}, "matched_by_contact": kept - unmatched, "matched_by_customer": 0,
+        "unmatched": unmatched,
+    }  # fmt: skip
+
+
+def test_survey_responses_are_accounted_for_after_the_rows():
+    """With survey responses read, the line after the rows says how many were kept and rejected, and
+    the most frequent reasons (three at most), so a run that lost every response says so."""
+    rejected = {"score missing": 20, "unknown survey type (nps, csat or ces)": 2, "a": 1, "b": 1}
+    voc = empty_voc(_survey_input(0, rejected))  # type: ignore[arg-type]
+    lines = headline(_diagnosis(OVERALL, voc=voc))
+    assert lines[1] == (
+        "surveys: read 24 responses: kept 0, rejected 24 (score missing: 20; "
+        "unknown survey type (nps, csat or ces): 2; a: 1; 1 more reason(s))"
+    )
+    voc = empty_voc(_survey_input(1200, {}, unmatched=3))  # type: ignore[arg-type]
+    assert headline(_diagnosis(OVERALL, voc=voc))[1] == (
+        "surveys: read 1,200 responses: kept 1,200, rejected 0, 3 matched to no contact"
+    )
+
+
+def test_no_survey_line_without_surveys():
+    """A run without survey files or survey fields in the log says nothing about surveys."""
+    assert not any(line.startswith("surveys:") for line in headline(_diagnosis(OVERALL)))
 
 
 def test_rich_progress_writes_each_step_with_its_time():

@@ -82,6 +82,14 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def _numbers(pairs: dict[str, str]) -> dict[str, float]:
+    """``{"good": "5"}`` -> ``{"good": 5.0}``; a value that is no number is a ConfigError naming it."""
+    try:
+        return {key: float(value) for key, value in pairs.items()}
+    except ValueError as exc:
+        raise ConfigError(f"--survey-score expects LABEL=NUMBER: {exc}") from None
+
+
 def _hours(pairs: dict[str, str]) -> dict[str, tuple[int, int]]:
     """``{"phone": "7-22"}`` -> ``{"phone": (7, 22)}``; a bad span is a ConfigError naming it."""
     out = {}
@@ -257,7 +265,17 @@ def diagnose(
     ] = None,
     survey_type: Annotated[
         str | None,
-        typer.Option(help="The survey type of files without a type column: nps, csat or ces."),
+        typer.Option(
+            help="The survey type of the survey files: nps, csat or ces (wins over a type column found by "
+            "name, not over --survey-map survey_type=COLUMN)."
+        ),
+    ] = None,
+    survey_score: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--survey-score",
+            help='Read a text score as a number: LABEL=NUMBER, e.g. "Extremely satisfied=5" (repeatable).',
+        ),
     ] = None,
     context: Annotated[
         Path | None,
@@ -320,7 +338,7 @@ def diagnose(
             parts["model"] = load_model(model)
         if parties:
             parts["parties"] = load_parties(parties)
-        if surveys or survey_map or survey_type:
+        if surveys or survey_map or survey_type or survey_score:
             given_surveys = options.voc.surveys
             parts["voc"] = dataclasses.replace(
                 options.voc,
@@ -329,6 +347,7 @@ def diagnose(
                     files=tuple(str(p) for p in surveys) if surveys else given_surveys.files,
                     columns={**given_surveys.columns, **_pairs(survey_map, "--survey-map")},
                     survey_type=survey_type or given_surveys.survey_type,
+                    scores={**given_surveys.scores, **_numbers(_pairs(survey_score, "--survey-score"))},
                 ),
             )
         options = options.overridden(read=read, analysis=analysis, quality=quality, **parts)

@@ -350,6 +350,7 @@ _FLAGS: dict[str, str] = {
     "voc.surveys.files": "--surveys",
     "voc.surveys.columns": "--survey-map",
     "voc.surveys.survey_type": "--survey-type",
+    "voc.surveys.scores": "--survey-score",
 }
 _SECTIONS: tuple[tuple[str, Any], ...] = (
     ("read", ReadOptions),

@@ -21,14 +21,18 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("true containment", "true_containment_rate", "share"),
     ("cost per resolution", "cost_per_resolved_journey", "money"),
 )
+#: Rejection reasons of survey responses named in the summary (the most frequent; all are in diagnosis.json).
+SURVEY_REASONS = 3
 
 
 def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
-    """Lines summing up a diagnosis: the input rows, the headline KPIs, the top ``top`` breakdowns.
+    """Lines summing up a diagnosis: the input rows (and survey responses, when there were any), the
+    headline KPIs, the top ``top`` breakdowns.
 
     For example (``cxray diagnose`` prints each line after ``cxray: ``)::
 
         read 10 rows: kept 9, rejected 1, duplicates dropped 0
+        surveys: read 23 responses: kept 20, rejected 3 (score missing: 3)
         contacts               1,234
         FCR                    61.1%
         reported FCR           72.0%
@@ -49,6 +53,7 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     if i.records_left_out:
         why = ", ".join(f"{reason} {n:,}" for reason, n in i.records_left_out.items())
         lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that are no contact: {why}")
+    lines.extend(_surveys(diagnosis))
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3
     for label, key, kind in HEADLINE:
@@ -63,6 +68,26 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         codes = ", ".join(f"{w.code} ({w.count:,})" for w in warnings)
         lines.append(f"data quality: {len(warnings)} warning(s), handled as the report explains: {codes}")
     return lines + _breakdowns(diagnosis, top)
+
+
+def _surveys(diagnosis: Diagnosis) -> list[str]:
+    """The survey responses read, kept and rejected, with the main reasons: a run whose every response
+    was rejected must say so where it is read, not only in ``diagnosis.json``. Nothing without surveys."""
+    doc = diagnosis.voc["input"]
+    if doc is None:
+        return []
+    line = (
+        f"surveys: read {doc['rows_read']:,} responses: kept {doc['rows_kept']:,}, "
+        f"rejected {doc['rows_rejected']:,}"
+    )
+    reasons = list(doc["rejected_by_reason"].items())  # most frequent first
+    if reasons:
+        shown = "; ".join(f"{reason}: {n:,}" for reason, n in reasons[:SURVEY_REASONS])
+        more = f"; {len(reasons) - SURVEY_REASONS} more reason(s)" if len(reasons) > SURVEY_REASONS else ""
+        line += f" ({shown}{more})"
+    if doc["unmatched"]:
+        line += f", {doc['unmatched']:,} matched to no contact"
+    return [line]
 
 
 def _value(value: float, kind: str, currency: str) -> str:

@@ -4,9 +4,11 @@ reason and counted, each response matched to its contact by contact id, else by 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cxray import DiagnoseOptions, diagnose
@@ -15,7 +17,7 @@ from cxray.engine import Engine
 from cxray.errors import ConfigError, InputError
 from cxray.io.options import ReadOptions
 from cxray.voc import VocOptions
-from cxray.voc.responses import RESPONSES, SurveyOptions, build_responses
+from cxray.voc.responses import NO_SCORE, RESPONSES, TEXT_SCORE, SurveyOptions, build_responses
 
 EVENTS = """contact_id,timestamp,activity,customer_id,channel,queue,team,reason,outcome,duration_s
 c1,2024-03-04T09:00:00,Call start,u1,phone,billing,tier1,bill,,
@@ -60,7 +62,7 @@ def test_a_survey_file_is_read_checked_and_matched(files):
             "score outside the survey type's scale": 1,
             "no contact or customer id": 1,
             "timestamp missing or not a time": 1,
-            "score missing or not a number": 1,
+            "score not a number (map text scores with --survey-score)": 1,
         }
         first = doc["rejected_examples"][0]
         assert first == {"source": str(surveys), "row": 2, "column": "score", "value": "11",
@@ -167,3 +169,137 @@ def test_a_tie_between_a_customers_contacts_goes_to_the_same_one_in_any_row_orde
         finally:
             engine.close()
     assert matched == {"c4b"}
+
+
+# --- a real helpdesk export: a ticket Type column, text scores (Freshdesk, Zendesk, Help Scout) ---------
+TICKETS = "id,ts,act,cust\nT1,2024-03-01 10:00,Created,a@x.com\nT2,2024-03-01 11:00,Created,b@x.com\n"
+TICKET_SURVEYS = (
+    "Ticket ID,Type,Rating,Updated\nT1,Incident,5,2024-03-02 10:00\nT2,Question,2,2024-03-02 11:00\n"
+)
+TICKET_MAP = ["--map", "contact_id=id", "--map", "timestamp=ts", "--map", "activity=act",
+              "--map", "customer_id=cust"]  # fmt: skip
+
+
+def _tickets(tmp_path: Path, surveys: str) -> tuple[Path, Path]:
+    events, responses = tmp_path / "tickets.csv", tmp_path / "ticket_surveys.csv"
+    events.write_text(TICKETS, encoding="utf-8")
+    responses.write_text(surveys, encoding="utf-8")
+    return events, responses
+
+
+def test_survey_type_given_wins_over_a_type_column_found_by_name(tmp_path):
+    """A ticket export's ``Type`` (Incident, Question) found by name does not override ``--survey-type
+    csat``: both responses are kept as CSAT, and the printed summary says so."""
+    events, surveys = _tickets(tmp_path, TICKET_SURVEYS)
+    out = tmp_path / "out"
+    args = ["diagnose", str(events), *TICKET_MAP, "--surveys", str(surveys), "--survey-type", "csat",
+            "--survey-map", "timestamp=Updated", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))["voc"]["input"]
+    assert (doc["rows_kept"], doc["rows_rejected"], doc["by_type"]) == (2, 0, {"csat": 2})
+    assert "cxray: surveys: read 2 responses: kept 2, rejected 0" in result.output
+
+
+def test_a_type_column_mapped_by_hand_wins_over_the_survey_type_given(files, tmp_path):
+    """``--survey-map survey_type=COL`` is read row by row even with ``survey_type`` given."""
+    events, _ = files
+    typed = tmp_path / "typed.csv"
+    typed.write_text("contact_id,timestamp,kind,score\nc1,2024-03-04 12:00,NPS,9\n", encoding="utf-8")
+    options = SurveyOptions(files=(str(typed),), columns={"survey_type": "kind"}, survey_type="csat")
+    engine, doc = _staged(events, options)
+    engine.close()
+    assert doc is not None and doc["by_type"] == {"nps": 1}
+
+
+def test_a_type_column_found_by_name_is_used_only_when_it_holds_survey_types(files, tmp_path):
+    """Without ``survey_type``, a by-name type column of survey types says each row's type; one holding
+    anything else is ignored for the score column's name, or, when that says nothing, is an input error
+    naming the column and a value."""
+    events, _ = files
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("contact_id,timestamp,Survey,score\nc1,2024-03-04 12:00,NPS,9\nc2,2024-03-05 12:00,"
+                     " csat ,4\nc3,2024-03-06 12:00,,4\n", encoding="utf-8")  # fmt: skip
+    engine, doc = _staged(events, SurveyOptions(files=(str(mixed),)))
+    engine.close()
+    assert doc is not None and doc["by_type"] == {"csat": 1, "nps": 1} and doc["rows_rejected"] == 1
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("contact_id,timestamp,Type,CSAT\nc1,2024-03-04 12:00,Incident,4\n", encoding="utf-8")
+    engine, doc = _staged(events, SurveyOptions(files=(str(tickets),)))
+    engine.close()
+    assert doc is not None and doc["by_type"] == {"csat": 1}  # the score column's name says it
+    _, surveys = _tickets(tmp_path, TICKET_SURVEYS)
+    engine = Engine(threads=2)
+    try:
+        diagnose(events, engine=engine)
+        with pytest.raises(InputError, match="the column 'Type' holds 'Incident', not a survey type"):
+            options = SurveyOptions(files=(str(surveys),), columns={"timestamp": "Updated"})
+            build_responses(engine, options, read=ReadOptions())
+    finally:
+        engine.close()
+
+
+FRESHDESK = """contact_id,timestamp,Rating
+c1,2024-03-04 12:00,Extremely satisfied
+c2,2024-03-05 12:00, extremely DISSATISFIED
+c3,2024-03-06 12:00,Neither satisfied nor dissatisfied
+c3,2024-03-06 13:00,
+"""
+
+
+def test_text_scores_are_read_through_the_score_mapping(files, tmp_path):
+    """Text scores map to numbers without case or surrounding spaces; an unmapped one is rejected with a
+    reason that says to map it, apart from a missing score."""
+    events, _ = files
+    text = tmp_path / "freshdesk.csv"
+    text.write_text(FRESHDESK, encoding="utf-8")
+    scores = {"Extremely satisfied": 5, "Extremely dissatisfied": "1"}
+    engine, doc = _staged(events, SurveyOptions(files=(str(text),), survey_type="csat", scores=scores))
+    try:
+        assert doc is not None and doc["rows_kept"] == 2
+        assert doc["rejected_by_reason"] == {TEXT_SCORE: 1, NO_SCORE: 1}
+        assert doc["rejected_examples"][0]["value"] == "Neither satisfied nor dissatisfied"
+        rows = engine.rows(f"SELECT contact_id, score FROM {RESPONSES}")
+        assert {r["contact_id"]: r["score"] for r in rows} == {"c1": 5.0, "c2": 1.0}
+    finally:
+        engine.close()
+    with pytest.raises(ConfigError, match=r"surveys\.scores: 'good' expects a number"):
+        SurveyOptions(scores={"good": "great"})
+
+
+def test_cli_survey_score_flags_reach_the_diagnosis(files, tmp_path):
+    """``--survey-score LABEL=NUMBER`` (repeatable) fills ``voc.surveys.scores`` over the options file's."""
+    events, _ = files
+    text = tmp_path / "freshdesk.csv"
+    text.write_text(FRESHDESK, encoding="utf-8")
+    out = tmp_path / "out"
+    scores = ["--survey-score", "Extremely satisfied=5", "--survey-score", "Extremely dissatisfied=1"]
+    args = [
+        "diagnose",
+        str(events),
+        "--surveys",
+        str(text),
+        "--survey-type",
+        "csat",
+        *scores,
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["options"]["voc"]["surveys"]["scores"] == {
+        "Extremely satisfied": 5.0,
+        "Extremely dissatisfied": 1.0,
+    }
+    assert doc["voc"]["input"]["rows_kept"] == 2
+    assert f"surveys: read 4 responses: kept 2, rejected 2 ({NO_SCORE}: 1; {TEXT_SCORE}: 1)" in result.output
+
+
+def test_the_text_score_example_in_the_docs_loads():
+    """docs/voc.md's options example maps Freshdesk's five labels to CSAT 5..1."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "voc.md").read_text(encoding="utf-8")
+    shown = re.search(r"```yaml\n(.*?)```", doc, re.S)
+    assert shown
+    surveys = DiagnoseOptions.from_dict(yaml.safe_load(shown.group(1))).voc.surveys
+    assert surveys.survey_type == "csat" and sorted(surveys.scores.values()) == [1, 2, 3, 4, 5]

@@ -22,6 +22,7 @@ team, matched_by`` (channel: the contact's entry channel; queue and team: where 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ from ..errors import ConfigError, InputError
 from ..io.options import ReadOptions
 from ..io.readers import ROW, open_source
 from ..io.timeparse import parse_text, typed_to_utc
-from ..sql import days_interval, ident, lit
+from ..sql import days_interval, ident, in_list, lit, num
 
 #: The table every VoC step reads.
 RESPONSES: Final = "voc_responses"
@@ -64,8 +65,11 @@ class SurveyOptions:
     files: tuple[str, ...] = ()
     #: Survey field -> source column, for names not found on their own (``score: "Q1 rating"``).
     columns: dict[str, str] = field(default_factory=dict)
-    #: The survey type of files without a type column (nps, csat or ces).
+    #: The survey type of the survey files (nps, csat or ces): wins over a type column found by name and
+    #: a score column named nps, csat or ces, not over one mapped by hand (``columns: {survey_type: ...}``).
     survey_type: str | None = None
+    #: Text score -> number, compared without case or surrounding spaces (``"Extremely satisfied": 5``).
+    scores: dict[str, float] = field(default_factory=dict)
     #: A response matched by customer id belongs to their latest contact ending at most this long before.
     match_days: float = 7.0
 
@@ -73,6 +77,16 @@ class SurveyOptions:
         unknown = sorted(set(self.columns) - set(FIELDS))
         if unknown:
             raise ConfigError(f"surveys.columns: unknown field {unknown[0]!r} (known: {', '.join(FIELDS)})")
+        scores: dict[str, float] = {}
+        for label, number in self.scores.items():
+            try:
+                value = float(number)
+            except (TypeError, ValueError):
+                value = math.nan
+            if isinstance(number, bool) or not math.isfinite(value):
+                raise ConfigError(f"surveys.scores: {label!r} expects a number, got {number!r}")
+            scores[str(label)] = value
+        object.__setattr__(self, "scores", scores)  # "5" from the command line reads as 5.0
         if self.survey_type is not None and self.survey_type not in SCALES:
             raise ConfigError(f"surveys.survey_type: one of {', '.join(SCALES)}, got {self.survey_type!r}")
         if self.match_days < 0:
@@ -133,7 +147,7 @@ def build_responses(engine: Engine, options: SurveyOptions, *, read: ReadOptions
     engine.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS {union}")
     for t in staged:
         engine.execute(f"DROP TABLE IF EXISTS {t}")
-    checked = _check(raw)
+    checked = _check(raw, options.scores)
     engine.execute(f"CREATE OR REPLACE TEMP TABLE _cx_voc_checked AS {checked}")
     engine.execute(f"DROP TABLE IF EXISTS {raw}")
     _match(engine, options.match_days)
@@ -200,19 +214,7 @@ def _from_file(engine: Engine, path: Path, i: int, options: SurveyOptions, read:
         raise InputError("no contact or customer id column: responses could not be matched", path=path)
     if "timestamp" not in found:
         raise InputError("no timestamp column (map one: --survey-map timestamp=COLUMN)", path=path)
-    score_name = found["score"]
-    if "survey_type" in found:
-        kind = f"lower(trim(CAST({ident(found['survey_type'])} AS VARCHAR)))"
-    elif _norm(score_name) in SCALES:
-        kind = lit(_norm(score_name))
-    elif options.survey_type:
-        kind = lit(options.survey_type)
-    else:
-        raise InputError(
-            "no survey_type column and the score column does not say which survey it is: "
-            "give --survey-type nps|csat|ces",
-            path=path,
-        )
+    kind = _survey_kind(engine, view, found, options, path)
 
     def text(fieldname: str) -> str:
         return (
@@ -241,15 +243,68 @@ def _from_file(engine: Engine, path: Path, i: int, options: SurveyOptions, read:
     return table
 
 
+def _survey_kind(engine: Engine, view: str, found: dict[str, str], options: SurveyOptions, path: Path) -> str:
+    """Each row's survey type, as SQL. What was said wins over what was guessed: a type column mapped by
+    hand, else ``survey_type``, else a type column found by name that holds survey types only (a ticket's
+    ``Type`` of ``Incident`` / ``Question`` is no survey type), else the score column's name (``NPS``)."""
+    column = found.get("survey_type")
+    if column is not None and "survey_type" in options.columns:
+        return _lowered(column)
+    if options.survey_type:
+        return lit(options.survey_type)
+    why = "no survey_type column"
+    if column is not None:
+        other = _not_survey_types(engine, view, column)
+        if other is None:
+            return _lowered(column)
+        why = f"the column {column!r} holds {other}, not a survey type (nps, csat or ces),"
+    if _norm(found["score"]) in SCALES:
+        return lit(_norm(found["score"]))
+    raise InputError(
+        f"{why} and the score column does not say which survey it is: "
+        "give --survey-type nps|csat|ces or --survey-map survey_type=COLUMN",
+        path=path,
+    )
+
+
+def _not_survey_types(engine: Engine, view: str, column: str) -> str | None:
+    """None when a column's values are all survey types (or empty) and one at least is; else what it
+    holds instead, for the message."""
+    value = f"nullif(lower(trim(CAST({ident(column)} AS VARCHAR))), '')"
+    row = engine.rows(
+        f"""
+        SELECT count(v) AS filled, min(raw) FILTER (WHERE v NOT IN {in_list(SCALES)}) AS other
+        FROM (SELECT {value} AS v, CAST({ident(column)} AS VARCHAR) AS raw FROM {view})
+        """
+    )[0]
+    if row["other"] is not None:
+        return repr(row["other"])
+    return None if row["filled"] else "only empty values"
+
+
+def _lowered(column: str) -> str:
+    return f"lower(trim(CAST({ident(column)} AS VARCHAR)))"
+
+
 # --- checks and matching --------------------------------------------------------------------------------
-def _check(raw: str) -> str:
-    """Each row with the first reason it cannot be used (NULL: kept) and the column at fault."""
+#: The reasons a score is rejected (docs/voc.md).
+NO_SCORE: Final = "score missing"
+TEXT_SCORE: Final = "score not a number (map text scores with --survey-score)"
+
+
+def _check(raw: str, scores: dict[str, float]) -> str:
+    """Each row with the first reason it cannot be used (NULL: kept) and the column at fault; a text
+    score is read through ``scores`` (label -> number, without case or surrounding spaces)."""
     ranges = " ".join(f"WHEN survey_type = {lit(k)} THEN {lo}" for k, (lo, _) in SCALES.items())
     tops = " ".join(f"WHEN survey_type = {lit(k)} THEN {hi}" for k, (_, hi) in SCALES.items())
     known = ", ".join(lit(k) for k in SCALES)
+    labels = " ".join(
+        f"WHEN {lit(label.strip().lower())} THEN {num(number)}" for label, number in scores.items()
+    )
+    mapped = f"CASE lower(trim(score_text)) {labels} END" if labels else "NULL"
     return f"""
         WITH r AS (
-            SELECT *, TRY_CAST(score_text AS DOUBLE) AS score,
+            SELECT *, coalesce(TRY_CAST(score_text AS DOUBLE), {mapped}) AS score,
                    CASE {ranges} END AS lo, CASE {tops} END AS hi
             FROM {raw}
         )
@@ -259,7 +314,8 @@ def _check(raw: str) -> str:
                    WHEN ts IS NULL THEN 'timestamp missing or not a time'
                    WHEN survey_type IS NULL OR survey_type NOT IN ({known})
                        THEN 'unknown survey type (nps, csat or ces)'
-                   WHEN score IS NULL THEN 'score missing or not a number'
+                   WHEN score_text IS NULL THEN {lit(NO_SCORE)}
+                   WHEN score IS NULL THEN {lit(TEXT_SCORE)}
                    WHEN score < lo OR score > hi THEN 'score outside the survey type''s scale'
                END AS reason,
                CASE
@@ -362,8 +418,10 @@ def _norm(name: str) -> str:
 
 __all__ = [
     "FIELDS",
+    "NO_SCORE",
     "RESPONSES",
     "SCALES",
+    "TEXT_SCORE",
     "RejectedExample",
     "SurveyInputDoc",
     "SurveyOptions",
