@@ -497,9 +497,9 @@ def _phone_chat_email(events: pa.Table) -> pa.Table:
 def test_the_export_diagnoses_like_the_canonical_log(simulated, tmp_path: Path):
     """Same contacts, journeys, transfers, abandons, escalations and FCR as the canonical log's phone, chat
     and email contacts (a 2-day repeat window), containment from the bots' flow outcomes too, and the same
-    lead breakdown (code and team). Step-level flow differs by design: Genesys records an agent's talk as
-    interact segments, not the simulator's steps (authenticate, gather details...), nor IVR menu steps, nor
-    surveys; so the lead breakdown's activity is not compared."""
+    lead breakdown (code and team) when there is one. Step-level flow differs by design: Genesys records an
+    agent's talk as interact segments, not the simulator's steps (authenticate, gather details...), nor IVR
+    menu steps, nor surveys; so the lead breakdown's activity is not compared."""
     path = tmp_path / "conversations.json"
     n = write(simulated.events, path)
     records = conversations(simulated.events)
@@ -515,8 +515,10 @@ def test_the_export_diagnoses_like_the_canonical_log(simulated, tmp_path: Path):
     assert got["escalation_rate"] > 0 and got["containment_rate"] > 0
     assert got == pytest.approx(want, abs=0.01)
     assert run.input.duplicates_dropped > 0 and run.input.rows_rejected == 0
-    lead, expected = run.breakdowns[0], canonical.breakdowns[0]
-    assert (lead["code"], lead["where"].get("team")) == (expected["code"], expected["where"].get("team"))
+    # the lead breakdown, when there is one: this small centre has none since WT01 stopped taking talk
+    # time (Genesys's interact segments) and after-call work for parked work
+    lead = [(b["code"], b["where"].get("team")) for b in run.breakdowns[:1]]
+    assert lead == [(b["code"], b["where"].get("team")) for b in canonical.breakdowns[:1]]
 
 
 def test_without_lookups_or_attributes_the_structure_still_gives_transfers_and_abandons(simulated, tmp_path):
