@@ -9,6 +9,8 @@ import pytest
 from io_helpers import balanced, column, read_one, write
 
 from cxray.engine import Engine
+from cxray.errors import InputError
+from cxray.io import InputSummary, Mapping
 
 ROWS = (
     "contact_id,timestamp,activity,actor\nc1,2024-03-01 09:00:00,Start,José\nc1,2024-03-01 09:05:00,End,Zoë\n"
@@ -254,9 +256,9 @@ def test_dayfirst_and_monthfirst(engine: Engine, tmp_path: Path):
         datetime(2016, 2, 29, 1, 16),
         datetime(2012, 2, 5, 13, 32, 57),
     ]
-    s = read_one(engine, path)  # month first: 29/2 cannot be a date, 05/02 is 2 May
-    assert s.rejected_by_reason == {"bad_timestamp": 2}
-    assert column(engine, "timestamp") == [datetime(2012, 5, 2, 13, 32, 57)]
+    # month first, 29/2 cannot be a date and 05/02 would be 2 May: the run stops and says why
+    with pytest.raises(InputError, match=r"'29/2/2016 01:16' are day first.*add --dayfirst"):
+        read_one(engine, path)
 
 
 def test_explicit_time_format(engine: Engine, tmp_path: Path):
@@ -310,6 +312,74 @@ def test_durations_in_the_forms_exports_write(engine: Engine, tmp_path: Path):
     assert s.rejected_by_reason == {"bad_duration_s": 1}
     assert engine.scalar("SELECT value FROM rejected") == "P1M"
     assert column(engine, "duration_s") == [330.0, 330.5, 330.0, 330.0, 330.0, 0.5, 93600.0]
+
+
+def durations(engine: Engine, tmp_path: Path, values: list[str], **options: object) -> InputSummary:
+    """Read one event per value of a ``duration_s`` column (quoted: values may hold a comma)."""
+    rows = "".join(f'c{i},2024-03-01 09:00,A,"{v}"\n' for i, v in enumerate(values))
+    path = write(tmp_path, "d.csv", "contact_id,timestamp,activity,duration_s\n" + rows)
+    return read_one(engine, path, **options)
+
+
+def test_a_two_part_clock_is_minutes_and_seconds(engine: Engine, tmp_path: Path):
+    """``M:SS`` is minutes and seconds, as call logs and spreadsheets write handle times (``65:10`` is
+    65 min 10 s, not DuckDB's 65 h 10 min); three parts stay ``H:MM:SS``; seconds past 59 are no clock."""
+    forms = ["5:30", "65:10", "0:07", "5:30.5", "12:05,5", "0:02:23", "64:00:00", "01:30:00", "5:75"]
+    s = durations(engine, tmp_path, forms)
+    assert s.rejected_by_reason == {"bad_duration_s": 1}
+    assert engine.scalar("SELECT value FROM rejected") == "5:75"
+    assert column(engine, "duration_s") == [330.0, 3910.0, 7.0, 330.5, 725.5, 143.0, 230400.0, 5400.0]
+
+
+def test_a_clock_of_four_parts_is_a_bad_duration(engine: Engine, tmp_path: Path):
+    """``1:02:03:04`` (days or frames?) is rejected, not cut to its first three parts (3723 s)."""
+    s = durations(engine, tmp_path, ["1:02:03:04", "00:05:30:12", "0:05:30"])
+    assert s.rejected_by_reason == {"bad_duration_s": 2}
+    assert [r["value"] for r in engine.rows("SELECT value FROM rejected ORDER BY 1")] == [
+        "00:05:30:12",
+        "1:02:03:04",
+    ]
+    assert column(engine, "duration_s") == [330.0]
+
+
+def test_thousands_separators_are_not_decimal_commas(engine: Engine, tmp_path: Path):
+    """Commas grouping thousands (``1,234``, ``1,234.5``) and points grouping them before a decimal comma
+    (``1.234,5``) give thousands; a comma before one or two digits, or after four, is a decimal comma."""
+    forms = ["1,234", "1,234.5", "12,345,678", "1.234,5", "330,5", "12,75", "1234,5", "1.234"]
+    s = durations(engine, tmp_path, forms)
+    assert s.rejected_by_reason == {}
+    assert column(engine, "duration_s") == [1234.0, 1234.5, 12345678.0, 1234.5, 330.5, 12.75, 1234.5, 1.234]
+
+
+@pytest.mark.parametrize(
+    ("unit", "seconds"),
+    [("seconds", 17.0), ("minutes", 1020.0), ("hours", 61200.0), ("ms", 0.017)],
+)
+def test_the_duration_unit_scales_plain_numbers(engine: Engine, tmp_path: Path, unit: str, seconds: float):
+    """A mapping's ``duration_unit`` is the unit of plain numbers (a decimal comma, thousands grouped);
+    a clock, a word form and an ISO 8601 duration keep their own."""
+    header = "contact_id,timestamp,activity,call duration in minutes\n"
+    values = ["17", "1,5", "0:05:30", "5m30s", "PT1M"]
+    rows = "".join(f'c{i},2024-03-01 09:00,A,"{v}"\n' for i, v in enumerate(values))
+    mapping = Mapping(columns={"duration_s": "call duration in minutes"}, duration_unit=unit)
+    s = read_one(engine, write(tmp_path, "u.csv", header + rows), mapping=mapping)
+    assert s.rejected_by_reason == {}
+    got = column(engine, "duration_s")
+    assert got[:2] == pytest.approx([seconds, seconds * 1.5 / 17])
+    assert got[2:] == [330.0, 330.0, 60.0]
+
+
+def test_the_duration_unit_scales_a_numeric_column(engine: Engine, tmp_path: Path):
+    """A typed (Parquet) duration column in milliseconds is read as seconds."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "ms.parquet"
+    table = {"contact_id": ["c1"], "timestamp": ["2024-03-01 09:00"], "activity": ["A"], "talk_ms": [330500]}
+    pq.write_table(pa.table(table), path)
+    mapping = Mapping(columns={"duration_s": "talk_ms"}, duration_unit="ms")
+    read_one(engine, path, mapping=mapping)
+    assert column(engine, "duration_s") == [330.5]
 
 
 def test_gzipped_csv(engine: Engine, tmp_path: Path):

@@ -68,6 +68,27 @@ def test_every_row_rejected_names_row_column_and_hint(engine: Engine, tmp_path: 
     assert "bad_timestamp" in str(e) and "29/2/2016 01:16" in str(e) and "--dayfirst" in str(e)
 
 
+def test_dates_read_in_the_wrong_day_order_stop_the_run(engine: Engine, tmp_path: Path):
+    """Read month first, 14/01/2025 is rejected while 08/01/2025 becomes 1 August: a few rejected rows and
+    the rest silently months off (a Freshdesk export, a phone system's report). The run stops naming the
+    row, the column and --dayfirst; with --dayfirst the same dates read; the reverse mistake likewise."""
+    text = "contact_id,when,activity\nk,08/01/2025 15:00,A\nk,14/01/2025 13:26,B\nk,09.01.2025,C\n"
+    path = write(tmp_path, "d.csv", text)
+    mapping = Mapping(columns={"timestamp": "when"})
+    with pytest.raises(
+        InputError, match=r"'14/01/2025 13:26' are day first \(14 is no month\).*add --dayfirst"
+    ) as info:
+        read_one(engine, path, mapping=mapping)
+    assert (info.value.row, info.value.column) == (2, "when")
+    assert read_one(engine, path, mapping=mapping, dayfirst=True).rows_kept == 3
+    us = write(tmp_path, "u.csv", "contact_id,when,activity\nk,01/08/2025 15:00,A\nk,01/14/2025 13:26,B\n")
+    with pytest.raises(InputError, match=r"'01/14/2025 13:26' are month first.*drop --dayfirst"):
+        read_one(engine, us, mapping=mapping, dayfirst=True)
+    # rows rejected for another reason, or a date only a format reads, are no reason to stop
+    odd = write(tmp_path, "o.csv", "contact_id,when,activity\nk,08/01/2025 15:00,A\nk,yesterday,B\n")
+    assert read_one(engine, odd, mapping=mapping).rows_rejected == 1
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [("x.xes", "hello"), ("x.parquet", "not parquet"), ("x.jsonl", "{not json\n"), ("x.docx", "?")],

@@ -63,6 +63,7 @@ def test_cli_pairs_override_the_mapping(tmp_path: Path):
         ("outcome_values:\n  X: fixed\n", "allowed outcomes"),
         ("columns: [\n", "not valid YAML"),
         ("events:\n  - activity: A\n", "needs 'activity' and 'timestamp'"),
+        ("duration_unit: min\n", "duration_unit 'min' is not one of seconds, minutes, hours, ms"),
     ],
 )
 def test_bad_mapping_files_are_config_errors(tmp_path: Path, yaml_text: str, message: str):
@@ -70,6 +71,14 @@ def test_bad_mapping_files_are_config_errors(tmp_path: Path, yaml_text: str, mes
     with pytest.raises(ConfigError, match=message) as info:
         Mapping.from_yaml(path)
     assert str(path) in str(info.value)
+
+
+def test_the_duration_unit_is_a_mapping_key(tmp_path: Path):
+    """``duration_unit`` is read from YAML, kept by ``merged``, shown by ``to_dict``; seconds by default."""
+    m = Mapping.from_yaml(write(tmp_path, "m.yaml", "duration_unit: minutes\n"))
+    assert m.merged(columns={"duration_s": "Talk"}).duration_unit == "minutes"
+    assert m.to_dict()["duration_unit"] == "minutes"
+    assert Mapping().duration_unit == "seconds"
 
 
 def test_unknown_mapping_name_lists_builtins():

@@ -77,3 +77,23 @@ def test_month_names_and_short_years_as_reports_write_them():
         assert {v: _parse(engine, v) for v in cases} == cases
         assert _parse(engine, "01.03.24 09:00", dayfirst=True) == datetime(2024, 3, 1, 9)
         assert _parse(engine, "3/1/24 9:00 PM", dayfirst=True) is None  # no AM/PM with a day-first date
+
+
+def test_twelve_hour_clocks_and_the_forms_call_logs_write():
+    """Forms real call-log and phone-system exports write, rejected before: an ISO date with AM/PM, AM/PM
+    without a space, month-first dashes, a day-first date with AM/PM, a month name without a comma, an
+    e-mail header's date (RFC 2822)."""
+    cases = {
+        "2021-01-01 8:00:00 AM": datetime(2021, 1, 1, 8),
+        "2026-11-29 5:30 pm": datetime(2026, 11, 29, 17, 30),
+        "2026/11/29 5:30:12 PM": datetime(2026, 11, 29, 17, 30, 12),
+        "11/29/2026 05:30:12PM": datetime(2026, 11, 29, 17, 30, 12),
+        "11-29-2026 17:30:12": datetime(2026, 11, 29, 17, 30, 12),
+        "Nov 29 2026 5:30PM": datetime(2026, 11, 29, 17, 30),
+        "Thu, 27 Oct 2016 14:51:34": datetime(2016, 10, 27, 14, 51, 34),
+    }
+    with Engine() as engine:
+        assert {v: _parse(engine, v) for v in cases} == cases
+        assert _parse(engine, "29/11/2026 5:30:12 PM", dayfirst=True) == datetime(2026, 11, 29, 17, 30, 12)
+        assert _parse(engine, "29-11-2026 17:30", dayfirst=True) == datetime(2026, 11, 29, 17, 30)
+        assert _parse(engine, "29-11-2026 17:30") is None  # month first: no 29th month (the run says so)

@@ -19,6 +19,9 @@ from ..errors import ConfigError
 from ..yamlio import load_yaml
 
 Columns = dict[str, str | tuple[str, ...]]
+#: The units a duration column's plain numbers may be in (``duration_unit``); clocks, word forms and ISO 8601
+#: durations carry their own.
+DURATION_UNITS = ("seconds", "minutes", "hours", "ms")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +69,7 @@ class Mapping:
     dayfirst: bool = False
     time_formats: tuple[str, ...] = ()
     tz: str | None = None
+    duration_unit: str = "seconds"  # the unit of plain numbers in the duration column(s): DURATION_UNITS
     events: tuple[WideEvent, ...] = ()
     auto: bool = True  # unmapped canonical columns matched by name and by XES key
     reader: str | None = None  # a platform adapter (or registered format) reading the source, not its suffix
@@ -78,6 +82,10 @@ class Mapping:
         bad = sorted(v for v in self.outcome_values.values() if v not in S.OUTCOMES)
         if bad:
             raise ConfigError(f"outcome_values map to {bad}; allowed outcomes: {', '.join(S.OUTCOMES)}")
+        if self.duration_unit not in DURATION_UNITS:
+            raise ConfigError(
+                f"duration_unit {self.duration_unit!r} is not one of {', '.join(DURATION_UNITS)}"
+            )
         if self.events:
             for own in (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S):
                 if own in self.columns or own in self.constants:
@@ -101,6 +109,7 @@ class Mapping:
             kwargs["reader_options"] = _str_dict(data.get("reader_options") or {})
             if data.get("reader") is not None:
                 kwargs["reader"] = str(data["reader"])
+            kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")
             kwargs["value_maps"] = {
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}
                 for k, v in (data.get("value_maps") or {}).items()

@@ -14,7 +14,7 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError, InputError
 from ..ordered import forget_events
-from ..sql import ident
+from ..sql import ident, lit
 from .canonical import (
     COLUMN,
     FILE,
@@ -154,6 +154,8 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         per_file = {r[FILE]: r for r in rows}
         for plan in plans:
             _check_usable(engine, plan, per_file.get(plan.index))
+        if any(r["rejected"] for r in rows) and not options.time_formats:
+            _check_day_order(engine, plans, dayfirst=options.effective_dayfirst)
         build_rejected(engine, plans, {i for i, r in per_file.items() if r["rejected"]})
         markers = count_markers(engine)
         for source in sources:  # those a reader counted itself, cleaning its own columns
@@ -174,6 +176,42 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
         for p in plans
     )
     return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records, markers)
+
+
+#: A numeric date's first two parts: ``14/01/2025``, ``14-01-25 13:26``, ``14.01.2025``.
+_NUMERIC_DATE = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b"
+
+
+def _check_day_order(engine: Engine, plans: list[FilePlan], *, dayfirst: bool) -> None:
+    """Stop a run that reads numeric dates in the wrong order. Read month first, ``14/01/2025`` is no
+    date (rejected) while ``08/01/2025`` is read as 1 August: a few rejected rows and the rest silently
+    months off. A rejected timestamp whose first part can only be a day (13-31, the second a month) says
+    the column is day first; with ``--dayfirst``, one whose second part can only be a day says it is
+    month first. Asked only of a run with rejected rows and no explicit time format."""
+    first, second = (
+        f"TRY_CAST(regexp_extract({VALUE}, {lit(_NUMERIC_DATE)}, {k}) AS INTEGER)" for k in (1, 2)
+    )
+    day, month = (second, first) if dayfirst else (first, second)
+    rows = engine.rows(
+        f"""SELECT {FILE} AS f, {COLUMN} AS col, {VALUE} AS value, source_row, {day} AS day,
+                   count(*) OVER () AS n
+            FROM {STAGE}
+            WHERE {REASON} = 'bad_timestamp' AND regexp_matches({VALUE}, {lit(_NUMERIC_DATE)})
+              AND {day} BETWEEN 13 AND 31 AND {month} BETWEEN 1 AND 12
+            ORDER BY f, source_row LIMIT 1"""
+    )
+    if not rows:
+        return
+    r = rows[0]
+    order, read, fix = ("month", "day", "drop --dayfirst") if dayfirst else ("day", "month", "add --dayfirst")
+    raise InputError(
+        f"{r['n']:,} timestamp(s) such as {r['value']!r} are {order} first ({r['day']} is no month): read "
+        f"{read} first, every date up to the 12th of a month has its day and month swapped; {fix}"
+        + ("" if dayfirst else " (or dayfirst: true in the mapping)"),
+        path=next(p.source.path for p in plans if p.index == r["f"]),
+        row=r["source_row"],
+        column=r["col"],
+    )
 
 
 def _check_usable(engine: Engine, plan: FilePlan, counts: dict | None) -> None:

@@ -3,9 +3,10 @@
 Tried in order: explicit formats (``--time-format``, the mapping's ``time_formats``); ISO 8601 with or
 without offset, ``T`` or space, fractional seconds (an offset converts to UTC, no offset means the
 ``tz`` zone); then slash/dash/dot dates, day first with ``dayfirst`` (``9-9-2011 9:23``,
-``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``), two-digit years read as such
-(``3/1/24 9:00``: 2024, never the year 24); dates with month names (``Mar 1, 2024 9:00 AM``,
-``01-MAR-2024 09:00:00``).
+``29/2/2016 01:16``), month first otherwise (``3/1/2024 9:00 AM``, ``11-29-2026 17:30``), 12-hour clocks
+with or without a space before AM/PM on any of them (``2021-01-01 8:00:00 AM``), two-digit years read as
+such (``3/1/24 9:00``: 2024, never the year 24); dates with month names (``Mar 1, 2024 9:00 AM``,
+``01-MAR-2024 09:00:00``, ``Nov 29 2026 5:30PM``, ``Thu, 27 Oct 2016 14:51:34``).
 
 Besides strptime formats, an explicit format may be ``epoch``, ``epoch_ms`` or ``epoch_us``: a number of
 seconds, milliseconds or microseconds since 1970-01-01 UTC (database dumps and event APIs write them; a
@@ -20,21 +21,29 @@ from ..sql import lit, lit_list
 OFFSET_RE = r"\d:\d\d(:\d\d(\.\d*)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
 
 _TIMES = ("%H:%M:%S.%f", "%H:%M:%S", "%H:%M")
-_US_TIMES = ("%I:%M:%S %p", "%I:%M %p")
+#: 12-hour clocks, with or without a space before AM/PM (``5:30 PM``, ``05:30:12PM``).
+_US_TIMES = ("%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p")
 
 
 def _dated(date_parts: tuple[str, ...], times: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(f"{d} {t}" for d in date_parts for t in times) + date_parts
 
 
-DAYFIRST_FORMATS = _dated(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"), _TIMES)
-MONTHFIRST_FORMATS = _dated(("%m/%d/%Y",), _TIMES + _US_TIMES)
+DAYFIRST_FORMATS = _dated(("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y"), _TIMES + _US_TIMES)
+MONTHFIRST_FORMATS = _dated(("%m/%d/%Y", "%m-%d-%Y"), _TIMES + _US_TIMES)
 #: Month names as reports write them: Salesforce's "Mar 1, 2024 9:00 AM", "1 March 2024", Oracle's
-#: "01-MAR-2024 09:00:00" (unambiguous: tried whatever ``dayfirst`` says).
-NAMED_FORMATS = _dated(("%b %d, %Y", "%B %d, %Y"), _TIMES + _US_TIMES) + _dated(
-    ("%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%B-%Y"), _TIMES
+#: "01-MAR-2024 09:00:00", a phone system's "Nov 29 2026 5:30PM", an e-mail header's (RFC 2822) "Thu, 27
+#: Oct 2016 14:51:34" (unambiguous: tried whatever ``dayfirst`` says).
+NAMED_FORMATS = (
+    _dated(("%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y"), _TIMES + _US_TIMES)
+    + _dated(("%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%B-%Y"), _TIMES)
+    + _dated(("%a, %d %b %Y",), _TIMES)
 )
-OTHER_FORMATS = _dated(("%Y/%m/%d",), _TIMES) + NAMED_FORMATS
+#: Year first: slashes, and ISO dates with a 12-hour clock ("2021-01-01 8:00:00 AM", which the ISO cast
+#: does not read).
+OTHER_FORMATS = (
+    _dated(("%Y/%m/%d",), _TIMES + _US_TIMES) + _dated(("%Y-%m-%d",), _US_TIMES)[:-1] + NAMED_FORMATS
+)
 #: Two-digit years (Excel's default m/d/yy h:mm, d.m.yy): %y reads 00-68 as 2000-2068, 69-99 as the 1900s.
 #: Tried only on a date that ends in exactly two digits, instead of the four-digit-year formats: those read
 #: "3/1/24" as the year 24 (%m/%d/%Y) or 3 (%Y/%m/%d), silently, inside the accepted range.
