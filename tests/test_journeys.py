@@ -70,9 +70,14 @@ def test_contact_first_and_last_values_follow_event_order_with_ties(engine):
 
 
 def test_handle_time_is_null_without_durations(engine):
-    c = build(engine, [ev("a", at(0)), ev("a", at(0, minutes=1)), ev("b", at(0), duration_s=0), anchor()])
+    """In a log with handle times, a contact without any has none (NULL), one of zero seconds has 0; a
+    log whose only durations are zeros has none at all: its costs are estimated from touches."""
+    rows = [ev("a", at(0)), ev("a", at(0, minutes=1)), ev("b", at(0), duration_s=0), anchor()]
+    c = build(engine, [*rows, ev("c", at(0), duration_s=60)])
     assert c["a"][S.HANDLE_S] is None and c["a"][S.COST] is None
     assert c["b"][S.HANDLE_S] == 0.0 and c["b"][S.COST] == 0.0
+    zeros = build(engine, rows)
+    assert zeros["b"][S.COST] == zeros["a"][S.COST] / 2 > 0  # one touch against two
 
 
 def test_cost_uses_team_override_actor_rate_default_and_bot_fee(engine):

@@ -293,6 +293,19 @@ def test_encoding_repairs_are_a_warning(tmp_path):
     assert w.count == 2 and d.input.rows_kept == 3
 
 
+def test_a_duration_column_of_zeros_is_no_handle_times():
+    """An export's 'Time tracked' of 00:00 on every row: read as handle times, every cost was 0 while the
+    report said there were none. Now no handle times: costs from touches, and a warning."""
+    rows = [ev(f"c{i}", T0 + timedelta(hours=i), actor_type="agent", duration_s=0.0) for i in range(6)]
+    d = diagnose(events_table(rows))
+    assert d.metrics.cost_basis == "estimated_from_touches"
+    assert d.metrics.overall["cost_per_contact"] > 0 and d.metrics.overall["handle_time_mean_s"] is None
+    assert [w.code for w in d.data_quality.warnings if w.code == "zero_durations"] == ["zero_durations"]
+    timed = diagnose(events_table([r | {S.DURATION_S: 60.0 * (i % 2)} for i, r in enumerate(rows)]))
+    assert timed.metrics.cost_basis == "handle_time"  # some zero, some not: handle times
+    assert not [w for w in timed.data_quality.warnings if w.code == "zero_durations"]
+
+
 def test_a_ticket_resolved_then_closed_is_reported_resolved():
     """Helpdesk-style: 'Resolve ticket' (resolved) then 'Closed' (closed) counts in reported_fcr."""
     rows = []

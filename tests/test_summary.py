@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import time
@@ -65,6 +66,14 @@ def test_headline_shows_rows_then_each_kpi_formatted():
         "true containment": "40.0%",
         "cost per resolution": "1,234.50 GBP",
     }
+
+
+def test_records_of_several_events_are_counted_as_both():
+    """A wide layout (a ticket row giving created, resolved and closed events) or a platform export: a
+    21-row file is not 'read 31 rows'."""
+    d = _diagnosis(OVERALL)
+    d.input = dataclasses.replace(d.input, rows_read=31, rows_kept=29, records_read=21)
+    assert headline(d)[0] == "read 31 events from 21 records: kept 29, rejected 1, duplicates dropped 1"
 
 
 def test_a_disabled_metric_says_why_and_a_missing_one_says_na():

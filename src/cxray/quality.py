@@ -506,6 +506,19 @@ def review_journeys(
             f"U+FFFD and {nul_bytes_stripped:,} NUL byte(s) removed; no row was lost for it",
             encoding_repairs + nul_bytes_stripped,
         )
+    durations = engine.fetchall(
+        f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.DURATION_S} IS NOT NULL), "
+        f"EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.DURATION_S} > 0)"
+    )[0]
+    if durations[0] and not durations[1]:
+        zeros = int(engine.scalar(f"SELECT count({S.DURATION_S}) FROM {S.EVENTS_TABLE}"))
+        dq.warn(
+            "zero_durations",
+            f"every duration_s is 0 ({zeros:,} events): read as no handle times (costs estimated from "
+            "touches, handle-time measures off), not as work that took no time; map the column that holds "
+            "handle times",
+            zeros,
+        )
     if records_left_out:
         total = sum(records_left_out.values())
         dq.warn(

@@ -46,8 +46,12 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         f"read {path} as {i.adapters[path]} (recognised from its fields; --mapping to choose another)"
         for path in i.detected
     ]
+    # a wide layout or a platform export gives several events a record: say both, or a 21-row file
+    # "read 31 rows"
+    several = i.records_read and i.records_read != i.rows_read
+    read = f"{i.rows_read} events from {i.records_read} records" if several else f"{i.rows_read} rows"
     lines.append(
-        f"read {i.rows_read} rows: kept {i.rows_kept}, rejected {i.rows_rejected}, "
+        f"read {read}: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
     )
     if i.records_left_out:

@@ -109,7 +109,11 @@ def count_staged(staged: Staged) -> StageCounts:
         .agg(
             F.count(F.lit(1)).alias("n"),
             F.count(F.col(REASON)).alias("rejected"),
-            *[F.count(F.when(kept, F.col(c))).alias(c) for c in optional],
+            # as journeys.fact_condition: a duration counts when above zero
+            *[
+                F.count(F.when(kept & (F.col(c) > 0) if c == S.DURATION_S else kept, F.col(c))).alias(c)
+                for c in optional
+            ],
             F.max(F.when(kept, F.col(S.TIMESTAMP))).alias("data_end"),
             F.approx_count_distinct(F.when(kept, F.col(S.CONTACT_ID))).alias("contacts"),
             F.count(F.col(MARKERS)).alias("marked"),
