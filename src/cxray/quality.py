@@ -523,8 +523,9 @@ def review_journeys(
         total = sum(records_left_out.values())
         dq.warn(
             "records_left_out",
-            f"{total:,} record(s) of the export are no customer's contact (deleted, or the platform's own "
-            "sample) and gave no event; read and counted, not analysed",
+            f"{total:,} record(s) or line(s) of the input are no customer's contact (a deleted record, the "
+            "platform's own sample, a report's title above its header) and gave no event; counted, not "
+            "analysed",
             total,
             [f"{why}: {n:,}" for why, n in records_left_out.items()],
         )

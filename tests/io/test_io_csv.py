@@ -388,3 +388,25 @@ def test_gzipped_csv(engine: Engine, tmp_path: Path):
     path = tmp_path / "z.csv.gz"
     path.write_bytes(gzip.compress(ROWS.encode()))
     assert read_one(engine, path).rows_kept == 2
+
+
+def test_a_reports_title_lines_above_the_header_are_left_out_and_counted(engine: Engine, tmp_path: Path):
+    """A call-detail report with a title, a date range and a blank line above its header: read from the
+    header, the lines told as title_lines (the title was the header before, every mapped column missing)."""
+    text = (
+        "Call Detail Report\nDate Range: 11/01/2026 - 11/30/2026\n\n"
+        "Call ID;Agent;Start\nC1;Ann;2026-11-29 10:00\nC2;Bob;2026-11-29 11:00\n"
+    )
+    mapping = Mapping(columns={"contact_id": "Call ID", "timestamp": "Start", "activity": "Agent"})
+    s = read_one(engine, write(tmp_path, "report.csv", text), mapping=mapping)
+    assert (s.rows_kept, s.records_left_out) == (2, {"title_lines": 3})
+    assert column(engine, "contact_id") == ["C1", "C2"] and column(engine, "source_row") == [1, 2]
+
+
+def test_rows_that_each_end_in_a_delimiter_read_under_a_header_that_does_not(engine: Engine, tmp_path: Path):
+    """Every row one empty field longer than the header (a delimiter after each value): the rows read (they
+    were all ragged, 'no rows to read'); a header one field short is a header, never taken for a title."""
+    text = "contact_id,timestamp,activity\nc1,2024-03-01 10:00,A,\nc2,2024-03-01 11:00,B,\n"
+    s = read_one(engine, write(tmp_path, "trail.csv", text))
+    assert (s.rows_kept, s.rows_rejected, s.records_left_out) == (2, 0, {})
+    assert column(engine, "activity") == ["A", "B"]

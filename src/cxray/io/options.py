@@ -147,8 +147,9 @@ class InputSummary:
     replaced by U+FFFD, ``nul_bytes_stripped`` the NUL bytes removed from them (docs/data-contract.md).
     ``adapters`` names the platform adapter that read each file or folder read by one (docs/adapters.md),
     ``detected`` those of them whose adapter was recognised from their fields (no ``--mapping``).
-    ``records_left_out`` counts, by why, the records a platform adapter read that are no customer's
-    contact and give no event (``deleted_ticket``, ``sample_ticket``...): in ``records_read``, in no row.
+    ``records_left_out`` counts, by why, what a reader read that is no customer's contact and gives no
+    event nor rejected row: a platform's deleted or sample records (``deleted_ticket``, ``sample_ticket``...:
+    in ``records_read``), a report's title lines above its header (``title_lines``).
     """
 
     files: list[str]

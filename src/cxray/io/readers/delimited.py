@@ -41,8 +41,14 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     except LookupError as exc:  # an unknown --encoding
         raise InputError(f"cannot read as CSV: {exc}", path=path) from None
     text = _decode_sample(data[:SAMPLE_BYTES], "utf-8")
+    titles = title_lines(text, (options.delimiter,) if options.delimiter else DELIMITERS)
+    if titles:  # a report's title above its header: the file starts at the header
+        data = data[_line_offset(data, titles) :]
+        text = _decode_sample(data[:SAMPLE_BYTES], "utf-8")
     delimiter = options.delimiter or sniff_delimiter(text)
     header = _header(text, delimiter, path)
+    if _trailing_delimiter(text, delimiter, len(header)):  # every row ends in a delimiter, the header not
+        header.append(f"column_{len(header) + 1}")
     malformed: list[tuple[int | None, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -91,6 +97,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         )
     source = register_arrow(engine, view, table, path, rows=rows)
     source.malformed = malformed
+    if titles:
+        source.left_out = {"title_lines": titles}
     source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
     return source
 
@@ -208,6 +216,58 @@ codecs.register_error(_REPLACE, _count_replace)
 def _decode_sample(raw: bytes, encoding: str) -> str:
     text = raw.decode(encoding, errors="ignore")
     return text.removeprefix("\ufeff")
+
+
+#: Lines a report may put above its header (a title, a date range, a blank line), at most.
+MAX_TITLE_LINES = 10
+
+
+def title_lines(text: str, delimiters: tuple[str, ...] = DELIMITERS) -> int:
+    """The lines above the header of a report export (``Call Detail Report``, ``Date range: ...``, a blank
+    line, then ``Call ID,Agent,...``), or 0: for some delimiter the lines' usual number of fields (two or
+    more) is first met below the first line, every line above it having at most half as many, at most
+    ``MAX_TITLE_LINES``. A file whose first line has the usual number of fields for any delimiter has none:
+    read as it always was. Without this the title became the header, and every mapped column was missing."""
+    lines = text.splitlines()[:50]
+    found = []
+    for d in delimiters:
+        try:
+            widths = [len(next(csv.reader([line], delimiter=d), [])) if line.strip() else 0 for line in lines]
+        except csv.Error:  # a stray carriage return: no report title to find
+            return 0
+        body = [w for w in widths if w >= 2]
+        if len(body) < 2:
+            continue
+        usual = max(set(body), key=lambda w: (body.count(w), w))
+        first = widths.index(usual)
+        if first == 0:
+            return 0
+        # a title has at most half the fields (a header one short of its rows, as when every row ends in
+        # a delimiter, is a header)
+        if first <= MAX_TITLE_LINES and all(w <= usual // 2 for w in widths[:first]):
+            found.append(first)
+    return min(found, default=0)
+
+
+def _trailing_delimiter(text: str, delimiter: str, width: int) -> bool:
+    """Whether the rows have one field more than the header and it is empty: rows that each end in a
+    delimiter (some exports write one after every value) under a header that does not. Read as they were,
+    every row was ragged and the file had no rows; the empty field is read as a column of its own."""
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r][1:200]
+    except csv.Error:  # the reader says what is wrong with the file
+        return False
+    if len(rows) > 1:
+        rows = rows[:-1]  # the last line of a sample may be cut
+    return bool(rows) and all(len(r) == width + 1 and not r[-1].strip() for r in rows)
+
+
+def _line_offset(data: bytes, lines: int) -> int:
+    """The byte offset of line ``lines`` (0-based) of ``data``."""
+    offset = 0
+    for _ in range(lines):
+        offset = data.index(b"\n", offset) + 1
+    return offset
 
 
 def sniff_delimiter(text: str) -> str:
