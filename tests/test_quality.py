@@ -9,6 +9,7 @@ import pytest
 from cxray import AnalysisOptions, diagnose
 from cxray import schema as S
 from cxray.costs import CostModel
+from cxray.io import Mapping, ReadOptions
 from cxray.quality import QualityOptions, screen_events
 from cxray.testing import events_table, load_rows
 
@@ -324,3 +325,24 @@ def test_the_only_waiting_status_is_not_parked_work():
         rows.append(ev(f"i{i}", t, "Open", actor_type="agent", duration_s=60.0))
         rows.append(ev(f"i{i}", t + timedelta(days=3), "Close", duration_s=0.0))
     assert not [f for f in diagnose(events_table(rows)).all_findings if f["code"] == "WT01"]
+
+
+def test_a_file_listing_events_newest_first_with_shared_times_is_told(tmp_path):
+    """A ticket history exported newest first with dates only: a day's changes keep the file's order and
+    run backwards. Said (with how many times hold several events); oldest first, or no shared time, not."""
+    lines = ["ticket,date,status"]
+    for k in range(12):
+        lines += [f"J{k},2020-12-22,Done", f"J{k},2020-12-21,In Progress", f"J{k},2020-12-21,Open"]
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n")
+    read = ReadOptions(
+        mapping=Mapping(columns={"contact_id": "ticket", "timestamp": "date", "activity": "status"})
+    )
+    (w,) = [w for w in diagnose(str(path), read=read).data_quality.warnings if w.code == "newest_first"]
+    assert w.count == 12 and "12 of 12 contacts" in w.message
+    oldest = [lines[0], *reversed(lines[1:])]
+    path.write_text("\n".join(oldest) + "\n")
+    assert not [w for w in diagnose(str(path), read=read).data_quality.warnings if w.code == "newest_first"]
+    distinct = [ln.replace("2020-12-21,Open", "2020-12-20,Open") for ln in lines]
+    path.write_text("\n".join(distinct) + "\n")
+    assert not [w for w in diagnose(str(path), read=read).data_quality.warnings if w.code == "newest_first"]
