@@ -33,6 +33,15 @@ def test_missing_required_column_lists_columns_and_suggests_map(engine: Engine, 
     assert str(path) in message and "'Conversation'" in message and "--map contact_id=" in message
     assert info.value.column == "contact_id"
     assert "perhaps" not in message  # "Conversation" is not a name exports give ids
+    assert "constants" not in message  # only a missing activity is told how a mapping names one
+
+
+def test_a_missing_activity_says_how_a_mapping_gives_one(engine: Engine, tmp_path: Path):
+    """A call log has a row a call and no step column: the error says a mapping's constants or events
+    give one, not only --map."""
+    path = write(tmp_path, "calls.csv", "contact_id,timestamp,agent\nk,2024-01-01,Ann\n")
+    with pytest.raises(MissingColumnError, match=r"constants: \{activity: Call\}.*'events:'"):
+        read_one(engine, path)
 
 
 @pytest.mark.parametrize(

@@ -97,9 +97,16 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
         if canonical not in per_event and specs.get(canonical) is None:
             likely = [c for c in types if _normalised(c) in _LIKELY[canonical]]
             perhaps = f' (perhaps --map "{canonical}={likely[0]}")' if likely else ""
+            # a call log has one row a call and no step column: say how a mapping gives one
+            steps = (
+                " (in which 'constants: {activity: Call}' names every row's step, or 'events:' makes several "
+                "steps of a row's times; docs/data-contract.md)"
+                if canonical == S.ACTIVITY
+                else ""
+            )
             raise MissingColumnError(
                 f"required column {canonical!r} not found; the file has: {_listing(types)}. "
-                f"Map one with --map {canonical}=<column>{perhaps} or a --mapping file",
+                f"Map one with --map {canonical}=<column>{perhaps} or a --mapping file{steps}",
                 path=source.path,
                 column=canonical,
             )
