@@ -533,11 +533,7 @@ def _chat_events(r: _Record, contact: str | None, names: _Names) -> list[_Event]
     started, ended = r.get("StartTime"), r.get("EndTime")
     missed = (r.get("Status") or "").lower() == "missed"
     if started is not None:
-        agent = {
-            S.ACTOR: names.name(owner),
-            S.ACTOR_TYPE: S.AGENT,
-            S.TEAM: names.teams.get(_key(owner)) if owner else None,
-        }
+        agent = _agent(owner, names)
         out.append(_event(r, contact, started, CHAT_STARTED, 6, **attrs, **agent))
     if started is None and (ended is not None or missed):
         at = ended or r.get("RequestTime")
@@ -549,6 +545,15 @@ def _chat_events(r: _Record, contact: str | None, names: _Names) -> list[_Event]
     elif ended is not None:
         out.append(_event(r, contact, ended, CHAT_ENDED, 8, **attrs, **{S.ACTOR_TYPE: S.SYSTEM}))
     return out
+
+
+def _agent(owner: str | None, names: _Names) -> dict[str, Any]:
+    """The columns of an event an owner (the agent who took a chat or a session) did."""
+    return {
+        S.ACTOR: names.name(owner),
+        S.ACTOR_TYPE: S.AGENT,
+        S.TEAM: names.teams.get(_key(owner)) if owner else None,
+    }
 
 
 def _messaging_events(r: _Record, contact: str | None, names: _Names) -> list[_Event]:
@@ -570,11 +575,7 @@ def _messaging_events(r: _Record, contact: str | None, names: _Names) -> list[_E
     out = [_event(r, contact, opened, CHAT_REQUESTED, 1, **attrs, **{S.ACTOR_TYPE: who})]
     accepted, ended = r.get("AcceptTime"), r.get("EndTime")
     if accepted is not None:
-        agent = {
-            S.ACTOR: names.name(owner),
-            S.ACTOR_TYPE: S.AGENT,
-            S.TEAM: names.teams.get(_key(owner)) if owner else None,
-        }
+        agent = _agent(owner, names)
         out.append(_event(r, contact, accepted, CHAT_STARTED, 6, **attrs, **agent))
     if ended is None:
         return out
