@@ -182,6 +182,26 @@ def test_wide_layout_yields_one_event_per_step(engine: Engine, tmp_path: Path):
     assert s.attributes == ["line", "call"]
 
 
+def test_a_step_after_midnight_on_the_first_steps_date_is_the_next_day(engine: Engine, tmp_path: Path):
+    """One date column and a time per step: a call in the IVR at 23:58:50 served at 00:01:10 was served a
+    day before it began (a contact spanning a day, in the wrong order); later in the day is the next day.
+    A step on a date column of its own is as written."""
+    wide = "line\tcall\tday\tin\tq_in\tsrv_in\tivr_s\tsrv_s\tresult\tagent\n"
+    wide += "A1\t9\t990201\t23:58:50\t23:59:30\t0:01:10\t9\t166\tAGENT\tDORIT\n"
+    steps = [
+        {"activity": a, "date": "day", "timestamp": t, "formats": ["%y%m%d %H:%M:%S"], "absent": ["0:00:00"]}
+        for a, t in (("VRU", "in"), ("Queue", "q_in"), ("Service", "srv_in"))
+    ]
+    m = Mapping.from_dict({"columns": {"contact_id": ["line", "call"]}, "events": steps})
+    read_one(engine, write(tmp_path, "calls.txt", wide), mapping=m)
+    got = engine.fetchall('SELECT activity, "timestamp" FROM events ORDER BY source_row')
+    assert got == [
+        ("VRU", datetime(1999, 2, 1, 23, 58, 50)),
+        ("Queue", datetime(1999, 2, 1, 23, 59, 30)),
+        ("Service", datetime(1999, 2, 2, 0, 1, 10)),
+    ]
+
+
 def test_auto_mapping_prefers_names_then_xes_keys(engine: Engine, tmp_path: Path):
     text = "case:concept:name,concept:name,time:timestamp,org:resource,Activity\nc,a,2024-01-01,r,A\n"
     read_events([write(tmp_path, "p.csv", text)], engine)

@@ -29,6 +29,7 @@ FILE, RECORD = "__cx_file", "__cx_record"
 REASON, COLUMN, VALUE, HASH = "__cx_reason", "__cx_column", "__cx_value", "__cx_hash"
 TS_VAL, TS_TXT, DUR_VAL, DUR_TXT = "__cx_ts_val", "__cx_ts_txt", "__cx_dur_val", "__cx_dur_txt"
 TS_RAW = "__cx_ts_raw"  # the parsed timestamp before the range check
+TS_FIRST = "__cx_ts_first"  # a wide layout's first event's time text, for a later event on its date
 TS_MIN, TS_MAX = "TIMESTAMP '0001-01-01'", "TIMESTAMP '10000-01-01'"  # the years a timestamp may have, in UTC
 MAX_DURATION_S = 1e9  # about 31.7 years: a longer (or negative) duration_s is rejected, bad_duration_s
 MARKERS = "__cx_markers"  # source columns whose value on the row was a missing-value marker; NULL: none
@@ -94,6 +95,7 @@ def _branch(
     specs = dict(plan.specs)
     where = "TRUE"
     formats = options.time_formats
+    first: str | None = None  # the layout's first event's time text, when this event shares its date
     if event is not None:
         specs[S.ACTIVITY] = Const(event.activity)
         specs.update({c: Const(v) for c, v in event.constants.items()})
@@ -106,6 +108,9 @@ def _branch(
         where = f"NOT ({absent})"
         ts_txt = time if event.date is None else f"{text.clean(event.date)} || ' ' || {time}"
         ts_val, ts_typed = ts_txt, None
+        base = m.events[0]
+        if k > 0 and event.date is not None and event.date == base.date and event.timestamp != base.timestamp:
+            first = f"{text.clean(base.date)} || ' ' || {text.clean(base.timestamp)}"
         formats = event.formats + formats
     else:
         ts_txt, ts_val, ts_typed = _timestamp_source(text, specs[S.TIMESTAMP])
@@ -120,6 +125,8 @@ def _branch(
     select += [f"{_text(text, c, specs.get(c), m)} AS {ident(c)}" for c in TEXT]
     select += [f"{ts_val} AS {TS_VAL}", f"{ts_txt} AS {TS_TXT}", f"{dur_val} AS {DUR_VAL}"]
     select += [f"{dur_txt} AS {DUR_TXT}"]
+    if first is not None:
+        select.append(f"{first} AS {TS_FIRST}")
     own = {name: column for column, name in plan.attributes.items()}
     for name in attributes:
         column = own.get(name)
@@ -132,11 +139,19 @@ def _branch(
         ts = typed_to_utc(TS_VAL, ts_typed, tz)
     else:
         ts = parse_text(TS_VAL, tz=tz, dayfirst=dayfirst, formats=formats)
+    if first is not None and event is not None:
+        # a step on the first step's date but earlier in the day happened after midnight: a call started
+        # at 23:58 and ended at 00:04 was read ending before it began, a day early
+        start = parse_text(
+            TS_FIRST, tz=tz, dayfirst=dayfirst, formats=m.events[0].formats + options.time_formats
+        )
+        ts = f"CASE WHEN {ts} < {start} THEN {ts} + INTERVAL 1 DAY ELSE {ts} END"
     dur = _duration_seconds(DUR_VAL, numeric=dur_numeric, unit=m.duration_unit)
     # out of range is unparsable: a year outside 1-9999 (once in UTC) or infinity has no ISO text and no
     # Python datetime; a duration outside 0..MAX_DURATION_S is no work time (the checks below reject both)
     middle = (
-        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}, {TS_RAW}), CASE WHEN isfinite({TS_RAW}) "
+        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}, {TS_RAW}{', ' + TS_FIRST if first else ''}), "
+        f"CASE WHEN isfinite({TS_RAW}) "
         f"AND {TS_RAW} >= {TS_MIN} AND {TS_RAW} < {TS_MAX} THEN {TS_RAW} END AS {ident(S.TIMESTAMP)}, "
         f"CASE WHEN {dur} BETWEEN 0 AND {MAX_DURATION_S} THEN {dur} END AS {S.DURATION_S} "
         f"FROM (SELECT *, {ts} AS {TS_RAW} FROM ({inner}))"
