@@ -214,6 +214,7 @@ def diagnose_tables(
         encoding_repairs=summary.encoding_repairs,
         nul_bytes_stripped=summary.nul_bytes_stripped,
         records_left_out=summary.records_left_out,
+        durations_read=S.DURATION_S in summary.fields_present,
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

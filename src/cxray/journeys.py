@@ -74,7 +74,7 @@ FACT_COLUMNS: tuple[str, ...] = (
 @dataclass(frozen=True, kw_only=True)
 class LogFacts:
     """Which optional inputs the log has at all (a column with at least one non-NULL value; durations
-    above zero: :func:`fact_condition`)."""
+    above zero: :func:`cxray.schema.fact_condition`)."""
 
     has_customer: bool
     has_reason: bool
@@ -101,18 +101,11 @@ class LogFacts:
         return self.has_actor_type or self.has_channel
 
 
-def fact_condition(column: str) -> str:
-    """SQL: a value of ``column`` that counts as data for :class:`LogFacts`: not NULL, and for
-    ``duration_s`` above zero (a column of zeros is an export's empty field, not handle times of none:
-    read as handle times it made every cost 0)."""
-    return f"{column} > 0" if column == S.DURATION_S else f"{column} IS NOT NULL"
-
-
 def log_facts(engine: Engine) -> LogFacts:
     """Which optional columns carry data (each asked with ``EXISTS``, which stops at the first value: a
     count of every column over 10M events took 0.1 s a call), and the last timestamp."""
     events = S.EVENTS_TABLE
-    has = ", ".join(f"EXISTS (SELECT 1 FROM {events} WHERE {fact_condition(c)})" for c in FACT_COLUMNS)
+    has = ", ".join(f"EXISTS (SELECT 1 FROM {events} WHERE {S.fact_condition(c)})" for c in FACT_COLUMNS)
     row = engine.fetchall(f'SELECT {has}, (SELECT max("{S.TIMESTAMP}") FROM {events})')[0]  # one row
     return LogFacts.from_flags(list(row[:-1]), row[-1])
 

@@ -519,6 +519,7 @@ def review_journeys(
     encoding_repairs: int = 0,
     nul_bytes_stripped: int = 0,
     records_left_out: dict[str, int] | None = None,
+    durations_read: bool = False,
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
     repaired or left out, into ``dq``."""
@@ -541,11 +542,10 @@ def review_journeys(
             f"U+FFFD and {nul_bytes_stripped:,} NUL byte(s) removed; no row was lost for it",
             encoding_repairs + nul_bytes_stripped,
         )
-    durations = engine.fetchall(
-        f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.DURATION_S} IS NOT NULL), "
-        f"EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.DURATION_S} > 0)"
-    )[0]
-    if durations[0] and not durations[1]:
+    # durations read (the input summary's fields) that are no handle times by the facts' own test
+    if durations_read and not engine.scalar(
+        f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.fact_condition(S.DURATION_S)})"
+    ):
         zeros = int(engine.scalar(f"SELECT count({S.DURATION_S}) FROM {S.EVENTS_TABLE}"))
         dq.warn(
             "zero_durations",

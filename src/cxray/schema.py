@@ -159,6 +159,13 @@ def is_canonical(name: str) -> bool:
     return name in CANONICAL or name in INTERNAL
 
 
+def fact_condition(column: str) -> str:
+    """SQL: a value of ``column`` that says the log carries it (``journeys.LogFacts``, the data-quality
+    review): not NULL, and for ``duration_s`` above zero (a column of zeros is an export's empty field, not
+    handle times of none: read as handle times it made every cost 0)."""
+    return f"{column} > 0" if column == DURATION_S else f"{column} IS NOT NULL"
+
+
 def route_column(*, has_queue: bool, has_team: bool) -> str | None:
     """The routing entity transfers and handoffs are counted on: queue, else team; None with neither.
 

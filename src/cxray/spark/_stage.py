@@ -109,7 +109,7 @@ def count_staged(staged: Staged) -> StageCounts:
         .agg(
             F.count(F.lit(1)).alias("n"),
             F.count(F.col(REASON)).alias("rejected"),
-            # as journeys.fact_condition: a duration counts when above zero
+            # as schema.fact_condition: a duration counts when above zero
             *[
                 F.count(F.when(kept & (F.col(c) > 0) if c == S.DURATION_S else kept, F.col(c))).alias(c)
                 for c in optional
