@@ -211,7 +211,8 @@ class _Export:
 
 def unread(path: Path) -> list[str]:
     """The files under ``path`` this adapter does not read, each with why (``Account.csv: not an object
-    read``, ``CaseHistory_x.csv: no Field, NewValue in its header``), for the run to report."""
+    read``, ``CaseHistory_x.csv: no Field, NewValue in its header``). A run names the lookalikes itself
+    only when it reads no file at all; this lists them for a caller who wants to know."""
     return _read(path, ReadOptions(), strict=False).unread
 
 

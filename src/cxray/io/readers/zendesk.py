@@ -454,22 +454,21 @@ def _group(
             loose.append(_Ticket("", r.number, r))
         else:
             out[key] = _Ticket(key, r.number, r)
+
+    def of(data: dict[str, Any], number: int) -> _Ticket:
+        """The ticket a record names by ticket_id; one naming none is a ticket of its own (rejected)."""
+        key = _text(data.get("ticket_id"))
+        if key is None:
+            loose.append(_Ticket("", number))
+            return loose[-1]
+        ticket = out.setdefault(key, _Ticket(key, number))
+        ticket.first = min(ticket.first, number)
+        return ticket
+
     for a in audits:
-        key = _text(a.data.get("ticket_id"))
-        if key is None:
-            loose.append(_Ticket("", a.number, audits=[a]))
-            continue
-        ticket = out.setdefault(key, _Ticket(key, a.number))
-        ticket.first = min(ticket.first, a.number)
-        ticket.audits.append(a)
+        of(a.data, a.number).audits.append(a)
     for r in ratings:
-        key = _text(r.data.get("ticket_id"))
-        if key is None:
-            loose.append(_Ticket("", r.number, ratings=[r]))
-            continue
-        ticket = out.setdefault(key, _Ticket(key, r.number))
-        ticket.first = min(ticket.first, r.number)
-        ticket.ratings.append(r)
+        of(r.data, r.number).ratings.append(r)
     for key, t in out.items():
         t.audits.sort(key=lambda a: (a.at or datetime.max, _number(a.data.get("id")) or 0, a.number))
         d = t.record.data if t.record is not None else {}
