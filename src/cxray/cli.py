@@ -82,6 +82,27 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def _mappings(values: list[str] | None) -> tuple[str | None, dict[str, str]]:
+    """``--mapping`` values: the plain mapping (at most one) and the FILE=MAPPING pairs. A value that
+    names an existing file is a mapping file, whatever its name holds."""
+    plain: list[str] = []
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        pattern, sep, spec = (part.strip() for part in value.partition("="))
+        if sep and pattern and spec and not Path(value).is_file():
+            if pattern in pairs:
+                raise ConfigError(f"--mapping names the files {pattern!r} twice")
+            pairs[pattern] = spec
+        else:
+            plain.append(value)
+    if len(plain) > 1:
+        raise ConfigError(
+            f"--mapping is given {len(plain)} mappings ({', '.join(plain)}): give one for every file, or "
+            "FILE=MAPPING for the files of each system"
+        )
+    return (plain[0] if plain else None), pairs
+
+
 def _numbers(pairs: dict[str, str]) -> dict[str, float]:
     """``{"good": "5"}`` -> ``{"good": 5.0}``; a value that is no number is a ConfigError naming it."""
     try:
@@ -124,6 +145,16 @@ ReaderOpt = Annotated[
         "docs/adapters.md), also for an export recognised without --mapping; repeatable.",
     ),
 ]
+MappingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--mapping",
+        help="Column mapping or platform adapter: a built-in name (see `cxray mappings`) or a YAML file; "
+        "without one, platform exports are recognised. FILE=MAPPING reads the "
+        "files FILE matches (a path, a name or a glob such as 'calls-*.csv') with a mapping of their own, "
+        "for exports of several systems in one run (repeatable; other files take the plain --mapping).",
+    ),
+]
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -148,13 +179,12 @@ def diagnose(
             help="Options YAML (every setting of the run, see docs/cli.md); the flags given override it."
         ),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
-    ] = None,
+    mapping: MappingOpt = None,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
+        typer.Option(
+            "--map", help="Map one column: canonical=SourceColumn (repeatable), in the plain --mapping."
+        ),
     ] = None,
     outcome_map: Annotated[
         list[str] | None,
@@ -317,10 +347,13 @@ def diagnose(
         if reader_option:
             given_options = _pairs(reader_option, "--reader-option")  # over the options file's
             read["reader_options"] = {**options.read.reader_options, **given_options}
-        if "mapping" in given:
-            read["mapping"] = Mapping.resolve(mapping, columns=columns, outcomes=outcomes)
+        plain, own = _mappings(mapping)
+        if plain is not None:
+            read["mapping"] = Mapping.resolve(plain, columns=columns, outcomes=outcomes)
         elif columns or outcomes:  # over the file's mapping, if it has one
             read["mapping"] = (options.read.mapping or Mapping()).merged(columns=columns, outcomes=outcomes)
+        if own:  # over the file's, pattern by pattern
+            read["file_mappings"] = {**options.read.file_mappings, **own}
         analysis = _chosen(
             given,
             window_days=window_days,
@@ -546,12 +579,7 @@ def export(
             "team, actor, channel, reason."
         ),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(
-            help="Column mapping or platform adapter (see `cxray mappings`); recognised if not given."
-        ),
-    ] = None,
+    mapping: MappingOpt = None,
     map_: Annotated[
         list[str] | None,
         typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
@@ -586,11 +614,17 @@ def export(
         if objects and ocel is None:
             raise ConfigError("--ocel-objects applies with --ocel only")
         columns = _pairs(map_, "--map")
-        chosen = Mapping.resolve(mapping, columns=columns) if mapping else None
+        plain, own = _mappings(mapping)
+        chosen = Mapping.resolve(plain, columns=columns) if plain else None
         if chosen is None and columns:
             chosen = Mapping().merged(columns=columns)
         with Engine() as engine:
-            read = ReadOptions(mapping=chosen, tz=tz, reader_options=_pairs(reader_option, "--reader-option"))
+            read = ReadOptions(
+                mapping=chosen,
+                file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
+                tz=tz,
+                reader_options=_pairs(reader_option, "--reader-option"),
+            )
             summary = read_events(events, engine, options=read)
             table = engine.arrow(f"SELECT * FROM {S.EVENTS_TABLE} ORDER BY {S.SOURCE_FILE}, {S.SOURCE_ROW}")
         if redact:

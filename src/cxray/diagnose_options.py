@@ -96,7 +96,8 @@ class DiagnoseOptions:
     @classmethod
     def from_yaml(cls, path: str | Path) -> DiagnoseOptions:
         """Read the options from a YAML file (keys as the attributes, each optional); ConfigError naming the
-        file and the key. Files it names (``costs``, ``model``, ``parties``, ``read.mapping``) are
+        file and the key. Files it names (``costs``, ``model``, ``parties``, ``read.mapping``,
+        ``read.file_mappings``) are
         relative to its folder."""
         p = Path(path)
         try:
@@ -201,6 +202,11 @@ def _section(key: str, value: Any, base: Path, path: Path | None) -> Any:
         value = _mapping(value, "read")
         if isinstance(value.get("mapping"), str) and (base / value["mapping"]).is_file():
             value = {**value, "mapping": base / value["mapping"]}
+        if isinstance(value.get("file_mappings"), dict):  # mapping files relative to the options file
+            own = value["file_mappings"]
+            value = {**value, "file_mappings": {
+                k: base / v if isinstance(v, str) and (base / v).is_file() else v for k, v in own.items()
+            }}  # fmt: skip
         return _dataclass(ReadOptions(), value, "read", path)
     if key == "costs":
         if isinstance(value, str):
@@ -337,6 +343,7 @@ _FLAGS: dict[str, str] = {
     "read.time_format": "--time-format",
     "read.keep_duplicates": "--keep-duplicates",
     "read.reader_options": "--reader-option",
+    "read.file_mappings": "--mapping FILE=MAPPING",
     "analysis.window_days": "--window-days",
     "analysis.any_reason": "--any-reason",
     "analysis.top_variants": "--top-variants",

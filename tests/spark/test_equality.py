@@ -433,3 +433,24 @@ def test_the_callers_engine_gets_its_checkpoint_setting_back(spark: Any, tmp_pat
         before = engine.scalar("SELECT current_setting('checkpoint_threshold')")
         diagnose_spark([_small_centre(tmp_path)], spark=spark, partitions=2, engine=engine)
         assert engine.scalar("SELECT current_setting('checkpoint_threshold')") == before
+
+
+def test_each_file_read_with_its_own_mapping(spark: Any, tmp_path: Path) -> None:
+    """The second file written by another system (its own column names) and read with a mapping of its
+    own (``file_mappings``): Spark gives the laptop's diagnosis, both that of the files as first written."""
+    from cxray.io import Mapping, ReadOptions
+    from cxray.spark import MEDIAN_ACCURACY, diagnose_spark
+
+    paths = _simulated_centre(tmp_path)
+    laptop = diagnose(paths).to_dict()
+    names = {S.CONTACT_ID: "CallId", S.TIMESTAMP: "When", S.ACTIVITY: "Step", S.CUSTOMER_ID: "Caller"}
+    other = pq.read_table(paths[1])
+    renamed = tmp_path / "crm.parquet"
+    pq.write_table(other.rename_columns([names.get(c, c) for c in other.column_names]), renamed)
+    read = ReadOptions(file_mappings={"crm.parquet": Mapping(columns={k: v for k, v in names.items()})})
+    mapped = diagnose([paths[0], renamed], read=read).to_dict()
+    scaled = diagnose_spark([paths[0], renamed], spark=spark, partitions=3, read=read).to_dict()
+    for doc in (mapped, scaled):
+        assert doc["input"]["rows_kept"] == laptop["input"]["rows_kept"]
+        assert doc["metrics"]["overall"] == laptop["metrics"]["overall"]
+    assert_same_diagnosis(mapped, scaled, MEDIAN_ACCURACY)

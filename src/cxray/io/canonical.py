@@ -455,16 +455,19 @@ def scan_categories(engine: Engine, relations: list[str]) -> dict[str, list[str]
 def source_categories(
     engine: Engine,
     plans: list[FilePlan],
-    mapping: Mapping | None,
-    options: ReadOptions,
+    per_file: list[ReadOptions],
     attributes: list[str],
 ) -> dict[str, list[str] | None]:
-    """:func:`scan_categories` of the files of ``plans`` (before staging them): through the same
-    cleaning SQL as their rows (:func:`branch_sql`), over each file's distinct raw values where a
-    categorical column comes from one source column or a constant (:func:`_value_domain`)."""
-    domains = [_value_domain(engine, p, mapping) for p in plans]
+    """:func:`scan_categories` of the files of ``plans`` (before staging them), each read with its options
+    in ``per_file``: through the same cleaning SQL as their rows (:func:`branch_sql`), over each file's
+    distinct raw values where a categorical column comes from one source column or a constant
+    (:func:`_value_domain`)."""
+    domains = [_value_domain(engine, p, o.mapping) for p, o in zip(plans, per_file, strict=True)]
     try:
-        return scan_categories(engine, [branch_sql(d, mapping, options, attributes) for d in domains])
+        return scan_categories(
+            engine,
+            [branch_sql(d, o.mapping, o, attributes) for d, o in zip(domains, per_file, strict=True)],
+        )
     finally:
         for domain, plan in zip(domains, plans, strict=True):
             if domain.source.view not in (plan.source.view, plan.source.values):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -63,6 +64,11 @@ class ReadOptions:
     reader_options:
         Settings of the platform adapter that reads the files (``customer_attribute: account_id``), over
         the mapping's ``reader_options``; without a mapping, of the adapter that recognises each file.
+    file_mappings:
+        A mapping per file, for a run over exports of different systems (a phone system's CSV and a CRM's):
+        a file pattern (a path, a name or a glob such as ``calls-*.csv``) -> a mapping as ``mapping`` takes
+        it. A file is read with the first pattern that matches its path or its name, else with ``mapping``;
+        a pattern that matches no file of the run is an error.
     """
 
     mapping: _MappingField = _MappingField()
@@ -73,11 +79,17 @@ class ReadOptions:
     encoding: str | None = None
     keep_duplicates: bool = False
     reader_options: dict[str, str] = field(default_factory=dict)
+    file_mappings: dict[str, Mapping] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_tz(self.tz)
-        if self.mapping is not None and self.mapping.tz:
-            _check_tz(self.mapping.tz)
+        if not isinstance(self.file_mappings, dict):
+            raise ConfigError(f"file_mappings must map file patterns to mappings, got {self.file_mappings!r}")
+        resolved = {str(k): _resolved(str(k), v) for k, v in self.file_mappings.items()}
+        object.__setattr__(self, "file_mappings", resolved)  # the options are frozen
+        for mapping in (self.mapping, *resolved.values()):
+            if mapping is not None and mapping.tz:
+                _check_tz(mapping.tz)
         if not isinstance(self.reader_options, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.reader_options.items()
         ):
@@ -100,10 +112,68 @@ class ReadOptions:
         own = (self.time_format,) if self.time_format else ()
         return own + (self.mapping.time_formats if self.mapping is not None else ())
 
+    def per_file(self, paths: list[str] | list[Path] | list[str | Path]) -> list[ReadOptions]:
+        """The options each of ``paths`` is read with (:meth:`for_file`); a ConfigError when a pattern of
+        ``file_mappings`` matches none of them (a typo would read that file with the wrong mapping)."""
+        chosen = [self._pattern(p) for p in paths]
+        for pattern in self.file_mappings:
+            if pattern in chosen:
+                continue
+            earlier = [self._pattern(p) for p in paths if _matches(pattern, p)]
+            if earlier:
+                raise ConfigError(
+                    f"file mapping pattern {pattern!r} is never used: {earlier[0]!r}, before it, matches its "
+                    "files (put the narrower pattern first)"
+                )
+            raise ConfigError(
+                f"file mapping pattern {pattern!r} matches none of the files read "
+                f"({', '.join(str(p) for p in paths)}); a pattern matches a file's path or its name"
+            )
+        return [self.for_file(p) for p in paths]
+
+    def for_file(self, path: str | Path) -> ReadOptions:
+        """These options as one file is read: its ``file_mappings`` entry's mapping, if a pattern matches
+        it, in place of ``mapping``."""
+        pattern = self._pattern(path)
+        if pattern is None:
+            return self
+        return replace(self, mapping=self.file_mappings[pattern], file_mappings={})
+
+    def _pattern(self, path: str | Path) -> str | None:
+        """The first pattern of ``file_mappings`` matching ``path`` (as given, or its name), or naming the
+        same file."""
+        return next((k for k in self.file_mappings if _matches(k, path)), None)
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["mapping"] = None if self.mapping is None else self.mapping.to_dict()
+        out["file_mappings"] = {k: m.to_dict() for k, m in self.file_mappings.items()}
         return out
+
+
+def _resolved(pattern: str, value: Any) -> Mapping:
+    """A ``file_mappings`` value as a Mapping (a built-in name or a YAML path resolved)."""
+    if isinstance(value, str | Path):
+        resolved = Mapping.resolve(value)
+        if resolved is not None:
+            return resolved
+    if isinstance(value, Mapping):
+        return value
+    raise ConfigError(
+        f"file_mappings[{pattern!r}] must be a Mapping, a built-in name or a YAML path, got {value!r}"
+    )
+
+
+def _matches(pattern: str, path: str | Path) -> bool:
+    """Whether a ``file_mappings`` pattern names ``path``: a glob over the path as given or its name, or
+    the same file written otherwise (``./calls.csv``)."""
+    text = str(path)
+    if fnmatchcase(text, pattern) or fnmatchcase(Path(path).name, pattern):
+        return True
+    try:
+        return Path(pattern).resolve() == Path(text).resolve()
+    except (OSError, RuntimeError):
+        return False
 
 
 def _check_tz(tz: str) -> None:

@@ -63,22 +63,22 @@ def read_events(
     if not paths:
         raise InputError("no event files given")
     sources = []
-    reader = options.mapping.reader if options.mapping is not None else None  # a platform adapter's
+    per_file = options.per_file(list(paths))  # each file's mapping (``ReadOptions.file_mappings``)
     adapters: dict[str, str] = {}
     detected: list[str] = []
     try:
-        for i, p in enumerate(paths):
+        for i, (p, own) in enumerate(zip(paths, per_file, strict=True)):
             path = Path(p)
-            chosen = reader
-            if options.mapping is None:  # no mapping: a platform export is recognised by its fields
+            chosen = own.mapping.reader if own.mapping is not None else None  # a platform adapter's
+            if own.mapping is None:  # no mapping: a platform export is recognised by its fields
                 chosen = _recognise(path)
                 if chosen is not None:
                     detected.append(str(path))
             if chosen in registered_adapters():
                 adapters[str(path)] = chosen
-            own = _adapter_options(path, options, chosen, chosen in registered_adapters())
-            sources.append(open_source(path, engine, f"_cx_raw_{i}", own, reader=chosen))
-        summary = _canonicalise(sources, engine, options)
+            per_file[i] = _adapter_options(path, own, chosen, chosen in registered_adapters())
+            sources.append(open_source(path, engine, f"_cx_raw_{i}", per_file[i], reader=chosen))
+        summary = _canonicalise(sources, engine, options, per_file)
         return dataclasses.replace(summary, adapters=adapters, detected=detected)
     finally:
         _release(engine, sources)
@@ -128,35 +128,43 @@ def read_table(table: pa.Table, engine: Engine, *, options: ReadOptions = _DEFAU
     source = register_arrow(engine, "_cx_raw_0", table.drop_columns(dropped), Path("<table>"))
     source.path = "<table>"
     try:
-        return _canonicalise([source], engine, options)
+        return _canonicalise([source], engine, options, [options])
     finally:
         _release(engine, [source])
 
 
-def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions) -> InputSummary:
+def _canonicalise(
+    sources: list[RawSource], engine: Engine, options: ReadOptions, per_file: list[ReadOptions]
+) -> InputSummary:
+    """Stage ``sources``, each read with its own options (``per_file``: its mapping), into ``events``;
+    ``options``: the run's (``keep_duplicates``)."""
     forget_events(engine)  # a run before may have left ``events`` a view (``ordered.fold_events``)
-    plans = [plan_file(i, s, engine, options.mapping) for i, s in enumerate(sources)]
+    plans = [
+        plan_file(i, s, engine, o.mapping) for i, (s, o) in enumerate(zip(sources, per_file, strict=True))
+    ]
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}
         attributes += [a for a in plan.attributes.values() if a.lower() not in seen]
     files = file_enum([p.source.path for p in plans])
-    branches = [branch_sql(p, options.mapping, options, attributes, file_type=files) for p in plans]
+    branches = [
+        branch_sql(p, o.mapping, o, attributes, file_type=files) for p, o in zip(plans, per_file, strict=True)
+    ]
     # staged as ENUMs when the sources can be read twice, else rewritten as ENUMs once staged
     categories = None
     if all(p.source.rescan or p.source.values for p in plans):
-        categories = source_categories(engine, plans, options.mapping, options, attributes)
+        categories = source_categories(engine, plans, per_file, attributes)
     stage(engine, branches, categories)
     try:
         rows = engine.rows(
             f"SELECT {FILE}, count(*) AS n, count({REASON}) AS rejected FROM {STAGE} GROUP BY ALL"
         )
-        per_file = {r[FILE]: r for r in rows}
+        counted = {r[FILE]: r for r in rows}
         for plan in plans:
-            _check_usable(engine, plan, per_file.get(plan.index))
-        if any(r["rejected"] for r in rows) and not options.time_formats:
-            _check_day_order(engine, plans, dayfirst=options.effective_dayfirst)
-        build_rejected(engine, plans, {i for i, r in per_file.items() if r["rejected"]})
+            _check_usable(engine, plan, counted.get(plan.index))
+        if any(r["rejected"] for r in rows):
+            _check_day_order(engine, plans, per_file)
+        build_rejected(engine, plans, {i for i, r in counted.items() if r["rejected"]})
         markers = count_markers(engine)
         for source in sources:  # those a reader counted itself, cleaning its own columns
             for column, n in source.markers.items():
@@ -182,12 +190,23 @@ def _canonicalise(sources: list[RawSource], engine: Engine, options: ReadOptions
 _NUMERIC_DATE = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b"
 
 
-def _check_day_order(engine: Engine, plans: list[FilePlan], *, dayfirst: bool) -> None:
+def _check_day_order(engine: Engine, plans: list[FilePlan], per_file: list[ReadOptions]) -> None:
     """Stop a run that reads numeric dates in the wrong order. Read month first, ``14/01/2025`` is no
     date (rejected) while ``08/01/2025`` is read as 1 August: a few rejected rows and the rest silently
     months off. A rejected timestamp whose first part can only be a day (13-31, the second a month) says
     the column is day first; with ``--dayfirst``, one whose second part can only be a day says it is
-    month first. Asked only of a run with rejected rows and no explicit time format."""
+    month first. Asked only of a run with rejected rows, of the files read with no explicit time format
+    (each in its own mapping's order)."""
+    for dayfirst in (False, True):
+        files = [p.index for p, o in zip(plans, per_file, strict=True)
+                 if not o.time_formats and o.effective_dayfirst == dayfirst]  # fmt: skip
+        if files:
+            _check_files_day_order(engine, plans, files, dayfirst=dayfirst)
+
+
+def _check_files_day_order(
+    engine: Engine, plans: list[FilePlan], files: list[int], *, dayfirst: bool
+) -> None:
     first, second = (
         f"TRY_CAST(regexp_extract({VALUE}, {lit(_NUMERIC_DATE)}, {k}) AS INTEGER)" for k in (1, 2)
     )
@@ -196,7 +215,8 @@ def _check_day_order(engine: Engine, plans: list[FilePlan], *, dayfirst: bool) -
         f"""SELECT {FILE} AS f, {COLUMN} AS col, {VALUE} AS value, source_row, {day} AS day,
                    count(*) OVER () AS n
             FROM {STAGE}
-            WHERE {REASON} = 'bad_timestamp' AND regexp_matches({VALUE}, {lit(_NUMERIC_DATE)})
+            WHERE {REASON} = 'bad_timestamp' AND {FILE} IN ({", ".join(map(str, files))})
+              AND regexp_matches({VALUE}, {lit(_NUMERIC_DATE)})
               AND {day} BETWEEN 13 AND 31 AND {month} BETWEEN 1 AND 12
             ORDER BY f, source_row LIMIT 1"""
     )

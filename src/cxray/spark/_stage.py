@@ -77,8 +77,12 @@ def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Stag
     """Plan every source on the driver and return the lazily staged rows of all of them."""
     if not paths:
         raise InputError("no event files given")
+    per_file = options.per_file(list(paths))  # each file's mapping (``ReadOptions.file_mappings``)
     raw = [_open(spark, str(p)) for p in paths]
-    sources = [_plan(i, str(p), frame, options) for i, (p, frame) in enumerate(zip(paths, raw, strict=True))]
+    sources = [
+        _plan(i, str(p), frame, own)
+        for i, (p, frame, own) in enumerate(zip(paths, raw, per_file, strict=True))
+    ]
     attributes: list[str] = []
     for s in sources:
         seen = {a.lower() for a in attributes}
@@ -91,7 +95,8 @@ def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Stag
         if offsets[""] == 0:
             raise InputError("no rows to read", path=s.path)
         sources[k] = dataclasses.replace(s, records=offsets[""])
-        frames.append(_numbered(frame, offsets).mapInArrow(_stage_task(s.plan, options, attributes), schema))
+        task = _stage_task(s.plan, per_file[k], attributes)
+        frames.append(_numbered(frame, offsets).mapInArrow(task, schema))
     staged = frames[0]
     for f in frames[1:]:
         staged = staged.unionByName(f)
