@@ -228,7 +228,8 @@ def diagnose(
         str | None,
         typer.Option(
             help="Explicit strptime format of timestamps, or epoch / epoch_ms / epoch_us "
-            "(numbers since 1970 UTC)."
+            "(numbers since 1970 UTC), or excel (Excel serial date-times, days since 1899-12-30, local "
+            "time: --tz applies)."
         ),
     ] = None,
     window_days: WindowOpt = 7.0,

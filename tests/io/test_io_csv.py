@@ -303,6 +303,43 @@ def test_numbers_are_not_guessed_to_be_epoch_times_but_the_error_says_how(engine
         read_one(engine, write(tmp_path, "n.csv", text))
 
 
+def test_excel_serials_are_local_time_unlike_epoch_numbers(engine: Engine, tmp_path: Path):
+    """--time-format excel reads a date-time cell saved as an Excel serial (days since 1899-12-30) as local
+    time: with --tz Europe/Amsterdam noon on 1 November 2023 (CET) is 11:00 UTC, while the same noon as
+    epoch seconds is UTC already and stays 12:00. Text, serial 60 (Excel's 1900-02-29), a time without a
+    date and a year past 9999 are bad timestamps, counted."""
+    values = ["45231", "45231.5", "45231.375", "45231.9999884259", "45231.375000000001", "45231.5000014236"]
+    bad = ["soon", "60", "0.5", "2958466", "99999999999999999999"]
+    rows = "".join(f"c1,{v},A{i}\n" for i, v in enumerate(values + bad))
+    path = write(tmp_path, "x.csv", "contact_id,timestamp,activity\n" + rows)
+    s = read_one(engine, path, time_format="excel", tz="Europe/Amsterdam")
+    assert (s.rows_read, s.rows_kept, s.rejected_by_reason) == (11, 6, {"bad_timestamp": 5}) and balanced(s)
+    assert column(engine, "timestamp") == [
+        datetime(2023, 10, 31, 23),
+        datetime(2023, 11, 1, 11),
+        datetime(2023, 11, 1, 8),
+        datetime(2023, 11, 1, 22, 59, 59),
+        datetime(2023, 11, 1, 8),  # no microsecond noise: Excel keeps milliseconds
+        datetime(2023, 11, 1, 11, 0, 0, 123000),
+    ]
+    assert engine.scalar("SELECT list(value ORDER BY source_row) FROM rejected") == bad
+    epoch = write(tmp_path, "e.csv", "contact_id,timestamp,activity\nc1,1698840000,A\n")
+    read_one(engine, epoch, time_format="epoch", tz="Europe/Amsterdam")
+    assert column(engine, "timestamp") == [datetime(2023, 11, 1, 12)]
+
+
+def test_a_mapping_reads_excel_serials_in_its_zone(engine: Engine, tmp_path: Path):
+    """A mapping's ``time_formats: [excel]`` reads serials (decimal comma too, as a Dutch Excel saves a
+    semicolon CSV), in the mapping's own ``tz``."""
+    mapping = write(
+        tmp_path, "nl.yaml", "columns:\n  timestamp: Begin\ntime_formats: [excel]\ntz: Europe/Amsterdam\n"
+    )
+    export = write(tmp_path, "nl.csv", "contact_id;Begin;activity\nc1;45108,5;A\nc1;45108,75;B\n")
+    s = read_one(engine, export, mapping=mapping)
+    assert s.rows_kept == 2 and balanced(s)
+    assert column(engine, "timestamp") == [datetime(2023, 7, 1, 10), datetime(2023, 7, 1, 16)]
+
+
 def test_durations_in_the_forms_exports_write(engine: Engine, tmp_path: Path):
     """Seconds, a decimal comma, a clock (hh:mm:ss), a word form, and an ISO 8601 duration as APIs write
     handle times; a calendar length (P1M) is no work time: a bad duration."""

@@ -1,9 +1,11 @@
-"""``io.timeparse``: the instant's epoch route to naive UTC agrees with DuckDB's own cast."""
+"""``io.timeparse``: the instant's epoch route to naive UTC agrees with DuckDB's own cast; Excel serials
+agree with Python's and pandas' reading of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -97,3 +99,69 @@ def test_twelve_hour_clocks_and_the_forms_call_logs_write():
         assert _parse(engine, "29/11/2026 5:30:12 PM", dayfirst=True) == datetime(2026, 11, 29, 17, 30, 12)
         assert _parse(engine, "29-11-2026 17:30", dayfirst=True) == datetime(2026, 11, 29, 17, 30)
         assert _parse(engine, "29-11-2026 17:30") is None  # month first: no 29th month (the run says so)
+
+
+_EXCEL_ZERO = datetime(1899, 12, 30)
+
+
+def _excel(engine: Engine, value: str, tz: str = "UTC") -> datetime | None:
+    sql = parse_text("v", tz=tz, dayfirst=False, formats=("excel",))
+    return engine.fetchall(f"SELECT {sql} FROM (SELECT ? AS v)", [value])[0][0]
+
+
+def _to_ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) + timedelta(milliseconds=round(moment.microsecond / 1000))
+
+
+def test_excel_serials_are_days_since_1899_12_30_to_the_millisecond():
+    """Whole days and fractions, hand-computed, are what Python's date arithmetic and pandas' own
+    ``origin="1899-12-30"`` make of the same serial; a binary fraction's noise below the millisecond (Excel
+    keeps none) is rounded away, a real millisecond kept."""
+    cases = {
+        "45231": datetime(2023, 11, 1),
+        "45231.5": datetime(2023, 11, 1, 12),
+        "45231.375": datetime(2023, 11, 1, 9),
+        "45231.9999884259": datetime(2023, 11, 1, 23, 59, 59),  # as Excel writes 86399/86400
+        "45231.375000000001": datetime(2023, 11, 1, 9),  # 09:00:00.000000086 unrounded
+        "45231.5000014236": datetime(2023, 11, 1, 12, 0, 0, 123000),  # 122.999 ms
+        "25569": datetime(1970, 1, 1),
+        "61": datetime(1900, 3, 1),
+        "2958465.9999999884": datetime(9999, 12, 31, 23, 59, 59, 999000),
+    }
+    for serial, moment in cases.items():
+        assert _to_ms(_EXCEL_ZERO + timedelta(days=float(serial))) == moment, serial
+        if moment.year < 2262:  # pandas' nanoseconds end there
+            by_pandas = pd.to_datetime(float(serial), unit="D", origin="1899-12-30").round("ms")
+            assert by_pandas.to_pydatetime() == moment, serial
+    with Engine() as engine:
+        assert {v: _excel(engine, v) for v in cases} == cases
+        assert _excel(engine, "45231,5") == datetime(2023, 11, 1, 12)  # a decimal comma's locale
+
+
+def test_excel_serials_before_march_1900_and_what_is_no_serial():
+    """Serials 1-59 are the dates Excel shows (it counts a 1900-02-29 that never was, serial 60, so they
+    are days since 1899-12-31); 60, below 1 (a time without a date), past year 9999, and anything but a
+    plain decimal number are NULL."""
+    with Engine() as engine:
+        assert _excel(engine, "1") == datetime(1900, 1, 1)
+        assert _excel(engine, "59.5") == datetime(1900, 2, 28, 12)
+        for value in ["60", "60.75", "0.375", "0", "-45231", "2958466", "99999999999999999999", "4.5e4",
+                      "45231.5.1", "45 231", ""]:  # fmt: skip
+            assert _excel(engine, value) is None, value
+
+
+def test_excel_serials_are_local_time():
+    """A serial is a wall-clock time: the ``tz`` zone converts it to UTC (CEST in July, CET in November)."""
+    with Engine() as engine:
+        assert _excel(engine, "45108.5", tz="Europe/Amsterdam") == datetime(2023, 7, 1, 10)
+        assert _excel(engine, "45231.5", tz="Europe/Amsterdam") == datetime(2023, 11, 1, 11)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_any_serial_python_writes_reads_back_as_its_millisecond(moment: datetime):
+    """A moment to the millisecond, written as a serial by Python's own float division, reads back."""
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    serial = repr((moment - _EXCEL_ZERO) / timedelta(days=1))
+    with Engine() as engine:
+        assert _excel(engine, serial) == moment

@@ -56,7 +56,8 @@ class ReadOptions:
     dayfirst:
         Read slash/dash dates day first (``9-9-2011 9:23`` is 9 September); otherwise month first.
     time_format:
-        An explicit strptime format (or ``epoch``, ``epoch_ms``, ``epoch_us``), tried before everything else.
+        An explicit strptime format (or ``epoch``, ``epoch_ms``, ``epoch_us``: numbers since 1970 UTC; or
+        ``excel``: Excel serial date-times, local time), tried before everything else.
     delimiter, encoding:
         Override CSV sniffing.
     keep_duplicates:

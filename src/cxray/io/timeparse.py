@@ -9,8 +9,11 @@ such (``3/1/24 9:00``: 2024, never the year 24); dates with month names (``Mar 1
 ``01-MAR-2024 09:00:00``, ``Nov 29 2026 5:30PM``, ``Thu, 27 Oct 2016 14:51:34``).
 
 Besides strptime formats, an explicit format may be ``epoch``, ``epoch_ms`` or ``epoch_us``: a number of
-seconds, milliseconds or microseconds since 1970-01-01 UTC (database dumps and event APIs write them; a
-bare number is never guessed to be one).
+seconds, milliseconds or microseconds since 1970-01-01 UTC (database dumps and event APIs write them); or
+``excel``: an Excel serial date-time, days since 1899-12-30 with the time of day as the fraction
+(``45231.5`` is 2023-11-01 12:00), which is how Excel saves a date-time cell formatted "General" as CSV.
+A serial is local time, like any naive timestamp (the ``tz`` zone applies); epoch numbers are UTC. A bare
+number is never guessed to be either.
 """
 
 from __future__ import annotations
@@ -91,10 +94,48 @@ def _epoch(expr: str, per_unit: int) -> str:
     )
 
 
+#: The explicit format that reads an Excel serial date-time (days since 1899-12-30, local time).
+EXCEL_FORMAT = "excel"
+_DAY_MS = 86_400_000
+#: Excel's day 0, 1899-12-30, in milliseconds since 1970.
+_EXCEL_ZERO_MS = -25_569 * _DAY_MS
+#: Serial 2958466 is 10000-01-01: it and anything past it is no time (NULL, then rejected).
+_EXCEL_LIMIT_MS = 2_958_466 * _DAY_MS
+
+
+def _excel(expr: str) -> str:
+    """SQL: the Excel serial date-time ``expr`` (a plain decimal number, point or comma as a locale's Excel
+    writes it) as a naive local TIMESTAMP, NULL when it is no serial Excel shows as a date.
+
+    Rounded to the millisecond, all Excel keeps: a binary fraction (``45231.375000000001``) is 09:00, not
+    09:00:00.000000086. Excel's 1900 date system counts a 29 February 1900 that never was (serial 60, kept
+    from Lotus 1-2-3), so serials 1 to 59 are days since 1899-12-31 (1 is 1900-01-01, as Excel shows it),
+    60 names no day and is rejected, and from 61 on they are days since 1899-12-30. Below 1 is a time of
+    day without a date (Excel's "1900-01-00"): no timestamp either."""
+    ms = f"round(TRY_CAST(replace({expr}, ',', '.') AS DOUBLE) * {_DAY_MS})"
+
+    def since(zero_ms: int) -> str:
+        # whole milliseconds as BIGINT before scaling to microseconds: a DOUBLE of 2.5e17 is not exact
+        return f"make_timestamp((CAST({ms} AS BIGINT) + {zero_ms}) * 1000)"
+
+    return (
+        f"CASE WHEN NOT regexp_full_match({expr}, '\\d+([.,]\\d*)?') THEN NULL "
+        f"WHEN {ms} < {_DAY_MS} THEN NULL "
+        f"WHEN {ms} < {60 * _DAY_MS} THEN {since(_EXCEL_ZERO_MS + _DAY_MS)} "
+        f"WHEN {ms} < {61 * _DAY_MS} THEN NULL "
+        f"WHEN {ms} < {_EXCEL_LIMIT_MS} THEN {since(_EXCEL_ZERO_MS)} END"
+    )
+
+
 def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] = ()) -> str:
     """SQL parsing text ``expr`` (already trimmed) to a naive UTC TIMESTAMP, NULL when nothing fits."""
-    parts = [_epoch(expr, EPOCH_FORMATS[f.lower()]) for f in formats if f.lower() in EPOCH_FORMATS]
-    formats = tuple(f for f in formats if f.lower() not in EPOCH_FORMATS)
+    parts = []
+    for f in formats:
+        if f.lower() in EPOCH_FORMATS:
+            parts.append(_epoch(expr, EPOCH_FORMATS[f.lower()]))
+        elif f.lower() == EXCEL_FORMAT:
+            parts.append(local_to_utc(_excel(expr), tz))
+    formats = tuple(f for f in formats if f.lower() not in EPOCH_FORMATS and f.lower() != EXCEL_FORMAT)
     with_zone = tuple(f for f in formats if "%z" in f or "%Z" in f)
     naive = tuple(f for f in formats if f not in with_zone)
     if with_zone:
