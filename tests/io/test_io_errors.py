@@ -77,6 +77,22 @@ def test_every_row_rejected_names_row_column_and_hint(engine: Engine, tmp_path: 
     assert "bad_timestamp" in str(e) and "29/2/2016 01:16" in str(e) and "--dayfirst" in str(e)
 
 
+def test_excel_serials_are_not_guessed_but_the_error_says_how(engine: Engine, tmp_path: Path):
+    """A file whose every timestamp is an Excel serial (a "General" cell saved as CSV) is not read as one
+    unasked: the run stops naming the first row and --time-format excel, which then reads it."""
+    path = write(tmp_path, "x.csv", "contact_id,timestamp,activity\nk,45231.5416666667,A\nk,45232,B\n")
+    with pytest.raises(InputError, match=r"\(an Excel serial date\? try --time-format excel\)$") as info:
+        read_one(engine, path)
+    assert (info.value.row, info.value.column) == (1, "timestamp") and "'45231.5416666667'" in str(info.value)
+    assert read_one(engine, path, time_format="excel").rows_kept == 2
+    whole = write(tmp_path, "w.csv", "contact_id,timestamp,activity\nk,45231,A\n")
+    with pytest.raises(InputError, match=r"try --time-format excel"):
+        read_one(engine, whole)
+    other = write(tmp_path, "o.csv", "contact_id,timestamp,activity\nk,4523,A\n")  # no 5-digit whole part
+    with pytest.raises(InputError, match=r"\(try --dayfirst, --tz or --time-format\)"):
+        read_one(engine, other)
+
+
 def test_dates_read_in_the_wrong_day_order_stop_the_run(engine: Engine, tmp_path: Path):
     """Read month first, 14/01/2025 is rejected while 08/01/2025 becomes 1 August: a few rejected rows and
     the rest silently months off (a Freshdesk export, a phone system's report). The run stops naming the

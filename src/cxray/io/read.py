@@ -40,6 +40,8 @@ from .rejected import build_rejected
 _DEFAULT = ReadOptions()
 #: A value that reads as a number of seconds, milliseconds or microseconds since 1970 (9 to 16 digits).
 _EPOCH_LIKE = re.compile(r"\d{9,16}(\.\d*)?")
+#: An Excel serial date-time of 1927-05-18 to 2173-10-13 (a date-time cell formatted "General", saved as CSV).
+_EXCEL_LIKE = re.compile(r"\d{5}([.,]\d*)?")
 _HINTS = {
     "bad_timestamp": " (try --dayfirst, --tz or --time-format)",
     "missing_contact_id": " (is the right column mapped? see --map)",
@@ -256,6 +258,8 @@ def all_rejected(path: str, first: dict, n: int) -> InputError:
     hint = _HINTS.get(first["reason"], "")
     if first["reason"] == "bad_timestamp" and _EPOCH_LIKE.fullmatch(str(first["value"] or "")):
         hint = " (a number since 1970? try --time-format epoch, epoch_ms or epoch_us)"
+    elif first["reason"] == "bad_timestamp" and _EXCEL_LIKE.fullmatch(str(first["value"] or "")):
+        hint = " (an Excel serial date? try --time-format excel)"
     return InputError(
         f"every row was rejected; most often {first['reason']} ({first['n']} of {n}), "
         f"first here{shown}{hint}",
