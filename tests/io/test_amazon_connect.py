@@ -317,6 +317,37 @@ def test_a_consult_or_a_conference_is_no_transfer(engine: Engine, tmp_path: Path
     assert {r[1] for r in events(engine, "ContactId", "queue") if r[0] == "k-2"} == {None}
 
 
+def unanswered(*, caller_moved: bool) -> list[dict[str, Any]]:
+    """Ann puts the caller on hold and calls Supervisors, where nobody answers; the Supervisors leg ends
+    at 10:08. ``caller_moved``: Ann had handed the caller over (a queue transfer: her after-contact work
+    starts at 10:05, before the leg ended), else she took the caller back (it starts at 10:12)."""
+    first, side = consult(0)
+    ann = first["Agent"] | (
+        {"AfterContactWorkStartTimestamp": "2024-03-04T10:05:00Z"} if caller_moved else {}
+    )
+    side = side | {"Agent": None, "Queue": queue("Supervisors", "2024-03-04T10:05:00Z")}
+    return [first | {"Agent": ann}, side]
+
+
+def test_a_consult_nobody_answered_is_no_transfer_and_no_abandon(engine: Engine, tmp_path: Path):
+    """No agent on the consulted leg, and Ann's after-contact work starting after it ended: the caller
+    stayed with Ann. Not a transfer that was abandoned (the contact's outcome would have been the
+    Supervisors queue's abandon)."""
+    c = contact(jsonl(tmp_path / "ctr.jsonl", unanswered(caller_moved=False)))
+    assert (c["n_transfers"], c["is_transferred"], c["final_queue"]) == (0, False, "Sales")
+    assert c["final_outcome"] is None
+    read(engine, jsonl(tmp_path / "again.jsonl", unanswered(caller_moved=False)))
+    assert {r for r in events(engine, "ContactId", "leg_type") if r[0] == "k-2"} == {("k-2", "consult")}
+
+
+def test_a_queue_transfer_nobody_answered_is_a_transfer_left_waiting(tmp_path: Path):
+    """The mirror: Ann left the caller in the Supervisors queue (her after-contact work began before
+    the leg ended), so it is a transfer, and the caller hung up waiting."""
+    c = contact(jsonl(tmp_path / "ctr.jsonl", unanswered(caller_moved=True)))
+    assert (c["n_transfers"], c["is_transferred"], c["final_queue"]) == (1, True, "Supervisors")
+    assert c["final_outcome"] == "abandoned"
+
+
 def test_a_transfer_after_a_consult_is_one_transfer(tmp_path: Path):
     """Ann consults Sue, then transfers the caller to Bob, who stays after Ann leaves: Sales → Payments."""
     c = contact(jsonl(tmp_path / "ctr.jsonl", consult(0, then_transfer=True)))
@@ -859,6 +890,8 @@ def test_the_fast_path_dates_and_classifies_legs_as_the_python_reader(tmp_path: 
         ),
         ctr("g-1", "2024-03-04T09:00:00Z", Agent=None, DisconnectTimestamp="2024-03-04T09:03:10Z",
             Queue=queue("Billing", "2024-03-04T09:00:25Z")),
+        *_renamed(unanswered(caller_moved=False), "k-", "u-"),
+        *_renamed(unanswered(caller_moved=True), "k-", "v-"),
     ]  # fmt: skip
     path = jsonl(tmp_path / "legs.jsonl", records)
     (fast_summary, fast), (slow_summary, slow) = _both_paths(path, CTR, monkeypatch)
@@ -866,7 +899,7 @@ def test_the_fast_path_dates_and_classifies_legs_as_the_python_reader(tmp_path: 
     legs = zip(fast.column("ContactId").to_pylist(), fast.column("leg_type").to_pylist(), strict=True)
     kinds = {c: k for c, k in legs if k is not None}
     assert kinds == {"k-2": "consult", "c-2": "conference", "t-2": "consult", "e-2": "consult",
-                     "f-2": "conference"}  # fmt: skip
+                     "f-2": "conference", "u-2": "consult"}  # fmt: skip
     assert pc.count(fast["ctr_timestamp"]).as_py() > 0
 
 

@@ -249,7 +249,8 @@ def _side(r: _Record, by_id: dict[str, _Record]) -> str | None:
     it), else None: the rule of Amazon's "Identify conferences and transfers" page. The consulted party
     leaves first: an agent enters after-contact work, an outside number disconnects, before the agent of
     the leg that called it enters after-contact work. A consulted agent who never talked to the customer
-    (an outside party who talked less than the customer was held) was consulted, else conferenced."""
+    (an outside party who talked less than the customer was held) was consulted, else conferenced. A leg no
+    agent answered ended before the calling agent's after-contact work began: a consult nobody took."""
     d = r.data
     parent = by_id.get(_text(d.get("PreviousContactId")) or "")
     if parent is None:
@@ -263,7 +264,13 @@ def _side(r: _Record, by_id: dict[str, _Record]) -> str | None:
         held = _number(_obj(parent.data, "Agent").get("CustomerHoldDuration")) or 0.0
         talked = _number(_obj(d, "ExternalThirdParty").get("ExternalThirdPartyInteractionDuration")) or 0.0
         return CONSULT if held - talked > CONSULT_TALK_S else CONFERENCE
-    left = _time(_text(agent.get("AfterContactWorkStartTimestamp")))
+    acw = _text(agent.get("AfterContactWorkStartTimestamp"))
+    left = _time(acw)
+    if acw is None and _text(agent.get("ConnectedToAgentTimestamp")) is None:
+        # nobody answered: the caller stayed with the agent who tried when that agent's after-contact work
+        # starts after this leg ended (a consult no one took); else the caller was moved and left waiting
+        left = _time(_text(d.get("DisconnectTimestamp")))
+        return CONSULT if parent_acw is not None and left is not None and parent_acw > left else None
     if parent_acw is None or left is None or not parent_acw > left:
         return None
     talked = _number(agent.get("AgentInteractionDuration")) or 0.0

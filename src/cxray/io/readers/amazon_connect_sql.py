@@ -377,13 +377,15 @@ def _order_sql(t: _Tables) -> str:
             WHEN s.method = {lit(EXTERNAL)} THEN CASE WHEN {ts("p.acw_start")} > {ts("s.ended")} THEN
                 CASE WHEN coalesce(p.hold, 0) - coalesce(s.third_party, 0) > {CONSULT_TALK_S}
                     THEN {lit(CONSULT)} ELSE {lit(CONFERENCE)} END END
+            WHEN s.connected IS NULL AND s.acw_start IS NULL THEN
+                CASE WHEN {ts("p.acw_start")} > {ts("s.ended")} THEN {lit(CONSULT)} END
             WHEN {ts("p.acw_start")} > {ts("s.acw_start")} THEN
                 CASE WHEN coalesce(s.work, 0) <= {CONSULT_TALK_S}
                     THEN {lit(CONSULT)} ELSE {lit(CONFERENCE)} END
         END"""
     return f"""WITH RECURSIVE kept AS NOT MATERIALIZED (
-            SELECT n, cid, initial, prev, initiated, started, k, method, ended, acw_start, work, hold,
-                third_party
+            SELECT n, cid, initial, prev, initiated, started, k, method, ended, connected, acw_start, work,
+                hold, third_party
             FROM ({t.legs}) ANTI JOIN {t.older} USING (n)
         ), prevmap AS (
             SELECT cid, prev FROM kept WHERE cid IS NOT NULL
