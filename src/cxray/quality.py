@@ -554,6 +554,8 @@ def review_journeys(
             "handle times",
             zeros,
         )
+    # rows the mapping's own keep_rows / drop_rows leave out were asked for: in the summary, no warning
+    records_left_out = {k: n for k, n in (records_left_out or {}).items() if k not in _ASKED}
     if records_left_out:
         total = sum(records_left_out.values())
         dq.warn(
@@ -565,6 +567,9 @@ def review_journeys(
             [f"{why}: {n:,}" for why, n in records_left_out.items()],
         )
     return dq
+
+
+_ASKED = ("keep_rows", "drop_rows")
 
 
 def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:

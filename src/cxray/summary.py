@@ -56,7 +56,7 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     )
     if i.records_left_out:
         why = ", ".join(f"{reason} {n:,}" for reason, n in i.records_left_out.items())
-        lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that are no contact: {why}")
+        lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that give no event: {why}")
     lines.extend(_surveys(diagnosis))
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3

@@ -454,7 +454,7 @@ def test_a_run_says_what_it_left_out(tmp_path: Path):
     )  # fmt: skip
     d = diagnose([folder], read=ReadOptions(mapping=ZENDESK))
     assert d.input.records_left_out == {"deleted_ticket": 1}
-    assert "left out 1 record(s) that are no contact: deleted_ticket 1" in headline(d)
+    assert "left out 1 record(s) that give no event: deleted_ticket 1" in headline(d)
     (w,) = [w for w in d.data_quality.warnings if w.code == "records_left_out"]
     assert w.count == 1 and w.examples == ("deleted_ticket: 1",)
 

@@ -454,3 +454,14 @@ def test_each_file_read_with_its_own_mapping(spark: Any, tmp_path: Path) -> None
         assert doc["input"]["rows_kept"] == laptop["input"]["rows_kept"]
         assert doc["metrics"]["overall"] == laptop["metrics"]["overall"]
     assert_same_diagnosis(mapped, scaled, MEDIAN_ACCURACY)
+
+
+def test_a_mapping_that_filters_rows_is_refused_not_read_uncounted(spark: Any, tmp_path: Path) -> None:
+    from cxray.errors import ConfigError
+    from cxray.io import Mapping, ReadOptions
+    from cxray.spark import diagnose_spark
+
+    paths = _simulated_centre(tmp_path)
+    read = ReadOptions(mapping=Mapping(drop_rows={S.QUEUE: "Sales"}))
+    with pytest.raises(ConfigError, match="keep_rows / drop_rows"):
+        diagnose_spark(paths, spark=spark, partitions=2, read=read)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import schema as S
 from ..engine import Engine
+from ..errors import InputError
 from ..sql import ident, lit
 from . import missing
 from .mapping import Mapping, WideEvent
@@ -46,13 +47,15 @@ def branch_sql(
     attributes: list[str],
     *,
     file_type: str = "VARCHAR",
+    filter_rows: bool = True,
 ) -> str:
     """The canonical rows of one file in source order, each with its rejection reason (NULL when kept).
 
     Columns: the canonical ones, ``source_row``, ``source_file``, ``attributes``, then the internal
     ``__cx_*`` ones (file index, record, reason, column, value, row hash, list of marker columns).
     ``file_type``: the type ``source_file`` is stored as (:func:`file_enum`, one byte a row, for the
-    engine's own ``events``).
+    engine's own ``events``). ``filter_rows``: leave out the rows the mapping's ``keep_rows`` /
+    ``drop_rows`` leave out (:func:`rows_kept_sql`; the caller counts them).
     """
     m = mapping or Mapping()
     canonical = [ident(c) for c in S.CANONICAL]
@@ -61,10 +64,12 @@ def branch_sql(
     row_hash = f"hash({', '.join(canonical + attrs)}) AS {HASH}"
     columns = ", ".join([*order, FILE, RECORD, REASON, COLUMN, VALUE, row_hash, MARKERS])
     if not m.events:
-        return f"SELECT {columns} FROM ({_branch(plan, m, options, attributes, None, 0, 1, file_type)})"
+        branch = _branch(plan, m, options, attributes, None, 0, 1, file_type, filter_rows)
+        return f"SELECT {columns} FROM ({branch})"
     n = len(m.events)
     union = "\nUNION ALL BY NAME\n".join(
-        f"({_branch(plan, m, options, attributes, e, k, n, file_type)})" for k, e in enumerate(m.events)
+        f"({_branch(plan, m, options, attributes, e, k, n, file_type, filter_rows)})"
+        for k, e in enumerate(m.events)
     )
     return f"SELECT {columns} FROM ({union}) ORDER BY {S.SOURCE_ROW}"
 
@@ -89,6 +94,7 @@ def _branch(
     k: int,
     n: int,
     file_type: str,
+    filter_rows: bool,
 ) -> str:
     tz, dayfirst = options.effective_tz, options.effective_dayfirst
     text = _Text(plan, m)
@@ -115,6 +121,9 @@ def _branch(
     else:
         ts_txt, ts_val, ts_typed = _timestamp_source(text, specs[S.TIMESTAMP])
     dur_txt, dur_val, dur_numeric = _duration_source(text, specs.get(S.DURATION_S), m)
+    kept = rows_kept_sql(plan, m) if filter_rows else None
+    if kept is not None:
+        where = f"({where}) AND {kept}"
 
     select = [
         f"{plan.index} AS {FILE}",
@@ -172,6 +181,47 @@ def _branch(
     return (
         f"SELECT *, CASE {reason} END AS {REASON}, CASE {column} END AS {COLUMN}, "
         f"CAST(CASE {value} END AS VARCHAR) AS {VALUE} FROM ({middle})"
+    )
+
+
+def rows_kept_sql(plan: FilePlan, mapping: Mapping | None) -> str | None:
+    """SQL over the file's raw view: whether a row passes the mapping's ``keep_rows`` and ``drop_rows``
+    (:func:`row_tests`); None when the mapping filters no rows."""
+    tests = [t for t in row_tests(plan, mapping) if t is not None]
+    return "(" + " AND ".join(tests) + ")" if tests else None
+
+
+def row_tests(plan: FilePlan, mapping: Mapping | None) -> tuple[str | None, str | None]:
+    """SQL over the file's raw view: whether a row passes ``keep_rows`` (each named column holds one of its
+    values) and whether it passes ``drop_rows`` (no named column holds one of its values), None for a test
+    the mapping does not set. Values are compared trimmed and case-insensitively; a missing value matches
+    none. A named column the file lacks is an InputError naming it."""
+    if mapping is None:
+        return None, None
+    out: list[str | None] = []
+    for key, rows, keep in (("keep_rows", mapping.keep_rows, True), ("drop_rows", mapping.drop_rows, False)):
+        tests = []
+        for column, values in rows.items():
+            value = f"lower(trim({_ref(plan, _source_column(plan, column, key))}))"
+            listed = ", ".join(lit(v.strip().lower()) for v in values)
+            found = f"coalesce({value} IN ({listed}), false)"
+            tests.append(found if keep else f"NOT {found}")
+        out.append("(" + " AND ".join(tests) + ")" if tests else None)
+    return out[0], out[1]
+
+
+def _source_column(plan: FilePlan, column: str, key: str) -> str:
+    """The file's column ``column`` names (exactly, else the one that equals it ignoring case)."""
+    if column in plan.types:
+        return column
+    same = [c for c in plan.types if c.lower() == column.lower()]
+    if len(same) == 1:
+        return same[0]
+    raise InputError(
+        f"the mapping's {key} names a column the file does not have; its columns: "
+        + ", ".join(c for c in plan.types if not c.startswith("__cx"))[:500],
+        path=plan.source.path,
+        column=column,
     )
 
 
@@ -466,7 +516,11 @@ def source_categories(
     try:
         return scan_categories(
             engine,
-            [branch_sql(d, o.mapping, o, attributes) for d, o in zip(domains, per_file, strict=True)],
+            # every value, also of rows the mapping leaves out: a category too many changes no query
+            [
+                branch_sql(d, o.mapping, o, attributes, filter_rows=False)
+                for d, o in zip(domains, per_file, strict=True)
+            ],
         )
     finally:
         for domain, plan in zip(domains, plans, strict=True):

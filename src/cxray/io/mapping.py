@@ -74,11 +74,22 @@ class Mapping:
     auto: bool = True  # unmapped canonical columns matched by name and by XES key
     reader: str | None = None  # a platform adapter (or registered format) reading the source, not its suffix
     reader_options: dict[str, str] = field(default_factory=dict)  # that reader's own settings
+    #: Rows read only when each named source column holds one of its values (a history export's
+    #: ``Field: [Status, Assignee]``), and rows left out when any named column holds one of its values (a
+    #: report's ``Agent: [Total]``): compared trimmed and case-insensitively; counted, never silent.
+    keep_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    drop_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def filters_rows(self) -> bool:
+        return bool(self.keep_rows or self.drop_rows)
 
     def __post_init__(self) -> None:
         _check_canonical(self.columns, "columns")
         _check_canonical(self.constants, "constants")
         _check_canonical(self.value_maps, "value_maps")
+        for key in ("keep_rows", "drop_rows"):
+            object.__setattr__(self, key, _row_values(getattr(self, key) or {}, key))  # frozen
         bad = sorted(v for v in self.outcome_values.values() if v not in S.OUTCOMES)
         if bad:
             raise ConfigError(f"outcome_values map to {bad}; allowed outcomes: {', '.join(S.OUTCOMES)}")
@@ -205,6 +216,19 @@ class Mapping:
         if column == S.OUTCOME:
             own.update(self.outcome_values)
         return own
+
+
+def _row_values(data: Any, key: str) -> dict[str, tuple[str, ...]]:
+    """``keep_rows`` / ``drop_rows``: source column -> its values (one value or a list; numbers as text)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{key} must map source columns to values, got {data!r}")
+    out: dict[str, tuple[str, ...]] = {}
+    for column, values in data.items():
+        listed = values if isinstance(values, list | tuple) else [values]
+        if not listed or any(v is None or isinstance(v, dict | list) for v in listed):
+            raise ConfigError(f"{key}.{column}: give a value or a list of values, got {values!r}")
+        out[str(column)] = tuple(str(v) for v in listed)
+    return out
 
 
 _MAPPINGS = resources.files("cxray.io") / "mappings"

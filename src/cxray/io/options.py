@@ -220,7 +220,8 @@ class InputSummary:
     ``detected`` those of them whose adapter was recognised from their fields (no ``--mapping``).
     ``records_left_out`` counts, by why, what a reader read that is no customer's contact and gives no
     event nor rejected row: a platform's deleted or sample records (``deleted_ticket``, ``sample_ticket``...:
-    in ``records_read``), a report's title lines above its header (``title_lines``).
+    in ``records_read``), a report's title lines above its header (``title_lines``), the rows a mapping's
+    ``keep_rows`` / ``drop_rows`` leave out (``keep_rows``, ``drop_rows``: in ``records_read``).
     """
 
     files: list[str]

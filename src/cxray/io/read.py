@@ -27,6 +27,7 @@ from .canonical import (
     encode_categories,
     file_enum,
     finish_events,
+    row_tests,
     source_categories,
     stage,
 )
@@ -144,6 +145,8 @@ def _canonicalise(
     plans = [
         plan_file(i, s, engine, o.mapping) for i, (s, o) in enumerate(zip(sources, per_file, strict=True))
     ]
+    for plan, own in zip(plans, per_file, strict=True):
+        _count_rows_left_out(engine, plan, own.mapping)
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}
@@ -186,6 +189,22 @@ def _canonicalise(
         for p in plans
     )
     return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records, markers)
+
+
+def _count_rows_left_out(engine: Engine, plan: FilePlan, mapping: Mapping | None) -> None:
+    """Count the rows of a file its mapping's ``keep_rows`` / ``drop_rows`` leave out into its source's
+    ``left_out`` (by the first that leaves a row out): read, shown in the summary, neither events nor
+    rejected rows."""
+    keep, drop = row_tests(plan, mapping)
+    if keep is None and drop is None:
+        return
+    kept = keep or "true"
+    row = engine.rows(
+        f"SELECT count(*) FILTER (WHERE NOT {kept}) AS keep_rows, "
+        f"count(*) FILTER (WHERE {kept} AND NOT {drop or 'true'}) AS drop_rows FROM {ident(plan.source.view)}"
+    )[0]
+    counted = {why: int(n) for why, n in row.items() if n}
+    plan.source.left_out = dict(sorted({**plan.source.left_out, **counted}.items()))
 
 
 #: A numeric date's first two parts: ``14/01/2025``, ``14-01-25 13:26``, ``14.01.2025``.

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from .. import schema as S
 from ..engine import Engine
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..io.canonical import COLUMN, FILE, HASH, MARKERS, REASON, RECORD, VALUE, branch_sql
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
@@ -78,6 +78,13 @@ def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Stag
     if not paths:
         raise InputError("no event files given")
     per_file = options.per_file(list(paths))  # each file's mapping (``ReadOptions.file_mappings``)
+    for path, own in zip(paths, per_file, strict=True):
+        if own.mapping is not None and own.mapping.filters_rows:  # its rows left out would go uncounted
+            raise ConfigError(
+                "the Spark engine does not read a mapping's keep_rows / drop_rows: filter the files first, "
+                "or read them with the embedded engine",
+                path=str(path),
+            )
     raw = [_open(spark, str(p)) for p in paths]
     sources = [
         _plan(i, str(p), frame, own)
