@@ -155,6 +155,13 @@ MappingOpt = Annotated[
         "for exports of several systems in one run (repeatable; other files take the plain --mapping).",
     ),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The sheet of events in a spreadsheet (.xlsx, .xls, .ods): its name or 1-based number; needed "
+        "when a workbook has several sheets with values."
+    ),
+]
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -166,8 +173,8 @@ def diagnose(
     events: Annotated[
         list[str],
         typer.Argument(
-            help="Event files: CSV/TSV, Parquet, JSON Lines, XES(.gz); with --engine spark, Parquet files, "
-            "folders or URIs."
+            help="Event files: CSV/TSV, Excel/ODS, Parquet, JSON Lines, XES(.gz); with --engine spark, "
+            "Parquet files, folders or URIs."
         ),
     ],
     out: Annotated[
@@ -232,6 +239,7 @@ def diagnose(
             "time: --tz applies)."
         ),
     ] = None,
+    sheet: SheetOpt = None,
     window_days: WindowOpt = 7.0,
     any_reason: Annotated[
         bool, typer.Option(help="Join a customer's contacts into journeys whatever their reason.")
@@ -343,7 +351,12 @@ def diagnose(
         options = DiagnoseOptions.from_yaml(config) if config else DiagnoseOptions()
         columns, outcomes = _pairs(map_, "--map"), _pairs(outcome_map, "--outcome")
         read = _chosen(
-            given, tz=tz, dayfirst=dayfirst, time_format=time_format, keep_duplicates=keep_duplicates
+            given,
+            tz=tz,
+            dayfirst=dayfirst,
+            time_format=time_format,
+            keep_duplicates=keep_duplicates,
+            sheet=sheet,
         )
         if reader_option:
             given_options = _pairs(reader_option, "--reader-option")  # over the options file's
@@ -586,6 +599,7 @@ def export(
         typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
     ] = None,
     reader_option: ReaderOpt = None,
+    sheet: SheetOpt = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
     redact: Annotated[
         bool,
@@ -624,6 +638,7 @@ def export(
                 mapping=chosen,
                 file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
                 tz=tz,
+                sheet=sheet,
                 reader_options=_pairs(reader_option, "--reader-option"),
             )
             summary = read_events(events, engine, options=read)

@@ -59,9 +59,9 @@ def diagnose(
     Parameters
     ----------
     source:
-        An event file or several (CSV/TSV, Parquet, JSON Lines, XES) read in order into one log, or an
-        Arrow table that already has the canonical columns (e.g. from the simulator). A single ``str`` or
-        ``Path`` is one file (a string is not read as a sequence of one-letter paths).
+        An event file or several (CSV/TSV, Excel/ODS, Parquet, JSON Lines, XES) read in order into one
+        log, or an Arrow table that already has the canonical columns (e.g. from the simulator). A single
+        ``str`` or ``Path`` is one file (a string is not read as a sequence of one-letter paths).
     options:
         Every option of the run (:class:`~cxray.diagnose_options.DiagnoseOptions`: reading, analysis,
         costs, ranking, detector settings, conformance, incentives, the documented process, the

@@ -344,6 +344,7 @@ _FLAGS: dict[str, str] = {
     "read.keep_duplicates": "--keep-duplicates",
     "read.reader_options": "--reader-option",
     "read.file_mappings": "--mapping FILE=MAPPING",
+    "read.sheet": "--sheet",
     "analysis.window_days": "--window-days",
     "analysis.any_reason": "--any-reason",
     "analysis.top_variants": "--top-variants",

@@ -79,6 +79,7 @@ class Mapping:
     #: report's ``Agent: [Total]``): compared trimmed and case-insensitively; counted, never silent.
     keep_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     drop_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sheet: str | None = None  # a spreadsheet's sheet of events (its name, or its 1-based number)
 
     @property
     def filters_rows(self) -> bool:
@@ -120,6 +121,8 @@ class Mapping:
             kwargs["reader_options"] = _str_dict(data.get("reader_options") or {})
             if data.get("reader") is not None:
                 kwargs["reader"] = str(data["reader"])
+            if data.get("sheet") is not None:
+                kwargs["sheet"] = str(data["sheet"])
             kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")
             kwargs["value_maps"] = {
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}

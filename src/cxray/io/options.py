@@ -60,6 +60,9 @@ class ReadOptions:
         ``excel``: Excel serial date-times, local time), tried before everything else.
     delimiter, encoding:
         Override CSV sniffing.
+    sheet:
+        The sheet of events in a spreadsheet (its name, or its 1-based number), over the mapping's
+        ``sheet``; needed when a workbook has several sheets with values.
     keep_duplicates:
         Keep exact duplicate rows (as pm4py, ProM and Disco do). By default they are dropped and counted.
     reader_options:
@@ -78,6 +81,7 @@ class ReadOptions:
     time_format: str | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    sheet: str | None = None
     keep_duplicates: bool = False
     reader_options: dict[str, str] = field(default_factory=dict)
     file_mappings: dict[str, Mapping] = field(default_factory=dict)

@@ -174,8 +174,8 @@ _OCEL: Final = dict.fromkeys(
 #: What to do with a spreadsheet, the export a CRM report most often gives: save the sheet as CSV (a
 #: reader of its own would guess at merged cells, formulas and Excel's date numbers).
 _SPREADSHEETS: Final = dict.fromkeys(
-    ("xlsx", "xlsm", "xls", "ods", "numbers"),
-    " (a spreadsheet: save the sheet of events as CSV UTF-8, one header row, and read that)",
+    ("numbers",),
+    " (an Apple Numbers file: export the sheet of events as .xlsx or CSV UTF-8, and read that)",
 )
 
 
@@ -320,6 +320,7 @@ register_reader("csv", ("csv", "tsv", "txt", "tab"), _builtin("delimited"))
 register_reader("parquet", ("parquet", "pq"), _builtin("parquet"))
 register_reader("jsonl", ("jsonl", "ndjson", "json"), _builtin("jsonl"))
 register_reader("xes", ("xes",), _builtin("xes"))
+register_reader("spreadsheet", ("xlsx", "xlsm", "xls", "ods"), _builtin("spreadsheet"))
 
 # The built-in platform adapters (docs/adapters.md), registered exactly as a user's own would be.
 _builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact records")

@@ -293,9 +293,15 @@ def _header(text: str, delimiter: str, path: Path) -> list[str]:
         first = next(csv.reader(io.StringIO(text), delimiter=delimiter))
     except (StopIteration, csv.Error):
         raise InputError("no header line", path=path, row=0) from None
+    return column_names(first)
+
+
+def column_names(header: list[str]) -> list[str]:
+    """A header's cells as column names: trimmed, a blank one ``column_N`` (its 1-based place), a repeated
+    one suffixed ``_2``, ``_3``... (shared with the spreadsheet reader)."""
     names: list[str] = []
     seen: set[str] = set()
-    for i, name in enumerate(first, start=1):
+    for i, name in enumerate(header, start=1):
         name = name.strip() or f"column_{i}"
         base, n = name, 2
         while name in seen:

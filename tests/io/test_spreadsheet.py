@@ -1,0 +1,142 @@
+"""Spreadsheets (.xlsx, .ods...): workbooks written by openpyxl (a writer independent of calamine, which
+reads them) read as the same sheet saved as CSV would be: titles, clocks, blank rows, several sheets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from io_helpers import balanced, column, read_one, write
+
+from cxray.engine import Engine
+from cxray.errors import InputError
+from cxray.io import Mapping, ReadOptions, read_events
+
+openpyxl = pytest.importorskip("openpyxl")
+
+HEADER = ["CallID", "Start", "Step", "Talk", "Agent"]
+ROWS = [
+    ["c1", dt.datetime(2025, 3, 1, 9, 0), "IVR", None, None],
+    ["c1", dt.datetime(2025, 3, 1, 9, 2), "Agent", dt.timedelta(minutes=75, seconds=30), "ann"],
+    ["c2", dt.datetime(2025, 3, 1, 23, 59, 1, 250000), "IVR", 12.5, " bob "],
+    ["c3", "not a date", "IVR", None, "0012"],
+]
+MAPPING = Mapping(columns={"contact_id": "CallID", "timestamp": "Start", "activity": "Step",
+                           "duration_s": "Talk", "actor": "Agent"})  # fmt: skip
+AS_CSV = (  # the same sheet as Excel's "CSV UTF-8" would write it (a duration cell as [h]:mm:ss)
+    "CallID,Start,Step,Talk,Agent\n"
+    "c1,2025-03-01 09:00:00,IVR,,\n"
+    "c1,2025-03-01 09:02:00,Agent,1:15:30,ann\n"
+    "c2,2025-03-01 23:59:01.250,IVR,12.5, bob \n"
+    "c3,not a date,IVR,,0012\n"
+)
+
+
+def workbook(path: Path, rows: list[list], *, titles: list[list] = (), sheets: dict | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Calls"
+    for row in [*titles, HEADER, *rows]:
+        ws.append(row)
+    for cell in ws["D"]:
+        if isinstance(cell.value, dt.timedelta):
+            cell.number_format = "[h]:mm:ss"
+    for name, extra in (sheets or {}).items():
+        other = wb.create_sheet(name)
+        for row in extra:
+            other.append(row)
+    wb.save(path)
+    return path
+
+
+def _events(engine: Engine) -> list[tuple]:
+    return engine.fetchall(
+        "SELECT contact_id, timestamp, activity, duration_s, actor, source_row FROM events "
+        "ORDER BY source_row"
+    )
+
+
+def test_a_sheet_reads_as_the_same_sheet_saved_as_csv(engine: Engine, tmp_path: Path):
+    """The oracle: the CSV Excel would write of the sheet. The duration cell (75 min 30 s, a fraction of
+    a day formatted [h]:mm:ss) is 4530 seconds; milliseconds and a padded name kept; a text id stays text;
+    the bad date rejected as in the CSV, row and column named."""
+    s = read_one(engine, workbook(tmp_path / "calls.xlsx", ROWS), mapping=MAPPING)
+    assert balanced(s) and (s.rows_kept, s.rows_rejected) == (3, 1)
+    from_sheet = _events(engine)
+    with Engine() as other:
+        read_events([write(tmp_path, "calls.csv", AS_CSV)], other, options=ReadOptions(mapping=MAPPING))
+        assert from_sheet == _events(other)
+    assert [r[3] for r in from_sheet] == [None, 4530.0, 12.5]
+    assert engine.fetchall('SELECT reason, source_row, "column" FROM rejected') == [
+        ("bad_timestamp", 4, "Start")
+    ]
+
+
+def test_titles_above_the_header_and_blank_rows_are_skipped_rows_keep_their_numbers(
+    engine: Engine, tmp_path: Path
+):
+    titles = [["Call Detail Report"], ["From 2025-03-01 to 2025-03-02"], []]
+    rows = [ROWS[0], [None] * 5, ROWS[1]]
+    s = read_one(engine, workbook(tmp_path / "calls.xlsx", rows, titles=titles), mapping=MAPPING)
+    assert s.records_left_out == {"title_lines": 3} and s.rows_kept == 2 and balanced(s)
+    assert column(engine, "source_row") == [1, 3]  # Excel rows 5 and 7, below the header on row 4
+
+
+def test_a_time_of_day_column_joins_its_date_column(engine: Engine, tmp_path: Path):
+    """A wide layout's date and time of day in cells of their own (Excel keeps a time as a fraction of a
+    day): ``2025-03-01`` and ``09:05:07`` read as 2025-03-01 09:05:07."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Call", "Date", "Entered", "Served"])
+    ws.append(["c1", dt.date(2025, 3, 1), dt.time(9, 5, 7), dt.time(9, 6, 0)])
+    path = tmp_path / "wide.xlsx"
+    wb.save(path)
+    m = Mapping.from_dict({
+        "columns": {"contact_id": "Call"},
+        "events": [{"activity": "Entered", "timestamp": "Entered", "date": "Date"},
+                   {"activity": "Served", "timestamp": "Served", "date": "Date"}],
+    })  # fmt: skip
+    read_one(engine, path, mapping=m)
+    assert [str(t) for t in column(engine, "timestamp")] == ["2025-03-01 09:05:07", "2025-03-01 09:06:00"]
+
+
+def test_a_workbook_of_several_sheets_must_name_one(engine: Engine, tmp_path: Path):
+    path = workbook(tmp_path / "calls.xlsx", ROWS[:2], sheets={"Notes": [["read me"]], "Empty": []})
+    with pytest.raises(InputError, match=r"2 sheets with values \('Calls', 'Notes'\): name the sheet"):
+        read_one(engine, path, mapping=MAPPING)
+    assert read_one(engine, path, mapping=MAPPING, sheet="Calls").rows_kept == 2
+    assert read_one(engine, path, mapping=MAPPING, sheet="1").rows_kept == 2
+    from dataclasses import replace
+
+    assert read_one(engine, path, mapping=replace(MAPPING, sheet="Calls")).rows_kept == 2
+    with pytest.raises(InputError, match="no sheet 'Detail'; the workbook's sheets: Calls, Notes, Empty"):
+        read_one(engine, path, mapping=MAPPING, sheet="Detail")
+
+
+def test_a_file_that_is_no_workbook_is_an_error_naming_it(engine: Engine, tmp_path: Path):
+    path = write(tmp_path, "calls.xlsx", "CallID,Start\nc1,2025-03-01\n")
+    with pytest.raises(InputError, match="cannot read as a spreadsheet") as caught:
+        read_one(engine, path, mapping=MAPPING)
+    assert str(caught.value.path).endswith("calls.xlsx")
+
+
+def test_diagnose_reads_a_workbook_from_the_cli(tmp_path: Path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cxray.cli import app
+
+    rows = [[f"c{i}", dt.datetime(2025, 3, 1 + i % 20, 9, i % 60), step, 30 + i, f"a{i % 5}"]
+            for i in range(60) for step in ("IVR", "Agent")]  # fmt: skip
+    path = workbook(tmp_path / "calls.xlsx", rows, sheets={"Notes": [["x"]]})
+    yaml = write(tmp_path, "m.yaml", "columns: {contact_id: CallID, timestamp: Start, activity: Step, "
+                 "duration_s: Talk, actor: Agent}\n")  # fmt: skip
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["diagnose", str(path), "--mapping", str(yaml), "--sheet", "Calls", "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["input"]["rows_kept"] == 120 and doc["metrics"]["overall"]["contacts"] == 60
