@@ -728,10 +728,8 @@ def audit(
         Path | None,
         typer.Option("--scorecards", help="Scorecards YAML: parties, weights, leading/lagging pairs."),
     ] = None,
-    mapping: Annotated[
-        str | None,
-        typer.Option(help="Column mapping: a built-in name (see `cxray mappings`) or a YAML file."),
-    ] = None,
+    mapping: MappingOpt = None,
+    sheet: SheetOpt = None,
     reader_option: ReaderOpt = None,
     window_days: WindowOpt = 7.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for audit.json and audit.html.")] = Path(
@@ -758,6 +756,7 @@ def audit(
             raise ConfigError("--pilot COLUMN=VALUE is required (e.g. --pilot queue=Q-Billing)")
         if (before or after) and events:
             raise ConfigError("give event files with --change-date, or --before/--after files, not both")
+        plain, own = _mappings(mapping)
         options = AuditOptions(
             pilot=pilot,
             control=control,
@@ -766,7 +765,9 @@ def audit(
             after=tuple(after or ()),
             triggers=None if triggers is None else load_triggers(triggers),
             read=ReadOptions(
-                mapping=None if mapping is None else Mapping.resolve(mapping),
+                mapping=None if plain is None else Mapping.resolve(plain),
+                file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
+                sheet=sheet,
                 reader_options=_pairs(reader_option, "--reader-option"),
             ),
             analysis=AnalysisOptions(window_days=window_days),
