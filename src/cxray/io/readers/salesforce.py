@@ -207,6 +207,7 @@ class _Export:
     records: int
     parsed: Parsed
     unread: list[str]
+    left: dict[str, int]  # rows of the files named like an object but unread (a header without its fields)
 
 
 def unread(path: Path) -> list[str]:
@@ -238,6 +239,7 @@ def _read(path: Path, options: ReadOptions, *, strict: bool = True) -> _Export:
     malformed: list[tuple[int | None, str]] = []
     number = 0
     read_any = False
+    left: dict[str, int] = {}
     for file, obj in chosen:
         lines = io.StringIO(read_text(file, options, parsed).removeprefix("\ufeff"), newline="").readlines()
         reader = csv.reader(iter(lines))
@@ -258,6 +260,7 @@ def _read(path: Path, options: ReadOptions, *, strict: bool = True) -> _Export:
                 header = [h.strip() for h in fields]
                 if missing := _missing(obj, header):
                     skipped[file] = f"{file.name}: no {', '.join(missing)} in its header"
+                    left[skipped[file]] = _rows_left(reader)  # named like an object read: never silent
                     break
                 read_any = True
                 continue
@@ -277,7 +280,20 @@ def _read(path: Path, options: ReadOptions, *, strict: bool = True) -> _Export:
             f"MessagingSession.csv){f'; skipped {shown}' if shown else ''}",
             path=path,
         )
-    return _Export(tables, malformed, number, parsed, unread)
+    return _Export(tables, malformed, number, parsed, unread, left)
+
+
+def _rows_left(reader: Any) -> int:
+    """The rows with a value left in ``reader`` (a csv reader past a header), counted, not read."""
+    n = 0
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return n
+        except csv.Error:
+            fields = ["?"]
+        n += any(f.strip() for f in fields)
 
 
 def _value(text: str) -> str | None:
@@ -683,8 +699,9 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             path=path,
         )
     return register_rows(
-        engine, view, rows, path, export.parsed, records=export.records - len(malformed),
-        duplicates=duplicates, malformed=malformed, left_out=deleted,
+        engine, view, rows, path, export.parsed,
+        records=export.records - len(malformed) + sum(export.left.values()),
+        duplicates=duplicates, malformed=malformed, left_out=deleted | export.left,
     )  # fmt: skip
 
 
