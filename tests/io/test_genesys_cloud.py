@@ -893,3 +893,96 @@ def test_a_python_sdk_dump_is_refused_with_what_to_write_instead(engine: Engine,
     snake = {"conversation_id": "c-1", "conversation_start": "2024-03-04T09:00:00.000Z", "participants": []}
     with pytest.raises(InputError, match=r"snake_case.*camelCase JSON"):
         read(engine, write_json(tmp_path / "c.json", page(snake)))
+
+
+def _consulted(cid: str, *, bob_transfers_back: bool = False) -> dict[str, Any]:
+    """Ann (Billing) puts the caller on hold at 10:03 and consults Payments: its ACD participant routes to
+    bob, who talks with ann and drops at 10:04:50; ann takes the caller back at 10:05 and resolves it.
+    ``bob_transfers_back``: instead, bob ends his talk by transferring the caller (a real leg)."""
+    caller = person(
+        "customer",
+        "voice",
+        [seg("interact", "2024-03-04T10:00:00.000Z", "2024-03-04T10:09:00.000Z", disconnectType="endpoint")],
+        session={"ani": "tel:+3120555"},
+    )
+    billing = person(
+        "acd",
+        "voice",
+        [
+            seg(
+                "interact",
+                "2024-03-04T10:00:00.000Z",
+                "2024-03-04T10:01:00.000Z",
+                queueId=BILLING,
+                disconnectType="transfer",
+            )
+        ],
+    )
+    ann = person(
+        "agent",
+        "voice",
+        [
+            seg("interact", "2024-03-04T10:01:00.000Z", "2024-03-04T10:03:00.000Z", queueId=BILLING),
+            seg("hold", "2024-03-04T10:03:00.000Z", "2024-03-04T10:05:00.000Z", queueId=BILLING),
+            seg(
+                "interact",
+                "2024-03-04T10:05:00.000Z",
+                "2024-03-04T10:08:00.000Z",
+                queueId=BILLING,
+                disconnectType="endpoint",
+            ),
+            seg(
+                "wrapup",
+                "2024-03-04T10:08:00.000Z",
+                "2024-03-04T10:09:00.000Z",
+                queueId=BILLING,
+                wrapUpCode=RESOLVED_CODE,
+            ),
+        ],
+        userId=ANN,
+    )
+    payments = person(
+        "acd",
+        "voice",
+        [
+            seg(
+                "interact",
+                "2024-03-04T10:03:05.000Z",
+                "2024-03-04T10:03:20.000Z",
+                queueId=PAYMENTS,
+                disconnectType="transfer",
+            )
+        ],
+    )
+    bob = person("agent", "voice", [
+        seg("interact", "2024-03-04T10:03:20.000Z", "2024-03-04T10:04:50.000Z", queueId=PAYMENTS,
+            disconnectType="transfer" if bob_transfers_back else "peer"),
+        seg("wrapup", "2024-03-04T10:04:50.000Z", "2024-03-04T10:05:30.000Z", queueId=PAYMENTS),
+    ], userId=BOB)  # fmt: skip
+    return conversation(cid, "2024-03-04T10:00:00.000Z", [caller, billing, ann, payments, bob],
+                        conversationEnd="2024-03-04T10:09:00.000Z")  # fmt: skip
+
+
+def test_a_consult_the_first_agent_keeps_is_no_transfer_and_no_ping_pong(engine: Engine, tmp_path: Path):
+    """The consulted queue and agent came and went while ann kept the caller (she talks again after bob
+    left, having transferred nothing): their events carry ``leg_type`` consult and no queue, so the route
+    is Billing alone, not Billing, Payments, Billing (two transfers and a ping-pong). Bob's talk still
+    counts as work."""
+    path = write_json(tmp_path / "c.json", page(_consulted("k-1")))
+    contact = _contacts(path)["k-1"]
+    assert (contact["n_transfers"], contact["is_ping_pong"], contact["final_queue"]) == (0, False, BILLING)
+    read(engine, path)
+    rows = events(engine, "userId", "queue", "leg_type", "duration_s")
+    assert {r[2] for r in rows if r[0] == BOB} == {"consult"} and {r[1] for r in rows if r[0] == BOB} == {
+        None
+    }
+    assert {r[2] for r in rows if r[0] == ANN} == {None}
+    assert 90 in [r[3] for r in rows if r[0] == BOB]
+
+
+def test_a_consulted_agent_who_transfers_the_caller_is_a_leg(tmp_path: Path):
+    """The mirror: bob ends his talk with a transfer, so his visit is a leg of the route (Billing,
+    Payments, Billing: two transfers, a ping-pong), not a consult."""
+    path = write_json(tmp_path / "c.json", page(_consulted("k-2", bob_transfers_back=True)))
+    contact = _contacts(path)["k-2"]
+    assert (contact["n_transfers"], contact["is_ping_pong"]) == (2, True)

@@ -53,6 +53,7 @@ from ...engine import Engine
 from ...errors import ConfigError, InputError
 from ..options import ReadOptions
 from . import RawSource
+from .amazon_connect import CONSULT, LEG_TYPE
 from .records import Rows, json_values, latest, parse_records, read_text, register_rows
 from .records import items as _items
 from .records import obj as _obj
@@ -433,10 +434,12 @@ def _rows(
     routed = [g for g in segments if _purpose(g.person) in ("acd", *AGENTS)]
     answered = [g for g in segments if _purpose(g.person) in AGENTS and g.kind == "interact"]
     callbacks = [g for g in segments if (_text(g.session.get("mediaType")) or "").lower() == "callback"]
-    tails = _tails(sessions)
+    side = _side_legs(segments)
+    tails = _tails(sessions, side)
     for g in segments:
         purpose = _purpose(g.person)
         own = sessions[id(g.session)]
+        before = len(out)
         key: Place = (g.start or datetime.max, 1, g.participant, g.order)
         common = _common(g)
         if purpose in FLOWS:
@@ -453,10 +456,46 @@ def _rows(
         elif purpose == "voicemail":
             row = {S.ACTIVITY: "Voicemail", S.ACTOR_TYPE: S.SYSTEM}
             out.append((key, common | row))
+        if g.participant in side:  # a consulted queue or agent: no route change, and said so
+            out[before:] = [(k, r | {S.QUEUE: None, LEG_TYPE: CONSULT}) for k, r in out[before:]]
     return out
 
 
-def _tails(sessions: dict[int, list[_Segment]]) -> dict[int, tuple[datetime, str]]:
+def _side_legs(segments: list[_Segment]) -> set[int]:
+    """The participants (queues and agents) an agent consulted while keeping the customer: they joined
+    after that agent answered, and the agent talked with the customer again after they left, having
+    transferred the customer nowhere by then (nor did a consulted agent). Their visits are no transfer: in
+    time order the route read Q1, Q2, Q1, a ping-pong for a question asked of a colleague."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    handed: dict[int, list[datetime]] = {}  # each agent's transfers (end of the segment that made one)
+    talks: dict[int, list[datetime]] = {}  # each agent's interact starts
+    routed: dict[int, bool] = {}  # participant -> whether it is an agent (else a queue)
+    for g in segments:
+        purpose = _purpose(g.person)
+        if purpose not in ("acd", *AGENTS):
+            continue
+        routed[g.participant] = purpose in AGENTS
+        if g.start is not None and g.end is not None and g.kind != "wrapup":
+            first, last = spans.get(g.participant, (g.start, g.end))
+            spans[g.participant] = (min(first, g.start), max(last, g.end))
+        if purpose in AGENTS and g.kind == "interact" and g.start is not None:
+            talks.setdefault(g.participant, []).append(g.start)
+        if purpose in AGENTS and g.kind in _TALK and _transfer(g.disconnect) and g.end is not None:
+            handed.setdefault(g.participant, []).append(g.end)
+    out: set[int] = set()
+    for b, (joined, left) in spans.items():
+        if routed[b] and handed.get(b):  # a consulted agent who transferred the customer on: a real leg
+            continue
+        for a, starts in talks.items():
+            if a == b or min(starts) >= joined or not any(t >= left for t in starts):
+                continue
+            if not any(t <= left for t in handed.get(a, [])):
+                out.add(b)
+                break
+    return out
+
+
+def _tails(sessions: dict[int, list[_Segment]], side: set[int]) -> dict[int, tuple[datetime, str]]:
     """Segment order -> (time, text) for the tail events of agents who transferred the customer.
 
     Genesys records an agent's after-call work (and the hold that ended a consult transfer) alongside the
@@ -470,7 +509,7 @@ def _tails(sessions: dict[int, list[_Segment]]) -> dict[int, tuple[datetime, str
     starts: list[tuple[datetime, str, int]] = []  # (start, its text, participant) of each routed session
     for own in sessions.values():
         timed = [g for g in own if g.start is not None and _text(g.data.get("segmentStart")) is not None]
-        if timed and _purpose(own[0].person) in ("acd", *AGENTS):
+        if timed and _purpose(own[0].person) in ("acd", *AGENTS) and own[0].participant not in side:
             first = min(timed, key=lambda g: g.start or datetime.max)
             starts.append((first.start or datetime.max, str(first.data["segmentStart"]), first.participant))
     out: dict[int, tuple[datetime, str]] = {}
