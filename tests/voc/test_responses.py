@@ -303,3 +303,31 @@ def test_the_text_score_example_in_the_docs_loads():
     assert shown
     surveys = DiagnoseOptions.from_dict(yaml.safe_load(shown.group(1))).voc.surveys
     assert surveys.survey_type == "csat" and sorted(surveys.scores.values()) == [1, 2, 3, 4, 5]
+
+
+def test_a_survey_workbook_has_its_own_sheet_not_the_events_one(files, tmp_path: Path):
+    """The events' ``--sheet`` names the events' sheet: a survey workbook is read from its own (its only
+    sheet with values, or ``surveys.sheet``), as the same responses in a CSV are."""
+    openpyxl = pytest.importorskip("openpyxl")
+    events, surveys = files
+    book = openpyxl.Workbook()
+    book.active.title = "Responses"
+    for line in SURVEYS.splitlines():
+        book.active.append(line.split(","))
+    book.create_sheet("Notes").append(["exported by hand"])
+    path = tmp_path / "surveys.xlsx"
+    book.save(path)
+    engine, from_csv = _staged(events, SurveyOptions(files=(str(surveys),)))
+    engine.close()
+    engine = Engine(threads=2)
+    try:
+        diagnose(events, engine=engine)
+        read = ReadOptions(sheet="Calls")  # the events' sheet: no sheet of the survey workbook
+        with pytest.raises(InputError, match="name the sheet"):
+            build_responses(engine, SurveyOptions(files=(str(path),)), read=read)
+        doc = build_responses(engine, SurveyOptions(files=(str(path),), sheet="Responses"), read=read)
+        assert doc is not None and from_csv is not None
+        keys = ("rows_read", "rows_kept", "rows_rejected", "rejected_by_reason", "matched_by_contact")
+        assert {k: doc[k] for k in keys} == {k: from_csv[k] for k in keys}
+    finally:
+        engine.close()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
@@ -72,6 +72,9 @@ class SurveyOptions:
     scores: dict[str, float] = field(default_factory=dict)
     #: A response matched by customer id belongs to their latest contact ending at most this long before.
     match_days: float = 7.0
+    #: The sheet of responses in a survey workbook (its name, or its 1-based number); None: its only
+    #: sheet with values (the events' ``--sheet`` names the events' sheet, not this one).
+    sheet: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.columns) - set(FIELDS))
@@ -192,7 +195,7 @@ def _from_events(engine: Engine) -> str | None:
 
 def _from_file(engine: Engine, path: Path, i: int, options: SurveyOptions, read: ReadOptions) -> str:
     view = f"_cx_voc_src{i}"
-    source = open_source(path, engine, view, read)
+    source = open_source(path, engine, view, replace(read, sheet=options.sheet))
     types = {r["column_name"]: r["column_type"] for r in engine.rows(f"DESCRIBE {view}")}
     found: dict[str, str] = {}
     for name in types:
