@@ -21,6 +21,8 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("true containment", "true_containment_rate", "share"),
     ("cost per resolution", "cost_per_resolved_journey", "money"),
 )
+#: Files whose counts the summary lists (all are in diagnosis.json).
+PER_FILE = 10
 #: Rejection reasons of survey responses named in the summary (the most frequent; all are in diagnosis.json).
 SURVEY_REASONS = 3
 
@@ -54,6 +56,14 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         f"read {read}: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
     )
+    if len(i.per_file) > 1:  # several systems' exports: which one lost rows
+        for f in i.per_file[:PER_FILE]:
+            lines.append(
+                f"  {f.file}: read {f.rows_read:,}, kept {f.rows_kept:,}, rejected {f.rows_rejected:,}, "
+                f"duplicates {f.duplicates_dropped:,}"
+            )
+        if len(i.per_file) > PER_FILE:
+            lines.append(f"  ... {len(i.per_file) - PER_FILE} more files (diagnosis.json: input.per_file)")
     if i.records_left_out:
         why = ", ".join(f"{reason} {n:,}" for reason, n in i.records_left_out.items())
         lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that give no event: {why}")

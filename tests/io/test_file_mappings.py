@@ -177,3 +177,36 @@ def test_options_file_names_mapping_files_relative_to_itself(tmp_path: Path):
     options = DiagnoseOptions.from_yaml(config)
     assert options.read.file_mappings["cases-*.csv"].dayfirst
     assert options.read.for_file("cases-2025.csv").mapping.name == "crm"
+
+
+def test_each_file_is_accounted_for_on_its_own(engine: Engine, tmp_path: Path):
+    """``input.per_file``: read == kept + rejected + duplicates per file, the totals their sums; a row
+    repeating one of an earlier file is a duplicate of its own file."""
+    calls = write(tmp_path, "calls.csv", CALLS + "c9,+15550009,not a date,IVR,,\n")
+    cases = write(tmp_path, "cases.csv", CASES + CASES.splitlines()[1] + "\n")  # one row twice
+    options = ReadOptions(file_mappings={"calls.csv": PHONE, "cases.csv": CRM})
+    s = read_events([calls, cases], engine, options=options)
+    counts = {Path(f.file).name: (f.rows_read, f.rows_kept, f.rows_rejected, f.duplicates_dropped)
+              for f in s.per_file}  # fmt: skip
+    assert counts == {"calls.csv": (4, 3, 1, 0), "cases.csv": (3, 2, 0, 1)}
+    for field, total in (
+        ("rows_read", s.rows_read),
+        ("rows_kept", s.rows_kept),
+        ("rows_rejected", s.rows_rejected),
+        ("duplicates_dropped", s.duplicates_dropped),
+    ):
+        assert sum(getattr(f, field) for f in s.per_file) == total, field  # fmt: skip
+    assert s.to_dict()["per_file"][0]["rows_rejected"] == 1
+
+
+def test_the_summary_lists_each_file_when_there_are_several(tmp_path: Path):
+    from cxray import diagnose
+    from cxray.summary import headline
+
+    calls, cases = write(tmp_path, "calls.csv", CALLS), write(tmp_path, "cases.csv", CASES)
+    d = diagnose([calls, cases], read=ReadOptions(file_mappings={"calls.csv": PHONE, "cases.csv": CRM}))
+    lines = headline(d)
+    assert f"  {calls}: read 3, kept 3, rejected 0, duplicates 0" in lines
+    assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0" in lines
+    one = headline(diagnose(calls, read=ReadOptions(mapping=PHONE)))
+    assert not any(line.startswith(f"  {calls}") for line in one)  # one file: the totals say it

@@ -180,6 +180,8 @@ def make_doc() -> dict[str, Any]:
             "adapters": {},
             "detected": [],
             "records_left_out": {},
+            "per_file": [{"file": "events-2024-q1.csv", "rows_read": 61234, "rows_kept": 60990,
+                          "rows_rejected": 200, "duplicates_dropped": 44}],
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {

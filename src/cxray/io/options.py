@@ -188,6 +188,29 @@ def _check_tz(tz: str) -> None:
         raise ConfigError(f"unknown time zone {tz!r} (use an IANA name such as Europe/Amsterdam)") from None
 
 
+class FileCountsDoc(TypedDict):
+    """One file's share of ``input``: :class:`FileCounts`, field for field."""
+
+    file: str
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    duplicates_dropped: int
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """What reading found in one file (``InputSummary.per_file``): in a run over several systems' exports,
+    which one lost rows. ``rows_read == rows_kept + rows_rejected + duplicates_dropped``; a row that
+    duplicates a row of an earlier file counts as a duplicate of its own file."""
+
+    file: str
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    duplicates_dropped: int
+
+
 class InputSummaryDoc(TypedDict):
     """``input`` in ``diagnosis.json``: :class:`InputSummary`, field for field."""
 
@@ -208,6 +231,7 @@ class InputSummaryDoc(TypedDict):
     adapters: dict[str, str]
     detected: list[str]
     records_left_out: dict[str, int]
+    per_file: list[FileCountsDoc]
 
 
 @dataclass(frozen=True)
@@ -226,6 +250,7 @@ class InputSummary:
     event nor rejected row: a platform's deleted or sample records (``deleted_ticket``, ``sample_ticket``...:
     in ``records_read``), a report's title lines above its header (``title_lines``), the rows a mapping's
     ``keep_rows`` / ``drop_rows`` leave out (``keep_rows``, ``drop_rows``: in ``records_read``).
+    ``per_file``: the row counts of each file, in the order read (one entry per distinct file).
     """
 
     files: list[str]
@@ -245,6 +270,7 @@ class InputSummary:
     adapters: dict[str, str] = field(default_factory=dict)
     detected: list[str] = field(default_factory=list)
     records_left_out: dict[str, int] = field(default_factory=dict)
+    per_file: list[FileCounts] = field(default_factory=list)
 
     def to_dict(self) -> InputSummaryDoc:
         return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -33,7 +33,7 @@ from .canonical import (
 )
 from .detect import closest, describe_closest, detect
 from .mapping import Mapping
-from .options import InputSummary, ReadOptions
+from .options import FileCounts, InputSummary, ReadOptions
 from .plan import FilePlan, plan_file
 from .readers import RawSource, file_format, open_source, register_arrow, registered_adapters
 from .rejected import build_rejected
@@ -188,7 +188,17 @@ def _canonicalise(
         else int(engine.scalar(f"SELECT count(*) FROM {ident(p.source.view)}"))
         for p in plans
     )
-    return _summary(engine, sources, attributes, staged, staged_rejected, duplicates, records, markers)
+    by_file = [
+        (
+            s.path,
+            int(counted[p.index]["n"]) + len(s.malformed) + s.duplicates,
+            int(counted[p.index]["rejected"]) + len(s.malformed),
+        )
+        for s, p in zip(sources, plans, strict=True)
+    ]
+    return _summary(
+        engine, sources, attributes, staged, staged_rejected, duplicates, records, markers, by_file
+    )
 
 
 def _count_rows_left_out(engine: Engine, plan: FilePlan, mapping: Mapping | None) -> None:
@@ -297,6 +307,7 @@ def _summary(
     duplicates: int,
     records: int,
     markers: dict[str, int],
+    per_file: list[tuple[str, int, int]],
 ) -> InputSummary:
     malformed = sum(len(s.malformed) for s in sources)
     older = sum(s.duplicates for s in sources)  # dropped by the reader itself (an adapter's old deliveries)
@@ -312,6 +323,7 @@ def _summary(
         encoding_repairs=sum(s.encoding_repairs for s in sources),
         nul_bytes_stripped=sum(s.nul_bytes_stripped for s in sources),
         records_left_out=_left_out(sources),
+        per_file=per_file,
     )
 
 
@@ -336,9 +348,11 @@ def summarise(
     encoding_repairs: int = 0,
     nul_bytes_stripped: int = 0,
     records_left_out: dict[str, int] | None = None,
+    per_file: list[tuple[str, int, int]] | None = None,
 ) -> InputSummary:
     """The input summary from the finished ``events`` and ``rejected`` tables and the counts only the
-    reader knows (shared with the Spark engine, which counts on its executors)."""
+    reader knows (shared with the Spark engine, which counts on its executors); ``per_file``: each file's
+    (path, rows read, rows rejected), its kept rows counted here."""
     optional = ", ".join(f"count({ident(c)}) AS {ident(c)}" for c in S.OPTIONAL)
     row = engine.rows(
         f"SELECT count(*) AS kept, min({ident(S.TIMESTAMP)}) AS t0, max({ident(S.TIMESTAMP)}) AS t1, "
@@ -364,7 +378,29 @@ def summarise(
         encoding_repairs=encoding_repairs,
         nul_bytes_stripped=nul_bytes_stripped,
         records_left_out=dict(records_left_out or {}),
+        per_file=_file_counts(engine, per_file or [], int(row["kept"])),
     )
+
+
+def _file_counts(engine: Engine, counted: list[tuple[str, int, int]], kept: int) -> list[FileCounts]:
+    """Each file's counts, its kept rows from ``events`` (one grouping, asked only of several files)."""
+    merged: dict[str, list[int]] = {}
+    for path, read, rejected in counted:  # a file given twice is one file
+        both = merged.setdefault(path, [0, 0])
+        both[0] += read
+        both[1] += rejected
+    if len(merged) == 1:
+        by_file = dict.fromkeys(merged, kept)
+    else:
+        rows = engine.fetchall(
+            f"SELECT CAST({S.SOURCE_FILE} AS VARCHAR), count(*) FROM {S.EVENTS_TABLE} GROUP BY ALL"
+        )
+        by_file = {str(f): int(n) for f, n in rows}
+    out = []
+    for path, (read, rejected) in merged.items():
+        n = by_file.get(path, 0)
+        out.append(FileCounts(path, read, n, rejected, read - rejected - n))
+    return out
 
 
 def _iso(value: datetime | None) -> str | None:

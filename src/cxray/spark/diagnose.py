@@ -305,6 +305,9 @@ def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: in
         duplicates=duplicates,
         records=sum(s.records for s in staged.sources),
         missing_markers=counts.markers,
+        per_file=[
+            (s.path, counts.rows.get(s.index, 0), counts.rejected.get(s.index, 0)) for s in staged.sources
+        ],
     )
 
 
