@@ -158,7 +158,7 @@ MappingOpt = Annotated[
 SheetOpt = Annotated[
     str | None,
     typer.Option(
-        help="The sheet of events in a spreadsheet (.xlsx, .xls, .ods): its name or 1-based number; needed "
+        help="The sheet of events in a spreadsheet (.xlsx, .xls): its name or 1-based number; needed "
         "when a workbook has several sheets with values."
     ),
 ]
@@ -173,7 +173,7 @@ def diagnose(
     events: Annotated[
         list[str],
         typer.Argument(
-            help="Event files: CSV/TSV, Excel/ODS, Parquet, JSON Lines, XES(.gz); with --engine spark, "
+            help="Event files: CSV/TSV, Excel, Parquet, JSON Lines, XES(.gz); with --engine spark, "
             "Parquet files, folders or URIs."
         ),
     ],

@@ -59,7 +59,7 @@ def diagnose(
     Parameters
     ----------
     source:
-        An event file or several (CSV/TSV, Excel/ODS, Parquet, JSON Lines, XES) read in order into one
+        An event file or several (CSV/TSV, Excel, Parquet, JSON Lines, XES) read in order into one
         log, or an Arrow table that already has the canonical columns (e.g. from the simulator). A single
         ``str`` or ``Path`` is one file (a string is not read as a sequence of one-letter paths).
     options:

@@ -1,6 +1,6 @@
 """Reading interaction-event files into the canonical ``events`` table, losing no row silently.
 
-Readers (CSV/TSV, Excel/ODS, Parquet, JSON Lines, XES) expose each file's raw columns; one SQL step
+Readers (CSV/TSV, Excel, Parquet, JSON Lines, XES) expose each file's raw columns; one SQL step
 (``canonical``) maps, parses, rejects and de-duplicates them. See ``docs/data-contract.md``.
 """
 

@@ -112,11 +112,11 @@ def _branch(
         if event.absent:
             absent += f" OR {time} IN ({', '.join(lit(a) for a in event.absent)})"
         where = f"NOT ({absent})"
-        ts_txt = time if event.date is None else f"{text.clean(event.date)} || ' ' || {time}"
+        ts_txt = time if event.date is None else _dated(text.clean(event.date), time)
         ts_val, ts_typed = ts_txt, None
         base = m.events[0]
         if k > 0 and event.date is not None and event.date == base.date and event.timestamp != base.timestamp:
-            first = f"{text.clean(base.date)} || ' ' || {text.clean(base.timestamp)}"
+            first = _dated(text.clean(base.date), text.clean(base.timestamp))
         formats = event.formats + formats
     else:
         ts_txt, ts_val, ts_typed = _timestamp_source(text, specs[S.TIMESTAMP])
@@ -181,6 +181,21 @@ def _branch(
     return (
         f"SELECT *, CASE {reason} END AS {REASON}, CASE {column} END AS {COLUMN}, "
         f"CAST(CASE {value} END AS VARCHAR) AS {VALUE} FROM ({middle})"
+    )
+
+
+#: A date and a time of day (``2025-03-01 00:00:00``, ``2025-03-01T09:00:05.250``).
+_DATE_TIME = r"\d{4}-\d\d-\d\d[ T]\d\d?:\d\d(:\d\d([.,]\d*)?)?"
+
+
+def _dated(date: str, time: str) -> str:
+    """SQL: a wide layout's date column joined to its time column. A date cell that holds a date-time (a
+    spreadsheet's date, ``2025-03-01 00:00:00``, or a time the cell's format hides) gives its date; a time
+    cell that holds the whole date-time (one value in both cells, formatted apart, as ACD reports write
+    them) is the time itself. Joined as given, either read as no time and rejected every row."""
+    day = f"CASE WHEN regexp_full_match({date}, {lit(_DATE_TIME)}) THEN left({date}, 10) ELSE {date} END"
+    return (
+        f"CASE WHEN regexp_full_match({time}, {lit(_DATE_TIME)}) THEN {time} ELSE {day} || ' ' || {time} END"
     )
 
 

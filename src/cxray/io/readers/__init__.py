@@ -173,10 +173,11 @@ _OCEL: Final = dict.fromkeys(
 )
 #: What to do with a spreadsheet, the export a CRM report most often gives: save the sheet as CSV (a
 #: reader of its own would guess at merged cells, formulas and Excel's date numbers).
-_SPREADSHEETS: Final = dict.fromkeys(
-    ("numbers",),
-    " (an Apple Numbers file: export the sheet of events as .xlsx or CSV UTF-8, and read that)",
-)
+_SPREADSHEETS: Final = {
+    "numbers": " (an Apple Numbers file: export the sheet of events as .xlsx or CSV UTF-8, and read that)",
+    "ods": " (an OpenDocument sheet: its time and duration cells do not read reliably; save it as .xlsx or "
+    "CSV UTF-8, and read that)",
+}
 
 
 def open_source(
@@ -320,7 +321,7 @@ register_reader("csv", ("csv", "tsv", "txt", "tab"), _builtin("delimited"))
 register_reader("parquet", ("parquet", "pq"), _builtin("parquet"))
 register_reader("jsonl", ("jsonl", "ndjson", "json"), _builtin("jsonl"))
 register_reader("xes", ("xes",), _builtin("xes"))
-register_reader("spreadsheet", ("xlsx", "xlsm", "xls", "ods"), _builtin("spreadsheet"))
+register_reader("spreadsheet", ("xlsx", "xlsm", "xls"), _builtin("spreadsheet"))
 
 # The built-in platform adapters (docs/adapters.md), registered exactly as a user's own would be.
 _builtin_adapter("amazon-connect-ctr", "amazon_connect", "Amazon Connect contact records")

@@ -226,25 +226,32 @@ def title_lines(text: str, delimiters: tuple[str, ...] = DELIMITERS) -> int:
     """The lines above the header of a report export (``Call Detail Report``, ``Date range: ...``, a blank
     line, then ``Call ID,Agent,...``), or 0: for some delimiter the lines' usual number of fields (two or
     more) is first met below the first line, every line above it having at most half as many, at most
-    ``MAX_TITLE_LINES``. A file whose first line has the usual number of fields for any delimiter has none:
-    read as it always was. Without this the title became the header, and every mapped column was missing."""
+    ``MAX_TITLE_LINES``; fields counted when filled, as Excel pads a title row with delimiters
+    (``Call Detail Report,,,``). A file whose first line has the usual number of fields, most of them
+    filled, for any delimiter has none: read as it always was. Without this the title became the header,
+    and every mapped column was missing."""
     lines = text.splitlines()[:50]
     found = []
     for d in delimiters:
         try:
-            widths = [len(next(csv.reader([line], delimiter=d), [])) if line.strip() else 0 for line in lines]
+            rows = [next(csv.reader([line], delimiter=d), []) if line.strip() else [] for line in lines]
         except csv.Error:  # a stray carriage return: no report title to find
             return 0
+        widths = [len(r) for r in rows]
+        filled = [sum(1 for f in r if f.strip()) for r in rows]  # Excel pads a title with delimiters
         body = [w for w in widths if w >= 2]
         if len(body) < 2:
             continue
         usual = max(set(body), key=lambda w: (body.count(w), w))
-        first = widths.index(usual)
+        header = (
+            i for i, (w, f) in enumerate(zip(widths, filled, strict=True)) if w == usual and f > usual // 2
+        )
+        first = next(header, 0)
         if first == 0:
             return 0
-        # a title has at most half the fields (a header one short of its rows, as when every row ends in
-        # a delimiter, is a header)
-        if first <= MAX_TITLE_LINES and all(w <= usual // 2 for w in widths[:first]):
+        # a title has at most half the fields filled (a header one short of its rows, as when every row
+        # ends in a delimiter, is a header)
+        if first <= MAX_TITLE_LINES and all(f <= usual // 2 for f in filled[:first]):
             found.append(first)
     return min(found, default=0)
 
