@@ -258,3 +258,13 @@ def test_a_csv_title_padded_with_delimiters_is_skipped(engine: Engine, tmp_path:
     text = "Call Detail Report,,,,\n,,,,\n" + AS_CSV
     s = read_one(engine, write(tmp_path, "padded.csv", text), mapping=MAPPING)
     assert s.records_left_out == {"title_lines": 2} and s.rows_kept == 3
+
+
+def test_booleans_read_as_excel_shows_them(engine: Engine, tmp_path: Path):
+    """``TRUE``/``FALSE``, as in the CSV Excel writes: an outcome mapped from ``TRUE`` reads either file."""
+    m = Mapping(columns={"contact_id": "Call", "timestamp": "At", "activity": "Step", "outcome": "Solved"},
+                outcome_values={"TRUE": "resolved", "FALSE": "unresolved"})  # fmt: skip
+    rows = [["Call", "At", "Step", "Solved"], ["C1", dt.datetime(2025, 3, 1, 9), "Close", True],
+            ["C2", dt.datetime(2025, 3, 1, 10), "Close", False]]  # fmt: skip
+    read_one(engine, _sheet(tmp_path / "b.xlsx", rows), mapping=m)
+    assert column(engine, "outcome") == ["resolved", "unresolved"]

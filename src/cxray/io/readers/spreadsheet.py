@@ -5,7 +5,8 @@ Analysts get exports as workbooks as often as CSV, and saving a sheet as CSV by 
 sometimes the dates (a regional Excel writes them day first). Read as text, nothing is guessed here: a date
 cell is ``2025-03-01 09:00:00``, a number ``45231.5``, an id typed as text ``0012`` stays ``0012``; dates
 and durations are parsed later in SQL like any CSV's. Number formats are not applied (a number formatted
-``000000`` reads ``1001``, not ``001001``; ``0%`` on 0.5 reads ``0.5``); a boolean reads ``true``. A column
+``000000`` reads ``1001``, not ``001001``; ``0%`` on 0.5 reads ``0.5``); a column of booleans reads
+``TRUE``/``FALSE``, as Excel shows them. A column
 of times or durations (Excel keeps them as fractions of a day, which calamine writes as date-times of
 1899-1900, or 1904 in a Mac workbook) is written as clocks, ``09:05:07`` or ``1417:00:00``, so that a time
 column joins its date column and a handle time reads as seconds; a column of dates as dates
@@ -67,7 +68,7 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     header = column_names([_cell(v) for v in head[titles]])
     body = table.slice(titles + 1)
     kept, numbers = _drop_empty(body)
-    columns = [_dates(_clocks(_blanks(kept.column(i)))) for i in range(kept.num_columns)]
+    columns = [_booleans(_dates(_clocks(_blanks(kept.column(i))))) for i in range(kept.num_columns)]
     data = pa.Table.from_arrays(columns, names=header)
     keep = [
         name
@@ -213,6 +214,15 @@ def _not_a_workbook(path: Path) -> str:
     if head and b"\x00" not in head and not head.startswith(b"pk"):
         return " (it is text, not a workbook: if it is CSV, name it .csv)"
     return ""
+
+
+def _booleans(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column of booleans (calamine writes ``true``/``false``) as Excel shows them and saves them as
+    CSV, ``TRUE``/``FALSE``: a mapping's ``outcome_values: {TRUE: resolved}`` reads both alike."""
+    valid = column.drop_null()
+    if len(valid) == 0 or not pc.all(pc.is_in(valid, pa.array(["true", "false"]))).as_py():
+        return column
+    return pc.utf8_upper(column)
 
 
 def _cell(value: Any) -> str:
