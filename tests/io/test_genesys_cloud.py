@@ -559,6 +559,19 @@ def _contacts(path: Path, m: Mapping = GENESYS) -> dict[str, dict[str, Any]]:
     return {r["contact_id"]: r for r in rows}
 
 
+def _caller(hangs_up: str) -> dict[str, Any]:
+    """The caller (+3120555) on the line from 10:00 until ``hangs_up``."""
+    talk = seg("interact", "2024-03-04T10:00:00.000Z", hangs_up, disconnectType="endpoint")
+    return person("customer", "voice", [talk], session={"ani": "tel:+3120555"})
+
+
+def _billing_acd() -> dict[str, Any]:
+    """Billing's queue, 10:00-10:01, routing the caller to ann."""
+    waits = seg("interact", "2024-03-04T10:00:00.000Z", "2024-03-04T10:01:00.000Z", queueId=BILLING,
+                disconnectType="transfer")  # fmt: skip
+    return person("acd", "voice", [waits])
+
+
 def _handed_over(cid: str, ending: str) -> dict[str, Any]:
     """Ann (Billing) hands over at 10:04 (a blind transfer ends her interact; a consult her hold), Payments'
     ACD participant starts at 10:03 (consult) or 10:04 (blind), bob answers at 10:04:30 and wraps up
@@ -579,32 +592,8 @@ def _handed_over(cid: str, ending: str) -> dict[str, Any]:
         cid,
         "2024-03-04T10:00:00.000Z",
         [
-            person(
-                "customer",
-                "voice",
-                [
-                    seg(
-                        "interact",
-                        "2024-03-04T10:00:00.000Z",
-                        "2024-03-04T10:08:00.000Z",
-                        disconnectType="endpoint",
-                    )
-                ],
-                session={"ani": "tel:+3120555"},
-            ),
-            person(
-                "acd",
-                "voice",
-                [
-                    seg(
-                        "interact",
-                        "2024-03-04T10:00:00.000Z",
-                        "2024-03-04T10:01:00.000Z",
-                        queueId=BILLING,
-                        disconnectType="transfer",
-                    )
-                ],
-            ),
+            _caller("2024-03-04T10:08:00.000Z"),
+            _billing_acd(),
             person("agent", "voice", ann, userId=ANN),
             person(
                 "acd",
@@ -899,25 +888,7 @@ def _consulted(cid: str, *, bob_transfers_back: bool = False) -> dict[str, Any]:
     """Ann (Billing) puts the caller on hold at 10:03 and consults Payments: its ACD participant routes to
     bob, who talks with ann and drops at 10:04:50; ann takes the caller back at 10:05 and resolves it.
     ``bob_transfers_back``: instead, bob ends his talk by transferring the caller (a real leg)."""
-    caller = person(
-        "customer",
-        "voice",
-        [seg("interact", "2024-03-04T10:00:00.000Z", "2024-03-04T10:09:00.000Z", disconnectType="endpoint")],
-        session={"ani": "tel:+3120555"},
-    )
-    billing = person(
-        "acd",
-        "voice",
-        [
-            seg(
-                "interact",
-                "2024-03-04T10:00:00.000Z",
-                "2024-03-04T10:01:00.000Z",
-                queueId=BILLING,
-                disconnectType="transfer",
-            )
-        ],
-    )
+    caller, billing = _caller("2024-03-04T10:09:00.000Z"), _billing_acd()
     ann = person(
         "agent",
         "voice",
