@@ -38,8 +38,7 @@ from ..options import ReadOptions
 from . import RawSource, register_arrow
 from .delimited import MAX_TITLE_LINES, column_names
 
-#: How calamine writes a cell kept as a fraction of a day (a time of day, a duration) when read as text:
-#: days counted from 1899-12-31. Values before 1900-03-01 are no contact centre's dates.
+#: A date, time or date-time cell as calamine writes it when read as text.
 _DATE_TIME = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$"
 #: A fraction of a day as calamine writes it: a date-time before 1901 (1900 date system: serials below 60
 #: from 1899-12-31, from 61 on from 1899-12-30, its own quirk) or in 1904 (a Mac workbook's 1904 system).
