@@ -346,3 +346,97 @@ def test_a_file_listing_events_newest_first_with_shared_times_is_told(tmp_path):
     distinct = [ln.replace("2020-12-21,Open", "2020-12-20,Open") for ln in lines]
     path.write_text("\n".join(distinct) + "\n")
     assert not [w for w in diagnose(str(path), read=read).data_quality.warnings if w.code == "newest_first"]
+
+
+def _dispositions(words: list[str], n: int = 200) -> list[dict]:
+    """``n`` phone calls of 100 customers, two events each, the second ending on ``words`` in turn."""
+    rows = []
+    for i in range(n):
+        t, who = T0 + timedelta(hours=i), f"k{i % 100}"
+        rows.append(ev(f"c{i}", t, "Answer", customer_id=who, actor_type="agent", channel="phone"))
+        rows.append(
+            ev(f"c{i}", t + timedelta(minutes=5), "Wrap", customer_id=who, actor_type="agent",
+               channel="phone", outcome=words[i % len(words)])
+        )  # fmt: skip
+    return rows
+
+
+def test_outcomes_outside_the_vocabulary_are_counted_and_told_with_the_mapping_they_need(tmp_path):
+    """A disposition column of the centre's own words: 'Hung up' and 'Not fixed' would count as resolved.
+    Told with each value's contacts and the --outcome flags its words suggest; applied, they clear it."""
+    words = ["Solved", "Hung up", "Not fixed", "Callback", "RESOLVED"]
+    d = diagnose(events_table(_dispositions(words)))
+    w = warnings(d)["unknown_outcomes"]
+    assert d.data_quality.unknown_outcome_contacts == w.count == 160  # 'RESOLVED' is the word, any case
+    assert "'Callback'" in w.message and "'RESOLVED'" not in w.message
+    assert "--outcome Solved=resolved" in w.message and "--outcome 'Hung up=abandoned'" in w.message
+    assert "--outcome 'Not fixed=unresolved'" in w.message and "Callback=" not in w.message  # no guess
+    assert sorted(w.examples) == sorted(f"{v!r}: 40 contact(s)" for v in words[:4])
+
+    path = tmp_path / "calls.csv"
+    rows = _dispositions(words)
+    path.write_text(
+        "contact_id,timestamp,activity,customer_id,actor_type,channel,outcome\n"
+        + "".join(
+            f"{r[S.CONTACT_ID]},{r[S.TIMESTAMP].isoformat()},{r[S.ACTIVITY]},{r['customer_id']},agent,phone,"
+            f"{r.get('outcome') or ''}\n"
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    outcomes = {"Solved": "resolved", "Hung up": "abandoned", "Not fixed": "unresolved"}
+    outcomes["Callback"] = "unresolved"
+    mapped = diagnose(path, read=ReadOptions(mapping=Mapping(outcome_values=outcomes)))
+    assert "unknown_outcomes" not in warnings(mapped) and mapped.data_quality.unknown_outcome_contacts == 0
+    assert mapped.metrics.overall["fcr"] < d.metrics.overall["fcr"]  # the hang-ups were counted resolved
+
+
+def test_a_few_unknown_outcomes_are_counted_off_the_first_page():
+    """Under 1% of contacts: in data_quality, no warning (as unidentified contacts)."""
+    rows = _dispositions(["resolved"], n=400)
+    rows[1] = rows[1] | {"outcome": "PHANTOM"}  # one contact of 400
+    d = diagnose(events_table(rows))
+    assert d.data_quality.unknown_outcome_contacts == 1 and "unknown_outcomes" not in warnings(d)
+    clean = diagnose(events_table(_dispositions(["resolved", "Abandoned", "ESCALATED"])))
+    assert clean.data_quality.unknown_outcome_contacts == 0 and not clean.data_quality.warnings
+
+
+def test_actor_types_outside_the_vocabulary_are_told_with_the_value_maps_they_need():
+    """'Human' steps are no person's: the contacts would never count as reaching one. Mapped, they do."""
+    rows = _dispositions(["resolved"])
+    for r in rows[::2]:
+        r["actor_type"] = "Virtual Agent" if r[S.CONTACT_ID] < "c5" else "Human"
+    d = diagnose(events_table(rows))
+    w = warnings(d)["unknown_actor_types"]
+    assert d.data_quality.unknown_actor_type_contacts == w.count == 200
+    assert "{actor_type: {'Virtual Agent': bot, 'Human': agent}}" in w.message or (
+        "{actor_type: {'Human': agent, 'Virtual Agent': bot}}" in w.message
+    )
+    assert "unknown_outcomes" not in warnings(d)
+
+
+@pytest.mark.parametrize(
+    ("value", "hints", "expected"),
+    [
+        ("Customer Hung Up", "outcome", S.ABANDONED),
+        ("Call dropped", "outcome", S.ABANDONED),
+        ("Not Resolved", "outcome", S.UNRESOLVED),
+        ("unsolved", "outcome", S.UNRESOLVED),
+        ("Resolved - First Call", "outcome", S.RESOLVED),
+        ("Escalated to Tier 2", "outcome", S.ESCALATED),
+        ("Transferred to Billing", "outcome", S.TRANSFERRED),
+        ("Self-service", "outcome", S.CONTAINED),
+        ("Completed", "outcome", S.CLOSED),
+        ("Callback scheduled", "outcome", None),
+        ("Virtual Agent", "actor", S.BOT),
+        ("VRU", "actor", S.IVR),
+        ("Back Office", "actor", S.BACK_OFFICE),
+        ("Human", "actor", S.AGENT),
+        ("Caller", "actor", S.CUSTOMER),
+        ("Supervisor", "actor", None),
+    ],
+)
+def test_the_suggested_mapping_follows_the_values_words(value, hints, expected):
+    from cxray.quality import ACTOR_TYPE_HINTS, OUTCOME_HINTS, suggest
+
+    assert suggest(value, OUTCOME_HINTS if hints == "outcome" else ACTOR_TYPE_HINTS) == expected

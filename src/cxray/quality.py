@@ -34,13 +34,19 @@ Two passes around the journeys (``diagnose`` calls them in this order):
     - **long journeys**: journeys of more than ``long_journey_contacts`` contacts (journeys themselves are
       cut at ``AnalysisOptions.max_journey_days``, see ``journeys``).
     - **missing-value markers** read by the reader (``InputSummary.missing_markers``).
+    - **unknown outcomes and actor types**: values outside ``schema.OUTCOMES`` / ``schema.ACTOR_TYPES``
+      mean nothing to the measures (a ``Hung up`` contact counts as resolved, a ``Human`` step never as a
+      person's), so the contacts carrying them are counted and, from 1% of contacts, told with the mapping
+      each value perhaps needs: suggested, never applied.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from typing_extensions import TypedDict
 
@@ -170,6 +176,8 @@ class DataQualityDoc(TypedDict):
     unidentified_contacts: int
     unidentified_share: float | None
     long_journeys: int
+    unknown_outcome_contacts: int
+    unknown_actor_type_contacts: int
 
 
 @dataclass(kw_only=True)
@@ -193,6 +201,8 @@ class DataQuality:
     unidentified_contacts: int = 0
     unidentified_share: float | None = None
     long_journeys: int = 0
+    unknown_outcome_contacts: int = 0  # contacts with an outcome outside ``schema.OUTCOMES``
+    unknown_actor_type_contacts: int = 0  # contacts with a step by an actor type outside ``ACTOR_TYPES``
 
     def warn(self, code: str, message: str, count: int, examples: list[str] | tuple[str, ...] = ()) -> None:
         self.warnings.append(
@@ -252,6 +262,8 @@ class DataQuality:
             "unidentified_contacts": self.unidentified_contacts,
             "unidentified_share": self.unidentified_share,
             "long_journeys": self.long_journeys,
+            "unknown_outcome_contacts": self.unknown_outcome_contacts,
+            "unknown_actor_type_contacts": self.unknown_actor_type_contacts,
         }
 
 
@@ -527,6 +539,7 @@ def review_journeys(
     _opening_hours(engine, dq, options)
     _unidentified(engine, dq)
     _long_journeys(engine, dq, options, max_journey_days)
+    _unknown_values(engine, dq)
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
@@ -666,6 +679,113 @@ def _long_journeys(engine: Engine, dq: DataQuality, o: QualityOptions, max_days:
             len(rows),
             [f"journey {r['j']}: {r['n']} contacts" for r in rows[:5]],
         )
+
+
+#: Words in a source value that suggest the canonical outcome it perhaps means, tried in order ("not
+#: resolved" is unresolved before it is resolved). Only ever shown as a suggestion: the user maps.
+OUTCOME_HINTS: Final[tuple[tuple[str, str], ...]] = (
+    (S.UNRESOLVED, r"\b(not|no|un|never)[ _-]?(resolved|solved|fixed)|unresolved|unsolved|fail"),
+    (S.ABANDONED, r"abandon|hung|hang|drop|disconnect|no[ _-]?answer|time[ _-]?out|missed|short[ _-]?call"),
+    (S.ESCALATED, r"escalat"),
+    (S.TRANSFERRED, r"transfer"),
+    (S.CONTAINED, r"contain|self[ _-]?serv|deflect"),
+    (S.RESOLVED, r"resolv|solved|fixed|success|answered"),
+    (S.CLOSED, r"clos|complet|done|finish|handled"),
+)
+#: The same for actor types ("Virtual agent" is a bot before it is an agent).
+ACTOR_TYPE_HINTS: Final[tuple[tuple[str, str], ...]] = (
+    (S.BOT, r"bot|virtual|assistant|\bai\b|automat"),
+    (S.IVR, r"ivr|vru|voice[ _-]?(menu|portal|response)|\bidv\b"),
+    (S.BACK_OFFICE, r"back[ _-]?office|\bbo\b|fulfil|processing"),
+    (S.CUSTOMER, r"customer|client|caller|consumer|end[ _-]?user|requester"),
+    (S.SYSTEM, r"system|auto|workflow|batch|integration"),
+    (S.AGENT, r"agent|human|\brep\b|advis|operator|staff|csr|associate|expert|specialist|employee"),
+)
+
+
+def suggest(value: str, hints: tuple[tuple[str, str], ...]) -> str | None:
+    """The canonical value ``value``'s words suggest (``OUTCOME_HINTS``, ``ACTOR_TYPE_HINTS``), or None.
+
+    >>> suggest("Customer hung up", OUTCOME_HINTS), suggest("Not fixed", OUTCOME_HINTS)
+    ('abandoned', 'unresolved')
+    >>> suggest("Virtual Agent", ACTOR_TYPE_HINTS), suggest("Callback", OUTCOME_HINTS) is None
+    ('bot', True)
+    """
+    text = value.lower()
+    return next((canonical for canonical, words in hints if re.search(words, text)), None)
+
+
+#: Values listed in an unknown-values warning.
+_LISTED = 5
+
+
+def _unknown_values(engine: Engine, dq: DataQuality) -> None:
+    """Outcomes and actor types outside cxray's vocabularies (values of it are lower-cased at read, any
+    other is kept as written): counted per contact, told from 1% of contacts with what to map."""
+    contacts = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}"))
+    for column, vocabulary, hints in (
+        (S.OUTCOME, S.OUTCOMES, OUTCOME_HINTS),
+        (S.ACTOR_TYPE, S.ACTOR_TYPES, ACTOR_TYPE_HINTS),
+    ):
+        col = ident(column)
+        known = ", ".join(lit(v) for v in vocabulary)
+        # a grouping of a stored category column: a few distinct values, cheap at 10M events
+        values = engine.fetchall(
+            f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {S.EVENTS_TABLE} WHERE {col} IS NOT NULL"
+        )
+        if all(v in vocabulary for (v,) in values):
+            continue
+        unknown = f"CAST({col} AS VARCHAR) NOT IN ({known})"
+        n = int(engine.scalar(f"SELECT count(DISTINCT {S.CONTACT_ID}) FROM {S.EVENTS_TABLE} WHERE {unknown}"))
+        rows = engine.fetchall(
+            f"""SELECT CAST({col} AS VARCHAR) AS v, count(DISTINCT {S.CONTACT_ID}) AS n
+                FROM {S.EVENTS_TABLE} WHERE {unknown} GROUP BY ALL ORDER BY n DESC, v LIMIT {_LISTED}"""
+        )
+        if column == S.OUTCOME:
+            dq.unknown_outcome_contacts = n
+        else:
+            dq.unknown_actor_type_contacts = n
+        if not contacts or n < 0.01 * contacts:
+            continue  # counted in data_quality, off the first page
+        more = sum(1 for (v,) in values if v not in vocabulary) - len(rows)
+        _warn_unknown(dq, column, vocabulary, hints, n, contacts, rows, more)
+
+
+def _warn_unknown(
+    dq: DataQuality,
+    column: str,
+    vocabulary: tuple[str, ...],
+    hints: tuple[tuple[str, str], ...],
+    n: int,
+    contacts: int,
+    rows: list[tuple[Any, ...]],
+    more: int,
+) -> None:
+    outcome = column == S.OUTCOME
+    suggested = [(str(v), suggest(str(v), hints)) for v, _ in rows]
+    if outcome:
+        effect = (
+            "FCR counts such a contact resolved unless the customer comes back, reported FCR counts it "
+            "not resolved"
+        )
+        how = "with --outcome VALUE=OUTCOME (or the mapping's outcome_values)"
+        fix = " ".join(f"--outcome {shlex.quote(f'{v}={c}')}" for v, c in suggested if c)
+    else:
+        effect = (
+            "their steps are costed at the default rate and are neither a person's nor a bot's, so such a "
+            "contact never counts as handled by a person or contained"
+        )
+        how = "in the mapping's value_maps: {actor_type: {VALUE: TYPE}}"
+        fix = ", ".join(f"{v!r}: {c}" for v, c in suggested if c)
+        fix = f"{{actor_type: {{{fix}}}}}" if fix else ""
+    shown = ", ".join(repr(str(v)) for v, _ in rows) + (f" and {more:,} more" if more else "")
+    dq.warn(
+        f"unknown_{'outcomes' if outcome else 'actor_types'}",
+        f"{n:,} contact(s) ({n / contacts:.1%}) carry {column} values cxray does not know ({shown}): "
+        f"{effect}. Map each to one of {', '.join(vocabulary)} {how}" + (f"; perhaps {fix}" if fix else ""),
+        n,
+        [f"{v!r}: {m:,} contact(s)" for v, m in rows],
+    )
 
 
 __all__ = [
