@@ -352,7 +352,7 @@ def _dispositions(words: list[str], n: int = 200) -> list[dict]:
     """``n`` phone calls of 100 customers, two events each, the second ending on ``words`` in turn."""
     rows = []
     for i in range(n):
-        t, who = T0 + timedelta(hours=i), f"k{i % 100}"
+        t, who = T0 + timedelta(hours=6 * i), f"k{i % 100}"  # a customer's second call 25 days on
         rows.append(ev(f"c{i}", t, "Answer", customer_id=who, actor_type="agent", channel="phone"))
         rows.append(
             ev(f"c{i}", t + timedelta(minutes=5), "Wrap", customer_id=who, actor_type="agent",
@@ -440,3 +440,26 @@ def test_the_suggested_mapping_follows_the_values_words(value, hints, expected):
     from cxray.quality import ACTOR_TYPE_HINTS, OUTCOME_HINTS, suggest
 
     assert suggest(value, OUTCOME_HINTS if hints == "outcome" else ACTOR_TYPE_HINTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("scale", "told"),
+    [(1.0, None), (1000.0, "in milliseconds (duration_unit: ms"), (1 / 60, "in minutes or hours")],
+)
+def test_durations_in_another_unit_are_told_from_a_persons_median_step(scale, told):
+    """Handle times of 1-9 minutes given in seconds, milliseconds or minutes: the IVR's 8-second steps do
+    not make seconds look like minutes, since the median is of the agents' steps."""
+    rows = []
+    for i in range(300):
+        t = T0 + timedelta(hours=i)
+        rows.append(ev(f"c{i}", t, "Menu", actor_type="ivr", duration_s=8.0 * scale))
+        rows.append(ev(f"c{i}", t + timedelta(minutes=1), "Talk", actor_type="agent",
+                       duration_s=60.0 * (1 + i % 9) * scale))  # fmt: skip
+    w = warnings(diagnose(events_table(rows))).get("implausible_durations")
+    assert w is None if told is None else told in w.message, w
+    if told:
+        assert w.count == 300 and "person's step" in w.message
+        # no step a person's: every step's median, whose lower bound (3 s) lets an IVR's steps be
+        talk = [r | {"actor_type": None} for r in rows if r["actor_type"] == "agent"]
+        no_actor = diagnose(events_table(talk))
+        assert ("implausible_durations" in warnings(no_actor)) == (scale > 1)

@@ -52,6 +52,7 @@ from typing_extensions import TypedDict
 
 from . import schema as S
 from .contract import Identifier
+from .costs import effective_actor_type_sql
 from .engine import Engine
 from .errors import ConfigError
 from .ordered import unfold_events
@@ -556,9 +557,11 @@ def review_journeys(
             encoding_repairs + nul_bytes_stripped,
         )
     # durations read (the input summary's fields) that are no handle times by the facts' own test
-    if durations_read and not engine.scalar(
-        f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.fact_condition(S.DURATION_S)})"
-    ):
+    any_timed = f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.fact_condition(S.DURATION_S)})"
+    timed = durations_read and bool(engine.scalar(any_timed))
+    if timed:
+        _duration_scale(engine, dq)
+    elif durations_read:
         zeros = int(engine.scalar(f"SELECT count({S.DURATION_S}) FROM {S.EVENTS_TABLE}"))
         dq.warn(
             "zero_durations",
@@ -583,6 +586,41 @@ def review_journeys(
 
 
 _ASKED = ("keep_rows", "drop_rows")
+
+#: The median of a person's (agent or back-office) step outside which its durations are read as not in
+#: seconds: over 8 hours (milliseconds read as seconds make a 5-minute call 83 hours), under 15 seconds
+#: (minutes read as seconds make it 5 seconds, hours 0.08). Of every step when no step is a person's:
+#: under 3 seconds (an IVR's or a bot's steps take 5-30). The public logs' medians: people's 77-325 s.
+PERSON_MEDIAN_RANGE: Final = (15.0, 8 * 3600.0)
+STEP_MEDIAN_RANGE: Final = (3.0, 8 * 3600.0)
+
+
+def _duration_scale(engine: Engine, dq: DataQuality) -> None:
+    """A ``duration_s`` column in another unit than the mapping said (``duration_unit``): the median of the
+    positive durations of a person's steps (of every step when no step is a person's, by actor type or
+    channel) far outside what a person's step takes. Told, never rescaled: handle times and costs are
+    read as given."""
+    actor = effective_actor_type_sql()
+    people = f"{actor} IN ({lit(S.AGENT)}, {lit(S.BACK_OFFICE)})"
+    timed = f"FROM {S.EVENTS_TABLE} WHERE {S.DURATION_S} > 0"
+    n, median = engine.fetchall(f"SELECT count(*), median({S.DURATION_S}) {timed} AND {people}")[0]
+    person = bool(n)
+    if not person:  # the median of every step only then: an exact median of 10M durations takes 0.3 s
+        n, median = engine.fetchall(f"SELECT count(*), median({S.DURATION_S}) {timed}")[0]
+    low, high = PERSON_MEDIAN_RANGE if person else STEP_MEDIAN_RANGE
+    whose = "person's " if person else ""
+    if median is None or low <= median <= high:
+        return
+    took = f"{median / 3600:,.1f} hours" if median > high else f"{median:.2f} seconds"
+    unit = "milliseconds (duration_unit: ms" if median > high else "minutes or hours (duration_unit: minutes"
+    dq.warn(
+        "implausible_durations",
+        f"the median {whose}step takes {took} by its duration_s ({int(n):,} timed "
+        f"steps): the durations are perhaps in {unit} in the mapping). Read as seconds, as given: "
+        "handle times and costs follow them",
+        int(n),
+        [f"median {median:,.2f} s"],
+    )
 
 
 def _opening_hours(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
