@@ -156,3 +156,19 @@ def test_rich_progress_marks_the_step_an_error_interrupted():
         p.step("reading events")
         raise RuntimeError("boom")
     assert out.getvalue().startswith("✗ reading events")
+
+
+def test_the_warnings_a_mapping_fixes_are_printed_whole():
+    """The flags an unmapped-columns or unknown-outcomes warning suggests are where the next command is
+    typed; any other warning is only named, its text in the report."""
+    from cxray.quality import DataQuality
+
+    dq = DataQuality()
+    dq.warn("unmapped_columns", "1 column(s) ... map them: --map outcome=Disposition", 1)
+    dq.warn("bulk_identities", "2 customer ids raised ...", 80)
+    lines = headline(_diagnosis(OVERALL, data_quality=dq))
+    assert "data quality: 2 warning(s), handled as the report explains: unmapped_columns (1), " in "\n".join(
+        lines
+    )
+    assert "unmapped_columns: 1 column(s) ... map them: --map outcome=Disposition" in lines
+    assert not [line for line in lines if line.startswith("bulk_identities:")]

@@ -215,6 +215,7 @@ def diagnose_tables(
         nul_bytes_stripped=summary.nul_bytes_stripped,
         records_left_out=summary.records_left_out,
         durations_read=S.DURATION_S in summary.fields_present,
+        likely_columns=summary.likely_columns,
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

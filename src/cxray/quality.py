@@ -533,6 +533,7 @@ def review_journeys(
     nul_bytes_stripped: int = 0,
     records_left_out: dict[str, int] | None = None,
     durations_read: bool = False,
+    likely_columns: dict[str, str] | None = None,
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
     repaired or left out, into ``dq``."""
@@ -570,6 +571,8 @@ def review_journeys(
             "handle times",
             zeros,
         )
+    if likely_columns:
+        _unmapped(dq, likely_columns)
     # rows the mapping's own keep_rows / drop_rows leave out were asked for: in the summary, no warning
     records_left_out = {k: n for k, n in (records_left_out or {}).items() if k not in _ASKED}
     if records_left_out:
@@ -586,6 +589,38 @@ def review_journeys(
 
 
 _ASKED = ("keep_rows", "drop_rows")
+
+
+def _unmapped(dq: DataQuality, likely: dict[str, str]) -> None:
+    """Columns read as attributes whose names say they hold a field no mapping filled: nothing is measured
+    from them (no outcome, no handle time...), so the first run says which ``--map`` would use them."""
+    flags = []
+    for column, canonical in likely.items():
+        flag = f"--map {shlex.quote(f'{canonical}={column}')}"
+        unit = _unit(column) if canonical == S.DURATION_S else None
+        flags.append(flag + (f" (in {unit}: duration_unit: {unit} in a mapping file)" if unit else ""))
+    dq.warn(
+        "unmapped_columns",
+        f"{len(likely):,} column(s) read as plain attributes look like fields cxray measures, and nothing "
+        f"is measured from them: {', '.join(f'{c!r} ({k})' for c, k in likely.items())}. If they are, map "
+        f"them: {' '.join(flags)}",
+        len(likely),
+        [f"{c!r}: {k}?" for c, k in likely.items()],
+    )
+
+
+def _unit(column: str) -> str | None:
+    """The unit a duration column's name gives other than seconds: ``Handle Time (Hours)`` -> hours."""
+    name = column.lower()
+    for unit, words in (
+        ("ms", r"\bms\b|milli"),
+        ("hours", r"\bh\b|\bhrs?\b|hour"),
+        ("minutes", r"\bmins?\b|minute"),
+    ):
+        if re.search(words, name):
+            return unit
+    return None
+
 
 #: The median of a person's (agent or back-office) step outside which its durations are read as not in
 #: seconds: over 8 hours (milliseconds read as seconds make a 5-minute call 83 hours), under 15 seconds

@@ -7,7 +7,7 @@ cannot support says why (``n/a (needs customer_id)``) rather than showing a blan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from .diagnosis import Diagnosis
@@ -81,7 +81,18 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     if warnings:
         codes = ", ".join(f"{w.code} ({w.count:,})" for w in warnings)
         lines.append(f"data quality: {len(warnings)} warning(s), handled as the report explains: {codes}")
+        # what the next command fixes is said where that command is typed, not only in the report
+        lines += [f"{w.code}: {w.message}" for w in warnings if w.code in MAPPING_WARNINGS]
     return lines + _breakdowns(diagnosis, top)
+
+
+#: Data-quality warnings that a mapping fixes: the summary prints them whole, with the flags they suggest.
+MAPPING_WARNINGS: Final = (
+    "unmapped_columns",
+    "unknown_outcomes",
+    "unknown_actor_types",
+    "implausible_durations",
+)
 
 
 def _surveys(diagnosis: Diagnosis) -> list[str]:

@@ -209,3 +209,75 @@ def test_auto_mapping_prefers_names_then_xes_keys(engine: Engine, tmp_path: Path
     assert column(engine, "activity") == ["A"]  # a column named like the canonical one wins
     assert column(engine, "actor") == ["r"]
     assert column(engine, "concept:name") == ["a"]
+
+
+WILD = (
+    "Call ID,Start Time,Step,Caller Number,Agent,Disposition,Talk Time (secs),Handle Time (Hours),Category,"
+    "outcome,Notes\n"
+    "1,2025-03-03 09:00:00,Call,0611,Ann,Solved,120,0.1,Billing,,x\n"
+)
+WILD_MAP = {"contact_id": "Call ID", "timestamp": "Start Time", "activity": "Step"}
+
+
+def test_columns_named_like_an_unmapped_field_are_told_not_mapped(engine: Engine, tmp_path: Path):
+    """A column named as exports name an optional field, kept as an attribute while that field is unmapped:
+    a hint (``likely_columns``), the first such column a field, never a mapping. A field mapped by name
+    ('outcome') takes no hint; a built-in mapping or ``auto: false`` none at all."""
+    path = write(tmp_path, "calls.csv", WILD)
+    s = read_one(engine, path, mapping=Mapping(columns=WILD_MAP))
+    assert s.likely_columns == {
+        "Agent": "actor",
+        "Caller Number": "customer_id",
+        "Category": "reason",
+        "Talk Time (secs)": "duration_s",  # the first of the two duration columns
+    }
+    assert "Disposition" not in s.likely_columns  # 'outcome' is mapped by its name (empty here)
+    assert "Agent" in s.attributes and column(engine, "actor") == [None]  # still only an attribute
+    assert read_one(engine, path, mapping=Mapping(columns=WILD_MAP, auto=False)).likely_columns == {}
+    mapped = Mapping(columns={**WILD_MAP, "actor": "Agent", "reason": "Category"})
+    assert set(read_one(engine, path, mapping=mapped).likely_columns) == {"Caller Number", "Talk Time (secs)"}
+    builtin = Mapping.builtin("bpic2014-interactions")
+    assert builtin.name in builtin_mappings()
+    from cxray.io.plan import likely_columns
+
+    assert likely_columns({"actor": None}, ["Agent"], builtin) == {}
+    assert likely_columns({"actor": None}, ["Agent"], Mapping(reader="amazon-connect-ctr")) == {}
+
+
+def test_the_unmapped_columns_warning_gives_flags_that_map_them(tmp_path: Path):
+    """The warning's suggested --map flags, given back to the command line, map every column it named:
+    the warning goes and the fields are measured."""
+    import json
+    import re
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from cxray.cli import app
+
+    path = write(tmp_path, "calls.csv", WILD.replace(",outcome", ",Other"))
+    base = ["diagnose", str(path), "-q"] + [f"--map={k}={v}" for k, v in WILD_MAP.items()]
+    first = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a")], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    doc = json.loads((tmp_path / "a" / "diagnosis.json").read_text())
+    (w,) = [w for w in doc["data_quality"]["warnings"] if w["code"] == "unmapped_columns"]
+    assert w["count"] == 5 and "'Disposition' (outcome)" in w["message"]
+    flags = shlex.split(re.sub(r" \(in \w+: [^)]*\)", "", w["message"].split("map them: ", 1)[1]))
+    again = CliRunner().invoke(app, [*base, *flags, "--out", str(tmp_path / "b")], catch_exceptions=False)
+    assert again.exit_code == 0, again.output
+    doc = json.loads((tmp_path / "b" / "diagnosis.json").read_text())
+    assert not [w for w in doc["data_quality"]["warnings"] if w["code"] == "unmapped_columns"]
+    assert {"actor", "customer_id", "outcome", "reason", "duration_s"} <= set(doc["input"]["fields_present"])
+
+
+def test_a_duration_column_named_in_hours_is_told_with_its_unit(tmp_path: Path):
+    from cxray import diagnose
+
+    path = write(tmp_path, "t.csv", "Ticket,When,Step,Handle Time (Hours)\nt1,2025-03-03 09:00,Open,0.5\n")
+    d = diagnose(path, read=ReadOptions(mapping=Mapping(columns={"contact_id": "Ticket", "timestamp": "When",
+                                                                 "activity": "Step"})))  # fmt: skip
+    (w,) = [w for w in d.data_quality.warnings if w.code == "unmapped_columns"]
+    assert (
+        "--map 'duration_s=Handle Time (Hours)' (in hours: duration_unit: hours in a mapping file)"
+        in w.message
+    )

@@ -232,6 +232,7 @@ class InputSummaryDoc(TypedDict):
     detected: list[str]
     records_left_out: dict[str, int]
     per_file: list[FileCountsDoc]
+    likely_columns: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,8 @@ class InputSummary:
     in ``records_read``), a report's title lines above its header (``title_lines``), the rows a mapping's
     ``keep_rows`` / ``drop_rows`` leave out (``keep_rows``, ``drop_rows``: in ``records_read``).
     ``per_file``: the row counts of each file, in the order read (one entry per distinct file).
+    ``likely_columns``: source columns read as attributes whose names say they hold an optional canonical
+    column no mapping filled (``Disposition`` -> ``outcome``; ``io.plan.likely_columns``): a hint.
     """
 
     files: list[str]
@@ -271,6 +274,7 @@ class InputSummary:
     detected: list[str] = field(default_factory=list)
     records_left_out: dict[str, int] = field(default_factory=dict)
     per_file: list[FileCounts] = field(default_factory=list)
+    likely_columns: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> InputSummaryDoc:
         return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -17,7 +17,7 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import MissingColumnError
 from ..sql import ident
-from .mapping import Mapping
+from .mapping import Mapping, builtin_mappings
 from .readers import MARKED, ROW, RawSource, reserved
 
 XES_KEYS: dict[str, str] = {
@@ -49,6 +49,9 @@ class FilePlan:
     specs: dict[str, Spec]  # canonical column -> where its value comes from
     attributes: dict[str, str] = field(default_factory=dict)  # source column -> attribute name
     marked: bool = False  # the view lists the markers its reader met (``readers.MARKED``)
+    #: Source columns kept as attributes whose names look like an unmapped optional canonical column
+    #: (source column -> that column): a hint for the user (``likely_columns``), never a mapping.
+    likely: dict[str, str] = field(default_factory=dict)
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:
@@ -126,7 +129,41 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
         taken.add(name.lower())
         attributes[column] = name
     marked = any(r["column_name"] == MARKED for r in described)
-    return FilePlan(index, source, types, specs, attributes, marked)
+    hints = likely_columns({c: specs.get(c) for c in S.OPTIONAL if c not in per_event}, list(attributes), m)
+    return FilePlan(index, source, types, specs, attributes, marked, hints)
+
+
+def likely_columns(specs: dict[str, Spec], kept: list[str], mapping: Mapping) -> dict[str, str]:
+    """The columns of ``kept`` (read as attributes) whose names say they hold an optional canonical column
+    the file does not map (``Disposition`` an outcome, ``Talk Time (secs)`` handle times): source column
+    -> canonical column, the first such column for each, of the columns in ``specs`` (a wide layout's
+    durations are its events'). None for a built-in mapping or a platform adapter (their columns were
+    chosen) nor for a mapping with ``auto: false`` (map only what it says).
+
+    >>> likely_columns({"outcome": None, "actor": None}, ["Disposition", "Agent Name", "Notes"], Mapping())
+    {'Agent Name': 'actor', 'Disposition': 'outcome'}
+    """
+    if not mapping.auto or mapping.reader is not None or mapping.name in builtin_mappings():
+        return {}
+    out: dict[str, str] = {}
+    for canonical in S.OPTIONAL:
+        if canonical not in specs or specs[canonical] is not None:
+            continue
+        for column in kept:
+            if column not in out and _bare(column) in _LIKELY_OPTIONAL[canonical]:
+                out[column] = canonical
+                break
+    return out
+
+
+def _bare(name: str) -> str:
+    """A column's name without a unit in brackets or at its end, normalised: ``Talk Time (secs)`` ->
+    ``talktime``."""
+    text = re.sub(r"[(\[].*?[)\]]", " ", name.lower())
+    text = re.sub(
+        r"[\s_-]+(in[\s_-]+)?(s|secs?|seconds|ms|millis(econds)?|mins?|minutes|h|hrs?|hours)\s*$", "", text
+    )
+    return _normalised(text)
 
 
 def _auto(canonical: str, columns: list[str]) -> str | None:
@@ -189,6 +226,42 @@ _LIKELY: Final = {
             "task",
             "stage",
         ]
+    ),
+}
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Source column names (as ``_bare`` gives them) that exports give the optional columns: the same kind of
+#: hint for a column kept as an attribute while its canonical column is unmapped.
+_LIKELY_OPTIONAL: Final = {
+    S.CUSTOMER_ID: _names(
+        "customer customerid customerno customernumber customerref client clientid caller "
+        "callerid callernumber ani phonenumber account accountid accountnumber memberid userid "
+        "requester requesterid customeremail"
+    ),
+    S.CHANNEL: _names("channel channeltype mediatype media medium contacttype via contactchannel"),
+    S.QUEUE: _names("queue queuename skill skillname skillgroup split acdqueue routingqueue"),
+    S.TEAM: _names(
+        "team teamname group groupname assignmentgroup assignedgroup supportgroup workgroup department"
+    ),
+    S.ACTOR: _names(
+        "agent agentname agentid agentlogin user username assignee assignedto owner ownerid "
+        "handler employee operator rep representative"
+    ),
+    S.ACTOR_TYPE: _names("actortype participanttype participantpurpose purpose usertype"),
+    S.REASON: _names(
+        "reason contactreason callreason category calltype intent topic issuetype issue casereason"
+    ),
+    S.OUTCOME: _names(
+        "outcome disposition dispositioncode result callresult resolution resolutioncode wrapup "
+        "wrapupcode closecode closurecode closedcode"
+    ),
+    S.DURATION_S: _names(
+        "duration handletime handlingtime talktime talkduration calllength callduration aht "
+        "worktime timespent timetracked servicetime"
     ),
 }
 

@@ -196,9 +196,20 @@ def _canonicalise(
         )
         for s, p in zip(sources, plans, strict=True)
     ]
-    return _summary(
+    summary = _summary(
         engine, sources, attributes, staged, staged_rejected, duplicates, records, markers, by_file
     )
+    return dataclasses.replace(summary, likely_columns=likely_in(plans))
+
+
+def likely_in(plans: list[FilePlan]) -> dict[str, str]:
+    """The files' ``likely`` columns (``io.plan.likely_columns``), the first file's hint for a column named
+    in several, sorted by column. Shared with the Spark engine."""
+    out: dict[str, str] = {}
+    for plan in plans:
+        for column, canonical in plan.likely.items():
+            out.setdefault(column, canonical)
+    return dict(sorted(out.items()))
 
 
 def _count_rows_left_out(engine: Engine, plan: FilePlan, mapping: Mapping | None) -> None:

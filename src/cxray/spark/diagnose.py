@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from ..findings import StagedTables
 from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
-from ..io.read import all_rejected, summarise
+from ..io.read import all_rejected, likely_in, summarise
 from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..ordered import fold_events
@@ -296,7 +297,7 @@ def _check_usable(engine: Engine, staged: Staged, counts: StageCounts) -> None:
 
 
 def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: int) -> InputSummary:
-    return summarise(
+    summary = summarise(
         engine,
         files=[s.path for s in staged.sources],
         attributes=staged.attributes,
@@ -309,6 +310,7 @@ def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: in
             (s.path, counts.rows.get(s.index, 0), counts.rejected.get(s.index, 0)) for s in staged.sources
         ],
     )
+    return dataclasses.replace(summary, likely_columns=likely_in([s.plan for s in staged.sources]))
 
 
 __all__ = ["diagnose_spark"]
