@@ -463,3 +463,47 @@ def test_durations_in_another_unit_are_told_from_a_persons_median_step(scale, to
         talk = [r | {"actor_type": None} for r in rows if r["actor_type"] == "agent"]
         no_actor = diagnose(events_table(talk))
         assert ("implausible_durations" in warnings(no_actor)) == (scale > 1)
+
+
+def _two_systems(tmp_path, chat_id) -> list:
+    """A phone system's and a chat system's exports of the same 100 customers, the chat's ids written by
+    ``chat_id``."""
+    header = "contact_id,customer_id,timestamp,activity"
+    calls, chats = [header], [header]
+    for i in range(300):
+        k, t = (i * 37) % 100, T0 + timedelta(hours=3 * i)
+        calls.append(f"call{i},+4477009{k:05d},{t.isoformat()},Call")
+        chats.append(f"chat{i},{chat_id(k)},{(t - timedelta(minutes=30)).isoformat()},Chat")
+    paths = [tmp_path / "calls.csv", tmp_path / "chats.csv"]
+    for path, lines in zip(paths, (calls, chats), strict=True):
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths
+
+
+def test_files_that_share_no_customer_are_told_with_an_id_of_each(tmp_path):
+    """A phone number written '+447700900001' in one system and '07700 900001' in the other: no journey
+    crosses, so a chat then a call is two first contacts. Written alike, the files link and FCR falls."""
+    unlinked = diagnose(_two_systems(tmp_path, lambda k: f"07700 9{k:05d}"))
+    w = warnings(unlinked)["unlinked_files"]
+    assert w.count == 1 and "share 0 of 100" in w.message
+    assert w.examples == ("calls.csv: '+447700900000'; chats.csv: '07700 900000'",)
+    linked = diagnose(_two_systems(tmp_path, lambda k: f"+4477009{k:05d}"))
+    assert "unlinked_files" not in warnings(linked)
+    assert linked.metrics.overall["fcr"] < unlinked.metrics.overall["fcr"]  # the calls after a chat repeat
+    one = diagnose(_two_systems(tmp_path, lambda k: f"07700 9{k:05d}")[:1])
+    assert "unlinked_files" not in warnings(one)
+    few = diagnose(_two_systems(tmp_path, lambda k: f"x{k % 10}"))  # 10 chat customers: too few to say
+    assert "unlinked_files" not in warnings(few)
+
+
+def test_the_unlinked_files_ids_are_pseudonymised_under_redact(tmp_path):
+    from typer.testing import CliRunner
+
+    from cxray.cli import app
+
+    paths = _two_systems(tmp_path, lambda k: f"07700 9{k:05d}")
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["diagnose", *map(str, paths), "--out", str(out), "--redact", "-q"])
+    assert done.exit_code == 0, done.output
+    text = (out / "diagnosis.json").read_text(encoding="utf-8")
+    assert "unlinked_files" in text and "+447700900000" not in text and "07700 900000" not in text

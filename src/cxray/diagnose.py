@@ -216,6 +216,7 @@ def diagnose_tables(
         records_left_out=summary.records_left_out,
         durations_read=S.DURATION_S in summary.fields_present,
         likely_columns=summary.likely_columns,
+        files=len(set(summary.files)),
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

@@ -38,6 +38,9 @@ Two passes around the journeys (``diagnose`` calls them in this order):
       mean nothing to the measures (a ``Hung up`` contact counts as resolved, a ``Human`` step never as a
       person's), so the contacts carrying them are counted and, from 1% of contacts, told with the mapping
       each value perhaps needs: suggested, never applied.
+    - **what a mapping or the files given could fix**: columns named like an unmapped field
+      (``unmapped_columns``), durations in another unit (``implausible_durations``), and two systems'
+      files that share no customer (``unlinked_files``): told, never acted on.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from typing_extensions import TypedDict
@@ -534,6 +538,7 @@ def review_journeys(
     records_left_out: dict[str, int] | None = None,
     durations_read: bool = False,
     likely_columns: dict[str, str] | None = None,
+    files: int = 1,
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
     repaired or left out, into ``dq``."""
@@ -542,6 +547,8 @@ def review_journeys(
     _unidentified(engine, dq)
     _long_journeys(engine, dq, options, max_journey_days)
     _unknown_values(engine, dq)
+    if files > 1:
+        _unlinked_files(engine, dq)
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
@@ -752,6 +759,54 @@ def _long_journeys(engine: Engine, dq: DataQuality, o: QualityOptions, max_days:
             len(rows),
             [f"journey {r['j']}: {r['n']} contacts" for r in rows[:5]],
         )
+
+
+#: Files with at least this many customers each are compared for shared customers.
+LINKED_MIN_CUSTOMERS: Final = 20
+
+
+def _unlinked_files(engine: Engine, dq: DataQuality) -> None:
+    """Two files (two systems' exports) with customers that share almost none (under 1% of the smaller
+    file's): a journey never crosses between them, so a bot's 'contained' chat followed by a call, or a
+    call followed by an email, is two first contacts. Most often the customer id is another kind of value
+    in each (an email against a phone number) or written differently (``07700 900123``, ``+447700900123``):
+    told with an id of each. Files split by date from one system share their repeat customers."""
+    customers = f"{S.EVENTS_TABLE} WHERE {S.CUSTOMER_ID} IS NOT NULL"
+    files = engine.fetchall(
+        f"""SELECT CAST({S.SOURCE_FILE} AS VARCHAR) AS f, count(DISTINCT {S.CUSTOMER_ID}) AS n,
+                   min({S.CUSTOMER_ID}) AS example
+            FROM {customers} GROUP BY ALL HAVING n >= {LINKED_MIN_CUSTOMERS} ORDER BY f"""
+    )
+    if len(files) < 2:
+        return
+    shared = {
+        (a, b): int(n)
+        for a, b, n in engine.fetchall(
+            f"""WITH c AS (
+                    SELECT DISTINCT CAST({S.SOURCE_FILE} AS VARCHAR) AS f, {S.CUSTOMER_ID} FROM {customers}
+                )
+                SELECT x.f, y.f, count(*) FROM c x JOIN c y USING ({S.CUSTOMER_ID}) WHERE x.f < y.f
+                GROUP BY ALL"""
+        )
+    }
+    unlinked = []
+    for i, (a, na, ea) in enumerate(files):
+        for b, nb, eb in files[i + 1 :]:
+            n = shared.get((a, b), 0)
+            if n < 0.01 * min(na, nb):
+                unlinked.append((a, b, n, min(na, nb), ea, eb))
+    if not unlinked:
+        return
+    dq.warn(
+        "unlinked_files",
+        f"{len(unlinked):,} pair(s) of files share almost no customer id, so no journey crosses between "
+        f"them (a chat followed by a call counts as two first contacts; repeats, FCR and true containment "
+        f"miss them): {'; '.join(f'{a} and {b} share {n:,} of {m:,}' for a, b, n, m, _, _ in unlinked)}. "
+        "Is the customer id the same kind of value, written the same way, in each (an email against a "
+        "phone number, '07700 900123' against '+447700900123')? Map the column that is, or make them alike",
+        len(unlinked),
+        [f"{Path(a).name}: {ea!r}; {Path(b).name}: {eb!r}" for a, b, _, _, ea, eb in unlinked[:5]],
+    )
 
 
 #: Words in a source value that suggest the canonical outcome it perhaps means, tried in order ("not

@@ -86,9 +86,11 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     return lines + _breakdowns(diagnosis, top)
 
 
-#: Data-quality warnings that a mapping fixes: the summary prints them whole, with the flags they suggest.
+#: Data-quality warnings the next run fixes (its mapping, or the files given): the summary prints them
+#: whole, with the flags they suggest.
 MAPPING_WARNINGS: Final = (
     "unmapped_columns",
+    "unlinked_files",
     "unknown_outcomes",
     "unknown_actor_types",
     "implausible_durations",
