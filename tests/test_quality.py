@@ -507,3 +507,48 @@ def test_the_unlinked_files_ids_are_pseudonymised_under_redact(tmp_path):
     assert done.exit_code == 0, done.output
     text = (out / "diagnosis.json").read_text(encoding="utf-8")
     assert "unlinked_files" in text and "+447700900000" not in text and "07700 900000" not in text
+
+
+def _numbered_alike(tmp_path) -> list:
+    """A phone system and a chat system that both number their contacts 1..100, each contact its own
+    customer's (the chat's customers are other people)."""
+    header = "contact_id,customer_id,timestamp,activity"
+    calls, chats = [header], [header]
+    for i in range(100):
+        t = T0 + timedelta(hours=5 * i)
+        calls.append(f"{i},phone-{i},{t.isoformat()},Call")
+        chats.append(f"{i},web-{i},{(t + timedelta(days=2)).isoformat()},Chat")
+    paths = [tmp_path / "calls.csv", tmp_path / "chats.csv"]
+    for path, lines in zip(paths, (calls, chats), strict=True):
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths
+
+
+def test_two_systems_numbering_contacts_alike_are_told_and_separated_by_a_prefix(tmp_path):
+    """Contact '7' of the phone system and '7' of the chat system read as one contact of two customers:
+    told as a collision across files; the chat file's contact_id_prefix gives each its own contact."""
+    paths = _numbered_alike(tmp_path)
+    joined = diagnose(paths)
+    w = warnings(joined)["mixed_customers"]
+    assert joined.data_quality.mixed_customer_contacts == w.count == 100
+    assert "100 of them have events in several files" in w.message and "contact_id_prefix" in w.message
+    assert w.examples[0] == "contact 0: customers phone-0, web-0"
+    assert joined.metrics.overall["contacts"] == 100
+    chat = Mapping(contact_id_prefix="chat-")
+    apart = diagnose(paths, read=ReadOptions(file_mappings={"chats.csv": chat}))
+    assert apart.metrics.overall["contacts"] == 200 and apart.data_quality.mixed_customer_contacts == 0
+    assert "mixed_customers" not in warnings(apart)
+
+
+def test_a_contact_id_reused_within_one_file_is_told_as_such():
+    """A recycled ticket number in one log: the contact keeps its first customer; told, not as files."""
+    rows = _dispositions(["resolved"])
+    for i in range(0, 200, 10):  # 20 of 200 contacts get a second customer's event
+        rows.append(
+            ev(f"c{i}", T0 + timedelta(hours=6 * i, minutes=30), "Reopen", customer_id="someone-else")
+        )
+    d = diagnose(events_table(rows))
+    w = warnings(d)["mixed_customers"]
+    assert w.count == 20 and "recycled ticket number" in w.message and "several files" not in w.message
+    few = diagnose(events_table(_dispositions(["resolved"]) + rows[-1:]))  # 1 of 200: counted only
+    assert few.data_quality.mixed_customer_contacts == 1 and "mixed_customers" not in warnings(few)

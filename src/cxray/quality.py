@@ -183,6 +183,7 @@ class DataQualityDoc(TypedDict):
     long_journeys: int
     unknown_outcome_contacts: int
     unknown_actor_type_contacts: int
+    mixed_customer_contacts: int
 
 
 @dataclass(kw_only=True)
@@ -208,6 +209,7 @@ class DataQuality:
     long_journeys: int = 0
     unknown_outcome_contacts: int = 0  # contacts with an outcome outside ``schema.OUTCOMES``
     unknown_actor_type_contacts: int = 0  # contacts with a step by an actor type outside ``ACTOR_TYPES``
+    mixed_customer_contacts: int = 0  # contacts whose first and last events name other customers
 
     def warn(self, code: str, message: str, count: int, examples: list[str] | tuple[str, ...] = ()) -> None:
         self.warnings.append(
@@ -269,6 +271,7 @@ class DataQuality:
             "long_journeys": self.long_journeys,
             "unknown_outcome_contacts": self.unknown_outcome_contacts,
             "unknown_actor_type_contacts": self.unknown_actor_type_contacts,
+            "mixed_customer_contacts": self.mixed_customer_contacts,
         }
 
 
@@ -300,6 +303,7 @@ def screen_events(
         f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
             SELECT {S.CONTACT_ID}, min({ts}) AS start_ts,
                    arg_min({S.CUSTOMER_ID}, {first}) AS {S.CUSTOMER_ID},
+                   arg_max({S.CUSTOMER_ID}, {first}) AS last_customer,
                    CASE WHEN min({ts}) < max({ts})
                         THEN arg_min({row}, {ts}) < arg_max({row}, {ts}) END AS onward
             FROM {S.EVENTS_TABLE} GROUP BY {S.CONTACT_ID}"""
@@ -307,6 +311,7 @@ def screen_events(
     try:
         _newest_first(engine, dq)
         if has_customer:
+            _mixed_customers(engine, dq)
             _bulk(engine, dq, window_days, keep_bulk, options)
         _period(engine, dq, options)
     finally:
@@ -341,6 +346,56 @@ def _newest_first(engine: Engine, dq: DataQuality) -> None:
         "time(s) in a contact hold several events: those keep the file's order, so they run backwards "
         "(last status first); sort the file oldest first (or give times to the second) and read it again",
         tied,
+    )
+
+
+def _mixed_customers(engine: Engine, dq: DataQuality) -> None:
+    """Contacts whose first and last events name different customers. The contact keeps its first
+    event's customer (journeys, repeats and FCR follow it), so the others' contacts go unseen. When most
+    of them have events in several files, the files number their contacts alike (a phone system's '1' and
+    a chat system's '1' read as one contact): unrelated events joined. Told from 1% of the identified
+    contacts; always counted (``mixed_customer_contacts``)."""
+    row = engine.rows(
+        f"""SELECT count(*) FILTER (WHERE {S.CUSTOMER_ID} <> last_customer) AS n,
+                   count({S.CUSTOMER_ID}) AS identified FROM {_STARTS}"""
+    )[0]
+    n, identified = int(row["n"]), int(row["identified"])
+    dq.mixed_customer_contacts = n
+    if not n or n < 0.01 * identified:
+        return
+    mixed = f"(SELECT {S.CONTACT_ID} FROM {_STARTS} WHERE {S.CUSTOMER_ID} <> last_customer)"
+    files = f"count(DISTINCT {S.SOURCE_FILE})"
+    examples = engine.rows(
+        f"""SELECT {S.CONTACT_ID} AS c, list(DISTINCT {S.CUSTOMER_ID} ORDER BY {S.CUSTOMER_ID}) AS who,
+                   {files} AS files, count(*) OVER () AS n
+            FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN {mixed} AND {S.CUSTOMER_ID} IS NOT NULL
+            GROUP BY ALL ORDER BY files > 1 DESC, c LIMIT 5"""
+    )
+    across = int(
+        engine.scalar(
+            f"""SELECT count(*) FROM (SELECT {S.CONTACT_ID} FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN
+                {mixed} GROUP BY ALL HAVING {files} > 1)"""
+        )
+    )
+    share = f"{n:,} contact(s) ({n / identified:.1%} of those with a customer) name several customers"
+    if across * 2 >= n:
+        message = (
+            f"{share}, and {across:,} of them have events in several files: the files number their "
+            "contacts alike (one system's contact '1' and another's '1' read as one contact), so unrelated "
+            "events are joined into one contact. Give each system's contacts ids of their own: "
+            "contact_id_prefix in that file's mapping (--mapping FILE=MAPPING)"
+        )
+    else:
+        message = (
+            f"{share}: each keeps its first event's customer, so journeys, repeats and FCR do not see the "
+            "others' contact. A contact id reused for other customers (a recycled ticket number) or a "
+            "customer column that names someone else (the agent, the account holder)?"
+        )
+    dq.warn(
+        "mixed_customers",
+        message,
+        n,
+        [f"contact {r['c']}: customers {', '.join(map(str, r['who'][:3]))}" for r in examples],
     )
 
 

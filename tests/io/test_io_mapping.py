@@ -281,3 +281,16 @@ def test_a_duration_column_named_in_hours_is_told_with_its_unit(tmp_path: Path):
         "--map 'duration_s=Handle Time (Hours)' (in hours: duration_unit: hours in a mapping file)"
         in w.message
     )
+
+
+def test_contact_id_prefix_goes_before_every_contact_id_and_a_missing_id_stays_missing(
+    engine: Engine, tmp_path: Path
+):
+    path = write(
+        tmp_path,
+        "chats.csv",
+        "contact_id,timestamp,activity\n7,2025-03-03 09:00,Chat\n,2025-03-03 09:01,Chat\n",
+    )
+    s = read_one(engine, path, mapping=Mapping.from_dict({"contact_id_prefix": "chat-"}))
+    assert column(engine, "contact_id") == ["chat-7"]
+    assert s.rejected_by_reason == {"missing_contact_id": 1}

@@ -243,7 +243,7 @@ def make_doc() -> dict[str, Any]:
                        "tail_start": None, "outlier_events": 0},
             "clock": "data clock", "opening_hours": {}, "out_of_hours_contacts": 0, "unidentified_contacts": 0,
             "unidentified_share": 0.0, "long_journeys": 0, "unknown_outcome_contacts": 0,
-            "unknown_actor_type_contacts": 0,
+            "unknown_actor_type_contacts": 0, "mixed_customer_contacts": 0,
         },
         "incentives": {},
         "conformance": {},

@@ -353,6 +353,8 @@ def _text(text: _Text, canonical: str, spec: Spec, m: Mapping) -> str:
     if vocabulary:
         words = ", ".join(lit(w) for w in vocabulary)
         value = f"CASE WHEN lower({value}) IN ({words}) THEN lower({value}) ELSE {value} END"
+    if canonical == S.CONTACT_ID and m.contact_id_prefix:
+        value = f"({lit(m.contact_id_prefix)} || {value})"  # NULL stays NULL: a missing id is rejected
     return value
 
 

@@ -80,6 +80,9 @@ class Mapping:
     keep_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     drop_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sheet: str | None = None  # a spreadsheet's sheet of events (its name, or its 1-based number)
+    #: Put before every contact id of the file, so that two systems numbering their contacts alike (a
+    #: phone system's '1', a chat system's '1') give contacts of their own (``chat-1``).
+    contact_id_prefix: str = ""
 
     @property
     def filters_rows(self) -> bool:
@@ -123,6 +126,7 @@ class Mapping:
                 kwargs["reader"] = str(data["reader"])
             if data.get("sheet") is not None:
                 kwargs["sheet"] = str(data["sheet"])
+            kwargs["contact_id_prefix"] = str(data.get("contact_id_prefix") or "")
             kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")
             kwargs["value_maps"] = {
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}
