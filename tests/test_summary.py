@@ -172,3 +172,11 @@ def test_the_warnings_a_mapping_fixes_are_printed_whole():
     )
     assert "unmapped_columns: 1 column(s) ... map them: --map outcome=Disposition" in lines
     assert not [line for line in lines if line.startswith("bulk_identities:")]
+
+
+def test_phone_ids_rewritten_are_said_only_with_a_phone_region():
+    d = _diagnosis(OVERALL)
+    assert not [line for line in headline(d) if "phone" in line]
+    d.input = dataclasses.replace(d.input, phone_ids={"rewritten": 1234, "not_valid": 5})
+    told = "customer ids as phone numbers: 1,234 written in E.164, 5 not valid numbers kept as written"
+    assert told in headline(d)

@@ -162,6 +162,15 @@ SheetOpt = Annotated[
         "when a workbook has several sheets with values."
     ),
 ]
+PhoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--phone-region",
+        help="The country (GB, US...) of customer ids that are phone numbers written without their country "
+        "code: each valid one is read in E.164 (+447911123456), so that systems writing a number "
+        "differently join (docs/data-contract.md).",
+    ),
+]
 WindowOpt = Annotated[
     float, typer.Option("--window-days", help="Repeat-contact window in days.", show_default=True)
 ]
@@ -240,6 +249,7 @@ def diagnose(
         ),
     ] = None,
     sheet: SheetOpt = None,
+    phone_region: PhoneOpt = None,
     window_days: WindowOpt = 7.0,
     any_reason: Annotated[
         bool, typer.Option(help="Join a customer's contacts into journeys whatever their reason.")
@@ -357,6 +367,7 @@ def diagnose(
             time_format=time_format,
             keep_duplicates=keep_duplicates,
             sheet=sheet,
+            phone_region=phone_region,
         )
         if reader_option:
             given_options = _pairs(reader_option, "--reader-option")  # over the options file's
@@ -600,6 +611,7 @@ def export(
     ] = None,
     reader_option: ReaderOpt = None,
     sheet: SheetOpt = None,
+    phone_region: PhoneOpt = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
     redact: Annotated[
         bool,
@@ -639,6 +651,7 @@ def export(
                 file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
                 tz=tz,
                 sheet=sheet,
+                phone_region=phone_region,
                 reader_options=_pairs(reader_option, "--reader-option"),
             )
             summary = read_events(events, engine, options=read)
@@ -730,6 +743,7 @@ def audit(
     ] = None,
     mapping: MappingOpt = None,
     sheet: SheetOpt = None,
+    phone_region: PhoneOpt = None,
     reader_option: ReaderOpt = None,
     window_days: WindowOpt = 7.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for audit.json and audit.html.")] = Path(
@@ -768,6 +782,7 @@ def audit(
                 mapping=None if plain is None else Mapping.resolve(plain),
                 file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
                 sheet=sheet,
+                phone_region=phone_region,
                 reader_options=_pairs(reader_option, "--reader-option"),
             ),
             analysis=AnalysisOptions(window_days=window_days),

@@ -345,6 +345,7 @@ _FLAGS: dict[str, str] = {
     "read.reader_options": "--reader-option",
     "read.file_mappings": "--mapping FILE=MAPPING",
     "read.sheet": "--sheet",
+    "read.phone_region": "--phone-region",
     "analysis.window_days": "--window-days",
     "analysis.any_reason": "--any-reason",
     "analysis.top_variants": "--top-variants",

@@ -852,13 +852,15 @@ def _unlinked_files(engine: Engine, dq: DataQuality) -> None:
                 unlinked.append((a, b, n, min(na, nb), ea, eb))
     if not unlinked:
         return
+    phones = any(re.match(S.PHONE_LIKE, str(e)) for _, _, _, _, ea, eb in unlinked for e in (ea, eb))
     dq.warn(
         "unlinked_files",
         f"{len(unlinked):,} pair(s) of files share almost no customer id, so no journey crosses between "
         f"them (a chat followed by a call counts as two first contacts; repeats, FCR and true containment "
         f"miss them): {'; '.join(f'{a} and {b} share {n:,} of {m:,}' for a, b, n, m, _, _ in unlinked)}. "
         "Is the customer id the same kind of value, written the same way, in each (an email against a "
-        "phone number, '07700 900123' against '+447700900123')? Map the column that is, or make them alike",
+        "phone number, '07700 900123' against '+447700900123')? Map the column that is, or make them alike"
+        + (" (phone numbers: --phone-region COUNTRY writes them alike)" if phones else ""),
         len(unlinked),
         [f"{Path(a).name}: {ea!r}; {Path(b).name}: {eb!r}" for a, b, _, _, ea, eb in unlinked[:5]],
     )

@@ -93,6 +93,10 @@ SELF_SERVICE: Final[tuple[str, ...]] = (BOT, IVR)
 # Channels commonly seen; any other value is allowed.
 CHANNELS: Final[tuple[str, ...]] = ("phone", "chat", "email", "bot", "ivr", "back_office", "web", "social")
 
+# A value that may be a phone number (a customer id a phone system writes): a leading +, then digits with
+# spaces, dots, dashes, slashes or brackets between them (io.phones reads them in E.164).
+PHONE_LIKE: Final = r"^\+?[\d\s().\-/]+$"
+
 # Text that exports write where a value is missing. Read as NULL in every text column (canonical and
 # attribute), compared case-insensitively after trimming; a mapping's ``missing_values`` add to them.
 # Left as text they become a team called "EMPTY" (receipt), an actor "-" (BPIC 2013) or a customer

@@ -67,6 +67,11 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     if i.records_left_out:
         why = ", ".join(f"{reason} {n:,}" for reason, n in i.records_left_out.items())
         lines.append(f"left out {sum(i.records_left_out.values()):,} record(s) that give no event: {why}")
+    if i.phone_ids:
+        lines.append(
+            f"customer ids as phone numbers: {i.phone_ids['rewritten']:,} written in E.164, "
+            f"{i.phone_ids['not_valid']:,} not valid numbers kept as written"
+        )
     lines.extend(_surveys(diagnosis))
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3

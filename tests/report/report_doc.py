@@ -181,6 +181,7 @@ def make_doc() -> dict[str, Any]:
             "detected": [],
             "records_left_out": {},
             "likely_columns": {},
+            "phone_ids": {},
             "per_file": [{"file": "events-2024-q1.csv", "rows_read": 61234, "rows_kept": 60990,
                           "rows_rejected": 200, "duplicates_dropped": 44}],
         },

@@ -465,3 +465,15 @@ def test_a_mapping_that_filters_rows_is_refused_not_read_uncounted(spark: Any, t
     read = ReadOptions(mapping=Mapping(drop_rows={S.QUEUE: "Sales"}))
     with pytest.raises(ConfigError, match="keep_rows / drop_rows"):
         diagnose_spark(paths, spark=spark, partitions=2, read=read)
+
+
+def test_a_phone_region_is_refused_not_left_unread(spark: Any, tmp_path: Path) -> None:
+    """The Spark engine does not rewrite customer ids as phone numbers: refused, as a row filter is."""
+    from cxray.errors import ConfigError
+    from cxray.io import Mapping, ReadOptions
+    from cxray.spark import diagnose_spark
+
+    paths = _simulated_centre(tmp_path)
+    for read in (ReadOptions(phone_region="GB"), ReadOptions(mapping=Mapping(phone_region="GB"))):
+        with pytest.raises(ConfigError, match="phone_region"):
+            diagnose_spark(paths, spark=spark, partitions=2, read=read)

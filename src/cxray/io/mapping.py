@@ -83,6 +83,8 @@ class Mapping:
     #: Put before every contact id of the file, so that two systems numbering their contacts alike (a
     #: phone system's '1', a chat system's '1') give contacts of their own (``chat-1``).
     contact_id_prefix: str = ""
+    #: The country of customer ids that are phone numbers written without a country code (``io.phones``).
+    phone_region: str | None = None
 
     @property
     def filters_rows(self) -> bool:
@@ -105,6 +107,10 @@ class Mapping:
             for own in (S.ACTIVITY, S.TIMESTAMP, S.DURATION_S):
                 if own in self.columns or own in self.constants:
                     raise ConfigError(f"a wide layout (events:) sets {own!r} per event, not in columns")
+        if self.phone_region is not None:
+            from .phones import check_region
+
+            object.__setattr__(self, "phone_region", check_region(self.phone_region))
 
     # --- building ---------------------------------------------------------------------------------
     @classmethod
@@ -127,6 +133,8 @@ class Mapping:
             if data.get("sheet") is not None:
                 kwargs["sheet"] = str(data["sheet"])
             kwargs["contact_id_prefix"] = str(data.get("contact_id_prefix") or "")
+            if data.get("phone_region") is not None:
+                kwargs["phone_region"] = str(data["phone_region"])
             kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")
             kwargs["value_maps"] = {
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}

@@ -73,6 +73,11 @@ class ReadOptions:
         a file pattern (a path, a name or a glob such as ``calls-*.csv``) -> a mapping as ``mapping`` takes
         it. A file is read with the first pattern that matches its path or its name, else with ``mapping``;
         a pattern that matches no file of the run is an error.
+    phone_region:
+        The country (``GB``, ``US``...) of customer ids that are phone numbers written without their
+        country code: each valid number is written in E.164 (``+447911123456``), so that two systems
+        writing one customer's number differently join (``io.phones``). Over the mapping's
+        ``phone_region``; a file of other ids (emails, account numbers) keeps them as written.
     """
 
     mapping: _MappingField = _MappingField()
@@ -85,9 +90,14 @@ class ReadOptions:
     keep_duplicates: bool = False
     reader_options: dict[str, str] = field(default_factory=dict)
     file_mappings: dict[str, Mapping] = field(default_factory=dict)
+    phone_region: str | None = None
 
     def __post_init__(self) -> None:
         _check_tz(self.tz)
+        if self.phone_region is not None:
+            from .phones import check_region
+
+            object.__setattr__(self, "phone_region", check_region(self.phone_region))
         if not isinstance(self.file_mappings, dict):
             raise ConfigError(f"file_mappings must map file patterns to mappings, got {self.file_mappings!r}")
         resolved = {str(k): _resolved(str(k), v) for k, v in self.file_mappings.items()}
@@ -111,6 +121,11 @@ class ReadOptions:
     @property
     def effective_dayfirst(self) -> bool:
         return self.dayfirst or (self.mapping is not None and self.mapping.dayfirst)
+
+    @property
+    def effective_phone_region(self) -> str | None:
+        """The phone region customer ids are read in (``io.phones``): the options', else the mapping's."""
+        return self.phone_region or (self.mapping.phone_region if self.mapping is not None else None)
 
     @property
     def time_formats(self) -> tuple[str, ...]:
@@ -233,6 +248,7 @@ class InputSummaryDoc(TypedDict):
     records_left_out: dict[str, int]
     per_file: list[FileCountsDoc]
     likely_columns: dict[str, str]
+    phone_ids: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -254,6 +270,8 @@ class InputSummary:
     ``per_file``: the row counts of each file, in the order read (one entry per distinct file).
     ``likely_columns``: source columns read as attributes whose names say they hold an optional canonical
     column no mapping filled (``Disposition`` -> ``outcome``; ``io.plan.likely_columns``): a hint.
+    ``phone_ids``: with a phone region, the distinct customer ids written in E.164 (``rewritten``) and
+    those that looked like numbers but are not valid ones there (``not_valid``, kept); else empty.
     """
 
     files: list[str]
@@ -275,6 +293,7 @@ class InputSummary:
     records_left_out: dict[str, int] = field(default_factory=dict)
     per_file: list[FileCounts] = field(default_factory=list)
     likely_columns: dict[str, str] = field(default_factory=dict)
+    phone_ids: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> InputSummaryDoc:
         return InputSummaryDoc(**asdict(self))  # type: ignore[typeddict-item]  # the same fields

@@ -34,6 +34,7 @@ from .canonical import (
 from .detect import closest, describe_closest, detect
 from .mapping import Mapping
 from .options import FileCounts, InputSummary, ReadOptions
+from .phones import normalise_phones
 from .plan import FilePlan, plan_file
 from .readers import RawSource, file_format, open_source, register_arrow, registered_adapters
 from .rejected import build_rejected
@@ -170,6 +171,12 @@ def _canonicalise(
         if any(r["rejected"] for r in rows):
             _check_day_order(engine, plans, per_file)
         build_rejected(engine, plans, {i for i, r in counted.items() if r["rejected"]})
+        regions = {
+            p.index: r for p, o in zip(plans, per_file, strict=True) if (r := o.effective_phone_region)
+        }
+        phones = None  # customer ids written in E.164 where a file has a phone region (io.phones)
+        if regions:
+            phones = normalise_phones(engine, STAGE, regions, file=FILE, kept=f"{REASON} IS NULL")
         markers = count_markers(engine)
         for source in sources:  # those a reader counted itself, cleaning its own columns
             for column, n in source.markers.items():
@@ -199,7 +206,11 @@ def _canonicalise(
     summary = _summary(
         engine, sources, attributes, staged, staged_rejected, duplicates, records, markers, by_file
     )
-    return dataclasses.replace(summary, likely_columns=likely_in(plans))
+    return dataclasses.replace(
+        summary,
+        likely_columns=likely_in(plans),
+        phone_ids={} if phones is None else {"rewritten": phones.rewritten, "not_valid": phones.not_valid},
+    )
 
 
 def likely_in(plans: list[FilePlan]) -> dict[str, str]:

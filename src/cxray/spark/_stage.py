@@ -85,6 +85,12 @@ def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Stag
                 "or read them with the embedded engine",
                 path=str(path),
             )
+        if own.effective_phone_region:  # the ids would stay as written: journeys unjoined, silently
+            raise ConfigError(
+                "the Spark engine does not rewrite customer ids as phone numbers (phone_region): read the "
+                "files with the embedded engine",
+                path=str(path),
+            )
     raw = [_open(spark, str(p)) for p in paths]
     sources = [
         _plan(i, str(p), frame, own)
