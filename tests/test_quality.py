@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pyarrow.compute as pc
 import pytest
 
 from cxray import AnalysisOptions, diagnose
@@ -552,3 +553,27 @@ def test_a_contact_id_reused_within_one_file_is_told_as_such():
     assert w.count == 20 and "recycled ticket number" in w.message and "several files" not in w.message
     few = diagnose(events_table(_dispositions(["resolved"]) + rows[-1:]))  # 1 of 200: counted only
     assert few.data_quality.mixed_customer_contacts == 1 and "mixed_customers" not in warnings(few)
+
+
+def test_channels_naming_a_bot_in_other_words_are_told_when_the_log_has_no_actor_types(tmp_path):
+    """'Chatbot' then 'Phone', no actor types: the bot is unseen (a channel stands in only as 'bot').
+    Mapped with the value_maps the warning gives, the bot's contacts are self-service and the warning
+    goes; with actor types in the log it is not asked."""
+    lines = ["contact_id,customer_id,timestamp,activity,channel"]
+    for i in range(100):
+        t = T0 + timedelta(days=i % 40, hours=i % 7)
+        lines.append(f"b{i},k{i},{t.isoformat()},Bot chat,Chatbot")
+        lines.append(f"p{i},k{i},{(t + timedelta(hours=1)).isoformat()},Call,Phone")
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    d = diagnose(path)
+    w = warnings(d)["self_service_channels"]
+    assert w.count == 100 and "{channel: {'Chatbot': bot}}" in w.message
+    mapped = diagnose(path, read=ReadOptions(mapping=Mapping(value_maps={"channel": {"Chatbot": "bot"}})))
+    assert "self_service_channels" not in warnings(mapped)
+    bot = mapped.contacts().filter(pc.equal(mapped.contacts()["entry_channel"], "bot"))
+    assert bot.num_rows == 100 and all(bot["is_self_service"].to_pylist())
+    typed = path.read_text(encoding="utf-8").replace(",channel\n", ",channel,actor_type\n", 1)
+    typed = "\n".join(x + ",agent" if i else x for i, x in enumerate(typed.splitlines()))
+    path.write_text(typed + "\n", encoding="utf-8")
+    assert "self_service_channels" not in warnings(diagnose(path))

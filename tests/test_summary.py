@@ -180,3 +180,15 @@ def test_phone_ids_rewritten_are_said_only_with_a_phone_region():
     d.input = dataclasses.replace(d.input, phone_ids={"rewritten": 1234, "not_valid": 5})
     told = "customer ids as phone numbers: 1,234 written in E.164, 5 not valid numbers kept as written"
     assert told in headline(d)
+
+
+def test_the_columns_taken_are_said_except_those_of_their_own_name():
+    from cxray.io.options import FileCounts
+
+    d = _diagnosis(OVERALL)
+    own = {"contact_id": "contact_id", "timestamp": "timestamp"}
+    d.input = dataclasses.replace(d.input, per_file=[FileCounts("calls.csv", 10, 8, 1, 1, own)])
+    assert not [line for line in headline(d) if line.startswith("columns:")]
+    mapped = {"contact_id": "Call ID", "timestamp": "timestamp", "channel": "'phone' (constant)"}
+    d.input = dataclasses.replace(d.input, per_file=[FileCounts("calls.csv", 10, 8, 1, 1, mapped)])
+    assert "columns: contact_id=Call ID, channel='phone' (constant)" in headline(d)

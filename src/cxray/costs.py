@@ -56,7 +56,7 @@ DEFAULT_MINUTES_PER_TOUCH_BY_ACTOR_TYPE: dict[str, float] = {
 }
 
 # Channels that name the actor when actor_type is unknown (a "bot" channel is served by a bot).
-_ACTOR_CHANNELS: tuple[str, ...] = (S.BOT, S.IVR, S.BACK_OFFICE)
+ACTOR_CHANNELS: tuple[str, ...] = (S.BOT, S.IVR, S.BACK_OFFICE)
 
 
 def _default_rates() -> dict[str, float]:
@@ -190,7 +190,7 @@ def _rate(name: str, value: Any) -> float:
 
 def effective_actor_type_sql(*, actor_type: str = S.ACTOR_TYPE, channel: str = S.CHANNEL) -> str:
     """SQL for an event's actor type: ``actor_type`` lower-cased, else a channel that names one, else NULL."""
-    channels = ", ".join(sql_string(c) for c in _ACTOR_CHANNELS)
+    channels = ", ".join(sql_string(c) for c in ACTOR_CHANNELS)
     return (
         f"coalesce(lower({actor_type}), CASE WHEN lower({channel}) IN ({channels}) THEN lower({channel}) END)"
     )

@@ -56,7 +56,7 @@ from typing_extensions import TypedDict
 
 from . import schema as S
 from .contract import Identifier
-from .costs import effective_actor_type_sql
+from .costs import ACTOR_CHANNELS, effective_actor_type_sql
 from .engine import Engine
 from .errors import ConfigError
 from .ordered import unfold_events
@@ -934,6 +934,45 @@ def _unknown_values(engine: Engine, dq: DataQuality) -> None:
             continue  # counted in data_quality, off the first page
         more = sum(1 for (v,) in values if v not in vocabulary) - len(rows)
         _warn_unknown(dq, column, vocabulary, hints, n, contacts, rows, more)
+    _self_service_channels(engine, dq, contacts)
+
+
+def _self_service_channels(engine: Engine, dq: DataQuality, contacts: int) -> None:
+    """A log without actor types whose channels name a bot, an IVR or the back office in other words
+    ('Chatbot', 'IVR menu'): a channel stands in for the actor type only when it is ``bot``, ``ivr`` or
+    ``back_office`` (``costs.effective_actor_type_sql``), so containment, handoffs and the back office's
+    share go unmeasured. Told with the value_maps that would name them, from 1% of contacts."""
+    if engine.scalar(f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.ACTOR_TYPE} IS NOT NULL)"):
+        return
+    col = ident(S.CHANNEL)
+    values = [
+        str(v)
+        for (v,) in engine.fetchall(f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {S.EVENTS_TABLE}")
+        if v is not None
+    ]
+    named = {v: k for v in values if (k := suggest(v, ACTOR_TYPE_HINTS)) in ACTOR_CHANNELS and v.lower() != k}
+    if not named:
+        return
+    listed = ", ".join(lit(v) for v in named)
+    n = int(
+        engine.scalar(
+            f"""SELECT count(DISTINCT {S.CONTACT_ID}) FROM {S.EVENTS_TABLE}
+                WHERE CAST({col} AS VARCHAR) IN ({listed})"""
+        )
+    )
+    if not contacts or n < 0.01 * contacts:
+        return
+    pairs = ", ".join(f"{v!r}: {k}" for v, k in sorted(named.items()))
+    dq.warn(
+        "self_service_channels",
+        f"the log has no actor types, and {n:,} contact(s) ({n / contacts:.1%}) have channels that name "
+        f"self-service or the back office in other words ({pairs}): a channel stands in for the actor type "
+        "only as bot, ivr or back_office, so containment, bot-to-agent handoffs and the back office's "
+        f"share are not measured. Map them in the mapping's value_maps: {{channel: {{{pairs}}}}} (or map "
+        "an actor_type column)",
+        n,
+        [f"{v!r}: {k}?" for v, k in sorted(named.items())],
+    )
 
 
 def _warn_unknown(

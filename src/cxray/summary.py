@@ -56,12 +56,16 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         f"read {read}: kept {i.rows_kept}, rejected {i.rows_rejected}, "
         f"duplicates dropped {i.duplicates_dropped}"
     )
+    if len(i.per_file) == 1 and _sources(i.per_file[0].columns):  # which column was taken for what
+        lines.append(f"columns: {_sources(i.per_file[0].columns)}")
     if len(i.per_file) > 1:  # several systems' exports: which one lost rows
         for f in i.per_file[:PER_FILE]:
             lines.append(
                 f"  {f.file}: read {f.rows_read:,}, kept {f.rows_kept:,}, rejected {f.rows_rejected:,}, "
                 f"duplicates {f.duplicates_dropped:,}"
             )
+            if _sources(f.columns):
+                lines.append(f"    columns: {_sources(f.columns)}")
         if len(i.per_file) > PER_FILE:
             lines.append(f"  ... {len(i.per_file) - PER_FILE} more files (diagnosis.json: input.per_file)")
     if i.records_left_out:
@@ -98,8 +102,15 @@ MAPPING_WARNINGS: Final = (
     "unlinked_files",
     "unknown_outcomes",
     "unknown_actor_types",
+    "self_service_channels",
     "implausible_durations",
 )
+
+
+def _sources(columns: dict[str, str]) -> str:
+    """``contact_id=Call ID, channel='phone' (constant)``: where each canonical column was read from,
+    those read from a column of their own name left out (empty when every one is)."""
+    return ", ".join(f"{canonical}={source}" for canonical, source in columns.items() if source != canonical)
 
 
 def _surveys(diagnosis: Diagnosis) -> list[str]:

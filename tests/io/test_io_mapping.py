@@ -294,3 +294,39 @@ def test_contact_id_prefix_goes_before_every_contact_id_and_a_missing_id_stays_m
     s = read_one(engine, path, mapping=Mapping.from_dict({"contact_id_prefix": "chat-"}))
     assert column(engine, "contact_id") == ["chat-7"]
     assert s.rejected_by_reason == {"missing_contact_id": 1}
+
+
+def test_each_file_says_where_each_canonical_column_was_read_from(engine: Engine, tmp_path: Path):
+    """``per_file[].columns``: a mapped column, one found by its name, columns joined, a constant; a wide
+    layout's events; none for a platform adapter. Only the columns the file fills."""
+    m = Mapping(columns={"contact_id": "ConversationId", "timestamp": "When", "activity": "Step",
+                         "queue": ("Team", "Who")}, constants={"channel": "chat"})  # fmt: skip
+    text = "ConversationId,When,Step,Who,Team,outcome\nk1,2024-03-01 09:00,Open,ann,T1,resolved\n"
+    s = read_one(engine, write(tmp_path, "x.csv", text), mapping=m)
+    assert s.per_file[0].columns == {
+        "contact_id": "ConversationId",
+        "timestamp": "When",
+        "activity": "Step",
+        "channel": "'chat' (constant)",
+        "queue": "Team + Who",
+        "outcome": "outcome",
+    }
+    wide = {
+        "columns": {"contact_id": "id"},
+        "events": [
+            {"activity": "Opened", "timestamp": "opened"},
+            {"activity": "Closed", "timestamp": "closed", "duration": "work"},
+        ],
+    }
+    text = "id,opened,closed,work\nt1,2024-03-01 09:00,2024-03-01 10:00,60\n"
+    s = read_one(engine, write(tmp_path, "w.csv", text), mapping=Mapping.from_dict(wide))
+    assert s.per_file[0].columns == {
+        "contact_id": "id",
+        "timestamp": "(events: opened, closed)",
+        "activity": "(events: Opened, Closed)",
+        "duration_s": "(events: work)",
+    }
+    from cxray.io.plan import column_sources
+
+    adapter = Mapping(reader="amazon-connect-ctr")  # input.adapters names it; its fields are its own
+    assert column_sources({"contact_id": "contact_id", "queue": None}, adapter) == {}

@@ -15,7 +15,7 @@ def _doc():
     """A whole document (it fits the schema) with the payload in every kind of field the page shows."""
     doc = make_doc()
     doc["input"]["files"] = [PAYLOAD, "crm.xlsx"]
-    first = dict(doc["input"]["per_file"][0], file=PAYLOAD)
+    first = dict(doc["input"]["per_file"][0], file=PAYLOAD, columns={"contact_id": PAYLOAD})
     doc["input"]["per_file"] = [first, dict(first, file="crm.xlsx")]  # a table row each: several files
     b = doc["breakdowns"][0]
     b.update(title=PAYLOAD, where={"queue": PAYLOAD}, hidden_by_kpi=PAYLOAD)

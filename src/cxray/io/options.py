@@ -211,19 +211,24 @@ class FileCountsDoc(TypedDict):
     rows_kept: int
     rows_rejected: int
     duplicates_dropped: int
+    columns: dict[str, str]
 
 
 @dataclass(frozen=True)
 class FileCounts:
     """What reading found in one file (``InputSummary.per_file``): in a run over several systems' exports,
     which one lost rows. ``rows_read == rows_kept + rows_rejected + duplicates_dropped``; a row that
-    duplicates a row of an earlier file counts as a duplicate of its own file."""
+    duplicates a row of an earlier file counts as a duplicate of its own file. ``columns``: where each
+    canonical column the file fills was read from (``io.plan.column_sources``: a source column, columns
+    joined, a constant, a wide layout's events; empty for a platform adapter's export), so that a reader
+    sees which column was taken for the contact, the customer and the outcome."""
 
     file: str
     rows_read: int
     rows_kept: int
     rows_rejected: int
     duplicates_dropped: int
+    columns: dict[str, str] = field(default_factory=dict)
 
 
 class InputSummaryDoc(TypedDict):

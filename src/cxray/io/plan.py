@@ -52,6 +52,8 @@ class FilePlan:
     #: Source columns kept as attributes whose names look like an unmapped optional canonical column
     #: (source column -> that column): a hint for the user (``likely_columns``), never a mapping.
     likely: dict[str, str] = field(default_factory=dict)
+    #: Where each canonical column the file fills is read from, in words (:func:`column_sources`).
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:
@@ -130,7 +132,37 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
         attributes[column] = name
     marked = any(r["column_name"] == MARKED for r in described)
     hints = likely_columns({c: specs.get(c) for c in S.OPTIONAL if c not in per_event}, list(attributes), m)
-    return FilePlan(index, source, types, specs, attributes, marked, hints)
+    return FilePlan(index, source, types, specs, attributes, marked, hints, column_sources(specs, m))
+
+
+def column_sources(specs: dict[str, Spec], mapping: Mapping) -> dict[str, str]:
+    """Where each canonical column a file fills is read from (``specs``: :attr:`FilePlan.specs`), in words;
+    nothing for a file a platform adapter reads (its own fields make the columns: docs/adapters.md).
+
+    >>> column_sources({"contact_id": "Call ID", "queue": None, "channel": Const("phone"),
+    ...                 "reason": ("Type", "Subtype")}, Mapping())
+    {'contact_id': 'Call ID', 'channel': "'phone' (constant)", 'reason': 'Type + Subtype'}
+    """
+    m = mapping
+    if m.reader is not None:  # a platform adapter names the columns itself (``input.adapters`` says which)
+        return {}
+    out: dict[str, str] = {}
+    for canonical in S.CANONICAL:
+        spec = specs.get(canonical)
+        if isinstance(spec, str):
+            out[canonical] = spec
+        elif isinstance(spec, tuple):
+            out[canonical] = " + ".join(spec)
+        elif isinstance(spec, Const):
+            out[canonical] = f"{spec.value!r} (constant)"
+    if m.events:
+        out[S.ACTIVITY] = f"(events: {', '.join(e.activity for e in m.events)})"
+        out[S.TIMESTAMP] = f"(events: {', '.join(e.timestamp for e in m.events)})"
+        timed = [e.duration for e in m.events if e.duration]
+        if timed:
+            out[S.DURATION_S] = f"(events: {', '.join(timed)})"
+        out = {c: out[c] for c in S.CANONICAL if c in out}
+    return out
 
 
 def likely_columns(specs: dict[str, Spec], kept: list[str], mapping: Mapping) -> dict[str, str]:

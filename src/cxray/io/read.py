@@ -207,10 +207,20 @@ def _canonicalise(
         engine, sources, attributes, staged, staged_rejected, duplicates, records, markers, by_file
     )
     return dataclasses.replace(
-        summary,
+        with_sources(summary, plans),
         likely_columns=likely_in(plans),
         phone_ids={} if phones is None else {"rewritten": phones.rewritten, "not_valid": phones.not_valid},
     )
+
+
+def with_sources(summary: InputSummary, plans: list[FilePlan]) -> InputSummary:
+    """``summary`` with each file's column sources (``FilePlan.sources``) in its ``per_file`` entry (the
+    first plan of a file given twice). Shared with the Spark engine."""
+    by_file: dict[str, dict[str, str]] = {}
+    for plan in plans:
+        by_file.setdefault(plan.source.path, plan.sources)
+    per_file = [dataclasses.replace(f, columns=dict(by_file.get(f.file, {}))) for f in summary.per_file]
+    return dataclasses.replace(summary, per_file=per_file)
 
 
 def likely_in(plans: list[FilePlan]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from ..findings import StagedTables
 from ..incentives import Party
 from ..io import InputSummary, ReadOptions
 from ..io.canonical import COLUMN, FILE, REASON, REJECTED, VALUE
-from ..io.read import all_rejected, likely_in, summarise
+from ..io.read import all_rejected, likely_in, summarise, with_sources
 from ..journeys import build_journeys
 from ..options import AnalysisOptions
 from ..ordered import fold_events
@@ -310,7 +310,8 @@ def _summary(engine: Engine, staged: Staged, counts: StageCounts, duplicates: in
             (s.path, counts.rows.get(s.index, 0), counts.rejected.get(s.index, 0)) for s in staged.sources
         ],
     )
-    return dataclasses.replace(summary, likely_columns=likely_in([s.plan for s in staged.sources]))
+    plans = [s.plan for s in staged.sources]
+    return dataclasses.replace(with_sources(summary, plans), likely_columns=likely_in(plans))
 
 
 __all__ = ["diagnose_spark"]
