@@ -379,3 +379,27 @@ def test_bad_config_is_one_line_naming_file_and_key(good_csv: Path, tmp_path: Pa
     result = _run("diagnose", str(good_csv), "--out", str(tmp_path / "o"), "--config", str(config))
     assert result.exit_code == EXIT_CONFIG
     assert f"{config}: detectors.MH01: unknown setting 'hops'" in result.output
+
+
+def test_value_and_duration_unit_flags_map_values_and_units_in_the_plain_mapping(tmp_path: Path):
+    """--value COLUMN:SOURCE=VALUE (empty: missing) and --duration-unit, as a mapping's value_maps and
+    duration_unit; malformed, a one-line error with the config exit code."""
+    log = tmp_path / "calls.csv"
+    log.write_text(
+        "contact_id,timestamp,activity,customer_id,actor_type,duration_s\n"
+        "c1,2024-03-01T09:00:00,Call,0,Human,2\nc2,2024-03-01T10:00:00,Call,u7,Human,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    flags = ["--value", "actor_type:Human=agent", "--value", "customer_id:0=", "--duration-unit", "minutes"]
+    result = _run("diagnose", str(log), "--out", str(out), "-q", *flags)
+    assert result.exit_code == EXIT_OK, result.output
+    import pyarrow.parquet as pq
+
+    contacts = pq.read_table(out / "contacts.parquet").sort_by("contact_id").to_pylist()
+    assert [c["customer_id"] for c in contacts] == [None, "u7"]
+    assert [c["handle_s"] for c in contacts] == [120.0, 180.0]
+    assert all(c["is_human_handled"] for c in contacts)
+    for bad in (["--value", "actor_type=agent"], ["--duration-unit", "days"]):
+        result = _run("diagnose", str(log), "--out", str(out), *bad)
+        assert result.exit_code == EXIT_CONFIG and "cxray: error:" in result.output, result.output

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from datetime import datetime, timedelta
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from cxray import AnalysisOptions, diagnose
 from cxray import schema as S
+from cxray.cli import app
 from cxray.costs import CostModel
 from cxray.io import Mapping, ReadOptions
 from cxray.quality import QualityOptions, screen_events
@@ -410,9 +415,8 @@ def test_actor_types_outside_the_vocabulary_are_told_with_the_value_maps_they_ne
     d = diagnose(events_table(rows))
     w = warnings(d)["unknown_actor_types"]
     assert d.data_quality.unknown_actor_type_contacts == w.count == 200
-    assert "{actor_type: {'Virtual Agent': bot, 'Human': agent}}" in w.message or (
-        "{actor_type: {'Human': agent, 'Virtual Agent': bot}}" in w.message
-    )
+    assert "--value 'actor_type:Virtual Agent=bot'" in w.message
+    assert "--value actor_type:Human=agent" in w.message
     assert "unknown_outcomes" not in warnings(d)
 
 
@@ -445,7 +449,7 @@ def test_the_suggested_mapping_follows_the_values_words(value, hints, expected):
 
 @pytest.mark.parametrize(
     ("scale", "told"),
-    [(1.0, None), (1000.0, "in milliseconds (duration_unit: ms"), (1 / 60, "in minutes or hours")],
+    [(1.0, None), (1000.0, "in milliseconds (--duration-unit ms"), (1 / 60, "in minutes or hours")],
 )
 def test_durations_in_another_unit_are_told_from_a_persons_median_step(scale, told):
     """Handle times of 1-9 minutes given in seconds, milliseconds or minutes: the IVR's 8-second steps do
@@ -568,10 +572,15 @@ def test_channels_naming_a_bot_in_other_words_are_told_when_the_log_has_no_actor
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     d = diagnose(path)
     w = warnings(d)["self_service_channels"]
-    assert w.count == 100 and "{channel: {'Chatbot': bot}}" in w.message
-    mapped = diagnose(path, read=ReadOptions(mapping=Mapping(value_maps={"channel": {"Chatbot": "bot"}})))
-    assert "self_service_channels" not in warnings(mapped)
-    bot = mapped.contacts().filter(pc.equal(mapped.contacts()["entry_channel"], "bot"))
+    assert w.count == 100 and "--value channel:Chatbot=bot" in w.message
+    flags = shlex.split(w.message.split("Map them: ", 1)[1].split(" (the mapping", 1)[0])
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["diagnose", str(path), "--out", str(out), "-q", *flags])
+    assert done.exit_code == 0, done.output
+    doc = json.loads((out / "diagnosis.json").read_text(encoding="utf-8"))
+    assert "self_service_channels" not in {x["code"] for x in doc["data_quality"]["warnings"]}
+    contacts = pq.read_table(out / "contacts.parquet")
+    bot = contacts.filter(pc.equal(contacts["entry_channel"], "bot"))
     assert bot.num_rows == 100 and all(bot["is_self_service"].to_pylist())
     typed = path.read_text(encoding="utf-8").replace(",channel\n", ",channel,actor_type\n", 1)
     typed = "\n".join(x + ",agent" if i else x for i, x in enumerate(typed.splitlines()))

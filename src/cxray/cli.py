@@ -82,6 +82,20 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
     return out
 
 
+def _values(items: list[str] | None) -> dict[str, dict[str, str | None]]:
+    """``--value COLUMN:SOURCE=VALUE`` items: column -> source value -> value (an empty VALUE: missing)."""
+    out: dict[str, dict[str, str | None]] = {}
+    for item in items or []:
+        left, sep, value = item.partition("=")
+        column, colon, source = left.partition(":")
+        if not sep or not colon or not column.strip() or not source.strip():
+            raise ConfigError(
+                f"--value expects COLUMN:SOURCE=VALUE (e.g. actor_type:Human=agent), got {item!r}"
+            )
+        out.setdefault(column.strip(), {})[source.strip()] = value.strip() or None
+    return out
+
+
 def _mappings(values: list[str] | None) -> tuple[str | None, dict[str, str]]:
     """``--mapping`` values: the plain mapping (at most one) and the FILE=MAPPING pairs. A value that
     names an existing file is a mapping file, whatever its name holds."""
@@ -162,6 +176,23 @@ SheetOpt = Annotated[
         "when a workbook has several sheets with values."
     ),
 ]
+ValueOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--value",
+        help="Map one value of a column: COLUMN:SOURCE=VALUE, e.g. actor_type:Human=agent or "
+        "channel:Chatbot=bot; an empty VALUE reads it as missing (repeatable; the mapping's value_maps), "
+        "in the plain --mapping.",
+    ),
+]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--duration-unit",
+        help="The unit of the duration column's plain numbers: seconds, minutes, hours or ms (the "
+        "mapping's duration_unit), in the plain --mapping.",
+    ),
+]
 PhoneOpt = Annotated[
     str | None,
     typer.Option(
@@ -206,6 +237,8 @@ def diagnose(
         list[str] | None,
         typer.Option("--outcome", help="Map an outcome value: SourceValue=canonical (repeatable)."),
     ] = None,
+    value_map: ValueOpt = None,
+    duration_unit: UnitOpt = None,
     reader_option: ReaderOpt = None,
     tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
     keep_duplicates: Annotated[
@@ -360,6 +393,7 @@ def diagnose(
         given = _given(ctx)
         options = DiagnoseOptions.from_yaml(config) if config else DiagnoseOptions()
         columns, outcomes = _pairs(map_, "--map"), _pairs(outcome_map, "--outcome")
+        values = _values(value_map)
         read = _chosen(
             given,
             tz=tz,
@@ -374,9 +408,14 @@ def diagnose(
             read["reader_options"] = {**options.read.reader_options, **given_options}
         plain, own = _mappings(mapping)
         if plain is not None:
-            read["mapping"] = Mapping.resolve(plain, columns=columns, outcomes=outcomes)
-        elif columns or outcomes:  # over the file's mapping, if it has one
-            read["mapping"] = (options.read.mapping or Mapping()).merged(columns=columns, outcomes=outcomes)
+            read["mapping"] = Mapping.resolve(
+                plain, columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit
+            )
+        elif columns or outcomes or value_map or duration_unit:  # over the file's mapping, if it has one
+            base = options.read.mapping or Mapping()
+            read["mapping"] = base.merged(
+                columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit
+            )
         if own:  # over the file's, pattern by pattern
             read["file_mappings"] = {**options.read.file_mappings, **own}
         analysis = _chosen(
@@ -609,6 +648,8 @@ def export(
         list[str] | None,
         typer.Option("--map", help="Map one column: canonical=SourceColumn (repeatable)."),
     ] = None,
+    value_map: ValueOpt = None,
+    duration_unit: UnitOpt = None,
     reader_option: ReaderOpt = None,
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
@@ -642,9 +683,8 @@ def export(
             raise ConfigError("--ocel-objects applies with --ocel only")
         columns = _pairs(map_, "--map")
         plain, own = _mappings(mapping)
-        chosen = Mapping.resolve(plain, columns=columns) if plain else None
-        if chosen is None and columns:
-            chosen = Mapping().merged(columns=columns)
+        values = _values(value_map)
+        chosen = Mapping.resolve(plain, columns=columns, values=values, duration_unit=duration_unit)
         with Engine() as engine:
             read = ReadOptions(
                 mapping=chosen,

@@ -660,7 +660,7 @@ def _unmapped(dq: DataQuality, likely: dict[str, str]) -> None:
     for column, canonical in likely.items():
         flag = f"--map {shlex.quote(f'{canonical}={column}')}"
         unit = _unit(column) if canonical == S.DURATION_S else None
-        flags.append(flag + (f" (in {unit}: duration_unit: {unit} in a mapping file)" if unit else ""))
+        flags.append(flag + (f" --duration-unit {unit}" if unit else ""))
     dq.warn(
         "unmapped_columns",
         f"{len(likely):,} column(s) read as plain attributes look like fields cxray measures, and nothing "
@@ -709,12 +709,14 @@ def _duration_scale(engine: Engine, dq: DataQuality) -> None:
     if median is None or low <= median <= high:
         return
     took = f"{median / 3600:,.1f} hours" if median > high else f"{median:.2f} seconds"
-    unit = "milliseconds (duration_unit: ms" if median > high else "minutes or hours (duration_unit: minutes"
+    unit = (
+        "milliseconds (--duration-unit ms" if median > high else "minutes or hours (--duration-unit minutes"
+    )
     dq.warn(
         "implausible_durations",
         f"the median {whose}step takes {took} by its duration_s ({int(n):,} timed "
-        f"steps): the durations are perhaps in {unit} in the mapping). Read as seconds, as given: "
-        "handle times and costs follow them",
+        f"steps): the durations are perhaps in {unit}, or duration_unit in the mapping). Read as seconds, "
+        "as given: handle times and costs follow them",
         int(n),
         [f"median {median:,.2f} s"],
     )
@@ -941,7 +943,8 @@ def _self_service_channels(engine: Engine, dq: DataQuality, contacts: int) -> No
     """A log without actor types whose channels name a bot, an IVR or the back office in other words
     ('Chatbot', 'IVR menu'): a channel stands in for the actor type only when it is ``bot``, ``ivr`` or
     ``back_office`` (``costs.effective_actor_type_sql``), so containment, handoffs and the back office's
-    share go unmeasured. Told with the value_maps that would name them, from 1% of contacts."""
+    share go unmeasured. Told with the --value flags (value_maps) that would name them, from 1% of
+    contacts."""
     if engine.scalar(f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.ACTOR_TYPE} IS NOT NULL)"):
         return
     col = ident(S.CHANNEL)
@@ -963,13 +966,14 @@ def _self_service_channels(engine: Engine, dq: DataQuality, contacts: int) -> No
     if not contacts or n < 0.01 * contacts:
         return
     pairs = ", ".join(f"{v!r}: {k}" for v, k in sorted(named.items()))
+    flags = " ".join(f"--value {shlex.quote(f'channel:{v}={k}')}" for v, k in sorted(named.items()))
     dq.warn(
         "self_service_channels",
         f"the log has no actor types, and {n:,} contact(s) ({n / contacts:.1%}) have channels that name "
         f"self-service or the back office in other words ({pairs}): a channel stands in for the actor type "
         "only as bot, ivr or back_office, so containment, bot-to-agent handoffs and the back office's "
-        f"share are not measured. Map them in the mapping's value_maps: {{channel: {{{pairs}}}}} (or map "
-        "an actor_type column)",
+        f"share are not measured. Map them: {flags} (the mapping's value_maps), or map an actor_type "
+        "column",
         n,
         [f"{v!r}: {k}?" for v, k in sorted(named.items())],
     )
@@ -999,9 +1003,8 @@ def _warn_unknown(
             "their steps are costed at the default rate and are neither a person's nor a bot's, so such a "
             "contact never counts as handled by a person or contained"
         )
-        how = "in the mapping's value_maps: {actor_type: {VALUE: TYPE}}"
-        fix = ", ".join(f"{v!r}: {c}" for v, c in suggested if c)
-        fix = f"{{actor_type: {{{fix}}}}}" if fix else ""
+        how = "with --value actor_type:VALUE=TYPE (or the mapping's value_maps)"
+        fix = " ".join(f"--value {shlex.quote(f'actor_type:{v}={c}')}" for v, c in suggested if c)
     shown = ", ".join(repr(str(v)) for v, _ in rows) + (f" and {more:,} more" if more else "")
     dq.warn(
         f"unknown_{'outcomes' if outcome else 'actor_types'}",

@@ -179,12 +179,15 @@ class Mapping:
         *,
         columns: dict[str, str] | None = None,
         outcomes: dict[str, str] | None = None,
+        values: dict[str, dict[str, str | None]] | None = None,
+        duration_unit: str | None = None,
     ) -> Mapping | None:
-        """The mapping the CLI asks for: a built-in name or YAML file, overridden by ``--map``/``--outcome``.
+        """The mapping the CLI asks for: a built-in name or YAML file, overridden by ``--map``,
+        ``--outcome``, ``--value`` and ``--duration-unit`` (:meth:`merged`).
 
         None when nothing is asked (canonical names and XES keys are then matched automatically).
         """
-        if spec is None and not columns and not outcomes:
+        if spec is None and not (columns or outcomes or values or duration_unit):
             return None
         if spec is None:
             base = cls()
@@ -199,20 +202,36 @@ class Mapping:
                 f"mapping {str(spec)!r} is neither a built-in ({', '.join(builtin_mappings())}), "
                 f"a platform adapter ({', '.join(_adapters())}) nor a file"
             )
-        return base.merged(columns=columns, outcomes=outcomes)
+        return base.merged(columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit)
 
     def merged(
-        self, *, columns: dict[str, str] | None = None, outcomes: dict[str, str] | None = None
+        self,
+        *,
+        columns: dict[str, str] | None = None,
+        outcomes: dict[str, str] | None = None,
+        values: dict[str, dict[str, str | None]] | None = None,
+        duration_unit: str | None = None,
     ) -> Mapping:
-        """A copy with these column and outcome pairs added (they win over the mapping's own)."""
-        if not columns and not outcomes:
+        """A copy with these column, outcome and value pairs added (they win over the mapping's own) and
+        this duration unit.
+
+        >>> m = Mapping(value_maps={"channel": {"Voice": "phone"}})
+        >>> m.merged(values={"channel": {"Chatbot": "bot"}}, duration_unit="ms").value_maps["channel"]
+        {'Voice': 'phone', 'Chatbot': 'bot'}
+        """
+        if not (columns or outcomes or values or duration_unit):
             return self
         constants = {k: v for k, v in self.constants.items() if k not in (columns or {})}
+        maps = {k: dict(v) for k, v in self.value_maps.items()}
+        for column, pairs in (values or {}).items():
+            maps[column] = {**maps.get(column, {}), **pairs}
         return replace(
             self,
             columns={**self.columns, **_columns(columns or {})},
             constants=constants,
             outcome_values={**self.outcome_values, **(outcomes or {})},
+            value_maps=maps,
+            duration_unit=duration_unit or self.duration_unit,
         )
 
     def to_dict(self) -> dict[str, Any]:
