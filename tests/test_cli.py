@@ -403,3 +403,25 @@ def test_value_and_duration_unit_flags_map_values_and_units_in_the_plain_mapping
     for bad in (["--value", "actor_type=agent"], ["--duration-unit", "days"]):
         result = _run("diagnose", str(log), "--out", str(out), *bad)
         assert result.exit_code == EXIT_CONFIG and "cxray: error:" in result.output, result.output
+
+
+def test_check_reads_and_guards_only_writes_nothing_and_exits_6_until_clean(tmp_path: Path):
+    """diagnose --check: the warnings printed whole with their flags, nothing written, exit 6; the printed
+    flags given back make it clean (exit 0). --out with --check, or neither, is a configuration error."""
+    log = tmp_path / "calls.csv"
+    rows = "".join(f"k{i},2024-03-0{1 + i % 5}T09:0{i % 10}:00,Call,{'Solved' if i % 2 else 'Hung up'}\n"
+                   for i in range(40))  # fmt: skip
+    log.write_text("Call ID,timestamp,activity,Disposition\n" + rows, encoding="utf-8")
+    before = set(tmp_path.iterdir())
+    result = _run("diagnose", str(log), "--map", "contact_id=Call ID", "--check")
+    assert result.exit_code == 6, result.output
+    assert "unmapped_columns (1):" in result.output and "--map outcome=Disposition" in result.output
+    assert "to look at: 0 row(s) rejected" in result.output and set(tmp_path.iterdir()) == before
+    flags = ["--map", "outcome=Disposition", "--outcome", "Solved=resolved", "--outcome", "Hung up=abandoned"]
+    result = _run("diagnose", str(log), "--map", "contact_id=Call ID", "--check", "--json", *flags)
+    assert result.exit_code == EXIT_OK, result.output
+    doc = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert doc["clean"] and doc["contacts"] == 40 and doc["input"]["rows_kept"] == 40
+    for args in (["--check", "--out", str(tmp_path / "o")], []):
+        result = _run("diagnose", str(log), "--map", "contact_id=Call ID", *args)
+        assert result.exit_code == EXIT_CONFIG and "cxray: error:" in result.output, result.output

@@ -25,6 +25,8 @@ True
 >>> diagnosis.contacts().num_rows == diagnosis.metrics.overall["contacts"]
 True
 
+:func:`check_data` stops after the reading and the data-quality guards: a first look at an export.
+
 Options are typed (``cxray.ReadOptions`` for reading and mapping columns, ``cxray.AnalysisOptions`` for the
 repeat window...). Everything else (readers, analyses, renderers) lives in sub-packages named for what they
 do.
@@ -32,7 +34,7 @@ do.
 
 from cxray._version import __version__
 from cxray.costs import CostModel
-from cxray.diagnose import Diagnosis, diagnose
+from cxray.diagnose import DataCheck, Diagnosis, check_data, diagnose
 from cxray.diagnose_options import DiagnoseOptions, load_options
 from cxray.engine import Engine
 from cxray.errors import ConfigError, CxrayError, EngineError, InputError, MissingColumnError
@@ -45,6 +47,7 @@ __all__ = [
     "ConfigError",
     "CostModel",
     "CxrayError",
+    "DataCheck",
     "DiagnoseOptions",
     "Diagnosis",
     "Engine",
@@ -55,6 +58,7 @@ __all__ = [
     "MissingColumnError",
     "ReadOptions",
     "__version__",
+    "check_data",
     "diagnose",
     "load_options",
     "read_events",

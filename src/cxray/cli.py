@@ -15,6 +15,7 @@ Exit codes (also in ``docs/cli.md``):
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,7 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_CONFIG = 4
 EXIT_ENGINE = 5
+EXIT_FOUND = 6  # diagnose --check: rows were rejected or a data-quality warning raised
 
 app = typer.Typer(
     name="cxray",
@@ -218,8 +220,11 @@ def diagnose(
         ),
     ],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder for diagnosis.json and report.html.")
-    ],
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output folder for diagnosis.json and report.html (required unless --check)."
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -366,11 +371,20 @@ def diagnose(
             "(plan.json, plan.html, briefs/) and add it to the report."
         ),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Read the events and run the data-quality guards only: print what was read, where each "
+            "column came from and every warning with the flags that fix it; write nothing. Exit 0 when "
+            "no row was rejected and no warning raised, else 6.",
+        ),
+    ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Also print diagnosis.json to stdout.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
 ) -> None:
     """Read events, reconstruct journeys, map the flow, measure, find breakdowns; write the report."""
-    from . import CostModel, Engine, Mapping, write_outputs
+    from . import CostModel, Engine, Mapping, check_data, write_outputs
     from . import diagnose as run_diagnose
     from .diagnose_options import DiagnoseOptions
     from .incentives import load_parties
@@ -378,16 +392,26 @@ def diagnose(
     from .plan import load_context, make_plan
     from .process.model import load_model
     from .redact import mask_text, new_salt
-    from .summary import headline, redacted_headline
+    from .summary import check_lines, headline, redacted_headline
 
     if redact_salt is not None and not redact:
         raise _fail(ConfigError("--redact-salt applies with --redact only"))
+    if check and (out is not None or redact or engine_name != "duckdb" or context is not None):
+        raise _fail(
+            ConfigError(
+                "--check writes nothing and prints ids as read: give it without --out, --redact, --context "
+                "and --engine spark"
+            )
+        )
+    if not check and out is None:
+        raise _fail(ConfigError("--out FOLDER is required (or --check to check the data only)"))
     salt = (redact_salt or new_salt()) if redact else None
     try:
-        check_out_dir(out)  # before the work: a bad --out fails in a second, not after the analysis
+        if out is not None:
+            check_out_dir(out)  # before the work: a bad --out fails in a second, not after the analysis
     except CxrayError as exc:
         raise _fail(exc) from None
-    previous = [n for n in OUTPUT_FILES.values() if (out / n).exists()]
+    previous = [n for n in OUTPUT_FILES.values() if out is not None and (out / n).exists()]
     try:
         plan_context = None if context is None else load_context(context)  # a bad context fails now
         given = _given(ctx)
@@ -452,6 +476,15 @@ def diagnose(
             raise ConfigError(f"--engine must be duckdb or spark, got {engine_name!r}")
         if partitions is not None and engine_name != "spark":
             raise ConfigError("--partitions applies to --engine spark only")
+        if check:
+            with Engine(memory_limit=memory_limit, threads=threads) as engine, _progress(quiet) as progress:
+                found = check_data([Path(e) for e in events], options, engine=engine, progress=progress)
+            if json_:
+                print(json.dumps(found.to_dict(), indent=2, default=str))
+            if not quiet:
+                _say(check_lines(found))
+            raise typer.Exit(EXIT_OK if found.clean else EXIT_FOUND)
+        assert out is not None
         with Engine(memory_limit=memory_limit, threads=threads) as engine, _progress(quiet) as progress:
             run = run_diagnose
             if engine_name == "spark":

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from .diagnose import DataCheck
     from .diagnosis import Diagnosis
+    from .io import InputSummary
 
 #: The headline KPIs: label, key of ``metrics["overall"]`` and how the value reads.
 HEADLINE: tuple[tuple[str, str, str], ...] = (
@@ -27,23 +29,9 @@ PER_FILE = 10
 SURVEY_REASONS = 3
 
 
-def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
-    """Lines summing up a diagnosis: the input rows (and survey responses, when there were any), the
-    headline KPIs, the top ``top`` breakdowns.
-
-    For example (``cxray diagnose`` prints each line after ``cxray: ``)::
-
-        read 10 rows: kept 9, rejected 1, duplicates dropped 0
-        surveys: read 23 responses: kept 20, rejected 3 (score missing: 3)
-        contacts               1,234
-        FCR                    61.1%
-        reported FCR           72.0%
-        repeat contact rate    n/a (needs customer_id)
-        ...
-        top breakdowns:
-          #1 Billing disputes come back within 7 days
-    """
-    i = diagnosis.input
+def input_lines(i: InputSummary) -> list[str]:
+    """What reading found, as the summary says it: adapters recognised, rows read, kept and rejected (per
+    file when several), where the columns came from, records left out, phone ids rewritten."""
     lines = [
         f"read {path} as {i.adapters[path]} (recognised from its fields; --mapping to choose another)"
         for path in i.detected
@@ -76,6 +64,51 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
             f"customer ids as phone numbers: {i.phone_ids['rewritten']:,} written in E.164, "
             f"{i.phone_ids['not_valid']:,} not valid numbers kept as written"
         )
+    return lines
+
+
+def check_lines(check: DataCheck) -> list[str]:
+    """A data check (``diagnose --check``, :func:`cxray.check_data`) as the command prints it: what was
+    read, the contacts, customers and journeys, every data-quality warning whole, and the verdict."""
+    i, dq = check.input, check.data_quality
+    lines = input_lines(i)
+    if i.rejected_by_reason:
+        lines.append("rejected: " + ", ".join(f"{r} {n:,}" for r, n in i.rejected_by_reason.items()))
+    period = f", events {i.time_start} to {i.time_end}" if i.time_start else ""
+    lines.append(
+        f"contacts {check.contacts:,}, customers {check.customers:,}, journeys {check.journeys:,}{period}"
+    )
+    for w in dq.warnings:
+        lines.append(f"{w.code} ({w.count:,}): {w.message}")
+        if w.examples:
+            lines.append(f"  e.g. {'; '.join(w.examples[:3])}")
+    if check.clean:
+        lines.append("clean: no row rejected, no data-quality warning")
+    else:
+        lines.append(
+            f"to look at: {i.rows_rejected:,} row(s) rejected (rejected.csv when diagnosed), "
+            f"{len(dq.warnings)} data-quality warning(s)"
+        )
+    return lines
+
+
+def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
+    """Lines summing up a diagnosis: the input rows (and survey responses, when there were any), the
+    headline KPIs, the top ``top`` breakdowns.
+
+    For example (``cxray diagnose`` prints each line after ``cxray: ``)::
+
+        read 10 rows: kept 9, rejected 1, duplicates dropped 0
+        surveys: read 23 responses: kept 20, rejected 3 (score missing: 3)
+        contacts               1,234
+        FCR                    61.1%
+        reported FCR           72.0%
+        repeat contact rate    n/a (needs customer_id)
+        ...
+        top breakdowns:
+          #1 Billing disputes come back within 7 days
+    """
+    lines = input_lines(diagnosis.input)
     lines.extend(_surveys(diagnosis))
     currency = (diagnosis.options.get("costs") or {}).get("currency", "")
     width = max(len(label) for label, _, _ in HEADLINE) + 3
