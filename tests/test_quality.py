@@ -473,15 +473,21 @@ def test_durations_in_another_unit_are_told_from_a_persons_median_step(scale, to
 def _two_systems(tmp_path, chat_id) -> list:
     """A phone system's and a chat system's exports of the same 100 customers, the chat's ids written by
     ``chat_id``."""
-    header = "contact_id,customer_id,timestamp,activity"
-    calls, chats = [header], [header]
+    calls, chats = [], []
     for i in range(300):
         k, t = (i * 37) % 100, T0 + timedelta(hours=3 * i)
         calls.append(f"call{i},+4477009{k:05d},{t.isoformat()},Call")
         chats.append(f"chat{i},{chat_id(k)},{(t - timedelta(minutes=30)).isoformat()},Chat")
+    return _calls_and_chats(tmp_path, calls, chats)
+
+
+def _calls_and_chats(tmp_path, calls: list[str], chats: list[str]) -> list:
+    """``calls.csv`` and ``chats.csv`` of these rows (contact, customer, time, activity)."""
     paths = [tmp_path / "calls.csv", tmp_path / "chats.csv"]
     for path, lines in zip(paths, (calls, chats), strict=True):
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.write_text(
+            "contact_id,customer_id,timestamp,activity\n" + "\n".join(lines) + "\n", encoding="utf-8"
+        )
     return paths
 
 
@@ -517,16 +523,12 @@ def test_the_unlinked_files_ids_are_pseudonymised_under_redact(tmp_path):
 def _numbered_alike(tmp_path) -> list:
     """A phone system and a chat system that both number their contacts 1..100, each contact its own
     customer's (the chat's customers are other people)."""
-    header = "contact_id,customer_id,timestamp,activity"
-    calls, chats = [header], [header]
+    calls, chats = [], []
     for i in range(100):
         t = T0 + timedelta(hours=5 * i)
         calls.append(f"{i},phone-{i},{t.isoformat()},Call")
         chats.append(f"{i},web-{i},{(t + timedelta(days=2)).isoformat()},Chat")
-    paths = [tmp_path / "calls.csv", tmp_path / "chats.csv"]
-    for path, lines in zip(paths, (calls, chats), strict=True):
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return paths
+    return _calls_and_chats(tmp_path, calls, chats)
 
 
 def test_two_systems_numbering_contacts_alike_are_told_and_separated_by_a_prefix(tmp_path):
