@@ -77,13 +77,16 @@ def test_records_of_several_events_are_counted_as_both():
 
 
 def test_a_disabled_metric_says_why_and_a_missing_one_says_na():
-    """A metric the log cannot support reads 'n/a (reason)'; one absent from the metrics reads 'n/a'."""
+    """A metric the log cannot support reads 'n/a (reason)'; one absent from the metrics reads 'n/a'; one
+    computed over nothing says what was missing (every contact censored)."""
     overall = {**OVERALL, "fcr": None, "repeat_contact_rate": None}
     del overall["reported_fcr"]
     kpis = _kpis(headline(_diagnosis(overall, {"fcr": "needs customer_id"})))
     assert kpis["FCR"] == "n/a (needs customer_id)"
     assert kpis["reported FCR"] == "n/a"
-    assert kpis["repeat contact rate"] == "n/a"
+    assert kpis["repeat contact rate"] == (
+        "n/a (every identified contact ends within the repeat window of the data's end)"
+    )
 
 
 def test_top_breakdowns_are_listed_in_rank_order_up_to_top():
@@ -192,3 +195,14 @@ def test_the_columns_taken_are_said_except_those_of_their_own_name():
     mapped = {"contact_id": "Call ID", "timestamp": "timestamp", "channel": "'phone' (constant)"}
     d.input = dataclasses.replace(d.input, per_file=[FileCounts("calls.csv", 10, 8, 1, 1, mapped)])
     assert "columns: contact_id=Call ID, channel='phone' (constant)" in headline(d)
+
+
+def test_a_measure_with_nothing_to_measure_says_so_and_a_disabled_one_says_why():
+    """No value and no missing field: the denominator was empty (a two-hour log: every journey censored)."""
+    overall = dict(OVERALL, fcr=None, true_containment_rate=None)
+    kpis = _kpis(headline(_diagnosis(overall, disabled={"true_containment_rate": "needs outcome"})))
+    assert (
+        kpis["FCR"]
+        == "n/a (every identified customer's journey ends within the repeat window of the data's end)"
+    )
+    assert kpis["true containment"] == "n/a (needs outcome)"

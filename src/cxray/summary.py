@@ -115,7 +115,10 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     for label, key, kind in HEADLINE:
         metric = diagnosis.metrics.metric(key)
         value = metric.value
-        shown = _value(value, kind, currency) if value is not None else _missing(metric.disabled)
+        measured = key in diagnosis.metrics.overall  # computed, with nothing to measure: say so
+        shown = (
+            _value(value, kind, currency) if value is not None else _missing(metric.disabled, key * measured)
+        )
         lines.append(f"{label:<{width}}{shown}")
     if diagnosis.metrics.cost_basis == "estimated_from_touches":
         lines.append("(no handle times in the data: costs are estimated from touches)")
@@ -174,8 +177,19 @@ def _value(value: float, kind: str, currency: str) -> str:
     return f"{value:,.2f} {currency}".rstrip()
 
 
-def _missing(reason: str | None) -> str:
+def _missing(reason: str | None, key: str = "") -> str:
+    """``n/a`` with why: the log lacks a field (``reason``), or nothing was there to measure (``EMPTY``)."""
+    reason = reason or EMPTY.get(key)
     return f"n/a ({reason})" if reason else "n/a"
+
+
+#: Why a headline measure the log could support has no value: its denominator is empty (metrics.py).
+EMPTY: Final = {
+    "fcr": "every identified customer's journey ends within the repeat window of the data's end",
+    "repeat_contact_rate": "every identified contact ends within the repeat window of the data's end",
+    "true_containment_rate": "no uncensored bot or IVR contact of an identified customer",
+    "cost_per_resolved_journey": "no journey known resolved (a censored one is not known yet)",
+}
 
 
 def _breakdowns(diagnosis: Diagnosis, top: int) -> list[str]:
