@@ -588,3 +588,13 @@ def test_channels_naming_a_bot_in_other_words_are_told_when_the_log_has_no_actor
     typed = "\n".join(x + ",agent" if i else x for i, x in enumerate(typed.splitlines()))
     path.write_text(typed + "\n", encoding="utf-8")
     assert "self_service_channels" not in warnings(diagnose(path))
+
+
+def test_outcomes_that_are_ids_are_told_as_ids_a_lookup_names():
+    """A platform's wrap-up code ids read without their lookup (Genesys Cloud's wrapup_codes): the same
+    warning, saying they are ids; words are not called ids."""
+    codes = ["4d133501-f2ec-5f1c-96bf-99ad32149b92", "0f3f2eda-8ef1-5e7e-b31a-523fa0647ade"]
+    w = warnings(diagnose(events_table(_dispositions(codes))))["unknown_outcomes"]
+    assert w.count == 200 and "They look like ids" in w.message and "wrapup_codes" in w.message
+    words = warnings(diagnose(events_table(_dispositions(["Callback", "Hung up"]))))["unknown_outcomes"]
+    assert "look like ids" not in words.message

@@ -904,6 +904,8 @@ def suggest(value: str, hints: tuple[tuple[str, str], ...]) -> str | None:
 
 #: Values listed in an unknown-values warning.
 _LISTED = 5
+#: A value that is an id, not a word: a UUID, a long hex or digit string (a platform's code ids).
+_ID_LIKE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|\d{6,}"
 
 
 def _unknown_values(engine: Engine, dq: DataQuality) -> None:
@@ -1006,10 +1008,18 @@ def _warn_unknown(
         how = "with --value actor_type:VALUE=TYPE (or the mapping's value_maps)"
         fix = " ".join(f"--value {shlex.quote(f'actor_type:{v}={c}')}" for v, c in suggested if c)
     shown = ", ".join(repr(str(v)) for v, _ in rows) + (f" and {more:,} more" if more else "")
+    ids = all(re.fullmatch(_ID_LIKE, str(v), re.IGNORECASE) for v, _ in rows)
+    named = (
+        " They look like ids: a platform export names them through its lookup files (Genesys Cloud's "
+        "wrapup_codes, docs/adapters.md)."
+        if ids
+        else ""
+    )
     dq.warn(
         f"unknown_{'outcomes' if outcome else 'actor_types'}",
         f"{n:,} contact(s) ({n / contacts:.1%}) carry {column} values cxray does not know ({shown}): "
-        f"{effect}. Map each to one of {', '.join(vocabulary)} {how}" + (f"; perhaps {fix}" if fix else ""),
+        f"{effect}.{named} Map each to one of {', '.join(vocabulary)} {how}"
+        + (f"; perhaps {fix}" if fix else ""),
         n,
         [f"{v!r}: {m:,} contact(s)" for v, m in rows],
     )
