@@ -425,3 +425,32 @@ def test_check_reads_and_guards_only_writes_nothing_and_exits_6_until_clean(tmp_
     for args in (["--check", "--out", str(tmp_path / "o")], []):
         result = _run("diagnose", str(log), "--map", "contact_id=Call ID", *args)
         assert result.exit_code == EXIT_CONFIG and "cxray: error:" in result.output, result.output
+
+
+def test_the_first_run_example_converges_by_pasting_the_printed_flags(tmp_path: Path):
+    """docs/cli.md's first run: --check on docs/examples/first-run.csv, each round's printed flags (the
+    missing column's 'perhaps --map', unmapped_columns' 'map them:', unknown_outcomes' 'perhaps') given
+    back, until it is clean (exit 0) in the rounds the page shows; then it diagnoses."""
+    import shlex
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "first-run.csv"
+    flags: list[str] = []
+    for _ in range(4):
+        result = _run("diagnose", str(example), "--check", *flags)
+        if result.exit_code == EXIT_OK:
+            break
+        assert result.exit_code in (EXIT_INPUT, 6), result.output
+        text = result.output.replace("\n", " ")
+        if result.exit_code == EXIT_INPUT:  # a required column: the error names one, the page all three
+            assert 'perhaps --map "contact_id=Call ID"' in text
+            for column in ("contact_id=Call ID", "timestamp=Start Time", "activity=Step"):
+                flags += ["--map", column]
+            continue
+        for told in re.findall(r"(?:map them: |perhaps )(--(?:map|outcome|value)\b.*?)(?= cxray:|$)", text):
+            flags += shlex.split(told)
+    assert result.exit_code == EXIT_OK and "clean: no row rejected" in result.output, (flags, result.output)
+    assert flags.count("--outcome") == 3 and "outcome=Disposition" in flags
+    result = _run("diagnose", str(example), "--out", str(tmp_path / "out"), "-q", *flags)
+    assert result.exit_code == EXIT_OK
+    doc = json.loads((tmp_path / "out" / "diagnosis.json").read_text(encoding="utf-8"))
+    assert doc["metrics"]["overall"]["fcr"] is not None and not doc["data_quality"]["warnings"]
