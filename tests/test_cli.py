@@ -454,3 +454,16 @@ def test_the_first_run_example_converges_by_pasting_the_printed_flags(tmp_path: 
     assert result.exit_code == EXIT_OK
     doc = json.loads((tmp_path / "out" / "diagnosis.json").read_text(encoding="utf-8"))
     assert doc["metrics"]["overall"]["fcr"] is not None and not doc["data_quality"]["warnings"]
+
+
+def test_check_lists_the_first_rejected_rows_with_their_row_column_and_value(tmp_path: Path):
+    """A check writes no rejected.csv, so it names the rows: file, row, column, reason and value."""
+    log = tmp_path / "calls.csv"
+    text = "contact_id,timestamp,activity\nk1,2025-03-03 09:00,A\nk2,2025-02-31 09:00,A\n"
+    log.write_text(text, encoding="utf-8")
+    result = _run("diagnose", str(log), "--check", "--json")
+    assert result.exit_code == 6, result.output
+    assert f"{log}, row 2, column 'timestamp': bad_timestamp: '2025-02-31 09:00'" in result.output
+    doc = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    row = {"file": str(log), "row": 2, "reason": "bad_timestamp", "column": "timestamp"}
+    assert doc["rejected"] == [row | {"value": "2025-02-31 09:00"}]

@@ -25,6 +25,7 @@ from .exports import capture
 from .findings import StagedTables, find_breakdowns
 from .incentives import Party, stage_incentives
 from .io import InputSummary, ReadOptions, read_events, read_table
+from .io.canonical import REJECTED
 from .journey_paths import journey_paths
 from .journeys import build_journeys
 from .metrics import core_metrics
@@ -178,6 +179,9 @@ class DataCheck:
     contacts: int
     customers: int
     journeys: int
+    #: The first rejected rows (file, row, reason, column, value), as ``rejected.csv`` would list them: a
+    #: check writes no file, and the fix is in the values.
+    rejected: tuple[dict[str, Any], ...] = ()
 
     @property
     def clean(self) -> bool:
@@ -190,6 +194,7 @@ class DataCheck:
             "contacts": self.contacts,
             "customers": self.customers,
             "journeys": self.journeys,
+            "rejected": [dict(r) for r in self.rejected],
             "clean": self.clean,
         }
 
@@ -224,9 +229,17 @@ def check_data(
             f"SELECT count(*), count(DISTINCT {S.CUSTOMER_ID}), count(DISTINCT {S.JOURNEY_ID}) "
             f"FROM {S.CONTACTS_TABLE}"
         )[0]
+        rejected = engine.rows(
+            f"""SELECT {S.SOURCE_FILE} AS file, {S.SOURCE_ROW} AS row, reason, "column", value
+                FROM {REJECTED} ORDER BY {S.SOURCE_FILE}, {S.SOURCE_ROW} LIMIT {CHECK_REJECTED}"""
+        )
     except EngineError as exc:
         raise named.error(exc) from exc
-    return DataCheck(summary, quality, int(row[0]), int(row[1]), int(row[2]))
+    return DataCheck(summary, quality, int(row[0]), int(row[1]), int(row[2]), tuple(rejected))
+
+
+#: Rejected rows a data check lists, the first in file order (all are in rejected.csv when diagnosed).
+CHECK_REJECTED = 5
 
 
 class NamedSteps:

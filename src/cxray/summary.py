@@ -74,6 +74,10 @@ def check_lines(check: DataCheck) -> list[str]:
     lines = input_lines(i)
     if i.rejected_by_reason:
         lines.append("rejected: " + ", ".join(f"{r} {n:,}" for r, n in i.rejected_by_reason.items()))
+        for r in check.rejected:
+            where = f"{r['file']}, row {r['row']}" + (f", column {r['column']!r}" if r["column"] else "")
+            shown = "" if r["value"] is None else f": {r['value']!r}"
+            lines.append(f"  {where}: {r['reason']}{shown}")
     period = f", events {i.time_start} to {i.time_end}" if i.time_start else ""
     lines.append(
         f"contacts {check.contacts:,}, customers {check.customers:,}, journeys {check.journeys:,}{period}"
