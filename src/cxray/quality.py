@@ -364,19 +364,16 @@ def _mixed_customers(engine: Engine, dq: DataQuality) -> None:
     if not n or n < 0.01 * identified:
         return
     mixed = f"(SELECT {S.CONTACT_ID} FROM {_STARTS} WHERE {S.CUSTOMER_ID} <> last_customer)"
-    files = f"count(DISTINCT {S.SOURCE_FILE})"
+    # one pass over those contacts' events: the examples, and how many of them span several files
     examples = engine.rows(
-        f"""SELECT {S.CONTACT_ID} AS c, list(DISTINCT {S.CUSTOMER_ID} ORDER BY {S.CUSTOMER_ID}) AS who,
-                   {files} AS files, count(*) OVER () AS n
-            FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN {mixed} AND {S.CUSTOMER_ID} IS NOT NULL
-            GROUP BY ALL ORDER BY files > 1 DESC, c LIMIT 5"""
+        f"""SELECT c, who, files, count(*) FILTER (WHERE files > 1) OVER () AS across FROM (
+                SELECT {S.CONTACT_ID} AS c, list(DISTINCT {S.CUSTOMER_ID} ORDER BY {S.CUSTOMER_ID}) AS who,
+                       count(DISTINCT {S.SOURCE_FILE}) AS files
+                FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN {mixed} AND {S.CUSTOMER_ID} IS NOT NULL
+                GROUP BY ALL
+            ) ORDER BY files > 1 DESC, c LIMIT 5"""
     )
-    across = int(
-        engine.scalar(
-            f"""SELECT count(*) FROM (SELECT {S.CONTACT_ID} FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN
-                {mixed} GROUP BY ALL HAVING {files} > 1)"""
-        )
-    )
+    across = int(examples[0]["across"])
     share = f"{n:,} contact(s) ({n / identified:.1%} of those with a customer) name several customers"
     if across * 2 >= n:
         message = (
@@ -912,6 +909,7 @@ def _unknown_values(engine: Engine, dq: DataQuality) -> None:
     """Outcomes and actor types outside cxray's vocabularies (values of it are lower-cased at read, any
     other is kept as written): counted per contact, told from 1% of contacts with what to map."""
     contacts = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}"))
+    actor_types = False
     for column, vocabulary, hints in (
         (S.OUTCOME, S.OUTCOMES, OUTCOME_HINTS),
         (S.ACTOR_TYPE, S.ACTOR_TYPES, ACTOR_TYPE_HINTS),
@@ -922,6 +920,8 @@ def _unknown_values(engine: Engine, dq: DataQuality) -> None:
         values = engine.fetchall(
             f"SELECT DISTINCT CAST({col} AS VARCHAR) FROM {S.EVENTS_TABLE} WHERE {col} IS NOT NULL"
         )
+        if column == S.ACTOR_TYPE:
+            actor_types = bool(values)
         if all(v in vocabulary for (v,) in values):
             continue
         unknown = f"CAST({col} AS VARCHAR) NOT IN ({known})"
@@ -938,7 +938,8 @@ def _unknown_values(engine: Engine, dq: DataQuality) -> None:
             continue  # counted in data_quality, off the first page
         more = sum(1 for (v,) in values if v not in vocabulary) - len(rows)
         _warn_unknown(dq, column, vocabulary, hints, n, contacts, rows, more)
-    _self_service_channels(engine, dq, contacts)
+    if not actor_types:
+        _self_service_channels(engine, dq, contacts)
 
 
 def _self_service_channels(engine: Engine, dq: DataQuality, contacts: int) -> None:
@@ -946,9 +947,7 @@ def _self_service_channels(engine: Engine, dq: DataQuality, contacts: int) -> No
     ('Chatbot', 'IVR menu'): a channel stands in for the actor type only when it is ``bot``, ``ivr`` or
     ``back_office`` (``costs.effective_actor_type_sql``), so containment, handoffs and the back office's
     share go unmeasured. Told with the --value flags (value_maps) that would name them, from 1% of
-    contacts."""
-    if engine.scalar(f"SELECT EXISTS (SELECT 1 FROM {S.EVENTS_TABLE} WHERE {S.ACTOR_TYPE} IS NOT NULL)"):
-        return
+    contacts. Asked only of a log with no actor type (``_unknown_values`` has just listed them)."""
     col = ident(S.CHANNEL)
     values = [
         str(v)
