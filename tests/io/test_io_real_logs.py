@@ -90,6 +90,11 @@ def test_known_facts_of_the_real_logs(shared_data: Path):
         assert served == s.rows_read - 33344 - e.scalar(
             "SELECT count(*) FROM events WHERE activity = 'Queue'"
         )
+        # where each column came from, the wide layout's per-event columns and constants included
+        columns = s.per_file[0].columns
+        assert columns["actor"] == "(events: Service: server)" and columns["queue"] == "type"
+        assert columns["actor_type"] == "(events: VRU: 'ivr' (constant), Service: 'agent' (constant))"
+        assert columns["activity"] == "(events: VRU, Queue, Service)"
 
 
 @pytest.mark.slow

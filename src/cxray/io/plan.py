@@ -146,23 +146,36 @@ def column_sources(specs: dict[str, Spec], mapping: Mapping) -> dict[str, str]:
     m = mapping
     if m.reader is not None:  # a platform adapter names the columns itself (``input.adapters`` says which)
         return {}
-    out: dict[str, str] = {}
-    for canonical in S.CANONICAL:
-        spec = specs.get(canonical)
-        if isinstance(spec, str):
-            out[canonical] = spec
-        elif isinstance(spec, tuple):
-            out[canonical] = " + ".join(spec)
-        elif isinstance(spec, Const):
-            out[canonical] = f"{spec.value!r} (constant)"
+    out = {c: text for c in S.CANONICAL if (text := _spec_text(specs.get(c)))}
     if m.events:
         out[S.ACTIVITY] = f"(events: {', '.join(e.activity for e in m.events)})"
         out[S.TIMESTAMP] = f"(events: {', '.join(e.timestamp for e in m.events)})"
         timed = [e.duration for e in m.events if e.duration]
         if timed:
             out[S.DURATION_S] = f"(events: {', '.join(timed)})"
+        # a column or constant given to some events only (the bank's ``actor: server`` on its service)
+        own: dict[str, list[str]] = {}
+        for e in m.events:
+            given: dict[str, Spec] = {**{c: Const(v) for c, v in e.constants.items()}, **e.columns}
+            for canonical, spec in given.items():
+                own.setdefault(canonical, []).append(f"{e.activity}: {_spec_text(spec)}")
+        for canonical, parts in own.items():
+            out[canonical] = f"(events: {', '.join(parts)})" + (
+                f" else {out[canonical]}" if canonical in out else ""
+            )
         out = {c: out[c] for c in S.CANONICAL if c in out}
     return out
+
+
+def _spec_text(spec: Spec) -> str | None:
+    """A column spec in words: the column, columns joined, a constant; None for none."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, tuple):
+        return " + ".join(spec)
+    if isinstance(spec, Const):
+        return f"{spec.value!r} (constant)"
+    return None
 
 
 def likely_columns(specs: dict[str, Spec], kept: list[str], mapping: Mapping) -> dict[str, str]:
