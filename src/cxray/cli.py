@@ -119,6 +119,28 @@ def _mappings(values: list[str] | None) -> tuple[str | None, dict[str, str]]:
     return (plain[0] if plain else None), pairs
 
 
+def _zones(values: list[str] | None) -> tuple[str | None, dict[str, str]]:
+    """``--tz`` values: the zone of every file (at most one) and the FILE=ZONE pairs."""
+    plain: list[str] = []
+    pairs: dict[str, str] = {}
+    for value in values or []:
+        pattern, sep, zone = (part.strip() for part in value.partition("="))
+        if not sep:
+            plain.append(value.strip())
+        elif not pattern or not zone:
+            raise ConfigError(f"--tz expects ZONE or FILE=ZONE, got {value!r}")
+        elif pattern in pairs:
+            raise ConfigError(f"--tz names the files {pattern!r} twice")
+        else:
+            pairs[pattern] = zone
+    if len(plain) > 1:
+        raise ConfigError(
+            f"--tz is given {len(plain)} zones ({', '.join(plain)}): give one for every file, or FILE=ZONE "
+            "for the files of each system"
+        )
+    return (plain[0] if plain else None), pairs
+
+
 def _numbers(pairs: dict[str, str]) -> dict[str, float]:
     """``{"good": "5"}`` -> ``{"good": 5.0}``; a value that is no number is a ConfigError naming it."""
     try:
@@ -195,6 +217,15 @@ UnitOpt = Annotated[
         "mapping's duration_unit), in the plain --mapping.",
     ),
 ]
+TzOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tz",
+        help="Time zone of timestamps without an offset (an IANA name: Europe/London); FILE=ZONE for one "
+        "file's, when systems write their clocks differently (a phone system's UTC, a CRM's local time); "
+        "repeatable. Default UTC.",
+    ),
+]
 PhoneOpt = Annotated[
     str | None,
     typer.Option(
@@ -245,7 +276,7 @@ def diagnose(
     value_map: ValueOpt = None,
     duration_unit: UnitOpt = None,
     reader_option: ReaderOpt = None,
-    tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
+    tz: TzOpt = None,
     keep_duplicates: Annotated[
         bool,
         typer.Option(
@@ -420,7 +451,6 @@ def diagnose(
         values = _values(value_map)
         read = _chosen(
             given,
-            tz=tz,
             dayfirst=dayfirst,
             time_format=time_format,
             keep_duplicates=keep_duplicates,
@@ -442,6 +472,11 @@ def diagnose(
             )
         if own:  # over the file's, pattern by pattern
             read["file_mappings"] = {**options.read.file_mappings, **own}
+        zone, zones = _zones(tz)
+        if zone is not None:
+            read["tz"] = zone
+        if zones:  # over the file's, pattern by pattern
+            read["file_tz"] = {**options.read.file_tz, **zones}
         analysis = _chosen(
             given,
             window_days=window_days,
@@ -686,7 +721,7 @@ def export(
     reader_option: ReaderOpt = None,
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
-    tz: Annotated[str, typer.Option(help="Time zone of timestamps without an offset.")] = "UTC",
+    tz: TzOpt = None,
     redact: Annotated[
         bool,
         typer.Option(
@@ -718,11 +753,13 @@ def export(
         plain, own = _mappings(mapping)
         values = _values(value_map)
         chosen = Mapping.resolve(plain, columns=columns, values=values, duration_unit=duration_unit)
+        zone, zones = _zones(tz)
         with Engine() as engine:
             read = ReadOptions(
                 mapping=chosen,
                 file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
-                tz=tz,
+                tz=zone or "UTC",
+                file_tz=zones,
                 sheet=sheet,
                 phone_region=phone_region,
                 reader_options=_pairs(reader_option, "--reader-option"),

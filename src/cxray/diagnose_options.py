@@ -344,6 +344,7 @@ _FLAGS: dict[str, str] = {
     "read.keep_duplicates": "--keep-duplicates",
     "read.reader_options": "--reader-option",
     "read.file_mappings": "--mapping FILE=MAPPING",
+    "read.file_tz": "--tz FILE=ZONE",
     "read.sheet": "--sheet",
     "read.phone_region": "--phone-region",
     "analysis.window_days": "--window-days",

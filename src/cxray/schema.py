@@ -97,6 +97,10 @@ CHANNELS: Final[tuple[str, ...]] = ("phone", "chat", "email", "bot", "ivr", "bac
 # spaces, dots, dashes, slashes or brackets between them (io.phones reads them in E.164).
 PHONE_LIKE: Final = r"^\+?[\d\s().\-/]+$"
 
+# The clock (``input.per_file[].clock``) of a file whose times carry their own UTC offset (``Z``,
+# ``+02:00``) or are typed with a zone; otherwise a file's clock is the zone its naive times were read in.
+OFFSET_CLOCK: Final = "offset"
+
 # Text that exports write where a value is missing. Read as NULL in every text column (canonical and
 # attribute), compared case-insensitively after trimming; a mapping's ``missing_values`` add to them.
 # Left as text they become a team called "EMPTY" (receipt), an actor "-" (BPIC 2013) or a customer

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from . import schema as S
+
 if TYPE_CHECKING:
     from .diagnose import DataCheck
     from .diagnosis import Diagnosis
@@ -50,7 +52,7 @@ def input_lines(i: InputSummary) -> list[str]:
         for f in i.per_file[:PER_FILE]:
             lines.append(
                 f"  {f.file}: read {f.rows_read:,}, kept {f.rows_kept:,}, rejected {f.rows_rejected:,}, "
-                f"duplicates {f.duplicates_dropped:,}"
+                f"duplicates {f.duplicates_dropped:,}{_clock(f.clock)}"
             )
             if _sources(f.columns):
                 lines.append(f"    columns: {_sources(f.columns)}")
@@ -145,6 +147,14 @@ MAPPING_WARNINGS: Final = (
     "self_service_channels",
     "implausible_durations",
 )
+
+
+def _clock(clock: str | None) -> str:
+    """``, times in UTC``: what a file's timestamps were read in (``FileCounts.clock``), the first thing to
+    compare when two systems' files keep different clocks."""
+    if clock is None:
+        return ""
+    return ", times with their UTC offset" if clock == S.OFFSET_CLOCK else f", times in {clock}"
 
 
 def _sources(columns: dict[str, str]) -> str:

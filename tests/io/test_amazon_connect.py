@@ -485,6 +485,7 @@ def test_an_unknown_reader_option_or_reader_is_a_config_error(engine: Engine, tm
 def test_json_lines_firehose_and_gzip_read_the_same(engine: Engine, tmp_path: Path, name, gz, joined):
     summary = read(engine, jsonl(tmp_path / name, CHAIN, gz=gz, joined=joined))
     assert (summary.records_read, summary.rows_kept, summary.rows_rejected) == (3, 14, 0)
+    assert [f.clock for f in summary.per_file] == ["offset"]  # the field reference's UTC times, with a Z
 
 
 def test_an_s3_export_folder_is_read_recursively(engine: Engine, tmp_path: Path):

@@ -3,6 +3,7 @@ systems, each with its own columns, dates and outcome words, read into one event
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -204,9 +205,10 @@ def test_the_summary_lists_each_file_when_there_are_several(tmp_path: Path):
     from cxray.summary import headline
 
     calls, cases = write(tmp_path, "calls.csv", CALLS), write(tmp_path, "cases.csv", CASES)
-    d = diagnose([calls, cases], read=ReadOptions(file_mappings={"calls.csv": PHONE, "cases.csv": CRM}))
+    crm = dataclasses.replace(CRM, tz="Europe/Paris")
+    d = diagnose([calls, cases], read=ReadOptions(file_mappings={"calls.csv": PHONE, "cases.csv": crm}))
     lines = headline(d)
-    assert f"  {calls}: read 3, kept 3, rejected 0, duplicates 0" in lines
-    assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0" in lines
+    assert f"  {calls}: read 3, kept 3, rejected 0, duplicates 0, times in UTC" in lines
+    assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0, times in Europe/Paris" in lines
     one = headline(diagnose(calls, read=ReadOptions(mapping=PHONE)))
     assert not any(line.startswith(f"  {calls}") for line in one)  # one file: the totals say it

@@ -184,7 +184,8 @@ def make_doc() -> dict[str, Any]:
             "phone_ids": {},
             "per_file": [{"file": "events-2024-q1.csv", "rows_read": 61234, "rows_kept": 60990,
                           "rows_rejected": 200, "duplicates_dropped": 44,
-                          "columns": {"contact_id": "Conversation Id", "channel": "'phone' (constant)"}}],
+                          "columns": {"contact_id": "Conversation Id", "channel": "'phone' (constant)"},
+                          "clock": "UTC"}],
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {

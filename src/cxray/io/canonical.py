@@ -22,7 +22,7 @@ from .mapping import Mapping, WideEvent
 from .options import ReadOptions
 from .plan import Const, FilePlan, Spec
 from .readers import MARKED, ROW
-from .timeparse import parse_text, typed_to_utc
+from .timeparse import EPOCH_FORMATS, OFFSET_RE, parse_text, typed_to_utc
 
 STAGE = S.EVENTS_TABLE  # staged in place: rejected and duplicate rows are deleted, __cx_* columns dropped
 REJECTED = "rejected"
@@ -72,6 +72,42 @@ def branch_sql(
         for k, e in enumerate(m.events)
     )
     return f"SELECT {columns} FROM ({union}) ORDER BY {S.SOURCE_ROW}"
+
+
+#: A file's first rows (with a time) asked whether its timestamps carry their UTC offset.
+CLOCK_SAMPLE = 1000
+
+
+def file_clock(engine: Engine, plan: FilePlan, options: ReadOptions) -> str:
+    """The clock ``plan``'s timestamps were read in: :data:`cxray.schema.OFFSET_CLOCK` when most of its first
+    :data:`CLOCK_SAMPLE` times carry a UTC offset (or the column is typed with a zone), ``UTC`` for
+    numbers since 1970 read as such, else the zone naive times are read in (``options``, the file's own).
+    Said per file, because two systems' exports disagree here without a word: a phone platform writes
+    UTC with a ``Z``, a CRM report local time with none; the data-quality review compares them."""
+    if plan.source.clock is not None:  # the reader knows (an adapter's view is dear to read twice)
+        return plan.source.clock
+    m = options.mapping or Mapping()
+    zone = options.effective_tz
+    spec = m.events[0].timestamp if m.events else plan.specs.get(S.TIMESTAMP)
+    if not isinstance(spec, str) or spec not in plan.types:
+        return zone  # a date joined to a time, or a constant: no offset written
+    duck_type = plan.types[spec].upper()
+    if duck_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return S.OFFSET_CLOCK
+    if typed_to_utc("x", duck_type, "UTC") is not None:
+        return zone
+    text = f"trim(CAST({ident(spec)} AS VARCHAR))"
+    n, offsets, numbers = engine.fetchall(
+        f"""SELECT count(*), count(*) FILTER (regexp_matches(x, {lit(OFFSET_RE)})),
+                   count(*) FILTER (regexp_full_match(x, '[+-]?\\d+(\\.\\d*)?'))
+            FROM (SELECT {text} AS x FROM {ident(plan.source.view)} WHERE {text} <> ''
+                  LIMIT {CLOCK_SAMPLE})"""
+    )[0]
+    if n and offsets * 2 >= n:
+        return S.OFFSET_CLOCK
+    if n and numbers * 2 >= n and any(f.lower() in EPOCH_FORMATS for f in options.time_formats):
+        return "UTC"
+    return zone
 
 
 def file_enum(paths: list[str]) -> str:

@@ -78,6 +78,11 @@ class ReadOptions:
         country code: each valid number is written in E.164 (``+447911123456``), so that two systems
         writing one customer's number differently join (``io.phones``). Over the mapping's
         ``phone_region``; a file of other ids (emails, account numbers) keeps them as written.
+    file_tz:
+        A time zone per file, for a run over systems that write their clocks differently (a phone
+        system's UTC beside a CRM's local time): a file pattern (as in ``file_mappings``) -> the zone of
+        that file's timestamps without an offset, over ``tz`` and any mapping's ``tz``. A pattern that
+        matches no file of the run is an error.
     """
 
     mapping: _MappingField = _MappingField()
@@ -91,6 +96,7 @@ class ReadOptions:
     reader_options: dict[str, str] = field(default_factory=dict)
     file_mappings: dict[str, Mapping] = field(default_factory=dict)
     phone_region: str | None = None
+    file_tz: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check_tz(self.tz)
@@ -102,6 +108,12 @@ class ReadOptions:
             raise ConfigError(f"file_mappings must map file patterns to mappings, got {self.file_mappings!r}")
         resolved = {str(k): _resolved(str(k), v) for k, v in self.file_mappings.items()}
         object.__setattr__(self, "file_mappings", resolved)  # the options are frozen
+        if not isinstance(self.file_tz, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.file_tz.items()
+        ):
+            raise ConfigError(f"file_tz must map file patterns to time zones, got {self.file_tz!r}")
+        for zone in self.file_tz.values():
+            _check_tz(zone)
         for mapping in (self.mapping, *resolved.values()):
             if mapping is not None and mapping.tz:
                 _check_tz(mapping.tz)
@@ -134,30 +146,26 @@ class ReadOptions:
 
     def per_file(self, paths: list[str] | list[Path] | list[str | Path]) -> list[ReadOptions]:
         """The options each of ``paths`` is read with (:meth:`for_file`); a ConfigError when a pattern of
-        ``file_mappings`` matches none of them (a typo would read that file with the wrong mapping)."""
-        chosen = [self._pattern(p) for p in paths]
-        for pattern in self.file_mappings:
-            if pattern in chosen:
-                continue
-            earlier = [self._pattern(p) for p in paths if _matches(pattern, p)]
-            if earlier:
-                raise ConfigError(
-                    f"file mapping pattern {pattern!r} is never used: {earlier[0]!r}, before it, matches its "
-                    "files (put the narrower pattern first)"
-                )
-            raise ConfigError(
-                f"file mapping pattern {pattern!r} matches none of the files read "
-                f"({', '.join(str(p) for p in paths)}); a pattern matches a file's path or its name"
-            )
+        ``file_mappings`` or ``file_tz`` matches none of them (a typo would read that file with the wrong
+        mapping or clock)."""
+        _check_patterns(list(self.file_mappings), paths, "file mapping")
+        _check_patterns(list(self.file_tz), paths, "file time zone")
         return [self.for_file(p) for p in paths]
 
     def for_file(self, path: str | Path) -> ReadOptions:
         """These options as one file is read: its ``file_mappings`` entry's mapping, if a pattern matches
-        it, in place of ``mapping``."""
+        it, in place of ``mapping``; its ``file_tz`` entry's zone, if one matches, as its zone."""
         pattern = self._pattern(path)
-        if pattern is None:
-            return self
-        return replace(self, mapping=self.file_mappings[pattern], file_mappings={})
+        out = (
+            self if pattern is None else replace(self, mapping=self.file_mappings[pattern], file_mappings={})
+        )
+        zone = next((z for k, z in self.file_tz.items() if _matches(k, path)), None)
+        if zone is None:
+            return out
+        mapping = out.mapping  # its own tz would win over a plain tz of UTC (effective_tz)
+        return replace(
+            out, tz=zone, mapping=None if mapping is None else replace(mapping, tz=zone), file_tz={}
+        )
 
     def _pattern(self, path: str | Path) -> str | None:
         """The first pattern of ``file_mappings`` matching ``path`` (as given, or its name), or naming the
@@ -169,6 +177,25 @@ class ReadOptions:
         out["mapping"] = None if self.mapping is None else self.mapping.to_dict()
         out["file_mappings"] = {k: m.to_dict() for k, m in self.file_mappings.items()}
         return out
+
+
+def _check_patterns(patterns: list[str], paths: list[str] | list[Path] | list[str | Path], what: str) -> None:
+    """A ConfigError for the first of ``patterns`` (tried in order) that names no file of ``paths``:
+    none matches, or an earlier pattern takes all its files."""
+    chosen = [next((k for k in patterns if _matches(k, p)), None) for p in paths]
+    for pattern in patterns:
+        if pattern in chosen:
+            continue
+        earlier = [c for c, p in zip(chosen, paths, strict=True) if _matches(pattern, p)]
+        if earlier:
+            raise ConfigError(
+                f"{what} pattern {pattern!r} is never used: {earlier[0]!r}, before it, matches its "
+                "files (put the narrower pattern first)"
+            )
+        raise ConfigError(
+            f"{what} pattern {pattern!r} matches none of the files read "
+            f"({', '.join(str(p) for p in paths)}); a pattern matches a file's path or its name"
+        )
 
 
 def _resolved(pattern: str, value: Any) -> Mapping:
@@ -212,6 +239,7 @@ class FileCountsDoc(TypedDict):
     rows_rejected: int
     duplicates_dropped: int
     columns: dict[str, str]
+    clock: str | None
 
 
 @dataclass(frozen=True)
@@ -221,7 +249,10 @@ class FileCounts:
     duplicates a row of an earlier file counts as a duplicate of its own file. ``columns``: where each
     canonical column the file fills was read from (``io.plan.column_sources``: a source column, columns
     joined, a constant, a wide layout's events; empty for a platform adapter's export), so that a reader
-    sees which column was taken for the contact, the customer and the outcome."""
+    sees which column was taken for the contact, the customer and the outcome. ``clock``: what its
+    timestamps were read in (``offset`` when they carry their own UTC offset, ``UTC`` for numbers since
+    1970, else the zone of naive times; None when not known), the first thing to compare when two
+    systems' journeys cross in the wrong order."""
 
     file: str
     rows_read: int
@@ -229,6 +260,7 @@ class FileCounts:
     rows_rejected: int
     duplicates_dropped: int
     columns: dict[str, str] = field(default_factory=dict)
+    clock: str | None = None
 
 
 class InputSummaryDoc(TypedDict):

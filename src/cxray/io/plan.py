@@ -54,6 +54,9 @@ class FilePlan:
     likely: dict[str, str] = field(default_factory=dict)
     #: Where each canonical column the file fills is read from, in words (:func:`column_sources`).
     sources: dict[str, str] = field(default_factory=dict)
+    #: The clock its timestamps were read in (``canonical.file_clock``): ``offset`` when they carry their
+    #: own, ``UTC`` for numbers since 1970, else the zone of naive times; None when not asked.
+    clock: str | None = None
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:

@@ -25,6 +25,7 @@ from .canonical import (
     branch_sql,
     count_markers,
     encode_categories,
+    file_clock,
     file_enum,
     finish_events,
     row_tests,
@@ -148,6 +149,7 @@ def _canonicalise(
     ]
     for plan, own in zip(plans, per_file, strict=True):
         _count_rows_left_out(engine, plan, own.mapping)
+        plan.clock = file_clock(engine, plan, own)
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}
@@ -214,12 +216,17 @@ def _canonicalise(
 
 
 def with_sources(summary: InputSummary, plans: list[FilePlan]) -> InputSummary:
-    """``summary`` with each file's column sources (``FilePlan.sources``) in its ``per_file`` entry (the
-    first plan of a file given twice). Shared with the Spark engine."""
-    by_file: dict[str, dict[str, str]] = {}
+    """``summary`` with each file's column sources and clock (``FilePlan.sources``, ``FilePlan.clock``) in
+    its ``per_file`` entry (the first plan of a file given twice). Shared with the Spark engine."""
+    by_file: dict[str, FilePlan] = {}
     for plan in plans:
-        by_file.setdefault(plan.source.path, plan.sources)
-    per_file = [dataclasses.replace(f, columns=dict(by_file.get(f.file, {}))) for f in summary.per_file]
+        by_file.setdefault(plan.source.path, plan)
+    per_file = [
+        dataclasses.replace(f, columns=dict(by_file[f.file].sources), clock=by_file[f.file].clock)
+        if f.file in by_file
+        else f
+        for f in summary.per_file
+    ]
     return dataclasses.replace(summary, per_file=per_file)
 
 

@@ -25,7 +25,18 @@ import pyarrow as pa
 from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError, InputError
-from ..io.canonical import COLUMN, FILE, HASH, MARKERS, REASON, RECORD, VALUE, branch_sql
+from ..io.canonical import (
+    CLOCK_SAMPLE,
+    COLUMN,
+    FILE,
+    HASH,
+    MARKERS,
+    REASON,
+    RECORD,
+    VALUE,
+    branch_sql,
+    file_clock,
+)
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
 from ..io.readers import ROW, register_arrow, source_name
@@ -198,12 +209,14 @@ def _first_line(exc: Exception) -> str:
 
 
 def _plan(index: int, path: str, frame: Any, options: ReadOptions) -> Source:
-    """Resolve the mapping against the Spark schema, as the DuckDB reader resolves it against the file."""
-    empty = frame.drop(_PATH, _INDEX).limit(0).toArrow()
+    """Resolve the mapping against the Spark schema, as the DuckDB reader resolves it against the file,
+    and tell the file's clock from its first rows (``canonical.file_clock``)."""
+    first = frame.drop(_PATH, _INDEX).limit(CLOCK_SAMPLE).toArrow()
     with Engine(threads=1) as engine:
-        source = register_arrow(engine, f"_cx_raw_{index}", empty, Path(path))
+        source = register_arrow(engine, f"_cx_raw_{index}", first, Path(path))
         source.path = path
         plan = plan_file(index, source, engine, options.mapping)
+        plan.clock = file_clock(engine, plan, options)
     plan = dataclasses.replace(plan, source=dataclasses.replace(plan.source, tables=[]))
     return Source(index=index, path=path, records=0, plan=plan)
 

@@ -83,6 +83,9 @@ class RawSource:
     #: how many records.
     clean_attributes: frozenset[str] = frozenset()
     markers: dict[str, int] = field(default_factory=dict)
+    #: The clock of the source's times when the reader knows it (``FileCounts.clock``; a platform whose
+    #: field reference gives every time in UTC with its offset): not asked of the view's first rows then.
+    clock: str | None = None
 
 
 #: ``read(path, engine, view, options) -> RawSource``: what a format registers.

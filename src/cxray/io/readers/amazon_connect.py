@@ -111,6 +111,11 @@ class _Place:
     after: _Record | None = None
 
 
+#: The clock of a CTR's times: ISO 8601 in UTC with their offset (``2019-08-20T21:07:20Z``), as the field
+#: reference gives every timestamp.
+CLOCK = S.OFFSET_CLOCK
+
+
 def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSource:
     """Read a CTR file or folder into ``view``: one row per event, canonical columns plus leg attributes."""
     settings = dict(options.mapping.reader_options) if options.mapping is not None else {}
@@ -128,7 +133,8 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
         if fast is not None:  # the same rows as below, flattened by DuckDB (amazon_connect_sql)
             return RawSource(
                 path=str(path), view=view, records=fast.records, duplicates=fast.older_rows,
-                owned=fast.tables, rescan=False, values=fast.values, **_cleaned(mapping, fast.attributes),
+                owned=fast.tables, rescan=False, values=fast.values, clock=CLOCK,
+                **_cleaned(mapping, fast.attributes),
             )  # fmt: skip
     parsed = parse_records(path, options)
     records = [_Record(r.number, r.data) for r in parsed.records]
@@ -148,7 +154,9 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
     if rows.n == 0:
         raise InputError(f"no readable contact records ({len(malformed)} malformed)", path=path)
     source = register_rows(engine, view, rows, path, parsed, records=len(records), duplicates=duplicates)
-    return dataclasses.replace(source, markers=dict(cleaner.markers), **_cleaned(mapping, list(attributes)))
+    return dataclasses.replace(
+        source, markers=dict(cleaner.markers), clock=CLOCK, **_cleaned(mapping, list(attributes))
+    )
 
 
 # --- cleaning: once per leg, not once per event (io.missing) ---------------------------------------------
