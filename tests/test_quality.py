@@ -598,3 +598,67 @@ def test_outcomes_that_are_ids_are_told_as_ids_a_lookup_names():
     assert w.count == 200 and "They look like ids" in w.message and "wrapup_codes" in w.message
     words = warnings(diagnose(events_table(_dispositions(["Callback", "Hung up"]))))["unknown_outcomes"]
     assert "look like ids" not in words.message
+
+
+def _diurnal(days: int = 14) -> list[datetime]:
+    """Contact times of a centre open 8:00-20:00, busiest late morning (true local = UTC here): 5 contacts
+    a day per unit of each hour's weight, in the hour's first 40 minutes."""
+    weights = [1, 2, 4, 6, 6, 5, 4, 4, 3, 2, 2, 1]  # hours 8..19: busy (half the top or more) 10-17
+    return [
+        datetime(2025, 1, 6, 8 + h, (7 * k) % 40) + timedelta(days=d)
+        for d in range(days)
+        for h, w in enumerate(weights)
+        for k in range(5 * w)
+    ]
+
+
+def _clocked(tmp_path, chat_shift: timedelta, *, calls_z: bool = False, chats_z: bool = False) -> list:
+    """``calls.csv`` and ``chats.csv`` of the same centre hours, the chats' times written ``chat_shift``
+    off the true time (New York's clock beside UTC: -5 h); ``*_z`` writes a file's times with a 'Z'."""
+    calls, chats = [], []
+    for i, t in enumerate(_diurnal()):
+        calls.append(f"call{i},k{i % 400},{t.isoformat()}{'Z' if calls_z else ''},Call")
+        chat = t + timedelta(minutes=20)
+        chats.append(
+            f"chat{i},k{(i + 7) % 400},{(chat + chat_shift).isoformat()}{'Z' if chats_z else ''},Chat"
+        )
+    return _calls_and_chats(tmp_path, calls, chats)
+
+
+def test_clocks_compare_the_shape_of_two_days_hour_by_hour():
+    from cxray.quality import clock_shift
+
+    day = [0, 0, 0, 0, 0, 0, 0, 1, 5, 9, 8, 7, 6, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0]
+    later = day[-3:] + day[:-3]  # every hour three hours later
+    assert clock_shift(day, later)[:2] == (3, pytest.approx(1.0))
+    assert clock_shift(later, day)[0] == -3
+    assert clock_shift(day, day) == (0, pytest.approx(1.0), pytest.approx(1.0))
+    assert clock_shift(day, [5.0] * 24) == (0, 0.0, 0.0)  # a flat day matches no hour
+
+
+def test_a_file_in_another_clock_is_told_with_the_zone_flag_of_either_side(tmp_path):
+    """Chats written in New York time beside calls in UTC, both without an offset: their days match 5
+    hours apart. Told with the --tz of each side; with the chats' zone given, the files agree."""
+    paths = _clocked(tmp_path, timedelta(hours=-5))
+    w = warnings(diagnose(paths))["clock_offsets"]
+    assert w.count == 1
+    assert "chats.csv's events run about 5 hours earlier in the day than calls.csv's" in w.message
+    assert "--tz chats.csv=ZONE with a zone of about UTC-5" in w.message
+    assert "--tz calls.csv=ZONE with a zone of about UTC+5" in w.message
+    assert w.examples == ("chats.csv: busy 05:00-12:00; calls.csv: busy 10:00-17:00",)
+    fixed = diagnose(paths, read=ReadOptions(file_tz={"chats.csv": "America/New_York"}))
+    assert "clock_offsets" not in warnings(fixed)
+    same = diagnose(_clocked(tmp_path, timedelta(0)))
+    assert "clock_offsets" not in warnings(same)
+    hour = diagnose(_clocked(tmp_path, timedelta(hours=1)))  # summer time, or a channel open an hour later
+    assert "clock_offsets" not in warnings(hour)
+
+
+def test_the_file_whose_times_carry_no_offset_is_the_one_told(tmp_path):
+    """Calls written with a 'Z' are right by their own word: only the chats are told to fix; two files
+    that both carry their offsets differ for real (a team abroad) and are not told."""
+    w = warnings(diagnose(_clocked(tmp_path, timedelta(hours=-5), calls_z=True)))["clock_offsets"]
+    assert "calls.csv's times carry their UTC offset, chats.csv's do not" in w.message
+    assert "--tz chats.csv=ZONE with a zone of about UTC-5" in w.message and "--tz calls.csv" not in w.message
+    both = diagnose(_clocked(tmp_path, timedelta(hours=-5), calls_z=True, chats_z=True))
+    assert "clock_offsets" not in warnings(both)

@@ -164,6 +164,7 @@ def review(
         durations_read=S.DURATION_S in summary.fields_present,
         likely_columns=summary.likely_columns,
         files=len(set(summary.files)),
+        clocks={f.file: f.clock for f in summary.per_file},
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

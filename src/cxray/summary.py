@@ -142,6 +142,7 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
 MAPPING_WARNINGS: Final = (
     "unmapped_columns",
     "unlinked_files",
+    "clock_offsets",
     "unknown_outcomes",
     "unknown_actor_types",
     "self_service_channels",
