@@ -662,3 +662,46 @@ def test_the_file_whose_times_carry_no_offset_is_the_one_told(tmp_path):
     assert "--tz chats.csv=ZONE with a zone of about UTC-5" in w.message and "--tz calls.csv" not in w.message
     both = diagnose(_clocked(tmp_path, timedelta(hours=-5), calls_z=True, chats_z=True))
     assert "clock_offsets" not in warnings(both)
+
+
+def _daily_ids(days: int = 21, calls: int = 40) -> list[dict]:
+    """A phone system whose call numbers restart every day: call 1001 of each day is another call."""
+    return [
+        ev(str(1000 + i), datetime(2025, 3, 3, 8 + i % 10, (7 * i) % 60) + timedelta(days=d), "Call",
+           actor_type="agent", channel="phone", outcome="resolved")
+        for d in range(days)
+        for i in range(1, calls + 1)
+    ]  # fmt: skip
+
+
+def test_call_numbers_that_restart_every_day_are_told_and_read_per_day_when_asked(tmp_path):
+    """40 call numbers given again on each of 21 days read as 40 contacts of 21 calls each, and as an
+    export cut after its first day (no new contact starts after it). Told instead, with the flag that
+    joins each id with its date; with it, 840 calls, nothing told."""
+    d = diagnose(events_table(_daily_ids()))
+    w = warnings(d)["reused_contact_ids"]
+    assert w.count == 40 and "100% of contacts" in w.message and "--contact-ids-per-day" in w.message
+    assert w.examples[0] == "contact 1001: events on 21 days"
+    assert "truncated_tail" not in warnings(d)  # the tail of 'old' contacts is the reuse, no cut export
+    assert d.metrics.overall["contacts"] == 40
+    pq.write_table(events_table(_daily_ids()), tmp_path / "calls.parquet")
+    per_day = diagnose(
+        tmp_path / "calls.parquet", read=ReadOptions(mapping=Mapping(contact_ids_per_day=True))
+    )
+    assert "reused_contact_ids" not in warnings(per_day) and per_day.metrics.overall["contacts"] == 840
+
+
+def test_cases_worked_over_weeks_on_a_few_days_are_no_reused_ids():
+    """A back office's cases: each open three weeks, touched on four days of them. Long, not reused."""
+    rows = []
+    for i in range(60):
+        start = datetime(2025, 3, 3, 9) + timedelta(hours=5 * i)
+        for k, gap in enumerate((0, 3, 9, 20)):
+            rows.append(ev(f"case{i}", start + timedelta(days=gap), f"Step {k}", actor_type="back_office"))
+    assert "reused_contact_ids" not in warnings(diagnose(events_table(rows)))
+    short = [  # a 10-day export of cases each touched on 6 of its days: short, not reused
+        ev(f"case{i}", datetime(2025, 3, 3, 9 + i % 8) + timedelta(days=k), f"Step {k}", actor_type="agent")
+        for i in range(60)
+        for k in (0, 1, 2, 4, 6, 9)
+    ]  # fmt: skip
+    assert "reused_contact_ids" not in warnings(diagnose(events_table(short)))

@@ -217,6 +217,14 @@ UnitOpt = Annotated[
         "mapping's duration_unit), in the plain --mapping.",
     ),
 ]
+PerDayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--contact-ids-per-day",
+        help="Contact ids are unique within a day only (call numbers that restart every day): each is "
+        "read joined with its event's date (the mapping's contact_ids_per_day), in the plain --mapping.",
+    ),
+]
 TzOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -275,6 +283,7 @@ def diagnose(
     ] = None,
     value_map: ValueOpt = None,
     duration_unit: UnitOpt = None,
+    per_day: PerDayOpt = False,
     reader_option: ReaderOpt = None,
     tz: TzOpt = None,
     keep_duplicates: Annotated[
@@ -463,12 +472,21 @@ def diagnose(
         plain, own = _mappings(mapping)
         if plain is not None:
             read["mapping"] = Mapping.resolve(
-                plain, columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit
+                plain,
+                columns=columns,
+                outcomes=outcomes,
+                values=values,
+                duration_unit=duration_unit,
+                per_day=per_day,
             )
-        elif columns or outcomes or value_map or duration_unit:  # over the file's mapping, if it has one
+        elif columns or outcomes or value_map or duration_unit or per_day:  # over the file's mapping, if any
             base = options.read.mapping or Mapping()
             read["mapping"] = base.merged(
-                columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit
+                columns=columns,
+                outcomes=outcomes,
+                values=values,
+                duration_unit=duration_unit,
+                per_day=per_day,
             )
         if own:  # over the file's, pattern by pattern
             read["file_mappings"] = {**options.read.file_mappings, **own}
@@ -718,6 +736,7 @@ def export(
     ] = None,
     value_map: ValueOpt = None,
     duration_unit: UnitOpt = None,
+    per_day: PerDayOpt = False,
     reader_option: ReaderOpt = None,
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
@@ -752,7 +771,9 @@ def export(
         columns = _pairs(map_, "--map")
         plain, own = _mappings(mapping)
         values = _values(value_map)
-        chosen = Mapping.resolve(plain, columns=columns, values=values, duration_unit=duration_unit)
+        chosen = Mapping.resolve(
+            plain, columns=columns, values=values, duration_unit=duration_unit, per_day=per_day
+        )
         zone, zones = _zones(tz)
         with Engine() as engine:
             read = ReadOptions(

@@ -302,7 +302,7 @@ def screen_events(
     ts, row = ident(S.TIMESTAMP), S.SOURCE_ROW
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_STARTS} AS
-            SELECT {S.CONTACT_ID}, min({ts}) AS start_ts,
+            SELECT {S.CONTACT_ID}, min({ts}) AS start_ts, max({ts}) AS end_ts,
                    arg_min({S.CUSTOMER_ID}, {first}) AS {S.CUSTOMER_ID},
                    arg_max({S.CUSTOMER_ID}, {first}) AS last_customer,
                    CASE WHEN min({ts}) < max({ts})
@@ -314,7 +314,8 @@ def screen_events(
         if has_customer:
             _mixed_customers(engine, dq)
             _bulk(engine, dq, window_days, keep_bulk, options)
-        _period(engine, dq, options)
+        reused = _reused_ids(engine, dq)
+        _period(engine, dq, options, tail=not reused)
     finally:
         engine.execute(f"DROP TABLE IF EXISTS {_STARTS}")
     return dq
@@ -397,6 +398,54 @@ def _mixed_customers(engine: Engine, dq: DataQuality) -> None:
     )
 
 
+#: Contacts whose ids recur on half the days of the data or more (and on ``REUSED_MIN_DAYS`` days), of
+#: all contacts, that make the ids given again (and at least ``REUSED_MIN`` contacts), in a period of
+#: ``REUSED_MIN_DAYS * 2`` days or more: a short export's cases worked on most of its few days are no
+#: reuse. None of the public logs has one such contact.
+REUSED_SHARE: Final = 0.05
+REUSED_MIN: Final = 10
+REUSED_MIN_DAYS: Final = 7
+
+
+def _reused_ids(engine: Engine, dq: DataQuality) -> bool:
+    """Contact ids with events on at least half the days of a period of two weeks or more: no contact goes
+    on nearly every day for weeks, but a phone system's call numbers that restart every day (or every
+    export) do, and each such id is read as one contact of every day's calls: contacts, transfers,
+    repeats and the end of the data (a 'truncated tail' of old contacts) all wrong. Told with the
+    mapping's ``contact_ids_per_day`` (``--contact-ids-per-day``) that joins each id with its date;
+    whether the tail was cut is not judged then. Returns whether it was told."""
+    t0, t1, contacts = engine.fetchall(f"SELECT min(start_ts), max(end_ts), count(*) FROM {_STARTS}")[0]
+    if t0 is None or contacts < REUSED_MIN:
+        return False
+    days = (t1.date() - t0.date()).days + 1
+    least = max(REUSED_MIN, REUSED_SHARE * contacts)
+    # only contacts whose first and last events are half the period apart can be on half its days
+    wide = f"SELECT {S.CONTACT_ID} FROM {_STARTS} WHERE date_diff('day', start_ts, end_ts) + 1 >= {days / 2}"
+    if days < 2 * REUSED_MIN_DAYS or engine.scalar(f"SELECT count(*) FROM ({wide})") < least:
+        return False
+    ts = ident(S.TIMESTAMP)
+    rows = engine.fetchall(
+        f"""SELECT {S.CONTACT_ID}, count(DISTINCT CAST({ts} AS DATE)) AS d
+            FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN ({wide})
+            GROUP BY 1 HAVING d >= {days / 2} ORDER BY d DESC, 1"""
+    )
+    if len(rows) < least:
+        return False
+    dq.warn(
+        "reused_contact_ids",
+        f"{len(rows):,} contact id(s) ({len(rows) / contacts:.0%} of contacts) have events on at least half "
+        f"of the {days} days of the data: no contact goes on nearly every day, but call numbers that "
+        "restart every day, or every export, do. Each such id is read as one contact of all its days' "
+        "calls, so contacts, transfers and repeats are wrong (whether the export was cut at its end is not "
+        "judged). If the ids restart every day: --contact-ids-per-day (the mapping's contact_ids_per_day) "
+        "reads each joined with its date, or map the export's own day column with them (contact_id: "
+        "[Date, Call ID]); if they restart with every file, the mapping's contact_id_prefix per file",
+        len(rows),
+        [f"contact {c}: events on {d} days" for c, d in rows[:5]],
+    )
+    return True
+
+
 def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: QualityOptions) -> None:
     win = days_interval(window_days)
     rows = engine.rows(
@@ -468,7 +517,9 @@ def _bulk(engine: Engine, dq: DataQuality, window_days: float, keep: bool, o: Qu
     )
 
 
-def _period(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
+def _period(engine: Engine, dq: DataQuality, o: QualityOptions, *, tail: bool = True) -> None:
+    """The analysed period: outliers out, and the truncated tail found (unless not ``tail``: contact ids
+    given again on many days make a tail of old contacts that is no cut export)."""
     ts = ident(S.TIMESTAMP)
     days = engine.rows(
         f"SELECT CAST({ts} AS DATE) AS d, count(*) AS n FROM {S.EVENTS_TABLE} GROUP BY 1 ORDER BY 1"
@@ -502,7 +553,8 @@ def _period(engine: Engine, dq: DataQuality, o: QualityOptions) -> None:
     else:
         dq.analysed_end = dq.data_end
     dq.censor_end = dq.analysed_end
-    _tail(engine, dq, o)
+    if tail:
+        _tail(engine, dq, o)
 
 
 def _isolated_ends(days: list[dict[str, Any]], o: QualityOptions) -> tuple[date, date]:

@@ -143,6 +143,7 @@ MAPPING_WARNINGS: Final = (
     "unmapped_columns",
     "unlinked_files",
     "clock_offsets",
+    "reused_contact_ids",
     "unknown_outcomes",
     "unknown_actor_types",
     "self_service_channels",

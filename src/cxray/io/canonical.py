@@ -194,8 +194,13 @@ def _branch(
     dur = _duration_seconds(DUR_VAL, numeric=dur_numeric, unit=m.duration_unit)
     # out of range is unparsable: a year outside 1-9999 (once in UTC) or infinity has no ISO text and no
     # Python datetime; a duration outside 0..MAX_DURATION_S is no work time (the checks below reject both)
+    per_day = ""
+    if m.contact_ids_per_day:  # the id joined with the event's local date; no date (a bad time): as read
+        local = TS_RAW if tz == "UTC" else f"timezone({lit(tz)}, {TS_RAW} AT TIME ZONE 'UTC')"
+        day = f"CASE WHEN isfinite({TS_RAW}) THEN strftime({local}, '@%Y-%m-%d') END"
+        per_day = f" REPLACE ({ident(S.CONTACT_ID)} || coalesce({day}, '') AS {ident(S.CONTACT_ID)})"
     middle = (
-        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}, {TS_RAW}{', ' + TS_FIRST if first else ''}), "
+        f"SELECT * EXCLUDE ({TS_VAL}, {DUR_VAL}, {TS_RAW}{', ' + TS_FIRST if first else ''}){per_day}, "
         f"CASE WHEN isfinite({TS_RAW}) "
         f"AND {TS_RAW} >= {TS_MIN} AND {TS_RAW} < {TS_MAX} THEN {TS_RAW} END AS {ident(S.TIMESTAMP)}, "
         f"CASE WHEN {dur} BETWEEN 0 AND {MAX_DURATION_S} THEN {dur} END AS {S.DURATION_S} "

@@ -83,6 +83,10 @@ class Mapping:
     #: Put before every contact id of the file, so that two systems numbering their contacts alike (a
     #: phone system's '1', a chat system's '1') give contacts of their own (``chat-1``).
     contact_id_prefix: str = ""
+    #: Contact ids are unique within a day only (a phone system's call numbers that restart every day):
+    #: each event's id is read joined with its local date (``1001@2025-03-04``), so each day's 1001 is a
+    #: contact of its own. A call across midnight then splits in two.
+    contact_ids_per_day: bool = False
     #: The country of customer ids that are phone numbers written without a country code (``io.phones``).
     phone_region: str | None = None
 
@@ -133,6 +137,11 @@ class Mapping:
             if data.get("sheet") is not None:
                 kwargs["sheet"] = str(data["sheet"])
             kwargs["contact_id_prefix"] = str(data.get("contact_id_prefix") or "")
+            if not isinstance(data.get("contact_ids_per_day", False), bool):
+                raise ConfigError(
+                    f"contact_ids_per_day must be true or false, got {data['contact_ids_per_day']!r}"
+                )
+
             if data.get("phone_region") is not None:
                 kwargs["phone_region"] = str(data["phone_region"])
             kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")
@@ -181,13 +190,14 @@ class Mapping:
         outcomes: dict[str, str] | None = None,
         values: dict[str, dict[str, str | None]] | None = None,
         duration_unit: str | None = None,
+        per_day: bool = False,
     ) -> Mapping | None:
         """The mapping the CLI asks for: a built-in name or YAML file, overridden by ``--map``,
-        ``--outcome``, ``--value`` and ``--duration-unit`` (:meth:`merged`).
+        ``--outcome``, ``--value``, ``--duration-unit`` and ``--contact-ids-per-day`` (:meth:`merged`).
 
         None when nothing is asked (canonical names and XES keys are then matched automatically).
         """
-        if spec is None and not (columns or outcomes or values or duration_unit):
+        if spec is None and not (columns or outcomes or values or duration_unit or per_day):
             return None
         if spec is None:
             base = cls()
@@ -202,7 +212,9 @@ class Mapping:
                 f"mapping {str(spec)!r} is neither a built-in ({', '.join(builtin_mappings())}), "
                 f"a platform adapter ({', '.join(_adapters())}) nor a file"
             )
-        return base.merged(columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit)
+        return base.merged(
+            columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit, per_day=per_day
+        )
 
     def merged(
         self,
@@ -211,15 +223,16 @@ class Mapping:
         outcomes: dict[str, str] | None = None,
         values: dict[str, dict[str, str | None]] | None = None,
         duration_unit: str | None = None,
+        per_day: bool = False,
     ) -> Mapping:
-        """A copy with these column, outcome and value pairs added (they win over the mapping's own) and
-        this duration unit.
+        """A copy with these column, outcome and value pairs added (they win over the mapping's own), this
+        duration unit, and contact ids unique per day when ``per_day`` (``contact_ids_per_day``).
 
         >>> m = Mapping(value_maps={"channel": {"Voice": "phone"}})
         >>> m.merged(values={"channel": {"Chatbot": "bot"}}, duration_unit="ms").value_maps["channel"]
         {'Voice': 'phone', 'Chatbot': 'bot'}
         """
-        if not (columns or outcomes or values or duration_unit):
+        if not (columns or outcomes or values or duration_unit or per_day):
             return self
         constants = {k: v for k, v in self.constants.items() if k not in (columns or {})}
         maps = {k: dict(v) for k, v in self.value_maps.items()}
@@ -232,6 +245,7 @@ class Mapping:
             outcome_values={**self.outcome_values, **(outcomes or {})},
             value_maps=maps,
             duration_unit=duration_unit or self.duration_unit,
+            contact_ids_per_day=per_day or self.contact_ids_per_day,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -150,6 +150,8 @@ def column_sources(specs: dict[str, Spec], mapping: Mapping) -> dict[str, str]:
     if m.reader is not None:  # a platform adapter names the columns itself (``input.adapters`` says which)
         return {}
     out = {c: text for c in S.CANONICAL if (text := _spec_text(specs.get(c)))}
+    if m.contact_ids_per_day and S.CONTACT_ID in out:
+        out[S.CONTACT_ID] += " (per day)"
     if m.events:
         out[S.ACTIVITY] = f"(events: {', '.join(e.activity for e in m.events)})"
         out[S.TIMESTAMP] = f"(events: {', '.join(e.timestamp for e in m.events)})"
