@@ -153,3 +153,37 @@ def test_salt_makes_runs_comparable_and_the_default_differs(tmp_path: Path):
 
     assert ids("a", "--redact-salt", "s3cret") == ids("b", "--redact-salt", "s3cret")
     assert ids("c") != ids("d")
+
+
+def test_an_id_before_the_punctuation_that_ends_a_clause_is_pseudonymised():
+    """A warning's example says ``contact 1001: events on 28 days``: the token is ``1001:``, and the id
+    inside it must not pass as text. An id with such a character inside it stays whole."""
+    from cxray.redact import Redactor, pseudonymise, strings
+
+    r = Redactor(salt="s", ids={"1001", "a.b:c"})
+    p = pseudonymise("1001", salt="s")
+    assert r.text("contact 1001: events on 28 days") == f"contact {p}: events on 28 days"
+    assert r.text("last was 1001.") == f"last was {p}."
+    assert r.text("id a.b:c here") == f"id {pseudonymise('a.b:c', salt='s')} here"
+    assert r.text("10010: no") == "10010: no"
+    assert "1001" in set(strings({"examples": ["contact 1001: events"]}))
+
+
+def test_warning_examples_that_name_contacts_are_pseudonymised(tmp_path: Path):
+    """Call numbers reused every day (reused_contact_ids) and named in its examples: under --redact
+    neither the JSON, the report nor the printed summary shows one."""
+    rows = ["Call ID,Start,Step"] + [
+        f"{7000 + i},2025-03-{d:02d} {8 + i % 9:02d}:{(7 * i) % 60:02d}:00,Call"
+        for d in range(1, 29)
+        for i in range(12)
+    ]
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    maps = ["--map", "contact_id=Call ID", "--map", "timestamp=Start", "--map", "activity=Step"]
+    done = CliRunner().invoke(app, ["diagnose", str(path), *maps, "--out", str(out), "--redact"])
+    assert done.exit_code == EXIT_OK, done.output
+    text = (out / "diagnosis.json").read_text(encoding="utf-8")
+    assert "reused_contact_ids" in text and "reused_contact_ids" in done.output
+    for shown in (text, (out / "report.html").read_text(encoding="utf-8"), done.output):
+        assert not re.search(r"\b70(0\d|1[01])\b", shown)

@@ -87,6 +87,8 @@ def _walk(
 
 # A token of free text that may be an id: anything between spaces, quotes, brackets and separators.
 _TOKEN = re.compile(r"[^\s,;()\[\]{}'\"<>|]+")
+#: Punctuation that ends a clause after a token (``contact 1001: customers ...``), not part of an id there.
+_TRAILING = ":.!?"
 
 
 def new_salt() -> str:
@@ -104,6 +106,8 @@ class Redactor:
 
     >>> r = Redactor(salt="s", ids={"C-1"})
     >>> r.text("C-1 rang") == f"{pseudonymise('C-1', salt='s')} rang"
+    True
+    >>> r.text("contact C-1: 3 days") == f"contact {pseudonymise('C-1', salt='s')}: 3 days"
     True
     >>> r.text("q a@example.com") == r.text("q a@example.com") != r.text("q b@example.com")
     True
@@ -134,7 +138,16 @@ class Redactor:
             masked = f"{masked} #{self.pseudonym(text)[3:]}"
         if not self.ids:
             return masked
-        return _TOKEN.sub(lambda m: self.pseudonym(m[0]) if m[0] in self.ids else m[0], masked)
+        return _TOKEN.sub(self._token, masked)
+
+    def _token(self, match: re.Match[str]) -> str:
+        """A token pseudonymised when it is an id, also before the punctuation that ends a clause
+        (``contact 1001: ...``)."""
+        token = match[0]
+        if token in self.ids:
+            return self.pseudonym(token)
+        core = token.rstrip(_TRAILING)
+        return self.pseudonym(core) + token[len(core) :] if core and core in self.ids else token
 
     def document(self, doc: Any, *, identifiers: frozenset[Path] | None = None) -> Any:
         """A copy of a JSON-like document with its keys and values redacted; ``identifiers`` as in
@@ -156,4 +169,7 @@ def strings(doc: Any) -> Iterable[str]:
             yield from strings(v)
     elif isinstance(doc, str):
         yield doc
-        yield from _TOKEN.findall(doc)
+        for token in _TOKEN.findall(doc):
+            yield token
+            if token.endswith(tuple(_TRAILING)):
+                yield token.rstrip(_TRAILING)
