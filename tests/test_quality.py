@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -705,3 +705,27 @@ def test_cases_worked_over_weeks_on_a_few_days_are_no_reused_ids():
         for k in (0, 1, 2, 4, 6, 9)
     ]  # fmt: skip
     assert "reused_contact_ids" not in warnings(diagnose(events_table(short)))
+
+
+def test_a_file_of_dates_beside_a_file_of_times_is_told(tmp_path):
+    """A CRM report dated by day beside the calls that opened its cases: the cases sort before the
+    calls of their day. Told, naming the file and its one time of day; not taken for another clock."""
+    calls, cases = [], []
+    for i, t in enumerate(_diurnal()):
+        calls.append(f"call{i},k{i % 400},{t.isoformat()},Call")
+        cases.append(f"case{i},k{i % 400},{t.date().isoformat()},Case opened")
+    d = diagnose(_calls_and_chats(tmp_path, calls, cases))
+    w = warnings(d)["dates_only"]
+    assert w.count == 1 and "(chats.csv: every event at the same time) beside calls.csv" in w.message
+    assert w.examples == ("chats.csv: every event at 00:00",)
+    assert "clock_offsets" not in warnings(d)
+    spring = [  # dates across the change to summer time, in London: midnight is 00:00, then 23:00 UTC
+        f"case{i},k{i % 400},{(date(2025, 3, 20) + timedelta(days=i % 20)).isoformat()},Case opened"
+        for i in range(len(cases))
+    ]
+    paths = _calls_and_chats(tmp_path, calls, spring)
+    london = diagnose(paths, read=ReadOptions(file_tz={"chats.csv": "Europe/London"}))
+    assert warnings(london)["dates_only"].examples == ("chats.csv: every event at 00:00 or 23:00",)
+    alone = diagnose(tmp_path / "chats.csv")  # one file of dates: its order is the file's, nothing to sort
+    assert "dates_only" not in warnings(alone)
+    assert "dates_only" not in warnings(diagnose(_clocked(tmp_path, timedelta(0))))

@@ -655,7 +655,7 @@ def review_journeys(
     _unknown_values(engine, dq)
     if files > 1:
         _unlinked_files(engine, dq)
-        _clock_offsets(engine, dq, clocks or {})
+        _file_clocks(engine, dq, clocks or {})
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
@@ -952,21 +952,31 @@ def clock_shift(reference: list[float], other: list[float]) -> tuple[int, float,
     return best, corr(best), corr(0)
 
 
-def _clock_offsets(engine: Engine, dq: DataQuality, clocks: dict[str, str | None]) -> None:
-    """Files whose events' hours of day match another file's only hours apart: one system writes UTC
+def _file_clocks(engine: Engine, dq: DataQuality, clocks: dict[str, str | None]) -> None:
+    """Files whose times disagree with the others': dates without times beside times
+    (``dates_only``, :func:`_dates_only`), and (``clock_offsets``) files of times whose events' hours
+    of day match another file's only hours apart: one system writes UTC
     and the other local time without saying so (a CCaaS export in UTC beside a CRM's local report), so
     journeys that cross them are out of order and the repeat window, handoff gaps and opening hours are
     off by as much. Each file is compared with the file of most events. ``clocks``: each file's clock
     (``FileCounts.clock``); a file whose times carry their offset is right, so the other is the one told
     to fix, and two such files are not compared (their hours differ for real: a team abroad)."""
     counts: dict[str, list[float]] = {}
-    for f, h, n in engine.fetchall(
-        f"""SELECT CAST({S.SOURCE_FILE} AS VARCHAR), hour({ident(S.TIMESTAMP)}), count(*)
+    times: dict[str, set[Any]] = {}  # each file's times of day, as far as one or two per hour tell
+    for f, h, n, first, last in engine.fetchall(
+        f"""SELECT CAST({S.SOURCE_FILE} AS VARCHAR), hour({ident(S.TIMESTAMP)}), count(*),
+                   min(CAST({ident(S.TIMESTAMP)} AS TIME)), max(CAST({ident(S.TIMESTAMP)} AS TIME))
             FROM {S.EVENTS_TABLE} WHERE {S.SOURCE_FILE} IS NOT NULL GROUP BY ALL"""
     ):
         counts.setdefault(str(f), [0.0] * 24)[int(h)] += int(n)
+        times.setdefault(str(f), set()).update((first, last))
+    # one time of day (two: midnight in a zone with summer time) for every event: dates without times
+    undated = sorted(f for f in counts if len(times[f]) <= 2 and sum(counts[f]) >= UNDATED_MIN_EVENTS)
+    timed = [f for f in counts if len(times[f]) > 2]
+    if undated and timed:
+        _dates_only(dq, undated, times, max(timed, key=lambda f: (sum(counts[f]), f)))
     files = sorted(
-        (f for f in counts if sum(counts[f]) >= CLOCK_MIN_EVENTS), key=lambda f: (-sum(counts[f]), f)
+        (f for f in timed if sum(counts[f]) >= CLOCK_MIN_EVENTS), key=lambda f: (-sum(counts[f]), f)
     )
     if len(files) < 2:
         return
@@ -1019,6 +1029,33 @@ def _clock_offsets(engine: Engine, dq: DataQuality, clocks: dict[str, str | None
         "and opening hours are off by as many hours. " + "; ".join(told),
         len(apart),
         [f"{Path(f).name}: busy {busy(f)}; {ref}: busy {busy(reference)}" for f, *_ in apart[:5]],
+    )
+
+
+#: Events a file needs for its times to be judged as dates only.
+UNDATED_MIN_EVENTS: Final = 50
+
+
+def _dates_only(dq: DataQuality, undated: list[str], times: dict[str, set[Any]], timed: str) -> None:
+    """Files whose every event has one time of day (a CRM report's dates without times) beside a file
+    with times: its events sort before the same day's timed events, so a case opened after a call reads
+    as opened before it (the call then looks like the repeat contact), and time between its steps is
+    whole days. Told with the mapping that joins its time column, when it has one."""
+    ref = Path(timed).name
+
+    def at(f: str) -> str:
+        return " or ".join(sorted(f"{t:%H:%M}" for t in times[f]))
+
+    names = ", ".join(Path(f).name for f in undated)
+    dq.warn(
+        "dates_only",
+        f"{len(undated):,} file(s) give dates without times of day ({names}: every event at the same "
+        f"time) beside {ref}, which has times: on a day both have events, theirs sort before its (a case "
+        "opened after a call reads as opened before it, and the call as the repeat contact), and time "
+        "between their steps is whole days. If the export has a time column, read it with the date: "
+        "timestamp: [Date, Time] in that file's mapping (--mapping FILE=MAPPING)",
+        len(undated),
+        [f"{Path(f).name}: every event at {at(f)}" for f in undated[:5]],
     )
 
 

@@ -144,6 +144,7 @@ MAPPING_WARNINGS: Final = (
     "unlinked_files",
     "clock_offsets",
     "reused_contact_ids",
+    "dates_only",
     "unknown_outcomes",
     "unknown_actor_types",
     "self_service_channels",
