@@ -876,6 +876,7 @@ def audit(
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
     reader_option: ReaderOpt = None,
+    tz: TzOpt = None,
     window_days: WindowOpt = 7.0,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for audit.json and audit.html.")] = Path(
         "audit"
@@ -902,6 +903,7 @@ def audit(
         if (before or after) and events:
             raise ConfigError("give event files with --change-date, or --before/--after files, not both")
         plain, own = _mappings(mapping)
+        zone, zones = _zones(tz)
         options = AuditOptions(
             pilot=pilot,
             control=control,
@@ -915,6 +917,8 @@ def audit(
                 sheet=sheet,
                 phone_region=phone_region,
                 reader_options=_pairs(reader_option, "--reader-option"),
+                tz=zone or "UTC",
+                file_tz=zones,
             ),
             analysis=AnalysisOptions(window_days=window_days),
             did=DidOptions(seed=seed),

@@ -526,3 +526,18 @@ def test_the_simulated_billing_queue_against_everyone_else_is_cautioned(control,
     channel = _mix(doc, "channel")
     assert channel.differs is differs
     assert (channel.distance > THRESHOLD) is differs
+
+
+def test_the_command_reads_its_files_in_the_zones_given(tmp_path):
+    """``--tz`` as for ``diagnose``: a zone for every file, or FILE=ZONE; a bad one is refused."""
+    from typer.testing import CliRunner
+
+    from cxray.cli import app
+
+    args = ["audit", _csv(tmp_path), "--change-date", "2024-01-15", "--pilot", "queue=Q-Billing"]
+    args += ["--out", str(tmp_path / "out")]
+    assert CliRunner().invoke(app, [*args, "--tz", "Europe/Paris"]).exit_code == 0
+    bad = CliRunner().invoke(app, [*args, "--tz", "Mars/Olympus"])
+    assert bad.exit_code == 4 and "unknown time zone 'Mars/Olympus'" in bad.output
+    typo = CliRunner().invoke(app, [*args, "--tz", "chats.csv=Europe/Paris"])
+    assert typo.exit_code == 4 and "'chats.csv' matches none of the files read" in typo.output
