@@ -170,9 +170,11 @@ def test_the_warnings_a_mapping_fixes_are_printed_whole():
     dq.warn("unmapped_columns", "1 column(s) ... map them: --map outcome=Disposition", 1)
     dq.warn("bulk_identities", "2 customer ids raised ...", 80)
     lines = headline(_diagnosis(OVERALL, data_quality=dq))
-    assert "data quality: 2 warning(s), handled as the report explains: unmapped_columns (1), " in "\n".join(
-        lines
-    )
+    assert "data quality: 1 warning(s) handled as the report explains: bulk_identities (80)" in lines
+    assert (
+        "data quality: 1 warning(s) to fix in the input, the numbers follow the data as read until then: "
+        "unmapped_columns (1)"
+    ) in lines
     assert "unmapped_columns: 1 column(s) ... map them: --map outcome=Disposition" in lines
     assert not [line for line in lines if line.startswith("bulk_identities:")]
 

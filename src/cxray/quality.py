@@ -118,14 +118,37 @@ class QualityOptions:
             )
 
 
+#: Warnings told, not handled: the numbers follow the data as it was read until the input (its mapping,
+#: the files given, their options) is fixed, and each says how. The others were handled (left out,
+#: censored, counted apart) as their message says.
+TO_FIX: Final = (
+    "unmapped_columns",
+    "unlinked_files",
+    "clock_offsets",
+    "dates_only",
+    "reused_contact_ids",
+    "mixed_customers",
+    "newest_first",
+    "unknown_outcomes",
+    "unknown_actor_types",
+    "self_service_channels",
+    "implausible_durations",
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class QualityWarning:
-    """One thing the data got wrong: a stable ``code``, a sentence, how often, and a few examples."""
+    """One thing the data got wrong: a stable ``code``, a sentence, how often, and a few examples.
+    ``handled``: whether the guard handled it (False for :data:`TO_FIX`: told, for the user to fix)."""
 
     code: str
     message: str
     count: int
     examples: tuple[str, ...] = ()
+
+    @property
+    def handled(self) -> bool:
+        return self.code not in TO_FIX
 
     def to_dict(self) -> QualityWarningDoc:
         return {
@@ -133,6 +156,7 @@ class QualityWarning:
             "message": self.message,
             "count": self.count,
             "examples": list(self.examples),
+            "handled": self.handled,
         }
 
 
@@ -148,6 +172,9 @@ class QualityWarningDoc(TypedDict):
     message: str
     count: int
     examples: list[str]  # free text, redacted as such (ids inside it are known to the run's Redactor)
+    #: False when the warning was told, not handled: the numbers follow the data as read until the input
+    #: is fixed (``quality.TO_FIX``).
+    handled: bool
 
 
 class PeriodDoc(TypedDict):
@@ -1230,4 +1257,5 @@ __all__ = [
     "QualityWarning",
     "review_journeys",
     "screen_events",
+    "TO_FIX",
 ]

@@ -130,26 +130,20 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
         lines.append("(no handle times in the data: costs are estimated from touches)")
     warnings = diagnosis.data_quality.warnings
     if warnings:
-        codes = ", ".join(f"{w.code} ({w.count:,})" for w in warnings)
-        lines.append(f"data quality: {len(warnings)} warning(s), handled as the report explains: {codes}")
-        # what the next command fixes is said where that command is typed, not only in the report
-        lines += [f"{w.code}: {w.message}" for w in warnings if w.code in MAPPING_WARNINGS]
+        to_fix = [w for w in warnings if not w.handled]
+        handled = [w for w in warnings if w.handled]
+        if handled:
+            codes = ", ".join(f"{w.code} ({w.count:,})" for w in handled)
+            lines.append(f"data quality: {len(handled)} warning(s) handled as the report explains: {codes}")
+        if to_fix:
+            codes = ", ".join(f"{w.code} ({w.count:,})" for w in to_fix)
+            lines.append(
+                f"data quality: {len(to_fix)} warning(s) to fix in the input, the numbers follow the data "
+                f"as read until then: {codes}"
+            )
+            # what the next command fixes is said where that command is typed, not only in the report
+            lines += [f"{w.code}: {w.message}" for w in to_fix]
     return lines + _breakdowns(diagnosis, top)
-
-
-#: Data-quality warnings the next run fixes (its mapping, or the files given): the summary prints them
-#: whole, with the flags they suggest.
-MAPPING_WARNINGS: Final = (
-    "unmapped_columns",
-    "unlinked_files",
-    "clock_offsets",
-    "reused_contact_ids",
-    "dates_only",
-    "unknown_outcomes",
-    "unknown_actor_types",
-    "self_service_channels",
-    "implausible_durations",
-)
 
 
 def _clock(clock: str | None) -> str:

@@ -54,3 +54,24 @@ def test_redacted_report_has_no_raw_email():
     doc["breakdowns"][0]["title"] = "customers like ann@example.com wait"
     html = render_html(doc, redact=True)
     assert "ann@example.com" not in html and "[email]" in html
+
+
+def test_warnings_to_fix_come_first_apart_from_those_handled():
+    """A warning the user must fix (told, not handled) is not shown under 'how it was handled': the first
+    page says to fix it before trusting the numbers, above the handled ones."""
+    doc = make_doc()
+    doc["data_quality"]["warnings"] = [
+        {"code": "bulk_identities", "message": "2 ids left out", "count": 80, "examples": [],
+         "handled": True},
+        {"code": "reused_contact_ids", "message": "ids restart daily", "count": 40, "examples": [],
+         "handled": False},
+    ]  # fmt: skip
+    validate(doc)
+    html = render_html(doc)
+    fix, handled = html.index('id="dq-to-fix"'), html.index('id="dq-warnings-summary"')
+    assert fix < handled < html.index("ids left out")
+    assert "ids restart daily" in html[fix:handled] and "ids left out" not in html[fix:handled]
+    doc["data_quality"]["warnings"] = doc["data_quality"]["warnings"][:1]
+    assert 'id="dq-to-fix"' not in render_html(doc)
+    del doc["data_quality"]["warnings"][0]["handled"]  # a document from before the field: as shown then
+    assert 'id="dq-warnings-summary"' in render_html(doc)

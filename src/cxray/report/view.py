@@ -288,6 +288,14 @@ def report_view(doc: DiagnosisDocument) -> dict[str, Any]:
     }
 
 
+def warnings_to_fix(doc: DiagnosisDocument, *, handled: bool = False) -> list[Any]:
+    """The data-quality warnings told for the user to fix (``handled`` False: the numbers follow the data
+    as read until then), or, with ``handled``, those the guards handled. A document from before the
+    field counts every warning as handled, as it was shown then."""
+    warnings = _list(_dict(doc.get("data_quality")).get("warnings"))
+    return [w for w in warnings if bool(_dict(w).get("handled", True)) is handled]
+
+
 def value_text(value: Any) -> str:
     """A dimension's value in a table: a missing team or queue reads "(none)", not "None"."""
     return "(none)" if value is None or value == "" else str(value)
