@@ -467,3 +467,21 @@ def test_check_lists_the_first_rejected_rows_with_their_row_column_and_value(tmp
     doc = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
     row = {"file": str(log), "row": 2, "reason": "bad_timestamp", "column": "timestamp"}
     assert doc["rejected"] == [row | {"value": "2025-02-31 09:00"}]
+
+
+def test_check_is_clean_when_the_only_warnings_were_handled(tmp_path: Path):
+    """A cut tail is censored, a missing-value marker read as missing: handled, told, and no reason to
+    stop a pipeline (exit 0). A warning to fix (an unmapped outcome column) still is (exit 6)."""
+    log = tmp_path / "calls.csv"
+    rows = "".join(f"k{i},u{i % 9},2024-03-{1 + i % 20:02d}T09:00:00,Call,{'EMPTY' if i == 3 else 'Q1'}\n"
+                   for i in range(60))  # fmt: skip
+    log.write_text("contact_id,customer_id,timestamp,activity,queue\n" + rows, encoding="utf-8")
+    result = _run("diagnose", str(log), "--check")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "missing_markers (1):" in result.output
+    assert "clean: no row rejected, no data-quality warning to fix (1 data-quality warning(s) handled" in (
+        result.output.replace("\n", " ")
+    )
+    log.write_text("contact_id,customer_id,timestamp,activity,Disposition\n" + rows, encoding="utf-8")
+    result = _run("diagnose", str(log), "--check")
+    assert result.exit_code == 6 and "1 data-quality warning(s) to fix" in result.output, result.output

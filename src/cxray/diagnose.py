@@ -173,7 +173,9 @@ def review(
 @dataclass(frozen=True)
 class DataCheck:
     """What a data check found (:func:`check_data`): the reading, the data-quality guards, and the
-    contacts, customers and journeys the events make. ``clean``: no row rejected and no warning."""
+    contacts, customers and journeys the events make. ``clean``: no row rejected and no warning to fix
+    (``quality.TO_FIX``); a warning the guards handled (a bulk caller left out, a cut tail censored) is
+    told and leaves the data clean: the analysis handles it the same way."""
 
     input: InputSummary
     data_quality: DataQuality
@@ -186,7 +188,7 @@ class DataCheck:
 
     @property
     def clean(self) -> bool:
-        return not self.input.rows_rejected and not self.data_quality.warnings
+        return not self.input.rows_rejected and all(w.handled for w in self.data_quality.warnings)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1251,11 +1251,11 @@ __all__ = [
     "EXCLUDED",
     "EXCLUDED_CONTACTS_TABLE",
     "EXCLUDED_EVENTS_TABLE",
+    "TO_FIX",
     "BulkIdentity",
     "DataQuality",
     "QualityOptions",
     "QualityWarning",
     "review_journeys",
     "screen_events",
-    "TO_FIX",
 ]

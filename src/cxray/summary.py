@@ -88,12 +88,14 @@ def check_lines(check: DataCheck) -> list[str]:
         lines.append(f"{w.code} ({w.count:,}): {w.message}")
         if w.examples:
             lines.append(f"  e.g. {'; '.join(w.examples[:3])}")
+    handled = sum(w.handled for w in dq.warnings)
+    also = f" ({handled} data-quality warning(s) handled, as told above)" if handled else ""
     if check.clean:
-        lines.append("clean: no row rejected, no data-quality warning")
+        lines.append(f"clean: no row rejected, no data-quality warning to fix{also}")
     else:
         lines.append(
             f"to look at: {i.rows_rejected:,} row(s) rejected (rejected.csv when diagnosed), "
-            f"{len(dq.warnings)} data-quality warning(s)"
+            f"{len(dq.warnings) - handled} data-quality warning(s) to fix{also}"
         )
     return lines
 
