@@ -729,3 +729,52 @@ def test_a_file_of_dates_beside_a_file_of_times_is_told(tmp_path):
     alone = diagnose(tmp_path / "chats.csv")  # one file of dates: its order is the file's, nothing to sort
     assert "dates_only" not in warnings(alone)
     assert "dates_only" not in warnings(diagnose(_clocked(tmp_path, timedelta(0))))
+
+
+def _weeks(tmp_path, *, overlap: bool = True) -> list:
+    """Two weekly call exports, each with the date it was exported; with ``overlap`` they share 3 days."""
+    header = "contact_id,customer_id,timestamp,activity,exported\n"
+    rows = [(f"k{d:02d}{i:02d}", f"u{(i * d) % 90}", datetime(2025, 3, d, 8 + i % 10, (7 * i) % 60), "Call")
+            for d in range(1, 15) for i in range(30)]  # fmt: skip
+    cut = 6 if overlap else 9
+    paths = []
+    for name, keep, stamp in (("week1.csv", lambda t: t.day < 9, "2025-03-09"),
+                              ("week2.csv", lambda t: t.day >= cut, "2025-03-15")):  # fmt: skip
+        lines = [f"{c},{u},{t.isoformat()},{a},{stamp}" for c, u, t, a in rows if keep(t)]
+        (tmp_path / name).write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_overlapping_exports_are_told_and_their_copies_dropped_when_asked(tmp_path):
+    """Days 6-8 are in both weeks' exports, which differ only in their export date: 90 calls counted
+    twice, each looking like a call repeated. Told; --drop-overlap drops week 2's copies, counted."""
+    d = diagnose(_weeks(tmp_path))
+    w = warnings(d)["overlapping_files"]
+    assert w.count == 90 and "week2.csv repeats 90 of week1.csv's" in w.message
+    assert d.input.rows_kept == 510 and d.input.duplicates_dropped == 0
+    dropped = diagnose(_weeks(tmp_path), read=ReadOptions(drop_overlap=True))
+    assert "overlapping_files" not in warnings(dropped)
+    assert (dropped.input.rows_kept, dropped.input.duplicates_dropped) == (420, 90)
+    assert [f.duplicates_dropped for f in dropped.input.per_file] == [0, 90]
+    assert dropped.metrics.overall["contacts"] == d.metrics.overall["contacts"] == 420
+    apart = diagnose(_weeks(tmp_path, overlap=False))
+    assert "overlapping_files" not in warnings(apart)
+
+
+def test_two_systems_events_of_one_contact_are_no_overlap(tmp_path):
+    """A CRM's case steps beside the calls on the same case ids: other steps, other times."""
+    calls, cases = [], []
+    for i in range(200):
+        t = datetime(2025, 3, 3, 9) + timedelta(minutes=17 * i)
+        calls.append(f"case{i},u{i % 50},{t.isoformat()},Call")
+        cases.append(f"case{i},u{i % 50},{(t + timedelta(minutes=3)).isoformat()},Case opened")
+        cases.append(f"case{i},u{i % 50},{(t + timedelta(hours=5)).isoformat()},Case closed")
+    d = diagnose(_calls_and_chats(tmp_path, calls, cases))
+    assert "overlapping_files" not in warnings(d)
+    assert (
+        diagnose(
+            _calls_and_chats(tmp_path, calls, cases), read=ReadOptions(drop_overlap=True)
+        ).input.rows_kept
+        == 600
+    )

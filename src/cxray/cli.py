@@ -225,6 +225,14 @@ PerDayOpt = Annotated[
         "read joined with its event's date (the mapping's contact_ids_per_day), in the plain --mapping.",
     ),
 ]
+OverlapOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-overlap",
+        help="Drop each event of a later file equal on every mapped column to an event of an earlier file "
+        "(overlapping exports whose export time or row number differ), counted as duplicates.",
+    ),
+]
 TzOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -292,6 +300,7 @@ def diagnose(
             help="Keep exact duplicate rows (as pm4py, ProM and Disco do) instead of dropping them."
         ),
     ] = False,
+    drop_overlap: OverlapOpt = False,
     keep_bulk: Annotated[
         bool,
         typer.Option(
@@ -463,6 +472,7 @@ def diagnose(
             dayfirst=dayfirst,
             time_format=time_format,
             keep_duplicates=keep_duplicates,
+            drop_overlap=drop_overlap,
             sheet=sheet,
             phone_region=phone_region,
         )
@@ -741,6 +751,7 @@ def export(
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
     tz: TzOpt = None,
+    drop_overlap: OverlapOpt = False,
     redact: Annotated[
         bool,
         typer.Option(
@@ -781,6 +792,7 @@ def export(
                 file_mappings={k: Mapping.resolve(v) or Mapping() for k, v in own.items()},
                 tz=zone or "UTC",
                 file_tz=zones,
+                drop_overlap=drop_overlap,
                 sheet=sheet,
                 phone_region=phone_region,
                 reader_options=_pairs(reader_option, "--reader-option"),

@@ -342,6 +342,7 @@ _FLAGS: dict[str, str] = {
     "read.dayfirst": "--dayfirst",
     "read.time_format": "--time-format",
     "read.keep_duplicates": "--keep-duplicates",
+    "read.drop_overlap": "--drop-overlap",
     "read.reader_options": "--reader-option",
     "read.file_mappings": "--mapping FILE=MAPPING",
     "read.file_tz": "--tz FILE=ZONE",

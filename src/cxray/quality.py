@@ -126,6 +126,7 @@ TO_FIX: Final = (
     "unlinked_files",
     "clock_offsets",
     "dates_only",
+    "overlapping_files",
     "reused_contact_ids",
     "mixed_customers",
     "newest_first",
@@ -683,6 +684,7 @@ def review_journeys(
     if files > 1:
         _unlinked_files(engine, dq)
         _file_clocks(engine, dq, clocks or {})
+        _overlapping_files(engine, dq)
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
@@ -944,6 +946,49 @@ def _unlinked_files(engine: Engine, dq: DataQuality) -> None:
         + (" (phone numbers: --phone-region COUNTRY writes them alike)" if phones else ""),
         len(unlinked),
         [f"{Path(a).name}: {ea!r}; {Path(b).name}: {eb!r}" for a, b, _, _, ea, eb in unlinked[:5]],
+    )
+
+
+#: Events of later files that repeat an earlier file's on every canonical column, at least this many and
+#: ``OVERLAP_SHARE`` of the events, make the files told as overlapping.
+OVERLAP_MIN: Final = 10
+OVERLAP_SHARE: Final = 0.001
+
+
+def _overlapping_files(engine: Engine, dq: DataQuality) -> None:
+    """Events of two files equal on every canonical column (contact, time, step, customer, channel,
+    queue, team, actor, outcome, duration...), their other columns aside: overlapping exports (two weeks'
+    files that share a day, an export run again, each with its export time or row number), whose
+    repeated events exact-duplicate dropping keeps. Counted twice, a contact repeats its steps (a loop,
+    rework), its handle time doubles and the overlap's days weigh double. Told with ``--drop-overlap``.
+    Only contacts with events in several files are compared."""
+    key = ", ".join(ident(c) for c in S.CANONICAL)
+    f = f"CAST({S.SOURCE_FILE} AS VARCHAR)"
+    pairs = engine.fetchall(
+        f"""WITH shared AS (
+                SELECT {S.CONTACT_ID} FROM {S.EVENTS_TABLE} GROUP BY 1 HAVING min({f}) < max({f})
+            ), twins AS (
+                SELECT min({f}) AS a, max({f}) AS b, count(DISTINCT {f}) - 1 AS extra,
+                       min({S.CONTACT_ID}) AS c
+                FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN (SELECT {S.CONTACT_ID} FROM shared)
+                GROUP BY {key} HAVING count(DISTINCT {f}) > 1
+            )
+            SELECT a, b, sum(extra) AS n, min(c) FROM twins GROUP BY a, b ORDER BY n DESC, a, b"""
+    )
+    total = sum(int(n) for _, _, n, _ in pairs)
+    events = int(engine.scalar(f"SELECT count(*) FROM {S.EVENTS_TABLE}"))
+    if total < max(OVERLAP_MIN, OVERLAP_SHARE * events):
+        return
+    told = "; ".join(f"{Path(b).name} repeats {int(n):,} of {Path(a).name}'s" for a, b, n, _ in pairs[:5])
+    dq.warn(
+        "overlapping_files",
+        f"{total:,} event(s) of one file repeat another file's on every mapped column, only their other "
+        f"columns differ ({told}): overlapping exports (two periods' files sharing a day, an export run "
+        "again with its export time or row number) keep them, as no exact duplicate, so those contacts "
+        "repeat their steps and their handle times count twice. If the files overlap: --drop-overlap "
+        "drops each later file's copy (counted as its duplicates)",
+        total,
+        [f"{Path(b).name} and {Path(a).name}: contact {c}" for a, b, _, c in pairs[:5]],
     )
 
 

@@ -212,3 +212,17 @@ def test_the_summary_lists_each_file_when_there_are_several(tmp_path: Path):
     assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0, times in Europe/Paris" in lines
     one = headline(diagnose(calls, read=ReadOptions(mapping=PHONE)))
     assert not any(line.startswith(f"  {calls}") for line in one)  # one file: the totals say it
+
+
+def test_drop_overlap_drops_a_later_files_copies_only(engine: Engine, tmp_path: Path):
+    """Equal on every canonical column, other columns apart: a later file's copy goes (a duplicate of its
+    file); two such rows of one file are two events and stay, as do an earlier file's."""
+    head = "contact_id,timestamp,activity,note\n"
+    one = write(tmp_path, "a.csv", head + "c1,2025-01-14 09:00,Call,x\nc1,2025-01-14 09:00,Call,y\n")
+    two = write(tmp_path, "b.csv", head + "c1,2025-01-14 09:00,Call,z\nc2,2025-01-14 10:00,Call,z\n")
+    s = read_events([two, one], engine, options=ReadOptions(drop_overlap=True))
+    kept = engine.fetchall("SELECT contact_id, note FROM events ORDER BY source_file, source_row")
+    assert kept == [("c1", "z"), ("c2", "z")]  # b.csv was given first: a.csv's two rows are its copies
+    assert [(Path(f.file).name, f.duplicates_dropped) for f in s.per_file] == [("b.csv", 0), ("a.csv", 2)]
+    s = read_events([one], engine, options=ReadOptions(drop_overlap=True))
+    assert s.rows_kept == 2 and s.duplicates_dropped == 0

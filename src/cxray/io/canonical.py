@@ -523,15 +523,20 @@ def count_markers(engine: Engine) -> dict[str, int]:
     return {r["col"]: int(r["n"]) for r in rows}
 
 
-def finish_events(engine: Engine, attributes: list[str], *, keep_duplicates: bool = False) -> int:
+def finish_events(
+    engine: Engine, attributes: list[str], *, keep_duplicates: bool = False, drop_overlap: bool = False
+) -> int:
     """Delete rejected rows and exact duplicates (keeping the first), drop the internal columns.
 
     Duplicates are found cheaply: only rows whose hash repeats are compared on every value.
     Returns the number of duplicates dropped (0 with ``keep_duplicates``, which keeps them as pm4py,
-    ProM and Disco do).
+    ProM and Disco do). ``drop_overlap``: also each row equal on every canonical column to a row of an
+    earlier file (:func:`_drop_overlap`).
     """
     engine.execute(f"DELETE FROM {STAGE} WHERE {REASON} IS NOT NULL")
     duplicates = 0 if keep_duplicates else _drop_duplicates(engine, attributes)
+    if drop_overlap:
+        duplicates += _drop_overlap(engine)
     for internal in (FILE, RECORD, REASON, COLUMN, VALUE, HASH):
         engine.execute(f"ALTER TABLE {STAGE} DROP COLUMN {internal}")
     # the Spark engine stages without the marker list (it does not count markers)
@@ -694,6 +699,28 @@ def merge_categories(reads: Iterable[dict[str, list[str] | None]]) -> dict[str, 
     return {
         c: enum_sql(v) for c, v in sorted(values.items()) if c not in too_many and len(v) <= MAX_CATEGORIES
     }
+
+
+def _drop_overlap(engine: Engine) -> int:
+    """Delete every row equal on every canonical column to a row of an earlier file (overlapping exports
+    whose other columns differ: an export time, a row number); return how many. Rows of one file are
+    never compared: two such events in one export are two events."""
+    key = ", ".join(ident(c) for c in S.CANONICAL)
+    shared = f"SELECT hash({key}) FROM {STAGE} GROUP BY 1 HAVING min({FILE}) < max({FILE})"
+    engine.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _cx_overlap AS SELECT {FILE}, {S.SOURCE_ROW} FROM (
+                SELECT {FILE}, {S.SOURCE_ROW}, min({FILE}) OVER (PARTITION BY {key}) AS first FROM {STAGE}
+                WHERE hash({key}) IN ({shared})
+            ) WHERE {FILE} > first"""
+    )
+    dropped = int(engine.scalar("SELECT count(*) FROM _cx_overlap"))
+    if dropped:
+        engine.execute(
+            f"DELETE FROM {STAGE} e USING _cx_overlap d WHERE e.{FILE} = d.{FILE} "
+            f"AND e.{S.SOURCE_ROW} = d.{S.SOURCE_ROW}"
+        )
+    engine.execute("DROP TABLE _cx_overlap")
+    return dropped
 
 
 def _drop_duplicates(engine: Engine, attributes: list[str]) -> int:

@@ -65,6 +65,10 @@ class ReadOptions:
         ``sheet``; needed when a workbook has several sheets with values.
     keep_duplicates:
         Keep exact duplicate rows (as pm4py, ProM and Disco do). By default they are dropped and counted.
+    drop_overlap:
+        Drop each event of a later file that is equal on every canonical column to an event of an earlier
+        file (overlapping exports whose other columns differ: an export time, a row number), counted as
+        duplicates of its file. Off by default: told as ``overlapping_files``.
     reader_options:
         Settings of the platform adapter that reads the files (``customer_attribute: account_id``), over
         the mapping's ``reader_options``; without a mapping, of the adapter that recognises each file.
@@ -93,6 +97,7 @@ class ReadOptions:
     encoding: str | None = None
     sheet: str | None = None
     keep_duplicates: bool = False
+    drop_overlap: bool = False
     reader_options: dict[str, str] = field(default_factory=dict)
     file_mappings: dict[str, Mapping] = field(default_factory=dict)
     phone_region: str | None = None

@@ -183,7 +183,9 @@ def _canonicalise(
         for source in sources:  # those a reader counted itself, cleaning its own columns
             for column, n in source.markers.items():
                 markers[column] = markers.get(column, 0) + n
-        duplicates = finish_events(engine, attributes, keep_duplicates=options.keep_duplicates)
+        duplicates = finish_events(
+            engine, attributes, keep_duplicates=options.keep_duplicates, drop_overlap=options.drop_overlap
+        )
         if categories is None:
             encode_categories(engine)
     except BaseException:

@@ -92,6 +92,8 @@ def diagnose_spark(
     )
     if options.read.keep_duplicates:
         raise ConfigError("the Spark engine always drops exact duplicates; keep them with the default engine")
+    if options.read.drop_overlap:  # the later files' copies would stay: counted twice, silently
+        raise ConfigError("the Spark engine does not drop overlapping files' events; use the default engine")
     progress = progress or Silent()
     engine = engine or Engine()
     paths = [paths_or_uri] if isinstance(paths_or_uri, str | Path) else list(paths_or_uri)
