@@ -126,3 +126,36 @@ def test_options_file_gives_file_zones(tmp_path: Path):
     options = DiagnoseOptions.from_yaml(config)
     assert options.read.for_file("chats-2025.csv").effective_tz == "America/New_York"
     assert options.read.for_file("calls-2025.csv").effective_tz == "UTC"
+
+
+XES = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0">
+  <trace><string key="concept:name" value="c1"/>
+    <event><string key="concept:name" value="A"/><date key="time:timestamp" value="2025-01-14T09:00:00{0}"/>
+    </event>
+    <event><string key="concept:name" value="B"/><date value="2025-01-14T10:00:00{0}" key="time:timestamp"/>
+    </event>
+  </trace>
+</log>
+"""
+
+
+@pytest.mark.parametrize(
+    ("offset", "tz", "first", "clock"),
+    [
+        ("+02:00", "UTC", "2025-01-14 07:00:00", "offset"),
+        ("+02:00", "Europe/Paris", "2025-01-14 07:00:00", "offset"),  # not moved a second time
+        ("Z", "Asia/Tokyo", "2025-01-14 09:00:00", "offset"),
+        ("", "UTC", "2025-01-14 09:00:00", "UTC"),
+        ("", "Europe/Paris", "2025-01-14 08:00:00", "Europe/Paris"),  # naive: --tz places it
+    ],
+)
+def test_an_xes_files_times_are_moved_by_tz_only_when_they_carry_no_offset(
+    engine: Engine, tmp_path: Path, offset: str, tz: str, first: str, clock: str
+):
+    """XES writers give offsets and rustxes applies them, losing which it was: --tz must not move an
+    instant a second time (it did: 11:02+01:00 read with --tz Europe/Paris came out at 09:02 UTC)."""
+    path = write(tmp_path, "log.xes", XES.format(offset))
+    s = read_events([path], engine, options=ReadOptions(tz=tz))
+    assert engine.fetchall("SELECT CAST(min(timestamp) AS VARCHAR) FROM events") == [(first,)]
+    assert [f.clock for f in s.per_file] == [clock]

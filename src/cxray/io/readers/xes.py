@@ -1,9 +1,13 @@
 """XES and .xes.gz (IEEE 1849) via rustxes: one row per event in file order, trace attributes as ``case:*``.
 
-rustxes converts ``time:timestamp`` to naive UTC. Columns come back in no fixed order, so they are
-sorted here (determinism). rustxes panics (a ``BaseException``) on a malformed file: that becomes an
-InputError naming the file. Before rustxes, one streaming scan (``check_xes``) refuses entity
-declarations and list/container nesting deeper than ``MAX_NESTING`` (deep nesting crashes rustxes).
+rustxes converts ``time:timestamp`` to naive UTC, an offset applied and a time without one read as UTC,
+so which it was is lost. XES writers give the offset (``2010-12-30T11:02:00.000+01:00``): when most of the
+file's first ``time:timestamp`` values carry one, the date columns are handed over as instants (UTC), so
+that ``--tz`` (for times without an offset) does not move them again; otherwise as naive times, which
+``--tz`` places. Columns come back in no fixed order, so they are sorted here (determinism). rustxes
+panics (a ``BaseException``) on a malformed file: that becomes an InputError naming the file. Before
+rustxes, one streaming scan (``check_xes``) refuses entity declarations and list/container nesting
+deeper than ``MAX_NESTING`` (deep nesting crashes rustxes).
 """
 
 from __future__ import annotations
@@ -72,8 +76,37 @@ def _scan(data: bytes, depth: int, path: Path) -> int:
     return depth
 
 
+#: ``time:timestamp`` values read from the start of a file to tell whether its times carry an offset.
+OFFSET_SAMPLE = 1000
+_DATE_TAG = re.compile(rb"<date\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_TIME_KEY = re.compile(rb"""\bkey\s*=\s*["']time:timestamp["']""")
+_VALUE = re.compile(rb"""\bvalue\s*=\s*["']([^"']*)["']""")
+_OFFSET = re.compile(rb"(?:[Zz]|[+-]\d\d:?\d\d)\s*$")
+
+
+def times_carry_offsets(path: Path) -> bool:
+    """Whether most of the first :data:`OFFSET_SAMPLE` ``time:timestamp`` values of the file (read from
+    its first 4 MiB, ``.xes.gz`` decompressed) end in a UTC offset or ``Z``."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(_CHUNK)
+    except (OSError, EOFError, zlib.error):
+        return False  # read_xes says what is wrong with the file
+    seen = with_offset = 0
+    for tag in _DATE_TAG.finditer(head):
+        if not _TIME_KEY.search(tag[0]) or (value := _VALUE.search(tag[0])) is None:
+            continue
+        seen += 1
+        with_offset += bool(_OFFSET.search(value[1]))
+        if seen >= OFFSET_SAMPLE:
+            break
+    return seen > 0 and with_offset * 2 >= seen
+
+
 def read_xes(path: Path) -> pa.Table:
-    """The events of an XES file as an Arrow table (columns sorted by name, timestamps in microseconds)."""
+    """The events of an XES file as an Arrow table (columns sorted by name, timestamps in microseconds,
+    in UTC when the file's times carry offsets: :func:`times_carry_offsets`)."""
     check_xes(path)
     try:
         frame, _meta = rustxes.import_xes(str(path))
@@ -84,10 +117,11 @@ def read_xes(path: Path) -> pa.Table:
         raise InputError(f"cannot read as XES: {detail}", path=path) from None
     table = frame.to_arrow()
     table = table.select(sorted(table.column_names))
+    zone = "UTC" if times_carry_offsets(path) else None  # instants, or naive times --tz places
     columns = []
     for col in table.columns:
         if pa.types.is_timestamp(col.type):
-            col = col.cast(pa.timestamp("us", col.type.tz), safe=False)
+            col = col.cast(pa.timestamp("us", col.type.tz or zone), safe=False)
         elif pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type):
             col = col.cast(pa.string())
         columns.append(col)
