@@ -626,7 +626,7 @@ def _clocked(tmp_path, chat_shift: timedelta, *, calls_z: bool = False, chats_z:
 
 
 def test_clocks_compare_the_shape_of_two_days_hour_by_hour():
-    from cxray.quality import clock_shift
+    from cxray.quality.files import clock_shift
 
     day = [0, 0, 0, 0, 0, 0, 0, 1, 5, 9, 8, 7, 6, 6, 5, 4, 3, 2, 1, 0, 0, 0, 0, 0]
     later = day[-3:] + day[:-3]  # every hour three hours later
