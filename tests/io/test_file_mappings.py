@@ -215,14 +215,17 @@ def test_the_summary_lists_each_file_when_there_are_several(tmp_path: Path):
 
 
 def test_drop_overlap_drops_a_later_files_copies_only(engine: Engine, tmp_path: Path):
-    """Equal on every canonical column, other columns apart: a later file's copy goes (a duplicate of its
-    file); two such rows of one file are two events and stay, as do an earlier file's."""
+    """Equal on every canonical column, other columns apart: a later file loses as many copies of a value
+    as an earlier file has (its first ones), each a duplicate of its file; two such rows of one file
+    are two events, and a third file loses the copies any earlier file has."""
     head = "contact_id,timestamp,activity,note\n"
     one = write(tmp_path, "a.csv", head + "c1,2025-01-14 09:00,Call,x\nc1,2025-01-14 09:00,Call,y\n")
     two = write(tmp_path, "b.csv", head + "c1,2025-01-14 09:00,Call,z\nc2,2025-01-14 10:00,Call,z\n")
-    s = read_events([two, one], engine, options=ReadOptions(drop_overlap=True))
+    three = write(tmp_path, "c.csv", head + "c2,2025-01-14 10:00,Call,w\nc3,2025-01-14 11:00,Call,w\n")
+    s = read_events([two, one, three], engine, options=ReadOptions(drop_overlap=True))
     kept = engine.fetchall("SELECT contact_id, note FROM events ORDER BY source_file, source_row")
-    assert kept == [("c1", "z"), ("c2", "z")]  # b.csv was given first: a.csv's two rows are its copies
-    assert [(Path(f.file).name, f.duplicates_dropped) for f in s.per_file] == [("b.csv", 0), ("a.csv", 2)]
+    assert kept == [("c1", "y"), ("c1", "z"), ("c2", "z"), ("c3", "w")]  # b.csv was given first
+    dropped = [(Path(f.file).name, f.duplicates_dropped) for f in s.per_file]
+    assert dropped == [("b.csv", 0), ("a.csv", 1), ("c.csv", 1)]
     s = read_events([one], engine, options=ReadOptions(drop_overlap=True))
     assert s.rows_kept == 2 and s.duplicates_dropped == 0

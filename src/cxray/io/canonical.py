@@ -702,16 +702,24 @@ def merge_categories(reads: Iterable[dict[str, list[str] | None]]) -> dict[str, 
 
 
 def _drop_overlap(engine: Engine) -> int:
-    """Delete every row equal on every canonical column to a row of an earlier file (overlapping exports
-    whose other columns differ: an export time, a row number); return how many. Rows of one file are
-    never compared: two such events in one export are two events."""
+    """Delete the rows of a later file that repeat an earlier file's on every canonical column
+    (overlapping exports whose other columns differ: an export time, a row number); return how many.
+
+    Matched as many for as many: a later file loses at most as many rows of one value as an earlier
+    file has of it (its first ones), so a value it holds more often than any earlier file keeps the
+    rest. Rows of one file are never matched with each other: two such events in one export are two.
+    """
     key = ", ".join(ident(c) for c in S.CANONICAL)
     shared = f"SELECT hash({key}) FROM {STAGE} GROUP BY 1 HAVING min({FILE}) < max({FILE})"
     engine.execute(
         f"""CREATE OR REPLACE TEMP TABLE _cx_overlap AS SELECT {FILE}, {S.SOURCE_ROW} FROM (
-                SELECT {FILE}, {S.SOURCE_ROW}, min({FILE}) OVER (PARTITION BY {key}) AS first FROM {STAGE}
-                WHERE hash({key}) IN ({shared})
-            ) WHERE {FILE} > first"""
+                SELECT {FILE}, {S.SOURCE_ROW},
+                       row_number() OVER (PARTITION BY {key}, {FILE} ORDER BY {S.SOURCE_ROW}) AS nth,
+                       max(copies) OVER (PARTITION BY {key} ORDER BY {FILE}
+                                         RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+                FROM (SELECT *, count(*) OVER (PARTITION BY {key}, {FILE}) AS copies FROM {STAGE}
+                      WHERE hash({key}) IN ({shared}))
+            ) WHERE nth <= before"""
     )
     dropped = int(engine.scalar("SELECT count(*) FROM _cx_overlap"))
     if dropped:

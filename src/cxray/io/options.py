@@ -66,9 +66,9 @@ class ReadOptions:
     keep_duplicates:
         Keep exact duplicate rows (as pm4py, ProM and Disco do). By default they are dropped and counted.
     drop_overlap:
-        Drop each event of a later file that is equal on every canonical column to an event of an earlier
-        file (overlapping exports whose other columns differ: an export time, a row number), counted as
-        duplicates of its file. Off by default: told as ``overlapping_files``.
+        Drop the events of a later file equal on every canonical column to an earlier file's, as many of a
+        value as an earlier file has (overlapping exports whose other columns differ: an export time, a row
+        number), counted as duplicates of its file. Off by default: told as ``overlapping_files``.
     reader_options:
         Settings of the platform adapter that reads the files (``customer_attribute: account_id``), over
         the mapping's ``reader_options``; without a mapping, of the adapter that recognises each file.
