@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from .. import schema as S
 from ..engine import Engine
 from ..errors import InputError
-from ..sql import ident, lit
+from ..sql import ident, integer, lit
 from . import missing
 from .mapping import Mapping, WideEvent
 from .options import ReadOptions
@@ -101,7 +101,7 @@ def file_clock(engine: Engine, plan: FilePlan, options: ReadOptions) -> str:
         f"""SELECT count(*), count(*) FILTER (regexp_matches(x, {lit(OFFSET_RE)})),
                    count(*) FILTER (regexp_full_match(x, '[+-]?\\d+(\\.\\d*)?'))
             FROM (SELECT {text} AS x FROM {ident(plan.source.view)} WHERE {text} <> ''
-                  LIMIT {CLOCK_SAMPLE})"""
+                  LIMIT {integer(CLOCK_SAMPLE)})"""
     )[0]
     if n and offsets * 2 >= n:
         return S.OFFSET_CLOCK

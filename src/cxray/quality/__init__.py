@@ -60,7 +60,7 @@ from ..costs import ACTOR_CHANNELS, effective_actor_type_sql
 from ..engine import Engine
 from ..errors import ConfigError
 from ..ordered import unfold_events
-from ..sql import days_interval, ident, lit, pair_key
+from ..sql import days_interval, ident, lit, num, pair_key
 from .files import file_clocks, overlapping_files, spans, unlinked_files
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
@@ -448,14 +448,15 @@ def _reused_ids(engine: Engine, dq: DataQuality) -> bool:
     days = (t1.date() - t0.date()).days + 1
     least = max(REUSED_MIN, REUSED_SHARE * contacts)
     # only contacts whose first and last events are half the period apart can be on half its days
-    wide = f"SELECT {S.CONTACT_ID} FROM {_STARTS} WHERE date_diff('day', start_ts, end_ts) + 1 >= {days / 2}"
+    half = num(days / 2)
+    wide = f"SELECT {S.CONTACT_ID} FROM {_STARTS} WHERE date_diff('day', start_ts, end_ts) + 1 >= {half}"
     if days < 2 * REUSED_MIN_DAYS or engine.scalar(f"SELECT count(*) FROM ({wide})") < least:
         return False
     ts = ident(S.TIMESTAMP)
     rows = engine.fetchall(
         f"""SELECT {S.CONTACT_ID}, count(DISTINCT CAST({ts} AS DATE)) AS d
             FROM {S.EVENTS_TABLE} WHERE {S.CONTACT_ID} IN ({wide})
-            GROUP BY 1 HAVING d >= {days / 2} ORDER BY d DESC, 1"""
+            GROUP BY 1 HAVING d >= {half} ORDER BY d DESC, 1"""
     )
     if len(rows) < least:
         return False
