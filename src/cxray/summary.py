@@ -148,12 +148,17 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     return lines + _breakdowns(diagnosis, top)
 
 
-def _clock(clock: str | None) -> str:
-    """``, times in UTC``: what a file's timestamps were read in (``FileCounts.clock``), the first thing to
-    compare when two systems' files keep different clocks."""
+def clock_text(clock: str | None) -> str:
+    """``in UTC``, ``with their UTC offset``: what a file's timestamps were read in (``FileCounts.clock``),
+    the first thing to compare when two systems' files keep different clocks; empty when not known.
+    The summary's per-file lines and the report's file table say it alike."""
     if clock is None:
         return ""
-    return ", times with their UTC offset" if clock == S.OFFSET_CLOCK else f", times in {clock}"
+    return "with their UTC offset" if clock == S.OFFSET_CLOCK else f"in {clock}"
+
+
+def _clock(clock: str | None) -> str:
+    return f", times {clock_text(clock)}" if clock is not None else ""
 
 
 def _sources(columns: dict[str, str]) -> str:

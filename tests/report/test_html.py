@@ -75,3 +75,18 @@ def test_warnings_to_fix_come_first_apart_from_those_handled():
     assert 'id="dq-to-fix"' not in render_html(doc)
     del doc["data_quality"]["warnings"][0]["handled"]  # a document from before the field: as shown then
     assert 'id="dq-warnings-summary"' in render_html(doc)
+
+
+def test_the_file_table_says_each_files_clock_as_the_summary_does():
+    from cxray.summary import clock_text
+
+    doc = make_doc()
+    first = doc["input"]["per_file"][0]
+    doc["input"]["per_file"] = [
+        dict(first, clock="offset"),
+        dict(first, file="crm.csv", clock="Europe/Paris"),
+    ]
+    validate(doc)
+    html = render_html(doc)
+    assert f"<td>{clock_text('offset')}</td>" in html and "<td>with their UTC offset</td>" in html
+    assert "<td>in Europe/Paris</td>" in html

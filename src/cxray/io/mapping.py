@@ -141,7 +141,6 @@ class Mapping:
                 raise ConfigError(
                     f"contact_ids_per_day must be true or false, got {data['contact_ids_per_day']!r}"
                 )
-
             if data.get("phone_region") is not None:
                 kwargs["phone_region"] = str(data["phone_region"])
             kwargs["duration_unit"] = str(data.get("duration_unit") or "seconds")

@@ -148,15 +148,19 @@ def clock_shift(reference: list[float], other: list[float]) -> tuple[int, float,
     return best, corr(best), corr(0)
 
 
+#: Events a file needs for its times to be judged as dates only.
+UNDATED_MIN_EVENTS: Final = 50
+
+
 def file_clocks(engine: Engine, dq: DataQuality, clocks: dict[str, str | None]) -> None:
-    """Files whose times disagree with the others': dates without times beside times
-    (``dates_only``, :func:`_dates_only`), and (``clock_offsets``) files of times whose events' hours
-    of day match another file's only hours apart: one system writes UTC
-    and the other local time without saying so (a CCaaS export in UTC beside a CRM's local report), so
-    journeys that cross them are out of order and the repeat window, handoff gaps and opening hours are
-    off by as much. Each file is compared with the file of most events. ``clocks``: each file's clock
-    (``FileCounts.clock``); a file whose times carry their offset is right, so the other is the one told
-    to fix, and two such files are not compared (their hours differ for real: a team abroad)."""
+    """Files whose times disagree with the others'. Dates without times beside times (``dates_only``,
+    :func:`_dates_only`). Files of times whose hours of day match another file's only hours apart
+    (``clock_offsets``): one system writes UTC and the other local time without saying so (a CCaaS
+    export in UTC beside a CRM's local report), so journeys that cross them are out of order and the
+    repeat window, handoff gaps and opening hours are off by as much. Each file is compared with the file
+    of most events. ``clocks``: each file's clock (``FileCounts.clock``); a file whose times carry their
+    offset is right, so the other is the one told to fix, and two such files are not compared (their
+    hours differ for real: a team abroad)."""
     counts: dict[str, list[float]] = {}
     times: dict[str, set[Any]] = {}  # each file's times of day, as far as one or two per hour tell
     for f, h, n, first, last in engine.fetchall(
@@ -226,10 +230,6 @@ def file_clocks(engine: Engine, dq: DataQuality, clocks: dict[str, str | None]) 
         len(apart),
         [f"{Path(f).name}: busy {busy(f)}; {ref}: busy {busy(reference)}" for f, *_ in apart[:5]],
     )
-
-
-#: Events a file needs for its times to be judged as dates only.
-UNDATED_MIN_EVENTS: Final = 50
 
 
 def _dates_only(dq: DataQuality, undated: list[str], times: dict[str, set[Any]], timed: str) -> None:

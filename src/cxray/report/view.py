@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import schema as S
+from ..summary import clock_text as clock_text  # the templates say a file's clock as the summary does
 from .conformance_view import overlay
 from .fmt import fmt
 from .layout import layered_layout
@@ -288,10 +289,10 @@ def report_view(doc: DiagnosisDocument) -> dict[str, Any]:
     }
 
 
-def warnings_to_fix(doc: DiagnosisDocument, *, handled: bool = False) -> list[Any]:
-    """The data-quality warnings told for the user to fix (``handled`` False: the numbers follow the data
-    as read until then), or, with ``handled``, those the guards handled. A document from before the
-    field counts every warning as handled, as it was shown then."""
+def quality_warnings(doc: DiagnosisDocument, *, handled: bool) -> list[Any]:
+    """The data-quality warnings the guards handled (``handled``), or those told for the user to fix (the
+    numbers follow the data as read until then). A document from before the field counts every warning
+    as handled, as it was shown then."""
     warnings = _list(_dict(doc.get("data_quality")).get("warnings"))
     return [w for w in warnings if bool(_dict(w).get("handled", True)) is handled]
 

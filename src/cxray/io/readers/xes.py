@@ -23,6 +23,7 @@ import rustxes
 from ...engine import Engine
 from ...errors import InputError
 from ..options import ReadOptions
+from ..timeparse import OFFSET_RE
 from . import RawSource, register_arrow
 
 #: Deepest nesting of list/container/values elements accepted. rustxes parses them recursively and a few
@@ -81,7 +82,7 @@ OFFSET_SAMPLE = 1000
 _DATE_TAG = re.compile(rb"<date\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _TIME_KEY = re.compile(rb"""\bkey\s*=\s*["']time:timestamp["']""")
 _VALUE = re.compile(rb"""\bvalue\s*=\s*["']([^"']*)["']""")
-_OFFSET = re.compile(rb"(?:[Zz]|[+-]\d\d:?\d\d)\s*$")
+_OFFSET = re.compile(OFFSET_RE.encode())  # the text reader's test of an offset after a time of day
 
 
 def times_carry_offsets(path: Path) -> bool:
