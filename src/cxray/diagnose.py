@@ -165,6 +165,7 @@ def review(
         likely_columns=summary.likely_columns,
         files=len(set(summary.files)),
         clocks={f.file: f.clock for f in summary.per_file},
+        ambiguous_dates={f.file: f.day_order for f in summary.per_file if f.dates_ambiguous and f.day_order},
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

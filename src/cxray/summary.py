@@ -52,7 +52,7 @@ def input_lines(i: InputSummary) -> list[str]:
         for f in i.per_file[:PER_FILE]:
             lines.append(
                 f"  {f.file}: read {f.rows_read:,}, kept {f.rows_kept:,}, rejected {f.rows_rejected:,}, "
-                f"duplicates {f.duplicates_dropped:,}{_clock(f.clock)}"
+                f"duplicates {f.duplicates_dropped:,}{_clock(f.clock, f.day_order)}"
             )
             if _sources(f.columns):
                 lines.append(f"    columns: {_sources(f.columns)}")
@@ -148,17 +148,22 @@ def headline(diagnosis: Diagnosis, *, top: int = 5) -> list[str]:
     return lines + _breakdowns(diagnosis, top)
 
 
-def clock_text(clock: str | None) -> str:
+def clock_text(clock: str | None, day_order: str | None = None) -> str:
     """``in UTC``, ``with their UTC offset``: what a file's timestamps were read in (``FileCounts.clock``),
-    the first thing to compare when two systems' files keep different clocks; empty when not known.
-    The summary's per-file lines and the report's file table say it alike."""
-    if clock is None:
-        return ""
-    return "with their UTC offset" if clock == S.OFFSET_CLOCK else f"in {clock}"
+    the first thing to compare when two systems' files keep different clocks, and how their numeric dates
+    were read (``in Europe/Paris, day first``); empty when neither is known. The summary's per-file lines
+    and the report's file table say it alike.
+
+    >>> clock_text("UTC", "day first"), clock_text("offset"), clock_text(None, "month first")
+    ('in UTC, day first', 'with their UTC offset', 'month first')
+    """
+    zone = "" if clock is None else "with their UTC offset" if clock == S.OFFSET_CLOCK else f"in {clock}"
+    return ", ".join(x for x in (zone, day_order) if x)
 
 
-def _clock(clock: str | None) -> str:
-    return f", times {clock_text(clock)}" if clock is not None else ""
+def _clock(clock: str | None, day_order: str | None) -> str:
+    text = clock_text(clock, day_order)
+    return f", times {text}" if text else ""
 
 
 def _sources(columns: dict[str, str]) -> str:

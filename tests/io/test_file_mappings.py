@@ -208,8 +208,8 @@ def test_the_summary_lists_each_file_when_there_are_several(tmp_path: Path):
     crm = dataclasses.replace(CRM, tz="Europe/Paris")
     d = diagnose([calls, cases], read=ReadOptions(file_mappings={"calls.csv": PHONE, "cases.csv": crm}))
     lines = headline(d)
-    assert f"  {calls}: read 3, kept 3, rejected 0, duplicates 0, times in UTC" in lines
-    assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0, times in Europe/Paris" in lines
+    assert f"  {calls}: read 3, kept 3, rejected 0, duplicates 0, times in UTC, month first" in lines
+    assert f"  {cases}: read 2, kept 2, rejected 0, duplicates 0, times in Europe/Paris, day first" in lines
     one = headline(diagnose(calls, read=ReadOptions(mapping=PHONE)))
     assert not any(line.startswith(f"  {calls}") for line in one)  # one file: the totals say it
 

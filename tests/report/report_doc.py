@@ -185,7 +185,7 @@ def make_doc() -> dict[str, Any]:
             "per_file": [{"file": "events-2024-q1.csv", "rows_read": 61234, "rows_kept": 60990,
                           "rows_rejected": 200, "duplicates_dropped": 44,
                           "columns": {"contact_id": "Conversation Id", "channel": "'phone' (constant)"},
-                          "clock": "UTC"}],
+                          "clock": "UTC", "day_order": None, "dates_ambiguous": False}],
         },
         "breakdowns": breakdowns,
         "breakdown_summary": {

@@ -84,9 +84,9 @@ def test_the_file_table_says_each_files_clock_as_the_summary_does():
     first = doc["input"]["per_file"][0]
     doc["input"]["per_file"] = [
         dict(first, clock="offset"),
-        dict(first, file="crm.csv", clock="Europe/Paris"),
+        dict(first, file="crm.csv", clock="Europe/Paris", day_order="day first"),
     ]
     validate(doc)
     html = render_html(doc)
     assert f"<td>{clock_text('offset')}</td>" in html and "<td>with their UTC offset</td>" in html
-    assert "<td>in Europe/Paris</td>" in html
+    assert "<td>in Europe/Paris, day first</td>" in html  # and how its numeric dates were read

@@ -245,6 +245,8 @@ class FileCountsDoc(TypedDict):
     duplicates_dropped: int
     columns: dict[str, str]
     clock: str | None
+    day_order: str | None
+    dates_ambiguous: bool
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,11 @@ class FileCounts:
     sees which column was taken for the contact, the customer and the outcome. ``clock``: what its
     timestamps were read in (``offset`` when they carry their own UTC offset, ``UTC`` for numbers since
     1970, else the zone of naive times; None when not known), the first thing to compare when two
-    systems' journeys cross in the wrong order."""
+    systems' journeys cross in the wrong order. ``day_order``: ``day first`` or ``month first``, how its
+    numeric dates (``05/03/2024``) were read; None when its times are none (ISO, typed, numbers) or an
+    explicit format read them. ``dates_ambiguous``: every such date reads either way and their spread
+    does not say which (``io.day_order``), so the order is the one asked (``--dayfirst``, else month
+    first)."""
 
     file: str
     rows_read: int
@@ -266,6 +272,8 @@ class FileCounts:
     duplicates_dropped: int
     columns: dict[str, str] = field(default_factory=dict)
     clock: str | None = None
+    day_order: str | None = None
+    dates_ambiguous: bool = False
 
 
 class InputSummaryDoc(TypedDict):

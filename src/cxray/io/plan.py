@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from .. import schema as S
 from ..engine import Engine
@@ -19,6 +19,9 @@ from ..errors import MissingColumnError
 from ..sql import ident
 from .mapping import Mapping, builtin_mappings
 from .readers import MARKED, ROW, RawSource, reserved
+
+if TYPE_CHECKING:
+    from .day_order import DayOrder
 
 XES_KEYS: dict[str, str] = {
     S.CONTACT_ID: "case:concept:name",
@@ -57,6 +60,8 @@ class FilePlan:
     #: The clock its timestamps were read in (``canonical.file_clock``): ``offset`` when they carry their
     #: own, ``UTC`` for numbers since 1970, else the zone of naive times; None when not asked.
     clock: str | None = None
+    #: How its numeric dates were read (``day_order.check_spread``); None when its times are none.
+    day_order: DayOrder | None = None
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:

@@ -14,7 +14,8 @@ from .. import schema as S
 from ..engine import Engine
 from ..errors import ConfigError, InputError
 from ..ordered import forget_events
-from ..sql import ident, lit
+from ..sql import ident
+from . import day_order
 from .canonical import (
     COLUMN,
     FILE,
@@ -150,6 +151,7 @@ def _canonicalise(
     for plan, own in zip(plans, per_file, strict=True):
         _count_rows_left_out(engine, plan, own.mapping)
         plan.clock = file_clock(engine, plan, own)
+        plan.day_order = day_order.numeric_dates(engine, plan, own)
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}
@@ -171,7 +173,8 @@ def _canonicalise(
         for plan in plans:
             _check_usable(engine, plan, counted.get(plan.index))
         if any(r["rejected"] for r in rows):
-            _check_day_order(engine, plans, per_file)
+            day_order.check_rejected(engine, plans, per_file)
+        day_order.check_staged(engine, plans)
         build_rejected(engine, plans, {i for i, r in counted.items() if r["rejected"]})
         regions = {
             p.index: r for p, o in zip(plans, per_file, strict=True) if (r := o.effective_phone_region)
@@ -218,14 +221,21 @@ def _canonicalise(
 
 
 def with_sources(summary: InputSummary, plans: list[FilePlan]) -> InputSummary:
-    """``summary`` with each file's column sources and clock (``FilePlan.sources``, ``FilePlan.clock``) in
-    its ``per_file`` entry (the first plan of a file given twice). Shared with the Spark engine."""
+    """``summary`` with each file's column sources, clock and day order (``FilePlan.sources``, ``clock``,
+    ``day_order``) in its ``per_file`` entry (the first plan of a file given twice). Shared with the Spark
+    engine."""
     by_file: dict[str, FilePlan] = {}
     for plan in plans:
         by_file.setdefault(plan.source.path, plan)
     per_file = [
-        dataclasses.replace(f, columns=dict(by_file[f.file].sources), clock=by_file[f.file].clock)
-        if f.file in by_file
+        dataclasses.replace(
+            f,
+            columns=dict(own.sources),
+            clock=own.clock,
+            day_order=own.day_order.order if own.day_order else None,
+            dates_ambiguous=bool(own.day_order and own.day_order.ambiguous),
+        )
+        if (own := by_file.get(f.file)) is not None
         else f
         for f in summary.per_file
     ]
@@ -256,54 +266,6 @@ def _count_rows_left_out(engine: Engine, plan: FilePlan, mapping: Mapping | None
     )[0]
     counted = {why: int(n) for why, n in row.items() if n}
     plan.source.left_out = dict(sorted({**plan.source.left_out, **counted}.items()))
-
-
-#: A numeric date's first two parts: ``14/01/2025``, ``14-01-25 13:26``, ``14.01.2025``.
-_NUMERIC_DATE = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b"
-
-
-def _check_day_order(engine: Engine, plans: list[FilePlan], per_file: list[ReadOptions]) -> None:
-    """Stop a run that reads numeric dates in the wrong order. Read month first, ``14/01/2025`` is no
-    date (rejected) while ``08/01/2025`` is read as 1 August: a few rejected rows and the rest silently
-    months off. A rejected timestamp whose first part can only be a day (13-31, the second a month) says
-    the column is day first; with ``--dayfirst``, one whose second part can only be a day says it is
-    month first. Asked only of a run with rejected rows, of the files read with no explicit time format
-    (each in its own mapping's order)."""
-    for dayfirst in (False, True):
-        files = [p.index for p, o in zip(plans, per_file, strict=True)
-                 if not o.time_formats and o.effective_dayfirst == dayfirst]  # fmt: skip
-        if files:
-            _check_files_day_order(engine, plans, files, dayfirst=dayfirst)
-
-
-def _check_files_day_order(
-    engine: Engine, plans: list[FilePlan], files: list[int], *, dayfirst: bool
-) -> None:
-    first, second = (
-        f"TRY_CAST(regexp_extract({VALUE}, {lit(_NUMERIC_DATE)}, {k}) AS INTEGER)" for k in (1, 2)
-    )
-    day, month = (second, first) if dayfirst else (first, second)
-    rows = engine.rows(
-        f"""SELECT {FILE} AS f, {COLUMN} AS col, {VALUE} AS value, source_row, {day} AS day,
-                   count(*) OVER () AS n
-            FROM {STAGE}
-            WHERE {REASON} = 'bad_timestamp' AND {FILE} IN ({", ".join(map(str, files))})
-              AND regexp_matches({VALUE}, {lit(_NUMERIC_DATE)})
-              AND {day} BETWEEN 13 AND 31 AND {month} BETWEEN 1 AND 12
-            ORDER BY f, source_row LIMIT 1"""
-    )
-    if not rows:
-        return
-    r = rows[0]
-    order, read, fix = ("month", "day", "drop --dayfirst") if dayfirst else ("day", "month", "add --dayfirst")
-    raise InputError(
-        f"{r['n']:,} timestamp(s) such as {r['value']!r} are {order} first ({r['day']} is no month): read "
-        f"{read} first, every date up to the 12th of a month has its day and month swapped; {fix}"
-        + ("" if dayfirst else " (or dayfirst: true in the mapping)"),
-        path=next(p.source.path for p in plans if p.index == r["f"]),
-        row=r["source_row"],
-        column=r["col"],
-    )
 
 
 def _check_usable(engine: Engine, plan: FilePlan, counts: dict | None) -> None:

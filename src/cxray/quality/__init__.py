@@ -34,6 +34,8 @@ Two passes around the journeys (``diagnose`` calls them in this order):
     - **long journeys**: journeys of more than ``long_journey_contacts`` contacts (journeys themselves are
       cut at ``AnalysisOptions.max_journey_days``, see ``journeys``).
     - **missing-value markers** read by the reader (``InputSummary.missing_markers``).
+    - **dates either way round**: a file whose every numeric date reads day first or month first alike
+      and nothing says which (``FileCounts.dates_ambiguous``, ``io.day_order``): read as asked, and said.
     - **unknown outcomes and actor types**: values outside ``schema.OUTCOMES`` / ``schema.ACTOR_TYPES``
       mean nothing to the measures (a ``Hung up`` contact counts as resolved, a ``Human`` step never as a
       person's), so the contacts carrying them are counted and, from 1% of contacts, told with the mapping
@@ -674,9 +676,12 @@ def review_journeys(
     likely_columns: dict[str, str] | None = None,
     files: int = 1,
     clocks: dict[str, str | None] | None = None,
+    ambiguous_dates: dict[str, str] | None = None,
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
-    repaired or left out, into ``dq``. ``clocks``: each file's clock (``FileCounts.clock``)."""
+    repaired or left out, into ``dq``. ``clocks``: each file's clock (``FileCounts.clock``);
+    ``ambiguous_dates``: the files whose numeric dates read either way, each with the order it was read
+    in (``FileCounts.dates_ambiguous``)."""
     options = options or QualityOptions()
     _opening_hours(engine, dq, options)
     _unidentified(engine, dq)
@@ -686,6 +691,8 @@ def review_journeys(
         unlinked_files(engine, dq)
         file_clocks(engine, dq, clocks or {})
         overlapping_files(engine, dq)
+    if ambiguous_dates:
+        _ambiguous_dates(dq, ambiguous_dates)
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
@@ -733,6 +740,25 @@ def review_journeys(
 
 
 _ASKED = ("keep_rows", "drop_rows")
+
+
+def _ambiguous_dates(dq: DataQuality, files: dict[str, str]) -> None:
+    """Files whose numeric dates (``05/03/2024``) read day first or month first alike and whose spread
+    does not tell which (``io.day_order``): read in the order asked, and said, since the other order moves
+    every date (weekdays, and journeys that cross into another system's file)."""
+    read = {
+        "day first": "day first, as --dayfirst asks (drop it if that is wrong)",
+        "month first": "month first, the default (add --dayfirst if that is wrong)",
+    }
+    dq.warn(
+        "ambiguous_dates",
+        f"every numeric date of {len(files):,} file(s) reads day first or month first alike (no part past "
+        f"12, as in 05/03) and their spread does not say which: read "
+        f"{'; or '.join(read[order] for order in sorted(set(files.values())))}. The other order moves every "
+        "date (the weekdays, and journeys that cross into another system's file); --time-format settles it",
+        len(files),
+        [f"{name}: read {order}" for name, order in files.items()],
+    )
 
 
 def _unmapped(dq: DataQuality, likely: dict[str, str]) -> None:
