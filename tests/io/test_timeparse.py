@@ -165,3 +165,24 @@ def test_any_serial_python_writes_reads_back_as_its_millisecond(moment: datetime
     serial = repr((moment - _EXCEL_ZERO) / timedelta(days=1))
     with Engine() as engine:
         assert _excel(engine, serial) == moment
+
+
+def test_a_time_zone_never_drops_what_follows_a_time():
+    """DuckDB's TIMESTAMP cast reads ``2024-03-05 8:07:09 PM`` as 08:07:09 and ``08:07 EST`` as 08:07,
+    ignoring the rest: under a --tz zone both were read so, silently (in UTC they were right). Now the
+    same in any zone: PM is 20:07, a zone's name its instant, and trailing junk no time."""
+
+    def read(engine: Engine, value: str, tz: str) -> datetime | None:
+        sql = parse_text("v", tz=tz, dayfirst=False)
+        return engine.fetchall(f"SELECT {sql} FROM (SELECT ? AS v)", [value])[0][0]
+
+    with Engine() as engine:
+        for tz in ("UTC", "Europe/London", "America/New_York"):
+            behind = timedelta(hours=5 if tz == "America/New_York" else 0)  # of UTC in early March
+            assert read(engine, "2024-03-05 8:07:09 PM", tz) == datetime(2024, 3, 5, 20, 7, 9) + behind
+            assert read(engine, "2024-03-05 8:07:09 AM", tz) == datetime(2024, 3, 5, 8, 7, 9) + behind
+            assert read(engine, "2024-03-05 08:07", tz) == datetime(2024, 3, 5, 8, 7) + behind
+            assert read(engine, "2024-03-05 08:07 EST", tz) == datetime(
+                2024, 3, 5, 13, 7
+            )  # whatever the zone
+            assert read(engine, "2024-03-05T08:07:09 abc", tz) is None

@@ -148,10 +148,16 @@ def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] =
         sniffed.append(instant_to_utc(f"TRY_CAST({expr} AS TIMESTAMPTZ)"))
         sniffed.append(instant_to_utc(f"TRY_CAST({with_offset} AS TIMESTAMPTZ)"))
     else:
+        # DuckDB's TIMESTAMP cast reads a time and ignores whatever follows it: "8:07:09 PM" was 08:07,
+        # "08:07 EST" the zone's 08:07. Only a text ending in a digit is a naive local time; any other is
+        # asked of the TIMESTAMPTZ cast, as in UTC: a zone's name gives its instant, AM/PM and the rest
+        # go on to the formats.
         sniffed.append(
             f"CASE WHEN regexp_matches({expr}, {lit(OFFSET_RE)}) "
             f"THEN {instant_to_utc(f'TRY_CAST({with_offset} AS TIMESTAMPTZ)')} "
-            f"ELSE {local_to_utc(f'TRY_CAST({expr} AS TIMESTAMP)', tz)} END"
+            f"WHEN right({expr}, 1) BETWEEN '0' AND '9' "
+            f"THEN {local_to_utc(f'TRY_CAST({expr} AS TIMESTAMP)', tz)} "
+            f"ELSE {instant_to_utc(f'TRY_CAST({expr} AS TIMESTAMPTZ)')} END"
         )
     fallback = (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + OTHER_FORMATS
     sniffed.append(local_to_utc(f"try_strptime({expr}, {lit_list(fallback)})", tz))
