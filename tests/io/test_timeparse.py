@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxray.engine import Engine
-from cxray.io.timeparse import instant_to_utc, local_to_utc, parse_text
+from cxray.io.timeparse import fallback_formats, instant_to_utc, likely_format, local_to_utc, parse_text
 
 _ZONES = ["UTC", "Europe/Paris", "America/Sao_Paulo", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Apia"]
 
@@ -165,6 +165,55 @@ def test_any_serial_python_writes_reads_back_as_its_millisecond(moment: datetime
     serial = repr((moment - _EXCEL_ZERO) / timedelta(days=1))
     with Engine() as engine:
         assert _excel(engine, serial) == moment
+
+
+def _texts() -> list[str]:
+    """Times written in every fallback format of both orders, DuckDB's own forms, and near misses."""
+    moments = [
+        datetime(2024, 3, 5, 8, 7, 9, 250000),
+        datetime(2023, 11, 29, 17, 30),
+        datetime(1999, 12, 31, 23, 59, 59),
+    ]
+    texts = {m.strftime(f) for m in moments for d in (True, False) for f in fallback_formats(d)}
+    texts |= {m.isoformat(sep=s) for m in moments for s in (" ", "T")}
+    texts |= {
+        "2024-03-05T08:07:09Z", "2024-03-05 08:07:09 +01:00", "2024-03-05 8:07:09 PM", "2024-03-05 08:07 EST",
+        "05/03/2024 08:07 +01:00", "3/1/24", "3/1/24 9:00 PM", "1-Mar-24", "2024/03/05", "31/04/2024 10:00",
+        "13/13/2024", "yesterday", "",
+    }  # fmt: skip
+    return sorted(texts)
+
+
+def test_the_likely_format_first_changes_no_time_read():
+    """``likely`` is only tried first: over times in every format the reader knows (and some it does not),
+    in both day orders and two zones, each candidate given as the likely one reads exactly what the whole
+    list reads."""
+    texts = _texts()
+    with Engine() as engine:
+        engine.execute("CREATE TABLE t AS SELECT unnest(?) AS v", [texts])
+        for dayfirst in (False, True):
+            for tz in ("UTC", "America/New_York"):
+                plain = engine.fetchall(
+                    f"SELECT {parse_text('v', tz=tz, dayfirst=dayfirst)} FROM t ORDER BY v"
+                )
+                assert sum(r[0] is not None for r in plain) > len(texts) // 2
+                for f in fallback_formats(dayfirst):
+                    sql = parse_text("v", tz=tz, dayfirst=dayfirst, likely=f)
+                    assert engine.fetchall(f"SELECT {sql} FROM t ORDER BY v") == plain, (f, dayfirst, tz)
+
+
+def test_the_likely_format_is_the_one_most_of_a_files_first_times_are_in():
+    def likely(values: list[str], dayfirst: bool = False) -> str | None:
+        with Engine() as engine:
+            engine.execute("CREATE TABLE t AS SELECT unnest(?) AS x", [values])
+            return likely_format(engine, "SELECT x FROM t", dayfirst=dayfirst)
+
+    days = [f"{d:02d}/03/2024 {h:02d}:15:00" for d in range(1, 29) for h in range(8, 18)]
+    assert likely(days, dayfirst=True) == "%d/%m/%Y %H:%M:%S"
+    assert likely([f"3/{d}/2024 9:{d:02d} AM" for d in range(1, 29)]) == "%m/%d/%Y %I:%M %p"
+    assert likely([f"2024-03-{d:02d} 09:00:00" for d in range(1, 29)]) is None  # DuckDB's cast reads them
+    assert likely(["5 March 2024 09:00"] * 3 + ["x", "y", "z", "w"]) is None  # under half
+    assert likely([]) is None
 
 
 def test_a_time_zone_never_drops_what_follows_a_time():

@@ -22,7 +22,7 @@ from .mapping import Mapping, WideEvent
 from .options import ReadOptions
 from .plan import Const, FilePlan, Spec
 from .readers import MARKED, ROW
-from .timeparse import EPOCH_FORMATS, OFFSET_RE, parse_text, typed_to_utc
+from .timeparse import EPOCH_FORMATS, OFFSET_RE, likely_format, parse_text, typed_to_utc
 
 STAGE = S.EVENTS_TABLE  # staged in place: rejected and duplicate rows are deleted, __cx_* columns dropped
 REJECTED = "rejected"
@@ -110,6 +110,28 @@ def file_clock(engine: Engine, plan: FilePlan, options: ReadOptions) -> str:
     return zone
 
 
+def time_format(engine: Engine, plan: FilePlan, options: ReadOptions) -> str | None:
+    """The format ``plan``'s text times are written in, of those the reader tries when DuckDB's cast
+    reads nothing (``timeparse.likely_format``): tried first, it reads 1M day-first times in 0.06 s
+    where the list took 6 s. None for typed or ISO times, an explicit format, a wide layout or an
+    adapter's view (its times are the platform's ISO or epoch numbers)."""
+    m = options.mapping or Mapping()
+    spec = plan.specs.get(S.TIMESTAMP)
+    if m.events or options.time_formats or plan.source.clock is not None or not isinstance(spec, str | tuple):
+        return None
+    columns = (spec,) if isinstance(spec, str) else spec
+    if any(c not in plan.types for c in columns):
+        return None
+    if isinstance(spec, str) and typed_to_utc("x", plan.types[spec], "UTC") is not None:
+        return None
+    text = f"trim(concat_ws(' ', {', '.join(f'trim(CAST({ident(c)} AS VARCHAR))' for c in columns)}))"
+    texts = (
+        f"SELECT x FROM (SELECT {text} AS x FROM {ident(plan.source.view)}) WHERE x <> '' "
+        f"LIMIT {integer(CLOCK_SAMPLE)}"
+    )
+    return likely_format(engine, texts, dayfirst=options.effective_dayfirst)
+
+
 def file_enum(paths: list[str]) -> str:
     """The ENUM type of ``source_file`` for a read of ``paths``: the name a row came from in one byte
     (a VARCHAR copy of the path took more memory than any other column: 545 MB of 2.2 GB at 10M events),
@@ -183,7 +205,7 @@ def _branch(
     if ts_typed is not None:
         ts = typed_to_utc(TS_VAL, ts_typed, tz)
     else:
-        ts = parse_text(TS_VAL, tz=tz, dayfirst=dayfirst, formats=formats)
+        ts = parse_text(TS_VAL, tz=tz, dayfirst=dayfirst, formats=formats, likely=plan.time_format)
     if first is not None and event is not None:
         # a step on the first step's date but earlier in the day happened after midnight: a call started
         # at 23:58 and ended at 00:04 was read ending before it began, a day early

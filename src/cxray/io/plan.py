@@ -60,8 +60,10 @@ class FilePlan:
     #: The clock its timestamps were read in (``canonical.file_clock``): ``offset`` when they carry their
     #: own, ``UTC`` for numbers since 1970, else the zone of naive times; None when not asked.
     clock: str | None = None
-    #: How its numeric dates were read (``day_order.check_spread``); None when its times are none.
+    #: How its numeric dates were read (``io.day_order``); None when its times are none.
     day_order: DayOrder | None = None
+    #: The format its text times are written in, tried first (``canonical.time_format``); None: none known.
+    time_format: str | None = None
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:

@@ -32,6 +32,7 @@ from .canonical import (
     row_tests,
     source_categories,
     stage,
+    time_format,
 )
 from .detect import closest, describe_closest, detect
 from .mapping import Mapping
@@ -152,6 +153,7 @@ def _canonicalise(
         _count_rows_left_out(engine, plan, own.mapping)
         plan.clock = file_clock(engine, plan, own)
         plan.day_order = day_order.numeric_dates(engine, plan, own)
+        plan.time_format = time_format(engine, plan, own)
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}

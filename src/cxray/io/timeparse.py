@@ -18,6 +18,7 @@ number is never guessed to be either.
 
 from __future__ import annotations
 
+from ..engine import Engine
 from ..sql import lit, lit_list
 
 # An offset or Z right after a time of day (a trailing "-01" of a bare date is not an offset).
@@ -127,8 +128,23 @@ def _excel(expr: str) -> str:
     )
 
 
-def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] = ()) -> str:
-    """SQL parsing text ``expr`` (already trimmed) to a naive UTC TIMESTAMP, NULL when nothing fits."""
+def fallback_formats(dayfirst: bool) -> tuple[str, ...]:
+    """The strptime formats :func:`parse_text` tries when DuckDB's own cast reads nothing, in its order
+    (those of a date ending in a two-digit year last)."""
+    short = DAYFIRST_SHORT_FORMATS if dayfirst else MONTHFIRST_SHORT_FORMATS
+    return (DAYFIRST_FORMATS if dayfirst else MONTHFIRST_FORMATS) + OTHER_FORMATS + short
+
+
+def parse_text(
+    expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] = (), likely: str | None = None
+) -> str:
+    """SQL parsing text ``expr`` (already trimmed) to a naive UTC TIMESTAMP, NULL when nothing fits.
+
+    ``likely``: one of :func:`fallback_formats`, the one a file's times are written in
+    (:func:`likely_format`), tried before the others. Trying the whole list costs microseconds a value
+    (1M ``01/03/2024 08:00:00``: 6.2 s, the one format 0.06 s), and no text two formats of the list
+    read differently: a value it reads is the value the list reads, so the result is the same.
+    """
     parts = []
     for f in formats:
         if f.lower() in EPOCH_FORMATS:
@@ -164,9 +180,43 @@ def parse_text(expr: str, *, tz: str, dayfirst: bool, formats: tuple[str, ...] =
     # A date ending in a two-digit year is read as one, and by nothing else: DuckDB's own cast reads
     # "3/1/24" as year 3, January 24 (and %m/%d/%Y as the year 24), inside the accepted range
     short = DAYFIRST_SHORT_FORMATS if dayfirst else MONTHFIRST_SHORT_FORMATS
+    shorts = [local_to_utc(f"try_strptime({expr}, {lit_list(short)})", tz)]
+    if likely is not None:  # first in its own branch: DuckDB's casts read no text the fallbacks read
+        first = local_to_utc(f"try_strptime({expr}, {lit(likely)})", tz)
+        (shorts if likely in short else sniffed).insert(0, first)
     parts.append(
         f"CASE WHEN regexp_matches({expr}, {lit(SHORT_YEAR_RE)}) "
-        f"THEN {local_to_utc(f'try_strptime({expr}, {lit_list(short)})', tz)} "
+        f"THEN COALESCE({', '.join(shorts)}) "
         f"ELSE COALESCE({', '.join(sniffed)}) END"
     )
     return f"COALESCE({', '.join(parts)})"
+
+
+#: Rows of a sample all of :func:`fallback_formats` are tried on (each then counted on the whole sample).
+_FIRST_ROWS = 100
+
+
+def likely_format(engine: Engine, texts: str, *, dayfirst: bool) -> str | None:
+    """The one of :func:`fallback_formats` that reads the most of ``texts`` (a query of one text column:
+    a file's first times, trimmed, not empty), when it reads at least half of them; None when DuckDB's
+    own cast reads half (ISO times: the fast path already) or no format does.
+
+    Every format is tried on the first :data:`_FIRST_ROWS` texts, the best then counted on all of them:
+    about 0.02 s, where all of them on 1,000 texts took 0.15 s.
+    """
+    n, cast = engine.fetchall(f"SELECT count(*), count(TRY_CAST(x AS TIMESTAMP)) FROM ({texts}) t(x)")[0]
+    if not n or cast * 2 >= n:
+        return None
+    candidates = fallback_formats(dayfirst)
+    counts = engine.fetchall(
+        "SELECT "
+        + ", ".join(f"count(try_strptime(x, {lit(f)}))" for f in candidates)
+        + f" FROM (SELECT * FROM ({texts}) t(x) LIMIT {_FIRST_ROWS})"
+    )[0]
+    best = max(range(len(candidates)), key=lambda i: (counts[i], -i))
+    if not counts[best]:
+        return None
+    read = engine.fetchall(f"SELECT count(try_strptime(x, {lit(candidates[best])})) FROM ({texts}) t(x)")[0][
+        0
+    ]
+    return candidates[best] if read * 2 >= n else None

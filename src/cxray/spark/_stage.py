@@ -36,6 +36,7 @@ from ..io.canonical import (
     VALUE,
     branch_sql,
     file_clock,
+    time_format,
 )
 from ..io.options import ReadOptions
 from ..io.plan import FilePlan, plan_file
@@ -210,13 +211,15 @@ def _first_line(exc: Exception) -> str:
 
 def _plan(index: int, path: str, frame: Any, options: ReadOptions) -> Source:
     """Resolve the mapping against the Spark schema, as the DuckDB reader resolves it against the file,
-    and tell the file's clock from its first rows (``canonical.file_clock``)."""
+    and tell the file's clock and time format from its first rows (``canonical.file_clock``,
+    ``canonical.time_format``)."""
     first = frame.drop(_PATH, _INDEX).limit(CLOCK_SAMPLE).toArrow()
     with Engine(threads=1) as engine:
         source = register_arrow(engine, f"_cx_raw_{index}", first, Path(path))
         source.path = path
         plan = plan_file(index, source, engine, options.mapping)
         plan.clock = file_clock(engine, plan, options)
+        plan.time_format = time_format(engine, plan, options)  # its batches parse with it first
     plan = dataclasses.replace(plan, source=dataclasses.replace(plan.source, tables=[]))
     return Source(index=index, path=path, records=0, plan=plan)
 
