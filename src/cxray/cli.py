@@ -225,6 +225,15 @@ PerDayOpt = Annotated[
         "read joined with its event's date (the mapping's contact_ids_per_day), in the plain --mapping.",
     ),
 ]
+FillOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fill-down",
+        help="A column a grouped report writes on a group's first row only (a contact's id above its "
+        "steps): each blank takes the value above it. A canonical name (contact_id) or a source column; "
+        "repeatable; in the plain --mapping (the mapping's fill_down).",
+    ),
+]
 OverlapOpt = Annotated[
     bool,
     typer.Option(
@@ -292,6 +301,7 @@ def diagnose(
     value_map: ValueOpt = None,
     duration_unit: UnitOpt = None,
     per_day: PerDayOpt = False,
+    fill_down: FillOpt = None,
     reader_option: ReaderOpt = None,
     tz: TzOpt = None,
     keep_duplicates: Annotated[
@@ -488,8 +498,9 @@ def diagnose(
                 values=values,
                 duration_unit=duration_unit,
                 per_day=per_day,
+                fill_down=tuple(fill_down or ()),
             )
-        elif columns or outcomes or value_map or duration_unit or per_day:  # over the file's mapping, if any
+        elif columns or outcomes or value_map or duration_unit or per_day or fill_down:  # over the file's
             base = options.read.mapping or Mapping()
             read["mapping"] = base.merged(
                 columns=columns,
@@ -497,6 +508,7 @@ def diagnose(
                 values=values,
                 duration_unit=duration_unit,
                 per_day=per_day,
+                fill_down=tuple(fill_down or ()),
             )
         if own:  # over the file's, pattern by pattern
             read["file_mappings"] = {**options.read.file_mappings, **own}
@@ -747,6 +759,7 @@ def export(
     value_map: ValueOpt = None,
     duration_unit: UnitOpt = None,
     per_day: PerDayOpt = False,
+    fill_down: FillOpt = None,
     reader_option: ReaderOpt = None,
     sheet: SheetOpt = None,
     phone_region: PhoneOpt = None,
@@ -783,7 +796,12 @@ def export(
         plain, own = _mappings(mapping)
         values = _values(value_map)
         chosen = Mapping.resolve(
-            plain, columns=columns, values=values, duration_unit=duration_unit, per_day=per_day
+            plain,
+            columns=columns,
+            values=values,
+            duration_unit=duration_unit,
+            per_day=per_day,
+            fill_down=tuple(fill_down or ()),
         )
         zone, zones = _zones(tz)
         with Engine() as engine:

@@ -166,6 +166,7 @@ def review(
         files=len(set(summary.files)),
         clocks={f.file: f.clock for f in summary.per_file},
         ambiguous_dates={f.file: f.day_order for f in summary.per_file if f.dates_ambiguous and f.day_order},
+        blank_ids=(summary.rejected_by_reason.get("missing_contact_id", 0), summary.rows_read),
         options=analysis.quality,
         max_journey_days=analysis.max_journey_days,
     )

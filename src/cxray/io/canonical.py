@@ -370,12 +370,27 @@ class _Text:
         return f"CASE WHEN {' OR '.join(flag for _, flag in flags)} THEN {listed} END"
 
     def source(self) -> str:
-        """The branch's source view with the flags of every column tested (call after the others)."""
+        """The branch's source view with the flags of every column tested (call after the others), its
+        ``fill_down`` columns' blanks filled from the row above (in source order)."""
         view = ident(self.plan.source.view)
+        if self.plan.fill_down:
+            view = (
+                f"(SELECT * REPLACE ({', '.join(self._filled(c) for c in self.plan.fill_down)}) FROM {view})"
+            )
         if not self.flags:
             return view
         tests = ", ".join(f"{test} AS {flag}" for flag, test in self.flags.values())
         return f"(SELECT *, {tests} FROM {view})"
+
+    def _filled(self, column: str) -> str:
+        """``column`` with each blank (NULL, or white space in text) the last value above it."""
+        c, above = ident(column), f"OVER (ORDER BY {ROW} ROWS UNBOUNDED PRECEDING)"
+        if self.plan.types.get(column, "VARCHAR") == "VARCHAR":
+            value = f"CASE WHEN trim({c}) <> '' THEN {c} END"
+            return (
+                f"CASE WHEN {value} IS NULL THEN last_value({value} IGNORE NULLS) {above} ELSE {c} END AS {c}"
+            )
+        return f"coalesce({c}, last_value({c} IGNORE NULLS) {above}) AS {c}"
 
     def _flag(self, column: str, keep: frozenset[str]) -> tuple[str, str | None]:
         ref = _ref(self.plan, column)

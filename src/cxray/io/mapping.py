@@ -89,6 +89,10 @@ class Mapping:
     contact_ids_per_day: bool = False
     #: The country of customer ids that are phone numbers written without a country code (``io.phones``).
     phone_region: str | None = None
+    #: Columns a grouped report writes on a group's first row only (a contact's id above its steps,
+    #: blank below): each blank takes the value above it in the file. Canonical names (``contact_id``:
+    #: the column it is read from) or source column names.
+    fill_down: tuple[str, ...] = ()
 
     @property
     def filters_rows(self) -> bool:
@@ -148,7 +152,7 @@ class Mapping:
                 str(k): {str(a): (None if b is None else str(b)) for a, b in (v or {}).items()}
                 for k, v in (data.get("value_maps") or {}).items()
             }
-            for key in ("missing_values", "time_formats"):
+            for key in ("missing_values", "time_formats", "fill_down"):
                 kwargs[key] = tuple(str(v) for v in data.get(key) or ())
             kwargs["events"] = tuple(_wide_event(e) for e in data.get("events") or ())
             return cls(**kwargs)
@@ -190,13 +194,15 @@ class Mapping:
         values: dict[str, dict[str, str | None]] | None = None,
         duration_unit: str | None = None,
         per_day: bool = False,
+        fill_down: tuple[str, ...] = (),
     ) -> Mapping | None:
         """The mapping the CLI asks for: a built-in name or YAML file, overridden by ``--map``,
-        ``--outcome``, ``--value``, ``--duration-unit`` and ``--contact-ids-per-day`` (:meth:`merged`).
+        ``--outcome``, ``--value``, ``--duration-unit``, ``--contact-ids-per-day`` and ``--fill-down``
+        (:meth:`merged`).
 
         None when nothing is asked (canonical names and XES keys are then matched automatically).
         """
-        if spec is None and not (columns or outcomes or values or duration_unit or per_day):
+        if spec is None and not (columns or outcomes or values or duration_unit or per_day or fill_down):
             return None
         if spec is None:
             base = cls()
@@ -212,7 +218,12 @@ class Mapping:
                 f"a platform adapter ({', '.join(_adapters())}) nor a file"
             )
         return base.merged(
-            columns=columns, outcomes=outcomes, values=values, duration_unit=duration_unit, per_day=per_day
+            columns=columns,
+            outcomes=outcomes,
+            values=values,
+            duration_unit=duration_unit,
+            per_day=per_day,
+            fill_down=fill_down,
         )
 
     def merged(
@@ -223,15 +234,17 @@ class Mapping:
         values: dict[str, dict[str, str | None]] | None = None,
         duration_unit: str | None = None,
         per_day: bool = False,
+        fill_down: tuple[str, ...] = (),
     ) -> Mapping:
         """A copy with these column, outcome and value pairs added (they win over the mapping's own), this
-        duration unit, and contact ids unique per day when ``per_day`` (``contact_ids_per_day``).
+        duration unit, contact ids unique per day when ``per_day`` (``contact_ids_per_day``), and these
+        columns filled down too.
 
         >>> m = Mapping(value_maps={"channel": {"Voice": "phone"}})
         >>> m.merged(values={"channel": {"Chatbot": "bot"}}, duration_unit="ms").value_maps["channel"]
         {'Voice': 'phone', 'Chatbot': 'bot'}
         """
-        if not (columns or outcomes or values or duration_unit or per_day):
+        if not (columns or outcomes or values or duration_unit or per_day or fill_down):
             return self
         constants = {k: v for k, v in self.constants.items() if k not in (columns or {})}
         maps = {k: dict(v) for k, v in self.value_maps.items()}
@@ -245,6 +258,7 @@ class Mapping:
             value_maps=maps,
             duration_unit=duration_unit or self.duration_unit,
             contact_ids_per_day=per_day or self.contact_ids_per_day,
+            fill_down=tuple(dict.fromkeys(self.fill_down + tuple(fill_down))),
         )
 
     def to_dict(self) -> dict[str, Any]:

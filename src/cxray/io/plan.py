@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 from .. import schema as S
 from ..engine import Engine
-from ..errors import MissingColumnError
+from ..errors import ConfigError, MissingColumnError
 from ..sql import ident
 from .mapping import Mapping, builtin_mappings
 from .readers import MARKED, ROW, RawSource, reserved
@@ -64,6 +64,8 @@ class FilePlan:
     day_order: DayOrder | None = None
     #: The format its text times are written in, tried first (``canonical.time_format``); None: none known.
     time_format: str | None = None
+    #: Source columns whose blanks take the value above them (``Mapping.fill_down``, :func:`fill_down`).
+    fill_down: tuple[str, ...] = ()
 
 
 def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | None) -> FilePlan:
@@ -142,7 +144,27 @@ def plan_file(index: int, source: RawSource, engine: Engine, mapping: Mapping | 
         attributes[column] = name
     marked = any(r["column_name"] == MARKED for r in described)
     hints = likely_columns({c: specs.get(c) for c in S.OPTIONAL if c not in per_event}, list(attributes), m)
-    return FilePlan(index, source, types, specs, attributes, marked, hints, column_sources(specs, m))
+    plan = FilePlan(index, source, types, specs, attributes, marked, hints, column_sources(specs, m))
+    plan.fill_down = fill_down(plan, m)
+    return plan
+
+
+def fill_down(plan: FilePlan, mapping: Mapping) -> tuple[str, ...]:
+    """The source columns ``mapping.fill_down`` names: a canonical column the file reads from one column
+    stands for that column, else a source column by its name; a name that is neither is a ConfigError."""
+    out: list[str] = []
+    for name in mapping.fill_down:
+        spec = plan.specs.get(name)
+        column = spec if isinstance(spec, str) else name if name in plan.types else None
+        if column is None:
+            raise ConfigError(
+                f"fill_down {name!r} is neither a column of the file nor a canonical column read from one; "
+                f"the file has: {_listing(plan.types)}",
+                path=plan.source.path,
+            )
+        if column not in out:
+            out.append(column)
+    return tuple(out)
 
 
 def column_sources(specs: dict[str, Spec], mapping: Mapping) -> dict[str, str]:

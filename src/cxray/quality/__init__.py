@@ -123,7 +123,13 @@ class QualityOptions:
 #: Warnings told, not handled: the numbers follow the data as it was read until the input (its mapping,
 #: the files given, their options) is fixed, and each says how. The others were handled (left out,
 #: censored, counted apart) as their message says.
+#: Rows without a contact id that suggest a grouped report (``blank_contact_ids``): at least this many, and
+#: this share of the rows read (ids left blank at random are rarer than a group's rows after its first).
+GROUPED_MIN_ROWS: Final = 10
+GROUPED_MIN_SHARE: Final = 0.2
+
 TO_FIX: Final = (
+    "blank_contact_ids",
     "unmapped_columns",
     "unlinked_files",
     "clock_offsets",
@@ -677,11 +683,13 @@ def review_journeys(
     files: int = 1,
     clocks: dict[str, str | None] | None = None,
     ambiguous_dates: dict[str, str] | None = None,
+    blank_ids: tuple[int, int] = (0, 0),
 ) -> DataQuality:
     """Opening hours, unidentified contacts, long journeys, missing-value markers and what the reader
     repaired or left out, into ``dq``. ``clocks``: each file's clock (``FileCounts.clock``);
     ``ambiguous_dates``: the files whose numeric dates read either way, each with the order it was read
-    in (``FileCounts.dates_ambiguous``)."""
+    in (``FileCounts.dates_ambiguous``); ``blank_ids``: the rows rejected for no contact id, of how
+    many read."""
     options = options or QualityOptions()
     _opening_hours(engine, dq, options)
     _unidentified(engine, dq)
@@ -693,6 +701,15 @@ def review_journeys(
         overlapping_files(engine, dq)
     if ambiguous_dates:
         _ambiguous_dates(dq, ambiguous_dates)
+    blank, read = blank_ids
+    if blank >= GROUPED_MIN_ROWS and blank >= GROUPED_MIN_SHARE * read:
+        dq.warn(
+            "blank_contact_ids",
+            f"{blank:,} of {read:,} rows have no contact id and were rejected: if the export is a grouped "
+            "report, which writes a contact's id on its first row only, --fill-down contact_id (the "
+            "mapping's fill_down) reads each blank as the id above it",
+            blank,
+        )
     if missing_markers:
         total = sum(missing_markers.values())
         dq.warn(
