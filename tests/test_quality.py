@@ -778,3 +778,28 @@ def test_two_systems_events_of_one_contact_are_no_overlap(tmp_path):
         ).input.rows_kept
         == 600
     )
+
+
+def test_ids_excel_saved_in_scientific_notation_are_told():
+    """Phone numbers as customer ids saved through Excel: 447912345001 and its neighbours all become
+    4.47912E+11, one 'customer' whose 60 first contacts read as repeats. Told (to fix), with the id; the
+    same log with its ids as written, or a few such ids (under SCIENTIFIC_MIN contacts), is not."""
+    from cxray.quality import SCIENTIFIC_MIN, TO_FIX
+
+    def log(customer: str) -> list[dict]:
+        rows = ordinary(days=20, per_day=6)
+        for i, r in enumerate(rows):
+            if i // 2 < 60:  # the first 60 contacts
+                r[S.CUSTOMER_ID] = customer.format(n=i // 2)
+        return rows
+
+    d = diagnose(events_table(log("4.47912E+11")))
+    w = warnings(d)["scientific_ids"]
+    assert w.count == 60 and not w.handled and "scientific_ids" in TO_FIX
+    assert "60 contact(s) (50.00%) carry 1 customer id(s)" in w.message
+    assert w.examples == ("customer 4.47912E+11",)
+    assert "scientific_ids" not in warnings(diagnose(events_table(log("447912345{n:03d}"))))
+    few = log("447912345{n:03d}")
+    for r in few[: 2 * (SCIENTIFIC_MIN - 1)]:
+        r[S.CUSTOMER_ID] = "1.2e+15"
+    assert "scientific_ids" not in warnings(diagnose(events_table(few)))

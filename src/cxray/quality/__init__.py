@@ -130,6 +130,7 @@ GROUPED_MIN_SHARE: Final = 0.2
 
 TO_FIX: Final = (
     "blank_contact_ids",
+    "scientific_ids",
     "unmapped_columns",
     "unlinked_files",
     "clock_offsets",
@@ -693,6 +694,7 @@ def review_journeys(
     options = options or QualityOptions()
     _opening_hours(engine, dq, options)
     _unidentified(engine, dq)
+    _scientific_ids(engine, dq)
     _long_journeys(engine, dq, options, max_journey_days)
     _unknown_values(engine, dq)
     if files > 1:
@@ -912,6 +914,47 @@ def _unidentified(engine: Engine, dq: DataQuality) -> None:
             "their repeats cannot be seen, so FCR and repeat rate are measured over identified contacts only",
             dq.unidentified_contacts,
         )
+
+
+#: An id as Excel writes a long number it saved as one (``4.47912E+11``; other tools' ``1.2e+15``).
+SCIENTIFIC_ID: Final = r"[+-]?\d(\.\d+)?[Ee]\+\d{1,3}"
+#: Contacts carrying such ids, at least, for the warning (a handful may be a legitimate id's shape).
+SCIENTIFIC_MIN: Final = 10
+
+
+def _scientific_ids(engine: Engine, dq: DataQuality) -> None:
+    """Contact or customer ids in scientific notation: a CSV saved through Excel rounds a long number
+    (a phone number, a 12-digit case id) to six digits, so different customers, or contacts, share one
+    id and their contacts read as one customer's repeats. Nothing can undo it here: told, with the ids."""
+    sci = lit(SCIENTIFIC_ID)
+    rows = engine.rows(
+        f"""SELECT kind, sum(n) AS contacts, count(*) AS ids, list(id ORDER BY n DESC, id)[1:3] AS shown
+            FROM (SELECT kind, id, count(*) AS n FROM (
+                    SELECT 'contact' AS kind, {S.CONTACT_ID} AS id FROM {S.CONTACTS_TABLE}
+                    WHERE contains({S.CONTACT_ID}, '+') AND regexp_full_match({S.CONTACT_ID}, {sci})
+                    UNION ALL
+                    SELECT 'customer', {S.CUSTOMER_ID} FROM {S.CONTACTS_TABLE}
+                    WHERE contains({S.CUSTOMER_ID}, '+') AND regexp_full_match({S.CUSTOMER_ID}, {sci}))
+                  GROUP BY kind, id)
+            GROUP BY kind ORDER BY kind"""
+    )
+    found = [r for r in rows if r["contacts"] >= SCIENTIFIC_MIN]
+    if not found:
+        return
+    total = int(engine.scalar(f"SELECT count(*) FROM {S.CONTACTS_TABLE}"))
+    what = "; ".join(
+        f"{r['contacts']:,} contact(s) ({r['contacts'] / total:.2%}) carry {r['ids']:,} {r['kind']} id(s)"
+        for r in found
+    )
+    dq.warn(
+        "scientific_ids",
+        f"ids written in scientific notation ({found[0]['shown'][0]}), as Excel saves a long number in a "
+        f"CSV: {what}. Excel keeps six digits of them, so different customers (or contacts) share one id "
+        "and their contacts read as one customer's repeats; export the id columns as text, not through "
+        "Excel",
+        sum(r["contacts"] for r in found),
+        [f"{r['kind']} {i}" for r in found for i in r["shown"]],
+    )
 
 
 def _long_journeys(engine: Engine, dq: DataQuality, o: QualityOptions, max_days: float) -> None:
