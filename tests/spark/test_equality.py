@@ -477,3 +477,17 @@ def test_a_phone_region_is_refused_not_left_unread(spark: Any, tmp_path: Path) -
     for read in (ReadOptions(phone_region="GB"), ReadOptions(mapping=Mapping(phone_region="GB"))):
         with pytest.raises(ConfigError, match="phone_region"):
             diagnose_spark(paths, spark=spark, partitions=2, read=read)
+
+
+def test_fill_down_is_refused_not_filled_batch_by_batch(spark: Any, tmp_path: Path) -> None:
+    """Each batch would fill its blanks from its own rows only: the first blank rows of a batch would
+    stay blank (rejected) or, worse, the contact split at the batch's edge. Refused."""
+    from cxray.errors import ConfigError
+    from cxray.io import Mapping, ReadOptions
+    from cxray.spark import diagnose_spark
+
+    paths = _simulated_centre(tmp_path)
+    with pytest.raises(ConfigError, match="fill_down"):
+        diagnose_spark(
+            paths, spark=spark, partitions=2, read=ReadOptions(mapping=Mapping(fill_down=("contact_id",)))
+        )

@@ -97,6 +97,12 @@ def stage(spark: Any, paths: Sequence[str | Path], options: ReadOptions) -> Stag
                 "or read them with the embedded engine",
                 path=str(path),
             )
+        if own.mapping is not None and own.mapping.fill_down:  # each batch would fill from its own rows
+            raise ConfigError(
+                "the Spark engine does not fill blanks down (fill_down): a batch's first rows would take "
+                "nothing from the batch before; read the files with the embedded engine",
+                path=str(path),
+            )
         if own.effective_phone_region:  # the ids would stay as written: journeys unjoined, silently
             raise ConfigError(
                 "the Spark engine does not rewrite customer ids as phone numbers (phone_region): read the "
