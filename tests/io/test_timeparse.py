@@ -235,3 +235,40 @@ def test_a_time_zone_never_drops_what_follows_a_time():
                 2024, 3, 5, 13, 7
             )  # whatever the zone
             assert read(engine, "2024-03-05T08:07:09 abc", tz) is None
+
+
+def test_a_files_time_format_is_asked_of_the_text_staging_parses(tmp_path):
+    """A plain column, a date joined to its time, a wide layout's first event (its date joined): each
+    gives the format of the text staging parses; ISO times and an explicit format give none."""
+    from pathlib import Path
+
+    from cxray.io import ReadOptions
+    from cxray.io.canonical import time_format
+    from cxray.io.mapping import Mapping, WideEvent
+    from cxray.io.plan import plan_file
+    from cxray.io.readers import open_source
+
+    rows = [
+        f"c{d},{d:02d}/03/2024,09:{d:02d},{d:02d}/03/2024 10:{d:02d},2024-03-{d:02d} 11:00"
+        for d in range(1, 29)
+    ]
+    path = Path(tmp_path) / "t.csv"
+    path.write_text("Id,Day,At,Opened,Iso\n" + "\n".join(rows) + "\n")
+
+    def asked(mapping: Mapping, **options: object) -> str | None:
+        read = ReadOptions(mapping=mapping, dayfirst=True, **options)  # type: ignore[arg-type]
+        with Engine() as engine:
+            plan = plan_file(0, open_source(path, engine, "_v", read), engine, mapping)
+            return time_format(engine, plan, read)
+
+    def plain(ts: str | tuple[str, ...]) -> Mapping:
+        return Mapping(columns={"contact_id": "Id", "timestamp": ts}, constants={"activity": "Call"})
+
+    assert asked(plain("Opened")) == "%d/%m/%Y %H:%M"
+    assert asked(plain(("Day", "At"))) == "%d/%m/%Y %H:%M"
+    wide = Mapping(
+        columns={"contact_id": "Id"}, events=(WideEvent(activity="Call", timestamp="At", date="Day"),)
+    )
+    assert asked(wide) == "%d/%m/%Y %H:%M"
+    assert asked(plain("Iso")) is None
+    assert asked(plain("Opened"), time_format="%d/%m/%Y %H:%M") is None

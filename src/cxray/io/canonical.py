@@ -113,20 +113,27 @@ def file_clock(engine: Engine, plan: FilePlan, options: ReadOptions) -> str:
 def time_format(engine: Engine, plan: FilePlan, options: ReadOptions) -> str | None:
     """The format ``plan``'s text times are written in, of those the reader tries when DuckDB's cast
     reads nothing (``timeparse.likely_format``): tried first, it reads 1M day-first times in 0.06 s
-    where the list took 6 s. None for typed or ISO times, an explicit format, a wide layout or an
-    adapter's view (its times are the platform's ISO or epoch numbers)."""
+    where the list took 6 s. Asked of the time text exactly as staging parses it (a wide layout's first
+    event's, its date joined). None for typed or ISO times, an explicit format, or an adapter's view (its
+    times are the platform's ISO or epoch numbers)."""
     m = options.mapping or Mapping()
-    spec = plan.specs.get(S.TIMESTAMP)
-    if m.events or options.time_formats or plan.source.clock is not None or not isinstance(spec, str | tuple):
+    formats = options.time_formats + (m.events[0].formats if m.events else ())
+    if formats or plan.source.clock is not None:
         return None
-    columns = (spec,) if isinstance(spec, str) else spec
-    if any(c not in plan.types for c in columns):
-        return None
-    if isinstance(spec, str) and typed_to_utc("x", plan.types[spec], "UTC") is not None:
-        return None
-    text = f"trim(concat_ws(' ', {', '.join(f'trim(CAST({ident(c)} AS VARCHAR))' for c in columns)}))"
+    text = _Text(plan, m)
+    if m.events:
+        event = m.events[0]
+        time = text.clean(event.timestamp)
+        value = time if event.date is None else _dated(text.clean(event.date), time)
+    else:
+        spec = plan.specs.get(S.TIMESTAMP)
+        if spec is None or isinstance(spec, Const):
+            return None
+        _, value, typed = _timestamp_source(text, spec)
+        if typed is not None:
+            return None
     texts = (
-        f"SELECT x FROM (SELECT {text} AS x FROM {ident(plan.source.view)}) WHERE x <> '' "
+        f"SELECT x FROM (SELECT {value} AS x FROM {text.source()}) WHERE x IS NOT NULL "
         f"LIMIT {integer(CLOCK_SAMPLE)}"
     )
     return likely_format(engine, texts, dayfirst=options.effective_dayfirst)
@@ -210,7 +217,11 @@ def _branch(
         # a step on the first step's date but earlier in the day happened after midnight: a call started
         # at 23:58 and ended at 00:04 was read ending before it began, a day early
         start = parse_text(
-            TS_FIRST, tz=tz, dayfirst=dayfirst, formats=m.events[0].formats + options.time_formats
+            TS_FIRST,
+            tz=tz,
+            dayfirst=dayfirst,
+            formats=m.events[0].formats + options.time_formats,
+            likely=plan.time_format,
         )
         ts = f"CASE WHEN {ts} < {start} THEN {ts} + INTERVAL 1 DAY ELSE {ts} END"
     dur = _duration_seconds(DUR_VAL, numeric=dur_numeric, unit=m.duration_unit)
