@@ -447,3 +447,22 @@ def test_rows_that_each_end_in_a_delimiter_read_under_a_header_that_does_not(eng
     s = read_one(engine, write(tmp_path, "trail.csv", text))
     assert (s.rows_kept, s.rows_rejected, s.records_left_out) == (2, 0, {})
     assert column(engine, "activity") == ["A", "B"]
+
+
+def test_a_header_repeated_inside_the_file_is_left_out_and_counted(engine: Engine, tmp_path: Path):
+    """Two weeks' exports joined end to end, each with its header: the second header was a row rejected
+    for a bad timestamp ('Start'). Now left out and counted as repeated_headers; the rows after it keep
+    their record numbers. A row naming one column's header among values is data."""
+    head = "Call ID;Agent;Start\n"
+    text = (
+        head + "C1;Ann;2026-11-29 10:00\n" + head + "C2;Bob;2026-11-30 11:00\nCall ID;Ann;2026-11-30 12:00\n"
+    )
+    mapping = Mapping(columns={"contact_id": "Call ID", "timestamp": "Start", "activity": "Agent"})
+    s = read_one(engine, write(tmp_path, "weeks.csv", text), mapping=mapping)
+    assert (s.rows_kept, s.rows_rejected, s.records_left_out) == (3, 0, {"repeated_headers": 1})
+    assert column(engine, "contact_id") == ["C1", "C2", "Call ID"] and column(engine, "source_row") == [
+        1,
+        3,
+        4,
+    ]
+    assert balanced(s)

@@ -315,8 +315,9 @@ class InputSummary:
     ``detected`` those of them whose adapter was recognised from their fields (no ``--mapping``).
     ``records_left_out`` counts, by why, what a reader read that is no customer's contact and gives no
     event nor rejected row: a platform's deleted or sample records (``deleted_ticket``, ``sample_ticket``...:
-    in ``records_read``), a report's title lines above its header (``title_lines``), the rows a mapping's
-    ``keep_rows`` / ``drop_rows`` leave out (``keep_rows``, ``drop_rows``: in ``records_read``).
+    in ``records_read``), a report's title lines above its header (``title_lines``) or its header again
+    inside it (``repeated_headers``), the rows a mapping's ``keep_rows`` / ``drop_rows`` leave out
+    (``keep_rows``, ``drop_rows``: in ``records_read``).
     ``per_file``: the row counts of each file, in the order read (one entry per distinct file).
     ``likely_columns``: source columns read as attributes whose names say they hold an optional canonical
     column no mapping filled (``Disposition`` -> ``outcome``; ``io.plan.likely_columns``): a hint.

@@ -750,8 +750,9 @@ def review_journeys(
         dq.warn(
             "records_left_out",
             f"{total:,} record(s) or line(s) of the input are no customer's contact (a deleted record, the "
-            "platform's own sample, a report's title above its header) or were not read (a file named like "
-            "an export's but without its fields) and gave no event; counted, not analysed",
+            "platform's own sample, a report's title above its header, its header repeated inside it) or "
+            "were not read (a file named like an export's but without its fields) and gave no event; "
+            "counted, not analysed",
             total,
             [f"{why}: {n:,}" for why, n in records_left_out.items()],
         )

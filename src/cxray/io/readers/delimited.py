@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ...engine import Engine
@@ -95,12 +96,42 @@ def load(path: Path, engine: Engine, view: str, options: ReadOptions) -> RawSour
             "lines) would be that one value; close the quote or remove it",
             path=path,
         )
+    table, rows, headers = drop_repeated_headers(table, header, rows)
     source = register_arrow(engine, view, table, path, rows=rows)
     source.malformed = malformed
-    if titles:
-        source.left_out = {"title_lines": titles}
+    left_out = {"title_lines": titles, "repeated_headers": headers}
+    source.left_out = {why: n for why, n in left_out.items() if n}
     source.encoding_repairs, source.nul_bytes_stripped = repairs, nuls
     return source
+
+
+def drop_repeated_headers(
+    table: pa.Table, header: list[str], rows: np.ndarray | None
+) -> tuple[pa.Table, np.ndarray | None, int]:
+    """The table without its rows that repeat the header (every value its column's name, white space
+    around the others aside: exports joined end to end, each with its header), the kept rows' record
+    numbers, and how many went. Only the first column is compared on every row.
+
+    >>> t = pa.table({"id": ["a", "id", "b"], "ts": ["1", " ts ", "2"]})
+    >>> kept, rows, n = drop_repeated_headers(t, ["id", "ts"], None)
+    >>> kept.column("id").to_pylist(), rows.tolist(), n
+    (['a', 'b'], [1, 3], 1)
+    """
+    if not table.num_rows or not header:
+        return table, rows, 0
+    # the first column exactly as the header writes it (a file joined from its own exports repeats it so):
+    # one comparison of 1M values takes about 0.005 s
+    same = pc.equal(table.column(0), header[0])
+    if not pc.any(same).as_py():
+        return table, rows, 0
+    for name, column in zip(header[1:], table.columns[1:], strict=False):
+        same = pc.and_(same, pc.equal(pc.utf8_trim_whitespace(column), name.strip()))
+    repeated = same.fill_null(False).to_numpy(zero_copy_only=False)
+    n = int(repeated.sum())
+    if not n:
+        return table, rows, 0
+    numbers = np.arange(1, table.num_rows + 1, dtype=np.int64) if rows is None else rows
+    return table.filter(pa.array(~repeated)), numbers[~repeated], n
 
 
 def record_numbers(kept: int, malformed: list[tuple[int | None, str]]) -> np.ndarray | None:
