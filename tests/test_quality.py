@@ -803,3 +803,30 @@ def test_ids_excel_saved_in_scientific_notation_are_told():
     for r in few[: 2 * (SCIENTIFIC_MIN - 1)]:
         r[S.CUSTOMER_ID] = "1.2e+15"
     assert "scientific_ids" not in warnings(diagnose(events_table(few)))
+
+
+def test_ids_whose_leading_zeros_one_file_lost_are_told(tmp_path):
+    """A CRM writes account 0001042, the phone system's export went through a spreadsheet and has 1042:
+    60 of 100 customers never cross the two files, which still share 40 ids (unlinked_files is silent).
+    Told with an id of each; the same files with the zeros kept on both sides are not."""
+    from cxray.quality import TO_FIX
+    from cxray.quality.files import ZEROS_MIN
+
+    def chat_id(zeros: int):
+        return lambda k: f"{'0' * 3}{1000 + k}" if k < zeros else f"{1000 + k}"
+
+    def two(zeros: int) -> list:
+        calls, chats = [], []
+        for i in range(300):
+            k, t = (i * 37) % 100, T0 + timedelta(hours=3 * i)
+            calls.append(f"call{i},{1000 + k},{t.isoformat()},Call")
+            chats.append(f"chat{i},{chat_id(zeros)(k)},{(t - timedelta(minutes=30)).isoformat()},Chat")
+        return _calls_and_chats(tmp_path, calls, chats)
+
+    d = diagnose(two(60))
+    w = warnings(d)["leading_zeros"]
+    assert w.count == 60 and not w.handled and "leading_zeros" in TO_FIX
+    assert "60 of chats.csv's (as '0001000') are calls.csv's without them ('1000')" in w.message
+    assert w.examples == ("chats.csv: '0001000'; calls.csv: '1000'",) and "unlinked_files" not in warnings(d)
+    assert "leading_zeros" not in warnings(diagnose(two(0)))
+    assert "leading_zeros" not in warnings(diagnose(two(ZEROS_MIN - 1)))

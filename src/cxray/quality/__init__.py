@@ -63,7 +63,7 @@ from ..engine import Engine
 from ..errors import ConfigError
 from ..ordered import unfold_events
 from ..sql import days_interval, ident, lit, num, pair_key
-from .files import file_clocks, overlapping_files, spans, unlinked_files
+from .files import file_clocks, leading_zeros, overlapping_files, spans, unlinked_files
 
 EXCLUDED_EVENTS_TABLE = "excluded_events"
 EXCLUDED_CONTACTS_TABLE = "excluded_contacts"
@@ -133,6 +133,7 @@ TO_FIX: Final = (
     "scientific_ids",
     "unmapped_columns",
     "unlinked_files",
+    "leading_zeros",
     "clock_offsets",
     "dates_only",
     "overlapping_files",
@@ -699,6 +700,7 @@ def review_journeys(
     _unknown_values(engine, dq)
     if files > 1:
         unlinked_files(engine, dq)
+        leading_zeros(engine, dq)
         file_clocks(engine, dq, clocks or {})
         overlapping_files(engine, dq)
     if ambiguous_dates:
