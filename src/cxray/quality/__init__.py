@@ -42,8 +42,9 @@ Two passes around the journeys (``diagnose`` calls them in this order):
       each value perhaps needs: suggested, never applied.
     - **what a mapping or the files given could fix**: columns named like an unmapped field
       (``unmapped_columns``), durations in another unit (``implausible_durations``), and, in a run over
-      several files, the files that disagree (:mod:`cxray.quality.files`: no shared customer, another
-      clock, dates only, each other's events again): told, never acted on (:data:`TO_FIX`).
+      several files, the files that disagree (:mod:`cxray.quality.files`: no shared customer, ids that
+      lost their leading zeros, another clock, dates only, each other's events again): told, never acted
+      on (:data:`TO_FIX`).
 """
 
 from __future__ import annotations
