@@ -803,6 +803,12 @@ def test_ids_excel_saved_in_scientific_notation_are_told():
     for r in few[: 2 * (SCIENTIFIC_MIN - 1)]:
         r[S.CUSTOMER_ID] = "1.2e+15"
     assert "scientific_ids" not in warnings(diagnose(events_table(few)))
+    # under SCIENTIFIC_SHARE of the contacts (as the public bank log's 21 of 32,887): told, as read
+    many = ordinary(days=200, per_day=6)  # 1,200 contacts
+    for r in many[:22]:  # 11 of them
+        r[S.CUSTOMER_ID] = "6.02701E+11"
+    w = warnings(diagnose(events_table(many)))["scientific_ids"]
+    assert w.count == 11 and w.handled and "too few to move a measure: read as written" in w.message
 
 
 def test_ids_whose_leading_zeros_one_file_lost_are_told(tmp_path):

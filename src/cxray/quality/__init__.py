@@ -151,16 +151,18 @@ TO_FIX: Final = (
 @dataclass(frozen=True, kw_only=True)
 class QualityWarning:
     """One thing the data got wrong: a stable ``code``, a sentence, how often, and a few examples.
-    ``handled``: whether the guard handled it (False for :data:`TO_FIX`: told, for the user to fix)."""
+    ``handled``: whether the guard handled it (False for :data:`TO_FIX`: told, for the user to fix);
+    ``to_fix`` overrides the code's default for this one (a to-fix kind too small to move a measure)."""
 
     code: str
     message: str
     count: int
     examples: tuple[str, ...] = ()
+    to_fix: bool | None = None
 
     @property
     def handled(self) -> bool:
-        return self.code not in TO_FIX
+        return self.code not in TO_FIX if self.to_fix is None else not self.to_fix
 
     def to_dict(self) -> QualityWarningDoc:
         return {
@@ -251,9 +253,17 @@ class DataQuality:
     unknown_actor_type_contacts: int = 0  # contacts with a step by an actor type outside ``ACTOR_TYPES``
     mixed_customer_contacts: int = 0  # contacts whose first and last events name other customers
 
-    def warn(self, code: str, message: str, count: int, examples: list[str] | tuple[str, ...] = ()) -> None:
+    def warn(
+        self,
+        code: str,
+        message: str,
+        count: int,
+        examples: list[str] | tuple[str, ...] = (),
+        *,
+        to_fix: bool | None = None,
+    ) -> None:
         self.warnings.append(
-            QualityWarning(code=code, message=message, count=count, examples=tuple(examples))
+            QualityWarning(code=code, message=message, count=count, examples=tuple(examples), to_fix=to_fix)
         )
 
     def out_of_hours_sql(self, *, start: str = S.START_TS, channel: str = S.ENTRY_CHANNEL) -> str:
@@ -922,8 +932,11 @@ def _unidentified(engine: Engine, dq: DataQuality) -> None:
 
 #: An id as Excel writes a long number it saved as one (``4.47912E+11``; other tools' ``1.2e+15``).
 SCIENTIFIC_ID: Final = r"[+-]?\d(\.\d+)?[Ee]\+\d{1,3}"
-#: Contacts carrying such ids, at least, for the warning (a handful may be a legitimate id's shape).
+#: Contacts carrying such ids, at least, for the warning (a handful may be a legitimate id's shape)...
 SCIENTIFIC_MIN: Final = 10
+#: ...and the share of contacts from which it is to fix before trusting the numbers; below it, told as
+#: read (the public bank log's 21 contacts are 0.06%: no measure moves).
+SCIENTIFIC_SHARE: Final = 0.01
 
 
 def _scientific_ids(engine: Engine, dq: DataQuality) -> None:
@@ -950,14 +963,22 @@ def _scientific_ids(engine: Engine, dq: DataQuality) -> None:
         f"{r['contacts']:,} contact(s) ({r['contacts'] / total:.2%}) carry {r['ids']:,} {r['kind']} id(s)"
         for r in found
     )
+    contacts = sum(int(r["contacts"]) for r in found)
+    major = contacts >= SCIENTIFIC_SHARE * total
     dq.warn(
         "scientific_ids",
         f"ids written in scientific notation ({found[0]['shown'][0]}), as Excel saves a long number in a "
         f"CSV: {what}. Excel keeps six digits of them, so different customers (or contacts) share one id "
-        "and their contacts read as one customer's repeats; export the id columns as text, not through "
-        "Excel",
-        sum(r["contacts"] for r in found),
+        "and their contacts read as one customer's repeats; "
+        + (
+            "export the id columns as text, not through Excel"
+            if major
+            else f"under {SCIENTIFIC_SHARE:.0%} of contacts, too few to move a measure: read as written (the "
+            "file went through Excel: its other columns may have been changed too)"
+        ),
+        contacts,
         [f"{r['kind']} {i}" for r in found for i in r["shown"]],
+        to_fix=major,
     )
 
 
