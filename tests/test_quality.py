@@ -470,13 +470,13 @@ def test_durations_in_another_unit_are_told_from_a_persons_median_step(scale, to
         assert ("implausible_durations" in warnings(no_actor)) == (scale > 1)
 
 
-def _two_systems(tmp_path, chat_id) -> list:
+def _two_systems(tmp_path, chat_id, call_id=lambda k: f"+4477009{k:05d}") -> list:
     """A phone system's and a chat system's exports of the same 100 customers, the chat's ids written by
-    ``chat_id``."""
+    ``chat_id``, the calls' by ``call_id``."""
     calls, chats = [], []
     for i in range(300):
         k, t = (i * 37) % 100, T0 + timedelta(hours=3 * i)
-        calls.append(f"call{i},+4477009{k:05d},{t.isoformat()},Call")
+        calls.append(f"call{i},{call_id(k)},{t.isoformat()},Call")
         chats.append(f"chat{i},{chat_id(k)},{(t - timedelta(minutes=30)).isoformat()},Chat")
     return _calls_and_chats(tmp_path, calls, chats)
 
@@ -818,16 +818,9 @@ def test_ids_whose_leading_zeros_one_file_lost_are_told(tmp_path):
     from cxray.quality import TO_FIX
     from cxray.quality.files import ZEROS_MIN
 
-    def chat_id(zeros: int):
-        return lambda k: f"{'0' * 3}{1000 + k}" if k < zeros else f"{1000 + k}"
-
     def two(zeros: int) -> list:
-        calls, chats = [], []
-        for i in range(300):
-            k, t = (i * 37) % 100, T0 + timedelta(hours=3 * i)
-            calls.append(f"call{i},{1000 + k},{t.isoformat()},Call")
-            chats.append(f"chat{i},{chat_id(zeros)(k)},{(t - timedelta(minutes=30)).isoformat()},Chat")
-        return _calls_and_chats(tmp_path, calls, chats)
+        chat_id = lambda k: f"000{1000 + k}" if k < zeros else f"{1000 + k}"  # noqa: E731
+        return _two_systems(tmp_path, chat_id, call_id=lambda k: f"{1000 + k}")
 
     d = diagnose(two(60))
     w = warnings(d)["leading_zeros"]
