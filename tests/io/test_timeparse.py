@@ -212,6 +212,8 @@ def test_the_likely_format_is_the_one_most_of_a_files_first_times_are_in():
     assert likely(days, dayfirst=True) == "%d/%m/%Y %H:%M:%S"
     assert likely([f"3/{d}/2024 9:{d:02d} AM" for d in range(1, 29)]) == "%m/%d/%Y %I:%M %p"
     assert likely([f"2024-03-{d:02d} 09:00:00" for d in range(1, 29)]) is None  # DuckDB's cast reads them
+    # a two-digit year, which DuckDB's cast reads as the year 1 (01-03-24: 0001-03-24) and %Y as 24
+    assert likely([f"{d:02d}-03-24 09:00" for d in range(1, 29)], dayfirst=True) == "%d-%m-%y %H:%M"
     assert likely(["5 March 2024 09:00"] * 3 + ["x", "y", "z", "w"]) is None  # under half
     assert likely([]) is None
 
