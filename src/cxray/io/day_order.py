@@ -1,9 +1,9 @@
 """Which way round a file's numeric dates are: day first (``05/03/2024`` is 5 March) or month first (3 May).
 
 Nothing in ``05/03/2024`` says which, and reading it the wrong way round is no error: every date up to the
-12th of a month is a date either way. Before staging, :func:`numeric_dates` asks a file's first rows
-whether its times are numeric dates at all; after staging, two checks stop a run that read one the wrong
-way round:
+12th of a month is a date either way. Before staging, :func:`numeric_dates` says whether a file's times
+are numeric dates at all, from the format its first rows are written in (``canonical.time_format``); after
+staging, two checks stop a run that read one the wrong way round:
 
 - :func:`check_rejected`: a rejected date whose first part can only be a day (``14/01``) says the file is
   day first, and the dates up to the 12th were read with day and month swapped.
@@ -35,11 +35,15 @@ from .canonical import COLUMN, FILE, REASON, STAGE, VALUE
 from .mapping import Mapping
 from .options import ReadOptions
 from .plan import FilePlan
+from .timeparse import (
+    DAYFIRST_FORMATS,
+    DAYFIRST_SHORT_FORMATS,
+    MONTHFIRST_FORMATS,
+    MONTHFIRST_SHORT_FORMATS,
+)
 
 #: A numeric date's first two parts and its year: ``14/01/2025``, ``14-01-25 13:26``, ``14.01.2025``.
 NUMERIC_DATE: Final = r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b"
-#: Rows of a file asked whether its times are numeric dates at all.
-SAMPLE: Final = 1000
 #: The share of the days between a reading's first and last date with data, at least, for the reading to
 #: count as days in a row (a centre closed at weekends has 5 of 7)...
 DENSE: Final = 0.5
@@ -101,32 +105,26 @@ def _date_column(plan: FilePlan, mapping: Mapping) -> str | None:
     return spec if duck_type.startswith(("VARCHAR", "TEXT", "STRING")) else None
 
 
-def numeric_dates(engine: Engine, plan: FilePlan, options: ReadOptions) -> DayOrder | None:
-    """The order ``plan``'s dates are read in when most of its first :data:`SAMPLE` times are numeric
-    dates; None when they are not (ISO, typed, epoch numbers), an explicit format reads them, or its
-    reader built the view (an adapter's times are the platform's ISO or epoch)."""
-    mapping = options.mapping or Mapping()
-    formats = options.time_formats + (mapping.events[0].formats if mapping.events else ())
-    if formats or plan.source.clock is not None:
-        return None
-    column = _date_column(plan, mapping)
-    if column is None:
-        return None
-    text = f"trim(CAST({ident(column)} AS VARCHAR))"
-    n, numeric, example = engine.fetchall(
-        f"""SELECT count(*), count(*) FILTER (numeric), min(x) FILTER (numeric)
-            FROM (SELECT x, regexp_matches(x, {lit(NUMERIC_DATE)}) AS numeric
-                  FROM (SELECT {text} AS x FROM {ident(plan.source.view)} WHERE {text} <> ''
-                        LIMIT {integer(SAMPLE)}))"""
-    )[0]
-    if not n or numeric * 2 < n:
+def numeric_dates(plan: FilePlan, options: ReadOptions) -> DayOrder | None:
+    """The order ``plan``'s dates are read in when its times are numeric dates: the format most of them
+    are written in (``FilePlan.time_format``, from its first rows) is one of the reader's day-first or
+    month-first ones. None when they are not (ISO, typed, epoch numbers, month names), or an explicit
+    format or the file's reader gives them (no format was looked for then)."""
+    fmt = plan.time_format
+    if fmt is None or fmt not in _NUMERIC_FORMATS:
         return None
     return DayOrder(
         DAY_FIRST if options.effective_dayfirst else MONTH_FIRST,
         zone=options.effective_tz,
-        column=column,
-        separator=next(c for c in "/-." if c in example),
+        column=_date_column(plan, options.mapping or Mapping()),
+        separator=fmt[2],  # "%d/%m/%Y ..."
     )
+
+
+#: The reader's formats of numeric dates, either way round (``timeparse.fallback_formats``).
+_NUMERIC_FORMATS: Final = frozenset(
+    DAYFIRST_FORMATS + MONTHFIRST_FORMATS + DAYFIRST_SHORT_FORMATS + MONTHFIRST_SHORT_FORMATS
+)
 
 
 def check_staged(engine: Engine, plans: list[FilePlan]) -> None:

@@ -152,8 +152,8 @@ def _canonicalise(
     for plan, own in zip(plans, per_file, strict=True):
         _count_rows_left_out(engine, plan, own.mapping)
         plan.clock = file_clock(engine, plan, own)
-        plan.day_order = day_order.numeric_dates(engine, plan, own)
         plan.time_format = time_format(engine, plan, own)
+        plan.day_order = day_order.numeric_dates(plan, own)
     attributes: list[str] = []
     for plan in plans:
         seen = {a.lower() for a in attributes}
